@@ -1,0 +1,1 @@
+"""Pure domain functions: no Dagster, no DuckDB connections, no files. Test them directly."""
