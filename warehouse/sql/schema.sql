@@ -82,6 +82,7 @@ CREATE TABLE IF NOT EXISTS dept_record (
     source_row             BIGINT NOT NULL,
     file_hash              VARCHAR NOT NULL,
     event_key              VARCHAR,
+    duplicate_event        BOOLEAN DEFAULT false,  -- the same event_key was already received (first file wins)
     name                   VARCHAR,
     name_key               VARCHAR,
     id_raw                 VARCHAR,

@@ -1,0 +1,282 @@
+"""The ``fangpin`` command: generate a synthetic city, run screening rounds, ingest drops, show status.
+
+Errors name the problem and the fix; exit code 2 for usage/configuration problems, 1 for a failed run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from fangpin.home import ALL_FEEDS, DataHome
+
+DAGSTER_YAML = """\
+# Dagster instance settings for this data home (written by fangpin; edit freely).
+telemetry:
+  enabled: false
+concurrency:
+  pools:
+    # Every asset that writes the DuckDB warehouse is in pool "warehouse": DuckDB allows one writer process.
+    default_limit: 1
+run_retries:
+  enabled: true
+  max_retries: 1
+"""
+
+
+class CliError(Exception):
+    """A problem the user can fix; the message says how."""
+
+
+def _home(args) -> DataHome:
+    return DataHome.at(args.home)
+
+
+def _prepare_dagster(home: DataHome) -> None:
+    home.ensure()
+    os.environ["DAGSTER_HOME"] = str(home.dagster_home)
+    os.environ["FANGPIN_HOME"] = str(home.root)
+    cfg = home.dagster_home / "dagster.yaml"
+    if not cfg.exists():
+        cfg.write_text(DAGSTER_YAML, encoding="utf-8")
+
+
+# ------------------------------------------------------------------------------------------------ commands
+
+
+def cmd_generate(args) -> int:
+    from fangpin.synth import clear_generated, generate
+
+    home = _home(args)
+    if args.force:
+        clear_generated(home.root)
+    started = time.time()
+    try:
+        manifest = generate(home.root, size=args.size, seed=args.seed, round_id=args.round, scale=args.scale)
+    except ValueError as exc:
+        raise CliError(f"{exc}\n  fix: choose an empty --home, or add --force to replace the generated city there") from exc
+    elapsed = time.time() - started
+    counts = manifest.get("counts", {})
+    print(f"generated a {args.size} synthetic city (seed {args.seed}) in {elapsed:.1f} s into {home.root}")
+    for key, value in counts.items():
+        print(f"  {key}: {value}")
+    print(f"  landing files: {home.landing}")
+    print(f"  ground truth (never read by the pipeline): {home.truth}")
+    return 0
+
+
+def _materialize(home: DataHome, selection: str, run_config: dict | None = None, verbose: bool = False):
+    _prepare_dagster(home)
+    import dagster as dg
+
+    from assets.resources import FangpinHome
+    from pipelines.definitions import all_assets
+
+    if selection == "ingest":
+        chosen = [a for a in all_assets if a.group_names_by_key and set(a.group_names_by_key.values()) == {"ingest"}]
+    else:
+        chosen = all_assets
+    instance = dg.DagsterInstance.get()
+    return dg.materialize(
+        chosen,
+        resources={"fangpin": FangpinHome(home=str(home.root))},
+        # Dagster's DEBUG event stream is for the UI; on the command line show warnings unless asked.
+        run_config={**(run_config or {}), "loggers": {"console": {"config": {"log_level": "INFO" if verbose else "WARNING"}}}},
+        instance=instance,
+        raise_on_error=False,
+        tags={"fangpin/source": "cli"},
+    )
+
+
+def _failure_messages(result) -> list[str]:
+    msgs = []
+    for ev in result.all_events:
+        if ev.is_step_failure and ev.step_failure_data and ev.step_failure_data.error:
+            err = ev.step_failure_data.error
+            while err.cause is not None and "dagster" in (err.cls_name or "").lower():
+                err = err.cause
+            msgs.append(f"{ev.step_key}: {err.message.strip()}")
+    return msgs
+
+
+def cmd_screen(args) -> int:
+    from fangpin.domain.rounds import parse_round
+    from fangpin.settings import ConfigError, rules_for
+
+    home = _home(args)
+    if not home.landing.exists() or not any(home.landing_for("registry").glob("*")):
+        raise CliError(
+            f"no registry files in {home.landing_for('registry')}\n"
+            f"  fix: drop the registry export there, or run `fangpin generate --home {home.root}` for a synthetic city"
+        )
+    try:
+        info = parse_round(args.round)
+    except ValueError as exc:
+        raise CliError(f"{exc}\n  fix: use a round id like 2026Q4") from exc
+    try:
+        rules_for("4502", info.reference_date.year, home.root)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from exc
+    cfg = {"round_id": info.round_id, "kind": args.kind or "", "pushed_on": args.pushed_on or ""}
+    started = time.time()
+    result = _materialize(home, "all", {"ops": {"suspects": {"config": cfg}, "round_outputs": {"config": cfg}}}, args.verbose)
+    elapsed = time.time() - started
+    if not result.success:
+        print("screening round failed:", file=sys.stderr)
+        for msg in _failure_messages(result):
+            print(f"  {msg}", file=sys.stderr)
+        print(f"  details: `fangpin status --home {home.root}` or the Dagster UI (README)", file=sys.stderr)
+        return 1
+    _print_round_summary(home, info.round_id, elapsed)
+    return 0
+
+
+def _print_round_summary(home: DataHome, round_id: str, elapsed: float) -> None:
+    import polars as pl
+
+    out = home.round_dir(round_id)
+    print(f"round {round_id} finished in {elapsed:.1f} s")
+    sus = out / "suspects.parquet"
+    if sus.exists():
+        df = pl.read_parquet(sus)
+        print(f"  suspected households: {df.height}")
+        if df.height:
+            for row in df.group_by("suspect_category").len().sort("len", descending=True).iter_rows():
+                print(f"    {row[0]}: {row[1]}")
+    lk = out / "links.parquet"
+    if lk.exists():
+        links = pl.read_parquet(lk)
+        print(f"  department records: {links.height}")
+        for row in links.group_by("match_method").len().sort("len", descending=True).iter_rows():
+            print(f"    {row[0]}: {row[1]}")
+    rj = out / "rejected.parquet"
+    if rj.exists():
+        print(f"  rejected rows/files: {pl.read_parquet(rj).height}")
+    print(f"  outputs: {out}")
+    for p in sorted(out.glob("*")):
+        print(f"    {p.name}")
+
+
+def cmd_ingest(args) -> int:
+    home = _home(args)
+    result = _materialize(home, "ingest", None, args.verbose)
+    if not result.success:
+        for msg in _failure_messages(result):
+            print(f"  {msg}", file=sys.stderr)
+        return 1
+    _print_ingest_status(home)
+    print(f"  clerk reports: {home.reports / 'ingest'}")
+    return 0
+
+
+def _print_ingest_status(home: DataHome) -> None:
+    from warehouse import engine
+
+    if not home.warehouse_path.exists():
+        print("  nothing ingested yet")
+        return
+    with engine.connect(home.warehouse_path, read_only=True) as con:
+        rows = con.sql(
+            "SELECT feed, status, count(*), coalesce(sum(rows_accepted),0), coalesce(sum(rows_rejected),0) "
+            "FROM ingested_file GROUP BY 1,2 ORDER BY 1,2"
+        ).fetchall()
+    print("  ingested files (feed, status, files, rows accepted, rows rejected):")
+    for feed, status, n, acc, rej in rows:
+        print(f"    {feed:<14} {status:<12} {n:>4} {acc:>10} {rej:>8}")
+
+
+def cmd_status(args) -> int:
+    from warehouse import engine
+
+    home = _home(args)
+    print(f"data home: {home.root}")
+    if not home.root.exists():
+        print("  (does not exist yet: run `fangpin generate` or drop files into landing/)")
+        return 0
+    print("  landing folders (files waiting or already seen):")
+    for feed in ALL_FEEDS + ("feedback",):
+        folder = home.landing_for(feed)
+        files = [p for p in folder.glob("*") if p.is_file()] if folder.exists() else []
+        print(f"    {feed:<14} {len(files):>4} files")
+    _print_ingest_status(home)
+    if home.warehouse_path.exists():
+        with engine.connect(home.warehouse_path, read_only=True) as con:
+            tables = {r[0] for r in con.sql("SELECT table_name FROM information_schema.tables").fetchall()}
+            n_persons, n_hh = con.sql("SELECT count(*), count(DISTINCT household_id) FROM registry_person").fetchall()[0]
+            print(f"  registry: {n_persons} persons in {n_hh} households")
+            for feed, n in con.sql("SELECT source, count(*) FROM dept_record GROUP BY 1 ORDER BY 1").fetchall():
+                print(f"  {feed}: {n} department records")
+            rounds = con.sql("SELECT round_id, kind, reference_date, status, finished_at FROM round ORDER BY started_at DESC LIMIT 5").fetchall()
+            counts = {}
+            if "suspect" in tables:
+                counts = dict(con.sql("SELECT round_id, count(*) FROM suspect GROUP BY 1").fetchall())
+        print("  last rounds:" if rounds else "  no rounds yet")
+        for rid, kind, ref, status, fin in rounds:
+            print(f"    {rid:<10} {kind:<12} ref {ref}  {status or ''}  suspects {counts.get(rid, 0)}  finished {fin or '-'}")
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------ parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="fangpin",
+        description="防贫监测帮扶 multi-source risk screening. All state lives in a data home: --home DIR, else $FANGPIN_HOME, else ./var.",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add_home(sp):
+        sp.add_argument("--home", metavar="DIR", help="data home (default: $FANGPIN_HOME, else ./var)")
+
+    def add_verbose(sp):
+        sp.add_argument("-v", "--verbose", action="store_true", help="show Dagster's step log")
+
+    g = sub.add_parser("generate", help="generate a synthetic Liuzhou city (landing files + ground truth)",
+                       description="Write a synthetic city into the data home's landing folders, and its ground truth into <home>/truth/ (never read by the pipeline).")
+    add_home(g)
+    g.add_argument("--size", choices=["tiny", "demo", "city", "province"], default="demo", help="tiny (tests), demo (~5,000 households), city (~350,000), province (10x city)")
+    g.add_argument("--seed", type=int, default=20261, help="random seed; same seed and size give the same city")
+    g.add_argument("--round", default="2026Q4", help="round the planted events are placed around (default 2026Q4)")
+    g.add_argument("--scale", type=float, default=1.0, help="multiply the household count (e.g. 0.1 or 10)")
+    g.add_argument("--force", action="store_true", help="first remove a previously generated city and everything derived from it in this home")
+    g.set_defaults(func=cmd_generate)
+
+    s = sub.add_parser("screen", help="run a screening round through Dagster (ingest → link → flag → publish)",
+                       description="Materialise all assets in process for one round; outputs go to <home>/out/<round_id>/.")
+    add_home(s)
+    s.add_argument("--round", required=True, help="round id, e.g. 2026Q4 (reference date = first day of the quarter)")
+    s.add_argument("--kind", choices=["full", "priority", "incremental"], help="default: full in Q2/Q4, priority in Q1/Q3")
+    s.add_argument("--pushed-on", help="push date (ISO, default today): deadlines are counted from it in working days")
+    add_verbose(s)
+    s.set_defaults(func=cmd_screen)
+
+    i = sub.add_parser("ingest", help="ingest new files from the landing folders (what the folder sensors do)")
+    add_home(i)
+    add_verbose(i)
+    i.set_defaults(func=cmd_ingest)
+
+    st = sub.add_parser("status", help="feeds present, rows ingested, last rounds")
+    add_home(st)
+    st.set_defaults(func=cmd_status)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except CliError as exc:
+        print(f"fangpin {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""The round summary (汇总): a self-contained HTML page with inline SVG charts, and the same figures as an Excel
+workbook with native Excel charts. Both open offline: no script, no stylesheet, no font or image from anywhere.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Sequence
+
+from fangpin.reports.safe import safe_text
+
+PALETTE = ("#2F5597", "#C55A11", "#548235", "#7030A0", "#BF9000", "#1F7A8C", "#A50021", "#7F7F7F")
+
+
+def _e(value: object) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def svg_bars(title: str, items: Sequence[tuple[str, float]], *, unit: str = "", percent: bool = False,
+             color: str = PALETTE[0], width: int = 640) -> str:
+    """A horizontal bar chart as an inline <svg> element (labels left, values right)."""
+    bar_h, gap, label_w, value_w, top = 22, 6, 190, 80, 30
+    n = max(len(items), 1)
+    height = top + n * (bar_h + gap) + 10
+    vmax = max([v for _, v in items] + [1e-9])
+    if percent:
+        vmax = max(vmax, 1.0)
+    plot_w = width - label_w - value_w
+    parts = [f'<svg width="{width}" height="{height}" role="img" aria-label="{_e(title)}">',
+             f'<text x="0" y="18" font-size="15" font-weight="bold">{_e(title)}</text>']
+    if not items:
+        parts.append(f'<text x="0" y="{top + 16}" font-size="13" fill="#777">（无数据）</text>')
+    for i, (label, value) in enumerate(items):
+        y = top + i * (bar_h + gap)
+        w = 0 if vmax <= 0 else max(0.0, float(value)) / vmax * plot_w
+        shown = f"{value * 100:.1f}%" if percent else (f"{value:,.0f}{unit}" if float(value).is_integer() else f"{value:,.1f}{unit}")
+        parts.append(f'<text x="{label_w - 6}" y="{y + 16}" font-size="13" text-anchor="end">{_e(label)}</text>')
+        parts.append(f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{color}"><title>{_e(label)}: {_e(shown)}</title></rect>')
+        parts.append(f'<text x="{label_w + w + 4:.1f}" y="{y + 16}" font-size="12">{_e(shown)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def html_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in r) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body or '<tr><td colspan=99>（无）</td></tr>'}</tbody></table>"
+
+
+CSS = """
+body{font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC",sans-serif;margin:24px;color:#222;max-width:1100px}
+h1{font-size:22px} h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ccc;padding-bottom:4px}
+.kpis{display:flex;flex-wrap:wrap;gap:12px} .kpi{background:#F2F2F2;border-radius:6px;padding:10px 16px;min-width:120px}
+.kpi b{display:block;font-size:22px} table{border-collapse:collapse;margin:8px 0;font-size:13px}
+td,th{border:1px solid #ccc;padding:4px 8px;text-align:left} th{background:#DDEBF7} .note{color:#A50021}
+.charts{display:flex;flex-wrap:wrap;gap:24px}
+"""
+
+
+def write_html(path: Path, data: dict) -> None:
+    """``data``: the dict built by publish._summary_data."""
+    k = data["kpis"]
+    kpis = "".join(f'<div class="kpi">{_e(label)}<b>{_e(value)}</b></div>' for label, value in k)
+    notes = "".join(f'<p class="note">{_e(n)}</p>' for n in data.get("notes", []))
+    charts = [
+        svg_bars("各县（市、区）疑似风险户数", data["by_county"], unit="户", color=PALETTE[0]),
+        svg_bars("疑似类别", data["by_category"], unit="户", color=PALETTE[1]),
+        svg_bars("风险类型（一户可有多项）", data["by_risk_type"], unit="户", color=PALETTE[2]),
+        svg_bars("各部门数据匹配率（精确/修复/模糊匹配）", data["match_rate"], percent=True, color=PALETTE[3]),
+        svg_bars("各部门数据拒收率（拒收行/文件总行数）", data["reject_rate"], percent=True, color=PALETTE[6]),
+    ]
+    doc = f"""<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>{_e(data['title'])}</title><style>{CSS}</style></head>
+<body>
+<h1>{_e(data['title'])}</h1>
+<p>{_e(data['subtitle'])}</p>{notes}
+<div class="kpis">{kpis}</div>
+<h2>图表</h2>
+<div class="charts">{''.join(f'<div>{c}</div>' for c in charts)}</div>
+<h2>各县（市、区）</h2>
+{html_table(['县（市、区）', '疑似风险户', '其中监测户新增风险', '其中风险消除户再预警', '易地搬迁双向分流'], data['county_rows'])}
+<h2>各部门数据匹配情况</h2>
+{html_table(['数据来源', '记录数', '精确匹配', '修复匹配', '模糊匹配', '待复核', '未匹配', '匹配率'], data['match_rows'])}
+<h2>数据质量</h2>
+{html_table(['数据来源', '文件数', '已入库', '未通过校验', '无法读取', '文件总行数', '入库行', '拒收行', '标题/合计行', '重复事件'], data['quality_rows'])}
+<h3>主要拒收原因</h3>
+{html_table(['数据来源', '原因', '行数'], data['reason_rows'])}
+<p style="color:#777;font-size:12px">本页为离线文件，不引用任何外部资源。明细见同目录下的 suspects.parquet、各县疑似风险户清单和各部门清单。</p>
+</body></html>
+"""
+    path.write_text(doc, encoding="utf-8")
+
+
+def write_xlsx(path: Path, data: dict) -> None:
+    """The same figures with native Excel bar charts (xlsxwriter), one data sheet + one chart sheet."""
+    from fangpin.reports.xlsx import Book
+
+    with Book(path) as book:
+        wb = book.wb
+        ws = wb.add_worksheet("汇总")
+        bold = book.fmt["header"]
+        ws.write_string(0, 0, safe_text(data["title"]), book.fmt["title"])
+        ws.write_string(1, 0, safe_text(data["subtitle"]), book.fmt["note"])
+        r = 2
+        for n in data.get("notes", []):
+            ws.write_string(r, 0, safe_text(n), book.fmt["note"])
+            r += 1
+        r += 1
+        for label, value in data["kpis"]:
+            ws.write_string(r, 0, label, book.fmt["text"])
+            if isinstance(value, (int, float)):
+                ws.write_number(r, 1, value)
+            else:
+                ws.write_string(r, 1, safe_text(str(value)))
+            r += 1
+        ws.set_column(0, 0, 34)
+        ws.set_column(1, 8, 14)
+        charts = wb.add_worksheet("图表")
+        blocks = [
+            ("各县（市、区）疑似风险户数", data["by_county"], "0"),
+            ("疑似类别", data["by_category"], "0"),
+            ("风险类型", data["by_risk_type"], "0"),
+            ("各部门数据匹配率", data["match_rate"], "0.0%"),
+            ("各部门数据拒收率", data["reject_rate"], "0.0%"),
+        ]
+        r += 1
+        chart_row = 0
+        for i, (title, items, numfmt) in enumerate(blocks):
+            ws.write_string(r, 0, title, bold)
+            ws.write_string(r, 1, "数值", bold)
+            first = r + 1
+            fmt = wb.add_format({"num_format": numfmt})
+            for j, (label, value) in enumerate(items):
+                ws.write_string(first + j, 0, safe_text(str(label)))
+                ws.write_number(first + j, 1, float(value), fmt)
+            last = first + max(len(items), 1) - 1
+            if items:
+                chart = wb.add_chart({"type": "bar"})
+                chart.add_series({
+                    "name": title,
+                    "categories": ["汇总", first, 0, last, 0],
+                    "values": ["汇总", first, 1, last, 1],
+                    "fill": {"color": PALETTE[i % len(PALETTE)]},
+                    "data_labels": {"value": True, "num_format": numfmt},
+                })
+                chart.set_title({"name": title})
+                chart.set_legend({"none": True})
+                chart.set_y_axis({"reverse": True})
+                chart.set_size({"width": 620, "height": max(220, 40 + 26 * len(items))})
+                charts.insert_chart(chart_row, 0, chart)
+                chart_row += max(12, 3 + (40 + 26 * len(items)) // 20)
+            r = last + 2
+        # detail tables
+        for title, headers, rows in (
+            ("各部门数据匹配情况", ['数据来源', '记录数', '精确匹配', '修复匹配', '模糊匹配', '待复核', '未匹配', '匹配率'], data["match_rows"]),
+            ("数据质量", ['数据来源', '文件数', '已入库', '未通过校验', '无法读取', '文件总行数', '入库行', '拒收行', '标题/合计行', '重复事件'], data["quality_rows"]),
+            ("主要拒收原因", ['数据来源', '原因', '行数'], data["reason_rows"]),
+        ):
+            ws.write_string(r, 0, title, book.fmt["title"])
+            r += 1
+            for c, h in enumerate(headers):
+                ws.write_string(r, c, h, bold)
+            for row in rows:
+                r += 1
+                for c, v in enumerate(row):
+                    if isinstance(v, (int, float)) and not isinstance(v, bool):
+                        ws.write_number(r, c, v)
+                    else:
+                        ws.write_string(r, c, safe_text("" if v is None else str(v)))
+            r += 2

@@ -1,0 +1,22 @@
+"""The code location: assets by group, resources per deployment, jobs, schedules and sensors."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.ingest import ingest_assets
+from assets.resources import FangpinHome
+from assets.screening import links, round_outputs, suspects
+from pipelines.jobs import ingest_job, screening_round_job
+from pipelines.schedules import schedules
+from pipelines.sensors import folder_sensors
+
+all_assets = [*ingest_assets, links, suspects, round_outputs]
+
+defs = dg.Definitions(
+    assets=all_assets,
+    jobs=[screening_round_job, ingest_job],
+    schedules=schedules,
+    sensors=folder_sensors,
+    resources={"fangpin": FangpinHome()},
+)

@@ -1,0 +1,69 @@
+"""Folder sensors: one per landing folder, launching ingestion of that feed when new files have settled.
+
+A file is picked up only when its size and modification time are unchanged since the previous tick, so a file
+still being written (or copied over a slow share) waits one more tick. The cursor remembers, per file name, the last
+(size, mtime) seen and whether that version was already requested.
+"""
+
+
+import json
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from assets.ingest import INGEST_FEEDS, asset_name
+from fangpin.home import DataHome
+from pipelines.jobs import ingest_job
+
+IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial")
+
+
+def settled_files(folder: Path, cursor: dict) -> tuple[list[tuple[str, int, float]], dict]:
+    """Pure tick logic: return (files ready to ingest, new cursor). Cursor: {name: [size, mtime, requested]}."""
+    new_cursor: dict = {}
+    ready: list[tuple[str, int, float]] = []
+    if not folder.is_dir():
+        return ready, new_cursor
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        if not entry.is_file() or entry.name.startswith((".", "~$")) or entry.name.endswith(IGNORED_SUFFIXES):
+            continue
+        st = entry.stat()
+        size, mtime = st.st_size, st.st_mtime
+        prev = cursor.get(entry.name)
+        if prev and prev[0] == size and prev[1] == mtime:
+            requested = bool(prev[2])
+            if not requested:
+                ready.append((entry.name, size, mtime))
+            new_cursor[entry.name] = [size, mtime, True]
+        else:
+            new_cursor[entry.name] = [size, mtime, False]  # new or still changing: look again next tick
+    return ready, new_cursor
+
+
+def build_folder_sensor(feed: str) -> dg.SensorDefinition:
+    @dg.sensor(
+        name=f"landing_{feed}",
+        job=ingest_job,
+        minimum_interval_seconds=30,
+        default_status=dg.DefaultSensorStatus.STOPPED,
+        description=f"监听 landing/{feed}/ 新投放的文件并入库。",
+    )
+    def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+        home = DataHome.at(None)
+        cursor = json.loads(context.cursor) if context.cursor else {}
+        ready, new_cursor = settled_files(home.landing_for(feed), cursor)
+        requests = [
+            dg.RunRequest(
+                run_key=f"{feed}:{name}:{size}:{mtime}",
+                asset_selection=[dg.AssetKey(asset_name(feed))],
+                tags={"fangpin/feed": feed, "fangpin/file": name},
+            )
+            for name, size, mtime in ready
+        ]
+        return dg.SensorResult(run_requests=requests, cursor=json.dumps(new_cursor, sort_keys=True))
+
+    return _sensor
+
+
+folder_sensors = [build_folder_sensor(f) for f in INGEST_FEEDS]

@@ -1,0 +1,118 @@
+"""Great Expectations 1.x, held at arm's length: imported lazily, once per process, with one cached context.
+
+Why a module of its own: importing ``great_expectations`` costs 3–5 s and ≈ 290 MB (../shared/STACK.md), so nothing
+imports it at module load time; the first validation pays, every later one reuses the same ephemeral context,
+pandas data source, dataframe asset and batch definition. ``dagster-ge`` is unusable with GX 1.x / pandas 3, so
+this is the whole integration.
+
+Nothing here knows about feeds or thresholds: :mod:`quality.suites` builds the expectation specs and translates the
+results. This module turns specs into ``gxe.*`` objects, runs a suite on a pandas frame and returns plain dicts.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+_LOCK = threading.RLock()
+_STATE: dict[str, Any] = {}
+
+DATA_SOURCE = "fangpin_frames"
+ASSET = "frame"
+BATCH_DEFINITION = "whole_frame"
+
+
+def _quiet_environment() -> None:
+    """Analytics off before the import (GX reads the variable at import time)."""
+    os.environ["GX_ANALYTICS_ENABLED"] = "false"
+
+
+def modules() -> tuple[Any, Any]:
+    """``(great_expectations, great_expectations.expectations)``, imported on first use."""
+    with _LOCK:
+        if "gx" not in _STATE:
+            _quiet_environment()
+            import great_expectations as gx  # noqa: PLC0415 — deliberately lazy (import cost)
+            import great_expectations.expectations as gxe  # noqa: PLC0415
+
+            _STATE["gx"] = gx
+            _STATE["gxe"] = gxe
+        return _STATE["gx"], _STATE["gxe"]
+
+
+def batch_definition() -> Any:
+    """The process-wide whole-dataframe batch definition of an ephemeral context (progress bars off)."""
+    with _LOCK:
+        if "bd" not in _STATE:
+            gx, _ = modules()
+            from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: PLC0415
+
+            ctx = gx.get_context(mode="ephemeral")
+            ctx.enable_analytics(False)  # also off via GX_ANALYTICS_ENABLED=false, set before the import
+            ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+            source = ctx.data_sources.add_pandas(DATA_SOURCE)
+            asset = source.add_dataframe_asset(ASSET)
+            _STATE["ctx"] = ctx
+            _STATE["bd"] = asset.add_batch_definition_whole_dataframe(BATCH_DEFINITION)
+        return _STATE["bd"]
+
+
+def warm_up() -> None:
+    """Pay the import and context cost now (e.g. at the start of a Dagster run), not inside the first check."""
+    batch_definition()
+
+
+@dataclass(frozen=True)
+class ExpectationSpec:
+    """One GX expectation to build: ``gxe.<expectation_type>(**kwargs)``; ``index`` maps the result back."""
+
+    index: int
+    expectation_type: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def build_suite(name: str, specs: list[ExpectationSpec]) -> Any:
+    """A ``gx.ExpectationSuite`` (not added to the context: it lives in the caller's cache)."""
+    gx, gxe = modules()
+    expectations = []
+    for spec in specs:
+        cls = getattr(gxe, spec.expectation_type)
+        expectations.append(cls(**spec.kwargs, meta={"fp_index": spec.index}))
+    return gx.ExpectationSuite(name=name, expectations=expectations)
+
+
+def _exception_message(info: Any) -> str | None:
+    """GX 1.x reports exceptions either flat or keyed by metric id; return the first message, if any."""
+    if not isinstance(info, dict):
+        return None
+    if info.get("raised_exception"):
+        return str(info.get("exception_message") or "exception")
+    for value in info.values():
+        if isinstance(value, dict) and value.get("raised_exception", True) and (
+            value.get("exception_message") or value.get("exception_traceback")
+        ):
+            msg = value.get("exception_message") or str(value.get("exception_traceback", "")).strip().splitlines()[-1:]
+            return msg if isinstance(msg, str) else " ".join(msg)
+    return None
+
+
+def validate(pdf: Any, suite: Any, result_format: str = "SUMMARY") -> dict[int, dict[str, Any]]:
+    """Validate a pandas frame against a suite. Returns ``{spec index: {success, result, exception}}``."""
+    bd = batch_definition()
+    with _LOCK:  # one ephemeral context per process: serialise its use across threads
+        batch = bd.get_batch(batch_parameters={"dataframe": pdf})
+        res = batch.validate(suite, result_format=result_format)
+    out: dict[int, dict[str, Any]] = {}
+    for r in res.results:
+        meta = r.expectation_config.meta or {}
+        idx = meta.get("fp_index")
+        if idx is None:
+            continue
+        out[int(idx)] = {
+            "success": bool(r.success),
+            "result": dict(r.result or {}),
+            "exception": _exception_message(r.exception_info),
+        }
+    return out

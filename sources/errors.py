@@ -1,0 +1,39 @@
+"""The one exception of the readers: a file that cannot be read at all (it goes to quarantine)."""
+
+from __future__ import annotations
+
+#: code → short Chinese title (the ``reason`` carries the full sentence for the clerk).
+CODES = {
+    "empty": "空文件",
+    "binary": "不是表格文件",
+    "encrypted": "文件有密码",
+    "truncated": "文件不完整",
+    "corrupt": "文件已损坏",
+    "mojibake": "中文乱码",
+    "encoding": "编码无法识别",
+    "html": "网页格式的“Excel”",
+    "unsupported": "不支持的格式",
+    "no_header": "找不到表头",
+    "missing_columns": "缺少必需的列",
+    "wrong_feed": "放错了文件夹",
+    "unknown_feed": "未配置的数据类别",
+}
+
+
+class UnreadableFile(Exception):
+    """``code`` (one of :data:`CODES`) and ``reason`` (Chinese, for the clerk: what is wrong and what to do)."""
+
+    def __init__(self, code: str, reason: str, *, feed: str | None = None, file_name: str | None = None,
+                 file_hash: str | None = None, detail: str | None = None, looks_like: str | None = None):
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
+        self.feed = feed
+        self.file_name = file_name
+        self.file_hash = file_hash
+        self.detail = detail          # technical detail for logs (English, no personal data)
+        self.looks_like = looks_like  # wrong_feed: the feed the file looks like
+
+    @property
+    def title(self) -> str:
+        return CODES.get(self.code, self.code)

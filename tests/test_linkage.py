@@ -1,0 +1,323 @@
+"""Record linkage on small hand-written cases, one per noise type (SPEC §5)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import random
+
+from fangpin.domain import divisions
+from fangpin.domain.idnumber import make_id, to_15
+from fangpin.domain.names import name_key, pinyin_of
+from warehouse.engine import connect
+from warehouse.linkage import link_records
+from warehouse.linkage.idcols import id_columns
+
+RONGSHUI, SANFANG = "450225", "450225102"
+V1, V2 = "450225102201", "450225102202"  # 三防镇 甲村, 乙村
+LAPU, V3 = "450206100", "450206100201"  # 柳江区 拉堡镇 丙村
+
+VILLAGES = {
+    V1: ("融水苗族自治县", "三防镇", "甲寨村"),
+    V2: ("融水苗族自治县", "三防镇", "乙岭村"),
+    V3: ("柳江区", "拉堡镇", "丙塘村"),
+}
+
+
+def pid(area: str, y: int, m: int, d: int, seq: int) -> str:
+    return make_id(area, dt.date(y, m, d), seq)
+
+
+# (household, village, name, id, relation)
+PERSONS = [
+    ("H1", V1, "王小明", pid(RONGSHUI, 1980, 5, 17, 131), "户主"),
+    ("H1", V1, "李秀英", pid(RONGSHUI, 1982, 3, 2, 242), "配偶"),
+    ("H2", V1, "覃建华", pid(RONGSHUI, 1975, 11, 30, 155), "户主"),
+    ("H3", V1, "陈晓明", pid(RONGSHUI, 1990, 1, 8, 173), "户主"),
+    ("H4", V2, "韦秀兰", pid(RONGSHUI, 1968, 7, 21, 286), "户主"),
+    ("H5", V2, "韦国强", pid(RONGSHUI, 1970, 9, 9, 319), "户主"),
+    ("H6", V1, "杨阿妹", pid(RONGSHUI, 1985, 12, 1, 328), "户主"),
+    # namesakes: two 梁志刚 in one village, different households and birth dates
+    ("H7", V2, "梁志刚", pid(RONGSHUI, 1972, 4, 4, 339), "户主"),
+    ("H8", V2, "梁志刚", pid(RONGSHUI, 1993, 6, 16, 351), "户主"),
+    ("H9", V3, "莫丽萍", pid("450221", 1966, 2, 14, 362), "户主"),  # ID from the old 柳江县 code
+    ("H10", V3, "蓝海", pid("450206", 1988, 8, 8, 375), "户主"),
+    ("H10", V3, "蓝天宇", pid("450206", 2012, 10, 1, 397), "之子"),
+]
+
+
+def person(key: str) -> tuple:
+    return next(p for p in PERSONS if p[2] == key)
+
+
+SURNAMES = "韦覃黄莫蓝梁吴杨李陈罗潘石龙廖谢何周刘张"
+GIVEN = "秀丽华芳英兰玉梅春志建国平军文海云红金德成福永光荣桂林凤珍宏伟勇强"
+TEST_NAMES = [p[2] for p in PERSONS] + ["王晓明", "陳曉明", "莫莉萍", "张三丰", "赵德柱", "欧阳娜娜"]
+
+
+def _filler() -> list[tuple]:
+    """A few thousand other villagers in every real township, so that name and place frequencies are realistic."""
+    rng = random.Random(7)
+    taken = {name_key(n) for n in TEST_NAMES} | {pinyin_of(name_key(n))[0] for n in TEST_NAMES}
+    rows, seq = [], 0
+    for t in divisions.townships():
+        for v in ("201", "202"):
+            vc = t.code + v
+            for _ in range(12):
+                while True:
+                    nm = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
+                    if nm not in taken and pinyin_of(nm)[0] not in taken:
+                        break
+                seq += 1
+                birth = dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(0, 25000))
+                rows.append((f"F{seq // 3}", vc, t.county_name, t.name, f"{nm[1:]}村", nm,
+                             make_id(t.county_code, birth, rng.randrange(1, 999)), "户主" if seq % 3 == 0 else "之子"))
+    return rows
+
+
+def _registry() -> pl.DataFrame:
+    rows = []
+    for hh, vc, name, idn, rel in PERSONS:
+        county, town, village = VILLAGES[vc]
+        rows.append((hh, vc, county, town, village, name, idn, rel))
+    for hh, vc, county, town, village, name, idn, rel in _filler():
+        if vc in VILLAGES:
+            county, town, village = VILLAGES[vc]
+        rows.append((hh, vc, county, town, village, name, idn, rel))
+    df = pl.DataFrame(rows, schema=["household_id", "village_code", "county", "township", "village", "name", "id_raw",
+                                    "relation"], orient="row")
+    df = df.with_columns(
+        pl.col("village_code").str.slice(0, 6).alias("county_code"),
+        pl.col("village_code").str.slice(0, 9).alias("township_code"),
+        pl.lit("registry.csv").alias("source_file"),
+        (pl.int_range(pl.len()) + 2).alias("source_row"),
+    )
+    df = id_columns(df, "id_raw")
+    return df.select(
+        "household_id", "county", "township", "village", "village_code", "county_code", "township_code", "name",
+        "id_raw", pl.col("id_status"), pl.col("id_number"), pl.col("id_sex").alias("sex"),
+        pl.col("id_birth_date").alias("birth_date"), "relation", "source_file", "source_row",
+    )
+
+
+REGISTRY: pl.DataFrame | None = None
+
+
+def registry() -> pl.DataFrame:
+    global REGISTRY
+    if REGISTRY is None:
+        REGISTRY = _registry()
+    return REGISTRY
+
+
+def _records(recs: list[dict]) -> pl.DataFrame:
+    rows = []
+    for i, r in enumerate(recs):
+        rows.append({
+            "source": r.get("source", "medical"), "source_file": r.get("file", "医保.xlsx"), "source_row": i + 3,
+            "file_hash": "h", "name": r.get("name"), "id_raw": r.get("id"), "county": r.get("county"),
+            "township": r.get("township"), "village": r.get("village"), "hukou_address": r.get("address"),
+            "is_head_only": r.get("head_only", False),
+        })
+    df = pl.DataFrame(rows, schema_overrides={"id_raw": pl.String, "county": pl.String, "township": pl.String,
+                                              "village": pl.String, "hukou_address": pl.String, "name": pl.String})
+    df = id_columns(df, "id_raw")
+    return df.select(
+        "source", "source_file", "source_row", "file_hash", "name", "id_raw", "id_status", "id_number",
+        "id_candidate", pl.col("id_birth_date").alias("birth_date"), pl.col("id_sex").alias("sex"),
+        "county", "township", "village", "hukou_address", "is_head_only",
+    )
+
+
+def run_linkage(tmp_path: Path, recs: list[dict]) -> list[dict]:
+    with connect(tmp_path / "w.duckdb") as con:
+        reg, dep = registry(), _records(recs)
+        con.register("reg_df", reg.to_arrow())
+        con.register("dep_df", dep.to_arrow())
+        con.execute(f"INSERT INTO registry_person ({', '.join(reg.columns)}) SELECT * FROM reg_df")
+        con.execute(f"INSERT INTO dept_record ({', '.join(dep.columns)}) SELECT * FROM dep_df")
+        stats = link_records(con)
+        assert stats.records == len(recs)
+        out = con.sql("SELECT * FROM link ORDER BY source_row").pl().to_dicts()
+    assert len(out) == len(recs)
+    return out
+
+
+def one(tmp_path: Path, **rec) -> dict:
+    return run_linkage(tmp_path, [rec])[0]
+
+
+SANFANG_TXT = {"township": "三防镇"}
+
+
+def test_exact_valid_id(tmp_path):
+    p = person("王小明")
+    r = one(tmp_path, name="王小明", id=p[3], **SANFANG_TXT)
+    assert (r["match_method"], r["id_number"], r["household_id"]) == ("id_exact", p[3], "H1")
+    assert r["reason"] == "证件号码一致" and r["match_score"] == 1.0
+
+
+def test_exact_id_wins_over_a_different_name(tmp_path):
+    p = person("覃建华")
+    r = one(tmp_path, name="张三丰", id=p[3], township="拉堡镇")
+    assert (r["match_method"], r["id_number"]) == ("id_exact", p[3])
+
+
+def test_fullwidth_and_disability_card_ids(tmp_path):
+    p = person("韦秀兰")
+    full = "".join(chr(0xFF10 + int(c)) if c.isdigit() else c for c in p[3])
+    out = run_linkage(tmp_path, [dict(name="韦秀兰", id=full), dict(name="韦秀兰", id=p[3] + "14")])
+    assert [r["match_method"] for r in out] == ["id_exact", "id_exact"]
+    assert {r["id_number"] for r in out} == {p[3]}
+
+
+def test_15_digit_id(tmp_path):
+    p = person("韦国强")
+    r = one(tmp_path, name="韦国强", id=to_15(p[3]))
+    assert (r["match_method"], r["id_number"], r["reason"]) == ("id_repaired", p[3], "15位证件号码转换后一致")
+
+
+def _typo(idn: str, pos: int) -> str:
+    d = str((int(idn[pos]) + 3) % 10)
+    return idn[:pos] + d + idn[pos + 1:]
+
+
+def _swap(idn: str, pos: int) -> str:
+    return idn[:pos] + idn[pos + 1] + idn[pos] + idn[pos + 2:]
+
+
+def test_one_mistyped_digit_confirmed_by_name_and_birth(tmp_path):
+    p = person("覃建华")
+    bad = _typo(p[3], 15)
+    r = one(tmp_path, name="覃建华", id=bad, **SANFANG_TXT)
+    assert (r["match_method"], r["id_number"]) == ("id_repaired", p[3])
+    assert r["reason"] == "证件号码一位数字错误，姓名与出生日期一致"
+
+
+def test_one_transposed_digit(tmp_path):
+    p = person("韦秀兰")  # ...286X? swap two different neighbouring digits of the sequence
+    pos = next(i for i in range(14, 16) if p[3][i] != p[3][i + 1])
+    r = one(tmp_path, name="韦秀兰", id=_swap(p[3], pos))
+    assert (r["match_method"], r["id_number"]) == ("id_repaired", p[3])
+    assert "颠倒" in r["reason"]
+
+
+def test_typo_not_confirmed_by_name_is_not_repaired(tmp_path):
+    # one digit away from 王小明's ID, but the name is someone else's: never id_repaired to 王小明
+    p = person("王小明")
+    r = one(tmp_path, name="赵德柱", id=_typo(p[3], 16), township="三防镇")
+    assert r["match_method"] != "id_repaired"
+    assert r["id_number"] != p[3]
+
+
+def test_mangled_id_is_never_a_near_match(tmp_path):
+    p = person("陈晓明")
+    sci = f"{int(p[3][:6]) / 1e5:.5f}E+17"  # 4.50225E+17
+    out = run_linkage(tmp_path, [
+        dict(name="陈晓明", id=sci, **SANFANG_TXT),     # name + township: links on them, not on the ID
+        dict(name="赵德柱", id=sci, **SANFANG_TXT),     # nobody of that name: unmatched, whatever the ID looks like
+    ])
+    assert out[0]["match_method"] == "fuzzy" and out[0]["id_number"] == p[3]
+    assert out[1]["match_method"] == "unmatched" and out[1]["id_number"] is None
+
+
+def test_mangled_id_keeps_birth_date_evidence(tmp_path):
+    # 17 digits (lost X) / trailing .0: the ID is unusable but its birth date still separates namesakes
+    a, b = person("梁志刚"), [p for p in PERSONS if p[2] == "梁志刚"][1]
+    out = run_linkage(tmp_path, [
+        dict(name="梁志刚", id=b[3][:15] + "000.0", township="三防镇"),
+        dict(name="梁志刚", id=a[3][:17], township="三防镇"),
+    ])
+    assert [r["match_method"] for r in out] == ["fuzzy", "fuzzy"]
+    assert out[0]["id_number"] == b[3] and out[1]["id_number"] == a[3]
+
+
+def test_homophone_name(tmp_path):
+    p = person("王小明")
+    r = one(tmp_path, name="王晓明", **SANFANG_TXT)
+    assert (r["match_method"], r["id_number"]) == ("fuzzy", p[3])
+    assert r["reason"].startswith("姓名同音")
+
+
+def test_traditional_characters(tmp_path):
+    p = person("陈晓明")
+    r = one(tmp_path, name="陳曉明", township="三防")
+    assert (r["match_method"], r["id_number"]) == ("fuzzy", p[3])
+    assert r["reason"].startswith("姓名一致")
+
+
+def test_minority_name_dot(tmp_path):
+    p = person("杨阿妹")
+    out = run_linkage(tmp_path, [dict(name="杨·阿妹", **SANFANG_TXT), dict(name="杨 阿妹", **SANFANG_TXT)])
+    assert [(r["match_method"], r["id_number"]) for r in out] == [("fuzzy", p[3])] * 2
+
+
+def test_namesakes_without_id_go_to_review(tmp_path):
+    out = run_linkage(tmp_path, [dict(name="梁志刚", township="三防镇", village="乙岭村委会")])
+    r = out[0]
+    assert r["match_method"] == "review" and r["id_number"] is None and r["household_id"] is None
+    assert r["reason"] == "同村同名多人，无证件号码区分"
+    assert r["candidates"] == 2
+
+
+def test_namesakes_with_id_are_told_apart(tmp_path):
+    a, b = [p for p in PERSONS if p[2] == "梁志刚"]
+    out = run_linkage(tmp_path, [dict(name="梁志刚", id=b[3]), dict(name="梁志刚", id=_typo(a[3], 15))])
+    assert [(r["match_method"], r["id_number"]) for r in out] == [("id_exact", b[3]), ("id_repaired", a[3])]
+
+
+def test_head_of_household_only_disaster_record(tmp_path):
+    r = one(tmp_path, source="disaster", name="韦国强", county="融水县", township="三防", village="乙岭",
+            head_only=True)
+    assert r["match_method"] == "fuzzy"
+    assert r["household_id"] == "H5" and r["id_number"] is None
+    assert "按户" in r["reason"]
+
+
+def test_head_only_namesake_heads_go_to_review(tmp_path):
+    r = one(tmp_path, source="disaster", name="梁志刚", county="融水苗族自治县", township="三防镇", village="乙岭村",
+            head_only=True)
+    assert r["match_method"] == "review" and r["household_id"] is None
+
+
+def test_employment_hukou_address_is_parsed(tmp_path):
+    p = person("莫丽萍")
+    r = one(tmp_path, source="employment", name="莫莉萍", address="广西柳州市柳江县拉堡镇丙塘村")
+    assert (r["match_method"], r["id_number"]) == ("fuzzy", p[3])
+
+
+def test_person_not_in_registry_is_unmatched(tmp_path):
+    out = run_linkage(tmp_path, [
+        dict(name="欧阳娜娜", id=pid("450203", 1995, 3, 3, 402), township="雒容镇"),
+        dict(name="欧阳娜娜", township="三防镇"),
+    ])
+    assert [r["match_method"] for r in out] == ["unmatched", "unmatched"]
+    assert all(r["id_number"] is None and r["household_id"] is None for r in out)
+    assert out[0]["reason"] == "未找到匹配人员"
+
+
+def test_name_alone_is_not_enough(tmp_path):
+    # no ID, no place: a unique name still does not make a link
+    r = one(tmp_path, name="覃建华")
+    assert r["match_method"] in ("review", "unmatched") and r["id_number"] is None
+
+
+def test_idempotent_and_one_row_per_record(tmp_path):
+    recs = [dict(name="王晓明", **SANFANG_TXT), dict(name="韦国强", id=person("韦国强")[3])]
+    with connect(tmp_path / "w.duckdb") as con:
+        reg, dep = registry(), _records(recs)
+        con.register("reg_df", reg.to_arrow())
+        con.register("dep_df", dep.to_arrow())
+        con.execute(f"INSERT INTO registry_person ({', '.join(reg.columns)}) SELECT * FROM reg_df")
+        con.execute(f"INSERT INTO dept_record ({', '.join(dep.columns)}) SELECT * FROM dep_df")
+        s1 = link_records(con)
+        a = con.sql("SELECT * FROM link ORDER BY ALL").fetchall()
+        s2 = link_records(con)
+        b = con.sql("SELECT * FROM link ORDER BY ALL").fetchall()
+    assert a == b and len(a) == 2
+    assert s1.methods == s2.methods
+    assert set(s1.block_pairs) >= {"id", "id_repair", "birth_date_surname", "township_name_pinyin", "county_name_pinyin", "township_surname_pinyin"}

@@ -1,0 +1,319 @@
+"""Published round outputs (SPEC §7, §9): Parquet contract, county workbooks that hold only their households,
+inert formula text, sanitised file names, department task lists and returns, an offline summary."""
+
+from __future__ import annotations
+
+import sys
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+import yaml
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_rules_support import PUSHED, REF, City, D  # noqa: E402
+
+from fangpin.reports.publish import publish_round  # noqa: E402
+from fangpin.reports.safe import FORMULA_PREFIXES, child_path, safe_filename, safe_text  # noqa: E402
+from fangpin.settings import PACKAGED  # noqa: E402
+from warehouse.engine import connect  # noqa: E402
+from warehouse.rules import screen  # noqa: E402
+
+EVIL = '=HYPERLINK("http://x","点击")'
+
+
+def build_city() -> City:
+    city = City()
+    # 融水 (450225): two suspects, one with a formula for a name in the registry
+    m = city.household("RS-1", village_code="450225101201", income=9500)
+    city.medical(m[0], D(2026, 3, 5), 15000.0)
+    m = city.household("RS-2", village_code="450225102201", income=9500, names=[EVIL, "+1+1", "@SUM(A1)"])
+    city.medical(m[1], D(2026, 4, 5), 16000.0)
+    # 三江 (450226): one suspect, and the resettlement community where RELOC lives
+    city.village("450226100301", "古宜安置小区", site=True)
+    m = city.household("SJ-1", village_code="450226100201", income=9000)
+    city.disaster("SJ-1", D(2026, 6, 1), 9000.0, damage="严重损坏")
+    # relocated from 融水 to the 三江 community, hukou not moved: both workbooks, labelled
+    m = city.household("RELOC", village_code="450225101202", income=9500, relocated="是",
+                       resettlement_site="古宜安置小区", hukou_moved="否")
+    city.medical(m[0], D(2026, 5, 5), 15000.0)
+    # 柳城 (450222): a monitored household with a new medical risk → 医保/卫健 task lists
+    m = city.household("LC-1", village_code="450222100201", income=12000, monitoring_category="边缘易致贫户", risk_eliminated="否")
+    city.medical(m[0], D(2026, 5, 5), 9000.0)
+    # 柳江 (450206): no suspect at all — still gets its (empty) workbook
+    city.household("LJ-1", village_code="450206100201", income=20000)
+    # department rows nobody matches, one named like a formula
+    city.medical(None, D(2026, 3, 1), 500.0, match="unmatched", name=EVIL, source_file="医保2026年3月.xlsx", source_row=9)
+    city.employment(None, D(2026, 3, 1), match="unmatched", name="-张三", source_file="人社.csv", source_row=4)
+    city.employment(None, D(2026, 3, 1), match="review", name="李四", source_file="人社.csv", source_row=5)
+    return city
+
+
+@pytest.fixture()
+def published(tmp_path):
+    home = tmp_path / "home"
+    city = build_city()
+    with connect(tmp_path / "w.duckdb") as con:
+        city.flush(con)
+        con.execute("INSERT INTO rejected_row VALUES ('medical', '医保2026年3月.xlsx', 12, '证件号码', '证件号码校验位错误', 'h'),"
+                    " ('medical', '../坏文件.xlsx', NULL, NULL, '文件无法读取', 'h2')")
+        screen(con, "2026Q4", "full", REF, PUSHED, home=home)
+        result = publish_round(con, home, "2026Q4")
+    return home / "out" / "2026Q4", result
+
+
+def _sheet_rows(ws) -> list[dict]:
+    rows = list(ws.iter_rows(values_only=True))
+    header_idx = next(i for i, r in enumerate(rows) if r and r[0] in ("序号", "排查顺序"))
+    header = rows[header_idx]
+    return [dict(zip(header, r)) for r in rows[header_idx + 1:] if any(v is not None for v in r)]
+
+
+# ------------------------------------------------------------------------------------------ contract
+
+
+def test_parquet_contract(published):
+    out, result = published
+    s = pl.read_parquet(out / "suspects.parquet")
+    for col in ("round_id", "household_id", "county_code", "township_code", "village_code", "household_type",
+                "monitoring_category", "suspect_category", "risk_types", "base_per_capita_income",
+                "adjusted_per_capita_income", "monitoring_line", "priority_score", "pushed_on", "verify_by", "evidence"):
+        assert col in s.columns, col
+    assert s.schema["risk_types"] == pl.List(pl.String)
+    assert s.schema["pushed_on"] == pl.Date and s.schema["verify_by"] == pl.Date
+    fields = {f.name for f in s.schema["evidence"].inner.fields}
+    assert {"source", "source_file", "source_row", "summary"} <= fields
+    assert s.filter(pl.col("evidence").list.len() == 0).height == 0
+    assert set(s["household_id"]) == {"RS-1", "RS-2", "SJ-1", "RELOC", "LC-1"}
+    links = pl.read_parquet(out / "links.parquet")
+    assert {"source", "source_file", "source_row", "id_number", "household_id", "match_method", "match_score"} <= set(links.columns)
+    rejected = pl.read_parquet(out / "rejected.parquet")
+    assert {"source", "source_file", "source_row", "reason"} <= set(rejected.columns) and rejected.height == 2
+    assert result["counts"]["suspects"] == 5
+    assert all(Path(f).exists() for f in result["files"])
+
+
+def test_one_workbook_per_county_with_the_required_layout(published):
+    out, _ = published
+    names = sorted(p.name for p in out.glob("疑似风险户清单_*.xlsx"))
+    assert names == sorted(["疑似风险户清单_融水苗族自治县.xlsx", "疑似风险户清单_三江侗族自治县.xlsx",
+                            "疑似风险户清单_柳城县.xlsx", "疑似风险户清单_柳江区.xlsx"])
+    wb = openpyxl.load_workbook(out / "疑似风险户清单_融水苗族自治县.xlsx")
+    assert wb.sheetnames[:2] == ["疑似风险户清单", "易地搬迁分流"]
+    ws = wb["疑似风险户清单"]
+    assert ws.freeze_panes is not None and ws.auto_filter.ref
+    header = next(r for r in ws.iter_rows(values_only=True) if r and r[0] == "序号")
+    for col in ("乡(镇)", "行政村", "户编号", "户主姓名", "户类型", "监测对象类别", "疑似类别", "风险类型", "基础人均收入",
+                "调整后人均收入", "监测线", "优先级", "证据", "推送日期", "核实截止日期", "核实结果", "核实日期", "核实人"):
+        assert col in header, col
+    assert ws.column_dimensions["V"].width > 30          # evidence column is wide
+    rows = _sheet_rows(ws)
+    scores = [r["优先级"] for r in rows]
+    assert scores == sorted(scores, reverse=True)        # priority order
+    assert all(r["核实截止日期"].date() == D(2026, 10, 15) for r in rows)
+    ev = next(r for r in rows if r["户编号"] == "RS-1")["证据"]
+    assert ev.startswith("【医保局｜medical_2026.xlsx 第") and "个人自付 15,000.00元" in ev
+    assert all(r["核实结果"] is None for r in rows)
+    empty = _sheet_rows(openpyxl.load_workbook(out / "疑似风险户清单_柳江区.xlsx")["疑似风险户清单"])
+    assert empty == []
+
+
+def test_county_workbooks_hold_only_their_households_and_labelled_routed_ones(published):
+    out, _ = published
+    s = pl.read_parquet(out / "suspects.parquet")
+    by_id = {r["household_id"]: r for r in s.to_dicts()}
+    by_name = {"融水苗族自治县": "450225", "三江侗族自治县": "450226", "柳城县": "450222", "柳江区": "450206"}
+    seen_reloc = set()
+    for path in out.glob("疑似风险户清单_*.xlsx"):
+        code = by_name[path.stem.split("_", 1)[1]]
+        wb = openpyxl.load_workbook(path)
+        for ws in wb.worksheets:
+            for row in _sheet_rows(ws):
+                hid = row.get("户编号")
+                if hid is None:
+                    continue
+                h = by_id[hid]
+                if h["county_code"] == code:
+                    continue
+                # another county's household: only a relocated one routed here, and labelled
+                assert h["double_routed"] and code in (h["live_county_code"], h["hukou_county_code"]), (path.name, hid)
+                assert ws.title in ("疑似风险户清单", "易地搬迁分流", "安置点横向比较")
+                if ws.title != "安置点横向比较":
+                    assert row["分流标签"] in ("安置地", "户籍地分流"), row
+                seen_reloc.add((code, ws.title))
+    assert ("450226", "疑似风险户清单") in seen_reloc and ("450226", "易地搬迁分流") in seen_reloc
+    rs = _sheet_rows(openpyxl.load_workbook(out / "疑似风险户清单_融水苗族自治县.xlsx")["易地搬迁分流"])
+    assert [r["分流标签"] for r in rs if r["户编号"] == "RELOC"] == ["户籍地分流"]
+    assert "双帮扶人" in rs[0]["认定与帮扶分工"]
+
+
+def test_formula_text_from_inputs_is_inert_everywhere(published):
+    out, _ = published
+    found = []
+    for path in out.glob("*.xlsx"):
+        wb = openpyxl.load_workbook(path)
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for cell in row:
+                    assert cell.data_type != "f", (path.name, cell.coordinate, cell.value)
+                    if isinstance(cell.value, str):
+                        assert not cell.value.startswith(FORMULA_PREFIXES), (path.name, cell.coordinate, cell.value)
+                        if "HYPERLINK" in cell.value:
+                            found.append((path.name, cell.value))
+    # the department file's name and the registry head's name both arrive as visible, inert text
+    unmatched = _sheet_rows(openpyxl.load_workbook(out / "未匹配记录_医保局.xlsx")["未匹配记录"])
+    assert unmatched[0]["姓名"] == "'" + EVIL and unmatched[0]["文件名"] == "医保2026年3月.xlsx" and unmatched[0]["行号"] == 9
+    head = next(r for r in _sheet_rows(openpyxl.load_workbook(out / "疑似风险户清单_融水苗族自治县.xlsx")["疑似风险户清单"])
+                if r["户编号"] == "RS-2")
+    assert head["户主姓名"] == "'" + EVIL
+    assert any(name.startswith("未匹配记录_医保局") for name, _ in found)
+    hr = _sheet_rows(openpyxl.load_workbook(out / "未匹配记录_人社局.xlsx")["未匹配记录"])
+    assert [r["姓名"] for r in hr] == ["'-张三"]          # the review record is not returned as unmatched
+
+
+def test_department_task_lists_and_returns(published):
+    out, result = published
+    med = _sheet_rows(openpyxl.load_workbook(out / "行业部门任务清单_医保局.xlsx")["行业部门任务清单"])
+    assert [r["户编号"] for r in med] == ["LC-1"] and med[0]["本部门相关风险"] == "因病"
+    assert "个人自付" in med[0]["证据"]
+    assert [r["户编号"] for r in _sheet_rows(openpyxl.load_workbook(out / "行业部门任务清单_卫健委.xlsx")["行业部门任务清单"])] == ["LC-1"]
+    assert _sheet_rows(openpyxl.load_workbook(out / "行业部门任务清单_应急管理局.xlsx")["行业部门任务清单"]) == []
+    assert not (out / "行业部门任务清单_财产检索.xlsx").exists()
+    rej = _sheet_rows(openpyxl.load_workbook(out / "未匹配记录_医保局.xlsx")["拒收记录"])
+    assert {r["行号"] for r in rej} == {"第12行", "整个文件"}
+    assert result["counts"]["task_lists"]["医保局"] == 1
+
+
+def test_summary_opens_offline_with_charts(published):
+    out, _ = published
+    html = (out / "汇总_2026Q4.html").read_text(encoding="utf-8")
+    assert html.count("<svg") >= 5
+    lowered = html.lower()
+    for bad in ("<script", "<link", "src=", "href=", "url(", "http://", "https://", "@import"):
+        assert bad not in lowered, bad
+    assert "融水苗族自治县" in html and "监测户新增风险" in html
+    with zipfile.ZipFile(out / "汇总_2026Q4.xlsx") as z:
+        charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
+    assert len(charts) >= 4
+
+
+def test_file_names_are_sanitised(tmp_path):
+    assert safe_filename("../../etc/passwd").endswith("etc_passwd") and "/" not in safe_filename("../../etc/passwd")
+    for raw in ("a/b", "a\\b", "..", "../x", "x/../y", "C:\\x", "con", "\x00bad", " . "):
+        name = safe_filename(raw)
+        assert "/" not in name and "\\" not in name and ".." not in name and name.strip(" .") == name and name
+        assert child_path(tmp_path, raw).parent == tmp_path
+    # a county name from the registry and a department name from a home's routing.yaml cannot escape out/<round>/
+    home = tmp_path / "home"
+    (home / "config").mkdir(parents=True)
+    routing = yaml.safe_load((PACKAGED / "routing.yaml").read_text(encoding="utf-8"))
+    routing["departments"]["medical_insurance"]["name"] = "../../医保局"
+    (home / "config" / "routing.yaml").write_text(yaml.safe_dump(routing, allow_unicode=True), encoding="utf-8")
+    city = City()
+    m = city.household("Z1", village_code="459999100201", income=9500)   # a county code not in the reference
+    for p in city.persons:
+        p["county"] = "../../../逃逸县"
+    city.medical(m[0], D(2026, 3, 5), 15000.0)
+    with connect(tmp_path / "w.duckdb") as con:
+        city.flush(con)
+        screen(con, "2026Q4", "full", REF, PUSHED, home=home)
+        result = publish_round(con, home, "2026Q4")
+        with pytest.raises(ValueError):
+            publish_round(con, home, "../2026Q4")
+    out = home / "out" / "2026Q4"
+    for f in result["files"]:
+        assert Path(f).parent == out
+    assert sorted(p.name for p in tmp_path.rglob("*.xlsx") if p.parent != out) == []
+    escaped = [p.name for p in out.glob("疑似风险户清单_*逃逸县.xlsx")]
+    assert len(escaped) == 1 and ".." not in escaped[0]
+
+
+def test_safe_text():
+    assert safe_text(EVIL) == "'" + EVIL
+    for prefix in ("=", "+", "-", "@", "\t", "\r"):
+        assert safe_text(prefix + "x") == "'" + prefix + "x"
+    assert safe_text("张三") == "张三" and safe_text(12.5) == 12.5 and safe_text(None) is None
+
+
+def test_republishing_is_stable_and_removes_stale_outputs(tmp_path):
+    home = tmp_path / "home"
+    city = build_city()
+    with connect(tmp_path / "w.duckdb") as con:
+        city.flush(con)
+        screen(con, "2026Q4", "full", REF, PUSHED, home=home)
+        first = publish_round(con, home, "2026Q4")
+        out = home / "out" / "2026Q4"
+        (out / "行业部门任务清单_已撤销部门.xlsx").write_bytes(b"old")
+        (out / "核实结果回执.xlsx").write_bytes(b"someone else's file")
+        before = pl.read_parquet(out / "suspects.parquet")
+        second = publish_round(con, home, "2026Q4")
+    assert [Path(f).name for f in first["files"]] == [Path(f).name for f in second["files"]]
+    assert pl.read_parquet(out / "suspects.parquet").equals(before)
+    assert not (out / "行业部门任务清单_已撤销部门.xlsx").exists()
+    assert (out / "核实结果回执.xlsx").exists()
+    assert not any(p.name.startswith(".") for p in (home / "out").iterdir())
+
+
+def test_priority_round_workbooks_list_targets_and_ranked_households(tmp_path):
+    home = tmp_path / "home"
+    city = City()
+    deep = city.village("450225102202", "深山村", deep=True)
+    m = city.household("PD-1", village_code=deep, income=9500)
+    city.medical(m[0], D(2026, 3, 5), 15000.0)
+    city.household("PD-2", village_code=deep, income=10000)
+    with connect(tmp_path / "w.duckdb") as con:
+        city.flush(con)
+        screen(con, "2026Q3", "priority", D(2026, 7, 1), D(2026, 7, 6), home=home)
+        publish_round(con, home, "2026Q3")
+    wb = openpyxl.load_workbook(home / "out" / "2026Q3" / "疑似风险户清单_融水苗族自治县.xlsx")
+    assert "重点排查村" in wb.sheetnames and "重点排查户" in wb.sheetnames
+    targets = _sheet_rows(wb["重点排查村"])
+    assert targets[0]["行政村"] == "深山村" and "原深度贫困村" in targets[0]["列为重点区域的原因"]
+    ranked = _sheet_rows(wb["重点排查户"])
+    assert [r["户编号"] for r in ranked] == ["PD-1", "PD-2"]
+
+
+def test_calendar_fallback_is_stated_in_the_workbook(tmp_path):
+    home = tmp_path / "home"
+    city = City()
+    m = city.household("FB", income=9500)
+    city.medical(m[0], D(2026, 12, 5), 15000.0)
+    with connect(tmp_path / "w.duckdb") as con:
+        city.flush(con)
+        stats = screen(con, "2027Q1", "full", D(2027, 1, 1), D(2027, 1, 4), home=home)
+        publish_round(con, home, "2027Q1")
+    assert stats.calendar_fallback and stats.verify_by == D(2027, 1, 11)
+    rows = _sheet_rows(openpyxl.load_workbook(home / "out" / "2027Q1" / "疑似风险户清单_融水苗族自治县.xlsx")["疑似风险户清单"])
+    assert "仅周末" in rows[0]["截止日期说明"]
+    assert "仅周末" in (home / "out" / "2027Q1" / "汇总_2027Q1.html").read_text(encoding="utf-8")
+
+
+def test_formula_name_in_a_dropped_department_file_arrives_as_inert_text(tmp_path):
+    """The whole path for a clerk's file: CSV in landing/medical → reader → warehouse → 未匹配记录 workbook."""
+    import datetime as dt
+
+    ingest_feed = pytest.importorskip("assets.ingestion").ingest_feed
+    from fangpin.home import DataHome
+
+    dh = DataHome.at(tmp_path / "home").ensure()
+    rows = ["姓名,身份证号,参保地,结算日期,医疗机构,医疗总费用,个人自付,就诊类型",
+            '"=HYPERLINK(""http://x"",""点击"")",,三防镇,2026-03-05,融水县人民医院,3000,1200,住院',
+            "@张三,,三防镇,2026/3/6,融水县人民医院,2000,800,住院",
+            "李四,,和睦镇,2026年3月7日,融水县人民医院,2500,900,门诊慢特病"]
+    (dh.landing_for("medical") / "医保2026年3月.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with connect(dh.warehouse_path) as con:
+        ingest_feed(dh, "medical", con, reference_date=dt.date(2026, 10, 1))
+        # nobody in the registry: every record is returned to the clerk as unmatched
+        con.execute("INSERT INTO link SELECT source, source_file, source_row, NULL, NULL, 'unmatched', 0.0, "
+                    "'户籍系统中找不到此人', 0 FROM dept_record")
+        screen(con, "2026Q4", "full", REF, PUSHED, home=dh.root)
+        publish_round(con, dh.root, "2026Q4")
+    wb = openpyxl.load_workbook(dh.root / "out" / "2026Q4" / "未匹配记录_医保局.xlsx")
+    cells = {r["行号"]: r for r in _sheet_rows(wb["未匹配记录"])}
+    assert cells[2]["姓名"] == "'" + EVIL and cells[3]["姓名"] == "'@张三" and cells[4]["姓名"] == "李四"
+    assert cells[2]["文件名"] == "医保2026年3月.csv"
+    for row in wb["未匹配记录"].iter_rows():
+        for cell in row:
+            assert cell.data_type != "f"

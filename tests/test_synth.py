@@ -1,0 +1,346 @@
+"""Synthetic city generator: registry validity, files ↔ ground truth, scenarios, noise, determinism."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+from pathlib import Path
+
+import fastexcel
+import polars as pl
+import pytest
+
+from fangpin.domain import idnumber
+from fangpin.home import DataHome
+from fangpin.synth import clear_generated, generate, parse_round
+from fangpin.synth import events as E
+from fangpin.synth import vocab
+from fangpin.synth.feeds import HEADER_VARIANTS, ID_TAG, TOTAL_TEXT
+
+REF = dt.date(2026, 10, 1)
+FEEDS = ("medical", "disaster", "civil_affairs", "employment")
+ALL_NOISE = {"homophone", "traditional", "minority_dot", "fullwidth_id", "id_missing", "id_15", "id_typo", "id_transposed",
+             "id_mangled", "wrong_village", "not_in_registry", "namesake", "head_only", "duplicate_event"}
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> tuple[Path, dict]:
+    home = tmp_path_factory.mktemp("tiny")
+    manifest = generate(home, size="tiny", seed=7)
+    return home, manifest
+
+
+def _truth(home: Path, name: str) -> pl.DataFrame:
+    return pl.read_parquet(DataHome(home).truth / f"{name}.parquet")
+
+
+def _read_rows(path: Path, info: dict) -> list[list[str | None]]:
+    """All rows of a file as a person sees them (index 0 = sheet row / CSV line 1)."""
+    if info["format"] == "xlsx":
+        sheet = fastexcel.read_excel(str(path)).load_sheet(0, header_row=None, dtypes="string")
+        return [list(r) for r in sheet.to_polars().rows()]
+    raw = path.read_bytes()
+    text = raw.decode({"utf-8": "utf-8", "utf-8-sig": "utf-8-sig", "gbk": "gbk"}[info["encoding"]])
+    return [row for row in csv.reader(io.StringIO(text))]
+
+
+# ---------------------------------------------------------------------------------------------- registry
+
+
+def test_tiny_is_fast_and_small(tiny):
+    _, m = tiny
+    assert 100 <= m["counts"]["households"] <= 140
+    assert m["elapsed_seconds"]["total"] < 5  # ≈0.5 s on an idle machine; generous for shared CI
+    assert set(m["counts"]) >= {"households", "persons", "records", "files"}
+
+
+def test_registry_ids_valid_and_consistent(tiny):
+    home, _ = tiny
+    p = _truth(home, "persons")
+    assert p["id_number"].n_unique() == len(p)
+    for pid, sex, birth in p.select("id_number", "sex", "birth_date").iter_rows():
+        assert idnumber.classify(pid) == ("valid", pid)
+        assert idnumber.sex(pid) == sex
+        assert idnumber.birth_date(pid) == birth
+    # address code = the county, or the historic 柳江县 code for 柳江 people born before 2016
+    area = p.select(a=pl.col("id_number").str.slice(0, 6), c="county_code", y=pl.col("birth_date").dt.year())
+    odd = area.filter(pl.col("a") != pl.col("c"))
+    assert len(odd) > 0, "the tiny city includes 柳江: some old IDs must carry 450221"
+    assert odd.filter((pl.col("a") != "450221") | (pl.col("c") != "450206") | (pl.col("y") >= 2016)).is_empty()
+
+
+def test_relations_sex_and_ages(tiny):
+    home, _ = tiny
+    p = _truth(home, "persons").with_columns(age=(pl.lit(REF) - pl.col("birth_date")).dt.total_days() / 365.25)
+    for rel, sex in p.select("relation", "sex").iter_rows():
+        want = vocab.RELATION_SEX.get(rel)
+        assert rel in vocab.RELATION_SEX, rel
+        assert want is None or want == sex, (rel, sex)
+    heads = p.filter(pl.col("relation") == "户主").select("household_id", head_age="age", head_sex="sex")
+    assert len(heads) == p["household_id"].n_unique()
+    j = p.join(heads, on="household_id")
+    assert j.filter(pl.col("relation") == "户主").select(pl.col("age").is_between(25, 85.01).all()).item()
+    sp = j.filter(pl.col("relation") == "配偶")
+    assert sp.select(((pl.col("age") - pl.col("head_age")).abs() <= 5.01).all()).item()
+    assert sp.select((pl.col("sex") != pl.col("head_sex")).all()).item()
+    kids = j.filter(pl.col("relation").is_in(["之子", "之女"]))
+    assert kids.select((pl.col("head_age") - pl.col("age")).is_between(19.99, 40.01).all()).item()
+    grand = j.filter(pl.col("relation").is_in(["之孙子", "之孙女"]))
+    assert grand.select((pl.col("head_age") - pl.col("age")).is_between(38, 62).all()).item()
+    parents = j.filter(pl.col("relation").is_in(["之父", "之母"]))
+    assert parents.select((pl.col("age") - pl.col("head_age")).is_between(15, 40).all()).item()
+    assert p.filter(pl.col("age") < 16).select((pl.col("labour") == "无劳动力").all()).item()
+
+
+def test_registry_files_match_truth(tiny):
+    home, m = tiny
+    p = _truth(home, "persons")
+    reg = [f for f in m["files"] if f["feed"] == "registry" and not f.get("village_table")]
+    assert {f["format"] for f in reg} >= {"xlsx", "csv_utf8"}
+    ids = []
+    for info in reg:
+        rows = _read_rows(DataHome(home).landing_for("registry") / info["file"], info)
+        header = rows[info["header_row"] - 1]
+        assert "证件号码" in header and "户编号" in header and "人均纯收入（元）" in header
+        k = header.index("证件号码")
+        data = rows[info["first_data_row"] - 1:]
+        assert len(data) == info["data_rows"]
+        ids += [r[k] for r in data]
+    assert sorted(ids) == sorted(p["id_number"].to_list())
+    village = next(f for f in m["files"] if f.get("village_table"))
+    assert "行政村" in village["file"]
+    rows = _read_rows(DataHome(home).landing_for("registry") / village["file"], village)
+    assert rows[village["header_row"] - 1] == ["行政村代码", "行政村", "乡(镇)", "县(市、区)", "是否原深度贫困村", "是否易地搬迁安置社区"]
+    codes = [r[0] for r in rows[village["first_data_row"] - 1:]]
+    assert all(len(c) == 12 and c.isdigit() for c in codes)
+    assert set(p["village_code"]) <= set(codes)
+
+
+def test_namesakes_and_minority_names(tiny):
+    home, _ = tiny
+    p = _truth(home, "persons")
+    dup = p.group_by("village_code", "name").agg(n=pl.len(), hh=pl.col("household_id").n_unique()).filter(pl.col("n") > 1)
+    assert len(dup) >= 3 and (dup["hh"] > 1).any()
+    assert p["name"].str.contains("·", literal=True).any()
+
+
+# ---------------------------------------------------------------------------------------------- truth
+
+
+def test_all_scenarios_categories_and_types_present(tiny):
+    home, m = tiny
+    h = _truth(home, "households")
+    assert set(E.SCENARIOS) <= set(h["scenario"])
+    risk = h.filter("at_risk")
+    assert set(risk["expected_category"]) == {"脱贫不稳定户", "边缘易致贫户", "突发严重困难户", "监测户新增风险"}
+    types = set(risk.select(pl.col("expected_risk_types").explode())["expected_risk_types"])
+    assert types == {"因病", "因自然灾害", "因安全住房", "因务工就业不稳", "其他", "缺劳动力"}
+    assert risk["suspect_again"].any()
+    assert (risk["signals"].list.len() >= 2).any()
+    assert (risk["expected_risk_types"].list.len() <= 5).all()
+    assert h.filter(~pl.col("at_risk"))["expected_risk_types"].list.len().max() == 0
+    assert risk["evidence_exact_ids"].any() and not risk["evidence_exact_ids"].all()
+    for name, sc in E.SCENARIOS.items():
+        got = h.filter(pl.col("scenario") == name)["at_risk"]
+        assert got.to_list() == [sc["risk"]] * len(got), name
+    assert m["counts"]["at_risk_households"] == len(risk)
+
+
+def test_truth_rules_hold_on_households(tiny):
+    home, _ = tiny
+    h = _truth(home, "households").filter("at_risk")
+    line = h["monitoring_line"][0]
+    for row in h.iter_rows(named=True):
+        cat, adj = row["expected_category"], row["adjusted_per_capita_income"]
+        if cat in ("脱贫不稳定户", "边缘易致贫户"):
+            assert adj < 0.95 * line
+            assert (cat == "脱贫不稳定户") == (row["household_type"] == "脱贫户")
+            assert row["monitoring_category"] == "" or row["risk_eliminated"] == "是"
+        elif cat == "突发严重困难户":
+            assert adj > 1.05 * line
+            assert row["rigid_spending"] >= 0.55 * row["base_per_capita_income"] * row["household_size"]
+        else:
+            assert row["monitoring_category"] != "" and row["risk_eliminated"] == "否"
+        assert row["suspect_again"] == (row["risk_eliminated"] == "是")
+
+
+def test_duplicates_and_outdated_do_not_count(tiny):
+    home, _ = tiny
+    h = _truth(home, "households")
+    r = _truth(home, "records")
+    trap = h.filter(pl.col("scenario") == "duplicate_trap")["household_id"]
+    dups = r.filter(pl.col("true_household_id").is_in(trap.implode()) & pl.col("noise").list.contains("duplicate_event"))
+    assert len(dups) >= 2
+    assert not h.filter(pl.col("scenario").is_in(["duplicate_trap", "outside_window"]))["at_risk"].any()
+    # every duplicate copy points to an event that also has its original record
+    copies = r.filter(pl.col("is_duplicate"))
+    originals = r.filter(~pl.col("is_duplicate"))
+    assert set(copies["event_id"]) <= set(originals["event_id"])
+    assert (copies["source_file"] != "").all()
+    outside = r.filter(~pl.col("in_window") & pl.col("true_id_number").is_not_null())
+    assert len(outside) > 0 and not outside["signal"].any()
+
+
+def test_noise_tags_and_exact_ids(tiny):
+    home, m = tiny
+    r = _truth(home, "records")
+    tags = set(r.select(pl.col("noise").explode().drop_nulls())["noise"])
+    assert ALL_NOISE <= tags, ALL_NOISE - tags
+    reg = r.filter(pl.col("true_id_number").is_not_null())
+    assert 0.6 < reg["id_exact"].mean() < 0.95
+    assert r.filter(pl.col("true_id_number").is_null())["noise"].list.contains("not_in_registry").all()
+    med = r.filter(pl.col("source") == "medical", pl.col("true_id_number").is_not_null())
+    assert med["id_exact"].mean() > 0.75
+    dis = r.filter(pl.col("source") == "disaster", pl.col("true_id_number").is_not_null())
+    assert dis["noise"].list.contains("id_missing").mean() > 0.4
+    assert dis["noise"].list.contains("head_only").all()
+
+
+def test_records_map_one_to_one_to_file_rows(tiny):
+    home, m = tiny
+    r = _truth(home, "records")
+    dept = [f for f in m["files"] if f["feed"] in FEEDS]
+    assert {f["format"] for f in dept} == {"xlsx", "csv_utf8", "csv_bom", "csv_gbk"}
+    assert {f["date_style"] for f in dept} >= {"iso", "slash", "chinese", "serial", "datecell"}
+    assert {f["amount_style"] for f in dept} == {"plain", "comma", "yuan"}
+    assert any(f["total_row"] for f in dept) and any(f["title_rows"] == 2 for f in dept)
+    used = {h for f in dept for h in f["headers"]}
+    assert {"姓名", "患者姓名", "参保人姓名", "个人自付", "合规自付", "个人负担", "身份证号", "证件号码", "公民身份号码"} <= used
+    assert len(r) == sum(f["data_rows"] for f in dept)
+    for info in dept:
+        feed = info["feed"]
+        path = DataHome(home).landing_for(feed) / info["file"]
+        assert path.exists()
+        rows = _read_rows(path, info)
+        header = rows[info["header_row"] - 1]
+        assert header == info["headers"] if not info["seq_column"] else header == ["序号"] + info["headers"]
+        id_col = next(i for i, hd in enumerate(header) if hd in HEADER_VARIANTS[feed]["id_number"])
+        name_field = "head_name" if feed == "disaster" else "name"
+        name_col = next(i for i, hd in enumerate(header) if hd in HEADER_VARIANTS[feed][name_field])
+        data = rows[info["first_data_row"] - 1:]
+        if info["total_row"]:
+            assert data[-1][0] == TOTAL_TEXT
+            data = data[:-1]
+        mine = r.filter(pl.col("source_file") == info["file"]).sort("source_row")
+        assert len(data) == len(mine) == info["data_rows"], info["file"]
+        assert mine["source_row"].to_list() == list(range(info["first_data_row"], info["first_data_row"] + len(data)))
+        for rec in mine.iter_rows(named=True):
+            row = rows[rec["source_row"] - 1]
+            cell = row[id_col] or ""
+            if rec["id_cell"] == "number":
+                assert math.isclose(float(cell), float(rec["id_written"]), rel_tol=1e-12)
+                assert idnumber.classify(cell)[0] != "valid" or idnumber.classify(cell)[1] != rec["true_id_number"]
+            else:
+                assert cell == (rec["id_written"] or ""), (info["file"], rec["source_row"])
+            assert (row[name_col] or "") == rec["name_written"]
+            status, number = idnumber.classify(cell)
+            if rec["id_exact"]:
+                assert (status, number) == ("valid", rec["true_id_number"])
+            else:
+                assert number is None or number != rec["true_id_number"] or status == "converted15"
+
+
+def test_amounts_consistent_in_a_medical_file(tiny):
+    home, m = tiny
+    info = next(f for f in m["files"] if f["feed"] == "medical" and f["amount_style"] == "comma")
+    rows = _read_rows(DataHome(home).landing_for("medical") / info["file"], info)
+    header = rows[info["header_row"] - 1]
+    col = {h: i for i, h in enumerate(header)}
+    total_h = "医疗总费用"
+    parts = [next(h for h in header if h in HEADER_VARIANTS["medical"][f])
+             for f in ("fund_paid", "critical_illness_paid", "medical_aid_paid", "out_of_pocket")]
+    data = rows[info["first_data_row"] - 1:]
+    if info["total_row"]:
+        data = data[:-1]
+    for r in data:
+        val = lambda h: round(float(r[col[h]].replace(",", "")) * 100)  # noqa: E731
+        assert val(total_h) == sum(val(h) for h in parts)
+
+
+# ---------------------------------------------------------------------------------------------- API behaviour
+
+
+def test_determinism_and_refusal(tmp_path, tiny):
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    generate(a, size="tiny", seed=11)
+    generate(b, size="tiny", seed=11)
+    generate(c, size="tiny", seed=12)
+    fa = sorted(p.relative_to(a / "landing") for p in (a / "landing").rglob("*") if p.is_file())
+    fb = sorted(p.relative_to(b / "landing") for p in (b / "landing").rglob("*") if p.is_file())
+    assert fa == fb
+    for rel in fa:
+        assert (a / "landing" / rel).read_bytes() == (b / "landing" / rel).read_bytes(), rel
+    for name in ("persons", "households", "records"):
+        assert _truth(a, name).equals(_truth(b, name)), name
+    assert not _truth(a, "persons").equals(_truth(c, "persons"))
+    with pytest.raises(ValueError, match="already holds"):
+        generate(a, size="tiny", seed=11)
+    clear_generated(a)
+    assert not any(p.is_file() for p in (a / "landing").rglob("*"))
+    assert not (a / "truth" / "manifest.json").exists()
+    generate(a, size="tiny", seed=11, formats="csv")
+    formats = {f["format"] for f in json.loads((a / "truth" / "manifest.json").read_text(encoding="utf-8"))["files"]}
+    assert "xlsx" not in formats
+
+
+def test_arguments_are_checked(tmp_path):
+    with pytest.raises(ValueError):
+        generate(tmp_path, size="huge")
+    with pytest.raises(ValueError):
+        generate(tmp_path, size="tiny", round_id="2026-10")
+    with pytest.raises(ValueError):
+        generate(tmp_path, size="tiny", formats="parquet")
+    assert parse_round("2026Q4") == dt.date(2026, 10, 1)
+    assert parse_round("2027Q1") == dt.date(2027, 1, 1)
+
+
+def test_homophone_groups_are_homophones():
+    from pypinyin import lazy_pinyin
+
+    seen = {}
+    for group in vocab.HOMOPHONE_GROUPS:
+        members = list(dict.fromkeys(group))
+        if len(members) > 1:
+            readings = {lazy_pinyin(c)[0] for c in members}
+            assert len(readings) == 1, (group, readings)
+            for c in members:
+                assert c not in seen, f"{c} is in two homophone groups"
+                seen[c] = group
+    tmap = vocab.traditional_map()
+    assert tmap.get("陈") == "陳" and tmap.get("刘") == "劉"
+    assert set(ID_TAG.values()) < ALL_NOISE
+
+
+@pytest.mark.slow
+def test_demo_city_covers_all_counties(tmp_path):
+    m = generate(tmp_path, size="demo", seed=3)
+    h = _truth(tmp_path, "households")
+    p = _truth(tmp_path, "persons")
+    assert 4500 <= len(h) <= 5500
+    assert h["county_code"].n_unique() == 10
+    assert p["id_number"].str.starts_with("450221").sum() > 50
+    share = h.group_by("county_code").agg(t=(pl.col("household_type") == "脱贫户").mean())
+    t = dict(share.iter_rows())
+    assert t["450225"] > 0.25 and t["450206"] < 0.2
+    assert m["counts"]["at_risk_households"] >= 60
+    assert min(m["scenarios"][s] for s in E.SCENARIOS) >= 4
+
+
+def test_large_cities_are_generated_in_parts(tmp_path, monkeypatch):
+    from fangpin.synth import generator
+
+    monkeypatch.setattr(generator, "PART_MAX_HOUSEHOLDS", 60)
+    m = generate(tmp_path, size="tiny", seed=5)
+    assert m["parts"] == 2
+    p, h, r = _truth(tmp_path, "persons"), _truth(tmp_path, "households"), _truth(tmp_path, "records")
+    assert p["id_number"].n_unique() == len(p)
+    assert h["household_id"].n_unique() == len(h)
+    assert r.filter(~pl.col("is_duplicate"))["event_id"].is_unique().all()
+    names = {f["file"] for f in m["files"]}
+    assert any("（第2部分）" in n for n in names)
+    on_disk = {q.name for q in (tmp_path / "landing").rglob("*") if q.is_file()}
+    assert names == on_disk
+    assert set(r["source_file"]) <= names

@@ -1,0 +1,55 @@
+-- Step 1b. Department records as linkage sees them: a stable rid, the name keys, and the evidence an ID gives even
+-- when it is unusable. A mangled ID (4.50222E+17, 450222199001011000.0, 17 digits with a lost X) is never compared
+-- as an ID, but the digits a spreadsheet keeps intact still say where (address code) and when (birth date) the person
+-- was born: E-notation keeps its mantissa (the last digit may be rounded), ".0" keeps the first 15 digits.
+CREATE OR REPLACE TEMP TABLE lk_rec AS
+WITH d AS (
+    SELECT
+        row_number() OVER (ORDER BY source, source_file, source_row) AS rid,
+        source, source_file, source_row, name, id_raw, id_status, id_number, id_candidate, birth_date, sex,
+        coalesce(is_head_only, false) AS is_head_only,
+        nullif(concat_ws('', county, township, village, hukou_address), '') AS loc_text,
+        upper(regexp_replace(translate(coalesce(id_raw, ''), '０１２３４５６７８９ｘＸ', '0123456789XX'), '[\s''`]', '', 'g')) AS id_clean
+    FROM lk_dept_src
+),
+m AS (
+    SELECT *,
+        CASE
+            WHEN id_status = 'mangled' AND regexp_matches(id_clean, '^\d{17}$$') THEN id_clean
+            WHEN id_status = 'mangled' AND regexp_matches(id_clean, '^\d{18}\.0+$$') THEN left(id_clean, 15)
+            WHEN id_status = 'mangled' AND regexp_matches(id_clean, '^\d(\.\d+)?E\+?17$$')
+                THEN CASE WHEN length(regexp_replace(regexp_extract(id_clean, '^([\d.]+)E', 1), '\.', '')) >= 15
+                          THEN left(regexp_replace(regexp_extract(id_clean, '^([\d.]+)E', 1), '\.', ''), 14)
+                          ELSE left(regexp_replace(regexp_extract(id_clean, '^([\d.]+)E', 1), '\.', ''), 6) END
+            WHEN id_status IN ('bad_length') AND regexp_matches(id_clean, '^45\d{4}') THEN left(id_clean, 6)
+        END AS mangled_digits
+    FROM d
+)
+SELECT
+    m.rid, m.source, m.source_file, m.source_row, m.name, k.name_key, m.id_raw, m.id_status, m.id_number,
+    m.id_candidate, m.is_head_only, m.loc_text,
+    -- birth date: from the ID candidate (even with a failed checksum), else from the digits of a mangled ID
+    coalesce(
+        m.birth_date,
+        CASE WHEN m.id_candidate IS NOT NULL THEN try_strptime(substr(m.id_candidate, 7, 8), '%Y%m%d')::DATE END,
+        CASE WHEN length(m.mangled_digits) >= 14 THEN try_strptime(substr(m.mangled_digits, 7, 8), '%Y%m%d')::DATE END
+    ) AS birth_raw,
+    CASE
+        WHEN m.sex IN ('男', '1') THEN '男' WHEN m.sex IN ('女', '2') THEN '女'
+        WHEN m.id_candidate IS NOT NULL
+            THEN CASE WHEN try_cast(substr(m.id_candidate, 17, 1) AS INTEGER) % 2 = 1 THEN '男' ELSE '女' END
+        WHEN length(m.mangled_digits) >= 17
+            THEN CASE WHEN try_cast(substr(m.mangled_digits, 17, 1) AS INTEGER) % 2 = 1 THEN '男' ELSE '女' END
+    END AS sex,
+    coalesce(left(m.id_number, 6), left(m.id_candidate, 6),
+             CASE WHEN length(m.mangled_digits) >= 6 THEN left(m.mangled_digits, 6) END) AS id_area,
+    n.surname, n.py, n.py_alt, n.surname_py, n.given1_py, n.given_last_py, n.n_chars
+FROM m
+LEFT JOIN lk_namekey k ON k.name = m.name
+LEFT JOIN lk_names n ON n.name_key = k.name_key;
+
+-- an implausible birth date (1880..today) is no evidence
+CREATE OR REPLACE TEMP TABLE lk_rec AS
+SELECT * EXCLUDE (birth_raw),
+    CASE WHEN birth_raw BETWEEN DATE '1880-01-01' AND current_date THEN birth_raw END AS birth_date
+FROM lk_rec;

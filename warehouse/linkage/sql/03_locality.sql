@@ -1,0 +1,71 @@
+-- Step 1c. Where a record says the person lives. The record's county / township / village names, or an employment
+-- hukou address such as 广西柳州市融水苗族自治县三防镇某某村, are concatenated and parsed against the registry's division
+-- names (lk_locform: full names and short forms without 县/镇/乡/街道/村/村委会): longest match first, full names
+-- anywhere, short forms only after the enclosing division's match. A tie between different divisions leaves the level
+-- unresolved rather than guessing.
+CREATE OR REPLACE TEMP TABLE lk_loctext AS
+SELECT DISTINCT loc_text AS t FROM lk_rec WHERE loc_text IS NOT NULL;
+
+CREATE OR REPLACE TEMP TABLE lk_loc_county AS
+WITH hits AS (
+    SELECT x.t, f.code, f.flen, instr(x.t, f.form) AS pos
+    FROM lk_loctext x JOIN lk_locform f ON f.level = 'county' AND contains(x.t, f.form)
+),
+best AS (SELECT t, max(flen) AS flen FROM hits GROUP BY t)
+SELECT x.t,
+    CASE WHEN count(DISTINCT h.code) = 1 THEN any_value(h.code) END AS county_code,
+    min(h.pos + h.flen) AS cend
+FROM lk_loctext x
+LEFT JOIN (SELECT h.* FROM hits h JOIN best b USING (t, flen)) h USING (t)
+GROUP BY x.t;
+
+CREATE OR REPLACE TEMP TABLE lk_loc_township AS
+WITH hits AS (
+    SELECT x.t, f.code, f.county_code, f.flen + CASE WHEN f.kind = 'full' THEN 0.5 ELSE 0 END AS score,
+           instr(x.t, f.form) + f.flen AS tend
+    FROM lk_loc_county x
+    JOIN lk_locform f ON f.level = 'township' AND (x.county_code IS NULL OR f.county_code = x.county_code)
+    WHERE (f.kind = 'full' AND contains(x.t, f.form))
+       OR (f.kind = 'short' AND contains(substr(x.t, coalesce(x.cend, 1)), f.form))
+),
+best AS (SELECT t, max(score) AS score FROM hits GROUP BY t)
+SELECT x.t, x.county_code, x.cend,
+    CASE WHEN count(DISTINCT h.code) = 1 THEN any_value(h.code) END AS township_code,
+    CASE WHEN count(DISTINCT h.code) = 1 THEN any_value(h.county_code) END AS t_county_code,
+    min(h.tend) AS tend
+FROM lk_loc_county x
+LEFT JOIN (SELECT h.* FROM hits h JOIN best b USING (t, score)) h USING (t)
+GROUP BY x.t, x.county_code, x.cend;
+
+CREATE OR REPLACE TEMP TABLE lk_loc AS
+WITH hits AS (
+    SELECT x.t, f.code, f.parent_code, f.flen + CASE WHEN f.kind = 'full' THEN 0.5 ELSE 0 END AS score
+    FROM lk_loc_township x
+    JOIN lk_locform f ON f.level = 'village'
+        AND (CASE WHEN x.township_code IS NOT NULL THEN f.parent_code = x.township_code
+                  WHEN coalesce(x.t_county_code, x.county_code) IS NOT NULL THEN f.county_code = coalesce(x.t_county_code, x.county_code)
+                  ELSE true END)
+    WHERE (f.kind = 'full' AND contains(x.t, f.form))
+       OR (f.kind = 'short' AND contains(substr(x.t, coalesce(x.tend, x.cend, 1)), f.form))
+),
+best AS (SELECT t, max(score) AS score FROM hits GROUP BY t),
+v AS (
+    SELECT h.t,
+        CASE WHEN count(DISTINCT h.code) = 1 THEN any_value(h.code) END AS village_code
+    FROM hits h JOIN best b USING (t, score) GROUP BY h.t
+)
+SELECT x.t,
+    v.village_code,
+    coalesce(left(v.village_code, 9), x.township_code) AS township_code,
+    coalesce(left(v.village_code, 6), x.t_county_code, x.county_code) AS county_code
+FROM lk_loc_township x LEFT JOIN v USING (t);
+
+CREATE OR REPLACE TEMP TABLE lk_rec AS
+SELECT r.*, l.county_code, l.township_code, l.village_code,
+    CASE WHEN l.village_code IS NOT NULL THEN 'village'
+         WHEN l.township_code IS NOT NULL THEN 'township'
+         WHEN l.county_code IS NOT NULL THEN 'county' END AS loc_level,
+    am.county_code AS id_area_county
+FROM lk_rec r
+LEFT JOIN lk_loc l ON l.t = r.loc_text
+LEFT JOIN lk_area_map am ON am.area6 = r.id_area;

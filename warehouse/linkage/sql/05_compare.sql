@@ -1,0 +1,95 @@
+-- Step 3. Comparisons and scores for every candidate pair in lk_pair (Fellegi–Sunter, weights in log2).
+-- Each comparison has ordered levels; a level adds log2(m / u): m from configuration, u from the registry's term
+-- frequencies (N = registry persons). Name similarities come from lk_namesim (rapidfuzz over distinct name pairs).
+CREATE OR REPLACE TEMP TABLE lk_cmp AS
+WITH x AS (
+    SELECT
+        pr.rid, pr.pid, pr.rule, pr.rkind, pr.rpos,
+        r.is_head_only, p.household_id, p.name_key AS p_key, r.name_key AS r_key, p.village_code AS p_village,
+        p.township_code AS p_township, p.county_code AS p_county, p.is_head,
+        -- name level
+        CASE
+            WHEN r.name_key IS NULL OR p.name_key IS NULL THEN 'missing'
+            WHEN r.name_key = p.name_key THEN 'exact'
+            WHEN s.syl_sim >= 0.999 THEN 'homophone'
+            WHEN (r.surname = p.surname OR r.surname_py = p.surname_py)
+                 AND (s.char_sim >= ${near_char_sim} OR s.letter_sim >= ${near_letter_sim}) THEN 'near'
+            ELSE 'differ'
+        END AS name_level,
+        coalesce(s.char_sim, CASE WHEN r.name_key = p.name_key THEN 1.0 ELSE 0.0 END) AS char_sim,
+        -- birth level
+        CASE
+            WHEN r.birth_date IS NULL OR p.birth_date IS NULL THEN 'missing'
+            WHEN r.birth_date = p.birth_date THEN 'exact'
+            WHEN damerau_levenshtein(strftime(r.birth_date, '%Y%m%d'), strftime(p.birth_date, '%Y%m%d')) = 1
+              OR (year(r.birth_date) = year(p.birth_date) AND month(r.birth_date) = day(p.birth_date)
+                  AND day(r.birth_date) = month(p.birth_date)) THEN 'near'
+            ELSE 'differ'
+        END AS birth_level,
+        CASE WHEN r.sex IS NULL OR p.sex IS NULL THEN 'missing' WHEN r.sex = p.sex THEN 'agree' ELSE 'differ' END AS sex_level,
+        -- locality: the finest level at which the record's place agrees with the person's
+        r.loc_level,
+        CASE
+            WHEN r.loc_level IS NULL THEN 'missing'
+            WHEN r.village_code IS NOT NULL AND r.village_code = p.village_code THEN 'village'
+            WHEN r.township_code IS NOT NULL AND r.township_code = p.township_code THEN 'township'
+            WHEN r.county_code IS NOT NULL AND r.county_code = p.county_code THEN 'county'
+            ELSE 'differ'
+        END AS loc_agree,
+        -- address code of an unusable ID against the person's ID / county
+        CASE
+            WHEN r.id_number IS NOT NULL OR r.id_area IS NULL THEN 'missing'
+            WHEN r.id_area = p.id_area OR r.id_area_county = p.county_code THEN 'agree'
+            WHEN p.id_area IS NULL THEN 'missing'
+            ELSE 'differ'
+        END AS area_level,
+        (r.id_number IS NOT NULL AND p.id_number IS NOT NULL AND r.id_number <> p.id_number) AS id_conflict,
+        p.n_name, p.n_py, p.n_surname, p.n_birth, p.n_village, p.n_township, p.n_county
+    FROM lk_pair pr
+    JOIN lk_rec r USING (rid)
+    JOIN lk_person p USING (pid)
+    LEFT JOIN lk_namesim s ON s.a = r.name_key AND s.b = p.name_key
+),
+n AS (SELECT n_persons::DOUBLE AS n FROM lk_tf)
+SELECT x.*,
+    CASE x.name_level
+        WHEN 'exact'     THEN log2(${name_m_exact}) - log2(greatest(x.n_name / n.n, ${min_u}))
+        WHEN 'homophone' THEN log2(${name_m_homophone}) - log2(greatest(x.n_py / n.n, ${min_u}))
+        WHEN 'near'      THEN log2(${name_m_near}) - log2(greatest(x.n_surname / n.n * ${u_near_given_surname}, ${min_u}))
+        WHEN 'differ'    THEN log2(${name_m_differ})
+        ELSE 0 END AS w_name,
+    CASE x.birth_level
+        WHEN 'exact'  THEN log2(${birth_m_exact}) - log2(greatest(x.n_birth / n.n, ${min_u}))
+        WHEN 'near'   THEN log2(${birth_m_near}) - log2(${birth_u_near})
+        WHEN 'differ' THEN log2(${birth_m_differ})
+        ELSE 0 END AS w_birth,
+    CASE x.sex_level
+        WHEN 'agree'  THEN log2(${sex_m_agree} / 0.5)
+        WHEN 'differ' THEN log2(${sex_m_differ} / 0.5)
+        ELSE 0 END AS w_sex,
+    CASE
+        WHEN x.loc_agree = 'missing' THEN 0
+        WHEN x.loc_agree = 'differ' THEN log2(CASE x.loc_level WHEN 'village' THEN ${loc_v_differ} WHEN 'township' THEN ${loc_t_differ} ELSE ${loc_c_differ} END)
+        ELSE log2(CASE
+                WHEN x.loc_level = 'village' AND x.loc_agree = 'village' THEN ${loc_v_village}
+                WHEN x.loc_level = 'village' AND x.loc_agree = 'township' THEN ${loc_v_township}
+                WHEN x.loc_level = 'village' THEN ${loc_v_county}
+                WHEN x.loc_level = 'township' AND x.loc_agree = 'township' THEN ${loc_t_township}
+                WHEN x.loc_level = 'township' THEN ${loc_t_county}
+                ELSE ${loc_c_county} END)
+           - log2(greatest(CASE x.loc_agree WHEN 'village' THEN x.n_village WHEN 'township' THEN x.n_township ELSE x.n_county END / n.n, ${min_u}))
+    END AS w_loc,
+    CASE x.area_level
+        WHEN 'agree'  THEN log2(${area_m_agree} / ${area_u_agree})
+        WHEN 'differ' THEN log2(${area_m_differ} / (1 - ${area_u_agree}))
+        ELSE 0 END AS w_area,
+    CASE WHEN x.id_conflict THEN ${id_conflict_weight} ELSE 0 END AS w_id,
+    CASE WHEN NOT x.is_head_only THEN 0
+         WHEN x.is_head THEN log2(${rel_m_head} / ${rel_u_head})
+         ELSE log2((1 - ${rel_m_head}) / (1 - ${rel_u_head})) END AS w_rel
+FROM x, n;
+
+CREATE OR REPLACE TEMP TABLE lk_cmp AS
+SELECT *, w_name + w_birth + w_sex + w_loc + w_area + w_id + w_rel AS w,
+    CASE name_level WHEN 'exact' THEN 3 WHEN 'homophone' THEN 2 WHEN 'near' THEN 1 ELSE 0 END AS name_rank
+FROM lk_cmp;

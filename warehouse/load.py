@@ -1,0 +1,122 @@
+"""Loading accepted rows into the warehouse, one dropped file per transaction.
+
+Idempotence: a file is identified by its content hash. Loading deletes whatever an earlier, interrupted attempt may
+have left for that hash before inserting, and records the file in ``ingested_file`` in the same transaction, so a
+crash between archive and load followed by a rerun leaves no duplicates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+@dataclass
+class LoadOutcome:
+    rows_loaded: int
+    rows_duplicate_event: int
+    duplicate_rows: pl.DataFrame  # source_row, event_key of events already received in another file
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [r[0] for r in con.sql(f"SELECT column_name FROM information_schema.columns WHERE table_name = '{table}' ORDER BY ordinal_position").fetchall()]
+
+
+def known_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.sql("SELECT file_hash FROM ingested_file").fetchall()}
+
+
+def _project(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """Keep the columns the table has; the table's types decide (DuckDB casts on insert)."""
+    cols = [c for c in table_columns(con, table) if c in frame.columns]
+    return frame.select(cols)
+
+
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    table: str,
+    feed: str,
+    file_name: str,
+    file_hash: str,
+    archived_path: str,
+    rows: pl.DataFrame,
+    rejected: pl.DataFrame,
+    rows_in_file: int,
+    rows_skipped: int,
+    status: str = "loaded",
+    reason: str | None = None,
+) -> LoadOutcome:
+    """Load one file's accepted rows (unless ``status`` says it is blocked) and its rejects, atomically."""
+    dup = pl.DataFrame(schema={"source_row": pl.Int64, "event_key": pl.String})
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for t in ("registry_person", "dept_record", "village", "rejected_row"):
+            con.execute(f"DELETE FROM {t} WHERE file_hash = ?", [file_hash])
+        con.execute("DELETE FROM ingested_file WHERE file_hash = ?", [file_hash])
+        loaded = 0
+        if status == "loaded" and rows.height:
+            data = rows
+            if table == "dept_record" and "event_key" in data.columns:
+                # The same event arriving twice (overlapping extracts, or twice in one file) is counted once: the
+                # first file wins. Later copies stay accounted for (and linked) but carry duplicate_event = true.
+                con.execute("DROP TABLE IF EXISTS _incoming")
+                con.execute(
+                    "CREATE TEMP TABLE _incoming AS SELECT *, row_number() OVER (PARTITION BY event_key ORDER BY source_row) AS _rn FROM data"
+                )
+                con.execute(
+                    "ALTER TABLE _incoming ADD COLUMN duplicate_event BOOLEAN; "
+                    "UPDATE _incoming i SET duplicate_event = event_key IS NOT NULL AND (_rn > 1 OR EXISTS ("
+                    "SELECT 1 FROM dept_record d WHERE d.source = i.source AND d.event_key = i.event_key AND NOT d.duplicate_event))"
+                )
+                dup = con.sql("SELECT source_row, event_key FROM _incoming WHERE duplicate_event ORDER BY source_row").pl()
+                cols = ", ".join(c for c in table_columns(con, table) if c in data.columns or c == "duplicate_event")
+                con.execute(f"INSERT INTO dept_record ({cols}) SELECT {cols} FROM _incoming")
+                loaded = data.height
+                con.execute("DROP TABLE _incoming")
+                data = None
+            elif table == "registry_person":
+                # A registry export is a full snapshot of its households: newer rows replace the older ones.
+                ids = data.select("household_id").unique()
+                con.execute("DELETE FROM registry_person WHERE household_id IN (SELECT household_id FROM ids)")
+            elif table == "village":
+                codes = data.select("village_code").unique()
+                con.execute("DELETE FROM village WHERE village_code IN (SELECT village_code FROM codes)")
+            if data is not None:
+                data = _project(con, table, data)
+                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM data")
+                loaded = data.height
+        if rejected.height:
+            rej = _project(con, "rejected_row", rejected.with_columns(pl.lit(file_hash).alias("file_hash")))
+            con.execute("INSERT INTO rejected_row BY NAME SELECT * FROM rej")
+        con.execute(
+            "INSERT INTO ingested_file (file_hash, feed, file_name, archived_path, status, rows_in_file, rows_accepted,"
+            " rows_rejected, rows_skipped, rows_duplicate_event, reason) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [file_hash, feed, file_name, archived_path, status, rows_in_file, loaded, rejected.height, rows_skipped, dup.height, reason],
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return LoadOutcome(loaded, dup.height, dup)
+
+
+def record_unreadable(con: duckdb.DuckDBPyConnection, *, feed: str, file_name: str, file_hash: str, archived_path: str, reason: str) -> None:
+    """A file that could not be read at all: one ``rejected_row`` with a null row number, and its ``ingested_file`` entry."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM rejected_row WHERE file_hash = ?", [file_hash])
+        con.execute("DELETE FROM ingested_file WHERE file_hash = ?", [file_hash])
+        con.execute(
+            "INSERT INTO rejected_row (source, source_file, source_row, field, reason, file_hash) VALUES (?,?,NULL,NULL,?,?)",
+            [feed, file_name, reason, file_hash],
+        )
+        con.execute(
+            "INSERT INTO ingested_file (file_hash, feed, file_name, archived_path, status, reason) VALUES (?,?,?,?, 'quarantined', ?)",
+            [file_hash, feed, file_name, archived_path, reason],
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise

@@ -1,0 +1,88 @@
+-- Department evidence: linked, in the window, de-duplicated, with per-record signal flags (SPEC §6.1–6.2).
+-- Only links with match_method id_exact / id_repaired / fuzzy count as evidence; review and unmatched never do.
+
+CREATE OR REPLACE TEMP TABLE _linked AS
+SELECT d.source, d.source_file, d.source_row, d.file_hash, d.event_key,
+       d.name AS rec_name, d.name_key AS rec_name_key,
+       l.household_id, l.id_number AS person_id, l.match_method, l.match_score,
+       coalesce(d.event_date, d.settle_date, d.disaster_date, d.approved_on) AS ev_date,
+       d.institution, d.visit_type, d.diagnosis, d.total_cost,
+       coalesce(d.out_of_pocket,
+                CASE WHEN d.total_cost IS NOT NULL THEN greatest(d.total_cost - coalesce(d.fund_paid, 0)
+                     - coalesce(d.critical_illness_paid, 0) - coalesce(d.medical_aid_paid, 0), 0) END) AS oop,
+       d.disaster_type, d.house_damage, d.direct_loss,
+       d.aid_type, d.amount, d.status,
+       d.event, d.previous_workplace, d.previous_monthly_income,
+       d.property_type
+FROM dept_record d
+JOIN link l ON l.source = d.source AND l.source_file = d.source_file AND l.source_row = d.source_row
+WHERE l.match_method IN ('id_exact', 'id_repaired', 'fuzzy') AND l.household_id IS NOT NULL;
+
+-- Window: event date in [reference date − window months, reference date). Property hits are a state, not an event:
+-- they count whatever their date. De-duplication: the loader already keeps one row per (source, event_key); here the
+-- same event is also recognised by its content (person, date, place, amount), whichever file or key it came with.
+CREATE OR REPLACE TEMP TABLE _ev AS
+WITH w AS (
+    SELECT x.*, h.county_key,
+           coalesce(x.person_id, x.household_id || ':' || coalesce(x.rec_name_key, x.rec_name, '')) AS pkey,
+           (nf.file_hash IS NOT NULL) AS is_new
+    FROM _linked x
+    JOIN _hh h ON h.household_id = x.household_id
+    JOIN _r r ON r.county_key = h.county_key
+    CROSS JOIN _p p
+    LEFT JOIN _newfiles nf ON nf.file_hash = x.file_hash
+    WHERE x.source = 'property' OR (x.ev_date >= r.window_start AND x.ev_date < p.reference_date)
+),
+k AS (
+    SELECT *,
+           CASE source
+               WHEN 'medical'       THEN hash(source, pkey, ev_date, institution, visit_type, round(oop, 2), round(total_cost, 2))
+               WHEN 'disaster'      THEN hash(source, household_id, ev_date, disaster_type, house_damage, round(direct_loss, 2))
+               WHEN 'civil_affairs' THEN hash(source, pkey, ev_date, aid_type, status, round(amount, 2))
+               WHEN 'employment'    THEN hash(source, pkey, ev_date, event)
+               WHEN 'property'      THEN hash(source, pkey, property_type, ev_date)
+               ELSE hash(source, source_file, source_row)
+           END AS content_key
+    FROM w
+)
+-- one row per event: the same content (any file, any event_key) counts once
+SELECT * FROM k
+QUALIFY row_number() OVER (PARTITION BY household_id, content_key ORDER BY is_new, source_file, source_row) = 1;
+
+-- Per-record signal flags.
+CREATE OR REPLACE TEMP TABLE _sig AS
+WITH e AS (
+    SELECT e.*,
+           h.is_tuopin OR h.monitored_any AS strict_thresholds,   -- 脱贫户 / monitored: the lower medical thresholds
+           h.monitored_active, h.dibao_any, h.tekun_any,
+           pr.labour AS person_labour,
+           coalesce(pr.name, e.rec_name) AS member_name,
+           r.med_stay_mon, r.med_stay_other, r.disaster_loss_threshold, r.lost_wage_months,
+           CASE WHEN e.aid_type LIKE '%临时救助%' THEN '临时救助'
+                WHEN e.aid_type LIKE '%特困%' AND e.aid_type NOT LIKE '%城市%' THEN '农村特困'
+                WHEN e.aid_type LIKE '%低保%' AND e.aid_type NOT LIKE '%边缘%' AND e.aid_type NOT LIKE '%城市%' THEN '农村低保'
+           END AS aid_kind
+    FROM _ev e
+    JOIN _hh h ON h.household_id = e.household_id
+    JOIN _r r ON r.county_key = h.county_key
+    LEFT JOIN _person pr ON pr.household_id = e.household_id AND pr.id_number = e.person_id
+)
+SELECT e.*,
+       -- medical: one stay (not an outpatient settlement) over the single-stay threshold
+       (e.source = 'medical' AND coalesce(e.visit_type NOT LIKE '%门诊%', true)
+        AND coalesce(e.oop, 0) > CASE WHEN e.strict_thresholds THEN e.med_stay_mon ELSE e.med_stay_other END) AS med_stay_over,
+       -- disaster
+       (e.source = 'disaster' AND coalesce(e.house_damage LIKE '%倒塌%' OR e.house_damage LIKE '%严重%', false)) AS house_severe,
+       (e.source = 'disaster' AND (coalesce(e.house_damage LIKE '%倒塌%' OR e.house_damage LIKE '%严重%', false)
+                                   OR coalesce(e.direct_loss, 0) >= e.disaster_loss_threshold)) AS disaster_sig,
+       -- employment: job loss / return / interruption of a member who can work (unknown labour counts as able)
+       (e.source = 'employment'
+        AND coalesce(e.event LIKE '%失业%' OR e.event LIKE '%返乡%' OR e.event LIKE '%中断%', false)
+        AND NOT coalesce(trim(e.person_labour) IN ('丧失劳动力', '无劳动力'), false)) AS job_sig,
+       -- civil affairs: new 农村低保 / 农村特困, or 临时救助, for a household not under active monitoring.
+       -- 续保 and 停发 are never signals; without a status, aid the registry already shows is a renewal.
+       (e.source = 'civil_affairs' AND e.aid_kind IS NOT NULL AND NOT e.monitored_active
+        AND NOT coalesce(e.status LIKE '%续%' OR e.status LIKE '%停%' OR e.status LIKE '%终止%' OR e.status LIKE '%退出%', false)
+        AND (coalesce(e.status LIKE '%新%', false) OR e.aid_kind = '临时救助'
+             OR (e.aid_kind = '农村低保' AND NOT e.dibao_any) OR (e.aid_kind = '农村特困' AND NOT e.tekun_any))) AS civil_sig
+FROM e;

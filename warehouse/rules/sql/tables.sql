@@ -1,0 +1,111 @@
+-- Round-scoped output tables of the risk rules (warehouse/rules). Idempotent; one round = rows with its round_id.
+-- suspect: the columns of SPEC §7 suspects.parquet first, then extras for the workbooks.
+
+CREATE TABLE IF NOT EXISTS suspect (
+    round_id                   VARCHAR NOT NULL,
+    household_id               VARCHAR NOT NULL,
+    county_code                VARCHAR,
+    township_code              VARCHAR,
+    village_code               VARCHAR,
+    household_type             VARCHAR,
+    monitoring_category        VARCHAR,      -- from the registry
+    suspect_category           VARCHAR,      -- 脱贫不稳定户 | 边缘易致贫户 | 突发严重困难户 | 监测户新增风险
+    risk_types                 VARCHAR[],    -- official values, at most max_risk_types (5), in risk_type_order
+    base_per_capita_income     DOUBLE,
+    adjusted_per_capita_income DOUBLE,
+    monitoring_line            DOUBLE,
+    priority_score             DOUBLE,
+    pushed_on                  DATE,
+    verify_by                  DATE,
+    -- extras
+    kind                       VARCHAR,
+    reference_date             DATE,
+    verify_by_note             VARCHAR,      -- set when the holiday calendar did not know the year (weekends-only)
+    county                     VARCHAR,
+    township                   VARCHAR,
+    village                    VARCHAR,
+    head_name                  VARCHAR,
+    household_size             INTEGER,
+    risk_eliminated            VARCHAR,
+    property_hit               BOOLEAN,
+    reflagged_eliminated       BOOLEAN,
+    relocated                  BOOLEAN,
+    resettlement_site          VARCHAR,
+    hukou_moved                BOOLEAN,
+    live_county_code           VARCHAR,      -- where the household lives (resettlement community's county if relocated)
+    live_township_code         VARCHAR,
+    hukou_county_code          VARCHAR,      -- hukou location (relocated households whose hukou did not move)
+    hukou_township_code        VARCHAR,
+    hukou_source               VARCHAR,      -- 户籍登记 | 身份证号码地址码推断 | null
+    double_routed              BOOLEAN,      -- relocated, hukou not moved out: screened where it lives AND routed to hukou place
+    medical_out_of_pocket      DOUBLE,
+    disaster_loss              DOUBLE,
+    lost_wages                 DOUBLE,
+    rigid_spending             DOUBLE,
+    reason_summary             VARCHAR,      -- why, in words for a village official
+    new_evidence_summary       VARCHAR,
+    evidence_count             INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS suspect_evidence (
+    round_id      VARCHAR NOT NULL,
+    household_id  VARCHAR NOT NULL,
+    source        VARCHAR NOT NULL,   -- feed (medical, disaster, civil_affairs, employment, property) or registry
+    source_file   VARCHAR,
+    source_row    BIGINT,
+    summary       VARCHAR,
+    amount        DOUBLE,
+    risk_type     VARCHAR,            -- the flag this record supports; null = context (rigid spending, property hit)
+    event_date    DATE,
+    member_name   VARCHAR,
+    id_number     VARCHAR,
+    match_method  VARCHAR,
+    match_score   DOUBLE,
+    is_new        BOOLEAN            -- from a file loaded since the last published round (incremental rounds)
+);
+
+CREATE TABLE IF NOT EXISTS priority_target (
+    round_id          VARCHAR NOT NULL,
+    county_code       VARCHAR,
+    county            VARCHAR,
+    township_code     VARCHAR,
+    township          VARCHAR,
+    village_code      VARCHAR NOT NULL,
+    village           VARCHAR,
+    reasons           VARCHAR[],
+    households        INTEGER,
+    tuopin_households INTEGER,
+    monitored_households INTEGER,
+    recent_disaster_records INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS priority_household (
+    round_id                   VARCHAR NOT NULL,
+    household_id               VARCHAR NOT NULL,
+    county_code                VARCHAR,
+    township_code              VARCHAR,
+    village_code               VARCHAR,
+    target_village_code        VARCHAR,
+    screening_rank             INTEGER,      -- 1 = screen first, within the county
+    is_suspect                 BOOLEAN,
+    suspect_category           VARCHAR,
+    priority_score             DOUBLE,
+    adjusted_per_capita_income DOUBLE,
+    monitoring_line            DOUBLE,
+    reasons                    VARCHAR[]
+);
+
+CREATE TABLE IF NOT EXISTS relocation_followup (
+    round_id                   VARCHAR NOT NULL,
+    household_id               VARCHAR NOT NULL,
+    site_key                   VARCHAR,
+    resettlement_site          VARCHAR,
+    live_county_code           VARCHAR,
+    hukou_county_code          VARCHAR,
+    hukou_moved                BOOLEAN,
+    adjusted_per_capita_income DOUBLE,
+    monitoring_line            DOUBLE,
+    rank_in_site               INTEGER,
+    households_in_site         INTEGER,
+    reason                     VARCHAR
+);
