@@ -171,30 +171,46 @@ def pinyin_of(key: str) -> tuple[str, str]:
 def name_table(keys: Iterable[str | None]) -> pl.DataFrame:
     """Lookup table over DISTINCT name keys: name_key, surname, given, py, py_alt, surname_py, n_chars.
 
-    Computed in Python over the unique names only (there are far fewer than rows); per-character readings are
-    cached. Join it back to persons/records in SQL.
+    Vectorised: readings are looked up once per distinct character (and once per distinct surname), then the
+    names are assembled with Polars (explode → map → join). Join the table back to persons/records in SQL.
     """
     uniq = sorted({k for k in keys if k})
-    rows_py, rows_alt, rows_s, rows_g, rows_sp = [], [], [], [], []
-    for k in uniq:
-        s, g = split_surname(k)
-        p, a = pinyin_of(k)
-        rows_s.append(s)
-        rows_g.append(g)
-        rows_py.append(p)
-        rows_alt.append(a)
-        rows_sp.append(surname_pinyin(s))
-    return pl.DataFrame(
-        {
-            "name_key": uniq,
-            "surname": rows_s,
-            "given": rows_g,
-            "py": rows_py,
-            "py_alt": rows_alt,
-            "surname_py": rows_sp,
-        },
-        schema={k: pl.String for k in ("name_key", "surname", "given", "py", "py_alt", "surname_py")},
-    ).with_columns(pl.col("name_key").str.len_chars().alias("n_chars"))
+    df = pl.DataFrame({"name_key": uniq}, schema={"name_key": pl.String})
+    key = pl.col("name_key")
+    two = key.str.slice(0, 2)
+    df = df.with_columns(
+        pl.when((key.str.len_chars() >= 3) & two.is_in(sorted(COMPOUND_SURNAMES))).then(two)
+        .otherwise(key.str.slice(0, 1)).alias("surname")
+    )
+    df = df.with_columns(key.str.slice(pl.col("surname").str.len_chars()).alias("given"))
+    smap = {s: surname_pinyin(s) for s in df.get_column("surname").unique().to_list()}
+    df = df.with_columns(pl.col("surname").replace_strict(smap, return_dtype=pl.String).alias("surname_py"))
+    chars = (
+        df.select("name_key", pl.col("given").str.split("").alias("ch"))
+        .explode("ch")
+        .filter(pl.col("ch").is_not_null() & (pl.col("ch") != ""))
+    )
+    uc = chars.get_column("ch").unique().to_list()
+    prim = {c: char_readings(c)[0] for c in uc}
+    alt = {c: (char_readings(c)[1] if len(char_readings(c)) > 1 else char_readings(c)[0]) for c in uc}
+    given_py = (
+        chars.with_columns(
+            pl.col("ch").replace_strict(prim, return_dtype=pl.String).alias("p"),
+            pl.col("ch").replace_strict(alt, return_dtype=pl.String).alias("a"),
+        )
+        .group_by("name_key", maintain_order=True)
+        .agg(pl.col("p").str.join(" ").alias("gp"), pl.col("a").str.join(" ").alias("ga"))
+    )
+    df = df.join(given_py, on="name_key", how="left")
+    sp = pl.col("surname_py")
+    df = df.with_columns(
+        pl.when(pl.col("gp").is_null() | (pl.col("gp") == "")).then(sp).otherwise(sp + pl.lit(" ") + pl.col("gp")).alias("py"),
+        pl.when(pl.col("ga").is_null() | (pl.col("ga") == "")).then(sp).otherwise(sp + pl.lit(" ") + pl.col("ga")).alias("py_alt"),
+    )
+    return df.select(
+        "name_key", "surname", "given", "py", "py_alt", "surname_py",
+        key.str.len_chars().alias("n_chars"),
+    ).sort("name_key")
 
 
 # ---------------------------------------------------------------------------------------------- similarity

@@ -41,25 +41,26 @@ def rule_pairs(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> dict[str,
         if bad:
             raise ValueError(f"linkage.yaml: blocking rule {name!r} uses unknown column(s) {bad}; allowed: {KEYS}")
         cond = " AND ".join(f"r.{c} = p.{c}" for c in on)
-        where = ["true"]
+        rec_where = " AND ".join(f"{c} IS NOT NULL" for c in on)
         if rule.get("fallback"):
-            where.append("r.rid NOT IN (SELECT rid FROM lk_pair_fz)")
+            rec_where += " AND rid NOT IN (SELECT rid FROM lk_pair_fz)"
         records = rule.get("records", "all")
         if records == "no_locality":
-            where.append("r.loc_level IS NULL")
+            rec_where += " AND loc_level IS NULL"
         elif records != "all":
             raise ValueError(f"linkage.yaml: blocking rule {name!r}: records must be all or no_locality, not {records!r}")
-        size_join = ""
+        person_src = "lk_person"
         if rule.get("max_block"):
             cols = ", ".join(on)
-            size_join = (f"SEMI JOIN (SELECT {cols} FROM lk_person GROUP BY ALL HAVING count(*) <= {int(rule['max_block'])}) s "
-                         f"ON " + " AND ".join(f"s.{c} = p.{c}" for c in on))
+            on_s = " AND ".join(f"s.{c} = q.{c}" for c in on)
+            person_src = (f"(SELECT q.* FROM lk_person q SEMI JOIN (SELECT {cols} FROM lk_person GROUP BY ALL "
+                          f"HAVING count(*) <= {int(rule['max_block'])}) s ON {on_s})")
         before = con.sql("SELECT count(*) FROM lk_pair_fz").fetchall()[0][0]
         con.execute(f"""
             INSERT INTO lk_pair_fz
+            WITH r AS (SELECT * FROM lk_todo WHERE {rec_where})
             SELECT x.rid, x.pid, '{name}', NULL, NULL FROM (
-                SELECT DISTINCT r.rid, p.pid FROM lk_todo r JOIN lk_person p ON {cond} {size_join}
-                WHERE {' AND '.join(where)}
+                SELECT DISTINCT r.rid, p.pid FROM r JOIN {person_src} p ON {cond}
             ) x
             ANTI JOIN lk_pair_fz e ON e.rid = x.rid AND e.pid = x.pid
         """)

@@ -24,7 +24,7 @@ def todo(con: duckdb.DuckDBPyConnection) -> int:
     """lk_todo: records with no ID decision that have something to compare (a name)."""
     con.execute("""
         CREATE OR REPLACE TEMP TABLE lk_todo AS
-        SELECT * FROM lk_rec WHERE rid NOT IN (SELECT rid FROM lk_decision) AND name_key IS NOT NULL
+        SELECT r.* FROM lk_rec r ANTI JOIN lk_decision d USING (rid) WHERE r.name_key IS NOT NULL
     """)
     return con.sql("SELECT count(*) FROM lk_todo").fetchall()[0][0]
 

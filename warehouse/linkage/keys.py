@@ -88,6 +88,8 @@ def build_locality_forms(con: duckdb.DuckDBPyConnection) -> None:
 def ensure_id_columns(con: duckdb.DuckDBPyConnection) -> None:
     """Sources for linkage: ``lk_dept_src`` and ``lk_registry_src`` (temp views; the warehouse tables are only read).
 
+    ``_rowid`` (the table's row id) becomes the internal pid / rid: stable for an unchanged table, no sort needed.
+
     The loader fills id_status / id_number / id_candidate / birth_date / sex. Rows it left empty are classified here
     (vectorised, the loader's own logic) so linkage never depends on that step having run.
     """
@@ -102,7 +104,7 @@ def ensure_id_columns(con: duckdb.DuckDBPyConnection) -> None:
         _register(con, "lk_idfix_d", df)
         con.execute("""
             CREATE OR REPLACE TEMP VIEW lk_dept_src AS
-            SELECT d.* REPLACE (
+            SELECT d.rowid AS _rowid, d.* REPLACE (
                 coalesce(d.id_status, f.id_status) AS id_status,
                 CASE WHEN d.id_status IS NULL THEN f.id_number ELSE d.id_number END AS id_number,
                 CASE WHEN d.id_status IS NULL THEN f.id_candidate ELSE d.id_candidate END AS id_candidate,
@@ -111,7 +113,7 @@ def ensure_id_columns(con: duckdb.DuckDBPyConnection) -> None:
             FROM dept_record d LEFT JOIN lk_idfix_d f ON d.id_status IS NULL AND f.id_raw IS NOT DISTINCT FROM d.id_raw
         """)
     else:
-        con.execute("CREATE OR REPLACE TEMP VIEW lk_dept_src AS SELECT * FROM dept_record")
+        con.execute("CREATE OR REPLACE TEMP VIEW lk_dept_src AS SELECT rowid AS _rowid, * FROM dept_record")
     m = con.sql("SELECT count(*) FROM registry_person WHERE id_status IS NULL AND id_number IS NULL AND id_raw IS NOT NULL").fetchall()[0][0]
     if m:
         df = con.sql(
@@ -121,11 +123,11 @@ def ensure_id_columns(con: duckdb.DuckDBPyConnection) -> None:
         _register(con, "lk_idfix_r", df)
         con.execute("""
             CREATE OR REPLACE TEMP VIEW lk_registry_src AS
-            SELECT p.* REPLACE (coalesce(p.id_number, f.id_number) AS id_number)
+            SELECT p.rowid AS _rowid, p.* REPLACE (coalesce(p.id_number, f.id_number) AS id_number)
             FROM registry_person p LEFT JOIN lk_idfix_r f ON p.id_number IS NULL AND f.id_raw = p.id_raw
         """)
     else:
-        con.execute("CREATE OR REPLACE TEMP VIEW lk_registry_src AS SELECT * FROM registry_person")
+        con.execute("CREATE OR REPLACE TEMP VIEW lk_registry_src AS SELECT rowid AS _rowid, * FROM registry_person")
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -133,7 +135,7 @@ def prepare(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     n_names = build_name_tables(con)
     build_locality_forms(con)
     run(con, "01_persons")
-    run(con, "02_records")
-    run(con, "03_locality")
+    run(con, "02_locality")
+    run(con, "03_records")
     n_p, n_r = con.sql("SELECT (SELECT count(*) FROM lk_person), (SELECT count(*) FROM lk_rec)").fetchall()[0]
     return {"persons": n_p, "records": n_r, "distinct_names": n_names}

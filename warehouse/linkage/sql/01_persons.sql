@@ -5,7 +5,7 @@
 CREATE OR REPLACE TEMP TABLE lk_person AS
 WITH p AS (
     SELECT
-        row_number() OVER (ORDER BY r.household_id, r.source_file, r.source_row, r.id_number, r.name) AS pid,
+        r._rowid + 1 AS pid,
         r.household_id,
         r.name,
         k.name_key,

@@ -14,8 +14,7 @@ SELECT r.source, r.source_file, r.source_row,
     coalesce(d.candidates, 0) AS candidates
 FROM lk_rec r
 LEFT JOIN lk_decision d USING (rid)
-LEFT JOIN lk_person p ON p.pid = d.pid
-ORDER BY r.rid;
+LEFT JOIN lk_person p ON p.pid = d.pid;
 
 CREATE TABLE IF NOT EXISTS link_candidate (
     source VARCHAR, source_file VARCHAR, source_row BIGINT, rank INTEGER, id_number VARCHAR, household_id VARCHAR,

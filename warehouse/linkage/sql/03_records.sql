@@ -1,11 +1,11 @@
--- Step 1b. Department records as linkage sees them: a stable rid, the name keys, and the evidence an ID gives even
+-- Step 1c. Department records as linkage sees them: a stable rid, the name keys, and the evidence an ID gives even
 -- when it is unusable. A mangled ID (4.50222E+17, 450222199001011000.0, 17 digits with a lost X) is never compared
 -- as an ID, but the digits a spreadsheet keeps intact still say where (address code) and when (birth date) the person
 -- was born: E-notation keeps its mantissa (the last digit may be rounded), ".0" keeps the first 15 digits.
 CREATE OR REPLACE TEMP TABLE lk_rec AS
 WITH d AS (
     SELECT
-        row_number() OVER (ORDER BY source, source_file, source_row) AS rid,
+        _rowid + 1 AS rid,
         source, source_file, source_row, name, id_raw, id_status, id_number, id_candidate, birth_date, sex,
         coalesce(is_head_only, false) AS is_head_only,
         nullif(concat_ws('', county, township, village, hukou_address), '') AS loc_text,
@@ -25,6 +25,7 @@ m AS (
         END AS mangled_digits
     FROM d
 )
+, b AS (
 SELECT
     m.rid, m.source, m.source_file, m.source_row, m.name, k.name_key, m.id_raw, m.id_status, m.id_number,
     m.id_candidate, m.is_head_only, m.loc_text,
@@ -46,10 +47,15 @@ SELECT
     n.surname, n.py, n.py_alt, n.surname_py, n.given1_py, n.given_last_py, n.n_chars
 FROM m
 LEFT JOIN lk_namekey k ON k.name = m.name
-LEFT JOIN lk_names n ON n.name_key = k.name_key;
-
--- an implausible birth date (1880..today) is no evidence
-CREATE OR REPLACE TEMP TABLE lk_rec AS
-SELECT * EXCLUDE (birth_raw),
-    CASE WHEN birth_raw BETWEEN DATE '1880-01-01' AND current_date THEN birth_raw END AS birth_date
-FROM lk_rec;
+LEFT JOIN lk_names n ON n.name_key = k.name_key
+)
+SELECT b.* EXCLUDE (birth_raw),
+    CASE WHEN b.birth_raw BETWEEN DATE '1880-01-01' AND current_date THEN b.birth_raw END AS birth_date,  -- else no evidence
+    l.county_code, l.township_code, l.village_code,
+    CASE WHEN l.village_code IS NOT NULL THEN 'village'
+         WHEN l.township_code IS NOT NULL THEN 'township'
+         WHEN l.county_code IS NOT NULL THEN 'county' END AS loc_level,
+    am.county_code AS id_area_county
+FROM b
+LEFT JOIN lk_loc l ON l.t = b.loc_text
+LEFT JOIN lk_area_map am ON am.area6 = b.id_area;

@@ -1,10 +1,12 @@
--- Step 1c. Where a record says the person lives. The record's county / township / village names, or an employment
+-- Step 1b. Where a record says the person lives. The record's county / township / village names, or an employment
 -- hukou address such as 广西柳州市融水苗族自治县三防镇某某村, are concatenated and parsed against the registry's division
 -- names (lk_locform: full names and short forms without 县/镇/乡/街道/村/村委会): longest match first, full names
 -- anywhere, short forms only after the enclosing division's match. A tie between different divisions leaves the level
 -- unresolved rather than guessing.
 CREATE OR REPLACE TEMP TABLE lk_loctext AS
-SELECT DISTINCT loc_text AS t FROM lk_rec WHERE loc_text IS NOT NULL;
+SELECT DISTINCT t FROM (
+    SELECT nullif(concat_ws('', county, township, village, hukou_address), '') AS t FROM lk_dept_src
+) WHERE t IS NOT NULL;
 
 CREATE OR REPLACE TEMP TABLE lk_loc_county AS
 WITH hits AS (
@@ -60,12 +62,3 @@ SELECT x.t,
     coalesce(left(v.village_code, 6), x.t_county_code, x.county_code) AS county_code
 FROM lk_loc_township x LEFT JOIN v USING (t);
 
-CREATE OR REPLACE TEMP TABLE lk_rec AS
-SELECT r.*, l.county_code, l.township_code, l.village_code,
-    CASE WHEN l.village_code IS NOT NULL THEN 'village'
-         WHEN l.township_code IS NOT NULL THEN 'township'
-         WHEN l.county_code IS NOT NULL THEN 'county' END AS loc_level,
-    am.county_code AS id_area_county
-FROM lk_rec r
-LEFT JOIN lk_loc l ON l.t = r.loc_text
-LEFT JOIN lk_area_map am ON am.area6 = r.id_area;
