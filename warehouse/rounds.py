@@ -21,9 +21,9 @@ def finish_round(con: duckdb.DuckDBPyConnection, round_id: str) -> None:
 
 def last_finished(con: duckdb.DuckDBPyConnection, before_round: str | None = None) -> tuple[str, dt.datetime] | None:
     """The most recent published round other than ``before_round`` (incremental rounds screen what came after it)."""
-    row = con.sql(
+    rows = con.sql(
         "SELECT round_id, finished_at FROM round WHERE status = 'published' AND round_id IS DISTINCT FROM ? "
         "ORDER BY finished_at DESC LIMIT 1",
         params=[before_round],
-    ).fetchone()
-    return (row[0], row[1]) if row else None
+    ).fetchall()
+    return (rows[0][0], rows[0][1]) if rows else None

@@ -106,7 +106,7 @@ def build(persons: int = 20000, records: int = 24000, seed: int = 1) -> tuple[pl
     o_sur = _weighted(rng, vocab.SURNAMES_GENERAL, records)
     o_name = np.char.add(np.char.add(o_sur.astype(str), mc[rng.integers(0, len(mc), records)]),
                          np.where(rng.random(records) < .7, fc[rng.integers(0, len(fc), records)], ""))
-    o_area = np.array(["450202", "450203", "450102", "441900", "522631"])[rng.integers(0, 5, records)]
+    o_area = np.array(["450103", "450305", "450102", "441900", "522631"])[rng.integers(0, 5, records)]  # never a registry county
     o_birth = rng.integers((dt.date(1940, 1, 1) - EPOCH).days, (dt.date(2015, 1, 1) - EPOCH).days, records)
     o_ids = _ids(o_area, o_birth, rng.integers(0, 999, records))
     true_id = np.where(reg, Pn["id_number"][pi], o_ids).astype(str)

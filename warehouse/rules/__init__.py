@@ -96,6 +96,7 @@ from fangpin.domain import divisions
 from fangpin.domain.rounds import check_kind
 from fangpin.domain.workdays import add_working_days, fallback_note
 from fangpin.settings import ConfigError, config_path, load, rules_for
+from warehouse.rounds import last_finished
 
 SQL_DIR = Path(__file__).parent / "sql"
 STEPS = ("10_households.sql", "20_evidence.sql", "30_screen.sql", "40_priority.sql", "50_relocation.sql", "60_round.sql")
@@ -244,20 +245,8 @@ def _county_frame() -> pl.DataFrame:
 
 
 def _since_last_round(con, round_id: str) -> dt.datetime | None:
-    try:
-        from warehouse.rounds import last_finished
-    except ImportError:  # pragma: no cover - the lead's module is the source of truth
-        last_finished = None
-    if last_finished is not None:
-        try:
-            found = last_finished(con, round_id)
-            return found[1] if found else None
-        except AttributeError:  # a DuckDB-1 idiom (relation.fetchone) in that helper: use the same query here
-            pass
-    rows = con.sql(
-        "SELECT max(finished_at) FROM round WHERE status = 'published' AND round_id <> ?", params=[round_id]
-    ).fetchall()
-    return rows[0][0] if rows else None
+    found = last_finished(con, round_id)
+    return found[1] if found else None
 
 
 def screen(
