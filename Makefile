@@ -6,7 +6,7 @@ HOME_DIR ?= var/demo
 ROUND  ?= 2026Q4
 BIN    := $(VENV)/bin
 
-.PHONY: demo test install ui bench clean-home
+.PHONY: demo test install browser-deps ui bench clean-home
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required (found %s)" % sys.version.split()[0]'
@@ -21,8 +21,23 @@ demo: $(BIN)/.installed
 	$(BIN)/fangpin generate --size demo --home $(HOME_DIR) --force
 	$(BIN)/fangpin screen --round $(ROUND) --home $(HOME_DIR)
 
-test: $(BIN)/.installed
+test: $(BIN)/.installed browser-deps
 	$(BIN)/python -m pytest -q
+
+# What tests/test_browser_ui.py needs (a real browser on the Dagster UI): Debian's Chromium and ChromeDriver, a CJK
+# font so the Chinese labels in the screenshots are legible, and the Python playwright driver (extra `browser`; it
+# drives /usr/bin/chromium and never downloads a browser of its own). Idempotent: apt runs only when /usr/bin/chromium
+# is missing, pip only when playwright does not import. apt needs root (CI is root), else sudo.
+browser-deps: $(BIN)/.installed
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	  else echo "browser-deps: /usr/bin/chromium is missing and installing it needs root: run 'make browser-deps' as root" >&2; exit 1; fi; \
+	  echo "browser-deps: installing Debian's chromium, chromium-driver, fonts-wqy-zenhei"; \
+	  $$SUDO apt-get update -q && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium chromium-driver fonts-wqy-zenhei; \
+	fi
+	@$(BIN)/python -c 'import playwright.sync_api' 2>/dev/null || $(BIN)/python -m pip install -q -e '.[test,browser]'
+	@$(BIN)/python -c 'import playwright.sync_api' || { echo "browser-deps: playwright did not install (is the 'browser' extra in pyproject.toml?)" >&2; exit 1; }
 
 ui: $(BIN)/.installed
 	FANGPIN_HOME=$(abspath $(HOME_DIR)) DAGSTER_HOME=$(abspath $(HOME_DIR))/dagster $(BIN)/dagster dev -w workspace.yaml

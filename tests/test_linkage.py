@@ -15,7 +15,7 @@ from fangpin.domain.idnumber import make_id, to_15
 from fangpin.domain.names import name_key, pinyin_of
 from warehouse.engine import connect
 from warehouse.linkage import link_records
-from warehouse.linkage.idcols import id_columns
+from fangpin.domain.idnumber import add_id_columns
 
 RONGSHUI, SANFANG = "450225", "450225102"
 V1, V2 = "450225102201", "450225102202"  # 三防镇 甲村, 乙村
@@ -96,7 +96,7 @@ def _registry() -> pl.DataFrame:
         pl.lit("registry.csv").alias("source_file"),
         (pl.int_range(pl.len()) + 2).alias("source_row"),
     )
-    df = id_columns(df, "id_raw")
+    df = add_id_columns(df, "id_raw").drop("id_clean")
     return df.select(
         "household_id", "county", "township", "village", "village_code", "county_code", "township_code", "name",
         "id_raw", pl.col("id_status"), pl.col("id_number"), pl.col("id_sex").alias("sex"),
@@ -125,7 +125,7 @@ def _records(recs: list[dict]) -> pl.DataFrame:
         })
     df = pl.DataFrame(rows, schema_overrides={"id_raw": pl.String, "county": pl.String, "township": pl.String,
                                               "village": pl.String, "hukou_address": pl.String, "name": pl.String})
-    df = id_columns(df, "id_raw")
+    df = add_id_columns(df, "id_raw").drop("id_clean")
     return df.select(
         "source", "source_file", "source_row", "file_hash", "name", "id_raw", "id_status", "id_number",
         "id_candidate", pl.col("id_birth_date").alias("birth_date"), pl.col("id_sex").alias("sex"),
@@ -321,3 +321,47 @@ def test_idempotent_and_one_row_per_record(tmp_path):
     assert a == b and len(a) == 2
     assert s1.methods == s2.methods
     assert set(s1.block_pairs) >= {"id", "id_repair", "birth_date_surname", "township_name_pinyin", "county_name_pinyin", "township_surname_pinyin"}
+
+
+def test_empty_tables(tmp_path):
+    with connect(tmp_path / "w.duckdb") as con:
+        stats = link_records(con)
+        assert stats.records == 0 and con.sql("SELECT count(*) FROM link").fetchall()[0][0] == 0
+        dep = _records([dict(name="王小明", township="三防镇")])
+        con.register("dep_df", dep.to_arrow())
+        con.execute(f"INSERT INTO dept_record ({', '.join(dep.columns)}) SELECT * FROM dep_df")
+        link_records(con)  # records but no registry: everything unmatched
+        assert con.sql("SELECT match_method FROM link").fetchall() == [("unmatched",)]
+
+
+def test_thresholds_come_from_the_home_configuration(tmp_path):
+    # a home that demands certainty sends the homophone to review instead of linking it
+    from fangpin import settings
+
+    text = settings.config_path("linkage").read_text(encoding="utf-8").replace("accept: 0.80", "accept: 0.999999")
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "linkage.yaml").write_text(text, encoding="utf-8")
+    with connect(tmp_path / "w.duckdb") as con:
+        reg, dep = registry(), _records([dict(name="王晓明", **SANFANG_TXT)])
+        con.register("reg_df", reg.to_arrow())
+        con.register("dep_df", dep.to_arrow())
+        con.execute(f"INSERT INTO registry_person ({', '.join(reg.columns)}) SELECT * FROM reg_df")
+        con.execute(f"INSERT INTO dept_record ({', '.join(dep.columns)}) SELECT * FROM dep_df")
+        link_records(con, tmp_path)
+        assert con.sql("SELECT match_method FROM link").fetchall() == [("review",)]
+        cands = con.sql("SELECT rank, id_number FROM link_candidate ORDER BY rank").fetchall()
+        assert cands[0] == (1, person("王小明")[3])
+
+
+def test_write_is_one_transaction_and_leaves_none_open(tmp_path):
+    with connect(tmp_path / "w.duckdb") as con:
+        reg, dep = registry(), _records([dict(name="韦国强", id=person("韦国强")[3])])
+        con.register("reg_df", reg.to_arrow())
+        con.register("dep_df", dep.to_arrow())
+        con.execute(f"INSERT INTO registry_person ({', '.join(reg.columns)}) SELECT * FROM reg_df")
+        con.execute(f"INSERT INTO dept_record ({', '.join(dep.columns)}) SELECT * FROM dep_df")
+        link_records(con)
+        con.execute("BEGIN TRANSACTION")  # would fail if linkage had left its transaction open
+        con.execute("ROLLBACK")
+        assert con.sql("SELECT match_method FROM link").fetchall() == [("id_exact",)]
+        assert con.sql("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'lk_%'").fetchall() == [(0,)]

@@ -7,8 +7,8 @@
   identification date, helper, measures (list), last visit, status, elimination date, source;
 - ``_form_member``  one row per registry member of a roster household (名册 sheet 家庭成员; no health column);
 - ``_form_wall``    the PUBLIC village wall table (一览表, 墙上有表): masked — see ``sql/40_wall.sql``;
-- ``_form_archive`` the village archive checklist (村级档案清单): one row per household and document, plus the
-  village-level documents, with what the system knows about each.
+- ``_form_archive`` the village archive checklist (村级档案清单): one row per household, one column per document
+  with its state, and a hint of what the system knows; ``_form_archive_village`` the village's own documents.
 
 Where the roster comes from (``roster_source``):
 - ``monitoring_roster`` (a view or table built from the registry plus county feedback, part A of the
@@ -35,7 +35,8 @@ ROSTER_COLUMNS: dict[str, str] = {
     "identified_on": "date", "helper_name": "text", "measures": "list", "last_visit": "date",
     "status": "status", "eliminated_on": "date", "source": "text",
 }
-TEMPS = ("_roster_src", "_form_reg_hh", "_form_roster", "_form_member", "_form_wall", "_form_archive", "_form_params")
+TEMPS = ("_roster_src", "_form_reg_hh", "_form_roster", "_form_member", "_form_wall", "_form_archive",
+         "_form_archive_village", "_form_params")
 
 
 def sql_step(name: str) -> str:
@@ -51,7 +52,7 @@ def _columns(con, table: str) -> dict[str, str]:
 
 
 def has_roster_view(con) -> bool:
-    n = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [ROSTER_VIEW]).fetchone()[0]
+    n = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [ROSTER_VIEW]).fetchall()[0][0]
     return n > 0
 
 
@@ -114,8 +115,8 @@ def build_forms(con, as_of: dt.date) -> dict:
     source = load_roster(con)
     for step in ("20_roster.sql", "30_members.sql", "40_wall.sql", "50_archive.sql"):
         con.execute(sql_step(step))
-    counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-              for t in ("_form_roster", "_form_member", "_form_wall", "_form_archive")}
+    counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
+              for t in ("_form_roster", "_form_member", "_form_wall", "_form_archive", "_form_archive_village")}
     return {"roster_source": source, "counts": counts}
 
 

@@ -58,7 +58,11 @@ def load_config(home: Path | None = None) -> dict[str, Any]:
 
 
 def link_records(con: duckdb.DuckDBPyConnection, home: Path | None = None) -> LinkStats:
-    """Link every dept_record to a registry person / household and (re)write the ``link`` table. Idempotent."""
+    """Link every dept_record to a registry person / household and (re)write the ``link`` table. Idempotent.
+
+    Call it on a connection in autocommit mode: the rewrite of ``link`` / ``link_candidate`` is one transaction of
+    its own. Working tables are connection-local temp tables (``lk_*``), dropped at the end.
+    """
     cfg = load_config(home)
     stats = LinkStats()
     t0 = time.perf_counter()
@@ -95,7 +99,7 @@ def link_records(con: duckdb.DuckDBPyConnection, home: Path | None = None) -> Li
     decide.review_candidates(con)
     lap("decide")
 
-    run(con, "08_write_link")
+    _in_transaction(con, lambda: run(con, "08_write_link"))
     lap("write")
 
     for src, method, n in con.sql("SELECT source, match_method, count(*) FROM link GROUP BY ALL ORDER BY ALL").fetchall():
@@ -104,6 +108,17 @@ def link_records(con: duckdb.DuckDBPyConnection, home: Path | None = None) -> Li
     _drop_temp(con)
     stats.elapsed_s = time.perf_counter() - t0
     return stats
+
+
+def _in_transaction(con: duckdb.DuckDBPyConnection, work) -> None:
+    """Run ``work`` in a transaction of its own (link_records is called in autocommit mode, as the assets do)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        work()
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:

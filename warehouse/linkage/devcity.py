@@ -22,7 +22,7 @@ from fangpin.domain import divisions
 from fangpin.domain.idnumber import CHECK_CHARS, WEIGHTS
 from fangpin.synth import vocab
 
-from .idcols import id_columns
+from fangpin.domain.idnumber import add_id_columns
 
 EPOCH = dt.date(1970, 1, 1)
 
@@ -203,7 +203,7 @@ def build(persons: int = 20000, records: int = 24000, seed: int = 1) -> tuple[pl
     })
     D = D.with_columns(source_file=pl.col("source") + pl.lit(".xlsx"),
                        source_row=(pl.int_range(pl.len()).over("source") + 3).cast(pl.Int64), file_hash=pl.lit("dev"))
-    D = id_columns(D, "id_raw").rename({"id_birth_date": "birth_date", "id_sex": "sex"})
+    D = add_id_columns(D, "id_raw").drop("id_clean").rename({"id_birth_date": "birth_date", "id_sex": "sex"})
     T = D.select("source", "source_file", "source_row").with_columns(
         true_id_number=pl.Series(np.where(reg, true_id, None)),
         true_household_id=pl.Series(np.where(reg, Pn["household_id"][pi], None)),

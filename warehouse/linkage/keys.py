@@ -13,7 +13,7 @@ import polars as pl
 import duckdb
 
 from fangpin.domain import divisions, names
-from .idcols import id_columns
+from fangpin.domain.idnumber import add_id_columns
 
 from ._sql import run
 
@@ -98,7 +98,7 @@ def ensure_id_columns(con: duckdb.DuckDBPyConnection) -> None:
         df = con.sql(
             "SELECT DISTINCT id_raw FROM dept_record WHERE id_status IS NULL"
         ).pl().with_columns(pl.col("id_raw").cast(pl.String))
-        df = id_columns(df, "id_raw").select(
+        df = add_id_columns(df, "id_raw").drop("id_clean").select(
             "id_raw", "id_status", "id_number", "id_candidate", "id_birth_date", "id_sex"
         )
         _register(con, "lk_idfix_d", df)
@@ -119,7 +119,7 @@ def ensure_id_columns(con: duckdb.DuckDBPyConnection) -> None:
         df = con.sql(
             "SELECT DISTINCT id_raw FROM registry_person WHERE id_status IS NULL AND id_number IS NULL AND id_raw IS NOT NULL"
         ).pl().with_columns(pl.col("id_raw").cast(pl.String))
-        df = id_columns(df, "id_raw").select("id_raw", "id_status", "id_number")
+        df = add_id_columns(df, "id_raw").drop("id_clean").select("id_raw", "id_status", "id_number")
         _register(con, "lk_idfix_r", df)
         con.execute("""
             CREATE OR REPLACE TEMP VIEW lk_registry_src AS

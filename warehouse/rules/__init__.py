@@ -1,8 +1,9 @@
 """Risk rules: who is suspected to be at risk, why, and how urgently (SPEC §6). Pure SQL over the warehouse.
 
-``screen(con, round_id, kind, reference_date, pushed_on, home=None, region="4502")`` reads ``registry_person``,
-``village``, ``dept_record`` and ``link`` and (re)writes the round's rows of ``suspect``, ``suspect_evidence``,
-``relocation_followup`` and, for priority rounds, ``priority_target`` / ``priority_household``. The SQL lives in
+``screen(con, round_id, kind, reference_date, pushed_on, home=None, region="4502", counties=None)`` reads
+``registry_person``, ``village``, ``dept_record`` and ``link`` and (re)writes the round's rows of ``suspect``,
+``suspect_evidence``, ``relocation_followup`` and, for priority rounds, ``priority_target`` / ``priority_household``
+— all of them, or only those of ``counties`` (a county rerun, see "County subsets" below). The SQL lives in
 ``warehouse/rules/sql/`` (numbered steps over TEMP tables: 10 households, 20 evidence, 30 screen, 40 priority areas,
 50 relocation, 60 round selection; then 65/70 delete-then-insert the round in one transaction); this module only
 prepares the parameters (thresholds per county from ``rules.yaml``, deadlines in Chinese working days) and runs the
@@ -82,6 +83,18 @@ Configuration
 Deadlines
 - verify_by = ``add_working_days(pushed_on, verify_working_days)`` (Chinese working days); outside the holiday
   calendar's years the weekends-only fallback is used and ``verify_by_note`` says so.
+County subsets (a rerun of one county's partition, docs/DECISIONS.md "Rounds and partitions")
+- ``counties`` = current county codes (``fangpin.domain.divisions.counties()``); a historic code (柳江县 450221)
+  belongs to its successor. ``None`` — or all ten — is the whole round, including households whose county code is
+  unknown. The rules still read the whole city (county medians, resettlement communities whose households are
+  registered elsewhere, the same answers as a full round); only the write is narrowed. A county's rows: ``suspect``
+  and its evidence by the household's registry county (plus any household the new rows contain, so a household
+  that changed county is never listed twice); ``priority_target`` by the village's county; ``priority_household``
+  by the target village's county (``target_county_code``); ``relocation_followup`` by the resettlement
+  community's county (``live_county_code``). Other counties' rows are left exactly as they were.
+Errors
+- A missing threshold is a ``ConfigError`` (above). A failing SQL step raises ``RuleStepError`` naming the step
+  file (``warehouse/rules/sql/30_screen.sql``), so a run failure says which rule broke.
 """
 
 from __future__ import annotations
@@ -89,6 +102,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 
 import polars as pl
 
@@ -140,7 +154,38 @@ class ScreenStats:
     priority_targets: int = 0
     priority_households: int = 0
     relocation_followups: int = 0
+    counties: list[str] | None = None   # the county subset written (None = the whole round)
     notes: list[str] = field(default_factory=list)
+
+
+class RuleStepError(RuntimeError):
+    """One SQL step of the rules failed; ``step`` is its file (e.g. ``30_screen.sql``), ``path`` the repo path."""
+
+    def __init__(self, step: str, cause: BaseException):
+        self.step = step
+        self.path = f"warehouse/rules/sql/{step}"
+        super().__init__(f"risk rule step {self.path} failed (风险规则步骤 {step} 执行失败): {cause}")
+
+
+def county_scope(counties: Iterable[str] | None) -> list[str] | None:
+    """Current county codes → the codes a registry may carry for them (historic codes included), sorted.
+
+    ``None``, an empty selection or all current counties → ``None`` (the whole round). An unknown code is a
+    ``ValueError`` that lists the valid ones."""
+    if counties is None:
+        return None
+    wanted = sorted({str(c).strip() for c in counties if str(c).strip()})
+    if not wanted:
+        return None
+    current = divisions.counties()
+    bad = [c for c in wanted if c not in current]
+    if bad:
+        valid = ", ".join(f"{k} {v}" for k, v in sorted(current.items()))
+        raise ValueError(f"unknown county code(s) {', '.join(bad)}; valid: {valid}")
+    if set(wanted) == set(current):
+        return None
+    historic = [old for old, new in divisions.HISTORIC_COUNTY_CODES.items() if new in wanted]
+    return sorted(set(wanted) | set(historic))
 
 
 def sql_step(name: str) -> str:
@@ -258,9 +303,12 @@ def screen(
     home: Path | None = None,
     region: str = "4502",
     since: dt.datetime | None = None,
+    counties: Iterable[str] | None = None,
 ) -> ScreenStats:
-    """Run the risk rules for one round and (re)write its rows. See the module docstring for the rules."""
+    """Run the risk rules for one round and (re)write its rows — all of them, or only those of ``counties``.
+    See the module docstring for the rules."""
     check_kind(kind)
+    scope = county_scope(counties)
     if isinstance(reference_date, dt.datetime):
         reference_date = reference_date.date()
     if isinstance(pushed_on, dt.datetime):
@@ -281,14 +329,15 @@ def screen(
         "disaster_months": [int(region_cfg["priority_disaster_months"])],
         "disaster_start": [_months_before(reference_date, int(region_cfg["priority_disaster_months"]))],
         "risk_type_order": [order],
+        "all_counties": [scope is None], "scope": [scope or []],
     }, schema_overrides={"reference_date": pl.Date, "pushed_on": pl.Date, "disaster_start": pl.Date,
-                         "risk_type_order": pl.List(pl.String)})
+                         "risk_type_order": pl.List(pl.String), "scope": pl.List(pl.String)})
     counties = _county_frame()
 
     ensure_tables(con)
     temps = ("_p", "_r", "_county", "_newfiles", "_person", "_hh", "_reloc", "_linked", "_ev", "_sig",
              "_med_person", "_job_person", "_agg", "_scr", "_vill", "_recent_disaster", "_ptarget", "_phh",
-             "_reloc_followup", "_rec_types", "_round_hh", "_evid")
+             "_reloc_followup", "_reloc_followup_w", "_rec_types", "_round_hh", "_evid")
     try:
         # 1. read-only work in TEMP tables (no lock on the round's tables yet)
         for name, frame in (("_p", params), ("_r", rules_df), ("_county", counties)):
@@ -304,20 +353,22 @@ def screen(
         for step in STEPS:
             if step == "40_priority.sql" and kind != "priority":
                 # target villages only matter to priority rounds (SPEC §6.4); the round selection needs _phh
-                con.execute("CREATE OR REPLACE TEMP TABLE _phh AS SELECT NULL::VARCHAR AS household_id WHERE false")
+                con.execute("CREATE OR REPLACE TEMP TABLE _phh AS SELECT NULL::VARCHAR AS household_id, "
+                            "NULL::VARCHAR AS target_county_code WHERE false")
                 continue
-            con.execute(sql_step(step))
-        # 2. the round's rows, replaced atomically
+            _run_step(con, step)
+        # 2. the round's rows (or the county subset's), replaced atomically
         con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(sql_step("65_write.sql"))
+            _run_step(con, "65_write.sql")
             if kind == "priority":
-                con.execute(sql_step("70_priority_insert.sql"))
+                _run_step(con, "70_priority_insert.sql")
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")
             raise
         stats = _stats(con, round_id, kind, reference_date, region_row, pushed_on, fallback, since, notes)
+        stats.counties = [c for c in scope if c in divisions.counties()] if scope is not None else None
     finally:
         for t in temps:
             try:
@@ -325,6 +376,13 @@ def screen(
             except Exception:  # pragma: no cover - cleanup only
                 pass
     return stats
+
+
+def _run_step(con, step: str) -> None:
+    try:
+        con.execute(sql_step(step))
+    except Exception as exc:  # duckdb.Error and friends: name the rule file that broke
+        raise RuleStepError(step, exc) from exc
 
 
 def _stats(con, round_id, kind, reference_date, region_row, pushed_on, fallback, since, notes) -> ScreenStats:

@@ -22,13 +22,15 @@ LEFT JOIN (SELECT h.* FROM hits h JOIN best b USING (t, flen)) h USING (t)
 GROUP BY x.t;
 
 CREATE OR REPLACE TEMP TABLE lk_loc_township AS
-WITH hits AS (
-    SELECT x.t, f.code, f.county_code, f.flen + CASE WHEN f.kind = 'full' THEN 0.5 ELSE 0 END AS score,
-           instr(x.t, f.form) + f.flen AS tend
-    FROM lk_loc_county x
-    JOIN lk_locform f ON f.level = 'township' AND (x.county_code IS NULL OR f.county_code = x.county_code)
-    WHERE (f.kind = 'full' AND contains(x.t, f.form))
-       OR (f.kind = 'short' AND contains(substr(x.t, coalesce(x.cend, 1)), f.form))
+WITH cand AS (   -- equality joins only (an OR / CASE in the join condition would compare every text with every form)
+    SELECT x.t, x.cend, f.* FROM lk_loc_county x JOIN lk_locform f ON f.level = 'township' AND f.county_code = x.county_code
+    UNION ALL
+    SELECT x.t, x.cend, f.* FROM lk_loc_county x JOIN lk_locform f ON f.level = 'township' AND x.county_code IS NULL
+),
+hits AS (
+    SELECT t, code, county_code, flen + CASE WHEN kind = 'full' THEN 0.5 ELSE 0 END AS score, instr(t, form) + flen AS tend
+    FROM cand
+    WHERE (kind = 'full' AND contains(t, form)) OR (kind = 'short' AND contains(substr(t, coalesce(cend, 1)), form))
 ),
 best AS (SELECT t, max(score) AS score FROM hits GROUP BY t)
 SELECT x.t, x.county_code, x.cend,
@@ -40,15 +42,18 @@ LEFT JOIN (SELECT h.* FROM hits h JOIN best b USING (t, score)) h USING (t)
 GROUP BY x.t, x.county_code, x.cend;
 
 CREATE OR REPLACE TEMP TABLE lk_loc AS
-WITH hits AS (
-    SELECT x.t, f.code, f.parent_code, f.flen + CASE WHEN f.kind = 'full' THEN 0.5 ELSE 0 END AS score
-    FROM lk_loc_township x
-    JOIN lk_locform f ON f.level = 'village'
-        AND (CASE WHEN x.township_code IS NOT NULL THEN f.parent_code = x.township_code
-                  WHEN coalesce(x.t_county_code, x.county_code) IS NOT NULL THEN f.county_code = coalesce(x.t_county_code, x.county_code)
-                  ELSE true END)
-    WHERE (f.kind = 'full' AND contains(x.t, f.form))
-       OR (f.kind = 'short' AND contains(substr(x.t, coalesce(x.tend, x.cend, 1)), f.form))
+WITH x AS (SELECT *, coalesce(t_county_code, county_code) AS cc FROM lk_loc_township),
+cand AS (        -- villages of the township found, else of the county (never city-wide: 新村 is in too many addresses)
+    SELECT x.t, x.tend, x.cend, f.* FROM x JOIN lk_locform f ON f.level = 'village' AND f.parent_code = x.township_code
+    UNION ALL
+    SELECT x.t, x.tend, x.cend, f.* FROM x JOIN lk_locform f ON f.level = 'village' AND f.county_code = x.cc
+    WHERE x.township_code IS NULL
+),
+hits AS (
+    SELECT t, code, parent_code, flen + CASE WHEN kind = 'full' THEN 0.5 ELSE 0 END AS score
+    FROM cand
+    WHERE (kind = 'full' AND contains(t, form))
+       OR (kind = 'short' AND contains(substr(t, coalesce(tend, cend, 1)), form))
 ),
 best AS (SELECT t, max(score) AS score FROM hits GROUP BY t),
 v AS (

@@ -6,23 +6,44 @@ FROM lk_rec r JOIN lk_person p ON p.id_number = r.id_number
 WHERE r.id_number IS NOT NULL;
 
 -- 2b. Repair: an 18-character ID that fails its check (or has an impossible date / province) may carry one mistyped
--- digit or two swapped neighbours. Every single-digit substitution and adjacent transposition of it is generated and
--- joined to the registry's IDs: only valid IDs can match, so the MOD 11-2 check filters the variants for free.
--- Mangled IDs never get here (no candidate): they are unusable, never a near match.
+-- digit or two swapped neighbours. MOD 11-2 leaves at most one digit value per position that makes the ID valid again
+-- (the weights are invertible mod 11), so the valid variants are computed, not searched: for a substitution at
+-- position i the digit is d_i + (r − S)·w_i⁻¹ mod 11 (kept when it is 0..9), for a swap the check is recomputed.
+-- The few valid variants are joined to the registry's IDs. Mangled IDs never get here (no candidate): they are
+-- unusable, never a near match.
 CREATE OR REPLACE TEMP TABLE lk_variant AS
 WITH src AS (
-    SELECT rid, id_candidate AS c FROM lk_rec
+    SELECT rid, id_candidate AS c,
+        list_transform(range(17), lambda i: ascii(substr(id_candidate, i + 1, 1)) - 48) AS d,
+        instr('10X98765432', substr(id_candidate, 18, 1)) - 1 AS rc
+    FROM lk_rec
     WHERE id_number IS NULL AND id_candidate IS NOT NULL AND length(id_candidate) = 18
       AND id_status IN ('bad_checksum', 'bad_date', 'bad_area')
 ),
-chars AS (SELECT unnest(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'X']) AS ch)
-SELECT rid, 'sub' AS rkind, q.i::INTEGER AS rpos, substr(c, 1, q.i) || chars.ch || substr(c, q.i + 2) AS v
-FROM src, range(0, 18) q(i), chars
-WHERE substr(c, q.i + 1, 1) <> chars.ch AND (chars.ch <> 'X' OR q.i = 17)
+s AS (
+    SELECT *, (list_sum(list_transform(range(17), lambda i: d[i + 1] * [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2][i + 1])) % 11)::INTEGER AS sm
+    FROM src
+),
+subs AS (
+    SELECT rid, c, q.i AS i,
+        (d[q.i + 1] + ((rc - sm) % 11 + 11) % 11 * [8, 5, 10, 9, 7, 3, 6, 1, 2, 4, 8, 5, 10, 9, 7, 3, 6][q.i + 1]) % 11 AS nd
+    FROM s, range(17) q(i)
+),
+swaps AS (
+    SELECT rid, c, q.i AS i FROM s, range(16) q(i)
+    WHERE d[q.i + 1] <> d[q.i + 2]
+      AND ((sm + (d[q.i + 2] - d[q.i + 1]) * ([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2][q.i + 1]
+                                             - [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2][q.i + 2])) % 11 + 11) % 11 = rc
+)
+SELECT rid, 'sub' AS rkind, i::INTEGER AS rpos, substr(c, 1, i) || nd::VARCHAR || substr(c, i + 2) AS v FROM subs WHERE nd <= 9
+UNION ALL   -- the check character itself mistyped
+SELECT rid, 'sub', 17, left(c, 17) || substr('10X98765432', sm + 1, 1) FROM s
 UNION ALL
-SELECT rid, 'swap' AS rkind, q.i::INTEGER AS rpos, substr(c, 1, q.i) || substr(c, q.i + 2, 1) || substr(c, q.i + 1, 1) || substr(c, q.i + 3) AS v
-FROM src, range(0, 17) q(i)
-WHERE substr(c, q.i + 1, 1) <> substr(c, q.i + 2, 1);
+SELECT rid, 'swap', i::INTEGER, substr(c, 1, i) || substr(c, i + 2, 1) || substr(c, i + 1, 1) || substr(c, i + 3) FROM swaps
+UNION ALL   -- the last digit swapped with a digit check character
+SELECT rid, 'swap', 16, left(c, 16) || substr(c, 18, 1) || substr(c, 17, 1) FROM s
+WHERE substr(c, 18, 1) BETWEEN '0' AND '9' AND substr(c, 17, 1) <> substr(c, 18, 1)
+  AND substr('10X98765432', ((sm + (ascii(substr(c, 18, 1)) - 48 - d[17]) * 2) % 11 + 11) % 11 + 1, 1) = substr(c, 17, 1);
 
 INSERT INTO lk_pair
 SELECT v.rid, p.pid, 'id_repair', any_value(v.rkind), min(v.rpos)

@@ -3,6 +3,9 @@
 -- all its members is added up) and links the household, not a person.
 --   P(candidate) = 2^w / (Σ_candidates 2^w + N·(1−prior)/prior)
 -- Namesakes (same name, nothing else to tell them apart) share the posterior, so none reaches `accept`: review.
+-- A link needs more than the name: a birth date, or the village / township. County-level agreement (or the address
+-- code of an unusable ID) is enough for review but not for a link: most people in a district are not in the rural
+-- registry, so a name + district match is weak.
 CREATE OR REPLACE TEMP TABLE lk_group AS
 SELECT c.rid,
     CASE WHEN c.is_head_only THEN 'h:' || c.household_id ELSE 'p:' || c.pid::VARCHAR END AS gkey,
@@ -38,9 +41,11 @@ SELECT b.*,
     b.post >= ${accept}
         AND coalesce(s.bf / b.bf, 0) < ${namesake_ratio}
         AND b.name_rank >= ${min_name_rank}
-        AND (b.birth_level IN ('exact', 'near') OR b.loc_agree IN ('village', 'township', 'county') OR b.area_level = 'agree')
+        AND (b.birth_level IN ('exact', 'near') OR b.loc_agree IN ('village', 'township'))
         AS accepted,
-    coalesce(s.bf / b.bf, 0) >= ${namesake_ratio} AND b.name_rank >= 1 AS ambiguous
+    coalesce(s.bf / b.bf, 0) >= ${namesake_ratio} AND b.name_rank >= 1 AS ambiguous,
+    -- weaker evidence still worth a person's look; a name alone is not (it goes back as unmatched)
+    b.birth_level IN ('exact', 'near') OR b.loc_agree IN ('village', 'township', 'county') OR b.area_level = 'agree' AS some_evidence
 FROM (SELECT * FROM lk_group WHERE rk = 1) b
 LEFT JOIN (SELECT * FROM lk_group WHERE rk = 2) s USING (rid);
 
@@ -49,7 +54,7 @@ SELECT rid,
     CASE WHEN accepted AND NOT head_only THEN pid END,
     CASE WHEN accepted THEN household_id END,
     accepted AND NOT head_only,
-    CASE WHEN accepted THEN 'fuzzy' WHEN ambiguous OR post >= ${review} THEN 'review' ELSE 'unmatched' END,
+    CASE WHEN accepted THEN 'fuzzy' WHEN (ambiguous OR post >= ${review}) AND some_evidence THEN 'review' ELSE 'unmatched' END,
     round(post, 4),
     CASE
         WHEN accepted THEN
@@ -66,6 +71,7 @@ SELECT rid,
                     ELSE '' END
             || CASE WHEN birth_level = 'near' THEN '，出生日期相近' ELSE '' END
             || CASE WHEN head_only THEN '（按户匹配）' ELSE '' END
+        WHEN NOT some_evidence AND name_rank >= 1 THEN '仅姓名相同或相近，无证件号码、出生日期和住址可核对'
         WHEN ambiguous AND key2 = p_key AND village2 = p_village THEN
             CASE WHEN head_only THEN '同村同名户主多户，无证件号码区分' ELSE '同村同名多人，无证件号码区分' END
         WHEN ambiguous AND key2 = p_key AND township2 = p_township THEN '同乡镇同名多人，无证件号码区分'

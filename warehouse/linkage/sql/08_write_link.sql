@@ -1,7 +1,6 @@
 -- Step 5. (Re)write the link table: exactly one row per department record. Review and unmatched records carry no
 -- person or household (ambiguous links go to review, never silently to the best guess); their candidates are kept in
--- link_candidate for the review lists.
-BEGIN TRANSACTION;
+-- link_candidate for the review lists. Runs inside one transaction (link_records opens it).
 DELETE FROM link;
 INSERT INTO link
 SELECT r.source, r.source_file, r.source_row,
@@ -28,4 +27,3 @@ FROM lk_review_cand c
 JOIN lk_rec r USING (rid)
 JOIN lk_person p ON p.pid = c.pid
 ORDER BY r.rid, c.rank;
-COMMIT;

@@ -1,4 +1,5 @@
 -- The round's suspects and their evidence (delete-then-insert for the round: reruns are idempotent).
+-- County subset: only households whose registry county is in scope (fp_in_scope, see 10_households.sql).
 -- Kinds: full = every household; priority = households of the target villages (_phh);
 -- incremental = households whose flag is supported by evidence from files loaded since the last published round.
 
@@ -17,10 +18,12 @@ JOIN _scr sc ON sc.household_id = s.household_id
 LEFT JOIN _med_person mp ON mp.household_id = s.household_id AND mp.pkey = s.pkey AND s.source = 'medical'
 WHERE sc.suspect_category IS NOT NULL;
 
+-- a county rerun keeps only the households of its counties (registry county; the evidence follows)
 CREATE OR REPLACE TEMP TABLE _round_hh AS
 SELECT sc.household_id
 FROM _scr sc CROSS JOIN _p p
 WHERE sc.suspect_category IS NOT NULL
+  AND fp_in_scope(sc.county_code)
   AND CASE p.kind
         WHEN 'full' THEN true
         WHEN 'priority' THEN EXISTS (SELECT 1 FROM _phh x WHERE x.household_id = sc.household_id)

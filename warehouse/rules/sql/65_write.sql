@@ -1,10 +1,27 @@
 -- Write the round (inside one transaction with 70_priority_insert.sql): delete-then-insert, so reruns are idempotent.
+-- A county rerun (fp_in_scope) deletes and inserts only its counties' rows, plus the rows of any household it
+-- inserts (a household whose registry county changed is never listed twice); other counties' rows stay as they are.
 
-DELETE FROM suspect WHERE round_id = (SELECT round_id FROM _p);
-DELETE FROM suspect_evidence WHERE round_id = (SELECT round_id FROM _p);
-DELETE FROM priority_target WHERE round_id = (SELECT round_id FROM _p);
-DELETE FROM priority_household WHERE round_id = (SELECT round_id FROM _p);
-DELETE FROM relocation_followup WHERE round_id = (SELECT round_id FROM _p);
+CREATE OR REPLACE TEMP TABLE _reloc_followup_w AS
+SELECT * FROM _reloc_followup WHERE fp_in_scope(coalesce(live_county_code, hukou_county_code));
+
+DELETE FROM suspect_evidence
+WHERE round_id = (SELECT round_id FROM _p)
+  AND ((SELECT all_counties FROM _p)
+       OR household_id IN (SELECT household_id FROM suspect WHERE round_id = (SELECT round_id FROM _p) AND fp_in_scope(county_code))
+       OR household_id IN (SELECT household_id FROM _round_hh));
+DELETE FROM suspect
+WHERE round_id = (SELECT round_id FROM _p)
+  AND (fp_in_scope(county_code) OR household_id IN (SELECT household_id FROM _round_hh));
+DELETE FROM priority_target WHERE round_id = (SELECT round_id FROM _p) AND fp_in_scope(county_code);
+DELETE FROM priority_household
+WHERE round_id = (SELECT round_id FROM _p)
+  AND (fp_in_scope(coalesce(target_county_code, county_code))
+       OR household_id IN (SELECT household_id FROM _phh WHERE fp_in_scope(target_county_code)));
+DELETE FROM relocation_followup
+WHERE round_id = (SELECT round_id FROM _p)
+  AND (fp_in_scope(coalesce(live_county_code, hukou_county_code))
+       OR household_id IN (SELECT household_id FROM _reloc_followup_w));
 
 INSERT INTO suspect_evidence BY NAME
 SELECT p.round_id, e.*
@@ -57,4 +74,4 @@ INSERT INTO relocation_followup BY NAME
 SELECT p.round_id, f.household_id, f.site_key, f.resettlement_site, f.live_county_code, f.hukou_county_code,
        f.hukou_moved_flag AS hukou_moved, round(f.adjusted_income, 2) AS adjusted_per_capita_income, f.monitoring_line,
        f.rank_in_site, f.n_in_site AS households_in_site, f.reason
-FROM _reloc_followup f CROSS JOIN _p p;
+FROM _reloc_followup_w f CROSS JOIN _p p;

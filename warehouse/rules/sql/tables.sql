@@ -86,7 +86,8 @@ CREATE TABLE IF NOT EXISTS priority_household (
     township_code              VARCHAR,
     village_code               VARCHAR,
     target_village_code        VARCHAR,
-    screening_rank             INTEGER,      -- 1 = screen first, within the county
+    target_county_code         VARCHAR,      -- county of the target village: whose list (and rerun) the row belongs to
+    screening_rank             INTEGER,      -- 1 = screen first, within the target village's county
     is_suspect                 BOOLEAN,
     suspect_category           VARCHAR,
     priority_score             DOUBLE,
@@ -109,3 +110,6 @@ CREATE TABLE IF NOT EXISTS relocation_followup (
     households_in_site         INTEGER,
     reason                     VARCHAR
 );
+
+-- Columns added after a warehouse was first created (CREATE TABLE IF NOT EXISTS does not add them).
+ALTER TABLE priority_household ADD COLUMN IF NOT EXISTS target_county_code VARCHAR;

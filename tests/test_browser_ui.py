@@ -1,0 +1,263 @@
+"""A real browser on the Dagster UI: the asset graph renders, and a screening round launched from the UI completes.
+
+What `make ui` gives an analyst, end to end: a tiny synthetic city in a fresh data home, ``dagster dev`` on a free
+localhost port (webserver + daemon: the instance's default run coordinator queues runs and the daemon starts them),
+Debian's headless Chromium driven by Playwright. Screenshots go to ``test-artifacts/`` at the repository root
+(``dagster_asset_graph.png``, ``dagster_run_success.png``; on a failure also ``dagster_failure.png`` and the server
+log ``dagster_dev.log``).
+
+Prerequisites come with ``make test`` (target ``browser-deps``: apt chromium, pip playwright). A missing browser is a
+failure, never a skip: CI must prove the UI works.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = Path(os.environ.get("FANGPIN_CHROMIUM", "/usr/bin/chromium"))
+# Flags this machine needs (no GPU, no sandbox as root, closed network: no background connections).
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+SERVER_START_TIMEOUT = 120  # s: dagster dev + code location loaded (cold imports on a fresh machine)
+RUN_TIMEOUT = 180           # s: a tiny round takes ~20 s on 2 cores, most of it process start and imports
+UI_TIMEOUT_MS = 30_000      # ms: one page or element to appear
+GRAPH_NODES = ("registry", "medical_records", "disaster_records", "links", "suspects", "round_outputs")
+
+
+# ------------------------------------------------------------------------------------------------ the server
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class DagsterDev:
+    """``dagster dev`` in its own process group, output to a log file (a pipe could fill up and block it)."""
+
+    def __init__(self, home: Path, log_path: Path):
+        self.home = home
+        self.log_path = log_path
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "FANGPIN_HOME": str(self.home),
+            "DAGSTER_HOME": str(self.home / "dagster"),
+            "DAGSTER_DISABLE_TELEMETRY": "1",
+            "GX_ANALYTICS_ENABLED": "false",
+            "PYTHONUNBUFFERED": "1",
+        }
+        cmd = [sys.executable, "-m", "dagster", "dev", "-w", str(REPO / "workspace.yaml"),
+               "-h", "127.0.0.1", "-p", str(self.port)]
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def log_tail(self, lines: int = 80) -> str:
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return "(no server log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    def fail(self, message: str) -> None:
+        pytest.fail(f"{message}\n--- dagster dev log (last lines; full log {self.log_path}) ---\n{self.log_tail()}", pytrace=False)
+
+    def graphql(self, query: str, variables: dict | None = None) -> dict:
+        req = urllib.request.Request(
+            f"{self.base}/graphql", data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            body = json.load(resp)
+        if body.get("errors"):
+            raise AssertionError(f"GraphQL errors: {body['errors']}")
+        return body["data"]
+
+    def wait_ready(self) -> str:
+        """Wait for the webserver and the code location; return the location's name."""
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        last = "not answering yet"
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self.fail(f"dagster dev exited with code {self.proc.returncode} before it served {self.base}")
+            try:
+                data = self.graphql(
+                    "{ workspaceOrError { __typename ... on Workspace { locationEntries { name loadStatus"
+                    " locationOrLoadError { __typename ... on PythonError { message } } } } } }"
+                )
+                entries = data["workspaceOrError"].get("locationEntries") or []
+                for e in entries:
+                    loc = e.get("locationOrLoadError") or {}
+                    if loc.get("__typename") == "PythonError":
+                        self.fail(f"code location {e['name']} failed to load: {loc.get('message')}")
+                    if e.get("loadStatus") == "LOADED" and loc.get("__typename") == "RepositoryLocation":
+                        return e["name"]
+                last = f"locations: {[(e['name'], e.get('loadStatus')) for e in entries]}"
+            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as exc:
+                last = repr(exc)
+            time.sleep(0.5)
+        self.fail(f"dagster dev did not serve a loaded code location at {self.base} within {SERVER_START_TIMEOUT} s ({last})")
+
+    def run_status(self, run_id: str) -> str:
+        data = self.graphql(
+            "query($id: ID!) { runOrError(runId: $id) { __typename ... on Run { status } } }", {"id": run_id}
+        )
+        return data["runOrError"].get("status") or data["runOrError"]["__typename"]
+
+    def stop(self) -> float:
+        """Ctrl-C as in a terminal (SIGINT to the group: dagster dev shuts its services down), then SIGKILL to the
+        group for anything left (webserver, daemon, code servers, a run worker). Returns the seconds it took."""
+        t0 = time.monotonic()
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                try:
+                    os.killpg(self.proc.pid, signal.SIGINT)
+                    self.proc.wait(timeout=20)
+                except (ProcessLookupError, subprocess.TimeoutExpired):
+                    pass
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        if getattr(self, "_log", None):
+            self._log.close()
+        return time.monotonic() - t0
+
+
+# ------------------------------------------------------------------------------------------------ the test
+
+
+def _playwright():
+    try:
+        from playwright.sync_api import expect, sync_playwright
+    except ImportError as exc:
+        pytest.fail(f"the Python package playwright is missing ({exc}): run `make browser-deps` (extra `browser`)", pytrace=False)
+    return sync_playwright, expect
+
+
+def test_asset_graph_renders_and_a_round_launched_from_the_ui_completes(tmp_path, monkeypatch):
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser-deps` (as root: apt-get install chromium)", pytrace=False)
+    sync_playwright, expect = _playwright()
+
+    from assets.rounds import RoundConfig
+    from fangpin.cli import _prepare_dagster
+    from fangpin.home import DataHome
+    from fangpin.synth import generate
+
+    # The round a UI launch with empty config runs: the current quarter (RoundConfig's default).
+    round_id = RoundConfig().resolve()[0].round_id
+    home = tmp_path / "home"
+    generate(home, size="tiny", seed=11, round_id=round_id)
+    # Same instance settings as `fangpin screen` (dagster.yaml with the warehouse pool). _prepare_dagster also sets
+    # DAGSTER_HOME/FANGPIN_HOME in this process: monkeypatch restores them after the test.
+    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
+    monkeypatch.setenv("FANGPIN_HOME", str(home))
+    _prepare_dagster(DataHome.at(home))
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    for stale in ("dagster_asset_graph.png", "dagster_run_success.png", "dagster_failure.png", "dagster_dev.log"):
+        (ARTIFACTS / stale).unlink(missing_ok=True)
+
+    server = DagsterDev(home, tmp_path / "dagster_dev.log")
+    started = time.monotonic()
+    server.start()
+    page = None
+    failed_at = "(no page yet)"
+    try:
+        location = server.wait_ready()
+        t_server = time.monotonic() - started
+        with sync_playwright() as pw:
+            context = pw.chromium.launch_persistent_context(
+                str(tmp_path / "chromium-profile"),  # a fresh profile every time
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+                viewport={"width": 1600, "height": 1000},
+            )
+            try:
+                # Dagster asks localhost users to join its community in a modal; dismissed as its Skip button does.
+                context.add_init_script("window.localStorage.setItem('communityNux', JSON.stringify('1'));")
+                page = context.new_page()
+                page.set_default_timeout(UI_TIMEOUT_MS)
+
+                # 1. The global asset lineage shows every group, collapsed; expand them (the graph's ⌥E shortcut).
+                page.goto(f"{server.base}/asset-groups")
+                graph = page.locator("svg foreignObject")
+                for group in ("ingest", "linkage", "screening", "publish"):
+                    expect(graph.get_by_text(group, exact=True).first).to_be_visible()
+                if not graph.get_by_text("links", exact=True).is_visible():
+                    page.keyboard.press("Alt+KeyE")
+                for node in GRAPH_NODES:
+                    expect(graph.get_by_text(node, exact=True).first).to_be_visible()
+                page.wait_for_timeout(1000)  # let the zoom-to-fit settle before the picture
+                page.screenshot(path=str(ARTIFACTS / "dagster_asset_graph.png"))
+
+                # 2. Launch a round from the job's launchpad with the default (empty) config.
+                page.goto(f"{server.base}/locations/{location}/jobs/screening_round/playground")
+                launch = page.get_by_role("button", name="Launch Run")
+                expect(launch).to_be_enabled()
+                launch.click()
+                page.wait_for_url("**/runs/*")
+                run_id = page.url.rstrip("/").split("/runs/")[1].split("?")[0]
+
+                # 3. Wait for the run to end (status read through GraphQL, the UI must then show it too).
+                deadline = time.monotonic() + RUN_TIMEOUT
+                status = server.run_status(run_id)
+                while status not in ("SUCCESS", "FAILURE", "CANCELED") and time.monotonic() < deadline:
+                    time.sleep(1)
+                    status = server.run_status(run_id)
+                if status != "SUCCESS":
+                    page.screenshot(path=str(ARTIFACTS / "dagster_failure.png"))
+                    server.fail(f"run {run_id} of screening_round ended as {status} (limit {RUN_TIMEOUT} s); "
+                                f"screenshot {ARTIFACTS / 'dagster_failure.png'}")
+                expect(page.get_by_text("RUN_SUCCESS").first).to_be_visible()
+                expect(page.get_by_text("Success", exact=True).first).to_be_visible()
+                page.wait_for_timeout(500)
+                page.screenshot(path=str(ARTIFACTS / "dagster_run_success.png"))
+            except Exception:
+                if page is not None:
+                    failed_at = page.url
+                    try:
+                        page.screenshot(path=str(ARTIFACTS / "dagster_failure.png"))
+                    except Exception:
+                        pass
+                raise
+            finally:
+                context.close()
+    except Exception as exc:  # expect() or a Playwright timeout: add where the UI was and what the server said
+        server.fail(f"{type(exc).__name__}: {exc}\nat {failed_at}; screenshot {ARTIFACTS / 'dagster_failure.png'}")
+    finally:
+        t_stop = server.stop()
+        shutil.copyfile(server.log_path, ARTIFACTS / "dagster_dev.log")
+
+    # 4. The round published its outputs into the data home (SPEC §7).
+    out = home / "out" / round_id
+    assert (out / "suspects.parquet").is_file(), f"no {out / 'suspects.parquet'}; out/ holds {sorted(p.name for p in out.parent.glob('*/*'))}"
+    assert (out / "links.parquet").is_file()
+    elapsed = time.monotonic() - started
+    print(f"browser test: server ready {t_server:.1f} s, stopped in {t_stop:.1f} s, total {elapsed:.1f} s; screenshots in {ARTIFACTS}")
