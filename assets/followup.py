@@ -9,6 +9,9 @@ Assets (thin wrappers over ``warehouse.followup`` and ``fangpin.reports.followup
   have no history yet, (re)creates the views ``household_state`` / ``monitoring_roster``; metadata = roster counts.
 - ``followup_outputs`` (group followup) — ``out/followup/<as_of>/``: overdue lists, compliance table, risk-elimination
   candidates, fund-allocation factor. ``as_of`` is run config (empty → today).
+- ``approval_batch`` (group followup, unpartitioned) — the monthly 县级审定 batch of a month: the month comes from
+  the run tag ``fangpin/approval_month`` (set by the lead's ``monthly_approval`` schedule), else config ``month``,
+  else the previous month; files in ``out/followup/approval/<YYYY-MM>/``.
 
 Re-push suppression is not an asset: ``warehouse.followup.apply_followup(con, round_id, pushed_on)`` is called inside
 the ``suspects`` asset right after ``rules.screen`` (docs/FOLLOWUP.md, "Wiring").
@@ -27,7 +30,7 @@ import dagster as dg
 from assets.ingest import _metadata as _ingest_metadata
 from assets.resources import FangpinHome
 from fangpin.home import DataHome
-from fangpin.reports.followup import write_followup
+from fangpin.reports.followup import write_approval_batch, write_followup
 from warehouse.followup import backfill_pushes, ensure_tables, ingest_feedback
 from warehouse.followup.feedback import FeedbackOutcome
 
@@ -128,7 +131,41 @@ def followup_outputs(context: dg.AssetExecutionContext, config: FollowupConfig, 
     })
 
 
-followup_assets = [feedback_records, monitoring_state, followup_outputs]
+class ApprovalConfig(dg.Config):
+    """Which month's batch. Empty → the run tag ``fangpin/approval_month``, else the previous month."""
+
+    month: str = ""  # YYYY-MM
+
+
+def _previous_month(day: dt.date) -> str:
+    first = day.replace(day=1) - dt.timedelta(days=1)
+    return f"{first:%Y-%m}"
+
+
+@dg.asset(
+    group_name="followup",
+    deps=[feedback_records],
+    description="每月县级审定批次：各县上月核实纳入监测、待县级审定的户（工作方案（二）：县级原则上每月办理一次）。",
+    pool="warehouse",
+    kinds={"excel", "parquet"},
+)
+def approval_batch(context: dg.AssetExecutionContext, config: ApprovalConfig, fangpin: FangpinHome) -> dg.MaterializeResult:
+    month = config.month or context.run.tags.get("fangpin/approval_month") or _previous_month(dt.date.today())
+    home = fangpin.data_home()
+    with fangpin.warehouse() as con:
+        try:
+            result = write_approval_batch(con, home.root, month)
+        except ValueError as exc:
+            raise dg.Failure(f"县级审定批次的月份无效 / invalid approval month: {exc}") from None
+    return dg.MaterializeResult(metadata={
+        "month": month,
+        "out_dir": dg.MetadataValue.path(str(result["folder"])),
+        "households_by_county": dg.MetadataValue.json(result["counts"]),
+        "households": dg.MetadataValue.int(sum(result["counts"].values())),
+    })
+
+
+followup_assets = [feedback_records, monitoring_state, followup_outputs, approval_batch]
 
 
 def run_followup(home: str | Path | None, as_of: dt.date | None = None) -> dict:

@@ -17,7 +17,7 @@ from fangpin.reports.forms import publish_forms, scan_public_workbook
 from fangpin.reports.registry_quality import publish_registry_quality
 
 
-class FollowupConfig(dg.Config):
+class FormsConfig(dg.Config):
     """Snapshot date of the forms and checks. Empty → today."""
 
     as_of: str = ""   # ISO date, e.g. 2026-10-09
@@ -31,16 +31,20 @@ class FollowupConfig(dg.Config):
             raise dg.Failure(f"as_of {self.as_of!r} is not an ISO date (YYYY-MM-DD)") from exc
 
 
+#: the registry, and part A's ``monitoring_state`` (it (re)creates the ``monitoring_roster`` view the forms read)
+FOLLOWUP_DEPS = [dg.AssetKey("registry"), dg.AssetKey("monitoring_state")]
+
+
 @dg.asset(
     group_name="followup",
-    deps=[dg.AssetKey("registry")],
+    deps=FOLLOWUP_DEPS,
     description="out/forms/<日期>/<县>/：防止返贫监测和帮扶对象名册（内部）、防贫监测对象帮扶情况一览表（上墙公示，已脱敏）、村级档案清单。",
     check_specs=[dg.AssetCheckSpec("wall_table_masked", asset="official_forms",
                                    description="上墙一览表不含证件号码、电话、银行账号、健康信息和金额（发布前逐格扫描）")],
     pool="warehouse",
     kinds={"duckdb", "excel"},
 )
-def official_forms(context: dg.AssetExecutionContext, config: FollowupConfig, fangpin: FangpinHome) -> dg.MaterializeResult:
+def official_forms(context: dg.AssetExecutionContext, config: FormsConfig, fangpin: FangpinHome) -> dg.MaterializeResult:
     as_of = config.resolve()
     home = fangpin.data_home()
     with fangpin.warehouse() as con:
@@ -66,14 +70,14 @@ def official_forms(context: dg.AssetExecutionContext, config: FollowupConfig, fa
 
 @dg.asset(
     group_name="followup",
-    deps=[dg.AssetKey("registry")],
+    deps=FOLLOWUP_DEPS,
     description="out/registry_checks/<日期>/：户籍数据一致性核查（国家系统校验规则），各县《户籍数据质量核查》工作簿与 registry_checks.parquet。",
     check_specs=[dg.AssetCheckSpec("no_registry_errors", asset="registry_quality",
                                    description="户籍数据没有“错误”级别的问题（“提醒”不计）")],
     pool="warehouse",
     kinds={"duckdb", "excel", "parquet"},
 )
-def registry_quality(context: dg.AssetExecutionContext, config: FollowupConfig, fangpin: FangpinHome) -> dg.MaterializeResult:
+def registry_quality(context: dg.AssetExecutionContext, config: FormsConfig, fangpin: FangpinHome) -> dg.MaterializeResult:
     as_of = config.resolve()
     home = fangpin.data_home()
     with fangpin.warehouse() as con:

@@ -6,25 +6,11 @@ Errors name the problem and the fix; exit code 2 for usage/configuration problem
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
 from fangpin.home import ALL_FEEDS, DataHome
-
-DAGSTER_YAML = """\
-# Dagster instance settings for this data home (written by fangpin; edit freely).
-telemetry:
-  enabled: false
-concurrency:
-  pools:
-    # Every asset that writes the DuckDB warehouse is in pool "warehouse": DuckDB allows one writer process.
-    default_limit: 1
-run_retries:
-  enabled: true
-  max_retries: 1
-"""
 
 
 class CliError(Exception):
@@ -36,12 +22,12 @@ def _home(args) -> DataHome:
 
 
 def _prepare_dagster(home: DataHome) -> None:
+    """The home's Dagster instance (dagster.yaml shared with the UI: pipelines.instance), and this process's
+    DAGSTER_HOME / FANGPIN_HOME pointing at it."""
+    from pipelines.instance import ensure_instance
+
     home.ensure()
-    os.environ["DAGSTER_HOME"] = str(home.dagster_home)
-    os.environ["FANGPIN_HOME"] = str(home.root)
-    cfg = home.dagster_home / "dagster.yaml"
-    if not cfg.exists():
-        cfg.write_text(DAGSTER_YAML, encoding="utf-8")
+    ensure_instance(home.root, set_env=True)
 
 
 # ------------------------------------------------------------------------------------------------ commands
@@ -68,17 +54,19 @@ def cmd_generate(args) -> int:
     return 0
 
 
-def _materialize(home: DataHome, selection: str, run_config: dict | None = None, verbose: bool = False):
+def _materialize(home: DataHome, selection: str, run_config: dict | None = None, verbose: bool = False,
+                 tags: dict | None = None, partition_key: str | None = None):
     _prepare_dagster(home)
     import dagster as dg
 
     from assets.resources import FangpinHome
     from pipelines.definitions import all_assets
+    from pipelines.jobs import round_assets
 
     if selection == "ingest":
         chosen = [a for a in all_assets if a.group_names_by_key and set(a.group_names_by_key.values()) == {"ingest"}]
     else:
-        chosen = all_assets
+        chosen = round_assets(all_assets)
     instance = dg.DagsterInstance.get()
     return dg.materialize(
         chosen,
@@ -87,7 +75,8 @@ def _materialize(home: DataHome, selection: str, run_config: dict | None = None,
         run_config={**(run_config or {}), "loggers": {"console": {"config": {"log_level": "INFO" if verbose else "WARNING"}}}},
         instance=instance,
         raise_on_error=False,
-        tags={"fangpin/source": "cli"},
+        tags={"fangpin/source": "cli", **(tags or {})},
+        partition_key=partition_key,
     )
 
 
@@ -95,6 +84,12 @@ def _failure_messages(result) -> list[str]:
     msgs = []
     for ev in result.all_events:
         if ev.is_step_failure and ev.step_failure_data and ev.step_failure_data.error:
+            user = ev.step_failure_data.user_failure_data
+            if user is not None and user.description:   # a dg.Failure: its description and what it names
+                where = [f"{k}: {getattr(v, 'value', v)}" for k, v in (user.metadata or {}).items()
+                         if k in ("file", "rule", "config") and getattr(v, "value", v)]
+                msgs.append(f"{ev.step_key}: {user.description.strip()}" + (f" [{'; '.join(where)}]" if where else ""))
+                continue
             err = ev.step_failure_data.error
             while err.cause is not None and "dagster" in (err.cls_name or "").lower():
                 err = err.cause
@@ -120,9 +115,31 @@ def cmd_screen(args) -> int:
         rules_for("4502", info.reference_date.year, home.root)
     except ConfigError as exc:
         raise CliError(str(exc)) from exc
-    cfg = {"round_id": info.round_id, "kind": args.kind or "", "pushed_on": args.pushed_on or ""}
+    county = None
+    if args.county:
+        from assets.rounds import resolve_county
+
+        try:
+            county = resolve_county(args.county)
+        except ValueError as exc:
+            raise CliError(str(exc)) from exc
+    # One run over the round's partitions (quarter × county): all counties as one partition range, or one county.
+    from pipelines.partitions import has_quarter, partition_key, quarter_key, quarter_partitions, round_partition_tags
+    from pipelines.schedules import round_run_config
+
+    if not has_quarter(quarter_key(info.round_id)):
+        keys = quarter_partitions.get_partition_keys()
+        raise CliError(f"round {info.round_id}: its quarter {quarter_key(info.round_id)} is not a round partition "
+                       f"(quarters {keys[0]} … {keys[-1]}: from 2025Q1 to the quarter after the current one)\n"
+                       f"  fix: choose a round in that range")
+    tags, key = None, None
+    if county:
+        key = str(partition_key(info.round_id, county))
+    else:
+        tags = round_partition_tags(info.round_id)
     started = time.time()
-    result = _materialize(home, "all", {"ops": {"suspects": {"config": cfg}, "round_outputs": {"config": cfg}}}, args.verbose)
+    result = _materialize(home, "all", round_run_config(info.round_id, args.kind or "", args.pushed_on or ""),
+                          args.verbose, tags=tags, partition_key=key)
     elapsed = time.time() - started
     if not result.success:
         print("screening round failed:", file=sys.stderr)
@@ -130,18 +147,22 @@ def cmd_screen(args) -> int:
             print(f"  {msg}", file=sys.stderr)
         print(f"  details: `fangpin status --home {home.root}` or the Dagster UI (README)", file=sys.stderr)
         return 1
-    _print_round_summary(home, info.round_id, elapsed)
+    _print_round_summary(home, info.round_id, elapsed, county)
     return 0
 
 
-def _print_round_summary(home: DataHome, round_id: str, elapsed: float) -> None:
+def _print_round_summary(home: DataHome, round_id: str, elapsed: float, county: str | None = None) -> None:
     import polars as pl
 
     out = home.round_dir(round_id)
-    print(f"round {round_id} finished in {elapsed:.1f} s")
+    print(f"round {round_id} finished in {elapsed:.1f} s" + (f" (county {county} rerun)" if county else ""))
     sus = out / "suspects.parquet"
     if sus.exists():
         df = pl.read_parquet(sus)
+        if county and "county_code" in df.columns:
+            from warehouse.rules import county_scope
+
+            df = df.filter(pl.col("county_code").is_in(county_scope([county]) or [county]))
         print(f"  suspected households: {df.height}")
         if df.height:
             for row in df.group_by("suspect_category").len().sort("len", descending=True).iter_rows():
@@ -251,6 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--round", required=True, help="round id, e.g. 2026Q4 (reference date = first day of the quarter)")
     s.add_argument("--kind", choices=["full", "priority", "incremental"], help="default: full in Q2/Q4, priority in Q1/Q3")
     s.add_argument("--pushed-on", help="push date (ISO, default today): deadlines are counted from it in working days")
+    s.add_argument("--county", metavar="CODE_OR_NAME",
+                   help="rerun one county only (e.g. 450225 or 融水): its rows and workbooks are replaced, other counties' are left as they are")
     add_verbose(s)
     s.set_defaults(func=cmd_screen)
 

@@ -7,16 +7,16 @@ import dagster as dg
 from assets.ingest import ingest_assets
 from assets.resources import FangpinHome
 from assets.screening import links, round_outputs, suspects
-from pipelines.jobs import ingest_job, screening_round_job
-from pipelines.schedules import schedules
+from pipelines.jobs import jobs_for
+from pipelines.schedules import schedules_for
 from pipelines.sensors import folder_sensors
 
 all_assets = [*ingest_assets, links, suspects, round_outputs]
 
 defs = dg.Definitions(
     assets=all_assets,
-    jobs=[screening_round_job, ingest_job],
-    schedules=schedules,
+    jobs=jobs_for(all_assets),
+    schedules=schedules_for(all_assets),
     sensors=folder_sensors,
     resources={"fangpin": FangpinHome()},
 )

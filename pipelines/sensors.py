@@ -1,11 +1,16 @@
 """Folder sensors: one per landing folder, launching ingestion of that feed when new files have settled.
 
+A department feed's drop launches ONE run per tick for all its settled files: ingest the feed, link, and an
+incremental round ``<YYYYMMDD>-<feed>`` over all counties (``pipelines.schedules.incremental_round_request``).
+A registry drop only ingests (a new registry snapshot is screened by the next round).
+
 A file is picked up only when its size and modification time are unchanged since the previous tick, so a file
 still being written (or copied over a slow share) waits one more tick. The cursor remembers, per file name, the last
 (size, mtime) seen and whether that version was already requested.
 """
 
 
+import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -14,7 +19,8 @@ import dagster as dg
 
 from assets.ingest import INGEST_FEEDS, asset_name
 from fangpin.home import DataHome
-from pipelines.jobs import ingest_job
+from pipelines.jobs import ingest_job, screening_round_job
+from pipelines.schedules import TIMEZONE, incremental_round_request
 
 IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial")
 
@@ -42,28 +48,41 @@ def settled_files(folder: Path, cursor: dict) -> tuple[list[tuple[str, int, floa
 
 
 def build_folder_sensor(feed: str) -> dg.SensorDefinition:
+    rounds = feed != "registry"
+
     @dg.sensor(
         name=f"landing_{feed}",
-        job=ingest_job,
+        job=screening_round_job if rounds else ingest_job,
         minimum_interval_seconds=30,
         default_status=dg.DefaultSensorStatus.STOPPED,
-        description=f"监听 landing/{feed}/ 新投放的文件并入库。",
+        description=(f"监听 landing/{feed}/ 新投放的文件：入库、匹配，并运行一次增量筛查（全部县）。" if rounds
+                     else f"监听 landing/{feed}/ 新投放的文件并入库。"),
     )
     def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         home = DataHome.at(None)
         cursor = json.loads(context.cursor) if context.cursor else {}
         ready, new_cursor = settled_files(home.landing_for(feed), cursor)
-        requests = [
-            dg.RunRequest(
-                run_key=f"{feed}:{name}:{size}:{mtime}",
-                asset_selection=[dg.AssetKey(asset_name(feed))],
-                tags={"fangpin/feed": feed, "fangpin/file": name},
-            )
-            for name, size, mtime in ready
-        ]
+        if rounds:
+            now = dt.datetime.now(dt.timezone.utc).astimezone(_tz())
+            requests = [incremental_round_request(feed, ready, now, dg.AssetKey(asset_name(feed)))] if ready else []
+        else:
+            requests = [
+                dg.RunRequest(
+                    run_key=f"{feed}:{name}:{size}:{mtime}",
+                    asset_selection=[dg.AssetKey(asset_name(feed))],
+                    tags={"fangpin/feed": feed, "fangpin/file": name},
+                )
+                for name, size, mtime in ready
+            ]
         return dg.SensorResult(run_requests=requests, cursor=json.dumps(new_cursor, sort_keys=True))
 
     return _sensor
+
+
+def _tz():
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(TIMEZONE)
 
 
 folder_sensors = [build_folder_sensor(f) for f in INGEST_FEEDS]

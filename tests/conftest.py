@@ -1,8 +1,10 @@
-"""Shared fixtures: a tiny synthetic city, screened once per test session through Dagster."""
+"""Shared fixtures: a tiny and a demo synthetic city, each screened once per test session through Dagster, and a
+helper to work on a copy of a screened home (tests that write must not change the shared one)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -32,3 +34,27 @@ def screened_tiny(tiny_home) -> Path:
     code = main(["screen", "--round", TINY_ROUND, "--home", str(tiny_home), "--pushed-on", PUSHED_ON])
     assert code == 0, "fangpin screen failed on the tiny city"
     return tiny_home
+
+
+DEMO_ROUND = "2026Q4"
+DEMO_SEED = 11
+
+
+@pytest.fixture(scope="session")
+def screened_demo(tmp_path_factory) -> Path:
+    """The demo city (≈ 5,000 households, seed 11) after one full 2026Q4 round run by the CLI. Read-only for tests:
+    copy it (``copy_home``) to write."""
+    from fangpin.cli import main
+    from fangpin.synth import generate
+
+    home = tmp_path_factory.mktemp("demo_city")
+    generate(home, size="demo", seed=DEMO_SEED, round_id=DEMO_ROUND)
+    code = main(["screen", "--round", DEMO_ROUND, "--home", str(home), "--pushed-on", PUSHED_ON])
+    assert code == 0, "fangpin screen failed on the demo city"
+    return home
+
+
+def copy_home(src: Path, dst: Path) -> Path:
+    """A copy of a data home without its Dagster instance (the copy gets a fresh one) and DuckDB spill files."""
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("dagster", "spill"))
+    return dst

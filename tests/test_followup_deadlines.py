@@ -144,3 +144,13 @@ def test_a_day_outside_the_holiday_calendar_says_it_counted_weekends_only(tmp_pa
         v = _item(deadline_items(con, D(2027, 1, 20)), H1, "verify")
         assert v["status"] == "overdue" and v["days_overdue"] == 3      # Mon 18, Tue 19, Wed 20
         assert "2027" in v["note"] and "仅周末" in v["note"]
+
+
+def test_lists_can_be_read_on_a_read_only_connection(tmp_path):
+    from warehouse.engine import connect
+
+    home = _home(tmp_path, H1)
+    with warehouse(home) as con:
+        push(con, H1, D(2026, 9, 25))
+    with connect(home.warehouse_path, read_only=True) as con:
+        assert overdue(con, D(2026, 10, 10))["item_type"].to_list() == ["verify"]

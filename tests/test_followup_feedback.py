@@ -14,7 +14,7 @@ import openpyxl
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_followup_support import (  # noqa: E402
-    RONGSHUI, SANJIANG, V_RONGSHUI, V_SANJIANG, City, D, event, home_at, push, warehouse, write_csv,
+    RONGSHUI, SANJIANG, V_RONGSHUI, V_SANJIANG, City, D, home_at, push, warehouse, write_csv,
 )
 
 from warehouse.followup import ingest_feedback  # noqa: E402

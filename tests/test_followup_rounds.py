@@ -194,14 +194,21 @@ def test_followup_assets_materialise_in_dagster(two_rounds, tmp_path):
     home = _copy_home(two_rounds["home"].root, tmp_path / "home")
     write_csv(home.landing_for("feedback") / "走访补报.csv", ["户编号", "走访日期"],
               [[two_rounds["picks"]["included"], "2027-01-12"]])
+    # the month of the 县级审定 batch arrives as the run tag the lead's monthly_approval schedule sets
     result = dg.materialize(followup_assets, resources={"fangpin": FangpinHome(home=str(home.root))},
                             run_config={"ops": {"followup_outputs": {"config": {"as_of": "2027-01-20"}}}},
+                            tags={"fangpin/approval_month": "2026-10"},
                             instance=dg.DagsterInstance.ephemeral(), raise_on_error=True)
     assert result.success
     meta = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
     assert meta["feedback_records"]["events_added"].value == 1
     assert meta["monitoring_state"]["roster"].value.get("feedback:monitored", 0) >= 1
     assert (home.out / "followup" / "2027-01-20" / "督查合规表.xlsx").exists()
+    assert meta["approval_batch"]["month"].value == "2026-10" and meta["approval_batch"]["households"].value == 1
+    batch = pl.read_parquet(home.out / "followup" / "approval" / "2026-10" / "approval_batch.parquet")
+    assert batch["household_id"].to_list() == [two_rounds["picks"]["included"]]
+    assert batch["approval_status"].to_list()[0] in ("待审定", "逾期未审定")     # state on the day the test runs
+    assert list((home.out / "followup" / "approval" / "2026-10").glob("县级审定批次_2026-10_*.xlsx"))
 
 
 def _wired() -> bool:

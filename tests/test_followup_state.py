@@ -132,3 +132,25 @@ def test_push_history_and_reruns(rounds):
     assert rounds["again"].actions.get("suppress") is None          # nothing left to suppress
     assert {h: s["reason_summary"] for h, s in rounds["r2_again"].items()} == {h: s["reason_summary"] for h, s in rounds["r2"].items()}
     assert rounds["s2"].suppressed == {"eliminated": 1, "verified_included": 1, "verified_rejected": 1}
+
+
+def test_a_county_rerun_only_touches_that_countys_households(tmp_path):
+    from test_followup_support import SANJIANG, V_SANJIANG
+
+    home = home_at(tmp_path)
+    city = City()
+    pairs = {"4502251012010001": V_RONGSHUI, "4502261002010001": V_SANJIANG}
+    for hid, village in pairs.items():
+        ids = city.household(hid, village_code=village, income=12000.0)
+        city.medical(ids[0], D(2026, 5, 10), 20000.0)
+    with warehouse(home) as con:
+        city.flush(con)
+        _screen(con, R1)
+        for hid in pairs:
+            event(con, hid, "verified_rejected", D(2026, 10, 13), round_id="R1")
+        rules.screen(con, "R2", "full", R2[1], R2[2])
+        st = apply_followup(con, "R2", R2[2], counties=[SANJIANG])
+        assert st.counties == [SANJIANG] and st.suppressed == {"verified_rejected": 1}
+        assert set(_suspects(con, "R2")) == {"4502251012010001"}      # 融水 not processed yet
+        apply_followup(con, "R2", R2[2])
+        assert _suspects(con, "R2") == {}

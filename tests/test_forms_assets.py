@@ -47,3 +47,17 @@ def test_followup_assets_load_next_to_the_ingest_assets():
         node = graph.get(dg.AssetKey(key))
         assert node.group_name == "followup"
         assert dg.AssetKey("registry") in node.parent_keys
+
+
+def test_followup_assets_load_next_to_part_a_assets():
+    """With the ``monitoring_state`` asset (part A) in the code location, the forms come after it."""
+    import pytest
+
+    followup = pytest.importorskip("assets.followup")
+    from assets.ingest import ingest_assets
+
+    defs = dg.Definitions(assets=[*ingest_assets, *followup.followup_assets, official_forms, registry_quality],
+                          resources={"fangpin": FangpinHome()})
+    dg.Definitions.validate_loadable(defs)
+    graph = defs.get_repository_def().asset_graph
+    assert dg.AssetKey("monitoring_state") in graph.get(dg.AssetKey("official_forms")).parent_keys

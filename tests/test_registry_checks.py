@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_forms_support import (AS_OF, D, clean_members, create_monitoring_roster, household,  # noqa: E402
-                                ident, insert_registry, member)
+                                ident, insert_registry)
 
 from fangpin.reports.registry_quality import publish_registry_quality  # noqa: E402
 from warehouse.engine import connect  # noqa: E402

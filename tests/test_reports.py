@@ -267,12 +267,21 @@ def test_priority_round_workbooks_list_targets_and_ranked_households(tmp_path):
         city.flush(con)
         screen(con, "2026Q3", "priority", D(2026, 7, 1), D(2026, 7, 6), home=home)
         publish_round(con, home, "2026Q3")
-    wb = openpyxl.load_workbook(home / "out" / "2026Q3" / "疑似风险户清单_融水苗族自治县.xlsx")
-    assert "重点排查村" in wb.sheetnames and "重点排查户" in wb.sheetnames
+    out = home / "out" / "2026Q3"
+    wb = openpyxl.load_workbook(out / "重点区域排查_融水苗族自治县.xlsx")
+    assert wb.sheetnames == ["重点排查村", "重点排查户"]
     targets = _sheet_rows(wb["重点排查村"])
     assert targets[0]["行政村"] == "深山村" and "原深度贫困村" in targets[0]["列为重点区域的原因"]
     ranked = _sheet_rows(wb["重点排查户"])
-    assert [r["户编号"] for r in ranked] == ["PD-1", "PD-2"]
+    assert [r["户编号"] for r in ranked] == ["PD-1", "PD-2"] and ranked[0]["所在重点村"] == "深山村"
+    assert wb["重点排查户"].freeze_panes is not None and wb["重点排查户"].auto_filter.ref
+    # the same in Parquet, and nothing of it in the suspect list workbook
+    pt = pl.read_parquet(out / "priority_targets.parquet")
+    assert pt["village_code"].to_list() == [deep] and pt["reasons"].to_list() == [["原深度贫困村"]]
+    ph = pl.read_parquet(out / "priority_households.parquet")
+    assert ph.sort("screening_rank")["household_id"].to_list() == ["PD-1", "PD-2"]
+    assert set(ph["target_county_code"]) == {"450225"}
+    assert "重点排查村" not in openpyxl.load_workbook(out / "疑似风险户清单_融水苗族自治县.xlsx").sheetnames
 
 
 def test_calendar_fallback_is_stated_in_the_workbook(tmp_path):

@@ -25,15 +25,11 @@ def _require(module: str, attr: str | None = None):
 
 
 @pytest.fixture(scope="module")
-def demo_round(tmp_path_factory):
-    generate = _require("fangpin.synth", "generate")
+def demo_round(screened_demo):
+    """The session's demo city (tests/conftest.py: seed 11, 2026Q4, screened by the CLI)."""
+    _require("fangpin.synth", "generate")
     _require("warehouse.linkage", "link_records")
-    cli = _require("fangpin.cli", "main")
-    home = tmp_path_factory.mktemp("demo_city")
-    generate(home, size="demo", seed=11, round_id=ROUND)
-    code = cli(["screen", "--round", ROUND, "--home", str(home), "--pushed-on", PUSHED_ON])
-    assert code == 0, "fangpin screen failed on the demo city"
-    return home
+    return screened_demo
 
 
 @pytest.mark.slow

@@ -61,21 +61,22 @@ def load_file(
             if table == "dept_record" and "event_key" in data.columns:
                 # The same event arriving twice (overlapping extracts, or twice in one file) is counted once: the
                 # first file wins. Later copies stay accounted for (and linked) but carry duplicate_event = true.
-                con.execute("DROP TABLE IF EXISTS _incoming")
-                con.execute(
-                    "CREATE TEMP TABLE _incoming AS SELECT *, row_number() OVER (PARTITION BY event_key ORDER BY source_row) AS _rn FROM data"
-                )
-                con.execute(
-                    "ALTER TABLE _incoming ADD COLUMN duplicate_event BOOLEAN; "
-                    "UPDATE _incoming i SET duplicate_event = event_key IS NOT NULL AND (_rn > 1 OR EXISTS ("
-                    "SELECT 1 FROM dept_record d WHERE d.source = i.source AND d.event_key = i.event_key AND NOT d.duplicate_event))"
-                )
-                dup = con.sql("SELECT source_row, event_key FROM _incoming WHERE duplicate_event ORDER BY source_row").pl()
-                cols = ", ".join(c for c in table_columns(con, table) if c in data.columns or c == "duplicate_event")
-                con.execute(f"INSERT INTO dept_record ({cols}) SELECT {cols} FROM _incoming")
-                loaded = data.height
-                con.execute("DROP TABLE _incoming")
-                data = None
+                # Decided on the incoming frame (earlier row of this file with the key) plus one semi-join against
+                # the keys already stored, then inserted in one statement (no staging table, no UPDATE pass).
+                keys = data.select("source", "event_key").filter(pl.col("event_key").is_not_null()).unique()
+                seen = con.sql(
+                    "SELECT DISTINCT d.source, d.event_key, true AS _stored FROM dept_record d SEMI JOIN keys k "
+                    "ON d.source = k.source AND d.event_key = k.event_key WHERE NOT d.duplicate_event"
+                ).pl()
+                earlier_in_file = pl.col("source_row") > pl.col("source_row").min().over("event_key")
+                if seen.height:
+                    data = data.join(seen, on=["source", "event_key"], how="left", maintain_order="left")
+                else:
+                    data = data.with_columns(pl.lit(None, dtype=pl.Boolean).alias("_stored"))
+                data = data.with_columns(
+                    (pl.col("event_key").is_not_null() & (earlier_in_file | pl.col("_stored").fill_null(False))).fill_null(False)
+                    .alias("duplicate_event")).drop("_stored")
+                dup = data.filter(pl.col("duplicate_event")).select("source_row", "event_key").sort("source_row")
             elif table == "registry_person":
                 # A registry export is a full snapshot of its households: newer rows replace the older ones.
                 ids = data.select("household_id").unique()

@@ -14,6 +14,10 @@ are never touched; ``followup`` cannot be a round id.
 - Parquet twins for programs: ``deadline_items.parquet``, ``compliance.parquet``, ``elimination_review.parquet``,
   ``funds.parquet``.
 
+``write_approval_batch(con, home, month, as_of)`` — the monthly 县级审定 batch (work plan (二): 原则上每月办理一次):
+``<home>/out/followup/approval/<YYYY-MM>/县级审定批次_<县>_<YYYY-MM>.xlsx`` per county with households, plus
+``approval_batch.parquet``: every household whose 纳入监测 result falls in that month, with its state on ``as_of``.
+
 Chinese headers, frozen header rows, filters (``fangpin.reports.xlsx.Book``); cell text from inputs is neutralised
 and file names are sanitised (``fangpin.reports.safe``). Files are written to a scratch folder and moved into place;
 files of an earlier run for the same day that this run no longer writes are removed.
@@ -269,3 +273,64 @@ def write_followup(con, home: Path, as_of: dt.date) -> dict:
             old.unlink()
     shutil.rmtree(scratch, ignore_errors=True)
     return {"folder": final_dir, "files": [final_dir / n for n in written], "counts": counts}
+
+
+APPROVAL_COLS = [
+    Col("序号", "seq", 6, "int"),
+    Col("乡(镇)", "township", 12),
+    Col("行政村", "village", 14),
+    Col("户编号", "household_id", 18),
+    Col("户主姓名", "head_name", 10),
+    Col("家庭人口数", "household_size", 8, "int"),
+    Col("监测对象类别", "category", 13),
+    Col("风险类型", "risk_types", 18),
+    Col("核实纳入日期", "proposed_on", 12, "date"),
+    Col("帮扶责任人", "helper_name", 10),
+    Col("审定截止日期", "due_date", 12, "date"),
+    Col("审定状态", "approval_status", 12),
+    Col("县级审定日期", "approved_on", 12, "date"),
+    Col("审定意见", "opinion", 16),
+]
+
+
+def write_approval_batch(con, home: Path, month: str, as_of: dt.date | None = None) -> dict:
+    """The 县级审定 batch of ``month`` ('YYYY-MM'): per county, the households included (纳入监测) that month."""
+    from warehouse.followup import approval_batches
+
+    if not re.fullmatch(r"\d{4}-\d{2}", str(month)):
+        raise ValueError(f"month {month!r} is not YYYY-MM")
+    first = dt.date(int(month[:4]), int(month[5:]), 1)
+    as_of = as_of or dt.date.today()
+    home = Path(home)
+    label = f"{first:%Y年%m月}批次"
+    batch = approval_batches(con, as_of, home).filter(pl.col("batch") == label)
+    roster = con.sql("SELECT household_id, household_size, category, risk_types, helper_name FROM monitoring_roster").pl()
+    batch = batch.join(roster, on="household_id", how="left")
+    folder = home / "out" / "followup" / "approval" / month
+    scratch = folder.parent / f".{month}.partial"
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    scratch.mkdir(parents=True)
+    written = ["approval_batch.parquet"]
+    batch.write_parquet(scratch / "approval_batch.parquet")
+    counts = {}
+    used: dict[str, str] = {}
+    for code in sorted(batch["county_code"].drop_nulls().unique().to_list()):
+        rows = _numbered(batch.filter(pl.col("county_code") == code).sort("township", "village", "household_id").to_dicts())
+        cname = _county_name(code)
+        name = _file_for(f"县级审定批次_{month}", code, used)
+        with Book(child_path(scratch, name)) as book:
+            book.table("县级审定批次", APPROVAL_COLS, rows, title=f"{cname} {first:%Y年%m月}拟纳入监测对象县级审定批次",
+                       notes=[f"共 {len(rows)} 户（{first:%Y年%m月}核实为纳入监测）。审定截止：次月底前（工作方案（二）：原则上每月办理一次）。"
+                              f"审定状态截至{as_of:%Y年%m月%d日}。审定后请在黄色列填写县级审定日期并随核实结果反馈。"],
+                       fill_keys=("opinion",))
+        written.append(name)
+        counts[cname] = len(rows)
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in written:
+        os.replace(scratch / n, folder / n)
+    for old in folder.iterdir():
+        if old.is_file() and old.name not in set(written) and (old.name.startswith("县级审定批次_") or old.suffix == ".parquet"):
+            old.unlink()
+    shutil.rmtree(scratch, ignore_errors=True)
+    return {"folder": folder, "files": [folder / n for n in written], "counts": counts, "month": month}

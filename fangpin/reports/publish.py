@@ -1,7 +1,8 @@
 """Everything a round publishes under ``<home>/out/<round_id>/`` (SPEC §7).
 
-``publish_round(con, home, round_id)`` reads the round's ``suspect`` / ``suspect_evidence`` (written by
-``warehouse.rules.screen``), ``link``, ``dept_record``, ``rejected_row``, ``ingested_file`` and writes:
+``publish_round(con, home, round_id, counties=None)`` reads the round's ``suspect`` / ``suspect_evidence`` /
+``priority_*`` / ``relocation_followup`` (written by ``warehouse.rules.screen``), ``link``, ``dept_record``,
+``rejected_row``, ``ingested_file`` and writes:
 
 - ``suspects.parquet``  — SPEC §7 columns + extras; ``evidence`` = list of struct{source, source_file, source_row,
   summary, amount, risk_type} (one entry per department record; risk_type joins the flags the record supports);
@@ -9,19 +10,27 @@
 - ``rejected.parquet``  — the ``rejected_row`` table (source_row null = a whole file);
 - ``疑似风险户清单_<县>.xlsx`` per county in the registry: sheet 疑似风险户清单 (priority order, township/village
   columns with filters, evidence in words, deadline, blank 核实结果/核实日期/核实人 for county staff), sheet
-  易地搬迁分流 (relocated households whose hukou did not move, both places, 双帮扶人), sheet 安置点横向比较
-  (SPEC §6.5) and, for priority rounds, 重点排查村 / 重点排查户 (SPEC §6.4);
-  a county's workbook holds only its own households plus relocated households routed to it, labelled
-  (安置地 / 户籍地分流);
+  易地搬迁分流 (relocated households whose hukou did not move: both places, the label 安置地 / 户籍地分流 / 同县, the
+  two helpers 户籍地帮扶联系人 / 安置社区帮扶联系人 — from returned follow-up data when the two counties differ,
+  else blank for staff), sheet 安置点横向比较 (SPEC §6.5); a county's workbook holds only its own households plus
+  relocated households routed to it, labelled;
+- priority rounds (SPEC §6.4, Q1/Q3): ``重点区域排查_<县>.xlsx`` per county (sheets 重点排查村 with the reasons,
+  重点排查户 in screening order) and ``priority_targets.parquet`` / ``priority_households.parquet``;
 - ``行业部门任务清单_<部门>.xlsx`` per department in routing.yaml: monitored households with a new risk
   (监测户新增风险) whose risk types concern the department;
 - ``未匹配记录_<部门>.xlsx`` per department sending a feed: its records that matched nobody (file and row so the
   clerk can find them) and its rejected rows;
 - ``汇总_<round_id>.html`` (inline SVG, no external resource) and ``汇总_<round_id>.xlsx`` (native Excel charts).
 
+A county rerun (``counties``) writes only those counties' workbooks; in the round-wide Parquet files it replaces
+only their rows (the published rows of the other counties are read back and kept as they were); task lists and the
+summary are regenerated from the round's tables; links/rejected/未匹配记录 are left to full publications (or written
+by the first publication of a round, whatever its counties).
+
 Files are written to a scratch folder and moved into place one by one; files of an earlier run of the same round
-that this run no longer produces (e.g. a department with nothing left) are removed. Other files in the folder are
-left alone. Cell text from inputs is neutralised (``fangpin.reports.safe``); file names are sanitised.
+that a full publication no longer produces (e.g. a department with nothing left) are removed. Other files in the
+folder are left alone. Cell text from inputs is neutralised (``fangpin.reports.safe``); file names are sanitised.
+A failure names the output it was writing (``PublishError.file``).
 """
 
 from __future__ import annotations
@@ -43,7 +52,8 @@ FEED_LABELS = {"medical": "医保", "disaster": "应急管理", "civil_affairs":
                "property": "财产检索", "registry": "户籍系统", "housing": "住建", "education": "教育",
                "disability": "残联", "water": "水利"}
 OWN_PATTERNS = (r"^suspects\.parquet$", r"^links\.parquet$", r"^rejected\.parquet$", r"^疑似风险户清单_.*\.xlsx$",
-                r"^行业部门任务清单_.*\.xlsx$", r"^未匹配记录_.*\.xlsx$", r"^汇总_.*\.(html|xlsx)$")
+                r"^行业部门任务清单_.*\.xlsx$", r"^未匹配记录_.*\.xlsx$", r"^汇总_.*\.(html|xlsx)$",
+                r"^重点区域排查_.*\.xlsx$", r"^priority_targets\.parquet$", r"^priority_households\.parquet$")
 _ROUND_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 VERIFY_FILL = ("verify_result", "verify_date", "verifier")
@@ -150,6 +160,8 @@ RELOC_COLS = [
     Col("调整后人均收入", "adjusted_per_capita_income", 12, "money"),
     Col("优先级", "priority_score", 8, "number"),
     Col("认定与帮扶分工", "duty", 44, "wrap"),
+    Col("户籍地帮扶联系人", "hukou_helper", 14),
+    Col("安置社区帮扶联系人", "site_helper", 14),
     Col("核实截止日期", "verify_by", 12, "date"),
     Col("核实结果", "verify_result", 12),
     Col("核实日期", "verify_date", 12),
@@ -170,6 +182,8 @@ FOLLOWUP_COLS = [
     Col("跟踪情况", "verify_result", 14),
 ]
 
+HELPER_FILL = ("hukou_helper", "site_helper")
+
 TARGET_COLS = [
     Col("序号", "seq", 6, "int"),
     Col("乡(镇)", "township", 12),
@@ -186,6 +200,7 @@ PRIORITY_HH_COLS = [
     Col("排查顺序", "screening_rank", 8, "int"),
     Col("乡(镇)", "township", 12),
     Col("行政村", "village", 14),
+    Col("所在重点村", "target_village", 14),
     Col("户编号", "household_id", 18),
     Col("户主姓名", "head_name", 10),
     Col("是否疑似风险户", "is_suspect", 10),
@@ -254,9 +269,71 @@ def _numbered(rows: list[dict]) -> list[dict]:
 # ---------------------------------------------------------------------------------------------- publish
 
 
-def publish_round(con, home: Path, round_id: str) -> dict:
+class PublishError(RuntimeError):
+    """Writing one output failed; ``file`` names it (a run failure says which file broke)."""
+
+    def __init__(self, file: str, cause: BaseException):
+        self.file = file
+        super().__init__(f"could not write {file} (无法生成 {file}): {type(cause).__name__}: {cause}")
+
+
+class _Stage:
+    """``with _Stage("疑似风险户清单_融水苗族自治县.xlsx"):`` — any error inside becomes a PublishError naming it."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc is not None and not isinstance(exc, PublishError):
+            raise PublishError(self.name, exc) from exc
+        return False
+
+
+def _round_kind(con, round_id: str) -> str | None:
+    rows = con.sql("SELECT kind FROM round WHERE round_id = ?", params=[round_id]).fetchall()
+    if rows and rows[0][0]:
+        return rows[0][0]
+    rows = con.sql("SELECT any_value(kind) FROM suspect WHERE round_id = ?", params=[round_id]).fetchall()
+    return rows[0][0] if rows else None
+
+
+def _in_scope(col: str, scope: list[str]) -> pl.Expr:
+    return pl.col(col).is_in(scope).fill_null(False)
+
+
+def _merge_rows(old_path: Path, new: pl.DataFrame, scope: list[str], county_col: str, key_col: str,
+                sort: list[tuple[str, bool]]) -> pl.DataFrame:
+    """A county rerun's round-wide Parquet: the published file's rows of other counties, exactly as they were, plus
+    the new rows of the rerun counties (any old row of a household the new rows contain is replaced too)."""
+    if not old_path.exists():
+        merged = new
+    else:
+        old = pl.read_parquet(old_path)
+        if county_col not in old.columns or key_col not in old.columns:
+            merged = new   # an unreadable layout: the new rows only, never a silent mix
+        else:
+            keep = old.filter(~(_in_scope(county_col, scope) | pl.col(key_col).is_in(new[key_col].implode()).fill_null(False)))
+            merged = pl.concat([keep, new], how="diagonal_relaxed") if keep.height else new
+    cols = [c for c, _ in sort if c in merged.columns]
+    if cols and merged.height:
+        merged = merged.sort(cols, descending=[d for c, d in sort if c in merged.columns], nulls_last=True)
+    return merged
+
+
+def publish_round(con, home: Path, round_id: str, counties=None) -> dict:
+    """Publish the round's outputs (all of them), or — ``counties`` given — a county rerun: only those counties'
+    workbooks, their rows of the round-wide Parquet files (other counties' rows kept as published), the department
+    task lists and the summary (both regenerated from the round's tables). ``links.parquet``, ``rejected.parquet``
+    and the department returns (未匹配记录) describe department data, not counties: full publications, and the first
+    publication of a round."""
     if not isinstance(round_id, str) or not _ROUND_ID.match(round_id) or ".." in round_id:
         raise ValueError(f"round id {round_id!r} cannot be used as a folder name (letters, digits, '-', '_' only)")
+    from warehouse.rules import county_scope
+
+    scope = county_scope(counties)          # None = the whole round
     home = Path(home)
     _ensure(con)
     routing = load("routing", home)
@@ -267,6 +344,9 @@ def publish_round(con, home: Path, round_id: str) -> dict:
     for d in departments.values():
         for feed in d.get("feeds") or []:
             dept_of_feed[feed] = d.get("name", feed)
+    kind = _round_kind(con, round_id)
+    n_targets = con.sql("SELECT count(*) FROM priority_target WHERE round_id = ?", params=[round_id]).fetchall()[0][0]
+    priority = kind == "priority" or n_targets > 0
 
     out_root = home / "out"
     final_dir = out_root / round_id
@@ -275,62 +355,82 @@ def publish_round(con, home: Path, round_id: str) -> dict:
         shutil.rmtree(scratch)
     scratch.mkdir(parents=True)
     written: list[str] = []
-    counts: dict = {}
+    counts: dict = {"counties": [c for c in scope if c in divisions.counties()] if scope is not None else None}
 
     # ---------------------------------------------------------------- Parquet contract
-    suspects = con.sql(
-        """
-        WITH per_record AS (
-            SELECT household_id, source, source_file, source_row, any_value(summary) AS summary, any_value(amount) AS amount,
-                   string_agg(DISTINCT risk_type, '、' ORDER BY risk_type) AS risk_type, min(event_date) AS event_date
-            FROM suspect_evidence WHERE round_id = ? GROUP BY ALL
-        ),
-        ev AS (
-            SELECT household_id,
-                   list({'source': source, 'source_file': source_file, 'source_row': source_row, 'summary': summary,
-                         'amount': amount, 'risk_type': risk_type}
-                        ORDER BY event_date NULLS LAST, source, source_file, source_row) AS evidence
-            FROM per_record GROUP BY household_id
-        )
-        SELECT s.*, ev.evidence
-        FROM suspect s LEFT JOIN ev USING (household_id)
-        WHERE s.round_id = ?
-        ORDER BY s.priority_score DESC NULLS LAST, s.household_id
-        """,
-        params=[round_id, round_id],
-    ).pl()
-    suspects.write_parquet(scratch / "suspects.parquet")
+    with _Stage("suspects.parquet"):
+        suspects = con.sql(
+            """
+            WITH per_record AS (
+                SELECT household_id, source, source_file, source_row, any_value(summary) AS summary, any_value(amount) AS amount,
+                       string_agg(DISTINCT risk_type, '、' ORDER BY risk_type) AS risk_type, min(event_date) AS event_date
+                FROM suspect_evidence WHERE round_id = ? GROUP BY ALL
+            ),
+            ev AS (
+                SELECT household_id,
+                       list({'source': source, 'source_file': source_file, 'source_row': source_row, 'summary': summary,
+                             'amount': amount, 'risk_type': risk_type}
+                            ORDER BY event_date NULLS LAST, source, source_file, source_row) AS evidence
+                FROM per_record GROUP BY household_id
+            )
+            SELECT s.*, ev.evidence
+            FROM suspect s LEFT JOIN ev USING (household_id)
+            WHERE s.round_id = ? AND (? OR coalesce(list_contains(?, s.county_code), false))
+            ORDER BY s.priority_score DESC NULLS LAST, s.household_id
+            """,
+            params=[round_id, round_id, scope is None, scope or []],
+        ).pl()
+        counts["suspects_in_scope"] = suspects.height
+        if scope is not None:
+            suspects = _merge_rows(final_dir / "suspects.parquet", suspects, scope, "county_code", "household_id",
+                                   [("priority_score", True), ("household_id", False)])
+        suspects.write_parquet(scratch / "suspects.parquet")
     written.append("suspects.parquet")
-    links = con.sql("SELECT * FROM link ORDER BY source, source_file, source_row").pl()
-    links.write_parquet(scratch / "links.parquet")
-    written.append("links.parquet")
-    rejected = con.sql("SELECT source, source_file, source_row, reason, field, file_hash FROM rejected_row "
-                       "ORDER BY source, source_file, source_row NULLS FIRST, field").pl()
-    rejected.write_parquet(scratch / "rejected.parquet")
-    written.append("rejected.parquet")
     counts["suspects"] = suspects.height
-    counts["links"] = links.height
-    counts["rejected"] = rejected.height
+    # links / rejected / 未匹配记录 describe department data, not counties: full publications write them, and so does
+    # a county publication of a round that has none yet (its first publication)
+    returns = scope is None or not (final_dir / "links.parquet").exists()
+    if returns:
+        with _Stage("links.parquet"):
+            links = con.sql("SELECT * FROM link ORDER BY source, source_file, source_row").pl()
+            links.write_parquet(scratch / "links.parquet")
+        written.append("links.parquet")
+        with _Stage("rejected.parquet"):
+            rejected = con.sql("SELECT source, source_file, source_row, reason, field, file_hash FROM rejected_row "
+                               "ORDER BY source, source_file, source_row NULLS FIRST, field").pl()
+            rejected.write_parquet(scratch / "rejected.parquet")
+        written.append("rejected.parquet")
+        counts["links"] = links.height
+        counts["rejected"] = rejected.height
+    if priority:
+        written += _priority_parquet(con, scratch, final_dir, round_id, scope, counts)
 
     # ---------------------------------------------------------------- county workbooks
     _evidence_text(con, round_id, dept_of_feed)
     evidence = _evidence_by_household(con)
-    county_files = _county_workbooks(con, scratch, round_id, evidence)
+    county_files = _county_workbooks(con, scratch, round_id, evidence, scope=scope, priority=priority)
     written += county_files["files"]
     counts["county_workbooks"] = county_files["counts"]
+    counts["workbook_files"] = county_files["by_code"]
+    if priority:
+        counts["priority_workbooks"] = county_files["priority_counts"]
 
     # ---------------------------------------------------------------- department task lists and returns
-    dept_files = _department_files(con, scratch, round_id, departments, risk_routing, task_categories, evidence)
+    dept_files = _department_files(con, scratch, round_id, departments, risk_routing, task_categories, evidence,
+                                   returns=returns)
     written += dept_files["files"]
     counts["task_lists"] = dept_files["task_counts"]
-    counts["unmatched"] = dept_files["unmatched_counts"]
+    if returns:
+        counts["unmatched"] = dept_files["unmatched_counts"]
 
-    # ---------------------------------------------------------------- summary
+    # ---------------------------------------------------------------- summary (always from the round's tables)
     data = _summary_data(con, round_id, dept_of_feed)
     html_name = safe_filename(f"汇总_{round_id}.html")
     xlsx_name = safe_filename(f"汇总_{round_id}.xlsx")
-    summary_mod.write_html(child_path(scratch, html_name), data)
-    summary_mod.write_xlsx(child_path(scratch, xlsx_name), data)
+    with _Stage(html_name):
+        summary_mod.write_html(child_path(scratch, html_name), data)
+    with _Stage(xlsx_name):
+        summary_mod.write_xlsx(child_path(scratch, xlsx_name), data)
     written += [html_name, xlsx_name]
     counts["by_category"] = dict(data["by_category"])
     counts["by_risk_type"] = dict(data["by_risk_type"])
@@ -344,11 +444,45 @@ def publish_round(con, home: Path, round_id: str) -> dict:
     keep = set(written)
     for name in written:
         os.replace(scratch / name, final_dir / name)
-    for old in final_dir.iterdir():
-        if old.is_file() and old.name not in keep and any(re.match(p, old.name) for p in OWN_PATTERNS):
-            old.unlink()
+    if scope is None:   # a full publication owns the folder's outputs; a county rerun never removes anything
+        for old in final_dir.iterdir():
+            if old.is_file() and old.name not in keep and any(re.match(p, old.name) for p in OWN_PATTERNS):
+                old.unlink()
     shutil.rmtree(scratch, ignore_errors=True)
-    return {"files": [final_dir / n for n in written], "counts": counts}
+    return {"files": [final_dir / n for n in written], "counts": counts, "out_dir": final_dir,
+            "summary_html": final_dir / html_name}
+
+
+def _priority_parquet(con, scratch: Path, final_dir: Path, round_id: str, scope: list[str] | None, counts: dict) -> list[str]:
+    """priority_targets.parquet (one row per target village, reasons as a list) and priority_households.parquet (the
+    households ranked for screening inside them) — SPEC §6.4, Q1/Q3 rounds."""
+    names = []
+    targets = con.sql("""
+        SELECT * FROM priority_target WHERE round_id = ? AND (? OR coalesce(list_contains(?, county_code), false))
+        ORDER BY county_code, township_code, village_code
+    """, params=[round_id, scope is None, scope or []]).pl()
+    households = con.sql("""
+        SELECT p.*, coalesce(p.target_county_code, p.county_code) AS target_county_code, t.village AS target_village
+        FROM priority_household p
+        LEFT JOIN (SELECT DISTINCT village_code, village FROM priority_target WHERE round_id = ?) t
+               ON t.village_code = p.target_village_code
+        WHERE p.round_id = ? AND (? OR coalesce(list_contains(?, coalesce(p.target_county_code, p.county_code)), false))
+        ORDER BY target_county_code, p.screening_rank
+    """, params=[round_id, round_id, scope is None, scope or []]).pl()
+    for name, frame, county_col, key_col, sort in (
+        ("priority_targets.parquet", targets, "county_code", "village_code",
+         [("county_code", False), ("township_code", False), ("village_code", False)]),
+        ("priority_households.parquet", households, "target_county_code", "household_id",
+         [("target_county_code", False), ("screening_rank", False)]),
+    ):
+        with _Stage(name):
+            if scope is not None:
+                frame = _merge_rows(final_dir / name, frame, scope, county_col, key_col, sort)
+            frame.write_parquet(scratch / name)
+        names.append(name)
+    counts["priority_targets"] = targets.height
+    counts["priority_households"] = households.height
+    return names
 
 
 def _head_table(con) -> None:
@@ -374,7 +508,27 @@ def _township_name(code: str | None) -> str | None:
     return None
 
 
-def _county_workbooks(con, folder: Path, round_id: str, evidence: dict[str, list]) -> dict:
+def _helpers(con) -> dict[tuple[str, str], str]:
+    """(household_id, county code that reported it) → the latest 帮扶责任人 a county returned (follow-up data, when
+    present): the hukou county's is the 户籍地帮扶联系人, the resettlement county's the 安置社区帮扶联系人."""
+    tables = {r[0] for r in con.sql("SELECT table_name FROM information_schema.tables").fetchall()}
+    if "feedback_record" not in tables:
+        return {}
+    cols = {r[0] for r in con.sql("SELECT column_name FROM information_schema.columns WHERE table_name = 'feedback_record'").fetchall()}
+    if not {"household_id", "reporting_county_code", "helper_name"} <= cols:
+        return {}
+    order = "helper_date DESC NULLS LAST, " if "helper_date" in cols else ""
+    rows = con.sql(f"""
+        SELECT household_id, reporting_county_code, helper_name FROM feedback_record
+        WHERE helper_name IS NOT NULL AND trim(helper_name) <> '' AND reporting_county_code IS NOT NULL
+        QUALIFY row_number() OVER (PARTITION BY household_id, reporting_county_code
+                                   ORDER BY {order}source_file DESC, source_row DESC) = 1
+    """).fetchall()
+    return {(h, c): n for h, c, n in rows}
+
+
+def _county_workbooks(con, folder: Path, round_id: str, evidence: dict[str, list], *, scope: list[str] | None = None,
+                      priority: bool = False) -> dict:
     _head_table(con)
     routed = _rows(con, """
         WITH s AS (SELECT * FROM suspect WHERE round_id = ?),
@@ -396,20 +550,26 @@ def _county_workbooks(con, folder: Path, round_id: str, evidence: dict[str, list
     """, [round_id])
     counties = {r[0] for r in con.sql("SELECT DISTINCT coalesce(county_code, left(village_code, 6), '') FROM registry_person").fetchall()}
     counties |= {r["recipient"] for r in routed}
+    if scope is not None:   # a county rerun writes the workbooks of its counties only
+        counties = {c for c in counties if c in scope}
     names_seen: dict[str, str] = {}
     followups = _rows(con, """
         SELECT f.*, h.head_name FROM relocation_followup f LEFT JOIN _head h USING (household_id)
         WHERE f.round_id = ? ORDER BY f.site_key, f.rank_in_site
     """, [round_id])
-    targets = _rows(con, "SELECT * FROM priority_target WHERE round_id = ? ORDER BY county_code, township_code, village_code", [round_id])
-    phh = _rows(con, """
-        SELECT p.*, h.head_name, h.township, h.village, coalesce(t.county_code, p.county_code) AS target_county_code
-        FROM priority_household p LEFT JOIN _head h USING (household_id)
-        LEFT JOIN (SELECT DISTINCT village_code, county_code FROM priority_target WHERE round_id = ?) t
-               ON t.village_code = p.target_village_code
-        WHERE p.round_id = ? ORDER BY p.screening_rank
-    """, [round_id, round_id])
-    files, counts = [], {}
+    helpers = _helpers(con)
+    targets, phh = [], []
+    if priority:
+        targets = _rows(con, "SELECT * FROM priority_target WHERE round_id = ? ORDER BY county_code, township_code, village_code", [round_id])
+        phh = _rows(con, """
+            SELECT p.*, h.head_name, h.township, h.village,
+                   coalesce(p.target_county_code, t.county_code, p.county_code) AS target_county_code
+            FROM priority_household p LEFT JOIN _head h USING (household_id)
+            LEFT JOIN (SELECT DISTINCT village_code, county_code FROM priority_target WHERE round_id = ?) t
+                   ON t.village_code = p.target_village_code
+            WHERE p.round_id = ? ORDER BY p.screening_rank
+        """, [round_id, round_id])
+    files, counts, by_code, priority_counts = [], {}, {}, {}
     registry_names = dict(con.sql("SELECT coalesce(county_code, left(village_code, 6), ''), any_value(county) FROM registry_person GROUP BY 1").fetchall())
     for code in sorted(counties):
         cname = _county_name(code or None, registry_names.get(code))
@@ -436,6 +596,10 @@ def _county_workbooks(con, folder: Path, round_id: str, evidence: dict[str, list
             r["hukou_township_name"] = _township_name(r.get("hukou_township_code"))
             r["duty"] = ("双帮扶人：户籍地和易地安置社区各安排一名帮扶联系人。由户籍地按监测对象认定程序开展认定；"
                          "安置社区负责日常排查、横向比较并反馈户籍地。")
+            two_places = r.get("live_county_code") != r.get("hukou_county_code")
+            if two_places:   # one county answering for both places cannot say which helper is which: staff fill in
+                r["hukou_helper"] = helpers.get((r["household_id"], r.get("hukou_county_code")))
+                r["site_helper"] = helpers.get((r["household_id"], r.get("live_county_code")))
         _numbered(reloc)
         fol = [dict(f) for f in followups if code and (f.get("live_county_code") == code or f.get("hukou_county_code") == code)]
         for f in fol:
@@ -447,26 +611,42 @@ def _county_workbooks(con, folder: Path, round_id: str, evidence: dict[str, list
                  + (f"（截止 {verify_by:%Y年%m月%d日}）" if verify_by else "")]
         note_extra = sorted({r["verify_by_note"] for r in rows if r.get("verify_by_note")})
         notes += note_extra
-        with Book(child_path(folder, file_name)) as book:
+        with _Stage(file_name), Book(child_path(folder, file_name)) as book:
             book.table("疑似风险户清单", MAIN_COLS, rows, title=f"{cname} 疑似风险户清单", notes=notes, fill_keys=VERIFY_FILL)
             book.table("易地搬迁分流", RELOC_COLS, reloc, title=f"{cname} 易地搬迁户分流（户籍未迁出）",
-                       notes=["安置地：本县为居住地（安置社区）；户籍地分流：本县为户籍所在地，由本县按程序开展认定"],
-                       fill_keys=VERIFY_FILL)
+                       notes=["安置地：本县为居住地（安置社区）；户籍地分流：本县为户籍所在地，由本县按程序开展认定；"
+                              "同县：本县既是安置地也是户籍地",
+                              "双帮扶人：户籍地和易地安置社区各安排一名帮扶联系人，请填写黄色列"],
+                       fill_keys=VERIFY_FILL + HELPER_FILL)
             book.table("安置点横向比较", FOLLOWUP_COLS, fol, title=f"{cname} 易地搬迁安置点横向比较（收入偏低户跟踪）",
                        fill_keys=("verify_result",))
-            t_rows = _numbered([dict(t) for t in targets if t.get("county_code") == code])
-            if targets:
-                book.table("重点排查村", TARGET_COLS, t_rows, title=f"{cname} 重点区域排查目标村")
-                p_rows = [dict(p) for p in phh if code and (p.get("county_code") == code or p.get("target_county_code") == code)]
-                book.table("重点排查户", PRIORITY_HH_COLS, p_rows, title=f"{cname} 重点区域排查户（按排查顺序）",
-                           fill_keys=VERIFY_FILL)
         files.append(file_name)
         counts[cname] = len(rows)
-    return {"files": files, "counts": counts}
+        by_code[code] = file_name
+        if priority:
+            t_rows = _numbered([dict(t) for t in targets if t.get("county_code") == code])
+            for t in t_rows:
+                t["reasons"] = "；".join(t.get("reasons") or [])
+            p_rows = [dict(p) for p in phh if code and (p.get("county_code") == code or p.get("target_county_code") == code)]
+            for p in p_rows:
+                p["reasons"] = "；".join(p.get("reasons") or [])
+                p["target_village"] = next((t["village"] for t in targets if t["village_code"] == p.get("target_village_code")), None)
+            p_name = safe_filename(f"重点区域排查_{cname}.xlsx" if file_name == safe_filename(f"疑似风险户清单_{cname}.xlsx")
+                                   else f"重点区域排查_{cname}_{code}.xlsx")
+            with _Stage(p_name), Book(child_path(folder, p_name)) as book:
+                book.table("重点排查村", TARGET_COLS, t_rows, title=f"{cname} 重点区域排查目标村（第 {round_id} 轮）",
+                           notes=["重点区域：易地搬迁安置点、原深度贫困村、脱贫户较多但监测户较少的村、近期自然灾害发生地（SPEC §6.4）"]
+                                 + ([] if t_rows else ["本县本轮没有列为重点区域的村"]))
+                book.table("重点排查户", PRIORITY_HH_COLS, p_rows, title=f"{cname} 重点区域排查户（按排查顺序）",
+                           notes=["排查顺序：疑似风险户在前（按优先级），其后为调整后收入低于监测线1.2倍或有部门记录的户"],
+                           fill_keys=VERIFY_FILL)
+            files.append(p_name)
+            priority_counts[cname] = {"villages": len(t_rows), "households": len(p_rows)}
+    return {"files": files, "counts": counts, "by_code": by_code, "priority_counts": priority_counts}
 
 
 def _department_files(con, folder: Path, round_id: str, departments: dict, risk_routing: dict, task_categories: list[str],
-                      evidence: dict[str, list]) -> dict:
+                      evidence: dict[str, list], returns: bool = True) -> dict:
     files, task_counts, unmatched_counts = [], {}, {}
     types_of_dept: dict[str, list[str]] = {}
     for rtype, depts in risk_routing.items():
@@ -493,13 +673,15 @@ def _department_files(con, folder: Path, round_id: str, departments: dict, risk_
             r["evidence_text"] = _evidence_text_for(evidence.get(r["household_id"], []), r["dept_risk_types"])
         _numbered(rows)
         name = safe_filename(f"行业部门任务清单_{dname}.xlsx")
-        with Book(child_path(folder, name)) as book:
+        with _Stage(name), Book(child_path(folder, name)) as book:
             book.table("行业部门任务清单", TASK_COLS, rows, title=f"{dname} 行业部门任务清单（第 {round_id} 轮）",
                        notes=[f"监测户新增风险中涉及本部门的风险类型：{'、'.join(wanted) or '无'}。请落实行业帮扶并填写黄色列。"],
                        fill_keys=("measure", "measure_date", "handler"))
         files.append(name)
         task_counts[dname] = len(rows)
 
+    if not returns:   # a county rerun: the returns describe department data, republished by full rounds only
+        return {"files": files, "task_counts": task_counts, "unmatched_counts": unmatched_counts}
     # unmatched records and rejects, per department owning a feed; feeds nobody owns get their own file
     present = {r[0] for r in con.sql(
         "SELECT DISTINCT source FROM link UNION SELECT DISTINCT source FROM rejected_row UNION SELECT DISTINCT feed FROM ingested_file"
@@ -540,7 +722,7 @@ def _department_files(con, folder: Path, round_id: str, departments: dict, risk_
             r["row_text"] = "整个文件" if r["source_row"] is None else f"第{r['source_row']}行"
         _numbered(rejects)
         name = safe_filename(f"未匹配记录_{dname}.xlsx")
-        with Book(child_path(folder, name)) as book:
+        with _Stage(name), Book(child_path(folder, name)) as book:
             book.table("未匹配记录", UNMATCHED_COLS, unmatched, title=f"{dname} 未匹配记录（第 {round_id} 轮）",
                        notes=["以下记录在户籍系统中找不到对应人员，请核对姓名、证件号码后在下次报送时更正。行号为电子表格中看到的行号。"],
                        fill_keys=("handling",))

@@ -21,11 +21,22 @@ def sql_text(name: str) -> str:
 
 def ensure_tables(con) -> None:
     """Create the follow-up tables and (re)create the views. Needs the base schema and the rules' round tables."""
+    import duckdb
+
     from warehouse.rules import ensure_tables as ensure_rules
 
-    ensure_rules(con)
-    con.execute(sql_text("tables.sql"))
-    con.execute(sql_text("views.sql"))
+    try:
+        ensure_rules(con)
+        con.execute(sql_text("tables.sql"))
+        con.execute(sql_text("views.sql"))
+    except duckdb.Error as exc:
+        if "read-only" not in str(exc):
+            raise
+        # a read-only connection (reports, `fangpin status`) can use what a writer created before
+        have = {r[0] for r in con.sql("SELECT table_name FROM information_schema.tables").fetchall()}
+        if not {"household_event", "feedback_record", "followup_suppressed", "followup_registry_household",
+                "followup_reported_inclusion", "household_state", "monitoring_roster"} <= have:
+            raise
 
 
 def deadlines_config(home: Path | None = None) -> dict:

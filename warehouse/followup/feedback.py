@@ -154,53 +154,51 @@ def validate_against_pushes(con, rows: pl.DataFrame, file_name: str, file_hash: 
         con.unregister("_fb_in")
         con.unregister("_fb_cmap")
 
-    cname = lambda code: divisions.counties().get(code, code) if code else "—"  # noqa: E731
-    reasons: list[tuple[str | None, str | None]] = []
-    # One reason per row, decided from values already joined set-based above; the loop only formats sentences
-    # (a feedback file is one county's list: hundreds of rows, not the city's records).
-    for r in checked.iter_rows(named=True):
-        hid = r["household_id"]
-        recipients = [c for c in (r["recipients"] or []) if c]
-        pushed = r["first_push"] is not None
-        registry_monitored = r["registry_category"] is not None
-        to = "、".join(cname(c) for c in recipients) or "—"
-        reason = fld = None
-        if not pushed and not (registry_monitored and r["verify_result"] is None):
-            fld = "户编号"
-            if registry_monitored:
-                reason = (f"户编号“{hid}”是已有监测对象，未在任何一轮推送中出现，不应填写核实结果"
-                          "（帮扶责任人、帮扶措施、走访等跟踪信息可照常报送，但请清空“核实结果”）")
-            elif r["in_registry"]:
-                reason = f"户编号“{hid}”未在任何一轮推送中出现，请核对户编号（只能反馈系统推送的疑似风险户）"
-            else:
-                reason = f"户编号“{hid}”未在任何一轮推送中出现，户籍系统中也没有此户，请核对户编号"
-        elif r["row_county_code"] is not None and r["row_county_code"] not in set(recipients) | {r["registry_county_code"]}:
-            fld = "县(市、区)"
-            reason = (f"县(市、区)填写为“{r['county']}”，但户编号“{hid}”推送给了{to}核实，"
-                      f"不属于{cname(r['row_county_code'])}，请核对户编号或县别")
-        elif file_county is not None and pushed and file_county not in recipients:
-            fld = "户编号"
-            reason = (f"文件名表明由{cname(file_county)}反馈，但户编号“{hid}”推送给了{to}核实，"
-                      f"不属于{cname(file_county)}的核实范围，请核对户编号")
-        elif file_county is not None and not pushed and file_county != r["registry_county_code"]:
-            fld = "户编号"
-            reason = f"文件名表明由{cname(file_county)}反馈，但户编号“{hid}”是{cname(r['registry_county_code'])}的监测对象，请核对户编号"
-        elif r["verify_date"] is not None and pushed and r["verify_date"] < r["first_push"]:
-            fld = "核实日期"
-            reason = (f"核实日期（{r['verify_date']:%Y-%m-%d}）早于该户的推送日期（{r['first_push']:%Y-%m-%d}），"
-                      "不可能在推送前完成核实，请核对日期或户编号")
-        elif r["verify_date"] is not None and r["pushed_on"] is not None and r["verify_date"] < r["pushed_on"]:
-            fld = "核实日期"
-            reason = f"核实日期（{r['verify_date']:%Y-%m-%d}）早于本行的推送日期（{r['pushed_on']:%Y-%m-%d}），请核对"
-        elif r["first_row"] is not None and r["first_row"] != r["source_row"] and r["first_result"] != r["verify_result"]:
-            fld = "核实结果"
-            reason = (f"同一文件第{r['first_row']}行已填写该户的核实结果“{r['first_result']}”，"
-                      f"本行为“{r['verify_result']}”，前后不一致；请只保留正确的一行")
-        reasons.append((fld, reason))
-    checked = checked.with_columns(
-        pl.Series("_fld", [f for f, _ in reasons], dtype=pl.String),
-        pl.Series("_reason", [x for _, x in reasons], dtype=pl.String),
-    )
+    # One reason per row (the first that applies), as Polars expressions over the joined frame.
+    names = divisions.counties()
+
+    def name_of(col: pl.Expr) -> pl.Expr:
+        return col.replace_strict(names, default=col, return_dtype=pl.String)
+
+    hid = pl.col("household_id")
+    recipients = pl.col("recipients").fill_null(pl.lit([], dtype=pl.List(pl.String)))
+    to = recipients.list.eval(pl.element().replace_strict(names, default=pl.element(), return_dtype=pl.String)).list.join("、")
+    pushed = pl.col("first_push").is_not_null()
+    registry_monitored = pl.col("registry_category").is_not_null()
+    row_county, reg_county = pl.col("row_county_code"), pl.col("registry_county_code")
+    fc = pl.lit(file_county, dtype=pl.String)
+    fc_name = pl.lit(names.get(file_county, file_county) if file_county else None, dtype=pl.String)
+    vdate = pl.col("verify_date")
+    ymd = lambda c: c.dt.strftime("%Y-%m-%d")  # noqa: E731
+    rules: list[tuple[pl.Expr, str, pl.Expr]] = [
+        (~pushed & registry_monitored & pl.col("verify_result").is_not_null(), "户编号",
+         pl.format("户编号“{}”是已有监测对象，未在任何一轮推送中出现，不应填写核实结果（帮扶责任人、帮扶措施、走访等跟踪信息可照常报送，但请清空“核实结果”）", hid)),
+        (~pushed & ~registry_monitored & pl.col("in_registry"), "户编号",
+         pl.format("户编号“{}”未在任何一轮推送中出现，请核对户编号（只能反馈系统推送的疑似风险户）", hid)),
+        (~pushed & ~registry_monitored, "户编号",
+         pl.format("户编号“{}”未在任何一轮推送中出现，户籍系统中也没有此户，请核对户编号", hid)),
+        (row_county.is_not_null() & ~recipients.list.contains(row_county) & (row_county != reg_county.fill_null("")), "县(市、区)",
+         pl.format("县(市、区)填写为“{}”，但户编号“{}”推送给了{}核实，不属于{}，请核对户编号或县别",
+                   pl.col("county"), hid, to, name_of(row_county))),
+        (fc.is_not_null() & pushed & ~recipients.list.contains(fc), "户编号",
+         pl.format("文件名表明由{}反馈，但户编号“{}”推送给了{}核实，不属于{}的核实范围，请核对户编号", fc_name, hid, to, fc_name)),
+        (fc.is_not_null() & ~pushed & (reg_county.fill_null("") != fc), "户编号",
+         pl.format("文件名表明由{}反馈，但户编号“{}”是{}的监测对象，请核对户编号", fc_name, hid, name_of(reg_county))),
+        (vdate.is_not_null() & pushed & (vdate < pl.col("first_push")), "核实日期",
+         pl.format("核实日期（{}）早于该户的推送日期（{}），不可能在推送前完成核实，请核对日期或户编号", ymd(vdate), ymd(pl.col("first_push")))),
+        (vdate.is_not_null() & pl.col("pushed_on").is_not_null() & (vdate < pl.col("pushed_on")), "核实日期",
+         pl.format("核实日期（{}）早于本行的推送日期（{}），请核对", ymd(vdate), ymd(pl.col("pushed_on")))),
+        (pl.col("first_row").is_not_null() & (pl.col("first_row") != pl.col("source_row"))
+         & (pl.col("first_result") != pl.col("verify_result")), "核实结果",
+         pl.format("同一文件第{}行已填写该户的核实结果“{}”，本行为“{}”，前后不一致；请只保留正确的一行",
+                   pl.col("first_row"), pl.col("first_result"), pl.col("verify_result"))),
+    ]
+    fld = reason = None
+    for cond, field_label, text in reversed(rules):   # the first matching rule wins
+        cond = cond.fill_null(False)
+        fld = pl.when(cond).then(pl.lit(field_label)).otherwise(fld if fld is not None else pl.lit(None, dtype=pl.String))
+        reason = pl.when(cond).then(text).otherwise(reason if reason is not None else pl.lit(None, dtype=pl.String))
+    checked = checked.with_columns(fld.alias("_fld"), reason.alias("_reason"))
     rejected = checked.filter(pl.col("_reason").is_not_null()).select(
         pl.lit(FEED).alias("source"), pl.lit(file_name).alias("source_file"), pl.col("source_row"),
         pl.col("_fld").alias("field"), pl.col("_reason").alias("reason"), pl.lit(file_hash).alias("file_hash"),

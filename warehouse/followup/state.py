@@ -44,6 +44,7 @@ _TEMPS = ("_fu_p", "_fu_dec", "_fu_prior", "_fu_pending", "_fu_base", "_fu_new",
 class FollowupStats:
     round_id: str
     pushed_on: dt.date | None
+    counties: list[str] | None = None                          # the county scope processed (None = the whole round)
     suspects_before: int = 0
     suspects_after: int = 0
     actions: dict[str, int] = field(default_factory=dict)
@@ -82,7 +83,7 @@ SELECT s.household_id, s.county_code, s.suspect_category, d.decision, d.decision
        count(pp.round_id) AS prior_pushes, min(pp.pushed_on) AS first_prior_push, max(pp.pushed_on) AS last_prior_push,
        arg_min(pp.round_id, pp.pushed_on) AS first_prior_round, any_value(pe.pending_on) AS pending_on
 FROM suspect s
-JOIN _fu_p p ON s.round_id = p.round_id
+JOIN _fu_p p ON s.round_id = p.round_id AND (p.all_counties OR list_contains(p.scope, s.county_code))
 LEFT JOIN _fu_dec d ON d.household_id = s.household_id
 LEFT JOIN _fu_prior pp ON pp.household_id = s.household_id
 LEFT JOIN _fu_pending pe ON pe.household_id = s.household_id
@@ -175,23 +176,31 @@ UPDATE household_event e SET
                               WHERE v.round_id = s.round_id AND v.household_id = s.household_id AND v.source <> 'registry'),
                              CAST([] AS VARCHAR[]))
 FROM suspect s, _fu_p p
-WHERE s.round_id = p.round_id AND e.event_type = 'suspected' AND e.round_id = s.round_id AND e.household_id = s.household_id;
+WHERE s.round_id = p.round_id AND (p.all_counties OR list_contains(p.scope, s.county_code))
+  AND e.event_type = 'suspected' AND e.round_id = s.round_id AND e.household_id = s.household_id;
 """
 
 
-def apply_followup(con, round_id: str, pushed_on: dt.date | None = None) -> FollowupStats:
+def apply_followup(con, round_id: str, pushed_on: dt.date | None = None, counties=None) -> FollowupStats:
     """Apply earlier decisions to round ``round_id`` (see the module docstring). ``pushed_on`` defaults to the
-    round's push date in ``suspect``."""
+    round's push date in ``suspect``. ``counties`` (current county codes, as for ``rules.screen``): a county rerun
+    processes only the households of those registry counties; None = the whole round. Applying twice changes
+    nothing."""
+    from warehouse.rules import county_scope
+
+    scope = county_scope(counties)
     ensure_tables(con)
     if isinstance(pushed_on, dt.datetime):
         pushed_on = pushed_on.date()
-    found = con.sql("SELECT min(pushed_on), count(*) FROM suspect WHERE round_id = ?", params=[round_id]).fetchall()[0]
+    found = con.sql("SELECT min(pushed_on), count(*) FROM suspect WHERE round_id = ? AND (? OR list_contains(?, county_code))",
+                    params=[round_id, scope is None, scope or []]).fetchall()[0]
     pushed_on = pushed_on or found[0]
-    stats = FollowupStats(round_id=round_id, pushed_on=pushed_on, suspects_before=int(found[1]))
+    stats = FollowupStats(round_id=round_id, pushed_on=pushed_on, counties=scope, suspects_before=int(found[1]))
     if not found[1]:
         return stats
     try:
-        con.execute("CREATE OR REPLACE TEMP TABLE _fu_p AS SELECT ?::VARCHAR AS round_id, ?::DATE AS pushed_on", [round_id, pushed_on])
+        con.execute("CREATE OR REPLACE TEMP TABLE _fu_p AS SELECT ?::VARCHAR AS round_id, ?::DATE AS pushed_on, "
+                    "?::BOOLEAN AS all_counties, ?::VARCHAR[] AS scope", [round_id, pushed_on, scope is None, scope or []])
         con.execute(_PREPARE)
         stats.actions = dict(con.sql("SELECT action, count(*) FROM _fu_act GROUP BY 1 ORDER BY 1").fetchall())
         stats.suppressed = dict(con.sql("SELECT decision, count(*) FROM _fu_act WHERE action = 'suppress' GROUP BY 1 ORDER BY 1").fetchall())
@@ -199,13 +208,15 @@ def apply_followup(con, round_id: str, pushed_on: dt.date | None = None) -> Foll
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(_WRITE)
-            con.execute(PUSH_INSERT.format(where="s.round_id = (SELECT round_id FROM _fu_p)"))
+            con.execute(PUSH_INSERT.format(where="s.round_id = (SELECT round_id FROM _fu_p) AND ((SELECT all_counties FROM _fu_p) "
+                                                 "OR list_contains((SELECT scope FROM _fu_p), s.county_code))"))
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")
             raise
         stats.pushes_recorded = con.sql("SELECT count(*) FROM household_event WHERE event_type = 'suspected'").fetchall()[0][0] - before
-        stats.suspects_after = con.sql("SELECT count(*) FROM suspect WHERE round_id = ?", params=[round_id]).fetchall()[0][0]
+        stats.suspects_after = con.sql("SELECT count(*) FROM suspect WHERE round_id = ? AND (? OR list_contains(?, county_code))",
+                                       params=[round_id, scope is None, scope or []]).fetchall()[0][0]
     finally:
         for t in _TEMPS:
             con.execute(f"DROP TABLE IF EXISTS {t}")

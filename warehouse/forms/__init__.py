@@ -27,8 +27,8 @@ from pathlib import Path
 SQL_DIR = Path(__file__).parent / "sql"
 ROSTER_VIEW = "monitoring_roster"
 
-#: The normalised roster (TEMP ``_roster_src``): column → kind. ``monitoring_roster`` must have household_id and
-#: status; any other column it lacks is NULL (and filled from the registry where the registry knows it).
+#: The normalised roster (TEMP ``_roster_src``): column → kind. ``monitoring_roster`` must have household_id (status
+#: missing = monitored); any other column it lacks is NULL (and filled from the registry where the registry knows it).
 ROSTER_COLUMNS: dict[str, str] = {
     "household_id": "text", "county_code": "text", "township_code": "text", "village_code": "text",
     "head_name": "text", "household_size": "int", "category": "text", "risk_types": "list",
@@ -92,8 +92,6 @@ def load_roster(con) -> str:
         if "household_id" not in cols:
             raise ValueError(f"{ROSTER_VIEW} has no household_id column")
         select = ",\n       ".join(_expr(c, k, cols.get(c)) for c, k in ROSTER_COLUMNS.items())
-        order = ("CASE WHEN status = 'monitored' THEN 0 ELSE 1 END, identified_on DESC NULLS LAST"
-                 if "identified_on" in cols else "CASE WHEN status = 'monitored' THEN 0 ELSE 1 END")
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _roster_src AS
             SELECT * FROM (
@@ -101,7 +99,9 @@ def load_roster(con) -> str:
                 FROM {ROSTER_VIEW}
                 WHERE nullif(trim(CAST(household_id AS VARCHAR)), '') IS NOT NULL
             )
-            QUALIFY row_number() OVER (PARTITION BY household_id ORDER BY {order}) = 1
+            QUALIFY row_number() OVER (PARTITION BY household_id
+                                       ORDER BY CASE WHEN status = 'monitored' THEN 0 ELSE 1 END,
+                                                identified_on DESC NULLS LAST) = 1
         """)
         con.execute("UPDATE _roster_src SET source = coalesce(source, 'roster')")
     else:

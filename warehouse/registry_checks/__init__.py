@@ -1,5 +1,6 @@
 """Consistency rules on the registry itself (the checks public checkers run on national-system exports,
-../shared/domain-notes.md §2 and §4), as SQL: one rule per file in ``rules/``.
+../shared/domain-notes.md §2 and §4), as SQL: one rule per file ``sql/R*.sql`` (next to ``sql/00_prepare.sql``, so
+the packaging rule ``sql/*.sql`` ships them).
 
 Each rule file starts with a header of ``-- key: value`` lines — ``code``, ``severity`` (错误 | 提醒), ``level``
 (户 | 人), ``title``, ``description`` (Chinese, for the county staff), ``basis`` (where the rule comes from) and,
@@ -35,7 +36,7 @@ import polars as pl
 from fangpin.settings import ConfigError, rules_for
 
 SQL_DIR = Path(__file__).parent / "sql"
-RULES_DIR = Path(__file__).parent / "rules"
+RULES_DIR = SQL_DIR
 SEVERITIES = ("错误", "提醒")
 LEVELS = ("户", "人")
 TEMPS = ("_rc_params", "_rc_line", "_rc_person", "_rc_household", "_rc_roster", "_rc_found")
@@ -97,7 +98,7 @@ def parse_rule(path: Path) -> Rule:
 @lru_cache(maxsize=1)
 def rules() -> tuple[Rule, ...]:
     """All rules, in code order; codes must be unique."""
-    out = tuple(sorted((parse_rule(p) for p in RULES_DIR.glob("*.sql")), key=lambda r: r.code))
+    out = tuple(sorted((parse_rule(p) for p in RULES_DIR.glob("R*.sql")), key=lambda r: r.code))
     codes = [r.code for r in out]
     dupes = {c for c in codes if codes.count(c) > 1}
     if dupes:

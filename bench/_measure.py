@@ -1,0 +1,149 @@
+"""Wall time and peak memory per stage, inside one process (no dependencies beyond the standard library).
+
+Peak memory is the process's resident set (RSS), which includes DuckDB's buffer pool and Polars/Arrow buffers
+(everything lives in this process). Two sources, the larger one wins:
+
+* ``VmHWM`` of ``/proc/self/status`` — the kernel's exact high-water mark. It is reset at the start of every
+  top-level stage by writing ``5`` to ``/proc/self/clear_refs`` (Linux ≥ 4.0), so each stage gets its own exact peak.
+* a sampling thread reading ``VmRSS`` every ``interval`` seconds, which attributes samples to the innermost open
+  stage — this is how nested stages (validation inside ingestion) get a peak of their own.
+
+Also kept per stage: CPU seconds of the process (user + system), so that a stage slowed down by other processes
+on a shared machine can be told apart from one that does more work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import threading
+import time
+from dataclasses import dataclass, field
+
+
+def _status_kb(key: str) -> int:
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith(key):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def rss_mb() -> float:
+    return _status_kb("VmRSS:") / 1024
+
+
+def hwm_mb() -> float:
+    return _status_kb("VmHWM:") / 1024
+
+
+def reset_hwm() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def loadavg() -> tuple[float, float, float]:
+    return os.getloadavg()
+
+
+@dataclass
+class Stage:
+    name: str
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+    peak_rss_mb: float = 0.0
+    calls: int = 0
+    start_rss_mb: float = 0.0
+    load_start: float = 0.0
+    load_end: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+
+class Recorder:
+    """``with rec.stage("link"): ...`` — nested stages accumulate (a sub-stage called many times sums up)."""
+
+    def __init__(self, interval: float = 0.02) -> None:
+        self.stages: dict[str, Stage] = {}
+        self._open: list[Stage] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self.process_peak_mb = 0.0
+        self._thread = threading.Thread(target=self._sample, args=(interval,), daemon=True, name="rss-sampler")
+        self._thread.start()
+
+    def _sample(self, interval: float) -> None:
+        while not self._stop.is_set():
+            mb = rss_mb()
+            with self._lock:
+                self.process_peak_mb = max(self.process_peak_mb, mb)
+                for st in self._open:
+                    st.peak_rss_mb = max(st.peak_rss_mb, mb)
+            self._stop.wait(interval)
+
+    @contextlib.contextmanager
+    def stage(self, name: str):
+        top = not self._open
+        st = self.stages.get(name)
+        if st is None:
+            st = self.stages[name] = Stage(name, start_rss_mb=rss_mb(), load_start=loadavg()[0])
+        if top:
+            reset_hwm()
+        t0, c0 = time.perf_counter(), cpu_s()
+        with self._lock:
+            self._open.append(st)
+        try:
+            yield st
+        finally:
+            with self._lock:
+                self._open.remove(st)
+            st.wall_s += time.perf_counter() - t0
+            st.cpu_s += cpu_s() - c0
+            st.calls += 1
+            st.load_end = loadavg()[0]
+            mb = max(rss_mb(), hwm_mb() if top else 0.0)
+            st.peak_rss_mb = max(st.peak_rss_mb, mb)
+            self.process_peak_mb = max(self.process_peak_mb, st.peak_rss_mb)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=1)
+
+    def as_dict(self) -> dict:
+        return {
+            "stages": {k: {"wall_s": round(v.wall_s, 3), "cpu_s": round(v.cpu_s, 3), "peak_rss_mb": round(v.peak_rss_mb, 1),
+                           "calls": v.calls, "load_start": v.load_start, "load_end": v.load_end, **v.extra}
+                       for k, v in self.stages.items()},
+            "process_peak_rss_mb": round(self.process_peak_mb, 1),
+        }
+
+
+def run_child(cmd: list[str], env: dict | None = None, log_path=None, cwd=None) -> dict:
+    """Run a command, return wall seconds, its peak RSS (ru_maxrss of the child, MB), exit code and load averages."""
+    import subprocess
+
+    load0 = loadavg()
+    t0 = time.perf_counter()
+    out = open(log_path, "w", encoding="utf-8") if log_path else subprocess.DEVNULL
+    try:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
+        _, status, ru = os.wait4(proc.pid, 0)
+    finally:
+        if log_path:
+            out.close()
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return {"wall_s": round(wall, 3), "peak_rss_mb": round(ru.ru_maxrss / 1024, 1), "cpu_s": round(ru.ru_utime + ru.ru_stime, 3),
+            "returncode": proc.returncode, "load_start": load0, "load_end": loadavg()}

@@ -1,0 +1,134 @@
+"""One full round, in this process, stage by stage, with wall time, CPU time and peak RSS per stage.
+
+    python bench/round_stages.py --home DIR [--round 2026Q4] [--pushed-on 2026-10-09] [--json out.json]
+
+Calls the functions the Dagster assets call, in the order the asset graph runs them (assets/ingest.py,
+assets/screening.py), on a data home whose landing folders are full and whose pipeline state is empty (bench/run.py
+resets it). Stages:
+
+* ``ingest``   — every feed's landing folder: archive, read + normalise, validate, load, clerk report (one connection
+  per feed, as the ingest assets open one). ``validate`` (Great Expectations on each file's accepted rows, including
+  the one-off GX import) and ``read`` / ``load`` / ``report`` are timed inside it as sub-stages.
+* ``link``     — warehouse.linkage.link_records
+* ``flag``     — warehouse.rounds.start_round + warehouse.rules.screen
+* ``publish``  — fangpin.reports.publish.publish_round + warehouse.rounds.finish_round
+
+The process imports (Polars, DuckDB, the project; not Dagster) are timed as ``startup``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+T_PROCESS = time.perf_counter()
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _measure import Recorder, loadavg  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--home", required=True, type=Path)
+    ap.add_argument("--round", default="2026Q4")
+    ap.add_argument("--pushed-on", default="2026-10-09")
+    ap.add_argument("--memory-limit", default="", help="DuckDB memory_limit (e.g. 12GB); default DuckDB's own (80%% of RAM)")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args(argv)
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+    rec = Recorder()
+    load0 = loadavg()
+    t_round = time.perf_counter()
+    with rec.stage("startup"):
+        import datetime as dt
+
+        import assets.ingestion as ingestion
+        import fangpin.reports.publish as publish
+        import quality.suites
+        import sources.read
+        import sources.report
+        import warehouse.load
+        from fangpin.domain.rounds import parse_round
+        from fangpin.home import DataHome
+        from warehouse import engine, rounds, rules
+        from warehouse.linkage import link_records
+    home = DataHome.at(args.home).ensure()
+    info = parse_round(args.round)
+    kind = info.default_kind
+    pushed_on = dt.date.fromisoformat(args.pushed_on)
+    feeds = ("registry", "medical", "disaster", "civil_affairs", "employment", "property")  # assets.ingest.INGEST_FEEDS
+    mem = args.memory_limit or None
+
+    # sub-stage timers around the functions ingest_feed calls (wrapping, not changing them)
+    def timed(module, name: str, stage: str) -> None:
+        fn = getattr(module, name)
+
+        def wrapper(*a, **k):
+            with rec.stage(stage):
+                return fn(*a, **k)
+
+        setattr(module, name, wrapper)
+
+    timed(ingestion, "validate_frame", "validate")
+    timed(ingestion.read, "read_file", "read")
+    timed(ingestion.load, "load_file", "load")
+    timed(ingestion.report, "write_clerk_report", "report")
+    timed(ingestion.archive_mod, "archive", "archive")
+
+    counts: dict = {}
+    with rec.stage("ingest"):
+        for feed in feeds:
+            with engine.connect(home.warehouse_path, memory_limit=mem) as con:
+                out = ingestion.ingest_feed(home, feed, con)
+            counts[feed] = {s: out.count(s) for s in ("loaded", "blocked", "quarantined", "already_ingested")}
+            counts[feed]["rows_loaded"] = out.rows_loaded
+            counts[feed]["rows_in_files"] = sum(f.rows_in_file for f in out.files)
+    with rec.stage("link") as st:
+        with engine.connect(home.warehouse_path, memory_limit=mem) as con:
+            stats = link_records(con, home=home.root)
+        st.extra["steps_s"] = {k: round(v, 2) for k, v in stats.steps.items()}
+        st.extra["methods"] = stats.methods
+        st.extra["records"], st.extra["persons"] = stats.records, stats.persons
+    with rec.stage("flag") as st:
+        with engine.connect(home.warehouse_path, memory_limit=mem) as con:
+            rounds.start_round(con, info.round_id, kind, info.reference_date)
+            s = rules.screen(con, info.round_id, kind, info.reference_date, pushed_on, home=home.root)
+        st.extra["suspects"] = s.suspects
+        st.extra["households"] = s.households
+    with rec.stage("publish") as st:
+        with engine.connect(home.warehouse_path, memory_limit=mem) as con:
+            res = publish.publish_round(con, home.root, info.round_id)
+            rounds.finish_round(con, info.round_id)
+        st.extra["files"] = len(res.get("files", []))
+    wall = time.perf_counter() - t_round
+    rec.close()
+    with engine.connect(home.warehouse_path, read_only=True) as con:
+        sizes = dict(con.sql(
+            "SELECT 'registry_person', count(*) FROM registry_person UNION ALL SELECT 'dept_record', count(*) FROM dept_record "
+            "UNION ALL SELECT 'households', count(DISTINCT household_id) FROM registry_person "
+            "UNION ALL SELECT 'files', count(*) FROM ingested_file UNION ALL SELECT 'rejected_row', count(*) FROM rejected_row"
+        ).fetchall())
+    result = {
+        "round_wall_s": round(wall, 3),
+        "process_wall_s": round(time.perf_counter() - T_PROCESS, 3),
+        "load_start": load0, "load_end": loadavg(),
+        **rec.as_dict(),
+        "counts": counts, "sizes": sizes,
+        "warehouse_mb": round(home.warehouse_path.stat().st_size / 2**20, 1),
+    }
+    text = json.dumps(result, indent=2, ensure_ascii=False, default=str)
+    if args.json:
+        args.json.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
