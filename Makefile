@@ -42,6 +42,11 @@ browser-deps: $(BIN)/.installed
 ui: $(BIN)/.installed
 	FANGPIN_HOME=$(abspath $(HOME_DIR)) DAGSTER_HOME=$(abspath $(HOME_DIR))/dagster $(BIN)/dagster dev -w workspace.yaml
 
+# Benchmark (BENCHMARKS.md): generate (or reuse) a city of SCALE × 350k households and time a full round stage by
+# stage, end to end through Dagster, against the DuckDB floor and Splink. SCALE=10 is a province (out of core).
+# e.g. `make bench`, `make bench SCALE=0.1`, `make bench SCALE=10 HOME_DIR=/data/bench-prov BENCH_ARGS=--memory-limit=8GB`
+SCALE ?= 1
+BENCH_ARGS ?=
 bench: $(BIN)/.installed
-	$(BIN)/python -m pip install -q -e '.[test,bench]'
-	$(BIN)/python bench/run.py
+	@$(BIN)/python -c 'import splink' 2>/dev/null || $(BIN)/python -m pip install -q -e '.[test,bench]'
+	$(BIN)/python bench/run.py --scale $(SCALE) --reuse $(if $(filter command line environment,$(origin HOME_DIR)),--home $(HOME_DIR)) $(BENCH_ARGS)

@@ -25,6 +25,7 @@ from fangpin.domain import divisions
 from fangpin.home import CORE_FEEDS, OPTIONAL_FEEDS
 from fangpin.reports.publish import PublishError, publish_round
 from fangpin.settings import ConfigError
+from warehouse.followup import apply_followup
 from warehouse import rounds, rules
 from warehouse.linkage import link_records
 
@@ -32,7 +33,6 @@ LINK_FEEDS = CORE_FEEDS + OPTIONAL_FEEDS
 #: below this share of a feed's records linked to a registry person the check warns: usually a wrong ID column or
 #: a registry export that lacks a county, not the normal share of people outside the registry
 MIN_MATCH_RATE = 0.5
-
 
 
 @dg.asset(
@@ -77,7 +77,7 @@ def links(context: dg.AssetExecutionContext, fangpin: FangpinHome) -> dg.Materia
 
 @dg.asset(
     group_name="screening",
-    deps=[links],
+    deps=[links, dg.AssetKey("feedback_records")],
     description="按监测线和风险规则筛出的疑似风险户（含证据、风险类型、疑似类别、核实截止日期）。分区 = 季度 × 县："
                 "一个季度的全部县为一轮（一次运行），单个县为该县重跑，只替换该县的行。",
     check_specs=[dg.AssetCheckSpec("evidence_on_every_suspect", asset="suspects", blocking=True,
@@ -97,7 +97,8 @@ def suspects(context: dg.AssetExecutionContext, config: RoundConfig, fangpin: Fa
     with fangpin.warehouse() as con:
         for scope in scopes:
             stats = _screen(con, scope, home.root)
-            # follow-up wiring (docs/FOLLOWUP.md): the re-push suppression of warehouse.followup belongs here
+            # a household the county already verified is not pushed again without new evidence (docs/FOLLOWUP.md)
+            apply_followup(con, scope.round_id, scope.pushed_on, counties=scope.county_list)
             results.append((scope, stats, _scope_counts(con, scope)))
         missing = _suspects_without_evidence(con, scopes)
     yield dg.MaterializeResult(metadata=_suspects_metadata(results, time.time() - started))
@@ -235,15 +236,18 @@ def _suspects_metadata(results: list[tuple[RoundScope, rules.ScreenStats, dict]]
         for code, n in by_county.items():
             rows.append([scope.round_id, code, _name(code), n])
     meta["suspects_by_county"] = dg.MetadataValue.md(_table(["round", "county code", "county", "suspects"], rows))
-    if one:
+    meta["partitions"] = dg.MetadataValue.int(sum(len(s.partition_keys) for s, _, _ in results))
+    if one:   # the round as a whole (all counties' rows, whichever this run rewrote)
         scope, stats, by_county = results[0]
         meta["reference_date"] = str(scope.info.reference_date)
         meta["pushed_on"] = str(scope.pushed_on)
+        meta["verify_by"] = str(stats.verify_by)
         meta["suspects_by_county_json"] = dg.MetadataValue.json({_name(c): n for c, n in by_county.items()})
-        meta["by_category"] = dg.MetadataValue.json(stats.by_category)
-        meta["by_risk_type"] = dg.MetadataValue.json(stats.by_risk_type)
-        meta["priority_targets"] = dg.MetadataValue.int(stats.priority_targets)
-        meta["relocation_followups"] = dg.MetadataValue.int(stats.relocation_followups)
+        meta["round_suspects"] = dg.MetadataValue.int(stats.suspects)
+        meta["round_by_category"] = dg.MetadataValue.json(stats.by_category)
+        meta["round_by_risk_type"] = dg.MetadataValue.json(stats.by_risk_type)
+        meta["round_priority_targets"] = dg.MetadataValue.int(stats.priority_targets)
+        meta["round_relocation_followups"] = dg.MetadataValue.int(stats.relocation_followups)
     meta["stats"] = dg.MetadataValue.json([_jsonable(st) for _, st, _ in results])
     return meta
 

@@ -81,16 +81,23 @@ class Recorder:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.process_peak_mb = 0.0
+        self.t0 = time.perf_counter()
+        self.timeline: list[tuple[float, float, str]] = []   # (seconds since start, RSS MB, innermost stage), ≥ 0.5 s apart
         self._thread = threading.Thread(target=self._sample, args=(interval,), daemon=True, name="rss-sampler")
         self._thread.start()
 
     def _sample(self, interval: float) -> None:
+        last = -1.0
         while not self._stop.is_set():
             mb = rss_mb()
             with self._lock:
                 self.process_peak_mb = max(self.process_peak_mb, mb)
                 for st in self._open:
                     st.peak_rss_mb = max(st.peak_rss_mb, mb)
+                now = time.perf_counter() - self.t0
+                if now - last >= 0.5:
+                    self.timeline.append((round(now, 2), round(mb, 1), self._open[-1].name if self._open else ""))
+                    last = now
             self._stop.wait(interval)
 
     @contextlib.contextmanager
@@ -127,6 +134,7 @@ class Recorder:
                            "calls": v.calls, "load_start": v.load_start, "load_end": v.load_end, **v.extra}
                        for k, v in self.stages.items()},
             "process_peak_rss_mb": round(self.process_peak_mb, 1),
+            "rss_timeline": self.timeline,
         }
 
 

@@ -18,6 +18,7 @@ Needs the ``bench`` extra: pip install 'splink>=5,<6'.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import shutil
 import sys
@@ -30,6 +31,9 @@ import polars as pl
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _measure import Recorder, loadavg  # noqa: E402
 
 
 def score(con: duckdb.DuckDBPyConnection, table: str, truth: Path) -> dict:
@@ -144,8 +148,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dev-records", type=int, default=0)
     ap.add_argument("--splink-threshold", type=float, default=0.5)
     ap.add_argument("--skip-splink", action="store_true")
+    ap.add_argument("--json", type=Path, help="write the figures (wall, peak RSS, precision/recall/F1 per linker) here")
+    ap.add_argument("--work", type=Path, help="scratch folder for the warehouse copy (default: a temporary folder)")
     args = ap.parse_args(argv)
-    work = Path(tempfile.mkdtemp(prefix="lkbench_"))
+    rec = Recorder()
+    work = Path(tempfile.mkdtemp(prefix="lkbench_", dir=args.work))
     try:
         if args.home:
             src = args.home / "warehouse" / "fangpin.duckdb"
@@ -164,9 +171,13 @@ def main(argv: list[str] | None = None) -> int:
         n_p, n_r = con.sql("SELECT (SELECT count(*) FROM registry_person), (SELECT count(*) FROM dept_record)").fetchall()[0]
         con.close()
         print(f"records: {n_r} department rows against {n_p} registry persons")
-        t_ours, stats = run_ours(db, home)
+        with rec.stage("ours"):
+            t_ours, stats = run_ours(db, home)
         print(stats.summary())
-        t_splink = None if args.skip_splink else run_splink(db, args.splink_threshold)
+        t_splink = None
+        if not args.skip_splink:
+            with rec.stage("splink"):
+                t_splink = run_splink(db, args.splink_threshold)
         con = duckdb.connect(str(db), read_only=True)
         res = {"ours": score(con, "bench_ours", truth)}
         if t_splink is not None:
@@ -180,6 +191,16 @@ def main(argv: list[str] | None = None) -> int:
             o, u = res[name]["overall"], res[name]["no_usable_id"]
             print(f"{name:<10}{wall:>9.1f}{o['precision']:>11.4f}{o['recall']:>9.4f}{o['f1']:>9.4f}   |"
                   f"{'':>13}{u['precision']:>10.4f}{u['recall']:>9.4f}{u['f1']:>9.4f}")
+        rec.close()
+        if args.json:
+            mem = rec.as_dict()["stages"]
+            out = {"records": n_r, "persons": n_p, "load_end": loadavg(),
+                   "ours": {"wall_s": round(t_ours, 3), "peak_rss_mb": mem["ours"]["peak_rss_mb"], "cpu_s": mem["ours"]["cpu_s"],
+                            "steps_s": {k: round(v, 2) for k, v in stats.steps.items()}, **res["ours"]}}
+            if t_splink is not None:
+                out["splink"] = {"wall_s": round(t_splink, 3), "peak_rss_mb": mem["splink"]["peak_rss_mb"],
+                                 "cpu_s": mem["splink"]["cpu_s"], "threshold": args.splink_threshold, **res["splink"]}
+            args.json.write_text(json.dumps(out, indent=2, ensure_ascii=False), encoding="utf-8")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -81,6 +81,15 @@ def main(argv: list[str] | None = None) -> int:
     timed(ingestion.load, "load_file", "load")
     timed(ingestion.report, "write_clerk_report", "report")
     timed(ingestion.archive_mod, "archive", "archive")
+    # linkage steps (peak memory per step; wall per step is also in LinkStats.steps)
+    from warehouse.linkage import blocking as lk_blocking, compare as lk_compare, decide as lk_decide, keys as lk_keys
+
+    timed(lk_keys, "prepare", "link.keys")
+    timed(lk_blocking, "id_pairs", "link.id_pairs")
+    timed(lk_blocking, "rule_pairs", "link.blocking")
+    timed(lk_compare, "compare", "link.compare")
+    timed(lk_decide, "decide_id", "link.decide")
+    timed(lk_decide, "decide_fuzzy", "link.decide")
 
     counts: dict = {}
     with rec.stage("ingest"):

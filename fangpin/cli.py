@@ -61,10 +61,12 @@ def _materialize(home: DataHome, selection: str, run_config: dict | None = None,
 
     from assets.resources import FangpinHome
     from pipelines.definitions import all_assets
-    from pipelines.jobs import round_assets
+    from pipelines.jobs import followup_assets, round_assets
 
     if selection == "ingest":
         chosen = [a for a in all_assets if a.group_names_by_key and set(a.group_names_by_key.values()) == {"ingest"}]
+    elif selection == "followup":
+        chosen = followup_assets(all_assets)
     else:
         chosen = round_assets(all_assets)
     instance = dg.DagsterInstance.get()
@@ -193,6 +195,35 @@ def cmd_ingest(args) -> int:
     return 0
 
 
+def cmd_followup(args) -> int:
+    import datetime as dt
+
+    home = _home(args)
+    as_of = args.as_of or dt.date.today().isoformat()
+    try:
+        dt.date.fromisoformat(as_of)
+    except ValueError as exc:
+        raise CliError(f"--as-of {as_of!r} is not a date\n  fix: use an ISO date like 2027-01-20") from exc
+    if not home.warehouse_path.exists():
+        raise CliError(f"nothing ingested yet in {home.root}\n  fix: run `fangpin screen --round ... --home {home.root}` first")
+    cfg = {"as_of": as_of}
+    started = time.time()
+    result = _materialize(home, "followup", {"ops": {op: {"config": cfg} for op in ("followup_outputs", "official_forms", "registry_quality")}}, args.verbose)
+    if not result.success:
+        print("follow-up failed:", file=sys.stderr)
+        for msg in _failure_messages(result):
+            print(f"  {msg}", file=sys.stderr)
+        return 1
+    print(f"follow-up as of {as_of} finished in {time.time() - started:.1f} s")
+    for sub in ("followup", "forms", "registry_checks"):
+        folder = home.out / sub / as_of
+        if folder.exists():
+            n = sum(1 for p in folder.rglob("*") if p.is_file())
+            print(f"  {folder}: {n} files")
+    print(f"  feedback receipts: {home.reports / 'ingest' / 'feedback'}")
+    return 0
+
+
 def _print_ingest_status(home: DataHome) -> None:
     from warehouse import engine
 
@@ -281,6 +312,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_home(i)
     add_verbose(i)
     i.set_defaults(func=cmd_ingest)
+
+    fu = sub.add_parser("followup", help="closing the loop: ingest county feedback, deadlines, roster and official forms",
+                        description="Ingest verification results from landing/feedback/, update each household's monitoring history, "
+                                    "and write overdue lists, compliance, risk-elimination candidates, the fund factor, the official "
+                                    "forms (名册, 一览表, 村级档案清单) and the registry consistency checks under <home>/out/.")
+    add_home(fu)
+    fu.add_argument("--as-of", help="the day deadlines are judged on (ISO date, default today)")
+    add_verbose(fu)
+    fu.set_defaults(func=cmd_followup)
 
     st = sub.add_parser("status", help="feeds present, rows ingested, last rounds")
     add_home(st)

@@ -6,12 +6,14 @@ import dagster as dg
 
 from assets.ingest import ingest_assets
 from assets.resources import FangpinHome
+from assets.followup import followup_assets
+from assets.forms import official_forms, registry_quality
 from assets.screening import links, round_outputs, suspects
 from pipelines.jobs import jobs_for
 from pipelines.schedules import schedules_for
 from pipelines.sensors import folder_sensors
 
-all_assets = [*ingest_assets, links, suspects, round_outputs]
+all_assets = [*ingest_assets, links, suspects, round_outputs, *followup_assets, official_forms, registry_quality]
 
 defs = dg.Definitions(
     assets=all_assets,

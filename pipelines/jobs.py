@@ -34,12 +34,31 @@ ingest_job = dg.define_asset_job(
 )
 
 
+followup_job = dg.define_asset_job(
+    name="followup",
+    selection=dg.AssetSelection.assets("feedback_records", "monitoring_state", "followup_outputs", "official_forms", "registry_quality"),
+    executor_def=dg.in_process_executor,
+    description="闭环跟踪：核实反馈入库 → 监测状态 → 逾期与合规、风险消除候选、资金因素 → 名册、一览表、村级档案清单、户籍数据核查。",
+)
+
+
+def _groups(asset) -> set[str]:
+    return set((getattr(asset, "group_names_by_key", None) or {}).values())
+
+
 def round_assets(assets: Sequence) -> list:
-    """The assets a command-line round materialises in one run: everything unpartitioned or partitioned like the
-    round (a differently partitioned asset, e.g. a monthly approval batch, cannot share the run)."""
+    """The assets a command-line round materialises in one run: those of the round's groups that are unpartitioned or
+    partitioned like the round (a differently partitioned asset, e.g. a monthly approval batch, cannot share the run;
+    the follow-up group has its own job)."""
     from assets.rounds import round_partitions
 
-    return [a for a in assets if getattr(a, "partitions_def", None) in (None, round_partitions)]
+    return [a for a in assets if getattr(a, "partitions_def", None) in (None, round_partitions) and _groups(a) <= set(ROUND_GROUPS)]
+
+
+def followup_assets(assets: Sequence) -> list:
+    """The assets ``fangpin followup`` materialises: the follow-up job's selection."""
+    names = {"feedback_records", "monitoring_state", "followup_outputs", "official_forms", "registry_quality"}
+    return [a for a in assets if {k.to_user_string() for k in a.keys} & names]
 
 
 def approval_asset(assets: Sequence):
@@ -63,4 +82,4 @@ def monthly_approval_job(partitions_def=None):
 def jobs_for(assets: Sequence) -> list:
     """The code location's jobs: the round and ingest jobs. (``monthly_approval`` comes with its schedule, see
     ``pipelines.schedules.schedules_for``: Definitions picks up a job its schedule targets.)"""
-    return [screening_round_job, ingest_job]
+    return [screening_round_job, ingest_job, followup_job]

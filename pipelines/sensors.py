@@ -48,7 +48,7 @@ def settled_files(folder: Path, cursor: dict) -> tuple[list[tuple[str, int, floa
 
 
 def build_folder_sensor(feed: str) -> dg.SensorDefinition:
-    rounds = feed != "registry"
+    rounds = feed not in ("registry", "feedback")  # a registry export or a county's answer does not start a round
 
     @dg.sensor(
         name=f"landing_{feed}",
@@ -85,4 +85,4 @@ def _tz():
     return ZoneInfo(TIMEZONE)
 
 
-folder_sensors = [build_folder_sensor(f) for f in INGEST_FEEDS]
+folder_sensors = [build_folder_sensor(f) for f in (*INGEST_FEEDS, "feedback")]

@@ -64,6 +64,29 @@ def warm_up() -> None:
     batch_definition()
 
 
+def warm_up_in_background() -> None:
+    """Start :func:`warm_up` in a daemon thread (once per process) and return at once.
+
+    The import is Python work (it holds the GIL), but the ingest path reads files with Polars / fastexcel, which
+    release it: started before the first file is read, most of the import's seconds disappear behind the read.
+    Whoever validates first simply waits on the module lock until the context is ready. A failure here is ignored:
+    the first real validation raises it again, where it belongs.
+    """
+    with _LOCK:
+        if "bd" in _STATE or "warming" in _STATE:
+            return
+
+        def work() -> None:
+            try:
+                batch_definition()
+            except Exception:  # noqa: BLE001 - re-raised by the first real use
+                pass
+
+        thread = threading.Thread(target=work, name="gx-warm-up", daemon=True)
+        _STATE["warming"] = thread
+        thread.start()
+
+
 @dataclass(frozen=True)
 class ExpectationSpec:
     """One GX expectation to build: ``gxe.<expectation_type>(**kwargs)``; ``index`` maps the result back."""

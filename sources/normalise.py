@@ -20,6 +20,7 @@ not null but the parsed value is).
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from collections.abc import Iterable
 
 import polars as pl
@@ -76,8 +77,9 @@ def clean_cell_plan(src: str, out: str, null_tokens: Iterable[str] = ()) -> Plan
     """Trim (Unicode blanks too), unwrap Excel's ``="0123"`` text trick, map blanks and null tokens to null."""
     k = pl.col(out)
     tokens = sorted({t.lower() for t in null_tokens})
-    last = pl.when((k == "") | k.str.to_lowercase().is_in(tokens)).then(None).otherwise(k) if tokens else \
-        pl.when(k == "").then(None).otherwise(k)
+    # case-insensitive token test as one anchored regex: no lower-cased copy of every cell (most fail at character 1)
+    null = (k == "") | k.str.contains("(?i)^(?:" + "|".join(re.escape(t) for t in tokens) + ")$") if tokens else (k == "")
+    last = pl.when(null).then(None).otherwise(k)
     return [
         [pl.col(src).cast(pl.String).str.strip_chars().alias(out)],
         [pl.when(k.str.starts_with('="')).then(k.str.replace(r'^="(.*)"$', "$1").str.strip_chars()).otherwise(k).alias(out)],

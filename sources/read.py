@@ -330,12 +330,16 @@ def _build(grid: Grid, hdr: _Header, cfg: AliasConfig, feed: str, file_name: str
     primary = sorted({lst[0][1] for lst in hdr.mapping.values()})
     df = grid.frame.with_columns(
         pl.int_range(0, grid.frame.height, dtype=pl.Int64).alias("_pos"),
-        pl.sum_horizontal([(pl.col(c).str.strip_chars().fill_null("") != "").cast(pl.Int32) for c in cols]).alias("_filled"),
+        # a cell is filled when it has a non-blank character (same as "non-empty after strip", without the copy)
+        pl.sum_horizontal([pl.col(c).str.contains(r"\S").fill_null(False).cast(pl.Int32) for c in cols]).alias("_filled"),
         pl.any_horizontal([(pl.col(c).str.contains(total_re) & (pl.col(c).str.len_chars() <= 24)).fill_null(False) for c in cols]).alias("_is_total"),
-        pl.any_horizontal([pl.col(c).str.contains(note_re).fill_null(False) for c in cols]).alias("_has_note"),
         pl.sum_horizontal([(pl.col(f"c{j}").str.strip_chars() == pl.lit(str(hdr.labels[j]).strip())).fill_null(False).cast(pl.Int32)
                            for j in primary]).alias("_rep"),
     )
+    # a note ("制表人：…") only matters on a row with one filled cell: test those rows only
+    single = df.filter(pl.col("_filled") == 1)
+    note_pos = single.filter(pl.any_horizontal([pl.col(c).str.contains(note_re).fill_null(False) for c in cols])).get_column("_pos")
+    df = df.with_columns(pl.col("_pos").is_in(note_pos.implode()).alias("_has_note") if note_pos.len() else pl.lit(False).alias("_has_note"))
     kind = (
         pl.when(pl.col("_pos") < first).then(pl.when(pl.col("_filled") == 0).then(_lit_str("blank")).otherwise(_lit_str("title")))
         .when(pl.col("_pos") <= last).then(_lit_str("header"))

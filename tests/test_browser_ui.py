@@ -166,13 +166,14 @@ def test_asset_graph_renders_and_a_round_launched_from_the_ui_completes(tmp_path
         pytest.fail(f"{CHROMIUM} is missing: run `make browser-deps` (as root: apt-get install chromium)", pytrace=False)
     sync_playwright, expect = _playwright()
 
-    from assets.rounds import RoundConfig
+    from assets.rounds import RoundConfig, partition_key
     from fangpin.cli import _prepare_dagster
     from fangpin.home import DataHome
     from fangpin.synth import generate
 
     # The round a UI launch with empty config runs: the current quarter (RoundConfig's default).
     round_id = RoundConfig().resolve()[0].round_id
+    partition = str(partition_key(round_id, "450225"))   # 融水, one county of the current round
     home = tmp_path / "home"
     generate(home, size="tiny", seed=11, round_id=round_id)
     # Same instance settings as `fangpin screen` (dagster.yaml with the warehouse pool). _prepare_dagster also sets
@@ -217,8 +218,12 @@ def test_asset_graph_renders_and_a_round_launched_from_the_ui_completes(tmp_path
                 page.wait_for_timeout(1000)  # let the zoom-to-fit settle before the picture
                 page.screenshot(path=str(ARTIFACTS / "dagster_asset_graph.png"))
 
-                # 2. Launch a round from the job's launchpad with the default (empty) config.
+                # 2. Launch a round from the job's launchpad: one county's partition of the current quarter, default config.
                 page.goto(f"{server.base}/locations/{location}/jobs/screening_round/playground")
+                picker = page.get_by_placeholder("Partition")
+                picker.fill(partition)
+                picker.press("Enter")
+                expect(page.get_by_text(f"partition: {partition}", exact=True)).to_be_visible()
                 launch = page.get_by_role("button", name="Launch Run")
                 expect(launch).to_be_enabled()
                 launch.click()

@@ -10,7 +10,6 @@ full, pushed 2027-01-08) is then run with the round functions (ingest → link �
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 import shutil
 import sys
 from pathlib import Path
@@ -211,18 +210,9 @@ def test_followup_assets_materialise_in_dagster(two_rounds, tmp_path):
     assert list((home.out / "followup" / "approval" / "2026-10").glob("县级审定批次_2026-10_*.xlsx"))
 
 
-def _wired() -> bool:
-    from assets import screening
-    from pipelines.definitions import all_assets
-
-    keys = {k.to_user_string() for a in all_assets for k in a.keys}
-    return {"feedback_records", "monitoring_state", "followup_outputs"} <= keys and "apply_followup" in inspect.getsource(screening)
-
-
 def test_fangpin_screen_runs_round_two_with_the_followup_step(two_rounds, screened_tiny, tmp_path):
-    """Through the CLI once the lead has wired the follow-up assets and apply_followup (docs/FOLLOWUP.md)."""
-    if not _wired():
-        pytest.skip("follow-up assets / apply_followup not wired into pipelines.definitions and the suspects asset yet")
+    """Through the CLI: the round applies the follow-up (no re-push without new evidence); `fangpin followup` then
+    writes the supervision outputs and the official forms."""
     from fangpin.cli import main
 
     home = _copy_home(screened_tiny, tmp_path / "home")
@@ -234,4 +224,8 @@ def test_fangpin_screen_runs_round_two_with_the_followup_step(two_rounds, screen
     got = set(pl.read_parquet(home.out / R2 / "suspects.parquet")["household_id"].to_list())
     picks = two_rounds["picks"]
     assert picks["included"] not in got and picks["rejected"] not in got and picks["rejected_new"] in got
-    assert list((home.out / "followup").glob("*/督查合规表.xlsx"))
+    as_of = PUSH2.isoformat()
+    assert main(["followup", "--as-of", as_of, "--home", str(home.root)]) == 0
+    assert (home.out / "followup" / as_of / "督查合规表.xlsx").exists()
+    assert list((home.out / "forms" / as_of).rglob("*.xlsx"))
+    assert list((home.out / "registry_checks" / as_of).glob("*.parquet"))

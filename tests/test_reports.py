@@ -326,3 +326,76 @@ def test_formula_name_in_a_dropped_department_file_arrives_as_inert_text(tmp_pat
     for row in wb["未匹配记录"].iter_rows():
         for cell in row:
             assert cell.data_type != "f"
+
+
+# ------------------------------------------------------------------------------------------ county reruns, 双帮扶人
+
+
+def _sha(path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_county_publication_replaces_only_that_countys_files_and_rows(tmp_path):
+    home = tmp_path / "home"
+    city = build_city()
+    with connect(tmp_path / "w.duckdb") as con:
+        city.flush(con)
+        screen(con, "2026Q4", "full", REF, PUSHED, home=home)
+        publish_round(con, home, "2026Q4")
+        out = home / "out" / "2026Q4"
+        rs = out / "疑似风险户清单_融水苗族自治县.xlsx"
+        others = {p.name: (_sha(p), p.stat().st_mtime_ns) for p in out.glob("*.xlsx")
+                  if p.name.startswith(("疑似风险户清单_", "未匹配记录_")) and p != rs}
+        frozen = {n: (_sha(out / n), (out / n).stat().st_mtime_ns) for n in ("links.parquet", "rejected.parquet")}
+        before = pl.read_parquet(out / "suspects.parquet")
+        rs_before = _sha(rs)
+        screen(con, "2026Q4", "full", REF, D(2026, 10, 12), home=home, counties=["450225"])
+        result = publish_round(con, home, "2026Q4", counties=["450225"])
+    assert {p.name: (_sha(p), p.stat().st_mtime_ns) for p in out.glob("*.xlsx") if p.name in others} == others
+    assert {n: (_sha(out / n), (out / n).stat().st_mtime_ns) for n in frozen} == frozen
+    assert _sha(rs) != rs_before
+    assert sorted(Path(f).name for f in result["files"] if Path(f).name.startswith("疑似风险户清单_")) == [rs.name]
+    after = pl.read_parquet(out / "suspects.parquet")
+    assert after.filter(pl.col("county_code") != "450225").sort("household_id").equals(
+        before.filter(pl.col("county_code") != "450225").sort("household_id"))
+    assert set(after.filter(pl.col("county_code") == "450225")["pushed_on"]) == {D(2026, 10, 12)}
+    assert after["household_id"].sort().to_list() == before["household_id"].sort().to_list()
+    scores = after["priority_score"].to_list()
+    assert scores == sorted(scores, reverse=True)
+    # the summary and the task lists are regenerated from the round's tables
+    assert "融水苗族自治县" in (out / "汇总_2026Q4.html").read_text(encoding="utf-8")
+
+
+def test_the_first_publication_of_a_round_writes_the_round_wide_files_whatever_its_counties(tmp_path):
+    home = tmp_path / "home"
+    with connect(tmp_path / "w.duckdb") as con:
+        build_city().flush(con)
+        screen(con, "2026Q4", "full", REF, PUSHED, home=home, counties=["450226"])
+        publish_round(con, home, "2026Q4", counties=["450226"])
+    out = home / "out" / "2026Q4"
+    assert (out / "links.parquet").exists() and (out / "rejected.parquet").exists()
+    assert sorted(p.name for p in out.glob("疑似风险户清单_*.xlsx")) == ["疑似风险户清单_三江侗族自治县.xlsx"]
+    assert set(pl.read_parquet(out / "suspects.parquet")["county_code"]) == {"450226"}
+
+
+def test_the_routing_sheet_names_both_helpers(tmp_path):
+    home = tmp_path / "home"
+    with connect(tmp_path / "w.duckdb") as con:
+        build_city().flush(con)
+        con.execute("""CREATE TABLE feedback_record (source VARCHAR, source_file VARCHAR, source_row BIGINT,
+                       household_id VARCHAR, helper_name VARCHAR, helper_date DATE, reporting_county_code VARCHAR)""")
+        con.execute("""INSERT INTO feedback_record VALUES
+            ('feedback', '融水回执.xlsx', 4, 'RELOC', '韦建国', DATE '2026-10-20', '450225'),
+            ('feedback', '三江回执.xlsx', 7, 'RELOC', '旧联系人', DATE '2026-10-16', '450226'),
+            ('feedback', '三江回执2.xlsx', 3, 'RELOC', '覃丽', DATE '2026-10-22', '450226')""")
+        screen(con, "2026Q4", "full", REF, PUSHED, home=home)
+        publish_round(con, home, "2026Q4")
+    out = home / "out" / "2026Q4"
+    for book, label in (("融水苗族自治县", "户籍地分流"), ("三江侗族自治县", "安置地")):
+        rows = [r for r in _sheet_rows(openpyxl.load_workbook(out / f"疑似风险户清单_{book}.xlsx")["易地搬迁分流"])
+                if r["户编号"] == "RELOC"]
+        assert len(rows) == 1 and rows[0]["分流标签"] == label
+        assert rows[0]["户籍地帮扶联系人"] == "韦建国" and rows[0]["安置社区帮扶联系人"] == "覃丽"
+        assert rows[0]["安置点（安置社区）"] == "古宜安置小区" and rows[0]["户籍地县(市、区)"] == "融水苗族自治县"

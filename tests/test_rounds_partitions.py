@@ -59,6 +59,20 @@ def test_cli_rounds_map_to_one_run_over_the_quarter():
     assert len(two) == 20 and {k.split("|")[1] for k in two} == {"2026-07-01", "2026-10-01"}
 
 
+# ------------------------------------------------------------------------------------------ full round
+
+
+def test_a_full_round_from_the_cli_is_one_run_over_every_county(screened_tiny):
+    from pipelines.partitions import COUNTY_CODES, keys_in_tags
+
+    instance = dg.DagsterInstance.from_config(str(screened_tiny / "dagster"))
+    runs = [r for r in instance.get_runs() if r.tags.get("fangpin/source") == "cli"]
+    assert runs
+    for run in runs:   # every `fangpin screen --round 2026Q4` of the session: one run, the quarter × all counties
+        assert sorted(keys_in_tags(run.tags)) == sorted(f"{c}|2026-10-01" for c in COUNTY_CODES)
+    assert len(instance.get_materialized_partitions(dg.AssetKey("round_outputs"))) == len(COUNTY_CODES)
+
+
 # ------------------------------------------------------------------------------------------ county rerun
 
 

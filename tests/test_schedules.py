@@ -185,6 +185,32 @@ def test_every_asset_that_writes_the_warehouse_is_in_the_warehouse_pool():
     from pipelines.definitions import defs
 
     repo = defs.get_repository_def()
-    for node in repo.asset_graph.asset_nodes:
-        if node.is_materializable and {"duckdb", "parquet"} & set(node.kinds):
-            assert node.pools == {"warehouse"}, node.key
+    writers = [n for n in repo.asset_graph.asset_nodes if n.is_materializable and {"duckdb", "parquet"} & set(n.kinds)]
+    assert {"registry", "medical_records", "links", "suspects", "round_outputs"} <= {n.key.to_user_string() for n in writers}
+    for node in writers:
+        assert node.pools == {"warehouse"}, node.key
+
+
+def test_the_sensors_run_request_runs(screened_tiny, tmp_path):
+    """What the daemon would launch for a settled medical drop, executed in process on a copy of the tiny city: the
+    ad-hoc incremental round over the quarter × all counties, in one run."""
+    from pipelines.definitions import defs
+    from pipelines.schedules import incremental_round_request
+    from tests.conftest import copy_home
+
+    home = copy_home(screened_tiny, tmp_path / "home")
+    when = dt.datetime(2026, 11, 29, 9, 30)
+    req = incremental_round_request("medical", [("医保2026年11月.xlsx", 10, 1.0)], when, dg.AssetKey("medical_records"))
+    job = defs.resolve_job_def("screening_round")
+    with dg.instance_for_test() as instance:
+        run_config = {**req.run_config, "resources": {"fangpin": {"config": {"home": str(home)}}}}
+        result = job.execute_in_process(run_config=run_config, tags=req.tags, asset_selection=req.asset_selection,
+                                        instance=instance)
+        assert result.success
+        assert len(instance.get_materialized_partitions(dg.AssetKey("round_outputs"))) == len(COUNTY_CODES)
+    out = home / "out" / "20261129-medical"
+    assert (out / "suspects.parquet").exists() and (out / "links.parquet").exists()
+    from warehouse.engine import connect
+
+    with connect(home / "warehouse" / "fangpin.duckdb", read_only=True) as con:
+        assert con.sql("SELECT kind, status FROM round WHERE round_id = '20261129-medical'").fetchall() == [("incremental", "published")]

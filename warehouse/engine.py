@@ -7,6 +7,7 @@ unfetched (STACK.md). A cluster engine would replace this module behind the Dags
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 from typing import Iterator
 
@@ -22,6 +23,7 @@ def sql_text(name: str) -> str:
 @contextlib.contextmanager
 def connect(path: Path | str, read_only: bool = False, memory_limit: str | None = None, threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     path = Path(path)
+    memory_limit = memory_limit or os.environ.get("FANGPIN_MEMORY_LIMIT") or None
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), read_only=read_only)

@@ -174,8 +174,11 @@ def name_table(keys: Iterable[str | None]) -> pl.DataFrame:
     Vectorised: readings are looked up once per distinct character (and once per distinct surname), then the
     names are assembled with Polars (explode → map → join). Join the table back to persons/records in SQL.
     """
-    uniq = sorted({k for k in keys if k})
-    df = pl.DataFrame({"name_key": uniq}, schema={"name_key": pl.String})
+    if isinstance(keys, pl.Series):
+        uniq = keys.drop_nulls().filter(keys.drop_nulls() != "").unique()
+    else:
+        uniq = pl.Series("name_key", [k for k in set(keys) if k], dtype=pl.String)
+    df = pl.DataFrame({"name_key": uniq.cast(pl.String)})
     key = pl.col("name_key")
     two = key.str.slice(0, 2)
     df = df.with_columns(
@@ -185,23 +188,19 @@ def name_table(keys: Iterable[str | None]) -> pl.DataFrame:
     df = df.with_columns(key.str.slice(pl.col("surname").str.len_chars()).alias("given"))
     smap = {s: surname_pinyin(s) for s in df.get_column("surname").unique().to_list()}
     df = df.with_columns(pl.col("surname").replace_strict(smap, return_dtype=pl.String).alias("surname_py"))
-    chars = (
-        df.select("name_key", pl.col("given").str.split("").alias("ch"))
-        .explode("ch")
-        .filter(pl.col("ch").is_not_null() & (pl.col("ch") != ""))
-    )
-    uc = chars.get_column("ch").unique().to_list()
+    # given names are a few characters: one column per position (no explode / group-by / join back)
+    width = int(df.select(pl.col("given").str.len_chars().max()).item() or 0)
+    pos = [pl.col("given").str.slice(i, 1) for i in range(width)]
+    uc = df.select(pl.concat_list(pos).alias("ch")).explode("ch").get_column("ch").unique().to_list() if width else []
+    uc = [c for c in uc if c]
     prim = {c: char_readings(c)[0] for c in uc}
     alt = {c: (char_readings(c)[1] if len(char_readings(c)) > 1 else char_readings(c)[0]) for c in uc}
-    given_py = (
-        chars.with_columns(
-            pl.col("ch").replace_strict(prim, return_dtype=pl.String).alias("p"),
-            pl.col("ch").replace_strict(alt, return_dtype=pl.String).alias("a"),
-        )
-        .group_by("name_key", maintain_order=True)
-        .agg(pl.col("p").str.join(" ").alias("gp"), pl.col("a").str.join(" ").alias("ga"))
-    )
-    df = df.join(given_py, on="name_key", how="left")
+
+    def spelled(table: dict[str, str]) -> pl.Expr:
+        parts = [pl.when(p != "").then(p.replace_strict(table, default=None, return_dtype=pl.String)) for p in pos]
+        return pl.concat_str(parts, separator=" ", ignore_nulls=True) if parts else pl.lit("", dtype=pl.String)
+
+    df = df.with_columns(spelled(prim).alias("gp"), spelled(alt).alias("ga"))
     sp = pl.col("surname_py")
     df = df.with_columns(
         pl.when(pl.col("gp").is_null() | (pl.col("gp") == "")).then(sp).otherwise(sp + pl.lit(" ") + pl.col("gp")).alias("py"),

@@ -462,7 +462,8 @@ def _priority_parquet(con, scratch: Path, final_dir: Path, round_id: str, scope:
         ORDER BY county_code, township_code, village_code
     """, params=[round_id, scope is None, scope or []]).pl()
     households = con.sql("""
-        SELECT p.*, coalesce(p.target_county_code, p.county_code) AS target_county_code, t.village AS target_village
+        SELECT p.* EXCLUDE (target_county_code), coalesce(p.target_county_code, p.county_code) AS target_county_code,
+               t.village AS target_village
         FROM priority_household p
         LEFT JOIN (SELECT DISTINCT village_code, village FROM priority_target WHERE round_id = ?) t
                ON t.village_code = p.target_village_code
@@ -562,7 +563,7 @@ def _county_workbooks(con, folder: Path, round_id: str, evidence: dict[str, list
     if priority:
         targets = _rows(con, "SELECT * FROM priority_target WHERE round_id = ? ORDER BY county_code, township_code, village_code", [round_id])
         phh = _rows(con, """
-            SELECT p.*, h.head_name, h.township, h.village,
+            SELECT p.* EXCLUDE (target_county_code), h.head_name, h.township, h.village,
                    coalesce(p.target_county_code, t.county_code, p.county_code) AS target_county_code
             FROM priority_household p LEFT JOIN _head h USING (household_id)
             LEFT JOIN (SELECT DISTINCT village_code, county_code FROM priority_target WHERE round_id = ?) t

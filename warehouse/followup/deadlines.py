@@ -57,7 +57,7 @@ ITEM_COLUMNS = {
     "status": pl.String, "days_overdue": pl.Int64, "calendar_days_overdue": pl.Int64, "deadline_kind": pl.String,
     "note": pl.String,
 }
-_TEMPS = ("_fu_asof", "_fu_cal", "_fu_wd", "_fu_ev", "_fu_seq", "_fu_case0", "_fu_case", "_fu_incl", "_fu_items")
+_TEMPS = ("_fu_asof", "_fu_cal", "_fu_wd", "_fu_ev", "_fu_roster", "_fu_reg", "_fu_seq", "_fu_case0", "_fu_case", "_fu_incl", "_fu_items")
 
 
 def _calendar(con, start: dt.date, end: dt.date) -> None:
@@ -126,6 +126,12 @@ _ITEMS_SQL = """
 CREATE OR REPLACE TEMP TABLE _fu_ev AS
 SELECT e.* FROM household_event e, _fu_asof a WHERE e.event_date IS NULL OR e.event_date <= a.as_of;
 
+-- the roster and the registry facts once (each view reference would recompute them over the whole registry)
+CREATE OR REPLACE TEMP TABLE _fu_roster AS SELECT * FROM monitoring_roster;
+CREATE OR REPLACE TEMP TABLE _fu_reg AS
+SELECT * FROM followup_registry_household
+WHERE household_id IN (SELECT household_id FROM _fu_ev UNION SELECT household_id FROM _fu_roster);
+
 -- pushes and verifications in date order; case_no = decisions before the row (a push on the day of a decision
 -- comes first: a decision dated on a push day answers that push)
 CREATE OR REPLACE TEMP TABLE _fu_seq AS
@@ -169,7 +175,7 @@ CREATE OR REPLACE TEMP TABLE _fu_incl AS
 WITH inc AS (
     SELECT c.*, lag(c.decided_on) OVER (PARTITION BY c.household_id ORDER BY c.decided_on) AS prev_included
     FROM _fu_case c
-    LEFT JOIN followup_registry_household r USING (household_id)
+    LEFT JOIN _fu_reg r USING (household_id)
     WHERE c.decision = 'verified_included'
       AND NOT coalesce(r.monitoring_category IS NOT NULL AND coalesce(r.risk_eliminated, '') <> '是', false)
 )
@@ -227,7 +233,7 @@ WITH raw AS (
                coalesce((SELECT list(e.event_date) FROM _fu_ev e WHERE e.household_id = r.household_id
                          AND e.event_type = 'visit' AND e.event_date >= q.q_start
                          AND e.event_date < q.q_start + INTERVAL 3 MONTH), CAST([] AS DATE[])) AS dates
-        FROM monitoring_roster r
+        FROM _fu_roster r
         CROSS JOIN (
             SELECT CAST(unnest(generate_series(CAST(date_trunc('quarter', t.ts) AS DATE), CAST(date_trunc('quarter', a.as_of) AS DATE),
                                                INTERVAL 3 MONTH)) AS DATE) AS q_start
@@ -265,7 +271,7 @@ SELECT st.household_id, r.county_code, r.county, r.township_code, r.township, r.
        CASE st.status WHEN 'overdue' THEN st.as_of - st.due_date
                       WHEN 'late' THEN st.done_date - st.due_date ELSE 0 END AS calendar_days_overdue,
        st.deadline_kind, NULL::VARCHAR AS note
-FROM st LEFT JOIN followup_registry_household r USING (household_id);
+FROM st LEFT JOIN _fu_reg r USING (household_id);
 """
 
 

@@ -37,7 +37,7 @@ CONDITIONS = ("c_months", "c_measure", "c_income", "c_stable", "c_housing", "c_w
 
 def _lines(con, year: int, home: Path | None) -> pl.DataFrame:
     """Monitoring line per county present in the roster (county entry, else the city's); missing → ConfigError."""
-    counties = [r[0] for r in con.sql("SELECT DISTINCT county_code FROM monitoring_roster WHERE county_code IS NOT NULL").fetchall()]
+    counties = [r[0] for r in con.sql("SELECT DISTINCT county_code FROM _fu_monitored WHERE county_code IS NOT NULL").fetchall()]
     rows = []
     for code in sorted(counties):
         try:
@@ -53,19 +53,23 @@ def elimination_review(con, as_of: dt.date, home: Path | None = None) -> pl.Data
         as_of = as_of.date()
     ensure_tables(con)
     cfg = deadlines_config(home)
-    lines = _lines(con, as_of.year, home)
-    con.register("_fu_lines", lines.to_arrow())
+    con.execute("CREATE OR REPLACE TEMP TABLE _fu_monitored AS SELECT * FROM monitoring_roster WHERE status = 'monitored'")
     try:
-        out = con.sql(_REVIEW_SQL.format(min_months=int(cfg["elimination_min_months"]),
-                                         stable_months=int(cfg["elimination_stable_income_months"])),
-                      params={"as_of": as_of}).pl()
+        lines = _lines(con, as_of.year, home)
+        con.register("_fu_lines", lines.to_arrow())
+        try:
+            out = con.sql(_REVIEW_SQL.format(min_months=int(cfg["elimination_min_months"]),
+                                             stable_months=int(cfg["elimination_stable_income_months"])),
+                          params={"as_of": as_of}).pl()
+        finally:
+            con.unregister("_fu_lines")
     finally:
-        con.unregister("_fu_lines")
+        con.execute("DROP TABLE IF EXISTS _fu_monitored")
     return out
 
 
 _REVIEW_SQL = """
-WITH r AS (SELECT * FROM monitoring_roster WHERE status = 'monitored'),
+WITH r AS (SELECT * FROM _fu_monitored),
 meas AS (
     SELECT household_id, count(*) AS measures_n, list(DISTINCT measure ORDER BY measure) AS measure_list
     FROM household_event WHERE event_type = 'measure' AND (event_date IS NULL OR event_date <= $as_of)

@@ -34,7 +34,7 @@ def build_name_tables(con: duckdb.DuckDBPyConnection) -> int:
     ).pl()
     nk = raw.with_columns(names.name_key_expr(pl.col("name")).alias("name_key"))
     _register(con, "lk_namekey", nk)
-    table = names.name_table(nk.get_column("name_key").drop_nulls().unique().to_list())
+    table = names.name_table(nk.get_column("name_key"))
     syl = pl.col("py").str.split(" ")
     n_sur = pl.col("surname_py").str.split(" ").list.len()
     table = table.with_columns(

@@ -1,17 +1,29 @@
 -- Derived views over household_event, feedback_record and the registry (recomputed on every query).
 -- Column contracts: docs/FOLLOWUP.md. monitoring_roster is read by the official forms (warehouse/forms): keep its names.
 
--- One row per registry household: the head's row (户主, else the first row) plus household-level facts.
+-- One row per registry household: the head's fields (户主, else the first row) plus household-level facts.
+-- One aggregate pass over registry_person (no window): arg_min picks the head row's values.
 CREATE OR REPLACE VIEW followup_registry_household AS
-WITH ranked AS (
-    SELECT *, row_number() OVER (PARTITION BY household_id
-                                 ORDER BY (relation = '户主') DESC NULLS LAST, source_row NULLS LAST, name) AS rn
-    FROM registry_person
-),
-agg AS (
+WITH a AS (
     SELECT household_id,
+           arg_min(coalesce(county_code, left(village_code, 6)), (relation IS DISTINCT FROM '户主', coalesce(source_row, 0))) AS county_code,
+           arg_min(coalesce(township_code, left(village_code, 9)), (relation IS DISTINCT FROM '户主', coalesce(source_row, 0))) AS township_code,
+           arg_min(village_code, (relation IS DISTINCT FROM '户主', coalesce(source_row, 0))) AS village_code,
+           arg_min(county, (relation IS DISTINCT FROM '户主', coalesce(source_row, 0))) AS county,
+           arg_min(township, (relation IS DISTINCT FROM '户主', coalesce(source_row, 0))) AS township,
+           arg_min(village, (relation IS DISTINCT FROM '户主', coalesce(source_row, 0))) AS village,
+           arg_min(name, (relation IS DISTINCT FROM '户主', coalesce(source_row, 0))) AS head_name,
+           arg_min(household_type, (relation IS DISTINCT FROM '户主', coalesce(source_row, 0))) AS household_type,
+           arg_min(nullif(trim(monitoring_category), ''), (relation IS DISTINCT FROM '户主', coalesce(source_row, 0))) AS monitoring_category,
+           arg_min(trim(risk_eliminated), (relation IS DISTINCT FROM '户主', coalesce(source_row, 0))) AS risk_eliminated,
+           arg_min(identified_month, (relation IS DISTINCT FROM '户主', coalesce(source_row, 0))) AS identified_month,
+           arg_min(eliminated_month, (relation IS DISTINCT FROM '户主', coalesce(source_row, 0))) AS eliminated_month,
+           arg_min(per_capita_net_income, (relation IS DISTINCT FROM '户主', coalesce(source_row, 0))) AS per_capita_net_income,
+           arg_min(relocated, (relation IS DISTINCT FROM '户主', coalesce(source_row, 0))) AS relocated,
+           arg_min(resettlement_site, (relation IS DISTINCT FROM '户主', coalesce(source_row, 0))) AS resettlement_site,
+           arg_min(hukou_moved, (relation IS DISTINCT FROM '户主', coalesce(source_row, 0))) AS hukou_moved,
            count(DISTINCT coalesce(id_number, id_raw,
-                 coalesce(name, '') || '|' || coalesce(CAST(birth_date AS VARCHAR), '') || '|' || coalesce(relation, ''))) AS members,
+                 coalesce(name, '') || '|' || coalesce(CAST(birth_date AS VARCHAR), '') || '|' || coalesce(relation, ''))) AS household_size,
            bool_and(coalesce(trim(labour), '') IN ('丧失劳动力', '无劳动力')) AS no_labour,
            CASE WHEN bool_or(trim(unsafe_housing) = '是') THEN false
                 WHEN bool_and(trim(unsafe_housing) = '否') THEN true END AS housing_safe,
@@ -20,23 +32,16 @@ agg AS (
            bool_or(coalesce(student, '') SIMILAR TO '.*(失学|辍学).*') AS has_dropout
     FROM registry_person GROUP BY household_id
 )
-SELECT r.household_id,
-       coalesce(r.county_code, left(r.village_code, 6)) AS county_code,
-       coalesce(r.township_code, left(r.village_code, 9)) AS township_code,
-       r.village_code, r.county, r.township, r.village, r.name AS head_name,
-       a.members AS household_size, r.household_type,
-       nullif(trim(r.monitoring_category), '') AS monitoring_category,
-       trim(r.risk_eliminated) AS risk_eliminated,
-       CASE WHEN regexp_matches(coalesce(r.identified_month, ''), '^\d{6}$')
-            THEN make_date(CAST(left(r.identified_month, 4) AS INTEGER), CAST(right(r.identified_month, 2) AS INTEGER), 1) END
+SELECT household_id, county_code, township_code, village_code, county, township, village, head_name,
+       household_size, household_type, monitoring_category, risk_eliminated,
+       CASE WHEN regexp_matches(coalesce(identified_month, ''), '^\d{6}$')
+            THEN make_date(CAST(left(identified_month, 4) AS INTEGER), CAST(right(identified_month, 2) AS INTEGER), 1) END
            AS identified_month_date,
-       CASE WHEN regexp_matches(coalesce(r.eliminated_month, ''), '^\d{6}$')
-            THEN make_date(CAST(left(r.eliminated_month, 4) AS INTEGER), CAST(right(r.eliminated_month, 2) AS INTEGER), 1) END
+       CASE WHEN regexp_matches(coalesce(eliminated_month, ''), '^\d{6}$')
+            THEN make_date(CAST(left(eliminated_month, 4) AS INTEGER), CAST(right(eliminated_month, 2) AS INTEGER), 1) END
            AS eliminated_month_date,
-       r.per_capita_net_income, r.relocated, r.resettlement_site, r.hukou_moved,
-       a.no_labour, a.housing_safe, a.water_safe, a.has_dropout
-FROM ranked r JOIN agg a USING (household_id)
-WHERE r.rn = 1;
+       per_capita_net_income, relocated, resettlement_site, hukou_moved, no_labour, housing_safe, water_safe, has_dropout
+FROM a;
 
 -- The latest 纳入日期 a county reported for a household (a follow-up row may carry it without a 核实结果).
 CREATE OR REPLACE VIEW followup_reported_inclusion AS
@@ -120,7 +125,9 @@ LEFT JOIN appr a USING (household_id)
 LEFT JOIN elim e USING (household_id)
 LEFT JOIN followup_reported_inclusion ri USING (household_id)
 LEFT JOIN ev dp ON dp.household_id = hh.household_id AND dp.event_type = 'suspected' AND dp.round_id = d.decision_round
-LEFT JOIN followup_registry_household r USING (household_id);
+LEFT JOIN (SELECT household_id, any_value(coalesce(county_code, left(village_code, 6))) AS county_code
+           FROM registry_person WHERE household_id IN (SELECT household_id FROM household_event)
+           GROUP BY household_id) r ON r.household_id = hh.household_id;
 
 -- 防止返贫监测和帮扶对象名册: registry monitoring objects (source 'registry') and households the counties included
 -- through feedback (source 'feedback'). status: monitored | eliminated.

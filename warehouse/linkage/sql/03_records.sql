@@ -9,7 +9,9 @@ WITH d AS (
         source, source_file, source_row, name, id_raw, id_status, id_number, id_candidate, birth_date, sex,
         coalesce(is_head_only, false) AS is_head_only,
         nullif(concat_ws('', county, township, village, hukou_address), '') AS loc_text,
-        upper(regexp_replace(translate(coalesce(id_raw, ''), '０１２３４５６７８９ｘＸ', '0123456789XX'), '[\s''`]', '', 'g')) AS id_clean
+        CASE WHEN id_status IN ('mangled', 'bad_length')   -- the only rows whose raw digits are read below
+             THEN upper(regexp_replace(translate(coalesce(id_raw, ''), '０１２３４５６７８９ｘＸ', '0123456789XX'), '[\s''`]', '', 'g'))
+        END AS id_clean
     FROM lk_dept_src
 ),
 m AS (
