@@ -105,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         st.extra["steps_s"] = {k: round(v, 2) for k, v in stats.steps.items()}
         st.extra["methods"] = stats.methods
         st.extra["records"], st.extra["persons"] = stats.records, stats.persons
+        st.extra["block_pairs"], st.extra["compared_pairs"] = stats.block_pairs, stats.compared_pairs
     with rec.stage("flag") as st:
         with engine.connect(home.warehouse_path, memory_limit=mem) as con:
             rounds.start_round(con, info.round_id, kind, info.reference_date)

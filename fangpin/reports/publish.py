@@ -53,7 +53,8 @@ FEED_LABELS = {"medical": "医保", "disaster": "应急管理", "civil_affairs":
                "disability": "残联", "water": "水利"}
 OWN_PATTERNS = (r"^suspects\.parquet$", r"^links\.parquet$", r"^rejected\.parquet$", r"^疑似风险户清单_.*\.xlsx$",
                 r"^行业部门任务清单_.*\.xlsx$", r"^未匹配记录_.*\.xlsx$", r"^汇总_.*\.(html|xlsx)$",
-                r"^重点区域排查_.*\.xlsx$", r"^priority_targets\.parquet$", r"^priority_households\.parquet$")
+                r"^重点区域排查_.*\.xlsx$", r"^priority_targets\.parquet$", r"^priority_households\.parquet$",
+                r"^待核实匹配清单_.*\.xlsx$")
 _ROUND_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 VERIFY_FILL = ("verify_result", "verify_date", "verifier")
@@ -331,6 +332,7 @@ def publish_round(con, home: Path, round_id: str, counties=None) -> dict:
     publication of a round."""
     if not isinstance(round_id, str) or not _ROUND_ID.match(round_id) or ".." in round_id:
         raise ValueError(f"round id {round_id!r} cannot be used as a folder name (letters, digits, '-', '_' only)")
+    from warehouse.linkage.lists import write_review_lists
     from warehouse.rules import county_scope
 
     scope = county_scope(counties)          # None = the whole round
@@ -422,6 +424,11 @@ def publish_round(con, home: Path, round_id: str, counties=None) -> dict:
     counts["task_lists"] = dept_files["task_counts"]
     if returns:
         counts["unmatched"] = dept_files["unmatched_counts"]
+        # ambiguous links (namesakes, weak evidence) go to the county as a review list, never to a silent best guess
+        with _Stage("待核实匹配清单"):
+            review_files = write_review_lists(con, scratch, round_id)
+        written += review_files
+        counts["review_lists"] = len(review_files)
 
     # ---------------------------------------------------------------- summary (always from the round's tables)
     data = _summary_data(con, round_id, dept_of_feed)

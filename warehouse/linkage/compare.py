@@ -14,6 +14,9 @@ from ._sql import run
 from .keys import _register
 
 
+_SLICE = 250_000
+
+
 def name_similarities(con: duckdb.DuckDBPyConnection, pairs: str) -> int:
     """lk_namesim(a, b, char_sim, syl_sim, letter_sim) for the distinct (record key, person key) pairs in ``pairs``."""
     df = con.sql(f"""
@@ -22,15 +25,22 @@ def name_similarities(con: duckdb.DuckDBPyConnection, pairs: str) -> int:
         WHERE r.name_key IS NOT NULL AND p.name_key IS NOT NULL AND r.name_key <> p.name_key
           AND (r.surname_py = p.surname_py OR r.surname = p.surname)  -- other pairs are 'differ' whatever the rest
     """).pl()
-    sims = similarity_arrays(
-        df.get_column("a").to_list(), df.get_column("b").to_list(),
-        df.get_column("pa").fill_null("").to_list(), df.get_column("pb").fill_null("").to_list(),
-        df.get_column("aa").fill_null("").to_list(), df.get_column("ab").fill_null("").to_list(),
-    )
-    out = df.select("a", "b").with_columns(
-        pl.Series("char_sim", sims["char_sim"]), pl.Series("syl_sim", sims["syl_sim"]),
-        pl.Series("letter_sim", sims["letter_sim"]),
-    )
+    # In slices: rapidfuzz wants Python strings, and six lists of millions of them (province-size blocks) would
+    # hold gigabytes at once; a slice at a time keeps that bounded and costs nothing extra.
+    parts = []
+    for start in range(0, max(df.height, 1), _SLICE):
+        chunk = df.slice(start, _SLICE)
+        sims = similarity_arrays(
+            chunk.get_column("a").to_list(), chunk.get_column("b").to_list(),
+            chunk.get_column("pa").fill_null("").to_list(), chunk.get_column("pb").fill_null("").to_list(),
+            chunk.get_column("aa").fill_null("").to_list(), chunk.get_column("ab").fill_null("").to_list(),
+        )
+        parts.append(chunk.select("a", "b").with_columns(
+            pl.Series("char_sim", sims["char_sim"], dtype=pl.Float64), pl.Series("syl_sim", sims["syl_sim"], dtype=pl.Float64),
+            pl.Series("letter_sim", sims["letter_sim"], dtype=pl.Float64),
+        ))
+    out = pl.concat(parts) if len(parts) > 1 else parts[0]
+    del df
     _register(con, "lk_namesim", out)
     return out.height
 

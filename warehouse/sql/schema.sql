@@ -132,6 +132,12 @@ CREATE TABLE IF NOT EXISTS link (
     candidates   INTEGER
 );
 
+-- The candidates of each record sent to review (rank 1 = best), for the county review lists (rewritten by linkage).
+CREATE TABLE IF NOT EXISTS link_candidate (
+    source VARCHAR, source_file VARCHAR, source_row BIGINT, rank INTEGER, id_number VARCHAR, household_id VARCHAR,
+    name VARCHAR, county_code VARCHAR, township_code VARCHAR, village_code VARCHAR, score DOUBLE, detail VARCHAR
+);
+
 CREATE TABLE IF NOT EXISTS round (
     round_id       VARCHAR PRIMARY KEY,
     kind           VARCHAR NOT NULL,

@@ -1,6 +1,7 @@
 -- Step 3. Comparisons and scores for every candidate pair in lk_pair (Fellegi–Sunter, weights in log2).
 -- Each comparison has ordered levels; a level adds log2(m / u): m from configuration, u from the registry's term
 -- frequencies (N = registry persons). Name similarities come from lk_namesim (rapidfuzz over distinct name pairs).
+-- One statement writes the (wide) comparison table once: the weights are summed in the outer SELECT.
 CREATE OR REPLACE TEMP TABLE lk_cmp AS
 WITH x AS (
     SELECT
@@ -50,7 +51,8 @@ WITH x AS (
     JOIN lk_person p USING (pid)
     LEFT JOIN lk_namesim s ON s.a = r.name_key AND s.b = p.name_key
 ),
-n AS (SELECT n_persons::DOUBLE AS n FROM lk_tf)
+n AS (SELECT n_persons::DOUBLE AS n FROM lk_tf),
+scored AS (
 SELECT x.*,
     CASE x.name_level
         WHEN 'exact'     THEN log2(${name_m_exact}) - log2(greatest(x.n_name / n.n, ${min_u}))
@@ -87,9 +89,8 @@ SELECT x.*,
     CASE WHEN NOT x.is_head_only THEN 0
          WHEN x.is_head THEN log2(${rel_m_head} / ${rel_u_head})
          ELSE log2((1 - ${rel_m_head}) / (1 - ${rel_u_head})) END AS w_rel
-FROM x, n;
-
-CREATE OR REPLACE TEMP TABLE lk_cmp AS
+FROM x, n
+)
 SELECT *, w_name + w_birth + w_sex + w_loc + w_area + w_id + w_rel AS w,
     CASE name_level WHEN 'exact' THEN 3 WHEN 'homophone' THEN 2 WHEN 'near' THEN 1 ELSE 0 END AS name_rank
-FROM lk_cmp;
+FROM scored;

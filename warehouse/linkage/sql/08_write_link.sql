@@ -15,10 +15,7 @@ FROM lk_rec r
 LEFT JOIN lk_decision d USING (rid)
 LEFT JOIN lk_person p ON p.pid = d.pid;
 
-CREATE TABLE IF NOT EXISTS link_candidate (
-    source VARCHAR, source_file VARCHAR, source_row BIGINT, rank INTEGER, id_number VARCHAR, household_id VARCHAR,
-    name VARCHAR, county_code VARCHAR, township_code VARCHAR, village_code VARCHAR, score DOUBLE, detail VARCHAR
-);
+-- link_candidate is created by warehouse/sql/schema.sql
 DELETE FROM link_candidate;
 INSERT INTO link_candidate
 SELECT r.source, r.source_file, r.source_row, c.rank, p.id_number, p.household_id, p.name, p.county_code,
