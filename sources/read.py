@@ -141,14 +141,12 @@ def read_file(path: Path, feed: str, file_name: str | None = None, file_hash: st
 _FAILURE_RANK = {"wrong_feed": 5, "missing_columns": 4, "mojibake": 3, "no_header": 2}
 
 
-def _read(data: bytes, feed: str, file_name: str, file_hash: str, home: Path | None) -> ReadResult:
-    cfg = load_config(home)
-    own = cfg.specs_for_folder(feed)
-    if not own:
-        raise UnreadableFile("unknown_feed", f"数据类别“{feed}”没有配置表头对照（aliases.yaml），系统不知道如何读取这个文件夹中的文件。请联系系统管理员。")
+def file_grids(data: bytes, file_name: str):
+    """The sheets of a dropped file as grids, whatever its format really is (the extension is only a hint), and the
+    notes on what was assumed. Raises :class:`UnreadableFile` for empty, encrypted, HTML or archive files."""
     kind = sniff(data)
     ext = Path(file_name).suffix.lower()
-    pre_notes: list[str] = []
+    notes: list[str] = []
     if kind == "empty":
         raise UnreadableFile("empty", "文件是空的（0字节或只有空白）。请重新导出后再放入文件夹。")
     if kind == "encrypted":
@@ -158,16 +156,23 @@ def _read(data: bytes, feed: str, file_name: str, file_hash: str, home: Path | N
     if kind == "zip":
         raise UnreadableFile("unsupported", "文件是压缩包或其他Office文档，不是Excel表格。请解压后提供CSV或xlsx文件。")
     if kind == "xlsx":
-        grids = xlsx_grids(data)
         if ext in (".csv", ".txt", ".tsv"):
-            pre_notes.append(f"文件扩展名为{ext}，但内容是Excel工作簿，已按Excel读取")
-    elif kind == "ole":
-        grids = xls_grids(data)
-    else:
-        if ext in (".xlsx", ".xls", ".xlsm", ".et"):
-            pre_notes.append(f"文件扩展名为{ext}，但内容是文本（CSV），已按CSV读取")
-        dec = decode_text(data)
-        grids = iter([csv_grid(dec.text, dec.encoding, dec.notes)])
+            notes.append(f"文件扩展名为{ext}，但内容是Excel工作簿，已按Excel读取")
+        return xlsx_grids(data), notes
+    if kind == "ole":
+        return xls_grids(data), notes
+    if ext in (".xlsx", ".xls", ".xlsm", ".et"):
+        notes.append(f"文件扩展名为{ext}，但内容是文本（CSV），已按CSV读取")
+    dec = decode_text(data)
+    return iter([csv_grid(dec.text, dec.encoding, dec.notes)]), notes
+
+
+def _read(data: bytes, feed: str, file_name: str, file_hash: str, home: Path | None) -> ReadResult:
+    cfg = load_config(home)
+    own = cfg.specs_for_folder(feed)
+    if not own:
+        raise UnreadableFile("unknown_feed", f"数据类别“{feed}”没有配置表头对照（aliases.yaml），系统不知道如何读取这个文件夹中的文件。请联系系统管理员。")
+    grids, pre_notes = file_grids(data, file_name)
 
     failure: UnreadableFile | None = None
     any_grid = False

@@ -31,9 +31,8 @@ import polars as pl
 
 from sources import normalise as nz
 from sources import read as _read
-from sources.decode import decode_text, mojibake_advice, mojibake_reason, sniff
+from sources.decode import mojibake_advice, mojibake_reason
 from sources.errors import UnreadableFile
-from sources.grid import csv_grid, xls_grids, xlsx_grids
 from sources.spec import load_config
 
 FEED = "feedback"
@@ -76,31 +75,6 @@ def _quote(raw: pl.Expr) -> pl.Expr:
     return _s("“") + r + _s("”")
 
 
-def _grids(data: bytes, file_name: str):
-    """(grids, notes before reading): the same format handling as ``sources.read``."""
-    kind = sniff(data)
-    ext = Path(file_name).suffix.lower()
-    notes: list[str] = []
-    if kind == "empty":
-        raise UnreadableFile("empty", "文件是空的（0字节或只有空白）。请重新导出后再放入文件夹。")
-    if kind == "encrypted":
-        raise UnreadableFile("encrypted", "Excel文件设置了打开密码（已加密），系统无法读取。请去掉密码后另存为xlsx，再放入文件夹。")
-    if kind == "html":
-        raise UnreadableFile("html", "文件实际是网页（HTML/XML）格式，只是扩展名为Excel，系统无法可靠读取。请用Excel打开后“另存为”xlsx，再放入文件夹。")
-    if kind == "zip":
-        raise UnreadableFile("unsupported", "文件是压缩包或其他Office文档，不是Excel表格。请解压后提供CSV或xlsx文件。")
-    if kind == "xlsx":
-        if ext in (".csv", ".txt", ".tsv"):
-            notes.append(f"文件扩展名为{ext}，但内容是Excel工作簿，已按Excel读取")
-        return xlsx_grids(data), notes
-    if kind == "ole":
-        return xls_grids(data), notes
-    if ext in (".xlsx", ".xls", ".xlsm", ".et"):
-        notes.append(f"文件扩展名为{ext}，但内容是文本（CSV），已按CSV读取")
-    dec = decode_text(data)
-    return iter([csv_grid(dec.text, dec.encoding, dec.notes)]), notes
-
-
 def read_feedback_file(path: Path, file_name: str | None = None, file_hash: str | None = None,
                        home: Path | None = None) -> _read.ReadResult:
     """Read a dropped (archived) feedback file. Raises :class:`UnreadableFile` for a file that cannot be read."""
@@ -113,7 +87,7 @@ def read_feedback_file(path: Path, file_name: str | None = None, file_hash: str 
         own = cfg.specs_for_folder(FEED)
         if not own:
             raise UnreadableFile("unknown_feed", "数据类别“feedback”没有配置表头对照（aliases.yaml 缺少 feeds.feedback），系统不知道如何读取核实结果文件。请联系系统管理员。")
-        grids, pre_notes = _grids(data, file_name)
+        grids, pre_notes = _read.file_grids(data, file_name)
         failure: UnreadableFile | None = None
         any_grid = False
         result = None
