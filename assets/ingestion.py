@@ -58,36 +58,46 @@ class FeedOutcome:
 
 def _with_keys(frame: pl.DataFrame) -> pl.DataFrame:
     if "name" in frame.columns:
-        frame = frame.with_columns(names.name_key_expr(pl.col("name")).alias("name_key"))
+        # the readers' name is already normalised (sources.read): only the key folding is left to do
+        frame = frame.with_columns(names.name_key_expr(pl.col("name"), normalised=True).alias("name_key"))
     return frame
 
 
-#: Files read ahead (in worker threads) while the current one is validated, loaded and reported. Reading is Polars
-#: and fastexcel (native code that releases the GIL), validation is Great Expectations (Python), loading is DuckDB
-#: (releases the GIL): overlapping them uses both cores. One file ahead bounds the memory to about two files' frames.
-READ_AHEAD = int(os.environ.get("FANGPIN_READ_AHEAD", "1"))
+#: How many files are prepared ahead of the one being loaded. Preparing is two pipelined steps in their own
+#: threads: reading (Polars / fastexcel: native code that releases the GIL) and validating (Great Expectations:
+#: Python). Loading (DuckDB, which releases the GIL too), the clerk report and the outcome stay on the caller's
+#: thread, in landing order, one transaction per file. With 2 (one file reading, one validating) the three steps
+#: overlap on two cores; memory stays bounded at about three files' frames. 0 = no threads (all in order, inline).
+PIPELINE_DEPTH = int(os.environ.get("FANGPIN_INGEST_PIPELINE", "2"))
+
+
+@dataclass
+class _Prepared:
+    result: object                      # ReadResult, or the UnreadableFile that sends the file to quarantine
+    validation: FeedValidation | None = None
 
 
 def ingest_feed(home: DataHome, feed: str, con, reference_date: dt.date | None = None) -> FeedOutcome:
     """Ingest every new file in ``landing/<feed>/``. ``con`` is an open read-write warehouse connection.
 
-    Files are archived, read, validated and loaded in landing order, each in its own transaction; while one file is
-    validated and loaded, the next one (archived first) is already being read in a worker thread.
+    Files are archived, read, validated and loaded in landing order, each load in its own transaction; while one file
+    is loaded, the next ones (archived first) are already being validated and read in worker threads.
     """
     outcome = FeedOutcome(feed)
     seen = load.known_hashes(con)
     dropped = landing.scan(home.root, [feed])
     if not dropped:
         return outcome
-    pool = ThreadPoolExecutor(max_workers=max(1, READ_AHEAD), thread_name_prefix=f"read-{feed}") if READ_AHEAD > 0 else None
-    # slots: (archived, future or None); None = already ingested (same bytes)
-    queue: deque = deque()
+    depth = max(PIPELINE_DEPTH, 0)
+    readers = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"read-{feed}") if depth else None
+    checkers = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"validate-{feed}") if depth else None
+    queue: deque = deque()   # (archived, Future[_Prepared] or None = already ingested), in landing order
     files = iter(dropped)
     warmed = False
 
     def fill() -> None:
         nonlocal warmed
-        while len(queue) < max(READ_AHEAD, 1):
+        while len(queue) < max(depth, 1):
             nxt = next(files, None)
             if nxt is None:
                 return
@@ -100,24 +110,28 @@ def ingest_feed(home: DataHome, feed: str, con, reference_date: dt.date | None =
             if not warmed:
                 gx_runner.warm_up_in_background()  # the GX import (seconds) overlaps the first read
                 warmed = True
-            job = pool.submit(_read_one, home, feed, archived) if pool else _done(_read_one(home, feed, archived))
-            queue.append((archived, job))
+            if readers is None:
+                queue.append((archived, _done(_validate_one(home, feed, _read_one(home, feed, archived), reference_date))))
+            else:
+                read_job = readers.submit(_read_one, home, feed, archived)
+                queue.append((archived, checkers.submit(_validate_one, home, feed, read_job, reference_date)))
 
     try:
         fill()
         while queue:
             archived, job = queue.popleft()
-            fill()  # start reading the next file before working on this one
+            fill()  # keep the pipeline full before working on this file
             if job is None:
                 outcome.files.append(FileOutcome(feed, archived.file_name, archived.file_hash, "already_ingested"))
                 continue
             outcome.files.append(_ingest_one(home, feed, archived, con, reference_date, job.result()))
     finally:
-        if pool:
-            for _, job in queue:
-                if job is not None:
-                    job.cancel()
-            pool.shutdown(wait=True)
+        for _, job in queue:
+            if job is not None:
+                job.cancel()
+        for pool in (checkers, readers):
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
     return outcome
 
 
@@ -128,7 +142,7 @@ def _done(value) -> Future:
 
 
 def _read_one(home: DataHome, feed: str, archived):
-    """Read + name keys (worker thread): a ReadResult, or the UnreadableFile that sends the file to quarantine."""
+    """Read + name keys: a ReadResult, or the UnreadableFile that sends the file to quarantine."""
     try:
         result = read.read_file(archived.archived_path, feed, file_name=archived.file_name, file_hash=archived.file_hash, home=home.root)
     except read.UnreadableFile as exc:
@@ -137,9 +151,21 @@ def _read_one(home: DataHome, feed: str, archived):
     return result
 
 
-def _ingest_one(home: DataHome, feed: str, archived, con, reference_date, result=None) -> FileOutcome:
-    if result is None:
-        result = _read_one(home, feed, archived)
+def _validate_one(home: DataHome, feed: str, result, reference_date) -> _Prepared:
+    """The feed's Great Expectations suite on one file's accepted rows (``result`` may be a Future of the read)."""
+    if isinstance(result, Future):
+        result = result.result()
+    if isinstance(result, read.UnreadableFile):
+        return _Prepared(result)
+    table = getattr(result, "table", "dept_record" if feed != "registry" else "registry_person")
+    validation = validate_frame(result.rows, "village" if table == "village" else feed, reference_date=reference_date, home=home.root)
+    return _Prepared(result, validation)
+
+
+def _ingest_one(home: DataHome, feed: str, archived, con, reference_date, prepared: _Prepared | None = None) -> FileOutcome:
+    if prepared is None:
+        prepared = _validate_one(home, feed, _read_one(home, feed, archived), reference_date)
+    result, validation = prepared.result, prepared.validation
     if isinstance(result, read.UnreadableFile):
         exc = result
         qpath = archive_mod.quarantine(home.root, archived, exc.reason)
@@ -150,7 +176,6 @@ def _ingest_one(home: DataHome, feed: str, archived, con, reference_date, result
 
     table = getattr(result, "table", "dept_record" if feed != "registry" else "registry_person")
     rows = result.rows
-    validation = validate_frame(rows, "village" if table == "village" else feed, reference_date=reference_date, home=home.root)
     status, reason = "loaded", None
     if not validation.success:
         status = "blocked"

@@ -139,7 +139,10 @@ class Recorder:
 
 
 def run_child(cmd: list[str], env: dict | None = None, log_path=None, cwd=None) -> dict:
-    """Run a command, return wall seconds, its peak RSS (ru_maxrss of the child, MB), exit code and load averages."""
+    """Run a command, return wall seconds, its peak RSS (ru_maxrss of the child, MB), exit code and load averages.
+
+    ``ru_maxrss`` is only right for a child that never resets its high-water mark: a child using :class:`Recorder`
+    resets it at every top-level stage, so take that child's own ``process_peak_rss_mb`` instead."""
     import subprocess
 
     load0 = loadavg()

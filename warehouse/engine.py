@@ -2,6 +2,11 @@
 
 DuckDB allows a single writer process; keep connections short (open, work, close) and never leave a result
 unfetched (STACK.md). A cluster engine would replace this module behind the Dagster ``Warehouse`` resource.
+
+Memory: DuckDB's own default limit is 80% of the machine's RAM, which leaves too little for the Python side of a
+province-size round (Polars frames, rapidfuzz, Great Expectations) on a 24 GB machine. Unless a limit is given
+(``memory_limit=``, the ``FangpinHome`` resource's ``memory_limit``, or ``FANGPIN_MEMORY_LIMIT``) the engine uses
+:data:`DEFAULT_MEMORY_SHARE` of physical RAM; beyond it DuckDB spills to ``<warehouse>/spill`` (BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -15,6 +20,21 @@ import duckdb
 
 SQL_DIR = Path(__file__).parent / "sql"
 
+#: share of physical RAM DuckDB may use when no limit is configured (40%: 9.4 GB of 24 GB)
+DEFAULT_MEMORY_SHARE = 0.4
+
+
+def default_memory_limit() -> str | None:
+    """``FANGPIN_MEMORY_LIMIT`` if set, else :data:`DEFAULT_MEMORY_SHARE` of physical RAM (e.g. ``'9638MB'``)."""
+    env = os.environ.get("FANGPIN_MEMORY_LIMIT")
+    if env:
+        return env
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+    return f"{max(1024, int(total * DEFAULT_MEMORY_SHARE / 2**20))}MB"
+
 
 def sql_text(name: str) -> str:
     return (SQL_DIR / name).read_text(encoding="utf-8")
@@ -23,7 +43,7 @@ def sql_text(name: str) -> str:
 @contextlib.contextmanager
 def connect(path: Path | str, read_only: bool = False, memory_limit: str | None = None, threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     path = Path(path)
-    memory_limit = memory_limit or os.environ.get("FANGPIN_MEMORY_LIMIT") or None
+    memory_limit = memory_limit or default_memory_limit()
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), read_only=read_only)

@@ -115,10 +115,13 @@ def name_key(name: object) -> str:
     return fold(normalise(name).replace("·", ""))
 
 
-def name_key_expr(col: pl.Expr) -> pl.Expr:
-    """Vectorised :func:`name_key` (what the loader stores in ``name_key``). Empty names give null."""
+def name_key_expr(col: pl.Expr, normalised: bool = False) -> pl.Expr:
+    """Vectorised :func:`name_key` (what the loader stores in ``name_key``). Empty names give null.
+
+    ``normalised=True``: the column already holds :func:`normalise_expr` output (the readers' ``name``); normalising
+    is idempotent, so the NFKC pass is skipped."""
     table = t2s_chars()
-    e = normalise_expr(col).str.replace_all("·", "", literal=True)
+    e = (col.cast(pl.String) if normalised else normalise_expr(col)).str.replace_all("·", "", literal=True)
     e = e.str.replace_many(list(table.keys()), list(table.values()))
     return pl.when(e.str.len_chars() > 0).then(e)
 

@@ -15,20 +15,34 @@ import duckdb
 from fangpin.domain import divisions
 
 REVIEW_SQL = """
+    WITH rv AS (SELECT source, source_file, source_row, reason FROM link WHERE match_method = 'review'),
+    -- the county of each record's best candidate (null when that candidate has no county: the record is left out)
+    first AS (
+        SELECT source, source_file, source_row, first(county_code ORDER BY rank) AS county_code
+        FROM link_candidate SEMI JOIN rv USING (source, source_file, source_row) GROUP BY ALL
+    ),
+    -- only the review records' rows of dept_record, and only the villages of their candidates (not the whole tables)
+    d AS (
+        SELECT DISTINCT ON (source, source_file, source_row) source, source_file, source_row, name, id_raw, county,
+               township, village, hukou_address
+        FROM dept_record SEMI JOIN rv USING (source, source_file, source_row)
+        ORDER BY source, source_file, source_row
+    ),
+    v AS (
+        SELECT DISTINCT ON (village_code) village_code, township, village FROM registry_person
+        WHERE village_code IN (SELECT village_code FROM link_candidate SEMI JOIN rv USING (source, source_file, source_row))
+        ORDER BY village_code
+    )
     SELECT c.county_code, l.source, l.source_file, l.source_row, d.name AS record_name, d.id_raw,
         concat_ws('', d.county, d.township, d.village, d.hukou_address) AS record_place,
         l.reason, c.rank, c.name AS cand_name, c.id_number AS cand_id, c.household_id AS cand_household,
         v.township AS cand_township, v.village AS cand_village, c.score AS cand_score, c.detail AS cand_detail
-    FROM link l
+    FROM rv l
     JOIN link_candidate c USING (source, source_file, source_row)
-    LEFT JOIN (SELECT DISTINCT ON (source, source_file, source_row) * FROM dept_record
-               ORDER BY source, source_file, source_row) d USING (source, source_file, source_row)
-    LEFT JOIN (SELECT DISTINCT ON (village_code) village_code, township, village FROM registry_person
-               ORDER BY village_code) v ON v.village_code = c.village_code
-    WHERE l.match_method = 'review'
-      AND c.county_code = (SELECT c1.county_code FROM link_candidate c1
-                           WHERE c1.source = l.source AND c1.source_file = l.source_file AND c1.source_row = l.source_row
-                           ORDER BY c1.rank LIMIT 1)
+    JOIN first f USING (source, source_file, source_row)
+    LEFT JOIN d USING (source, source_file, source_row)
+    LEFT JOIN v ON v.village_code = c.village_code
+    WHERE c.county_code = f.county_code
     ORDER BY c.county_code, l.source, l.source_file, l.source_row, c.rank
 """
 
