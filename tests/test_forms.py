@@ -319,7 +319,8 @@ def test_scanner_finds_what_it_must(tmp_path):
     assert ("C", "手机号码") in kinds
     assert ("C", "金额") in kinds and ("C", "健康信息") in kinds
     assert {f.where.split("!")[0] for f in scan_public_workbook(path) if "!" in f.where} == {"第1个工作表"}
-    assert any(f.where == "xl/sharedStrings.xml" for f in scan_public_workbook(path)), "raw parts are scanned too"
+    # table cells are inline strings in the sheet part (fangpin.reports.xlsx), titles are shared strings
+    assert any(f.where == "xl/worksheets/sheet1.xml" for f in scan_public_workbook(path)), "raw parts are scanned too"
     found_rows = {int(f.where.split("!")[-1][1:]) for f in scan_public_workbook(path) if "!" in f.where}
     assert found_rows == {3, 4, 5, 7}, "row 6 (产业帮扶) is clean; the title and sheet name 百药村 are division names"
 

