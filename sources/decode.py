@@ -37,11 +37,15 @@ class Decoded:
     encoding: str                 # utf-8 | utf-8-sig | gbk | gb18030 | utf-16 | mixed(utf-8+gb18030)
     notes: list[str] = field(default_factory=list)
     damaged_lines: int = 0
+    #: the text's UTF-8 bytes when the file already was exactly that (no re-encoding for the CSV parser)
+    raw: bytes | None = field(default=None, repr=False)
 
 
 def sniff(data: bytes) -> str:
     """'empty' | 'xlsx' | 'zip' | 'encrypted' | 'ole' | 'html' | 'text'."""
-    if not data or not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+    blank = b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"
+    # the head decides for any real file; only an all-blank head costs a look at the whole (copying) buffer
+    if not data or (not data[:4096].strip(blank) and not data.strip(blank)):
         return "empty"
     if data[:4] == b"PK\x03\x04" or data[:4] == b"PK\x05\x06":
         return "xlsx" if b"xl/" in data[:200_000] or b"[Content_Types].xml" in data[:200_000] else "zip"
@@ -112,7 +116,7 @@ def decode_text(data: bytes) -> Decoded:
     if data.startswith(codecs.BOM_UTF8):
         body = data[3:]
         try:
-            return Decoded(body.decode("utf-8"), "utf-8-sig")
+            return Decoded(body.decode("utf-8"), "utf-8-sig", raw=body)
         except UnicodeDecodeError:
             d = _per_line(body)
             d.encoding = "utf-8-sig" if d.encoding == "utf-8" else d.encoding
@@ -135,7 +139,7 @@ def decode_text(data: bytes) -> Decoded:
                     return Decoded(text, enc, ["文件为UTF-16编码（无BOM），已识别"])
         raise UnreadableFile("binary", "文件内容不是文本表格（含有大量二进制字节，可能已损坏或不是CSV/Excel文件）。请从原系统重新导出CSV或xlsx文件。")
     try:
-        return Decoded(data.decode("utf-8"), "utf-8")
+        return Decoded(data.decode("utf-8"), "utf-8", raw=data)
     except UnicodeDecodeError:
         pass
     try:

@@ -62,16 +62,24 @@ def _detect_delimiter(lines: list[str]) -> str:
 # ------------------------------------------------------------------------------------------------------------ CSV
 
 
-def csv_grid(text: str, encoding: str, notes: list[str] | None = None) -> Grid:
+def csv_grid(text: str, encoding: str, notes: list[str] | None = None, raw: bytes | None = None) -> Grid:
+    """The grid of a decoded CSV/TSV text. ``raw``: the text's exact UTF-8 bytes when the file was UTF-8 already,
+    parsed as they are (re-encoding and slicing a city-size text costs more than parsing it)."""
     notes = list(notes or [])
     if "\n" not in text and "\r" in text:
         text = text.replace("\r", "\n")  # classic Mac line ends
-    body = text[:-1] if text.endswith("\n") else text
-    n_lines = body.count("\n") + 1
-    head = [ln for ln in body.split("\n", 40)[:40] if ln.strip()]
+        raw = None
+    if raw is not None:   # not sliced: a copy of the whole file only to drop the final line end
+        data = raw
+        n_lines = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
+    else:
+        body = text[:-1] if text.endswith("\n") else text
+        n_lines = body.count("\n") + 1
+    head = [ln for ln in _first_lines(text, 40) if ln.strip()]
     delim = _detect_delimiter(head)
     width = max((ln.count(delim) for ln in head), default=0) + 1
-    data = body.encode("utf-8")
+    if raw is None:
+        data = body.encode("utf-8")
     frame = _polars_csv(data, delim, width)
     if frame is False:
         # a row further down has more cells than any of the first lines: size the grid to the widest line
@@ -84,13 +92,23 @@ def csv_grid(text: str, encoding: str, notes: list[str] | None = None) -> Grid:
     if frame is not None and frame is not False:
         df = _named(frame)
     else:
-        df = _python_csv(body, delim, width)
+        df = _python_csv(text[:-1] if text.endswith("\n") else text, delim, width)
         if df.height != n_lines:
             notes.append(f"有{n_lines - df.height}处单元格内含换行，行号按每条记录开始的行计")
     if delim != ",":
         notes.append({"\t": "文件用制表符分隔列", ";": "文件用分号分隔列", "|": "文件用竖线分隔列"}[delim])
     damaged = "\ufffd" in text or "锟斤拷" in text
     return Grid(df, "csv", encoding=encoding, delimiter=delim, notes=notes, may_be_damaged=damaged)
+
+
+def _first_lines(text: str, n: int) -> list[str]:
+    """The first ``n`` lines, without splitting (and so copying) the rest of a large text."""
+    end = -1
+    for _ in range(n):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            return text.split("\n")[:n]
+    return text[:end].split("\n")
 
 
 def _polars_csv(data: bytes, delim: str, width: int) -> pl.DataFrame | None | bool:

@@ -164,7 +164,7 @@ def file_grids(data: bytes, file_name: str):
     if ext in (".xlsx", ".xls", ".xlsm", ".et"):
         notes.append(f"文件扩展名为{ext}，但内容是文本（CSV），已按CSV读取")
     dec = decode_text(data)
-    return iter([csv_grid(dec.text, dec.encoding, dec.notes)]), notes
+    return iter([csv_grid(dec.text, dec.encoding, dec.notes, raw=dec.raw)]), notes
 
 
 def _read(data: bytes, feed: str, file_name: str, file_hash: str, home: Path | None) -> ReadResult:
@@ -316,6 +316,27 @@ def _quote(raw: pl.Expr) -> pl.Expr:
     return _lit_str("“") + r + _lit_str("”")
 
 
+def _column_flags(d: pl.DataFrame, raw: dict[str, pl.Expr], types: dict[str, str]) -> dict[str, bool]:
+    """Per field: has a full-width character (``fw|f``), has a blank (``sp|f``), every value already in the simple
+    form of its type (``simple|f``). One scan per column for the common case: full-width and blank characters are
+    looked for together, and told apart only in the columns that have either."""
+    if not raw or not d.height:
+        return {}
+    odd = nz.FULLWIDTH[:-1] + r"\s]"
+    first = [r.str.contains(odd).any().alias(f"odd|{f}") for f, r in raw.items()]
+    first += [(r.is_null() | r.str.contains(nz.SIMPLE[types[f]])).all().alias(f"simple|{f}")
+              for f, r in raw.items() if types[f] in nz.SIMPLE]
+    flags = d.select(first).row(0, named=True)
+    odd_fields = [f for f in raw if flags.pop(f"odd|{f}")]
+    for f in raw:
+        if f not in odd_fields:
+            flags[f"fw|{f}"] = flags[f"sp|{f}"] = False
+    if odd_fields:
+        flags |= d.select([e for f in odd_fields for e in (raw[f].str.contains(nz.FULLWIDTH).any().alias(f"fw|{f}"),
+                                                            raw[f].str.contains(r"\s").any().alias(f"sp|{f}"))]).row(0, named=True)
+    return flags
+
+
 def _build(grid: Grid, hdr: _Header, cfg: AliasConfig, feed: str, file_name: str, file_hash: str) -> ReadResult:
     # Computed in stages (with_columns steps that materialise intermediate columns): one huge nested expression
     # costs Polars seconds of planning per call, whatever the row count.
@@ -428,13 +449,7 @@ def _build(grid: Grid, hdr: _Header, cfg: AliasConfig, feed: str, file_name: str
     # Column-level shortcuts (decided once per column, never per row): skip NFKC when a column has no full-width
     # character, skip blank removal when it has no blank, and take the cheap path when every value is already clean.
     fields_typed = [f for f in hdr.mapping if spec.type_of(f) not in ("id", "name")]
-    probe_exprs = []
-    for f in fields_typed:
-        r = R(f)
-        probe_exprs += [r.str.contains(nz.FULLWIDTH).any().alias(f"fw|{f}"), r.str.contains(r"\s").any().alias(f"sp|{f}")]
-        if spec.type_of(f) in nz.SIMPLE:
-            probe_exprs.append((r.is_null() | r.str.contains(nz.SIMPLE[spec.type_of(f)])).all().alias(f"simple|{f}"))
-    col_flags = d.select(probe_exprs).row(0, named=True) if probe_exprs and d.height else {}
+    col_flags = _column_flags(d, {f: R(f) for f in fields_typed}, {f: spec.type_of(f) for f in fields_typed})
     plans = []
     typed: list[str] = []
     for f in fields_typed:
