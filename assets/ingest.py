@@ -17,6 +17,12 @@ FEED_TITLES = {
 }
 
 
+#: Order of the ingest steps in a run (higher first; the executor runs one step at a time): the registry — the base
+#: everything is linked to — then the large medical feed. Large files first also hide the seconds of the Great
+#: Expectations import behind their reading, which a feed of small files cannot.
+INGEST_PRIORITY = {"registry": 2, "medical": 1}
+
+
 def asset_name(feed: str) -> str:
     return "registry" if feed == "registry" else f"{feed}_records"
 
@@ -72,6 +78,7 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
         check_specs=[dg.AssetCheckSpec("great_expectations", asset=name, description="Great Expectations suite per dropped file")],
         pool="warehouse",
         kinds={"duckdb", "polars"},
+        op_tags={"dagster/priority": str(INGEST_PRIORITY.get(feed, 0))},
     )
     def _ingest(context: dg.AssetExecutionContext, fangpin: FangpinHome) -> dg.MaterializeResult:
         home = fangpin.data_home()
