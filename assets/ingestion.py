@@ -187,6 +187,9 @@ def _ingest_one(home: DataHome, feed: str, archived, con, reference_date, prepar
         archived_path=str(archived.archived_path), rows=rows, rejected=result.rejected,
         rows_in_file=result.rows_in_file, rows_skipped=skipped, status=status, reason=reason,
     )
+    if lo.source_file != archived.file_name:
+        result.notes.append(f"此前已收到一个同名但内容不同的文件，本文件的记录在系统中以“{lo.source_file}”标识（文件名后加内容编号），"
+                            "以免与前一个文件的行号混淆")
     rpath = report.write_clerk_report(
         home.root, result, feed=feed, file_name=archived.file_name, file_hash=archived.file_hash,
         validation=validation, status=status, duplicates=lo.duplicate_rows,

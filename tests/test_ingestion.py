@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -111,3 +112,28 @@ def test_duplicate_events_across_extracts_are_counted_once(city):
     assert joined.filter(pl.col("duplicate_event") & ~pl.col("is_duplicate")).height == 0
     dups = joined.filter(pl.col("is_duplicate"))
     assert dups.height > 0 and dups["duplicate_event"].mean() >= 0.8
+
+
+def test_corrected_file_resent_under_the_same_name_keeps_records_apart(city):
+    """A clerk re-sends 医保结算数据.csv with a change: both versions are kept, and the second one's rows carry the
+    name plus its content number, so that no two department rows share (source, source_file, source_row)."""
+    from warehouse.linkage import link_records
+
+    _ingest_all(city)
+    path = next(p for p in sorted(city.landing_for("medical").iterdir()) if p.suffix == ".csv")
+    path.write_bytes(path.read_bytes() + b"\r\n")  # the same rows, one blank line more: a different file
+    outcome = _ingest_all(city, ("medical",))["medical"]
+    new = next(f for f in outcome.files if f.file_name == path.name and f.status == "loaded")
+    stored = f"{path.name}#{new.file_hash[:8]}"
+    with engine.connect(city.warehouse_path) as con:
+        versions = con.sql("SELECT count(*) FROM ingested_file WHERE file_name = ? AND status = 'loaded'", params=[path.name]).fetchall()[0][0]
+        dup_keys = con.sql("SELECT count(*) FROM (SELECT source, source_file, source_row FROM dept_record GROUP BY ALL HAVING count(*) > 1)").fetchall()[0][0]
+        n_stored = con.sql("SELECT count(*), bool_and(duplicate_event) FROM dept_record WHERE source_file = ?", params=[stored]).fetchall()[0]
+        link_records(con, home=city.root)
+        n_links, n_keys, n_records = con.sql(
+            "SELECT count(*), count(DISTINCT (source, source_file, source_row)), (SELECT count(*) FROM dept_record) FROM link").fetchall()[0]
+    assert versions == 2 and dup_keys == 0
+    assert n_stored[0] == new.rows_accepted and n_stored[1], "the second version's rows: stored apart, counted once"
+    assert n_links == n_keys == n_records, "one link per department row, none doubled"
+    receipt = Path(new.report_path).with_suffix(".txt").read_text(encoding="utf-8")
+    assert stored in receipt, "the clerk's receipt says under which name the rows are kept"

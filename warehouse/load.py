@@ -17,6 +17,22 @@ class LoadOutcome:
     rows_loaded: int
     rows_duplicate_event: int
     duplicate_rows: pl.DataFrame  # source_row, event_key of events already received in another file
+    source_file: str = ""         # the name the file's rows carry (see stored_file_name)
+
+
+def stored_file_name(con: duckdb.DuckDBPyConnection, feed: str, file_name: str, file_hash: str) -> str:
+    """The ``source_file`` this file's rows are stored under.
+
+    A record is identified by (source, source_file, source_row) everywhere downstream (``link``, review lists,
+    evidence). A department that re-sends a corrected extract under the same file name would make two different
+    rows share that key, so the second and later versions of a name carry the start of their content hash:
+    ``医保结算数据.csv#1a2b3c4d``. A file whose earlier namesake was blocked or quarantined (no rows stored) keeps its name.
+    """
+    taken = con.sql(
+        "SELECT count(*) FROM ingested_file WHERE feed = ? AND file_name = ? AND file_hash <> ? AND status = 'loaded'",
+        params=[feed, file_name, file_hash],
+    ).fetchall()[0][0]
+    return f"{file_name}#{file_hash[:8]}" if taken else file_name
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
@@ -56,6 +72,10 @@ def load_file(
     dup = pl.DataFrame(schema={"source_row": pl.Int64, "event_key": pl.String})
     con.execute("BEGIN TRANSACTION")
     try:
+        stored = stored_file_name(con, feed, file_name, file_hash)
+        if stored != file_name:
+            rows = rows.with_columns(pl.lit(stored, dtype=pl.String).alias("source_file")) if "source_file" in rows.columns else rows
+            rejected = rejected.with_columns(pl.lit(stored, dtype=pl.String).alias("source_file")) if "source_file" in rejected.columns else rejected
         for t in ("registry_person", "dept_record", "village", "rejected_row"):
             con.execute(f"DELETE FROM {t} WHERE file_hash = ?", [file_hash])
         con.execute("DELETE FROM ingested_file WHERE file_hash = ?", [file_hash])
@@ -111,7 +131,7 @@ def load_file(
     except Exception:
         con.execute("ROLLBACK")
         raise
-    return LoadOutcome(loaded, dup.height, dup)
+    return LoadOutcome(loaded, dup.height, dup, stored)
 
 
 def record_unreadable(con: duckdb.DuckDBPyConnection, *, feed: str, file_name: str, file_hash: str, archived_path: str, reason: str) -> None:
