@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import duckdb
+import polars as pl
 import pytest
 
 from warehouse.engine import connect
@@ -72,3 +73,12 @@ def test_review_lists(city, tmp_path):
     finally:
         con.close()
     assert all(county_of[r["cand_household"]] == r["county_code"] for r in rows)
+    # the workbook: 序号 numbers the records (a record's candidates share it), candidates ranked from 1
+    import fastexcel
+
+    book = max(files, key=lambda f: (tmp_path / f).stat().st_size)
+    sheet = fastexcel.read_excel(tmp_path / book).load_sheet(0, header_row=3).to_polars()
+    assert sheet.height > 0 and sheet["序号"][0] == 1 and sheet["候选序号"][0] == 1
+    per_record = sheet.group_by("序号").agg(pl.struct("文件名", "行号").n_unique().alias("records"), pl.col("候选序号").min().alias("first"))
+    assert per_record["records"].max() == 1 and per_record["first"].max() == 1
+    assert sorted(per_record["序号"].cast(pl.Int64).to_list()) == list(range(1, per_record.height + 1))

@@ -703,7 +703,8 @@ def _department_files(con, folder: Path, round_id: str, departments: dict, risk_
     for feed in sorted(present - owned):
         owners[FEED_LABELS.get(feed, feed)] = [feed]
     for dname, feeds in owners.items():
-        unmatched = _rows(con, """
+        # a frame, not dicts: a province sends hundreds of thousands of unmatched records (Book takes frames in slices)
+        unmatched = con.sql("""
             SELECT l.source, l.source_file, l.source_row, l.reason, d.name, d.id_raw, d.county, d.township, d.village,
                    d.hukou_address, coalesce(d.event_date, d.settle_date, d.disaster_date, d.approved_on) AS event_date,
                    CASE l.source
@@ -718,10 +719,11 @@ def _department_files(con, folder: Path, round_id: str, departments: dict, risk_
                    ON d.source = l.source AND d.source_file = l.source_file AND d.source_row = l.source_row
             QUALIFY row_number() OVER (PARTITION BY l.source, l.source_file, l.source_row ORDER BY d.file_hash) = 1
             ORDER BY l.source, l.source_file, l.source_row
-        """, [feeds])
-        for u in unmatched:
-            u["reason"] = u.get("reason") or "户籍系统中找不到此人（证件号码、姓名、出生日期和住址均无法对应）"
-        _numbered(unmatched)
+        """, params=[feeds]).pl()
+        unmatched = unmatched.with_columns(
+            pl.col("reason").fill_null("户籍系统中找不到此人（证件号码、姓名、出生日期和住址均无法对应）"),
+            pl.int_range(1, unmatched.height + 1, dtype=pl.Int64).alias("seq"),
+        )
         rejects = _rows(con, """
             SELECT source_file, source_row, field, reason FROM rejected_row WHERE list_contains(?, source)
             ORDER BY source_file, source_row NULLS FIRST, field
@@ -737,7 +739,7 @@ def _department_files(con, folder: Path, round_id: str, departments: dict, risk_
             book.table("拒收记录", REJECT_COLS, rejects, title=f"{dname} 拒收记录",
                        notes=["以下行未能入库，请按原因更正后重新报送。"])
         files.append(name)
-        unmatched_counts[dname] = len(unmatched)
+        unmatched_counts[dname] = unmatched.height
     return {"files": files, "task_counts": task_counts, "unmatched_counts": unmatched_counts}
 
 

@@ -15,8 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass
-from typing import Any, Sequence
+from decimal import Decimal
+from typing import IO, Any, Iterator, Sequence
+
+import polars as pl
 
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
@@ -62,8 +67,10 @@ class Book:
     def __exit__(self, *exc) -> None:
         self.wb.close()
 
-    def table(self, sheet_name: str, cols: Sequence[Col], rows: Sequence[dict[str, Any]], *,
+    def table(self, sheet_name: str, cols: Sequence[Col], rows: "Sequence[dict[str, Any]] | pl.DataFrame", *,
               title: str | None = None, notes: Sequence[str] = (), fill_keys: Sequence[str] = ()) -> None:
+        """One sheet: title, notes, header, then ``rows`` (dicts, or a Polars frame — large tables are best passed
+        as a frame: it becomes Python values a slice at a time)."""
         ws = self.wb.add_worksheet(sheet_name[:31], worksheet_class=_TableSheet)
         r = 0
         if title:
@@ -78,8 +85,8 @@ class Book:
             ws.set_column(c, c, col.width, self.fmt["wrap"] if col.kind == "wrap" else None)
         ws.set_row(header_row, 30)
         formats = [self.fmt["fill"] if col.key in fill_keys else self.fmt.get(col.kind, self.fmt["text"]) for col in cols]
-        ws.add_rows(header_row + 1, cols, formats, rows)
-        last = header_row + max(len(rows), 1)
+        n = ws.add_rows(header_row + 1, cols, formats, rows)
+        last = header_row + max(n, 1)
         ws.autofilter(header_row, 0, last, max(len(cols) - 1, 0))
         ws.freeze_panes(header_row + 1, 0)
 
@@ -91,7 +98,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _CONTROL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 _EXCEL_EPOCH = dt.datetime(1899, 12, 31)
 MAX_STRING = 32767           # Excel's cell limit; xlsxwriter truncates the same way
-_CHUNK = 5000                # rows per write to the sheet file
+_CHUNK = 5000                # rows rendered per write to the body's temporary file
+_SLICE = 50_000              # rows of a Polars frame turned into Python values at a time
 
 
 def _escape(text: str) -> str:
@@ -121,7 +129,7 @@ def _cell_xml(ref: str, style: str, value: Any, kind: str) -> str:
         return f'<c r="{ref}"{style}/>'
     if isinstance(value, bool):
         text = "是" if value else "否"
-    elif isinstance(value, (int, float)) and kind in ("money", "number", "int"):
+    elif isinstance(value, (int, float, Decimal)) and kind in ("money", "number", "int"):
         return f"<c r=\"{ref}\"{style}><v>{float(value):.16G}</v></c>"
     elif isinstance(value, (dt.date, dt.datetime)) and kind == "date":
         return f"<c r=\"{ref}\"{style}><v>{_excel_serial(value):.16G}</v></c>"
@@ -136,34 +144,53 @@ def _cell_xml(ref: str, style: str, value: Any, kind: str) -> str:
     return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
+def _dict_slices(rows: "Sequence[dict[str, Any]] | pl.DataFrame") -> Iterator[Sequence[dict[str, Any]]]:
+    if isinstance(rows, pl.DataFrame):
+        for part in rows.iter_slices(_SLICE):
+            yield part.to_dicts()
+    elif rows:
+        yield rows
+
+
 class _TableSheet(Worksheet):
-    """A worksheet whose table body is rendered straight to XML (:meth:`add_rows`); everything above it — title,
-    notes, header — and all sheet settings stay with xlsxwriter. The body must be the last rows of the sheet."""
+    """A worksheet whose table body is rendered straight to XML (:meth:`add_rows`) into a temporary file (memory stays
+    bounded however long the table); everything above it — title, notes, header — and all sheet settings stay with
+    xlsxwriter. The body must be the last rows of the sheet."""
 
     def __init__(self) -> None:
         super().__init__()
-        self._body: list[str] = []
+        self._body: IO[str] | None = None
         self._body_first: int | None = None
 
-    def add_rows(self, first_row: int, cols: Sequence[Col], formats: Sequence[Any], rows: Sequence[dict[str, Any]]) -> None:
+    def add_rows(self, first_row: int, cols: Sequence[Col], formats: Sequence[Any],
+                 rows: "Sequence[dict[str, Any]] | pl.DataFrame") -> int:
+        """Render the body; returns the number of rows."""
         if self._body_first is not None:
             raise RuntimeError("a table sheet holds one table body")
-        if not rows:
-            return
         specs = [(xl_col_to_name(c), f' s="{fmt._get_xf_index()}"', col.key, col.kind)
                  for c, (col, fmt) in enumerate(zip(cols, formats))]
         spans = f"1:{len(cols)}"
-        body = self._body
-        for n, row in enumerate(rows, start=first_row + 1):   # XML row numbers are 1-based
-            get = row.get
-            body.append(f'<row r="{n}" spans="{spans}">'
-                        + "".join([_cell_xml(f"{letter}{n}", style, get(key), kind) for letter, style, key, kind in specs])
-                        + "</row>")
-        self._body_first = first_row
-        self._check_dimensions(first_row + len(rows) - 1, len(cols) - 1)
+        n = first_row   # XML row numbers are 1-based: row index n is XML row n + 1
+        for part in _dict_slices(rows):
+            if self._body is None:
+                self._body = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
+            for start in range(0, len(part), _CHUNK):
+                lines = []
+                for row in part[start:start + _CHUNK]:
+                    n += 1
+                    get = row.get
+                    lines.append(f'<row r="{n}" spans="{spans}">'
+                                 + "".join([_cell_xml(f"{letter}{n}", style, get(key), kind) for letter, style, key, kind in specs])
+                                 + "</row>")
+                self._body.write("".join(lines))
+        count = n - first_row
+        if count:
+            self._body_first = first_row
+            self._check_dimensions(first_row + count - 1, len(cols) - 1)
+        return count
 
     def _write_rows(self) -> None:
-        if self._body_first is None:
+        if self._body_first is None or self._body is None:
             super()._write_rows()
             return
         clash = [r for r in self.row_info if r >= self._body_first] + [r for r, cells in self.table.items() if cells and r >= self._body_first]
@@ -176,5 +203,7 @@ class _TableSheet(Worksheet):
             super()._write_rows()
         finally:
             self.dim_rowmax = top
-        for i in range(0, len(self._body), _CHUNK):
-            self.fh.write("".join(self._body[i:i + _CHUNK]))
+        self._body.seek(0)
+        shutil.copyfileobj(self._body, self.fh, 1 << 20)
+        self._body.close()
+        self._body = None
