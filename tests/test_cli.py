@@ -57,3 +57,21 @@ def test_parser_lists_the_commands():
     text = build_parser().format_help()
     for cmd in ("generate", "screen", "ingest", "status"):
         assert cmd in text
+
+
+def test_the_fangpin_command_passes_on_output_and_exit_code(tmp_path):
+    """The installed ``fangpin`` command is ``fangpin.cli:console`` (main, then a quick exit): what it prints and its
+    exit code must be main's."""
+    import subprocess
+    import sys
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    assert tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]["fangpin"] == "fangpin.cli:console"
+    run = lambda *a: subprocess.run([sys.executable, "-c", "import sys; from fangpin.cli import console; sys.exit(console())", *a],  # noqa: E731
+                                    capture_output=True, text=True, cwd=root)
+    ok = run("status", "--home", str(tmp_path / "new"))
+    assert ok.returncode == 0 and ok.stdout.strip()
+    bad = run("screen", "--round", "2026Q4", "--home", str(tmp_path / "new"))
+    assert bad.returncode == 2 and "fangpin generate" in bad.stderr, "the error and its fix reach the clerk"
