@@ -365,3 +365,34 @@ def test_write_is_one_transaction_and_leaves_none_open(tmp_path):
         con.execute("ROLLBACK")
         assert con.sql("SELECT match_method FROM link").fetchall() == [("id_exact",)]
         assert con.sql("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'lk_%'").fetchall() == [(0,)]
+
+
+def test_a_province_can_scope_the_location_free_rule_by_prefecture(tmp_path):
+    """birth date + surname finds a record without any address; scoped by prefecture_code (linkage.yaml, for a
+    province-wide registry) it no longer reaches a person of another prefecture's ID area."""
+    from fangpin import settings
+
+    p = person("王小明")
+    recs = [dict(name="王小明", id=p[3][:17]),                        # ID lost its last digit: area 4502…, birth date kept
+            dict(name="王小明", id="450102" + p[3][6:17])]            # the same, but an ID of Nanning (4501)
+    default = run_linkage(tmp_path / "default", recs)
+    assert default[0]["match_method"] == "fuzzy" and default[0]["id_number"] == p[3]
+    assert default[1]["match_method"] in ("fuzzy", "review"), "location-free: a candidate whatever the area"
+
+    home = tmp_path / "province"
+    (home / "config").mkdir(parents=True)
+    text = settings.config_path("linkage").read_text(encoding="utf-8").replace(
+        "{name: birth_date_surname, keys: [birth_date, surname_py]}",
+        "{name: birth_date_surname, keys: [prefecture_code, birth_date, surname_py]}")
+    assert "prefecture_code, birth_date" in text
+    (home / "config" / "linkage.yaml").write_text(text, encoding="utf-8")
+    with connect(home / "w.duckdb") as con:
+        reg, dep = registry(), _records(recs)
+        con.register("reg_df", reg.to_arrow())
+        con.register("dep_df", dep.to_arrow())
+        con.execute(f"INSERT INTO registry_person ({', '.join(reg.columns)}) SELECT * FROM reg_df")
+        con.execute(f"INSERT INTO dept_record ({', '.join(dep.columns)}) SELECT * FROM dep_df")
+        link_records(con, home)
+        scoped = con.sql("SELECT match_method, id_number FROM link ORDER BY source_row").fetchall()
+    assert scoped[0] == ("fuzzy", p[3]), "same prefecture: still found"
+    assert scoped[1] == ("unmatched", None), "another prefecture's ID: not a candidate any more"

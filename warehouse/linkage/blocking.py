@@ -16,7 +16,7 @@ import duckdb
 from ._sql import run
 
 #: columns a rule may block on: they exist on both lk_rec and lk_person
-KEYS = ("birth_date", "county_code", "township_code", "village_code", "py", "name_key", "surname_py",
+KEYS = ("birth_date", "prefecture_code", "county_code", "township_code", "village_code", "py", "name_key", "surname_py",
         "given1_py", "given_last_py", "surname", "sex")
 
 

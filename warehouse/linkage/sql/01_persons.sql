@@ -21,6 +21,7 @@ WITH p0 AS (
             WHEN r.id_number IS NOT NULL THEN CASE WHEN try_cast(substr(r.id_number, 17, 1) AS INTEGER) % 2 = 1 THEN '男' ELSE '女' END
         END AS sex,
         coalesce(r.county_code, left(r.village_code, 6)) AS county_code,
+        left(coalesce(r.county_code, left(r.village_code, 6)), 4) AS prefecture_code,
         coalesce(r.township_code, left(r.village_code, 9)) AS township_code,
         r.village_code,
         coalesce(trim(r.relation) = '户主', false) AS is_head,

@@ -54,6 +54,8 @@ LEFT JOIN lk_names n ON n.name_key = k.name_key
 SELECT b.* EXCLUDE (birth_raw),
     CASE WHEN b.birth_raw BETWEEN DATE '1880-01-01' AND current_date THEN b.birth_raw END AS birth_date,  -- else no evidence
     l.county_code, l.township_code, l.village_code,
+    -- the prefecture (地级市) of the address, else of the ID's address code: scope for province-wide blocking rules
+    left(coalesce(l.county_code, b.id_area), 4) AS prefecture_code,
     CASE WHEN l.village_code IS NOT NULL THEN 'village'
          WHEN l.township_code IS NOT NULL THEN 'township'
          WHEN l.county_code IS NOT NULL THEN 'county' END AS loc_level,
