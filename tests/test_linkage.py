@@ -133,13 +133,18 @@ def _records(recs: list[dict]) -> pl.DataFrame:
     )
 
 
+def _load(con, recs: list[dict]) -> None:
+    """The test registry and these department records, into the warehouse behind ``con``."""
+    reg, dep = registry(), _records(recs)
+    con.register("reg_df", reg.to_arrow())
+    con.register("dep_df", dep.to_arrow())
+    con.execute(f"INSERT INTO registry_person ({', '.join(reg.columns)}) SELECT * FROM reg_df")
+    con.execute(f"INSERT INTO dept_record ({', '.join(dep.columns)}) SELECT * FROM dep_df")
+
+
 def run_linkage(tmp_path: Path, recs: list[dict]) -> list[dict]:
     with connect(tmp_path / "w.duckdb") as con:
-        reg, dep = registry(), _records(recs)
-        con.register("reg_df", reg.to_arrow())
-        con.register("dep_df", dep.to_arrow())
-        con.execute(f"INSERT INTO registry_person ({', '.join(reg.columns)}) SELECT * FROM reg_df")
-        con.execute(f"INSERT INTO dept_record ({', '.join(dep.columns)}) SELECT * FROM dep_df")
+        _load(con, recs)
         stats = link_records(con)
         assert stats.records == len(recs)
         out = con.sql("SELECT * FROM link ORDER BY source_row").pl().to_dicts()
@@ -309,11 +314,7 @@ def test_name_alone_is_not_enough(tmp_path):
 def test_idempotent_and_one_row_per_record(tmp_path):
     recs = [dict(name="王晓明", **SANFANG_TXT), dict(name="韦国强", id=person("韦国强")[3])]
     with connect(tmp_path / "w.duckdb") as con:
-        reg, dep = registry(), _records(recs)
-        con.register("reg_df", reg.to_arrow())
-        con.register("dep_df", dep.to_arrow())
-        con.execute(f"INSERT INTO registry_person ({', '.join(reg.columns)}) SELECT * FROM reg_df")
-        con.execute(f"INSERT INTO dept_record ({', '.join(dep.columns)}) SELECT * FROM dep_df")
+        _load(con, recs)
         s1 = link_records(con)
         a = con.sql("SELECT * FROM link ORDER BY ALL").fetchall()
         s2 = link_records(con)
@@ -342,11 +343,7 @@ def test_thresholds_come_from_the_home_configuration(tmp_path):
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "linkage.yaml").write_text(text, encoding="utf-8")
     with connect(tmp_path / "w.duckdb") as con:
-        reg, dep = registry(), _records([dict(name="王晓明", **SANFANG_TXT)])
-        con.register("reg_df", reg.to_arrow())
-        con.register("dep_df", dep.to_arrow())
-        con.execute(f"INSERT INTO registry_person ({', '.join(reg.columns)}) SELECT * FROM reg_df")
-        con.execute(f"INSERT INTO dept_record ({', '.join(dep.columns)}) SELECT * FROM dep_df")
+        _load(con, [dict(name="王晓明", **SANFANG_TXT)])
         link_records(con, tmp_path)
         assert con.sql("SELECT match_method FROM link").fetchall() == [("review",)]
         cands = con.sql("SELECT rank, id_number FROM link_candidate ORDER BY rank").fetchall()
@@ -355,11 +352,7 @@ def test_thresholds_come_from_the_home_configuration(tmp_path):
 
 def test_write_is_one_transaction_and_leaves_none_open(tmp_path):
     with connect(tmp_path / "w.duckdb") as con:
-        reg, dep = registry(), _records([dict(name="韦国强", id=person("韦国强")[3])])
-        con.register("reg_df", reg.to_arrow())
-        con.register("dep_df", dep.to_arrow())
-        con.execute(f"INSERT INTO registry_person ({', '.join(reg.columns)}) SELECT * FROM reg_df")
-        con.execute(f"INSERT INTO dept_record ({', '.join(dep.columns)}) SELECT * FROM dep_df")
+        _load(con, [dict(name="韦国强", id=person("韦国强")[3])])
         link_records(con)
         con.execute("BEGIN TRANSACTION")  # would fail if linkage had left its transaction open
         con.execute("ROLLBACK")
@@ -387,11 +380,7 @@ def test_a_province_can_scope_the_location_free_rule_by_prefecture(tmp_path):
     assert "prefecture_code, birth_date" in text
     (home / "config" / "linkage.yaml").write_text(text, encoding="utf-8")
     with connect(home / "w.duckdb") as con:
-        reg, dep = registry(), _records(recs)
-        con.register("reg_df", reg.to_arrow())
-        con.register("dep_df", dep.to_arrow())
-        con.execute(f"INSERT INTO registry_person ({', '.join(reg.columns)}) SELECT * FROM reg_df")
-        con.execute(f"INSERT INTO dept_record ({', '.join(dep.columns)}) SELECT * FROM dep_df")
+        _load(con, recs)
         link_records(con, home)
         scoped = con.sql("SELECT match_method, id_number FROM link ORDER BY source_row").fetchall()
     assert scoped[0] == ("fuzzy", p[3]), "same prefecture: still found"
