@@ -13,7 +13,6 @@ import dagster as dg
 import duckdb
 
 from fangpin.home import DataHome
-from quality import gx_runner
 from warehouse import engine
 
 
@@ -22,11 +21,6 @@ class FangpinHome(dg.ConfigurableResource):
 
     home: str = ""
     memory_limit: str = ""  # e.g. "4GB"; DuckDB spills to <home>/warehouse/spill beyond it
-
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        # Importing Great Expectations takes seconds; a run's first ingest asset may be a feed of small files (read
-        # in a blink), so the import starts here, in the background, when the run starts — not at the first file.
-        gx_runner.warm_up_in_background()
 
     def data_home(self) -> DataHome:
         return DataHome.at(self.home or os.environ.get("FANGPIN_HOME") or None).ensure()

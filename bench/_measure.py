@@ -15,6 +15,7 @@ on a shared machine can be told apart from one that does more work.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import resource
 import threading
@@ -53,6 +54,19 @@ def reset_hwm() -> bool:
 def cpu_s() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
+
+
+def to_json(obj) -> str:
+    """Results as the bench stores them: indented UTF-8 text, dates and paths as strings."""
+    return json.dumps(obj, indent=2, ensure_ascii=False, default=str)
+
+
+def emit(result, path=None) -> None:
+    """A child step's result: to ``path`` (read by bench/run.py) and to stdout (its log)."""
+    text = to_json(result)
+    if path:
+        path.write_text(text, encoding="utf-8")
+    print(text)
 
 
 def loadavg() -> tuple[float, float, float]:

@@ -23,7 +23,6 @@ The village table (registry folder, no ID column) is not needed and is skipped.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -36,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import duckdb  # noqa: E402
 import polars as pl  # noqa: E402
 
-from _measure import Recorder, loadavg  # noqa: E402
+from _measure import Recorder, emit, loadavg  # noqa: E402
 
 AMOUNT = {"medical": "out_of_pocket", "disaster": "direct_loss", "civil_affairs": "amount",
           "employment": "previous_monthly_income", "property": None}
@@ -158,10 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     res = run(args.home.resolve(), args.threads)
-    text = json.dumps(res, indent=2, ensure_ascii=False, default=str)
-    if args.json:
-        args.json.write_text(text, encoding="utf-8")
-    print(text)
+    emit(res, args.json)
     return 0
 
 

@@ -18,7 +18,6 @@ Needs the ``bench`` extra: pip install 'splink>=5,<6'.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import shutil
 import sys
@@ -27,13 +26,12 @@ import time
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _measure import Recorder, loadavg  # noqa: E402
+from _measure import Recorder, loadavg, to_json  # noqa: E402
 
 
 def score(con: duckdb.DuckDBPyConnection, table: str, truth: Path) -> dict:
@@ -200,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
             if t_splink is not None:
                 out["splink"] = {"wall_s": round(t_splink, 3), "peak_rss_mb": mem["splink"]["peak_rss_mb"],
                                  "cpu_s": mem["splink"]["cpu_s"], "threshold": args.splink_threshold, **res["splink"]}
-            args.json.write_text(json.dumps(out, indent=2, ensure_ascii=False), encoding="utf-8")
+            args.json.write_text(to_json(out), encoding="utf-8")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -19,7 +19,6 @@ The process imports (Polars, DuckDB, the project; not Dagster) are timed as ``st
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -30,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _measure import Recorder, loadavg  # noqa: E402
+from _measure import Recorder, emit, loadavg  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -133,10 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         "counts": counts, "sizes": sizes,
         "warehouse_mb": round(home.warehouse_path.stat().st_size / 2**20, 1),
     }
-    text = json.dumps(result, indent=2, ensure_ascii=False, default=str)
-    if args.json:
-        args.json.write_text(text, encoding="utf-8")
-    print(text)
+    emit(result, args.json)
     return 0
 
 

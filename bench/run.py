@@ -41,7 +41,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
-from _measure import loadavg, run_child  # noqa: E402
+from _measure import loadavg, run_child, to_json  # noqa: E402
 
 PY = sys.executable
 STATE = ("warehouse", "archive", "quarantine", "reports", "out", "dagster")
@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         reset(home)
     result["load_end"] = loadavg()
     path = args.results / f"{stamp}-x{scale:g}.json"
-    path.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    path.write_text(to_json(result), encoding="utf-8")
     md = markdown(result)
     path.with_suffix(".md").write_text(md, encoding="utf-8")
     print()

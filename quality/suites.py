@@ -404,8 +404,6 @@ def _num(x: Any) -> str:
 def _partial_counts(result: dict[str, Any]) -> list[dict[str, Any]]:
     """GX's ``partial_unexpected_counts`` (most frequent first) from the ``partial_unexpected_list`` that the BASIC
     result format returns — the same counting SUMMARY does, on the same (first 20) values, without its cost."""
-    if result.get("partial_unexpected_counts"):
-        return result["partial_unexpected_counts"]
     values = [tuple(v) if isinstance(v, list) else v for v in result.get("partial_unexpected_list") or []]
     try:
         counted = Counter(values)

@@ -69,17 +69,18 @@ def csv_grid(text: str, encoding: str, notes: list[str] | None = None, raw: byte
     if "\n" not in text and "\r" in text:
         text = text.replace("\r", "\n")  # classic Mac line ends
         raw = None
-    if raw is not None:   # not sliced: a copy of the whole file only to drop the final line end
+    def body() -> str:  # the text without its final line end (a copy: only where the bytes will not do)
+        return text[:-1] if text.endswith("\n") else text
+
+    if raw is not None:   # parsed as they are: no copy of the whole file only to drop the final line end
         data = raw
         n_lines = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
     else:
-        body = text[:-1] if text.endswith("\n") else text
-        n_lines = body.count("\n") + 1
+        data = body().encode("utf-8")
+        n_lines = data.count(b"\n") + 1
     head = [ln for ln in _first_lines(text, 40) if ln.strip()]
     delim = _detect_delimiter(head)
     width = max((ln.count(delim) for ln in head), default=0) + 1
-    if raw is None:
-        data = body.encode("utf-8")
     frame = _polars_csv(data, delim, width)
     if frame is False:
         # a row further down has more cells than any of the first lines: size the grid to the widest line
@@ -92,7 +93,7 @@ def csv_grid(text: str, encoding: str, notes: list[str] | None = None, raw: byte
     if frame is not None and frame is not False:
         df = _named(frame)
     else:
-        df = _python_csv(text[:-1] if text.endswith("\n") else text, delim, width)
+        df = _python_csv(body(), delim, width)
         if df.height != n_lines:
             notes.append(f"有{n_lines - df.height}处单元格内含换行，行号按每条记录开始的行计")
     if delim != ",":

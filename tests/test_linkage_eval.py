@@ -9,8 +9,7 @@ import pytest
 from warehouse.engine import connect
 from warehouse.linkage import devcity, link_records
 from warehouse.linkage.evaluate import evaluate, format_report, main as evaluate_main
-from fangpin.reports.review_lists import write_review_lists
-from warehouse.linkage.lists import review_rows
+from fangpin.reports.review_lists import review_frame, write_review_lists
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +57,7 @@ def test_review_lists(city, tmp_path):
     _, db, _ = city
     con = duckdb.connect(str(db), read_only=True)
     try:
-        rows = review_rows(con)
+        rows = review_frame(con).to_dicts()
         n_review = con.sql("SELECT count(*) FROM link WHERE match_method = 'review'").fetchall()[0][0]
         files = write_review_lists(con, tmp_path, round_id="2026Q4")
     finally:

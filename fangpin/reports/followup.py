@@ -90,7 +90,8 @@ DETAIL_COLS = [
     Col("未到期", "open", 8, "int"),
     Col("按时率(%)", "rate", 9, "number"),
 ]
-CANDIDATE_COLS = [
+#: The household columns both the elimination candidates and the approval batch open with.
+HOUSEHOLD_COLS = [
     Col("序号", "seq", 6, "int"),
     Col("乡(镇)", "township", 12),
     Col("行政村", "village", 14),
@@ -99,6 +100,8 @@ CANDIDATE_COLS = [
     Col("家庭人口数", "household_size", 8, "int"),
     Col("监测对象类别", "category", 13),
     Col("风险类型", "risk_types", 18),
+]
+CANDIDATE_COLS = HOUSEHOLD_COLS + [
     Col("识别监测日期", "identified_on", 12, "date"),
     Col("已监测月数", "months_monitored", 8, "int"),
     Col("帮扶措施", "measure_list", 24, "wrap"),
@@ -275,15 +278,7 @@ def write_followup(con, home: Path, as_of: dt.date) -> dict:
     return {"folder": final_dir, "files": [final_dir / n for n in written], "counts": counts}
 
 
-APPROVAL_COLS = [
-    Col("序号", "seq", 6, "int"),
-    Col("乡(镇)", "township", 12),
-    Col("行政村", "village", 14),
-    Col("户编号", "household_id", 18),
-    Col("户主姓名", "head_name", 10),
-    Col("家庭人口数", "household_size", 8, "int"),
-    Col("监测对象类别", "category", 13),
-    Col("风险类型", "risk_types", 18),
+APPROVAL_COLS = HOUSEHOLD_COLS + [
     Col("核实纳入日期", "proposed_on", 12, "date"),
     Col("帮扶责任人", "helper_name", 10),
     Col("审定截止日期", "due_date", 12, "date"),

@@ -8,7 +8,6 @@ unmatched lists (未匹配记录) by fangpin.reports.publish, from the same ``li
 
 from __future__ import annotations
 
-import duckdb
 
 REVIEW_SQL = """
     WITH rv AS (SELECT source, source_file, source_row, reason FROM link WHERE match_method = 'review'),
@@ -41,11 +40,3 @@ REVIEW_SQL = """
     WHERE c.county_code = f.county_code
     ORDER BY c.county_code, l.source, l.source_file, l.source_row, c.rank
 """
-
-
-
-def review_rows(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    """One row per (review record, candidate of the record's county), ordered by county and record."""
-    rel = con.sql(REVIEW_SQL)
-    cols = rel.columns
-    return [dict(zip(cols, r)) for r in rel.fetchall()]
