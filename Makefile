@@ -6,7 +6,7 @@ HOME_DIR ?= var/demo
 ROUND  ?= 2026Q4
 BIN    := $(VENV)/bin
 
-.PHONY: demo test install browser-deps ui bench clean-home
+.PHONY: demo test lint install browser-deps ui bench clean-home
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required (found %s)" % sys.version.split()[0]'
@@ -21,8 +21,13 @@ demo: $(BIN)/.installed
 	$(BIN)/fangpin generate --size demo --home $(HOME_DIR) --force
 	$(BIN)/fangpin screen --round $(ROUND) --home $(HOME_DIR)
 
-test: $(BIN)/.installed browser-deps
+test: $(BIN)/.installed browser-deps lint
 	$(BIN)/python -m pytest -q
+
+# Lint and format check (ruff, pinned in the test extra): part of `make test`, so CI fails on either.
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # What tests/test_browser_ui.py needs (a real browser on the Dagster UI): Debian's Chromium and ChromeDriver, a CJK
 # font so the Chinese labels in the screenshots are legible, and the Python playwright driver (extra `browser`; it

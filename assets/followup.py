@@ -21,7 +21,6 @@ the ``suspects`` asset right after ``rules.screen`` (docs/FOLLOWUP.md, "Wiring")
 No ``from __future__ import annotations`` here: Dagster inspects the context and config annotations at runtime.
 """
 
-
 import datetime as dt
 from pathlib import Path
 
@@ -50,7 +49,11 @@ class FollowupConfig(dg.Config):
 
 
 def _feedback_check(outcome: FeedbackOutcome) -> dg.AssetCheckResult:
-    bad = [{"file": f.file_name, "status": f.status, "reason": f.reason or ""} for f in outcome.files if f.status == "quarantined"]
+    bad = [
+        {"file": f.file_name, "status": f.status, "reason": f.reason or ""}
+        for f in outcome.files
+        if f.status == "quarantined"
+    ]
     rejected = [{"file": f.file_name, "rows_rejected": f.rows_rejected} for f in outcome.files if f.rows_rejected]
     return dg.AssetCheckResult(
         asset_key=dg.AssetKey("feedback_records"),
@@ -58,7 +61,10 @@ def _feedback_check(outcome: FeedbackOutcome) -> dg.AssetCheckResult:
         passed=not bad and not rejected,
         # the other counties' results and the round go on: a warning for the analyst, the clerk report says what to fix
         severity=dg.AssetCheckSeverity.WARN,
-        metadata={"quarantined_files": dg.MetadataValue.json(bad), "files_with_rejected_rows": dg.MetadataValue.json(rejected)},
+        metadata={
+            "quarantined_files": dg.MetadataValue.json(bad),
+            "files_with_rejected_rows": dg.MetadataValue.json(rejected),
+        },
     )
 
 
@@ -66,8 +72,13 @@ def _feedback_check(outcome: FeedbackOutcome) -> dg.AssetCheckResult:
     name="feedback_records",
     group_name="ingest",
     description="县乡核实结果：landing/feedback/ 中新文件的归档、读取、与推送情况核对（未推送的户、其他县的户、核实日期早于推送日期即拒收）与入库，形成每户的监测历史。",
-    check_specs=[dg.AssetCheckSpec("feedback_validation", asset="feedback_records",
-                                   description="quarantined feedback files and rows rejected against what was pushed")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "feedback_validation",
+            asset="feedback_records",
+            description="quarantined feedback files and rows rejected against what was pushed",
+        )
+    ],
     pool="warehouse",
     kinds={"duckdb", "polars"},
 )
@@ -77,8 +88,10 @@ def feedback_records(context: dg.AssetExecutionContext, fangpin: FangpinHome) ->
         outcome = ingest_feedback(home, con)
     for f in outcome.files:
         if f.status != "already_ingested":
-            context.log.info(f"feedback/{f.file_name}: {f.status} rows={f.rows_in_file} accepted={f.rows_accepted} "
-                             f"rejected={f.rows_rejected} events={f.events}")
+            context.log.info(
+                f"feedback/{f.file_name}: {f.status} rows={f.rows_in_file} accepted={f.rows_accepted} "
+                f"rejected={f.rows_rejected} events={f.events}"
+            )
     meta = _ingest_metadata(outcome)
     meta["results"] = dg.MetadataValue.json({f.file_name: f.results for f in outcome.files if f.results})
     meta["events_added"] = dg.MetadataValue.int(sum(f.events for f in outcome.files))
@@ -96,15 +109,19 @@ def monitoring_state(context: dg.AssetExecutionContext, fangpin: FangpinHome) ->
     with fangpin.warehouse() as con:
         ensure_tables(con)
         added = backfill_pushes(con)
-        roster = dict(con.sql("SELECT source || ':' || status, count(*) FROM monitoring_roster GROUP BY 1 ORDER BY 1").fetchall())
+        roster = dict(
+            con.sql("SELECT source || ':' || status, count(*) FROM monitoring_roster GROUP BY 1 ORDER BY 1").fetchall()
+        )
         stages = dict(con.sql("SELECT stage, count(*) FROM household_state GROUP BY 1 ORDER BY 1").fetchall())
         events = dict(con.sql("SELECT event_type, count(*) FROM household_event GROUP BY 1 ORDER BY 1").fetchall())
-    return dg.MaterializeResult(metadata={
-        "pushes_backfilled": dg.MetadataValue.int(added),
-        "roster": dg.MetadataValue.json(roster),
-        "stages": dg.MetadataValue.json(stages),
-        "events": dg.MetadataValue.json(events),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "pushes_backfilled": dg.MetadataValue.int(added),
+            "roster": dg.MetadataValue.json(roster),
+            "stages": dg.MetadataValue.json(stages),
+            "events": dg.MetadataValue.json(events),
+        }
+    )
 
 
 @dg.asset(
@@ -114,21 +131,25 @@ def monitoring_state(context: dg.AssetExecutionContext, fangpin: FangpinHome) ->
     pool="warehouse",
     kinds={"excel", "parquet"},
 )
-def followup_outputs(context: dg.AssetExecutionContext, config: FollowupConfig, fangpin: FangpinHome) -> dg.MaterializeResult:
+def followup_outputs(
+    context: dg.AssetExecutionContext, config: FollowupConfig, fangpin: FangpinHome
+) -> dg.MaterializeResult:
     as_of = config.resolve()
     home = fangpin.data_home()
     with fangpin.warehouse() as con:
         result = write_followup(con, home.root, as_of)
     counts = result["counts"]
-    return dg.MaterializeResult(metadata={
-        "as_of": as_of.isoformat(),
-        "out_dir": dg.MetadataValue.path(str(result["folder"])),
-        "overdue": dg.MetadataValue.int(int(counts.get("overdue", 0))),
-        "overdue_by_county": dg.MetadataValue.json(counts.get("overdue_by_county", {})),
-        "candidates_by_county": dg.MetadataValue.json(counts.get("candidates_by_county", {})),
-        "monitored_persons": dg.MetadataValue.int(int(counts.get("monitored_persons", 0))),
-        "files": dg.MetadataValue.json([str(p) for p in result["files"]]),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "as_of": as_of.isoformat(),
+            "out_dir": dg.MetadataValue.path(str(result["folder"])),
+            "overdue": dg.MetadataValue.int(int(counts.get("overdue", 0))),
+            "overdue_by_county": dg.MetadataValue.json(counts.get("overdue_by_county", {})),
+            "candidates_by_county": dg.MetadataValue.json(counts.get("candidates_by_county", {})),
+            "monitored_persons": dg.MetadataValue.int(int(counts.get("monitored_persons", 0))),
+            "files": dg.MetadataValue.json([str(p) for p in result["files"]]),
+        }
+    )
 
 
 class ApprovalConfig(dg.Config):
@@ -149,7 +170,9 @@ def _previous_month(day: dt.date) -> str:
     pool="warehouse",
     kinds={"excel", "parquet"},
 )
-def approval_batch(context: dg.AssetExecutionContext, config: ApprovalConfig, fangpin: FangpinHome) -> dg.MaterializeResult:
+def approval_batch(
+    context: dg.AssetExecutionContext, config: ApprovalConfig, fangpin: FangpinHome
+) -> dg.MaterializeResult:
     month = config.month or context.run.tags.get("fangpin/approval_month") or _previous_month(dt.date.today())
     home = fangpin.data_home()
     with fangpin.warehouse() as con:
@@ -157,12 +180,14 @@ def approval_batch(context: dg.AssetExecutionContext, config: ApprovalConfig, fa
             result = write_approval_batch(con, home.root, month)
         except ValueError as exc:
             raise dg.Failure(f"县级审定批次的月份无效 / invalid approval month: {exc}") from None
-    return dg.MaterializeResult(metadata={
-        "month": month,
-        "out_dir": dg.MetadataValue.path(str(result["folder"])),
-        "households_by_county": dg.MetadataValue.json(result["counts"]),
-        "households": dg.MetadataValue.int(sum(result["counts"].values())),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "month": month,
+            "out_dir": dg.MetadataValue.path(str(result["folder"])),
+            "households_by_county": dg.MetadataValue.json(result["counts"]),
+            "households": dg.MetadataValue.int(sum(result["counts"].values())),
+        }
+    )
 
 
 followup_assets = [feedback_records, monitoring_state, followup_outputs, approval_batch]

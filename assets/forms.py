@@ -7,7 +7,6 @@ and write under ``<home>/out/``; neither changes a warehouse table (their work t
 No `from __future__ import annotations` here: Dagster inspects the context and config annotations at runtime.
 """
 
-
 import datetime as dt
 
 import dagster as dg
@@ -20,7 +19,7 @@ from fangpin.reports.registry_quality import publish_registry_quality
 class FormsConfig(dg.Config):
     """Snapshot date of the forms and checks. Empty → today."""
 
-    as_of: str = ""   # ISO date, e.g. 2026-10-09
+    as_of: str = ""  # ISO date, e.g. 2026-10-09
 
     def resolve(self, today: dt.date | None = None) -> dt.date:
         if not self.as_of:
@@ -39,16 +38,23 @@ FOLLOWUP_DEPS = [dg.AssetKey("registry"), dg.AssetKey("monitoring_state")]
     group_name="followup",
     deps=FOLLOWUP_DEPS,
     description="out/forms/<日期>/<县>/：防止返贫监测和帮扶对象名册（内部）、防贫监测对象帮扶情况一览表（上墙公示，已脱敏）、村级档案清单。",
-    check_specs=[dg.AssetCheckSpec("wall_table_masked", asset="official_forms",
-                                   description="上墙一览表不含证件号码、电话、银行账号、健康信息和金额（发布前逐格扫描）")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "wall_table_masked",
+            asset="official_forms",
+            description="上墙一览表不含证件号码、电话、银行账号、健康信息和金额（发布前逐格扫描）",
+        )
+    ],
     pool="warehouse",
     kinds={"duckdb", "excel"},
 )
-def official_forms(context: dg.AssetExecutionContext, config: FormsConfig, fangpin: FangpinHome) -> dg.MaterializeResult:
+def official_forms(
+    context: dg.AssetExecutionContext, config: FormsConfig, fangpin: FangpinHome
+) -> dg.MaterializeResult:
     as_of = config.resolve()
     home = fangpin.data_home()
     with fangpin.warehouse() as con:
-        result = publish_forms(con, home.root, as_of)   # raises PrivacyError (nothing published) on a leak
+        result = publish_forms(con, home.root, as_of)  # raises PrivacyError (nothing published) on a leak
     walls = [p for p in result["files"] if p.name.startswith("防贫监测对象帮扶情况一览表")]
     leaks = [f for p in walls for f in scan_public_workbook(p)]
     return dg.MaterializeResult(
@@ -59,12 +65,17 @@ def official_forms(context: dg.AssetExecutionContext, config: FormsConfig, fangp
             "files": dg.MetadataValue.int(len(result["files"])),
             "counts": dg.MetadataValue.json({k: v for k, v in result["counts"].items()}),
         },
-        check_results=[dg.AssetCheckResult(
-            check_name="wall_table_masked", passed=not leaks,
-            metadata={"wall_workbooks": dg.MetadataValue.int(len(walls)),
-                      "cells_masked_before_writing": dg.MetadataValue.int(result["counts"].get("wall_cells_masked", 0)),
-                      "findings": dg.MetadataValue.json([f"{f.file} {f.where}: {f.kind}" for f in leaks[:50]])},
-        )],
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="wall_table_masked",
+                passed=not leaks,
+                metadata={
+                    "wall_workbooks": dg.MetadataValue.int(len(walls)),
+                    "cells_masked_before_writing": dg.MetadataValue.int(result["counts"].get("wall_cells_masked", 0)),
+                    "findings": dg.MetadataValue.json([f"{f.file} {f.where}: {f.kind}" for f in leaks[:50]]),
+                },
+            )
+        ],
     )
 
 
@@ -72,12 +83,17 @@ def official_forms(context: dg.AssetExecutionContext, config: FormsConfig, fangp
     group_name="followup",
     deps=FOLLOWUP_DEPS,
     description="out/registry_checks/<日期>/：户籍数据一致性核查（国家系统校验规则），各县《户籍数据质量核查》工作簿与 registry_checks.parquet。",
-    check_specs=[dg.AssetCheckSpec("no_registry_errors", asset="registry_quality",
-                                   description="户籍数据没有“错误”级别的问题（“提醒”不计）")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "no_registry_errors", asset="registry_quality", description="户籍数据没有“错误”级别的问题（“提醒”不计）"
+        )
+    ],
     pool="warehouse",
     kinds={"duckdb", "excel", "parquet"},
 )
-def registry_quality(context: dg.AssetExecutionContext, config: FormsConfig, fangpin: FangpinHome) -> dg.MaterializeResult:
+def registry_quality(
+    context: dg.AssetExecutionContext, config: FormsConfig, fangpin: FangpinHome
+) -> dg.MaterializeResult:
     as_of = config.resolve()
     home = fangpin.data_home()
     with fangpin.warehouse() as con:
@@ -98,13 +114,18 @@ def registry_quality(context: dg.AssetExecutionContext, config: FormsConfig, fan
             "by_county": dg.MetadataValue.json(counts["by_county"]),
             "rules_not_run": dg.MetadataValue.json(counts["rules_not_run"]),
         },
-        check_results=[dg.AssetCheckResult(
-            check_name="no_registry_errors", passed=counts["errors"] == 0,
-            # the registry is the county's to correct; the round goes on
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata={"errors": dg.MetadataValue.int(counts["errors"]),
-                      "by_rule": dg.MetadataValue.json({k: v for k, v in counts["by_rule"].items() if v})},
-        )],
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="no_registry_errors",
+                passed=counts["errors"] == 0,
+                # the registry is the county's to correct; the round goes on
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={
+                    "errors": dg.MetadataValue.int(counts["errors"]),
+                    "by_rule": dg.MetadataValue.json({k: v for k, v in counts["by_rule"].items() if v}),
+                },
+            )
+        ],
     )
 
 

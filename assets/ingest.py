@@ -1,6 +1,5 @@
 """Ingest assets: one per landing folder. Each materialisation ingests the folder's new files."""
 
-
 import dagster as dg
 
 from assets.ingestion import FeedOutcome, ingest_feed
@@ -29,8 +28,15 @@ def asset_name(feed: str) -> str:
 
 def _metadata(outcome: FeedOutcome) -> dict:
     files = [
-        {"file": f.file_name, "status": f.status, "rows": f.rows_in_file, "accepted": f.rows_accepted,
-         "rejected": f.rows_rejected, "skipped": f.rows_skipped, "duplicate_events": f.rows_duplicate_event}
+        {
+            "file": f.file_name,
+            "status": f.status,
+            "rows": f.rows_in_file,
+            "accepted": f.rows_accepted,
+            "rejected": f.rows_rejected,
+            "skipped": f.rows_skipped,
+            "duplicate_events": f.rows_duplicate_event,
+        }
         for f in outcome.files
     ]
     return {
@@ -46,17 +52,22 @@ def _metadata(outcome: FeedOutcome) -> dict:
 
 def _check_result(feed: str, outcome: FeedOutcome) -> dg.AssetCheckResult:
     bad = [f for f in outcome.files if f.status in ("blocked", "quarantined")]
-    failed = [
-        {"file": f.file_name, "status": f.status, "reason": f.reason or ""}
-        for f in bad
-    ]
+    failed = [{"file": f.file_name, "status": f.status, "reason": f.reason or ""} for f in bad]
     expectations = []
     for f in outcome.files:
         if f.validation is None:
             continue
         for o in f.validation.outcomes:
             if not o.success:
-                expectations.append({"file": f.file_name, "expectation": o.name, "blocking": o.blocking, "unexpected": o.unexpected_count, "说明": o.description_zh})
+                expectations.append(
+                    {
+                        "file": f.file_name,
+                        "expectation": o.name,
+                        "blocking": o.blocking,
+                        "unexpected": o.unexpected_count,
+                        "说明": o.description_zh,
+                    }
+                )
     return dg.AssetCheckResult(
         asset_key=dg.AssetKey(asset_name(feed)),
         check_name="great_expectations",
@@ -64,7 +75,10 @@ def _check_result(feed: str, outcome: FeedOutcome) -> dg.AssetCheckResult:
         # The round continues without the blocked files (they are kept out of the warehouse), so this is a warning
         # for the analyst, not a reason to stop the other feeds.
         severity=dg.AssetCheckSeverity.WARN,
-        metadata={"failed_files": dg.MetadataValue.json(failed), "failed_expectations": dg.MetadataValue.json(expectations)},
+        metadata={
+            "failed_files": dg.MetadataValue.json(failed),
+            "failed_expectations": dg.MetadataValue.json(expectations),
+        },
     )
 
 
@@ -75,7 +89,9 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
         name=name,
         group_name="ingest",
         description=f"{FEED_TITLES.get(feed, feed)}：landing/{feed}/ 中新文件的归档、读取、校验与入库。",
-        check_specs=[dg.AssetCheckSpec("great_expectations", asset=name, description="Great Expectations suite per dropped file")],
+        check_specs=[
+            dg.AssetCheckSpec("great_expectations", asset=name, description="Great Expectations suite per dropped file")
+        ],
         pool="warehouse",
         kinds={"duckdb", "polars"},
         op_tags={"dagster/priority": str(INGEST_PRIORITY.get(feed, 0))},
@@ -86,7 +102,9 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
             outcome = ingest_feed(home, feed, con)
         for f in outcome.files:
             if f.status != "already_ingested":
-                context.log.info(f"{feed}/{f.file_name}: {f.status} rows={f.rows_in_file} accepted={f.rows_accepted} rejected={f.rows_rejected}")
+                context.log.info(
+                    f"{feed}/{f.file_name}: {f.status} rows={f.rows_in_file} accepted={f.rows_accepted} rejected={f.rows_rejected}"
+                )
         return dg.MaterializeResult(metadata=_metadata(outcome), check_results=[_check_result(feed, outcome)])
 
     return _ingest

@@ -73,7 +73,7 @@ PIPELINE_DEPTH = int(os.environ.get("FANGPIN_INGEST_PIPELINE", "2"))
 
 @dataclass
 class _Prepared:
-    result: object                      # ReadResult, or the UnreadableFile that sends the file to quarantine
+    result: object  # ReadResult, or the UnreadableFile that sends the file to quarantine
     validation: FeedValidation | None = None
 
 
@@ -91,7 +91,7 @@ def ingest_feed(home: DataHome, feed: str, con, reference_date: dt.date | None =
     depth = max(PIPELINE_DEPTH, 0)
     readers = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"read-{feed}") if depth else None
     checkers = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"validate-{feed}") if depth else None
-    queue: deque = deque()   # (archived, Future[_Prepared] or None = already ingested), in landing order
+    queue: deque = deque()  # (archived, Future[_Prepared] or None = already ingested), in landing order
     files = iter(dropped)
     warmed = False
 
@@ -111,7 +111,9 @@ def ingest_feed(home: DataHome, feed: str, con, reference_date: dt.date | None =
                 gx_runner.warm_up_in_background()  # the GX import (seconds) overlaps the first read
                 warmed = True
             if readers is None:
-                queue.append((archived, _done(_validate_one(home, feed, _read_one(home, feed, archived), reference_date))))
+                queue.append(
+                    (archived, _done(_validate_one(home, feed, _read_one(home, feed, archived), reference_date)))
+                )
             else:
                 read_job = readers.submit(_read_one, home, feed, archived)
                 queue.append((archived, checkers.submit(_validate_one, home, feed, read_job, reference_date)))
@@ -144,7 +146,9 @@ def _done(value) -> Future:
 def _read_one(home: DataHome, feed: str, archived):
     """Read + name keys: a ReadResult, or the UnreadableFile that sends the file to quarantine."""
     try:
-        result = read.read_file(archived.archived_path, feed, file_name=archived.file_name, file_hash=archived.file_hash, home=home.root)
+        result = read.read_file(
+            archived.archived_path, feed, file_name=archived.file_name, file_hash=archived.file_hash, home=home.root
+        )
     except read.UnreadableFile as exc:
         return exc
     result.rows = _with_keys(result.rows)
@@ -158,21 +162,36 @@ def _validate_one(home: DataHome, feed: str, result, reference_date) -> _Prepare
     if isinstance(result, read.UnreadableFile):
         return _Prepared(result)
     table = getattr(result, "table", "dept_record" if feed != "registry" else "registry_person")
-    validation = validate_frame(result.rows, "village" if table == "village" else feed, reference_date=reference_date, home=home.root)
+    validation = validate_frame(
+        result.rows, "village" if table == "village" else feed, reference_date=reference_date, home=home.root
+    )
     return _Prepared(result, validation)
 
 
-def _ingest_one(home: DataHome, feed: str, archived, con, reference_date, prepared: _Prepared | None = None) -> FileOutcome:
+def _ingest_one(
+    home: DataHome, feed: str, archived, con, reference_date, prepared: _Prepared | None = None
+) -> FileOutcome:
     if prepared is None:
         prepared = _validate_one(home, feed, _read_one(home, feed, archived), reference_date)
     result, validation = prepared.result, prepared.validation
     if isinstance(result, read.UnreadableFile):
         exc = result
         qpath = archive_mod.quarantine(home.root, archived, exc.reason)
-        load.record_unreadable(con, feed=feed, file_name=archived.file_name, file_hash=archived.file_hash, archived_path=str(qpath), reason=exc.reason)
-        rpath = report.write_clerk_report(home.root, exc, feed=feed, file_name=archived.file_name, file_hash=archived.file_hash)
+        load.record_unreadable(
+            con,
+            feed=feed,
+            file_name=archived.file_name,
+            file_hash=archived.file_hash,
+            archived_path=str(qpath),
+            reason=exc.reason,
+        )
+        rpath = report.write_clerk_report(
+            home.root, exc, feed=feed, file_name=archived.file_name, file_hash=archived.file_hash
+        )
         log.warning("quarantined %s/%s: %s", feed, archived.file_name, exc.code)
-        return FileOutcome(feed, archived.file_name, archived.file_hash, "quarantined", reason=exc.reason, report_path=str(rpath))
+        return FileOutcome(
+            feed, archived.file_name, archived.file_hash, "quarantined", reason=exc.reason, report_path=str(rpath)
+        )
 
     table = getattr(result, "table", "dept_record" if feed != "registry" else "registry_person")
     rows = result.rows
@@ -183,20 +202,45 @@ def _ingest_one(home: DataHome, feed: str, archived, con, reference_date, prepar
         reason = "；".join(failed)
     skipped = sum(result.skipped.values())
     lo = load.load_file(
-        con, table=table, feed=feed, file_name=archived.file_name, file_hash=archived.file_hash,
-        archived_path=str(archived.archived_path), rows=rows, rejected=result.rejected,
-        rows_in_file=result.rows_in_file, rows_skipped=skipped, status=status, reason=reason,
+        con,
+        table=table,
+        feed=feed,
+        file_name=archived.file_name,
+        file_hash=archived.file_hash,
+        archived_path=str(archived.archived_path),
+        rows=rows,
+        rejected=result.rejected,
+        rows_in_file=result.rows_in_file,
+        rows_skipped=skipped,
+        status=status,
+        reason=reason,
     )
     if lo.source_file != archived.file_name:
-        result.notes.append(f"此前已收到一个同名但内容不同的文件，本文件的记录在系统中以“{lo.source_file}”标识（文件名后加内容编号），"
-                            "以免与前一个文件的行号混淆")
+        result.notes.append(
+            f"此前已收到一个同名但内容不同的文件，本文件的记录在系统中以“{lo.source_file}”标识（文件名后加内容编号），"
+            "以免与前一个文件的行号混淆"
+        )
     rpath = report.write_clerk_report(
-        home.root, result, feed=feed, file_name=archived.file_name, file_hash=archived.file_hash,
-        validation=validation, status=status, duplicates=lo.duplicate_rows,
+        home.root,
+        result,
+        feed=feed,
+        file_name=archived.file_name,
+        file_hash=archived.file_hash,
+        validation=validation,
+        status=status,
+        duplicates=lo.duplicate_rows,
     )
     return FileOutcome(
-        feed, archived.file_name, archived.file_hash, status,
-        rows_in_file=result.rows_in_file, rows_accepted=result.rows.height, rows_rejected=result.rejected.height,
-        rows_skipped=skipped, rows_duplicate_event=lo.rows_duplicate_event, reason=reason,
-        validation=validation, report_path=str(rpath),
+        feed,
+        archived.file_name,
+        archived.file_hash,
+        status,
+        rows_in_file=result.rows_in_file,
+        rows_accepted=result.rows.height,
+        rows_rejected=result.rejected.height,
+        rows_skipped=skipped,
+        rows_duplicate_event=lo.rows_duplicate_event,
+        reason=reason,
+        validation=validation,
+        report_path=str(rpath),
     )

@@ -4,10 +4,9 @@ Per-deployment choice (project_fully_featured style): locally the embedded DuckD
 a cluster deployment would provide another ``Warehouse`` implementation with the same ``connect``.
 """
 
-
 import contextlib
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 import dagster as dg
 import duckdb
@@ -27,5 +26,7 @@ class FangpinHome(dg.ConfigurableResource):
 
     @contextlib.contextmanager
     def warehouse(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        with engine.connect(self.data_home().warehouse_path, read_only=read_only, memory_limit=self.memory_limit or None) as con:
+        with engine.connect(
+            self.data_home().warehouse_path, read_only=read_only, memory_limit=self.memory_limit or None
+        ) as con:
             yield con

@@ -15,7 +15,6 @@ what partitions cannot say: the kind, the push date and an ad-hoc round id of th
 No ``from __future__ import annotations`` here: Dagster inspects the config annotations at runtime.
 """
 
-
 import datetime as dt
 import warnings
 from dataclasses import dataclass
@@ -35,7 +34,11 @@ TIMEZONE = "Asia/Shanghai"
 COUNTY_CODES = tuple(sorted(divisions.counties()))
 
 quarter_partitions = dg.TimeWindowPartitionsDefinition(
-    cron_schedule=QUARTER_CRON, start=FIRST_QUARTER, fmt="%Y-%m-%d", timezone=TIMEZONE, end_offset=2,
+    cron_schedule=QUARTER_CRON,
+    start=FIRST_QUARTER,
+    fmt="%Y-%m-%d",
+    timezone=TIMEZONE,
+    end_offset=2,
 )
 county_partitions = dg.StaticPartitionsDefinition(list(COUNTY_CODES))
 round_partitions = dg.MultiPartitionsDefinition({"quarter": quarter_partitions, "county": county_partitions})
@@ -83,8 +86,8 @@ class RoundConfig(dg.Config):
     ``20261115-medical``), which then replaces the quarterly id. ``resolve()`` without partitions: the current
     quarter."""
 
-    round_id: str = ""   # empty → the partition's quarter (2026-10-01 → 2026Q4); or an ad-hoc id of that quarter
-    kind: str = ""       # full | priority | incremental; empty → Q2/Q4 full, Q1/Q3 priority, ad-hoc incremental
+    round_id: str = ""  # empty → the partition's quarter (2026-10-01 → 2026Q4); or an ad-hoc id of that quarter
+    kind: str = ""  # full | priority | incremental; empty → Q2/Q4 full, Q1/Q3 priority, ad-hoc incremental
     pushed_on: str = ""  # ISO date the lists are pushed; empty → today
 
     def resolve(self, today: dt.date | None = None) -> tuple[RoundInfo, str, dt.date]:
@@ -97,16 +100,22 @@ def _resolve(round_id: str, kind: str, pushed_on: str, today: dt.date) -> tuple[
     try:
         info = parse_round(round_id)
     except ValueError as exc:
-        raise dg.Failure(description=f"轮次编号无效 / invalid round id: {exc}", metadata={"config": "round_id"}) from None
+        raise dg.Failure(
+            description=f"轮次编号无效 / invalid round id: {exc}", metadata={"config": "round_id"}
+        ) from None
     kind = kind or info.default_kind
     if kind not in ("full", "priority", "incremental"):
-        raise dg.Failure(description=f"轮次类型无效 / unknown round kind {kind!r}: use full, priority or incremental",
-                         metadata={"config": "kind"})
+        raise dg.Failure(
+            description=f"轮次类型无效 / unknown round kind {kind!r}: use full, priority or incremental",
+            metadata={"config": "kind"},
+        )
     try:
         pushed = dt.date.fromisoformat(pushed_on) if pushed_on else today
     except ValueError:
-        raise dg.Failure(description=f"推送日期无效 / pushed_on {pushed_on!r} is not an ISO date (e.g. 2026-10-09)",
-                         metadata={"config": "pushed_on"}) from None
+        raise dg.Failure(
+            description=f"推送日期无效 / pushed_on {pushed_on!r} is not an ISO date (e.g. 2026-10-09)",
+            metadata={"config": "pushed_on"},
+        ) from None
     return info, kind, pushed
 
 
@@ -118,7 +127,7 @@ class RoundScope:
     kind: str
     pushed_on: dt.date
     counties: tuple[str, ...] | None
-    partition_keys: tuple[str, ...] = ()   # the run's partition keys of this round (empty: unpartitioned run)
+    partition_keys: tuple[str, ...] = ()  # the run's partition keys of this round (empty: unpartitioned run)
 
     @property
     def round_id(self) -> str:
@@ -145,9 +154,10 @@ def scopes_for(partition_keys: list[str] | None, config: RoundConfig, today: dt.
     if not partition_keys:
         raise dg.Failure(
             description="请选择分区（季度 × 县）再运行：例如 2026-10-01 × 全部县为 2026Q4 整轮，单个县为该县重跑 / choose "
-                        "partitions (quarter × county) for a screening run: a quarter × all counties is the round "
-                        "(one run), one county reruns that county. Command line: fangpin screen --round 2026Q4 [--county CODE]",
-            metadata={"config": "partition"})
+            "partitions (quarter × county) for a screening run: a quarter × all counties is the round "
+            "(one run), one county reruns that county. Command line: fangpin screen --round 2026Q4 [--county CODE]",
+            metadata={"config": "partition"},
+        )
     by_quarter: dict[str, list[str]] = {}
     keys_by_quarter: dict[str, list[str]] = {}
     for key in partition_keys:
@@ -155,9 +165,11 @@ def scopes_for(partition_keys: list[str] | None, config: RoundConfig, today: dt.
         by_quarter.setdefault(dims["quarter"], []).append(dims["county"])
         keys_by_quarter.setdefault(dims["quarter"], []).append(str(key))
     if config.round_id and len(by_quarter) > 1:
-        raise dg.Failure(description=f"轮次编号 {config.round_id} 只能用于一个季度，本次运行含 {len(by_quarter)} 个季度 / "
-                                     "a round id in config applies to one quarter: launch one run per quarter",
-                         metadata={"config": "round_id", "quarters": sorted(by_quarter)})
+        raise dg.Failure(
+            description=f"轮次编号 {config.round_id} 只能用于一个季度，本次运行含 {len(by_quarter)} 个季度 / "
+            "a round id in config applies to one quarter: launch one run per quarter",
+            metadata={"config": "round_id", "quarters": sorted(by_quarter)},
+        )
     scopes = []
     for q in sorted(by_quarter):
         round_id = config.round_id or quarter_round_id(q)
@@ -165,9 +177,12 @@ def scopes_for(partition_keys: list[str] | None, config: RoundConfig, today: dt.
         if info.reference_date.isoformat() != q:
             raise dg.Failure(
                 description=f"轮次 {round_id} 的基准日 {info.reference_date} 不在分区季度 {q} / round {round_id} "
-                            f"(reference date {info.reference_date}) does not belong to the partition's quarter {q}",
-                metadata={"config": "round_id", "quarter": q})
-        scopes.append(RoundScope(info, kind, pushed, _counties_or_all(by_quarter[q]), tuple(sorted(keys_by_quarter[q]))))
+                f"(reference date {info.reference_date}) does not belong to the partition's quarter {q}",
+                metadata={"config": "round_id", "quarter": q},
+            )
+        scopes.append(
+            RoundScope(info, kind, pushed, _counties_or_all(by_quarter[q]), tuple(sorted(keys_by_quarter[q])))
+        )
     return scopes
 
 

@@ -12,7 +12,6 @@ failing output names the file (``dg.Failure`` metadata ``file`` / ``rule``).
 No ``from __future__ import annotations`` here: Dagster inspects the context and config annotations at runtime.
 """
 
-
 import re
 import time
 
@@ -25,8 +24,8 @@ from fangpin.domain import divisions
 from fangpin.home import CORE_FEEDS, OPTIONAL_FEEDS
 from fangpin.reports.publish import PublishError, publish_round
 from fangpin.settings import ConfigError
-from warehouse.followup import apply_followup
 from warehouse import rounds, rules
+from warehouse.followup import apply_followup
 from warehouse.linkage import link_records
 
 LINK_FEEDS = CORE_FEEDS + OPTIONAL_FEEDS
@@ -39,9 +38,14 @@ MIN_MATCH_RATE = 0.5
     group_name="linkage",
     deps=[dg.AssetKey(asset_name(f)) for f in INGEST_FEEDS],
     description="每条部门记录与户籍人员/户的匹配结果（证件号码精确、修复、模糊、待复核、未匹配）。",
-    check_specs=[dg.AssetCheckSpec(f"match_rate_{f}", asset="links",
-                                   description=f"share of {f} records linked to a registry person ≥ {MIN_MATCH_RATE:.0%}")
-                 for f in LINK_FEEDS],
+    check_specs=[
+        dg.AssetCheckSpec(
+            f"match_rate_{f}",
+            asset="links",
+            description=f"share of {f} records linked to a registry person ≥ {MIN_MATCH_RATE:.0%}",
+        )
+        for f in LINK_FEEDS
+    ],
     pool="warehouse",
     kinds={"duckdb"},
 )
@@ -55,23 +59,40 @@ def links(context: dg.AssetExecutionContext, fangpin: FangpinHome) -> dg.Materia
             "count(*) FILTER (WHERE match_method = 'unmatched') AS unmatched "
             "FROM link GROUP BY source ORDER BY source"
         ).fetchall()
-    by_feed = {s: {"records": n, "linked": k, "review": r, "unmatched": u, "rate": (k / n if n else 0.0)}
-               for s, n, k, r, u in rows}
+    by_feed = {
+        s: {"records": n, "linked": k, "review": r, "unmatched": u, "rate": (k / n if n else 0.0)}
+        for s, n, k, r, u in rows
+    }
     meta = {f"match_rate_{s}": dg.MetadataValue.float(round(v["rate"], 4)) for s, v in by_feed.items()}
     meta["records"] = dg.MetadataValue.int(sum(v["records"] for v in by_feed.values()))
-    meta["match_rates"] = dg.MetadataValue.md(_table(
-        ["feed", "records", "linked", "review", "unmatched", "match rate"],
-        [[s, v["records"], v["linked"], v["review"], v["unmatched"], f"{v['rate']:.1%}"] for s, v in by_feed.items()]))
+    meta["match_rates"] = dg.MetadataValue.md(
+        _table(
+            ["feed", "records", "linked", "review", "unmatched", "match rate"],
+            [
+                [s, v["records"], v["linked"], v["review"], v["unmatched"], f"{v['rate']:.1%}"]
+                for s, v in by_feed.items()
+            ],
+        )
+    )
     meta["stats"] = dg.MetadataValue.json(_jsonable(stats))
     checks = []
     for feed in LINK_FEEDS:
         v = by_feed.get(feed)
-        checks.append(dg.AssetCheckResult(
-            asset_key=dg.AssetKey("links"), check_name=f"match_rate_{feed}",
-            passed=v is None or v["rate"] >= MIN_MATCH_RATE, severity=dg.AssetCheckSeverity.WARN,
-            metadata={"records": dg.MetadataValue.int(v["records"] if v else 0),
-                      "match_rate": dg.MetadataValue.float(round(v["rate"], 4) if v else 1.0),
-                      "note": "no records of this feed" if v is None else f"{v['unmatched']} unmatched, {v['review']} for review"}))
+        checks.append(
+            dg.AssetCheckResult(
+                asset_key=dg.AssetKey("links"),
+                check_name=f"match_rate_{feed}",
+                passed=v is None or v["rate"] >= MIN_MATCH_RATE,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={
+                    "records": dg.MetadataValue.int(v["records"] if v else 0),
+                    "match_rate": dg.MetadataValue.float(round(v["rate"], 4) if v else 1.0),
+                    "note": "no records of this feed"
+                    if v is None
+                    else f"{v['unmatched']} unmatched, {v['review']} for review",
+                },
+            )
+        )
     return dg.MaterializeResult(metadata=meta, check_results=checks)
 
 
@@ -79,10 +100,16 @@ def links(context: dg.AssetExecutionContext, fangpin: FangpinHome) -> dg.Materia
     group_name="screening",
     deps=[links, dg.AssetKey("feedback_records")],
     description="按监测线和风险规则筛出的疑似风险户（含证据、风险类型、疑似类别、核实截止日期）。分区 = 季度 × 县："
-                "一个季度的全部县为一轮（一次运行），单个县为该县重跑，只替换该县的行。",
-    check_specs=[dg.AssetCheckSpec("evidence_on_every_suspect", asset="suspects", blocking=True,
-                                   description="every suspected household of the run carries at least one evidence row "
-                                               "(SPEC §6: evidence on every flag)")],
+    "一个季度的全部县为一轮（一次运行），单个县为该县重跑，只替换该县的行。",
+    check_specs=[
+        dg.AssetCheckSpec(
+            "evidence_on_every_suspect",
+            asset="suspects",
+            blocking=True,
+            description="every suspected household of the run carries at least one evidence row "
+            "(SPEC §6: evidence on every flag)",
+        )
+    ],
     partitions_def=round_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool="warehouse",
@@ -103,17 +130,27 @@ def suspects(context: dg.AssetExecutionContext, config: RoundConfig, fangpin: Fa
         missing = _suspects_without_evidence(con, scopes)
     yield dg.MaterializeResult(metadata=_suspects_metadata(results, time.time() - started))
     yield dg.AssetCheckResult(
-        check_name="evidence_on_every_suspect", passed=not missing,
-        metadata={"households_without_evidence": dg.MetadataValue.json(missing[:20]), "count": dg.MetadataValue.int(len(missing))})
+        check_name="evidence_on_every_suspect",
+        passed=not missing,
+        metadata={
+            "households_without_evidence": dg.MetadataValue.json(missing[:20]),
+            "count": dg.MetadataValue.int(len(missing)),
+        },
+    )
 
 
 @dg.asset(
     group_name="publish",
     deps=[suspects],
     description="out/<round_id>/：SPEC §7 的 Parquet 文件、各县疑似风险户清单（含易地搬迁分流、安置点横向比较）、"
-                "重点区域排查（第一、三季度）、部门任务清单、未匹配记录和本轮汇总。单个县重跑只改写该县的文件和行。",
-    check_specs=[dg.AssetCheckSpec("county_lists_published", asset="round_outputs",
-                                   description="every county of the run with households has its 疑似风险户清单 workbook in out/<round_id>/")],
+    "重点区域排查（第一、三季度）、部门任务清单、未匹配记录和本轮汇总。单个县重跑只改写该县的文件和行。",
+    check_specs=[
+        dg.AssetCheckSpec(
+            "county_lists_published",
+            asset="round_outputs",
+            description="every county of the run with households has its 疑似风险户清单 workbook in out/<round_id>/",
+        )
+    ],
     partitions_def=round_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool="warehouse",
@@ -130,8 +167,11 @@ def round_outputs(context: dg.AssetExecutionContext, config: RoundConfig, fangpi
             rounds.finish_round(con, scope.round_id)
         absent = _counties_without_workbook(con, published)
     yield dg.MaterializeResult(metadata=_outputs_metadata(published))
-    yield dg.AssetCheckResult(check_name="county_lists_published", passed=not absent,
-                              metadata={"counties_without_workbook": dg.MetadataValue.json(absent)})
+    yield dg.AssetCheckResult(
+        check_name="county_lists_published",
+        passed=not absent,
+        metadata={"counties_without_workbook": dg.MetadataValue.json(absent)},
+    )
 
 
 # ------------------------------------------------------------------------------------------------ stages
@@ -140,18 +180,27 @@ def round_outputs(context: dg.AssetExecutionContext, config: RoundConfig, fangpi
 def _screen(con, scope: RoundScope, home) -> rules.ScreenStats:
     rounds.start_round(con, scope.round_id, scope.kind, scope.info.reference_date)
     try:
-        return rules.screen(con, scope.round_id, scope.kind, scope.info.reference_date, scope.pushed_on,
-                            home=home, counties=scope.county_list)
+        return rules.screen(
+            con,
+            scope.round_id,
+            scope.kind,
+            scope.info.reference_date,
+            scope.pushed_on,
+            home=home,
+            counties=scope.county_list,
+        )
     except ConfigError as exc:
         file, key = _config_location(str(exc))
         raise dg.Failure(
             description=f"规则配置不完整，无法筛查 {scope.round_id} / rules configuration incomplete for round "
-                        f"{scope.round_id}: {exc}",
-            metadata={"file": file, "rule": key, "round_id": scope.round_id}) from None
+            f"{scope.round_id}: {exc}",
+            metadata={"file": file, "rule": key, "round_id": scope.round_id},
+        ) from None
     except rules.RuleStepError as exc:
         raise dg.Failure(
             description=f"风险规则 {exc.path} 执行失败（轮次 {scope.round_id}）/ risk rule {exc.path} failed: {exc.__cause__}",
-            metadata={"rule": exc.path, "round_id": scope.round_id}) from None
+            metadata={"rule": exc.path, "round_id": scope.round_id},
+        ) from None
 
 
 def _publish(con, scope: RoundScope, home) -> dict:
@@ -160,15 +209,18 @@ def _publish(con, scope: RoundScope, home) -> dict:
     except PublishError as exc:
         raise dg.Failure(
             description=f"发布 {exc.file} 失败（轮次 {scope.round_id}）/ publishing {exc.file} failed: {exc.__cause__}",
-            metadata={"file": exc.file, "round_id": scope.round_id}) from None
+            metadata={"file": exc.file, "round_id": scope.round_id},
+        ) from None
 
 
 def _require_screened(con, scope: RoundScope) -> None:
     n = con.sql("SELECT count(*) FROM round WHERE round_id = ?", params=[scope.round_id]).fetchall()[0][0]
     if not n:
-        raise dg.Failure(description=f"轮次 {scope.round_id} 尚未筛查，请先（或一起）运行 suspects / round {scope.round_id} "
-                                     "has not been screened: materialize suspects for these partitions first (or together)",
-                         metadata={"round_id": scope.round_id})
+        raise dg.Failure(
+            description=f"轮次 {scope.round_id} 尚未筛查，请先（或一起）运行 suspects / round {scope.round_id} "
+            "has not been screened: materialize suspects for these partitions first (or together)",
+            metadata={"round_id": scope.round_id},
+        )
 
 
 def _config_location(message: str) -> tuple[str, str]:
@@ -188,29 +240,46 @@ def _scope_counts(con, scope: RoundScope) -> dict[str, int]:
 def _suspects_without_evidence(con, scopes: list[RoundScope]) -> list[str]:
     missing = []
     for scope in scopes:
-        missing += [r[0] for r in con.sql(
-            "SELECT s.household_id FROM suspect s WHERE s.round_id = ? "
-            "AND (? OR coalesce(list_contains(?, s.county_code), false)) "
-            "AND NOT EXISTS (SELECT 1 FROM suspect_evidence e WHERE e.round_id = s.round_id AND e.household_id = s.household_id) "
-            "ORDER BY 1", params=[scope.round_id, scope.counties is None, rules.county_scope(scope.county_list) or []],
-        ).fetchall()]
+        missing += [
+            r[0]
+            for r in con.sql(
+                "SELECT s.household_id FROM suspect s WHERE s.round_id = ? "
+                "AND (? OR coalesce(list_contains(?, s.county_code), false)) "
+                "AND NOT EXISTS (SELECT 1 FROM suspect_evidence e WHERE e.round_id = s.round_id AND e.household_id = s.household_id) "
+                "ORDER BY 1",
+                params=[scope.round_id, scope.counties is None, rules.county_scope(scope.county_list) or []],
+            ).fetchall()
+        ]
     return missing
 
 
 def _counties_without_workbook(con, published: list[tuple[RoundScope, dict]]) -> list[str]:
     """Counties of the run with households in the registry (or routed suspects) but no workbook on disk."""
-    registry = {r[0] for r in con.sql(
-        "SELECT DISTINCT coalesce(county_code, left(village_code, 6)) FROM registry_person").fetchall() if r[0]}
+    registry = {
+        r[0]
+        for r in con.sql("SELECT DISTINCT coalesce(county_code, left(village_code, 6)) FROM registry_person").fetchall()
+        if r[0]
+    }
     absent = []
     for scope, result in published:
         files = result["counts"].get("workbook_files", {})
-        routed = {r[0] for r in con.sql(
-            "SELECT county_code FROM suspect WHERE round_id = ? UNION SELECT live_county_code FROM suspect "
-            "WHERE round_id = ? AND double_routed UNION SELECT hukou_county_code FROM suspect WHERE round_id = ? AND double_routed",
-            params=[scope.round_id] * 3).fetchall() if r[0]}
-        wanted = (registry | routed) if scope.counties is None else {c for c in scope.counties if c in registry | routed}
-        absent += [f"{scope.round_id}:{c}" for c in sorted(wanted)
-                   if c not in files or not (result["out_dir"] / files[c]).exists()]
+        routed = {
+            r[0]
+            for r in con.sql(
+                "SELECT county_code FROM suspect WHERE round_id = ? UNION SELECT live_county_code FROM suspect "
+                "WHERE round_id = ? AND double_routed UNION SELECT hukou_county_code FROM suspect WHERE round_id = ? AND double_routed",
+                params=[scope.round_id] * 3,
+            ).fetchall()
+            if r[0]
+        }
+        wanted = (
+            (registry | routed) if scope.counties is None else {c for c in scope.counties if c in registry | routed}
+        )
+        absent += [
+            f"{scope.round_id}:{c}"
+            for c in sorted(wanted)
+            if c not in files or not (result["out_dir"] / files[c]).exists()
+        ]
     return absent
 
 
@@ -226,18 +295,19 @@ def _suspects_metadata(results: list[tuple[RoundScope, rules.ScreenStats, dict]]
     meta = {
         "round_id": ", ".join(s.round_id for s, _, _ in results),
         "kind": ", ".join(sorted({s.kind for s, _, _ in results})),
-        "counties": "全部县 (all)" if all(s.counties is None for s, _, _ in results)
-                    else ", ".join(sorted({c for s, _, _ in results for c in (s.counties or ())})),
+        "counties": "全部县 (all)"
+        if all(s.counties is None for s, _, _ in results)
+        else ", ".join(sorted({c for s, _, _ in results for c in (s.counties or ())})),
         "suspects": dg.MetadataValue.int(sum(sum(c.values()) for _, _, c in results)),
         "seconds": round(seconds, 2),
     }
     rows = []
-    for scope, stats, by_county in results:
+    for scope, _stats, by_county in results:
         for code, n in by_county.items():
             rows.append([scope.round_id, code, _name(code), n])
     meta["suspects_by_county"] = dg.MetadataValue.md(_table(["round", "county code", "county", "suspects"], rows))
     meta["partitions"] = dg.MetadataValue.int(sum(len(s.partition_keys) for s, _, _ in results))
-    if one:   # the round as a whole (all counties' rows, whichever this run rewrote)
+    if one:  # the round as a whole (all counties' rows, whichever this run rewrote)
         scope, stats, by_county = results[0]
         meta["reference_date"] = str(scope.info.reference_date)
         meta["pushed_on"] = str(scope.pushed_on)
@@ -266,10 +336,22 @@ def _outputs_metadata(published: list[tuple[RoundScope, dict]]) -> dict:
         counts = result["counts"]
         for code, fname in sorted(counts.get("workbook_files", {}).items()):
             meta[f"{prefix}workbook_{code or 'unknown'}"] = dg.MetadataValue.path(str(out / fname))
-            rows.append([scope.round_id, code, _name(code), counts.get("county_workbooks", {}).get(_cname(code, fname), ""), fname])
+            rows.append(
+                [
+                    scope.round_id,
+                    code,
+                    _name(code),
+                    counts.get("county_workbooks", {}).get(_cname(code, fname), ""),
+                    fname,
+                ]
+            )
         meta[f"{prefix}files"] = dg.MetadataValue.int(len(result["files"]))
-        meta[f"{prefix}counts"] = dg.MetadataValue.json(_jsonable({k: v for k, v in counts.items() if k != "workbook_files"}))
-    meta["county_workbooks"] = dg.MetadataValue.md(_table(["round", "county code", "county", "households", "file"], rows))
+        meta[f"{prefix}counts"] = dg.MetadataValue.json(
+            _jsonable({k: v for k, v in counts.items() if k != "workbook_files"})
+        )
+    meta["county_workbooks"] = dg.MetadataValue.md(
+        _table(["round", "county code", "county", "households", "file"], rows)
+    )
     return meta
 
 

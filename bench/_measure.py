@@ -96,7 +96,9 @@ class Recorder:
         self._stop = threading.Event()
         self.process_peak_mb = 0.0
         self.t0 = time.perf_counter()
-        self.timeline: list[tuple[float, float, str]] = []   # (seconds since start, RSS MB, innermost stage), ≥ 0.5 s apart
+        self.timeline: list[
+            tuple[float, float, str]
+        ] = []  # (seconds since start, RSS MB, innermost stage), ≥ 0.5 s apart
         self._thread = threading.Thread(target=self._sample, args=(interval,), daemon=True, name="rss-sampler")
         self._thread.start()
 
@@ -144,9 +146,18 @@ class Recorder:
 
     def as_dict(self) -> dict:
         return {
-            "stages": {k: {"wall_s": round(v.wall_s, 3), "cpu_s": round(v.cpu_s, 3), "peak_rss_mb": round(v.peak_rss_mb, 1),
-                           "calls": v.calls, "load_start": v.load_start, "load_end": v.load_end, **v.extra}
-                       for k, v in self.stages.items()},
+            "stages": {
+                k: {
+                    "wall_s": round(v.wall_s, 3),
+                    "cpu_s": round(v.cpu_s, 3),
+                    "peak_rss_mb": round(v.peak_rss_mb, 1),
+                    "calls": v.calls,
+                    "load_start": v.load_start,
+                    "load_end": v.load_end,
+                    **v.extra,
+                }
+                for k, v in self.stages.items()
+            },
             "process_peak_rss_mb": round(self.process_peak_mb, 1),
             "rss_timeline": self.timeline,
         }
@@ -170,5 +181,11 @@ def run_child(cmd: list[str], env: dict | None = None, log_path=None, cwd=None) 
             out.close()
     wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return {"wall_s": round(wall, 3), "peak_rss_mb": round(ru.ru_maxrss / 1024, 1), "cpu_s": round(ru.ru_utime + ru.ru_stime, 3),
-            "returncode": proc.returncode, "load_start": load0, "load_end": loadavg()}
+    return {
+        "wall_s": round(wall, 3),
+        "peak_rss_mb": round(ru.ru_maxrss / 1024, 1),
+        "cpu_s": round(ru.ru_utime + ru.ru_stime, 3),
+        "returncode": proc.returncode,
+        "load_start": load0,
+        "load_end": loadavg(),
+    }

@@ -34,11 +34,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import duckdb  # noqa: E402
 import polars as pl  # noqa: E402
-
 from _measure import Recorder, emit, loadavg  # noqa: E402
 
-AMOUNT = {"medical": "out_of_pocket", "disaster": "direct_loss", "civil_affairs": "amount",
-          "employment": "previous_monthly_income", "property": None}
+AMOUNT = {
+    "medical": "out_of_pocket",
+    "disaster": "direct_loss",
+    "civil_affairs": "amount",
+    "employment": "previous_monthly_income",
+    "property": None,
+}
 FEEDS = ("registry", "medical", "disaster", "civil_affairs", "employment", "property")
 
 
@@ -106,27 +110,42 @@ def run(home: Path, threads: int | None = None) -> dict:
                 amount = AMOUNT.get(feed)
                 if kind == "csv" and enc == "utf-8":
                     files["duckdb_csv"] += 1
-                    src = (f"read_csv('{path}', header = false, skip = {hdr + 1}, all_varchar = true, "
-                           f"delim = ',', quote = '\"', null_padding = true, ignore_errors = true)")
+                    src = (
+                        f"read_csv('{path}', header = false, skip = {hdr + 1}, all_varchar = true, "
+                        f"delim = ',', quote = '\"', null_padding = true, ignore_errors = true)"
+                    )
                     names = duckdb.sql(f"SELECT * FROM {src} LIMIT 0").columns
                     col = {f: names[j] for f, j in cols.items()}
                 else:
                     if kind == "csv":
                         files["polars_gbk_csv"] += 1
-                        df = pl.read_csv(path, encoding="gbk", has_header=False, skip_rows=hdr + 1, infer_schema=False,
-                                         truncate_ragged_lines=True)
+                        df = pl.read_csv(
+                            path,
+                            encoding="gbk",
+                            has_header=False,
+                            skip_rows=hdr + 1,
+                            infer_schema=False,
+                            truncate_ragged_lines=True,
+                        )
                     else:
                         import fastexcel
 
                         files["fastexcel_xlsx"] += 1
-                        df = fastexcel.read_excel(path.read_bytes()).load_sheet(0, header_row=None, skip_rows=hdr + 1,
-                                                                               dtypes="string").to_polars()
+                        df = (
+                            fastexcel.read_excel(path.read_bytes())
+                            .load_sheet(0, header_row=None, skip_rows=hdr + 1, dtypes="string")
+                            .to_polars()
+                        )
                     arrow = df.select([pl.col(df.columns[j]).alias(f) for f, j in cols.items()]).to_arrow()
                     con.register("_f", arrow)
                     src, col = "_f", {f: f for f in cols}
-                q = (f'INSERT INTO reg SELECT trim("{col["id_number"]}"), "{col["household_id"]}" FROM {src}' if feed == "registry" else
-                     f"INSERT INTO rec SELECT '{feed}', trim(\"{col['id_number']}\"), "
-                     + (f"TRY_CAST(trim(\"{col[amount]}\") AS DOUBLE)" if amount in col else "NULL") + f" FROM {src}")
+                q = (
+                    f'INSERT INTO reg SELECT trim("{col["id_number"]}"), "{col["household_id"]}" FROM {src}'
+                    if feed == "registry"
+                    else f"INSERT INTO rec SELECT '{feed}', trim(\"{col['id_number']}\"), "
+                    + (f'TRY_CAST(trim("{col[amount]}") AS DOUBLE)' if amount in col else "NULL")
+                    + f" FROM {src}"
+                )
                 con.execute(q)
                 if src == "_f":
                     con.unregister("_f")
@@ -143,11 +162,20 @@ def run(home: Path, threads: int | None = None) -> dict:
     rec.close()
     n_reg, n_rec, n_hh, n_matched = con.sql(
         "SELECT (SELECT count(*) FROM reg), (SELECT count(*) FROM rec), (SELECT count(*) FROM household_sum), "
-        "(SELECT sum(records) FROM household_sum)").fetchall()[0]
+        "(SELECT sum(records) FROM household_sum)"
+    ).fetchall()[0]
     con.close()
-    return {"wall_s": round(wall, 3), "process_wall_s": round(time.perf_counter() - T_PROCESS, 3), **rec.as_dict(),
-            "files": files, "registry_rows": n_reg, "department_rows": n_rec, "households_with_records": n_hh,
-            "records_joined": int(n_matched or 0), "load_end": loadavg()}
+    return {
+        "wall_s": round(wall, 3),
+        "process_wall_s": round(time.perf_counter() - T_PROCESS, 3),
+        **rec.as_dict(),
+        "files": files,
+        "registry_rows": n_reg,
+        "department_rows": n_rec,
+        "households_with_records": n_hh,
+        "records_joined": int(n_matched or 0),
+        "load_end": loadavg(),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,8 +22,8 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fangpin.domain.idnumber import make_id  # noqa: E402
-from sources.read import read_file  # noqa: E402
+from fangpin.domain.idnumber import make_id
+from sources.read import read_file
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐韦覃蓝莫廖"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉梅"
@@ -39,15 +39,32 @@ def medical_rows(n: int, seed: int = 1) -> list[list[object]]:
         pid = make_id(rnd.choice(COUNTIES), birth, rnd.randrange(1000))
         d = dt.date(2026, 1, 1) + dt.timedelta(days=rnd.randrange(180))
         fmt = rnd.randrange(4)
-        date_s = [d.isoformat(), f"{d.year}/{d.month}/{d.day}", f"{d.year}年{d.month}月{d.day}日", d.strftime("%Y%m%d")][fmt]
+        date_s = [
+            d.isoformat(),
+            f"{d.year}/{d.month}/{d.day}",
+            f"{d.year}年{d.month}月{d.day}日",
+            d.strftime("%Y%m%d"),
+        ][fmt]
         total = round(rnd.uniform(100, 60000), 2)
         oop = round(total * rnd.uniform(0.05, 0.5), 2)
         oop_s = [f"{oop:.2f}", f"{oop:,.2f}", f"{oop}元"][rnd.randrange(3)]
         name = rnd.choice(SURNAMES) + rnd.choice(GIVEN) + (rnd.choice(GIVEN) if rnd.random() < 0.6 else "")
         if rnd.random() < 0.002:
-            date_s = "2026-13-45"          # a rejected row now and then
-        rows.append([i + 1, name, pid if rnd.random() > 0.05 else "", rnd.choice(TOWNS), date_s, f"医院{rnd.randrange(80)}",
-                     f"{total:.2f}", f"{total * 0.6:.2f}", oop_s, "住院" if rnd.random() < 0.7 else "门诊慢特病"])
+            date_s = "2026-13-45"  # a rejected row now and then
+        rows.append(
+            [
+                i + 1,
+                name,
+                pid if rnd.random() > 0.05 else "",
+                rnd.choice(TOWNS),
+                date_s,
+                f"医院{rnd.randrange(80)}",
+                f"{total:.2f}",
+                f"{total * 0.6:.2f}",
+                oop_s,
+                "住院" if rnd.random() < 0.7 else "门诊慢特病",
+            ]
+        )
     return rows
 
 
@@ -83,8 +100,22 @@ def write_xlsx(path: Path, rows: list[list[object]], numeric_ids: bool = False) 
 
 def write_registry_csv(path: Path, n: int, seed: int = 2) -> None:
     rnd = random.Random(seed)
-    head = ["户编号", "县(市、区)", "乡(镇)", "行政村", "行政村代码", "姓名", "证件号码", "与户主关系", "户类型", "监测对象类别",
-            "劳动技能", "健康状况", "人均纯收入（元）", "是否易地搬迁户"]
+    head = [
+        "户编号",
+        "县(市、区)",
+        "乡(镇)",
+        "行政村",
+        "行政村代码",
+        "姓名",
+        "证件号码",
+        "与户主关系",
+        "户类型",
+        "监测对象类别",
+        "劳动技能",
+        "健康状况",
+        "人均纯收入（元）",
+        "是否易地搬迁户",
+    ]
     lines = [",".join(head)]
     hh = 0
     i = 0
@@ -94,9 +125,26 @@ def write_registry_csv(path: Path, n: int, seed: int = 2) -> None:
         code = f"{county}{rnd.randrange(100, 120):03d}{rnd.randrange(200, 230):03d}"
         for m in range(rnd.randint(1, 6)):
             birth = dt.date(1940, 1, 1) + dt.timedelta(days=rnd.randrange(29000))
-            lines.append(",".join([f"{county}{hh:08d}", "某县", "某镇", "某村", code,
-                                   rnd.choice(SURNAMES) + rnd.choice(GIVEN), make_id(county, birth, rnd.randrange(1000)),
-                                   "户主" if m == 0 else "之子", "脱贫户", "", "普通劳动力", "健康", str(rnd.randrange(5000, 30000)), "否"]))
+            lines.append(
+                ",".join(
+                    [
+                        f"{county}{hh:08d}",
+                        "某县",
+                        "某镇",
+                        "某村",
+                        code,
+                        rnd.choice(SURNAMES) + rnd.choice(GIVEN),
+                        make_id(county, birth, rnd.randrange(1000)),
+                        "户主" if m == 0 else "之子",
+                        "脱贫户",
+                        "",
+                        "普通劳动力",
+                        "健康",
+                        str(rnd.randrange(5000, 30000)),
+                        "否",
+                    ]
+                )
+            )
             i += 1
             if i >= n:
                 break
@@ -111,8 +159,10 @@ def run(path: Path, feed: str, repeat: int) -> None:
         dt_ = time.perf_counter() - t
         best = dt_ if best is None else min(best, dt_)
     mb = path.stat().st_size / 1e6
-    print(f"{path.name:<28} {r.rows_in_file:>9,} rows {mb:7.1f} MB {best:7.2f} s {r.rows_in_file / best:>11,.0f} rows/s"
-          f"   accepted {r.rows.height:,} rejected {r.rejected.height:,} skipped {sum(r.skipped.values())}")
+    print(
+        f"{path.name:<28} {r.rows_in_file:>9,} rows {mb:7.1f} MB {best:7.2f} s {r.rows_in_file / best:>11,.0f} rows/s"
+        f"   accepted {r.rows.height:,} rejected {r.rejected.height:,} skipped {sum(r.skipped.values())}"
+    )
 
 
 def main() -> None:

@@ -52,7 +52,14 @@ def score(con: duckdb.DuckDBPyConnection, table: str, truth: Path) -> dict:
             count(*) FILTER (WHERE linked AND NOT correct), count(*) FILTER (WHERE has_true) FROM _ev WHERE {where}""").fetchall()[0]
         p = tp / (tp + fp) if tp + fp else 1.0
         r = tp / n_true if n_true else 1.0
-        return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0, "tp": tp, "fp": fp, "n_true": n_true}
+        return {
+            "precision": p,
+            "recall": r,
+            "f1": 2 * p * r / (p + r) if p + r else 0.0,
+            "tp": tp,
+            "fp": fp,
+            "n_true": n_true,
+        }
 
     return {"overall": m("true"), "no_usable_id": m("no_usable_id")}
 
@@ -114,7 +121,9 @@ def run_splink(db: Path, threshold: float) -> float:
             cl.ExactMatch("township_code"),
         ],
         blocking_rules_to_generate_predictions=[
-            block_on("id"), block_on("birth_date"), block_on("surname", "village_code"),
+            block_on("id"),
+            block_on("birth_date"),
+            block_on("surname", "village_code"),
         ],
         retain_intermediate_calculation_columns=False,
     )
@@ -142,7 +151,9 @@ def run_splink(db: Path, threshold: float) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--home", type=Path, help="a data home with warehouse/fangpin.duckdb and truth/records.parquet")
-    ap.add_argument("--dev-persons", type=int, default=0, help="no home: build a devcity warehouse of this many persons")
+    ap.add_argument(
+        "--dev-persons", type=int, default=0, help="no home: build a devcity warehouse of this many persons"
+    )
     ap.add_argument("--dev-records", type=int, default=0)
     ap.add_argument("--splink-threshold", type=float, default=0.5)
     ap.add_argument("--skip-splink", action="store_true")
@@ -166,7 +177,9 @@ def main(argv: list[str] | None = None) -> int:
             truth = work / "truth" / "records.parquet"
             home = None
         con = duckdb.connect(str(db), read_only=True)
-        n_p, n_r = con.sql("SELECT (SELECT count(*) FROM registry_person), (SELECT count(*) FROM dept_record)").fetchall()[0]
+        n_p, n_r = con.sql(
+            "SELECT (SELECT count(*) FROM registry_person), (SELECT count(*) FROM dept_record)"
+        ).fetchall()[0]
         con.close()
         print(f"records: {n_r} department rows against {n_p} registry persons")
         with rec.stage("ours"):
@@ -182,22 +195,40 @@ def main(argv: list[str] | None = None) -> int:
             res["splink"] = score(con, "bench_splink", truth)
         con.close()
         print()
-        print(f"{'linker':<10}{'wall s':>9}{'precision':>11}{'recall':>9}{'F1':>9}   | no usable ID:{'precision':>10}{'recall':>9}{'F1':>9}")
+        print(
+            f"{'linker':<10}{'wall s':>9}{'precision':>11}{'recall':>9}{'F1':>9}   | no usable ID:{'precision':>10}{'recall':>9}{'F1':>9}"
+        )
         for name, wall in (("ours", t_ours), ("splink", t_splink)):
             if name not in res:
                 continue
             o, u = res[name]["overall"], res[name]["no_usable_id"]
-            print(f"{name:<10}{wall:>9.1f}{o['precision']:>11.4f}{o['recall']:>9.4f}{o['f1']:>9.4f}   |"
-                  f"{'':>13}{u['precision']:>10.4f}{u['recall']:>9.4f}{u['f1']:>9.4f}")
+            print(
+                f"{name:<10}{wall:>9.1f}{o['precision']:>11.4f}{o['recall']:>9.4f}{o['f1']:>9.4f}   |"
+                f"{'':>13}{u['precision']:>10.4f}{u['recall']:>9.4f}{u['f1']:>9.4f}"
+            )
         rec.close()
         if args.json:
             mem = rec.as_dict()["stages"]
-            out = {"records": n_r, "persons": n_p, "load_end": loadavg(),
-                   "ours": {"wall_s": round(t_ours, 3), "peak_rss_mb": mem["ours"]["peak_rss_mb"], "cpu_s": mem["ours"]["cpu_s"],
-                            "steps_s": {k: round(v, 2) for k, v in stats.steps.items()}, **res["ours"]}}
+            out = {
+                "records": n_r,
+                "persons": n_p,
+                "load_end": loadavg(),
+                "ours": {
+                    "wall_s": round(t_ours, 3),
+                    "peak_rss_mb": mem["ours"]["peak_rss_mb"],
+                    "cpu_s": mem["ours"]["cpu_s"],
+                    "steps_s": {k: round(v, 2) for k, v in stats.steps.items()},
+                    **res["ours"],
+                },
+            }
             if t_splink is not None:
-                out["splink"] = {"wall_s": round(t_splink, 3), "peak_rss_mb": mem["splink"]["peak_rss_mb"],
-                                 "cpu_s": mem["splink"]["cpu_s"], "threshold": args.splink_threshold, **res["splink"]}
+                out["splink"] = {
+                    "wall_s": round(t_splink, 3),
+                    "peak_rss_mb": mem["splink"]["peak_rss_mb"],
+                    "cpu_s": mem["splink"]["cpu_s"],
+                    "threshold": args.splink_threshold,
+                    **res["splink"],
+                }
             args.json.write_text(to_json(out), encoding="utf-8")
     finally:
         shutil.rmtree(work, ignore_errors=True)

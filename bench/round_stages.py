@@ -37,7 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--home", required=True, type=Path)
     ap.add_argument("--round", default="2026Q4")
     ap.add_argument("--pushed-on", default="2026-10-09")
-    ap.add_argument("--memory-limit", default="", help="DuckDB memory_limit (e.g. 12GB); default DuckDB's own (80%% of RAM)")
+    ap.add_argument(
+        "--memory-limit", default="", help="DuckDB memory_limit (e.g. 12GB); default DuckDB's own (80%% of RAM)"
+    )
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -50,10 +52,6 @@ def main(argv: list[str] | None = None) -> int:
 
         import assets.ingestion as ingestion
         import fangpin.reports.publish as publish
-        import quality.suites
-        import sources.read
-        import sources.report
-        import warehouse.load
         from fangpin.domain.rounds import parse_round
         from fangpin.home import DataHome
         from warehouse import engine, rounds, rules
@@ -81,7 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     timed(ingestion.report, "write_clerk_report", "report")
     timed(ingestion.archive_mod, "archive", "archive")
     # linkage steps (peak memory per step; wall per step is also in LinkStats.steps)
-    from warehouse.linkage import blocking as lk_blocking, compare as lk_compare, decide as lk_decide, keys as lk_keys
+    from warehouse.linkage import blocking as lk_blocking
+    from warehouse.linkage import compare as lk_compare
+    from warehouse.linkage import decide as lk_decide
+    from warehouse.linkage import keys as lk_keys
 
     timed(lk_keys, "prepare", "link.keys")
     timed(lk_blocking, "id_pairs", "link.id_pairs")
@@ -119,17 +120,21 @@ def main(argv: list[str] | None = None) -> int:
     wall = time.perf_counter() - t_round
     rec.close()
     with engine.connect(home.warehouse_path, read_only=True) as con:
-        sizes = dict(con.sql(
-            "SELECT 'registry_person', count(*) FROM registry_person UNION ALL SELECT 'dept_record', count(*) FROM dept_record "
-            "UNION ALL SELECT 'households', count(DISTINCT household_id) FROM registry_person "
-            "UNION ALL SELECT 'files', count(*) FROM ingested_file UNION ALL SELECT 'rejected_row', count(*) FROM rejected_row"
-        ).fetchall())
+        sizes = dict(
+            con.sql(
+                "SELECT 'registry_person', count(*) FROM registry_person UNION ALL SELECT 'dept_record', count(*) FROM dept_record "
+                "UNION ALL SELECT 'households', count(DISTINCT household_id) FROM registry_person "
+                "UNION ALL SELECT 'files', count(*) FROM ingested_file UNION ALL SELECT 'rejected_row', count(*) FROM rejected_row"
+            ).fetchall()
+        )
     result = {
         "round_wall_s": round(wall, 3),
         "process_wall_s": round(time.perf_counter() - T_PROCESS, 3),
-        "load_start": load0, "load_end": loadavg(),
+        "load_start": load0,
+        "load_end": loadavg(),
         **rec.as_dict(),
-        "counts": counts, "sizes": sizes,
+        "counts": counts,
+        "sizes": sizes,
         "warehouse_mb": round(home.warehouse_path.stat().st_size / 2**20, 1),
     }
     emit(result, args.json)

@@ -66,8 +66,12 @@ def machine() -> dict:
     except ImportError:
         pass
     try:
-        info["git"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-        info["git_dirty"] = bool(subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout.strip())
+        info["git"] = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        info["git_dirty"] = bool(
+            subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        )
     except OSError:
         pass
     return info
@@ -85,7 +89,11 @@ def have_city(home: Path, scale: float) -> bool:
         m = json.loads((home / "truth" / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return m.get("size") == size and abs(float(m.get("scale", 0)) - sub) < 1e-9 and any((home / "landing" / "registry").glob("*"))
+    return (
+        m.get("size") == size
+        and abs(float(m.get("scale", 0)) - sub) < 1e-9
+        and any((home / "landing" / "registry").glob("*"))
+    )
 
 
 def reset(home: Path) -> None:
@@ -113,26 +121,36 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=1, help="stage-by-stage rounds to run (best and all are reported)")
     ap.add_argument("--round", default="2026Q4")
     ap.add_argument("--pushed-on", default="2026-10-09")
-    ap.add_argument("--memory-limit", default="", help="DuckDB memory_limit for the round (FANGPIN_MEMORY_LIMIT), e.g. 8GB")
+    ap.add_argument(
+        "--memory-limit", default="", help="DuckDB memory_limit for the round (FANGPIN_MEMORY_LIMIT), e.g. 8GB"
+    )
     ap.add_argument("--skip-dagster", action="store_true")
     ap.add_argument("--skip-floor", action="store_true")
     ap.add_argument("--skip-splink", action="store_true")
     ap.add_argument("--splink", action="store_true", help="run Splink even above scale 2")
-    ap.add_argument("--keep-state", action="store_true", help="leave the last round's warehouse and outputs in the home")
+    ap.add_argument(
+        "--keep-state", action="store_true", help="leave the last round's warehouse and outputs in the home"
+    )
     ap.add_argument("--results", type=Path, default=BENCH / "results")
     args = ap.parse_args(argv)
 
     scale = args.scale
     home = (args.home or ROOT / "var" / f"bench-x{scale:g}").resolve()
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     args.results.mkdir(parents=True, exist_ok=True)
     logs = args.results / f"{stamp}-x{scale:g}.logs"
     logs.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, GX_ANALYTICS_ENABLED="false", PYTHONUNBUFFERED="1")
     if args.memory_limit:
         env["FANGPIN_MEMORY_LIMIT"] = args.memory_limit
-    result: dict = {"started": stamp, "scale": scale, "home": str(home), "machine": machine(), "load_start": loadavg(),
-                    "memory_limit": args.memory_limit or "(engine default)"}
+    result: dict = {
+        "started": stamp,
+        "scale": scale,
+        "home": str(home),
+        "machine": machine(),
+        "load_start": loadavg(),
+        "memory_limit": args.memory_limit or "(engine default)",
+    }
     free = shutil.disk_usage(home.parent if home.parent.exists() else ROOT).free / 2**30
     result["disk_free_gb"] = round(free, 1)
 
@@ -145,8 +163,11 @@ def main(argv: list[str] | None = None) -> int:
         log(f"generating a {size} ×{sub:g} city into {home} …")
         home.mkdir(parents=True, exist_ok=True)
         reset(home)
-        g = run_child([fangpin_bin(), "generate", "--size", size, "--scale", str(sub), "--home", str(home), "--force"],
-                      env=env, log_path=logs / "generate.log")
+        g = run_child(
+            [fangpin_bin(), "generate", "--size", size, "--scale", str(sub), "--home", str(home), "--force"],
+            env=env,
+            log_path=logs / "generate.log",
+        )
         if g["returncode"]:
             print((logs / "generate.log").read_text(encoding="utf-8")[-3000:], file=sys.stderr)
             return 1
@@ -155,8 +176,11 @@ def main(argv: list[str] | None = None) -> int:
     result["counts"] = manifest.get("counts", {})
     landing = home / "landing"
     files = [p for p in landing.rglob("*") if p.is_file()]
-    result["landing"] = {"files": len(files), "mb": round(sum(p.stat().st_size for p in files) / 2**20, 1),
-                         "by_format": {k: sum(1 for p in files if p.suffix.lower() == k) for k in (".csv", ".xlsx")}}
+    result["landing"] = {
+        "files": len(files),
+        "mb": round(sum(p.stat().st_size for p in files) / 2**20, 1),
+        "by_format": {k: sum(1 for p in files if p.suffix.lower() == k) for k in (".csv", ".xlsx")},
+    }
 
     # 2. stage by stage
     runs = []
@@ -164,8 +188,18 @@ def main(argv: list[str] | None = None) -> int:
         reset(home)
         log(f"round {i + 1}/{args.repeat}, stage by stage (bench/round_stages.py) …")
         out = logs / f"stages-{i + 1}.json"
-        cmd = [PY, str(BENCH / "round_stages.py"), "--home", str(home), "--round", args.round, "--pushed-on", args.pushed_on,
-               "--json", str(out)] + (["--memory-limit", args.memory_limit] if args.memory_limit else [])
+        cmd = [
+            PY,
+            str(BENCH / "round_stages.py"),
+            "--home",
+            str(home),
+            "--round",
+            args.round,
+            "--pushed-on",
+            args.pushed_on,
+            "--json",
+            str(out),
+        ] + (["--memory-limit", args.memory_limit] if args.memory_limit else [])
         child = run_child(cmd, env=env, log_path=logs / f"stages-{i + 1}.log")
         if child["returncode"]:
             print((logs / f"stages-{i + 1}.log").read_text(encoding="utf-8")[-4000:], file=sys.stderr)
@@ -182,8 +216,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_dagster:
         reset(home)
         log("round end to end through Dagster (fangpin screen) …")
-        d = run_child([fangpin_bin(), "screen", "--round", args.round, "--home", str(home), "--pushed-on", args.pushed_on],
-                      env=env, log_path=logs / "dagster.log")
+        d = run_child(
+            [fangpin_bin(), "screen", "--round", args.round, "--home", str(home), "--pushed-on", args.pushed_on],
+            env=env,
+            log_path=logs / "dagster.log",
+        )
         if d["returncode"]:
             print((logs / "dagster.log").read_text(encoding="utf-8")[-4000:], file=sys.stderr)
             return 1
@@ -194,7 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_floor:
         log("floor: DuckDB alone on the landing files (bench/floor.py) …")
         out = logs / "floor.json"
-        f = run_child([PY, str(BENCH / "floor.py"), "--home", str(home), "--json", str(out)], env=env, log_path=logs / "floor.log")
+        f = run_child(
+            [PY, str(BENCH / "floor.py"), "--home", str(home), "--json", str(out)], env=env, log_path=logs / "floor.log"
+        )
         if f["returncode"]:
             print((logs / "floor.log").read_text(encoding="utf-8")[-3000:], file=sys.stderr)
             return 1
@@ -205,18 +244,27 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_splink and (scale <= 2 or args.splink):
         if not (home / "warehouse" / "fangpin.duckdb").exists():
             reset(home)
-            subprocess.run([PY, str(BENCH / "round_stages.py"), "--home", str(home), "--json", str(logs / "for-splink.json")],
-                           env=env, check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [PY, str(BENCH / "round_stages.py"), "--home", str(home), "--json", str(logs / "for-splink.json")],
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
         log("linkage: ours vs Splink 5 on the same records (bench/linkage_vs_splink.py) …")
         out = logs / "linkage.json"
-        s = run_child([PY, str(BENCH / "linkage_vs_splink.py"), "--home", str(home), "--json", str(out), "--work", str(home)],
-                      env=env, log_path=logs / "linkage.log")
+        s = run_child(
+            [PY, str(BENCH / "linkage_vs_splink.py"), "--home", str(home), "--json", str(out), "--work", str(home)],
+            env=env,
+            log_path=logs / "linkage.log",
+        )
         if s["returncode"]:
             print((logs / "linkage.log").read_text(encoding="utf-8")[-4000:], file=sys.stderr)
             result["linkage"] = {"error": (logs / "linkage.log").read_text(encoding="utf-8")[-2000:], "child": s}
         else:
             result["linkage"] = {**json.loads(out.read_text(encoding="utf-8")), "child": s}
-            log(f"  ours {result['linkage']['ours']['wall_s']:.1f} s vs Splink {result['linkage'].get('splink', {}).get('wall_s', float('nan')):.1f} s")
+            log(
+                f"  ours {result['linkage']['ours']['wall_s']:.1f} s vs Splink {result['linkage'].get('splink', {}).get('wall_s', float('nan')):.1f} s"
+            )
     if not args.keep_state:
         reset(home)
     result["load_end"] = loadavg()
@@ -251,10 +299,16 @@ def markdown(r: dict) -> str:
         "",
         f"Data: {c.get('households', '?'):,} households, {c.get('persons', '?'):,} persons, {c.get('records', '?'):,} department rows; "
         f"{r['landing']['files']} landing files ({r['landing']['by_format'].get('.csv', 0)} CSV, {r['landing']['by_format'].get('.xlsx', 0)} XLSX), "
-        f"{r['landing']['mb']:,} MB." + (f" Generated in {r['generate']['wall_s']:.0f} s (not counted)." if "wall_s" in r.get("generate", {}) else " (reused)"),
+        f"{r['landing']['mb']:,} MB."
+        + (
+            f" Generated in {r['generate']['wall_s']:.0f} s (not counted)."
+            if "wall_s" in r.get("generate", {})
+            else " (reused)"
+        ),
         "",
         f"### Round, stage by stage (best of {len(r['stages_runs'])}; every run: "
-        + ", ".join(f"{x['round_wall_s']:.1f} s" for x in r["stages_runs"]) + ")",
+        + ", ".join(f"{x['round_wall_s']:.1f} s" for x in r["stages_runs"])
+        + ")",
         "",
         "| stage | wall s | CPU s | peak RSS GB | load avg (start→end) |",
         "|---|---:|---:|---:|---|",
@@ -262,45 +316,62 @@ def markdown(r: dict) -> str:
     for name in ("startup",) + STAGES:
         if name in st:
             s = st[name]
-            lines.append(f"| {name} | {s['wall_s']:.1f} | {s['cpu_s']:.1f} | {_gb(s['peak_rss_mb'])} | {s['load_start']:.1f}→{s['load_end']:.1f} |")
+            lines.append(
+                f"| {name} | {s['wall_s']:.1f} | {s['cpu_s']:.1f} | {_gb(s['peak_rss_mb'])} | {s['load_start']:.1f}→{s['load_end']:.1f} |"
+            )
     for name in SUB:
         if name in st:
             s = st[name]
-            lines.append(f"| ↳ {name} (inside ingest, {s['calls']} calls) | {s['wall_s']:.1f} | | {_gb(s['peak_rss_mb'])} | |")
+            lines.append(
+                f"| ↳ {name} (inside ingest, {s['calls']} calls) | {s['wall_s']:.1f} | | {_gb(s['peak_rss_mb'])} | |"
+            )
     cpu_total = sum(st[n]["cpu_s"] for n in ("startup",) + STAGES if n in st)
-    lines.append(f"| **whole round** | **{best['round_wall_s']:.1f}** | {cpu_total:.1f} | **{_gb(best['process_peak_rss_mb'])}** | "
-                 f"{best['load_start'][0]:.1f}→{best['load_end'][0]:.1f} |")
+    lines.append(
+        f"| **whole round** | **{best['round_wall_s']:.1f}** | {cpu_total:.1f} | **{_gb(best['process_peak_rss_mb'])}** | "
+        f"{best['load_start'][0]:.1f}→{best['load_end'][0]:.1f} |"
+    )
     if "link" in st and st["link"].get("steps_s"):
         lines += ["", "Linkage steps (s): " + ", ".join(f"{k} {v:.1f}" for k, v in st["link"]["steps_s"].items())]
     lines.append("")
     if "dagster" in r:
         d = r["dagster"]
-        lines.append(f"End to end through Dagster (`fangpin screen`, new process): **{d['wall_s']:.1f} s** wall, "
-                     f"{d['cpu_s']:.1f} CPU s, peak RSS {_gb(d['peak_rss_mb'])} GB (load {d['load_start'][0]:.1f}→{d['load_end'][0]:.1f}); "
-                     f"orchestration + imports overhead vs the in-process round: {d['wall_s'] - best['round_wall_s']:+.1f} s.")
+        lines.append(
+            f"End to end through Dagster (`fangpin screen`, new process): **{d['wall_s']:.1f} s** wall, "
+            f"{d['cpu_s']:.1f} CPU s, peak RSS {_gb(d['peak_rss_mb'])} GB (load {d['load_start'][0]:.1f}→{d['load_end'][0]:.1f}); "
+            f"orchestration + imports overhead vs the in-process round: {d['wall_s'] - best['round_wall_s']:+.1f} s."
+        )
         lines.append("")
     if "floor" in r:
         f = r["floor"]
         ratio = best["round_wall_s"] / f["wall_s"] if f["wall_s"] else float("nan")
-        lines.append(f"Floor (DuckDB alone: read the same files, exact-ID join, per-household sums): **{f['wall_s']:.1f} s** "
-                     f"(read {f['stages']['read']['wall_s']:.1f} s, join+sum {f['stages']['join_sum']['wall_s']:.1f} s; files: "
-                     f"{f['files']['duckdb_csv']} UTF-8 CSV by DuckDB, {f['files']['polars_gbk_csv']} GBK CSV by Polars, "
-                     f"{f['files']['fastexcel_xlsx']} XLSX by fastexcel), peak RSS {_gb(f['process_peak_rss_mb'])} GB. "
-                     f"**Round / floor = {ratio:.1f}×**.")
+        lines.append(
+            f"Floor (DuckDB alone: read the same files, exact-ID join, per-household sums): **{f['wall_s']:.1f} s** "
+            f"(read {f['stages']['read']['wall_s']:.1f} s, join+sum {f['stages']['join_sum']['wall_s']:.1f} s; files: "
+            f"{f['files']['duckdb_csv']} UTF-8 CSV by DuckDB, {f['files']['polars_gbk_csv']} GBK CSV by Polars, "
+            f"{f['files']['fastexcel_xlsx']} XLSX by fastexcel), peak RSS {_gb(f['process_peak_rss_mb'])} GB. "
+            f"**Round / floor = {ratio:.1f}×**."
+        )
         lines.append("")
     lk = r.get("linkage")
     if lk and "ours" in lk:
         o = lk["ours"]
-        lines += ["| linker | wall s | peak RSS GB | precision | recall | F1 | F1, records without a usable ID |", "|---|---:|---:|---:|---:|---:|---:|"]
+        lines += [
+            "| linker | wall s | peak RSS GB | precision | recall | F1 | F1, records without a usable ID |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
         for name in ("ours", "splink"):
             if name in lk:
                 x = lk[name]
-                lines.append(f"| {name} | {x['wall_s']:.1f} | {_gb(x['peak_rss_mb'])} | {x['overall']['precision']:.4f} | "
-                             f"{x['overall']['recall']:.4f} | {x['overall']['f1']:.4f} | {x['no_usable_id']['f1']:.4f} |")
+                lines.append(
+                    f"| {name} | {x['wall_s']:.1f} | {_gb(x['peak_rss_mb'])} | {x['overall']['precision']:.4f} | "
+                    f"{x['overall']['recall']:.4f} | {x['overall']['f1']:.4f} | {x['no_usable_id']['f1']:.4f} |"
+                )
         if "splink" in lk:
             lines.append("")
-            lines.append(f"Linkage: ours / Splink wall = **{o['wall_s'] / lk['splink']['wall_s']:.2f}** "
-                         f"(Splink takes {lk['splink']['wall_s'] / o['wall_s']:.1f}× as long) on {lk['records']:,} records × {lk['persons']:,} persons.")
+            lines.append(
+                f"Linkage: ours / Splink wall = **{o['wall_s'] / lk['splink']['wall_s']:.2f}** "
+                f"(Splink takes {lk['splink']['wall_s'] / o['wall_s']:.1f}× as long) on {lk['records']:,} records × {lk['persons']:,} persons."
+            )
         lines.append("")
     elif lk:
         lines += ["Linkage comparison failed: see the log.", ""]

@@ -9,7 +9,6 @@ import argparse
 import gc
 import sys
 import time
-from pathlib import Path
 
 from fangpin.home import ALL_FEEDS, DataHome
 
@@ -44,7 +43,9 @@ def cmd_generate(args) -> int:
     try:
         manifest = generate(home.root, size=args.size, seed=args.seed, round_id=args.round, scale=args.scale)
     except ValueError as exc:
-        raise CliError(f"{exc}\n  fix: choose an empty --home, or add --force to replace the generated city there") from exc
+        raise CliError(
+            f"{exc}\n  fix: choose an empty --home, or add --force to replace the generated city there"
+        ) from exc
     elapsed = time.time() - started
     counts = manifest.get("counts", {})
     print(f"generated a {args.size} synthetic city (seed {args.seed}) in {elapsed:.1f} s into {home.root}")
@@ -55,8 +56,14 @@ def cmd_generate(args) -> int:
     return 0
 
 
-def _materialize(home: DataHome, selection: str, run_config: dict | None = None, verbose: bool = False,
-                 tags: dict | None = None, partition_key: str | None = None):
+def _materialize(
+    home: DataHome,
+    selection: str,
+    run_config: dict | None = None,
+    verbose: bool = False,
+    tags: dict | None = None,
+    partition_key: str | None = None,
+):
     _prepare_dagster(home)
     import dagster as dg
 
@@ -75,7 +82,10 @@ def _materialize(home: DataHome, selection: str, run_config: dict | None = None,
         chosen,
         resources={"fangpin": FangpinHome(home=str(home.root))},
         # Dagster's DEBUG event stream is for the UI; on the command line show warnings unless asked.
-        run_config={**(run_config or {}), "loggers": {"console": {"config": {"log_level": "INFO" if verbose else "WARNING"}}}},
+        run_config={
+            **(run_config or {}),
+            "loggers": {"console": {"config": {"log_level": "INFO" if verbose else "WARNING"}}},
+        },
         instance=instance,
         raise_on_error=False,
         tags={"fangpin/source": "cli", **(tags or {})},
@@ -88,9 +98,12 @@ def _failure_messages(result) -> list[str]:
     for ev in result.all_events:
         if ev.is_step_failure and ev.step_failure_data and ev.step_failure_data.error:
             user = ev.step_failure_data.user_failure_data
-            if user is not None and user.description:   # a dg.Failure: its description and what it names
-                where = [f"{k}: {getattr(v, 'value', v)}" for k, v in (user.metadata or {}).items()
-                         if k in ("file", "rule", "config") and getattr(v, "value", v)]
+            if user is not None and user.description:  # a dg.Failure: its description and what it names
+                where = [
+                    f"{k}: {getattr(v, 'value', v)}"
+                    for k, v in (user.metadata or {}).items()
+                    if k in ("file", "rule", "config") and getattr(v, "value", v)
+                ]
                 msgs.append(f"{ev.step_key}: {user.description.strip()}" + (f" [{'; '.join(where)}]" if where else ""))
                 continue
             err = ev.step_failure_data.error
@@ -132,17 +145,25 @@ def cmd_screen(args) -> int:
 
     if not has_quarter(quarter_key(info.round_id)):
         keys = quarter_partitions.get_partition_keys()
-        raise CliError(f"round {info.round_id}: its quarter {quarter_key(info.round_id)} is not a round partition "
-                       f"(quarters {keys[0]} … {keys[-1]}: from 2025Q1 to the quarter after the current one)\n"
-                       f"  fix: choose a round in that range")
+        raise CliError(
+            f"round {info.round_id}: its quarter {quarter_key(info.round_id)} is not a round partition "
+            f"(quarters {keys[0]} … {keys[-1]}: from 2025Q1 to the quarter after the current one)\n"
+            f"  fix: choose a round in that range"
+        )
     tags, key = None, None
     if county:
         key = str(partition_key(info.round_id, county))
     else:
         tags = round_partition_tags(info.round_id)
     started = time.time()
-    result = _materialize(home, "all", round_run_config(info.round_id, args.kind or "", args.pushed_on or ""),
-                          args.verbose, tags=tags, partition_key=key)
+    result = _materialize(
+        home,
+        "all",
+        round_run_config(info.round_id, args.kind or "", args.pushed_on or ""),
+        args.verbose,
+        tags=tags,
+        partition_key=key,
+    )
     elapsed = time.time() - started
     if not result.success:
         print("screening round failed:", file=sys.stderr)
@@ -206,10 +227,17 @@ def cmd_followup(args) -> int:
     except ValueError as exc:
         raise CliError(f"--as-of {as_of!r} is not a date\n  fix: use an ISO date like 2027-01-20") from exc
     if not home.warehouse_path.exists():
-        raise CliError(f"nothing ingested yet in {home.root}\n  fix: run `fangpin screen --round ... --home {home.root}` first")
+        raise CliError(
+            f"nothing ingested yet in {home.root}\n  fix: run `fangpin screen --round ... --home {home.root}` first"
+        )
     cfg = {"as_of": as_of}
     started = time.time()
-    result = _materialize(home, "followup", {"ops": {op: {"config": cfg} for op in ("followup_outputs", "official_forms", "registry_quality")}}, args.verbose)
+    result = _materialize(
+        home,
+        "followup",
+        {"ops": {op: {"config": cfg} for op in ("followup_outputs", "official_forms", "registry_quality")}},
+        args.verbose,
+    )
     if not result.success:
         print("follow-up failed:", file=sys.stderr)
         for msg in _failure_messages(result):
@@ -258,17 +286,23 @@ def cmd_status(args) -> int:
     if home.warehouse_path.exists():
         with engine.connect(home.warehouse_path, read_only=True) as con:
             tables = {r[0] for r in con.sql("SELECT table_name FROM information_schema.tables").fetchall()}
-            n_persons, n_hh = con.sql("SELECT count(*), count(DISTINCT household_id) FROM registry_person").fetchall()[0]
+            n_persons, n_hh = con.sql("SELECT count(*), count(DISTINCT household_id) FROM registry_person").fetchall()[
+                0
+            ]
             print(f"  registry: {n_persons} persons in {n_hh} households")
             for feed, n in con.sql("SELECT source, count(*) FROM dept_record GROUP BY 1 ORDER BY 1").fetchall():
                 print(f"  {feed}: {n} department records")
-            rounds = con.sql("SELECT round_id, kind, reference_date, status, finished_at FROM round ORDER BY started_at DESC LIMIT 5").fetchall()
+            rounds = con.sql(
+                "SELECT round_id, kind, reference_date, status, finished_at FROM round ORDER BY started_at DESC LIMIT 5"
+            ).fetchall()
             counts = {}
             if "suspect" in tables:
                 counts = dict(con.sql("SELECT round_id, count(*) FROM suspect GROUP BY 1").fetchall())
         print("  last rounds:" if rounds else "  no rounds yet")
         for rid, kind, ref, status, fin in rounds:
-            print(f"    {rid:<10} {kind:<12} ref {ref}  {status or ''}  suspects {counts.get(rid, 0)}  finished {fin or '-'}")
+            print(
+                f"    {rid:<10} {kind:<12} ref {ref}  {status or ''}  suspects {counts.get(rid, 0)}  finished {fin or '-'}"
+            )
     return 0
 
 
@@ -288,24 +322,44 @@ def build_parser() -> argparse.ArgumentParser:
     def add_verbose(sp):
         sp.add_argument("-v", "--verbose", action="store_true", help="show Dagster's step log")
 
-    g = sub.add_parser("generate", help="generate a synthetic Liuzhou city (landing files + ground truth)",
-                       description="Write a synthetic city into the data home's landing folders, and its ground truth into <home>/truth/ (never read by the pipeline).")
+    g = sub.add_parser(
+        "generate",
+        help="generate a synthetic Liuzhou city (landing files + ground truth)",
+        description="Write a synthetic city into the data home's landing folders, and its ground truth into <home>/truth/ (never read by the pipeline).",
+    )
     add_home(g)
-    g.add_argument("--size", choices=["tiny", "demo", "city", "province"], default="demo", help="tiny (tests), demo (~5,000 households), city (~350,000), province (10x city)")
+    g.add_argument(
+        "--size",
+        choices=["tiny", "demo", "city", "province"],
+        default="demo",
+        help="tiny (tests), demo (~5,000 households), city (~350,000), province (10x city)",
+    )
     g.add_argument("--seed", type=int, default=20261, help="random seed; same seed and size give the same city")
     g.add_argument("--round", default="2026Q4", help="round the planted events are placed around (default 2026Q4)")
     g.add_argument("--scale", type=float, default=1.0, help="multiply the household count (e.g. 0.1 or 10)")
-    g.add_argument("--force", action="store_true", help="first remove a previously generated city and everything derived from it in this home")
+    g.add_argument(
+        "--force",
+        action="store_true",
+        help="first remove a previously generated city and everything derived from it in this home",
+    )
     g.set_defaults(func=cmd_generate)
 
-    s = sub.add_parser("screen", help="run a screening round through Dagster (ingest → link → flag → publish)",
-                       description="Materialise all assets in process for one round; outputs go to <home>/out/<round_id>/.")
+    s = sub.add_parser(
+        "screen",
+        help="run a screening round through Dagster (ingest → link → flag → publish)",
+        description="Materialise all assets in process for one round; outputs go to <home>/out/<round_id>/.",
+    )
     add_home(s)
     s.add_argument("--round", required=True, help="round id, e.g. 2026Q4 (reference date = first day of the quarter)")
-    s.add_argument("--kind", choices=["full", "priority", "incremental"], help="default: full in Q2/Q4, priority in Q1/Q3")
+    s.add_argument(
+        "--kind", choices=["full", "priority", "incremental"], help="default: full in Q2/Q4, priority in Q1/Q3"
+    )
     s.add_argument("--pushed-on", help="push date (ISO, default today): deadlines are counted from it in working days")
-    s.add_argument("--county", metavar="CODE_OR_NAME",
-                   help="rerun one county only (e.g. 450225 or 融水): its rows and workbooks are replaced, other counties' are left as they are")
+    s.add_argument(
+        "--county",
+        metavar="CODE_OR_NAME",
+        help="rerun one county only (e.g. 450225 or 融水): its rows and workbooks are replaced, other counties' are left as they are",
+    )
     add_verbose(s)
     s.set_defaults(func=cmd_screen)
 
@@ -314,10 +368,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_verbose(i)
     i.set_defaults(func=cmd_ingest)
 
-    fu = sub.add_parser("followup", help="closing the loop: ingest county feedback, deadlines, roster and official forms",
-                        description="Ingest verification results from landing/feedback/, update each household's monitoring history, "
-                                    "and write overdue lists, compliance, risk-elimination candidates, the fund factor, the official "
-                                    "forms (名册, 一览表, 村级档案清单) and the registry consistency checks under <home>/out/.")
+    fu = sub.add_parser(
+        "followup",
+        help="closing the loop: ingest county feedback, deadlines, roster and official forms",
+        description="Ingest verification results from landing/feedback/, update each household's monitoring history, "
+        "and write overdue lists, compliance, risk-elimination candidates, the fund factor, the official "
+        "forms (名册, 一览表, 村级档案清单) and the registry consistency checks under <home>/out/.",
+    )
     add_home(fu)
     fu.add_argument("--as-of", help="the day deadlines are judged on (ISO date, default today)")
     add_verbose(fu)

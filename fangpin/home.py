@@ -26,7 +26,7 @@ class DataHome:
     root: Path
 
     @classmethod
-    def at(cls, home: str | os.PathLike | None = None) -> "DataHome":
+    def at(cls, home: str | os.PathLike | None = None) -> DataHome:
         return cls(resolve_home(home))
 
     # contract folders (SPEC §3)
@@ -80,7 +80,7 @@ class DataHome:
         """Optional per-home overrides of the packaged configuration files."""
         return self.root / "config"
 
-    def ensure(self) -> "DataHome":
+    def ensure(self) -> DataHome:
         for feed in ALL_FEEDS + ("feedback",):
             self.landing_for(feed).mkdir(parents=True, exist_ok=True)
         for p in (self.out, self.archive, self.quarantine, self.reports, self.warehouse_dir, self.dagster_home):

@@ -67,7 +67,9 @@ def rules_for(region: str, year: int, home: Path | None = None) -> dict[str, Any
             continue
         merged = {**defaults, **entry}
         if merged.get("monitoring_line") is None:
-            raise ConfigError(f"{path}: regions.{code}.{year}.monitoring_line is not set; add the year's monitoring line")
+            raise ConfigError(
+                f"{path}: regions.{code}.{year}.monitoring_line is not set; add the year's monitoring line"
+            )
         merged["region"] = code
         merged["year"] = year
         return merged

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.ingest import ingest_assets
-from assets.resources import FangpinHome
 from assets.followup import followup_assets
 from assets.forms import official_forms, registry_quality
+from assets.ingest import ingest_assets
+from assets.resources import FangpinHome
 from assets.screening import links, round_outputs, suspects
 from pipelines.jobs import jobs_for
 from pipelines.schedules import schedules_for

@@ -11,7 +11,7 @@ on 2 cores (STACK.md).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import dagster as dg
 
@@ -36,7 +36,9 @@ ingest_job = dg.define_asset_job(
 
 followup_job = dg.define_asset_job(
     name="followup",
-    selection=dg.AssetSelection.assets("feedback_records", "monitoring_state", "followup_outputs", "official_forms", "registry_quality"),
+    selection=dg.AssetSelection.assets(
+        "feedback_records", "monitoring_state", "followup_outputs", "official_forms", "registry_quality"
+    ),
     executor_def=dg.in_process_executor,
     description="闭环跟踪：核实反馈入库 → 监测状态 → 逾期与合规、风险消除候选、资金因素 → 名册、一览表、村级档案清单、户籍数据核查。",
 )
@@ -52,7 +54,11 @@ def round_assets(assets: Sequence) -> list:
     the follow-up group has its own job)."""
     from assets.rounds import round_partitions
 
-    return [a for a in assets if getattr(a, "partitions_def", None) in (None, round_partitions) and _groups(a) <= set(ROUND_GROUPS)]
+    return [
+        a
+        for a in assets
+        if getattr(a, "partitions_def", None) in (None, round_partitions) and _groups(a) <= set(ROUND_GROUPS)
+    ]
 
 
 def followup_assets(assets: Sequence) -> list:

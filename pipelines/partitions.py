@@ -45,8 +45,10 @@ def round_partition_tags(round_ids: list[str] | str, county: str | None = None) 
     ids = [round_ids] if isinstance(round_ids, str) else list(round_ids)
     quarters = sorted({quarter_key(r) for r in ids})
     lo, hi = (county, county) if county else (COUNTY_CODES[0], COUNTY_CODES[-1])
-    return range_tags(dg.MultiPartitionKey({"quarter": quarters[0], "county": lo}),
-                      dg.MultiPartitionKey({"quarter": quarters[-1], "county": hi}))
+    return range_tags(
+        dg.MultiPartitionKey({"quarter": quarters[0], "county": lo}),
+        dg.MultiPartitionKey({"quarter": quarters[-1], "county": hi}),
+    )
 
 
 def backfill_tags(first_round: str, last_round: str) -> dict[str, str]:
@@ -56,8 +58,12 @@ def backfill_tags(first_round: str, last_round: str) -> dict[str, str]:
 
 def keys_in_tags(tags: dict[str, str]) -> list[str]:
     """The partition keys a range in ``tags`` covers (for checks and tests)."""
-    return [str(k) for k in round_partitions.get_partition_keys_in_range(
-        dg.PartitionKeyRange(tags[ASSET_PARTITION_RANGE_START_TAG], tags[ASSET_PARTITION_RANGE_END_TAG]))]
+    return [
+        str(k)
+        for k in round_partitions.get_partition_keys_in_range(
+            dg.PartitionKeyRange(tags[ASSET_PARTITION_RANGE_START_TAG], tags[ASSET_PARTITION_RANGE_END_TAG])
+        )
+    ]
 
 
 def quarter_of(day: dt.date) -> str:

@@ -17,7 +17,7 @@ batch of the previous month (县级…审定…原则上每月办理一次). It 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Sequence
+from collections.abc import Sequence
 
 import dagster as dg
 
@@ -26,7 +26,7 @@ from pipelines.partitions import TIMEZONE, round_partition_tags
 
 QUARTERLY_CRON = "0 7 10 1,4,7,10 *"
 APPROVAL_CRON = "0 8 1 * *"
-ROUND_OPS = ("suspects", "round_outputs")   # the steps that take the round config
+ROUND_OPS = ("suspects", "round_outputs")  # the steps that take the round config
 
 
 def round_for(day: dt.date) -> tuple[str, str]:
@@ -37,14 +37,24 @@ def round_for(day: dt.date) -> tuple[str, str]:
 
 def round_run_config(round_id: str = "", kind: str = "", pushed_on: dt.date | str | None = None) -> dict:
     """Run config of a screening round (``assets.rounds.RoundConfig`` of both round assets)."""
-    cfg = {"round_id": round_id, "kind": kind,
-           "pushed_on": pushed_on.isoformat() if isinstance(pushed_on, dt.date) else (pushed_on or "")}
+    cfg = {
+        "round_id": round_id,
+        "kind": kind,
+        "pushed_on": pushed_on.isoformat() if isinstance(pushed_on, dt.date) else (pushed_on or ""),
+    }
     return {"ops": {op: {"config": dict(cfg)} for op in ROUND_OPS}}
 
 
-def round_run_request(round_id: str, kind: str, pushed_on: dt.date, *, run_key: str | None = None,
-                      config_round_id: bool = False, tags: dict | None = None,
-                      asset_selection: list[dg.AssetKey] | None = None) -> dg.RunRequest:
+def round_run_request(
+    round_id: str,
+    kind: str,
+    pushed_on: dt.date,
+    *,
+    run_key: str | None = None,
+    config_round_id: bool = False,
+    tags: dict | None = None,
+    asset_selection: list[dg.AssetKey] | None = None,
+) -> dg.RunRequest:
     """One run over the quarter of ``round_id`` × all counties. ``config_round_id``: put the id into the run config
     too (an ad-hoc round id such as ``20261129-medical`` replaces the quarterly id)."""
     return dg.RunRequest(
@@ -88,22 +98,29 @@ def _month_partition(partitions_def, month: str) -> tuple[str | None, dict[str, 
     if isinstance(partitions_def, dg.TimeWindowPartitionsDefinition):
         return first.strftime(partitions_def.fmt), {}
     if isinstance(partitions_def, dg.MultiPartitionsDefinition):
-        time_dim = next(d for d in partitions_def.partitions_defs if isinstance(d.partitions_def, dg.TimeWindowPartitionsDefinition))
+        time_dim = next(
+            d for d in partitions_def.partitions_defs if isinstance(d.partitions_def, dg.TimeWindowPartitionsDefinition)
+        )
         other = next(d for d in partitions_def.partitions_defs if d is not time_dim)
         keys = other.partitions_def.get_partition_keys()
         tkey = first.strftime(time_dim.partitions_def.fmt)
         from pipelines.partitions import range_tags
 
-        return None, range_tags(dg.MultiPartitionKey({time_dim.name: tkey, other.name: keys[0]}),
-                                dg.MultiPartitionKey({time_dim.name: tkey, other.name: keys[-1]}))
-    raise ValueError(f"approval_batch: unsupported partitions {partitions_def!r} (use none, monthly, or monthly × county)")
+        return None, range_tags(
+            dg.MultiPartitionKey({time_dim.name: tkey, other.name: keys[0]}),
+            dg.MultiPartitionKey({time_dim.name: tkey, other.name: keys[-1]}),
+        )
+    raise ValueError(
+        f"approval_batch: unsupported partitions {partitions_def!r} (use none, monthly, or monthly × county)"
+    )
 
 
 def approval_run_request(day: dt.date, partitions_def=None) -> dg.RunRequest:
     month = approval_month_for(day)
     key, extra = _month_partition(partitions_def, month)
-    return dg.RunRequest(run_key=f"approval-{month}", partition_key=key,
-                         tags={"fangpin/approval_month": month, **extra})
+    return dg.RunRequest(
+        run_key=f"approval-{month}", partition_key=key, tags={"fangpin/approval_month": month, **extra}
+    )
 
 
 def build_monthly_approval_schedule(job, partitions_def=None) -> dg.ScheduleDefinition:
@@ -132,7 +149,7 @@ def schedules_for(assets: Sequence) -> list[dg.ScheduleDefinition]:
     return found
 
 
-schedules = [quarterly_screening]   # without follow-up assets (kept for callers that import the list)
+schedules = [quarterly_screening]  # without follow-up assets (kept for callers that import the list)
 
 
 # ------------------------------------------------------------------------------------------------ folder sensors
@@ -144,8 +161,9 @@ def incremental_round_id(feed: str, when: dt.datetime) -> str:
     return f"{when:%Y%m%d}-{feed}"
 
 
-def incremental_round_request(feed: str, files: list[tuple[str, int, float]], when: dt.datetime,
-                              feed_asset: dg.AssetKey) -> dg.RunRequest:
+def incremental_round_request(
+    feed: str, files: list[tuple[str, int, float]], when: dt.datetime, feed_asset: dg.AssetKey
+) -> dg.RunRequest:
     """ONE run for the settled files of one sensor tick: ingest the feed, link, and screen + publish an incremental
     round (kind ``incremental``: only households that the new files reveal) over all counties."""
     import hashlib
@@ -154,7 +172,11 @@ def incremental_round_request(feed: str, files: list[tuple[str, int, float]], wh
     versions = "|".join(f"{n}:{s}:{m}" for n, s, m in sorted(files))
     digest = hashlib.sha256(versions.encode("utf-8")).hexdigest()[:16]
     return round_run_request(
-        round_id, "incremental", when.date(), run_key=f"{feed}:{digest}", config_round_id=True,
+        round_id,
+        "incremental",
+        when.date(),
+        run_key=f"{feed}:{digest}",
+        config_round_id=True,
         tags={"fangpin/feed": feed, "fangpin/files": ", ".join(n for n, _, _ in sorted(files))[:1000]},
         asset_selection=[feed_asset, dg.AssetKey("links"), dg.AssetKey("suspects"), dg.AssetKey("round_outputs")],
     )

@@ -9,7 +9,6 @@ still being written (or copied over a slow share) waits one more tick. The curso
 (size, mtime) seen and whether that version was already requested.
 """
 
-
 import datetime as dt
 import json
 import os
@@ -55,15 +54,18 @@ def build_folder_sensor(feed: str) -> dg.SensorDefinition:
         job=screening_round_job if rounds else ingest_job,
         minimum_interval_seconds=30,
         default_status=dg.DefaultSensorStatus.STOPPED,
-        description=(f"监听 landing/{feed}/ 新投放的文件：入库、匹配，并运行一次增量筛查（全部县）。" if rounds
-                     else f"监听 landing/{feed}/ 新投放的文件并入库。"),
+        description=(
+            f"监听 landing/{feed}/ 新投放的文件：入库、匹配，并运行一次增量筛查（全部县）。"
+            if rounds
+            else f"监听 landing/{feed}/ 新投放的文件并入库。"
+        ),
     )
     def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         home = DataHome.at(None)
         cursor = json.loads(context.cursor) if context.cursor else {}
         ready, new_cursor = settled_files(home.landing_for(feed), cursor)
         if rounds:
-            now = dt.datetime.now(dt.timezone.utc).astimezone(_tz())
+            now = dt.datetime.now(dt.UTC).astimezone(_tz())
             requests = [incremental_round_request(feed, ready, now, dg.AssetKey(asset_name(feed)))] if ready else []
         else:
             requests = [

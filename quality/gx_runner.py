@@ -34,8 +34,8 @@ def modules() -> tuple[Any, Any]:
     with _LOCK:
         if "gx" not in _STATE:
             _quiet_environment()
-            import great_expectations as gx  # noqa: PLC0415 — deliberately lazy (import cost)
-            import great_expectations.expectations as gxe  # noqa: PLC0415
+            import great_expectations as gx
+            import great_expectations.expectations as gxe
 
             _STATE["gx"] = gx
             _STATE["gxe"] = gxe
@@ -47,7 +47,7 @@ def batch_definition() -> Any:
     with _LOCK:
         if "bd" not in _STATE:
             gx, _ = modules()
-            from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: PLC0415
+            from great_expectations.data_context.types.base import ProgressBarsConfig
 
             ctx = gx.get_context(mode="ephemeral")
             ctx.enable_analytics(False)  # also off via GX_ANALYTICS_ENABLED=false, set before the import
@@ -79,7 +79,7 @@ def warm_up_in_background() -> None:
         def work() -> None:
             try:
                 batch_definition()
-            except Exception:  # noqa: BLE001 - re-raised by the first real use
+            except Exception:
                 pass
 
         thread = threading.Thread(target=work, name="gx-warm-up", daemon=True)
@@ -113,8 +113,10 @@ def _exception_message(info: Any) -> str | None:
     if info.get("raised_exception"):
         return str(info.get("exception_message") or "exception")
     for value in info.values():
-        if isinstance(value, dict) and value.get("raised_exception", True) and (
-            value.get("exception_message") or value.get("exception_traceback")
+        if (
+            isinstance(value, dict)
+            and value.get("raised_exception", True)
+            and (value.get("exception_message") or value.get("exception_traceback"))
         ):
             msg = value.get("exception_message") or str(value.get("exception_traceback", "")).strip().splitlines()[-1:]
             return msg if isinstance(msg, str) else " ".join(msg)

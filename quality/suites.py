@@ -49,13 +49,28 @@ from quality import gx_runner
 from quality.gx_runner import ExpectationSpec
 
 DATE_COLUMNS = frozenset({"birth_date", "event_date", "settle_date", "disaster_date", "approved_on"})
-NUMERIC_COLUMNS = frozenset({
-    "per_capita_net_income", "household_size", "total_cost", "fund_paid", "critical_illness_paid",
-    "medical_aid_paid", "out_of_pocket", "direct_loss", "amount", "previous_monthly_income",
-})
+NUMERIC_COLUMNS = frozenset(
+    {
+        "per_capita_net_income",
+        "household_size",
+        "total_cost",
+        "fund_paid",
+        "critical_illness_paid",
+        "medical_aid_paid",
+        "out_of_pocket",
+        "direct_loss",
+        "amount",
+        "previous_monthly_income",
+    }
+)
 FEED_LABELS = {
-    "registry": "防返贫监测名册", "village": "行政村表", "medical": "医保", "disaster": "应急管理",
-    "civil_affairs": "民政", "employment": "人社", "property": "财产检索",
+    "registry": "防返贫监测名册",
+    "village": "行政村表",
+    "medical": "医保",
+    "disaster": "应急管理",
+    "civil_affairs": "民政",
+    "employment": "人社",
+    "property": "财产检索",
 }
 _ID_COL = "_fp_id_status"
 _DUP_COL = "_fp_duplicate"
@@ -66,15 +81,15 @@ _DUP_COL = "_fp_duplicate"
 
 @dataclass(frozen=True)
 class ExpectationOutcome:
-    name: str                 # short English id: schema, not_null, value_set, range, id_valid_rate, ...
-    expectation_type: str     # GX class name, e.g. ExpectColumnValuesToBeInSet
-    column: str | None        # canonical column checked (None for table-level checks)
-    blocking: bool            # a failure keeps the file out of the screening
+    name: str  # short English id: schema, not_null, value_set, range, id_valid_rate, ...
+    expectation_type: str  # GX class name, e.g. ExpectColumnValuesToBeInSet
+    column: str | None  # canonical column checked (None for table-level checks)
+    blocking: bool  # a failure keeps the file out of the screening
     success: bool
-    unexpected_count: int     # rows (or, for schema, columns) that broke the expectation
-    unexpected_percent: float # 0..100, of the rows considered (non-empty cells for value checks)
-    observed: str             # short English/technical summary
-    description_zh: str       # one Chinese sentence for the clerk
+    unexpected_count: int  # rows (or, for schema, columns) that broke the expectation
+    unexpected_percent: float  # 0..100, of the rows considered (non-empty cells for value checks)
+    observed: str  # short English/technical summary
+    description_zh: str  # one Chinese sentence for the clerk
 
     @property
     def key(self) -> str:
@@ -85,12 +100,12 @@ class ExpectationOutcome:
 @dataclass(frozen=True)
 class FeedValidation:
     feed: str
-    success: bool                         # no blocking expectation failed
+    success: bool  # no blocking expectation failed
     outcomes: list[ExpectationOutcome]
     rows: int
     elapsed_s: float
     reference_date: _dt.date | None = None
-    skipped: list[str] = field(default_factory=list)   # checks not run (column absent or of the wrong type)
+    skipped: list[str] = field(default_factory=list)  # checks not run (column absent or of the wrong type)
 
     @property
     def blocking_failures(self) -> list[ExpectationOutcome]:
@@ -101,7 +116,8 @@ class FeedValidation:
         """Failed non-blocking outcomes, minus those a failed blocking outcome on the same column already says."""
         blocked = {(o.name.removesuffix("_gross"), o.column) for o in self.blocking_failures}
         return [
-            o for o in self.outcomes
+            o
+            for o in self.outcomes
             if not o.blocking and not o.success and (o.name.removesuffix("_gross"), o.column) not in blocked
         ]
 
@@ -116,7 +132,7 @@ class _Check:
     column: str | None
     blocking: bool
     kwargs: dict[str, Any]
-    info: dict[str, Any]      # what the Chinese description needs (thresholds, value sets, labels)
+    info: dict[str, Any]  # what the Chinese description needs (thresholds, value sets, labels)
 
 
 def _fingerprint(cfg: dict[str, Any]) -> str:
@@ -180,24 +196,47 @@ def _plan(
         alts = list(entry) if isinstance(entry, (list, tuple)) else [entry]
         schema.append(next((a for a in alts if a in columns), alts[0]))
     if schema:
-        checks.append(_Check("schema", "ExpectTableColumnsToMatchSet", None, True,
-                             {"column_set": schema, "exact_match": False}, {"columns": schema}))
+        checks.append(
+            _Check(
+                "schema",
+                "ExpectTableColumnsToMatchSet",
+                None,
+                True,
+                {"column_set": schema, "exact_match": False},
+                {"columns": schema},
+            )
+        )
     typed = [c for c in columns if c in DATE_COLUMNS or c in NUMERIC_COLUMNS]
     for col in sorted(typed):
         want = "date" if col in DATE_COLUMNS else "numeric"
         type_list = ["datetime64", "datetime64[ns]"] if want == "date" else ["float64", "Float64"]
         if columns[col] in ("date", "numeric", "bad_date", "bad_numeric"):
-            checks.append(_Check("column_type", "ExpectColumnValuesToBeInTypeList", col, True,
-                                 {"column": col, "type_list": type_list}, {"want": want}))
+            checks.append(
+                _Check(
+                    "column_type",
+                    "ExpectColumnValuesToBeInTypeList",
+                    col,
+                    True,
+                    {"column": col, "type_list": type_list},
+                    {"want": want},
+                )
+            )
     checks.append(_Check("row_count", "ExpectTableRowCountToBeBetween", None, False, {"min_value": 1}, {}))
 
     # required fields filled in
     nn = _merge(dflt.get("not_null"), fc.get("not_null_options"))
     for col in fc.get("not_null") or []:
         if usable(col, "not_null"):
-            checks.append(_Check("not_null", "ExpectColumnValuesToNotBeNull", col, bool(nn.get("blocking", True)),
-                                 {"column": col, "mostly": float(nn.get("mostly", 0.99))},
-                                 {"mostly": float(nn.get("mostly", 0.99))}))
+            checks.append(
+                _Check(
+                    "not_null",
+                    "ExpectColumnValuesToNotBeNull",
+                    col,
+                    bool(nn.get("blocking", True)),
+                    {"column": col, "mostly": float(nn.get("mostly", 0.99))},
+                    {"mostly": float(nn.get("mostly", 0.99))},
+                )
+            )
 
     # value sets
     for col, spec in (fc.get("value_sets") or {}).items():
@@ -205,17 +244,31 @@ def _plan(
         values = [("" if v is None else str(v)) for v in spec.get("values") or []]
         if usable(col, "value_set"):
             mostly = float(spec.get("mostly", 0.95))
-            checks.append(_Check("value_set", "ExpectColumnValuesToBeInSet", col, bool(spec.get("blocking", True)),
-                                 {"column": col, "value_set": values, "mostly": mostly},
-                                 {"values": values, "mostly": mostly}))
+            checks.append(
+                _Check(
+                    "value_set",
+                    "ExpectColumnValuesToBeInSet",
+                    col,
+                    bool(spec.get("blocking", True)),
+                    {"column": col, "value_set": values, "mostly": mostly},
+                    {"values": values, "mostly": mostly},
+                )
+            )
 
     # patterns
     for col, spec in (fc.get("patterns") or {}).items():
         if usable(col, "pattern"):
             mostly = float(spec.get("mostly", 0.99))
-            checks.append(_Check("pattern", "ExpectColumnValuesToMatchRegex", col, bool(spec.get("blocking", True)),
-                                 {"column": col, "regex": spec["regex"], "mostly": mostly},
-                                 {"mostly": mostly, "describe": spec.get("describe") or spec["regex"]}))
+            checks.append(
+                _Check(
+                    "pattern",
+                    "ExpectColumnValuesToMatchRegex",
+                    col,
+                    bool(spec.get("blocking", True)),
+                    {"column": col, "regex": spec["regex"], "mostly": mostly},
+                    {"mostly": mostly, "describe": spec.get("describe") or spec["regex"]},
+                )
+            )
 
     # ranges: any row out of range → warning; more than (1 - gross_mostly) → blocking
     for col, spec in (fc.get("ranges") or {}).items():
@@ -226,23 +279,50 @@ def _plan(
         bounds = {"min_value": None if lo is None else float(lo), "max_value": None if hi is None else float(hi)}
         if spec.get("warn_mostly") is not None:
             m = float(spec["warn_mostly"])
-            checks.append(_Check("range", "ExpectColumnValuesToBeBetween", col, False,
-                                 {"column": col, **bounds, "mostly": m}, {"min": lo, "max": hi, "mostly": m}))
+            checks.append(
+                _Check(
+                    "range",
+                    "ExpectColumnValuesToBeBetween",
+                    col,
+                    False,
+                    {"column": col, **bounds, "mostly": m},
+                    {"min": lo, "max": hi, "mostly": m},
+                )
+            )
         if spec.get("gross_mostly") is not None:
             m = float(spec["gross_mostly"])
-            checks.append(_Check("range_gross", "ExpectColumnValuesToBeBetween", col, True,
-                                 {"column": col, **bounds, "mostly": m}, {"min": lo, "max": hi, "mostly": m}))
+            checks.append(
+                _Check(
+                    "range_gross",
+                    "ExpectColumnValuesToBeBetween",
+                    col,
+                    True,
+                    {"column": col, **bounds, "mostly": m},
+                    {"min": lo, "max": hi, "mostly": m},
+                )
+            )
 
     # column pairs (a >= b)
     for spec in fc.get("pairs") or []:
         a, b = spec["a"], spec["b"]
         if usable(a, "pair", "numeric") and usable(b, "pair", "numeric"):
             m = float(spec.get("mostly", 0.99))
-            checks.append(_Check(spec.get("name", "pair"), "ExpectColumnPairValuesAToBeGreaterThanB", b,
-                                 bool(spec.get("blocking", False)),
-                                 {"column_A": a, "column_B": b, "or_equal": True,
-                                  "ignore_row_if": "either_value_is_missing", "mostly": m},
-                                 {"a": a, "b": b, "mostly": m}))
+            checks.append(
+                _Check(
+                    spec.get("name", "pair"),
+                    "ExpectColumnPairValuesAToBeGreaterThanB",
+                    b,
+                    bool(spec.get("blocking", False)),
+                    {
+                        "column_A": a,
+                        "column_B": b,
+                        "or_equal": True,
+                        "ignore_row_if": "either_value_is_missing",
+                        "mostly": m,
+                    },
+                    {"a": a, "b": b, "mostly": m},
+                )
+            )
 
     # ID validity rate (on id_status; derived from id_raw when the frame has no id_status)
     if fc.get("id_valid_rate") is not None:
@@ -251,9 +331,16 @@ def _plan(
         helpers["id_status"] = next((c for c in ("id_status", "id_raw", "id_number") if c in columns), "absent")
         statuses = list(spec.get("statuses") or ["valid", "converted15"])
         m = float(spec.get("min", 0.6))
-        checks.append(_Check("id_valid_rate", "ExpectColumnValuesToBeInSet", "id_status",
-                             bool(spec.get("blocking", True)),
-                             {"column": _ID_COL, "value_set": statuses, "mostly": m}, {"min": m}))
+        checks.append(
+            _Check(
+                "id_valid_rate",
+                "ExpectColumnValuesToBeInSet",
+                "id_status",
+                bool(spec.get("blocking", True)),
+                {"column": _ID_COL, "value_set": statuses, "mostly": m},
+                {"min": m},
+            )
+        )
 
     # duplicate rate within the file
     key = fc.get("duplicate_key")
@@ -261,14 +348,23 @@ def _plan(
         spec = _merge(dflt.get("duplicate_rate"), fc.get("duplicate_rate"))
         if usable(key, "duplicate_rate"):
             helpers["duplicate_key"] = key
-            for name, share_key, blocking in (("duplicate_rate", "warn_max_share", False),
-                                              ("duplicate_rate_gross", "block_max_share", True)):
+            for name, share_key, blocking in (
+                ("duplicate_rate", "warn_max_share", False),
+                ("duplicate_rate_gross", "block_max_share", True),
+            ):
                 if spec.get(share_key) is None:
                     continue
                 share = float(spec[share_key])
-                checks.append(_Check(name, "ExpectColumnValuesToBeInSet", key, blocking,
-                                     {"column": _DUP_COL, "value_set": [False], "mostly": 1.0 - share},
-                                     {"share": share, "key": key}))
+                checks.append(
+                    _Check(
+                        name,
+                        "ExpectColumnValuesToBeInSet",
+                        key,
+                        blocking,
+                        {"column": _DUP_COL, "value_set": [False], "mostly": 1.0 - share},
+                        {"share": share, "key": key},
+                    )
+                )
 
     # date window
     for col, spec in (fc.get("date_window") or {}).items():
@@ -278,18 +374,30 @@ def _plan(
         tol = int(spec.get("future_tolerance_days") or 0)
         latest = reference_date + _dt.timedelta(days=tol)
         m = float(spec.get("future_mostly", 0.99))
-        checks.append(_Check("date_not_future", "ExpectColumnValuesToBeBetween", col,
-                             bool(spec.get("future_blocking", True)),
-                             {"column": col, "max_value": _as_datetime(latest), "mostly": m},
-                             {"latest": latest, "tolerance": tol, "reference": reference_date, "mostly": m}))
+        checks.append(
+            _Check(
+                "date_not_future",
+                "ExpectColumnValuesToBeBetween",
+                col,
+                bool(spec.get("future_blocking", True)),
+                {"column": col, "max_value": _as_datetime(latest), "mostly": m},
+                {"latest": latest, "tolerance": tol, "reference": reference_date, "mostly": m},
+            )
+        )
         if spec.get("max_age_years") is not None:
             years = int(spec["max_age_years"])
             earliest = _years_before(reference_date, years)
             m = float(spec.get("old_mostly", 0.99))
-            checks.append(_Check("date_not_too_old", "ExpectColumnValuesToBeBetween", col,
-                                 bool(spec.get("old_blocking", False)),
-                                 {"column": col, "min_value": _as_datetime(earliest), "mostly": m},
-                                 {"earliest": earliest, "years": years, "mostly": m}))
+            checks.append(
+                _Check(
+                    "date_not_too_old",
+                    "ExpectColumnValuesToBeBetween",
+                    col,
+                    bool(spec.get("old_blocking", False)),
+                    {"column": col, "min_value": _as_datetime(earliest), "mostly": m},
+                    {"earliest": earliest, "years": years, "mostly": m},
+                )
+            )
     return checks, skipped, helpers
 
 
@@ -360,7 +468,7 @@ def _prepare(
         if kind == "date" and (col in content or col in nullness):
             exprs.append(pl.col(col).cast(pl.Datetime("ns")))  # GX vectorises datetime64[ns] only
         elif kind == "numeric" and (col in content or col in nullness):
-            exprs.append(pl.col(col).cast(pl.Float64))          # ... and numpy int/float64 only
+            exprs.append(pl.col(col).cast(pl.Float64))  # ... and numpy int/float64 only
         elif col in content:
             exprs.append(pl.col(col))
         elif col in nullness:
@@ -371,7 +479,7 @@ def _prepare(
     if source == "id_status":
         status = pl.col("id_status").cast(pl.String)
     elif source in ("id_raw", "id_number"):  # not classified upstream: classify here (GB 11643)
-        from fangpin.domain.idnumber import add_id_columns  # noqa: PLC0415
+        from fangpin.domain.idnumber import add_id_columns
 
         status = pl.lit(add_id_columns(frame.select(source), source, prefix="_fp_id")["_fp_id_status"])
     elif source == "absent":
@@ -428,8 +536,14 @@ def _examples(result: dict[str, Any], k: int = 3) -> str:
 
 
 def _describe(
-    c: _Check, ok: bool, n_bad: int, pct: float, rows: int, result: dict[str, Any],
-    labels: dict[str, str], extra: dict[str, Any],
+    c: _Check,
+    ok: bool,
+    n_bad: int,
+    pct: float,
+    rows: int,
+    result: dict[str, Any],
+    labels: dict[str, str],
+    extra: dict[str, Any],
 ) -> tuple[str, str]:
     """(observed, description_zh) for one check."""
     lab = labels.get(c.column or "", c.column or "")
@@ -446,7 +560,10 @@ def _describe(
         want = "日期" if info["want"] == "date" else "数值"
         if ok:
             return f"type {observed}", f"{lab}（{c.column}）的类型为{want}"
-        return f"type {observed}, expected {info['want']}", f"{lab}（{c.column}）应为{want}，实际类型为 {observed}，无法检查"
+        return (
+            f"type {observed}, expected {info['want']}",
+            f"{lab}（{c.column}）应为{want}，实际类型为 {observed}，无法检查",
+        )
     if c.name == "row_count":
         return f"{rows} rows", ("文件中有被接收的行" if ok else "文件中没有任何被接收的行")
     if c.name == "not_null":
@@ -459,77 +576,105 @@ def _describe(
         if not n_bad:
             return "all in set", f"{lab}的取值均在允许范围内"
         ex = _examples(result)
-        return (f"{n_bad} not in set (e.g. {ex})",
-                f"{lab}有 {n_bad} 行取值不在允许范围（{allowed}）内{share}，例如：{ex}；"
-                f"要求至少 {_pct(info['mostly'])} 的行取值合规")
+        return (
+            f"{n_bad} not in set (e.g. {ex})",
+            f"{lab}有 {n_bad} 行取值不在允许范围（{allowed}）内{share}，例如：{ex}；"
+            f"要求至少 {_pct(info['mostly'])} 的行取值合规",
+        )
     if c.name == "pattern":
         if not n_bad:
             return "all match", f"{lab}格式均正确（{info['describe']}）"
         ex = _examples(result)
-        return (f"{n_bad} do not match (e.g. {ex})",
-                f"{lab}有 {n_bad} 行格式不对（应为{info['describe']}）{share}，例如：{ex}；"
-                f"要求至少 {_pct(info['mostly'])} 的行格式正确")
+        return (
+            f"{n_bad} do not match (e.g. {ex})",
+            f"{lab}有 {n_bad} 行格式不对（应为{info['describe']}）{share}，例如：{ex}；"
+            f"要求至少 {_pct(info['mostly'])} 的行格式正确",
+        )
     if c.name in ("range", "range_gross"):
         rng = f"{_num(info['min'])}–{_num(info['max'])}"
         if not n_bad:
             return f"all in [{info['min']}, {info['max']}]", f"{lab}均在合理范围 {rng} 内"
         ex = _examples(result)
-        tail = (f"，超过 {_pct(1 - info['mostly'])} 的行超出范围，数据可能有误" if c.name == "range_gross"
-                else "，请核对")
-        return (f"{n_bad} outside [{info['min']}, {info['max']}] (e.g. {ex})",
-                f"{lab}有 {n_bad} 行超出合理范围 {rng}{share}，例如：{ex}{tail}")
+        tail = (
+            f"，超过 {_pct(1 - info['mostly'])} 的行超出范围，数据可能有误" if c.name == "range_gross" else "，请核对"
+        )
+        return (
+            f"{n_bad} outside [{info['min']}, {info['max']}] (e.g. {ex})",
+            f"{lab}有 {n_bad} 行超出合理范围 {rng}{share}，例如：{ex}{tail}",
+        )
     if c.name == "id_valid_rate":
         rate = (1 - pct / 100) if rows else 1.0
         detail = extra.get("id_breakdown") or ""
         detail = f"：{detail}" if detail else ""
         verdict = "达到" if ok else "低于"
-        return (f"valid {_pct(rate)} ({rows - n_bad}/{rows}), min {_pct(info['min'])}",
-                f"证件号码有效率为 {rate * 100:.1f}%，{verdict}要求的 {_pct(info['min'])}（共 {n_bad} 行无效{detail}）")
+        return (
+            f"valid {_pct(rate)} ({rows - n_bad}/{rows}), min {_pct(info['min'])}",
+            f"证件号码有效率为 {rate * 100:.1f}%，{verdict}要求的 {_pct(info['min'])}（共 {n_bad} 行无效{detail}）",
+        )
     if c.name in ("duplicate_rate", "duplicate_rate_gross"):
         klab = labels.get(info["key"], info["key"])
         limit = _pct(info["share"])
         if not n_bad:
             return "0 duplicates", "文件中没有重复的行"
-        what = ("同一事件重复出现" if info["key"] == "event_key"
-                else "同一人，证件号码相同" if info["key"] == "id_number" else f"{klab}相同")
+        what = (
+            "同一事件重复出现"
+            if info["key"] == "event_key"
+            else "同一人，证件号码相同"
+            if info["key"] == "id_number"
+            else f"{klab}相同"
+        )
         verdict = "超过" if not ok else "未超过"
-        return (f"{n_bad} duplicate rows ({pct:.1f}%), max {limit}",
-                f"文件中有 {n_bad} 行与前面的行重复（{what}）{share}，{verdict}允许的 {limit}")
+        return (
+            f"{n_bad} duplicate rows ({pct:.1f}%), max {limit}",
+            f"文件中有 {n_bad} 行与前面的行重复（{what}）{share}，{verdict}允许的 {limit}",
+        )
     if c.name == "date_not_future":
         latest = info["latest"].isoformat()
         if not n_bad:
             return f"none after {latest}", f"{lab}均不晚于 {latest}"
         ex = _examples(result)
-        return (f"{n_bad} after {latest} (e.g. {ex})",
-                f"{lab}有 {n_bad} 行晚于 {latest}（参考日期 {info['reference'].isoformat()} 加 {info['tolerance']} 天）"
-                f"{share}，例如：{ex}；日期不能在未来")
+        return (
+            f"{n_bad} after {latest} (e.g. {ex})",
+            f"{lab}有 {n_bad} 行晚于 {latest}（参考日期 {info['reference'].isoformat()} 加 {info['tolerance']} 天）"
+            f"{share}，例如：{ex}；日期不能在未来",
+        )
     if c.name == "date_not_too_old":
         earliest = info["earliest"].isoformat()
         if not n_bad:
             return f"none before {earliest}", f"{lab}均不早于 {earliest}"
         ex = _examples(result)
-        return (f"{n_bad} before {earliest} (e.g. {ex})",
-                f"{lab}有 {n_bad} 行早于 {earliest}（{info['years']} 年以前）{share}，例如：{ex}；请确认是否为旧数据")
+        return (
+            f"{n_bad} before {earliest} (e.g. {ex})",
+            f"{lab}有 {n_bad} 行早于 {earliest}（{info['years']} 年以前）{share}，例如：{ex}；请确认是否为旧数据",
+        )
     if c.expectation_type == "ExpectColumnPairValuesAToBeGreaterThanB":
         la, lb = labels.get(info["a"], info["a"]), labels.get(info["b"], info["b"])
         if not n_bad:
             return f"{info['b']} <= {info['a']} everywhere", f"{lb}均不超过{la}"
-        return (f"{n_bad} rows with {info['b']} > {info['a']}",
-                f"有 {n_bad} 行{lb}大于{la}{share}，请核对")
+        return (f"{n_bad} rows with {info['b']} > {info['a']}", f"有 {n_bad} 行{lb}大于{la}{share}，请核对")
     return (f"{n_bad} unexpected", f"{lab}有 {n_bad} 行不符合要求{share}")
 
 
 def _id_breakdown(small: pl.DataFrame, statuses: list[str], status_labels: dict[str, str]) -> str:
     counts = (
-        small.lazy().select(pl.col(_ID_COL).cast(pl.String)).filter(~pl.col(_ID_COL).is_in(statuses))
-        .group_by(_ID_COL).len().sort(["len", _ID_COL], descending=[True, False]).collect()
+        small.lazy()
+        .select(pl.col(_ID_COL).cast(pl.String))
+        .filter(~pl.col(_ID_COL).is_in(statuses))
+        .group_by(_ID_COL)
+        .len()
+        .sort(["len", _ID_COL], descending=[True, False])
+        .collect()
     )
     return "、".join(f"{status_labels.get(s, s)} {n} 行" for s, n in counts.iter_rows())
 
 
 def _translate(
-    checks: list[_Check], results: dict[int, dict[str, Any]], rows: int, small: pl.DataFrame,
-    cfg: dict[str, Any], present: set[str],
+    checks: list[_Check],
+    results: dict[int, dict[str, Any]],
+    rows: int,
+    small: pl.DataFrame,
+    cfg: dict[str, Any],
+    present: set[str],
 ) -> list[ExpectationOutcome]:
     labels = {k: str(v) for k, v in (cfg.get("labels") or {}).items()}
     status_labels = {k: str(v) for k, v in (cfg.get("id_status_labels") or {}).items()}
@@ -551,15 +696,34 @@ def _translate(
             extra["id_breakdown"] = _id_breakdown(small, c.kwargs["value_set"], status_labels)
         if r["exception"]:
             lab = labels.get(c.column or "", c.column or "")
-            out.append(ExpectationOutcome(
-                c.name, c.expectation_type, c.column, c.blocking, False, n_bad, pct,
-                f"error: {r['exception'][:300]}",
-                f"{lab}的“{c.name}”检查无法执行（程序错误），请联系技术人员",
-            ))
+            out.append(
+                ExpectationOutcome(
+                    c.name,
+                    c.expectation_type,
+                    c.column,
+                    c.blocking,
+                    False,
+                    n_bad,
+                    pct,
+                    f"error: {r['exception'][:300]}",
+                    f"{lab}的“{c.name}”检查无法执行（程序错误），请联系技术人员",
+                )
+            )
             continue
         observed, desc = _describe(c, r["success"], n_bad, pct, rows, res, labels, extra)
-        out.append(ExpectationOutcome(c.name, c.expectation_type, c.column, c.blocking, bool(r["success"]),
-                                      n_bad, round(pct, 4), observed, desc))
+        out.append(
+            ExpectationOutcome(
+                c.name,
+                c.expectation_type,
+                c.column,
+                c.blocking,
+                bool(r["success"]),
+                n_bad,
+                round(pct, 4),
+                observed,
+                desc,
+            )
+        )
     return out
 
 
@@ -598,7 +762,15 @@ def validate_frame(
 
 
 #: Checks that judge a share of the rows; schema and column types are judged whatever the size.
-_SHARE_CHECKS = {"not_null", "value_set", "pattern", "range_gross", "id_valid_rate", "duplicate_rate_gross", "date_not_future"}
+_SHARE_CHECKS = {
+    "not_null",
+    "value_set",
+    "pattern",
+    "range_gross",
+    "id_valid_rate",
+    "duplicate_rate_gross",
+    "date_not_future",
+}
 
 
 def _small_file_leniency(outcomes: list[ExpectationOutcome], rows: int, cfg: dict) -> list[ExpectationOutcome]:
@@ -611,18 +783,34 @@ def _small_file_leniency(outcomes: list[ExpectationOutcome], rows: int, cfg: dic
 
 
 _OUTCOME_SCHEMA = {
-    "feed": pl.String, "name": pl.String, "expectation_type": pl.String, "column": pl.String,
-    "blocking": pl.Boolean, "success": pl.Boolean, "unexpected_count": pl.Int64, "unexpected_percent": pl.Float64,
-    "observed": pl.String, "description_zh": pl.String,
+    "feed": pl.String,
+    "name": pl.String,
+    "expectation_type": pl.String,
+    "column": pl.String,
+    "blocking": pl.Boolean,
+    "success": pl.Boolean,
+    "unexpected_count": pl.Int64,
+    "unexpected_percent": pl.Float64,
+    "observed": pl.String,
+    "description_zh": pl.String,
 }
 
 
 def outcomes_frame(v: FeedValidation) -> pl.DataFrame:
     """One row per outcome (for reports and asset-check metadata)."""
     rows = [
-        {"feed": v.feed, "name": o.name, "expectation_type": o.expectation_type, "column": o.column,
-         "blocking": o.blocking, "success": o.success, "unexpected_count": o.unexpected_count,
-         "unexpected_percent": o.unexpected_percent, "observed": o.observed, "description_zh": o.description_zh}
+        {
+            "feed": v.feed,
+            "name": o.name,
+            "expectation_type": o.expectation_type,
+            "column": o.column,
+            "blocking": o.blocking,
+            "success": o.success,
+            "unexpected_count": o.unexpected_count,
+            "unexpected_percent": o.unexpected_percent,
+            "observed": o.observed,
+            "description_zh": o.description_zh,
+        }
         for o in v.outcomes
     ]
     return pl.DataFrame(rows, schema=_OUTCOME_SCHEMA)

@@ -29,8 +29,8 @@ _MAX_NAME_BYTES = 150
 @dataclass(frozen=True)
 class ArchivedFile:
     feed: str
-    file_name: str        # the name the clerk gave the file (for reports and source_file), not a path
-    file_hash: str        # sha256 hex of the archived bytes
+    file_name: str  # the name the clerk gave the file (for reports and source_file), not a path
+    file_hash: str  # sha256 hex of the archived bytes
     archived_path: Path
     size: int = 0
 
@@ -102,7 +102,9 @@ def archive(home: Path, dropped: DroppedFile) -> ArchivedFile:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-    return ArchivedFile(feed=feed, file_name=dropped.path.name, file_hash=digest, archived_path=dest, size=dest.stat().st_size)
+    return ArchivedFile(
+        feed=feed, file_name=dropped.path.name, file_hash=digest, archived_path=dest, size=dest.stat().st_size
+    )
 
 
 def quarantine(home: Path, archived: ArchivedFile, reason: str) -> Path:

@@ -34,7 +34,7 @@ _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f]")
 @dataclass
 class Decoded:
     text: str
-    encoding: str                 # utf-8 | utf-8-sig | gbk | gb18030 | utf-16 | mixed(utf-8+gb18030)
+    encoding: str  # utf-8 | utf-8-sig | gbk | gb18030 | utf-16 | mixed(utf-8+gb18030)
     notes: list[str] = field(default_factory=list)
     damaged_lines: int = 0
     #: the text's UTF-8 bytes when the file already was exactly that (no re-encoding for the CSV parser)
@@ -125,8 +125,11 @@ def decode_text(data: bytes) -> Decoded:
         try:
             return Decoded(data.decode("utf-16"), "utf-16", ["文件为UTF-16编码（Excel“Unicode文本”），已识别"])
         except UnicodeDecodeError as exc:
-            raise UnreadableFile("encoding", "文件声明为UTF-16编码，但内容无法按UTF-16读取（文件可能已损坏）。请重新导出。",
-                                 detail=str(exc)) from None
+            raise UnreadableFile(
+                "encoding",
+                "文件声明为UTF-16编码，但内容无法按UTF-16读取（文件可能已损坏）。请重新导出。",
+                detail=str(exc),
+            ) from None
     if b"\x00" in data[:65536] or _control_share(data) > 0.01:
         # UTF-16 without BOM is the only text with many NULs; anything else with NULs is not a table
         if data[:65536].count(b"\x00") > 0.3 * min(len(data), 65536) and len(data) % 2 == 0:
@@ -137,7 +140,10 @@ def decode_text(data: bytes) -> Decoded:
                     continue
                 if _CJK.search(text[:2000]) or text[:200].isprintable():
                     return Decoded(text, enc, ["文件为UTF-16编码（无BOM），已识别"])
-        raise UnreadableFile("binary", "文件内容不是文本表格（含有大量二进制字节，可能已损坏或不是CSV/Excel文件）。请从原系统重新导出CSV或xlsx文件。")
+        raise UnreadableFile(
+            "binary",
+            "文件内容不是文本表格（含有大量二进制字节，可能已损坏或不是CSV/Excel文件）。请从原系统重新导出CSV或xlsx文件。",
+        )
     try:
         return Decoded(data.decode("utf-8"), "utf-8", raw=data)
     except UnicodeDecodeError:
@@ -171,7 +177,7 @@ def _has_utf8_line(data: bytes, max_hits: int = 2000) -> bool:
             continue
         seen.add(start)
         end = data.find(b"\n", m.end())
-        if _is_utf8(data[start: end if end >= 0 else len(data)]):
+        if _is_utf8(data[start : end if end >= 0 else len(data)]):
             return True
     return False
 
@@ -189,7 +195,10 @@ def _check_damage(d: Decoded, data: bytes) -> Decoded:
     if d.damaged_lines > max(3, 0.05 * n_lines):
         code = "binary" if d.damaged_lines > 0.3 * n_lines else "encoding"
         if code == "binary":
-            raise UnreadableFile("binary", "文件内容不是文本表格（大部分内容无法按任何中文编码读取，可能已损坏或不是CSV/Excel文件）。请从原系统重新导出。")
+            raise UnreadableFile(
+                "binary",
+                "文件内容不是文本表格（大部分内容无法按任何中文编码读取，可能已损坏或不是CSV/Excel文件）。请从原系统重新导出。",
+            )
         raise UnreadableFile(
             "encoding",
             f"文件编码无法识别：{d.damaged_lines}行（共{n_lines}行）含有无法按UTF-8或GBK读取的字节。请从原系统重新导出，"

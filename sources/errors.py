@@ -23,15 +23,24 @@ CODES = {
 class UnreadableFile(Exception):
     """``code`` (one of :data:`CODES`) and ``reason`` (Chinese, for the clerk: what is wrong and what to do)."""
 
-    def __init__(self, code: str, reason: str, *, feed: str | None = None, file_name: str | None = None,
-                 file_hash: str | None = None, detail: str | None = None, looks_like: str | None = None):
+    def __init__(
+        self,
+        code: str,
+        reason: str,
+        *,
+        feed: str | None = None,
+        file_name: str | None = None,
+        file_hash: str | None = None,
+        detail: str | None = None,
+        looks_like: str | None = None,
+    ):
         super().__init__(f"{code}: {reason}")
         self.code = code
         self.reason = reason
         self.feed = feed
         self.file_name = file_name
         self.file_hash = file_hash
-        self.detail = detail          # technical detail for logs (English, no personal data)
+        self.detail = detail  # technical detail for logs (English, no personal data)
         self.looks_like = looks_like  # wrong_feed: the feed the file looks like
 
     @property

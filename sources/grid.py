@@ -9,9 +9,9 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import polars as pl
 
@@ -23,12 +23,12 @@ _DELIMS = (",", "\t", ";", "|")
 @dataclass
 class Grid:
     frame: pl.DataFrame
-    kind: str                              # csv | xlsx
+    kind: str  # csv | xlsx
     encoding: str | None = None
     sheet: str | None = None
     delimiter: str | None = None
     notes: list[str] = field(default_factory=list)
-    may_be_damaged: bool = True            # False when the decoded text has no replacement character at all
+    may_be_damaged: bool = True  # False when the decoded text has no replacement character at all
     #: XLSX only: columns → Boolean Series "this cell is a number/bool cell, not text" (aligned with frame rows)
     numeric_probe: Callable[[list[int]], dict[int, pl.Series]] | None = None
 
@@ -69,10 +69,11 @@ def csv_grid(text: str, encoding: str, notes: list[str] | None = None, raw: byte
     if "\n" not in text and "\r" in text:
         text = text.replace("\r", "\n")  # classic Mac line ends
         raw = None
+
     def body() -> str:  # the text without its final line end (a copy: only where the bytes will not do)
         return text[:-1] if text.endswith("\n") else text
 
-    if raw is not None:   # parsed as they are: no copy of the whole file only to drop the final line end
+    if raw is not None:  # parsed as they are: no copy of the whole file only to drop the final line end
         data = raw
         n_lines = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
     else:
@@ -84,12 +85,20 @@ def csv_grid(text: str, encoding: str, notes: list[str] | None = None, raw: byte
     frame = _polars_csv(data, delim, width)
     if frame is False:
         # a row further down has more cells than any of the first lines: size the grid to the widest line
-        lines = pl.read_csv(data, has_header=False, separator="\x1f", quote_char=None, infer_schema=False,
-                            schema={"line": pl.String}, missing_columns="insert", truncate_ragged_lines=True)["line"]
+        lines = pl.read_csv(
+            data,
+            has_header=False,
+            separator="\x1f",
+            quote_char=None,
+            infer_schema=False,
+            schema={"line": pl.String},
+            missing_columns="insert",
+            truncate_ragged_lines=True,
+        )["line"]
         width = int(lines.str.count_matches(delim, literal=True).max() or 0) + 1
         frame = _polars_csv(data, delim, width)
     if frame is not None and frame is not False and frame.height != n_lines:
-        frame = None   # a quoted field spans lines (or another oddity): count lines exactly below
+        frame = None  # a quoted field spans lines (or another oddity): count lines exactly below
     if frame is not None and frame is not False:
         df = _named(frame)
     else:
@@ -116,10 +125,15 @@ def _polars_csv(data: bytes, delim: str, width: int) -> pl.DataFrame | None | bo
     """The grid by Polars; False when a line has more cells than ``width``; None when Polars cannot parse it."""
     try:
         return pl.read_csv(
-            data, has_header=False, separator=delim, quote_char='"',
-            schema={f"column_{i + 1}": pl.String for i in range(width)}, missing_columns="insert", raise_if_empty=False,
+            data,
+            has_header=False,
+            separator=delim,
+            quote_char='"',
+            schema={f"column_{i + 1}": pl.String for i in range(width)},
+            missing_columns="insert",
+            raise_if_empty=False,
         )
-    except Exception as exc:  # noqa: BLE001 - malformed quoting: the exact (slower) reader decides
+    except Exception as exc:
         return False if "more fields" in str(exc) else None
 
 
@@ -149,23 +163,25 @@ def xlsx_grids(data: bytes) -> Iterator[Grid]:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = set(zf.namelist())
     except zipfile.BadZipFile:
-        raise UnreadableFile("truncated", "Excel文件不完整（文件末尾缺失，可能复制或下载时中断）。请重新导出或重新复制文件。") from None
+        raise UnreadableFile(
+            "truncated", "Excel文件不完整（文件末尾缺失，可能复制或下载时中断）。请重新导出或重新复制文件。"
+        ) from None
     if not any(n.startswith("xl/") for n in names):
         raise UnreadableFile("unsupported", "文件是压缩包或其他Office文档，不是Excel表格。请提供CSV或xlsx文件。")
     try:
         reader = fastexcel.read_excel(data)
-    except Exception as exc:  # noqa: BLE001 - calamine's errors are not typed finely
+    except Exception as exc:
         raise _excel_error(exc) from None
     hidden: list[tuple[int, Any]] = []
     for idx, _ in enumerate(reader.sheet_names):
         try:
             sheet = reader.load_sheet(idx, header_row=None, skip_rows=0, dtypes="string")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             if "empty" in str(exc).lower():
                 continue
             raise _excel_error(exc) from None
         if sheet.visible != "visible":
-            hidden.append((idx, sheet))   # visible sheets first
+            hidden.append((idx, sheet))  # visible sheets first
             continue
         grid = _to_grid(sheet, reader, idx)
         if grid is not None:
@@ -183,7 +199,7 @@ def _to_grid(sheet: Any, reader: Any, idx: int) -> Grid | None:
     try:
         df = sheet.to_polars()
         absolute = [c.absolute_index for c in sheet.available_columns()]
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise _excel_error(exc) from None
     return _sheet_grid(df, reader, idx, sheet.name, absolute)
 
@@ -198,7 +214,9 @@ def _sheet_grid(df: pl.DataFrame, reader: Any, idx: int, name: str, absolute: li
     if last is None:
         return None
     df = df.head(int(last))
-    return Grid(df, "xlsx", sheet=name, numeric_probe=_probe(reader, idx, df.height, absolute or list(range(len(cols)))))
+    return Grid(
+        df, "xlsx", sheet=name, numeric_probe=_probe(reader, idx, df.height, absolute or list(range(len(cols))))
+    )
 
 
 def _probe(reader: Any, idx: int, height: int, absolute: list[int]) -> Callable[[list[int]], dict[int, pl.Series]]:
@@ -207,9 +225,12 @@ def _probe(reader: Any, idx: int, height: int, absolute: list[int]) -> Callable[
     A second read of just these columns as "boolean": text cells come back null, number cells non-null. fastexcel
     selects columns by their absolute sheet index (column A = 0), while the grid counts from the first used column.
     """
+
     def probe(cols: list[int]) -> dict[int, pl.Series]:
         absc = [absolute[c] for c in cols]
-        sheet = reader.load_sheet(idx, header_row=None, skip_rows=0, use_columns=absc, dtypes={a: "boolean" for a in absc})
+        sheet = reader.load_sheet(
+            idx, header_row=None, skip_rows=0, use_columns=absc, dtypes={a: "boolean" for a in absc}
+        )
         df = sheet.to_polars().head(height)
         out = {}
         for c, name in zip(cols, df.columns):
@@ -225,10 +246,16 @@ def _probe(reader: Any, idx: int, height: int, absolute: list[int]) -> Callable[
 def _excel_error(exc: Exception) -> UnreadableFile:
     msg = str(exc).lower()
     if "password" in msg or "encrypt" in msg:
-        return UnreadableFile("encrypted", "Excel文件设置了打开密码，系统无法读取。请去掉密码后另存为xlsx，再放入文件夹。", detail=str(exc)[:200])
+        return UnreadableFile(
+            "encrypted",
+            "Excel文件设置了打开密码，系统无法读取。请去掉密码后另存为xlsx，再放入文件夹。",
+            detail=str(exc)[:200],
+        )
     if any(w in msg for w in ("zip", "eof", "invalid", "unexpected", "xml", "deflate", "crc")):
         return UnreadableFile("corrupt", "Excel文件已损坏，无法读取。请重新导出或重新复制文件。", detail=str(exc)[:200])
-    return UnreadableFile("corrupt", "Excel文件无法读取（格式已损坏）。请重新导出或另存为xlsx后再放入。", detail=str(exc)[:200])
+    return UnreadableFile(
+        "corrupt", "Excel文件无法读取（格式已损坏）。请重新导出或另存为xlsx后再放入。", detail=str(exc)[:200]
+    )
 
 
 def xls_grids(data: bytes) -> Iterator[Grid]:
@@ -237,18 +264,21 @@ def xls_grids(data: bytes) -> Iterator[Grid]:
 
     try:
         reader = fastexcel.read_excel(data)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         err = _excel_error(exc)
         if err.code == "corrupt":
-            err = UnreadableFile("unsupported", "文件是旧版Excel（.xls）或其他Office格式，且无法读取。请在Excel中“另存为”xlsx后再放入。",
-                                 detail=str(exc)[:200])
+            err = UnreadableFile(
+                "unsupported",
+                "文件是旧版Excel（.xls）或其他Office格式，且无法读取。请在Excel中“另存为”xlsx后再放入。",
+                detail=str(exc)[:200],
+            )
         raise err from None
     for idx, name in enumerate(reader.sheet_names):
         try:
             sheet = reader.load_sheet(idx, header_row=None, skip_rows=0, dtypes="string")
             df = sheet.to_polars()
             absolute = [c.absolute_index for c in sheet.available_columns()]
-        except Exception:  # noqa: BLE001
+        except Exception:
             continue
         grid = _sheet_grid(df, reader, idx, name, absolute)
         if grid is not None:

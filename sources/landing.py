@@ -9,9 +9,9 @@ symbolic links (a link could point anywhere on the machine).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 #: Landing folders that are not department drops of this module (county verification results have their own reader).
 NOT_DROPS = frozenset({"feedback"})
@@ -52,8 +52,11 @@ def scan(home: Path, feeds: Iterable[str] | None = None) -> list[DroppedFile]:
     if feeds is None:
         if not landing.is_dir():
             return []
-        feeds = sorted(p.name for p in landing.iterdir() if p.is_dir() and not p.is_symlink()
-                       and not p.name.startswith(".") and p.name not in NOT_DROPS)
+        feeds = sorted(
+            p.name
+            for p in landing.iterdir()
+            if p.is_dir() and not p.is_symlink() and not p.name.startswith(".") and p.name not in NOT_DROPS
+        )
     out: list[DroppedFile] = []
     for feed in feeds:
         folder = landing / feed

@@ -28,7 +28,7 @@ import polars as pl
 Plan = list[list[pl.Expr]]
 
 EXCEL_EPOCH = _dt.date(1899, 12, 30)
-SERIAL_MIN, SERIAL_MAX = 20000, 80000   # 1954-10-03 … 2119-01-10
+SERIAL_MIN, SERIAL_MAX = 20000, 80000  # 1954-10-03 … 2119-01-10
 
 _TIME = r"(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
 _YMD = r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?" + _TIME + r"$"
@@ -78,13 +78,19 @@ def clean_cell_plan(src: str, out: str, null_tokens: Iterable[str] = ()) -> Plan
     k = pl.col(out)
     tokens = sorted({t.lower() for t in null_tokens})
     # case-insensitive token test as one anchored regex: no lower-cased copy of every cell (most fail at character 1)
-    null = (k == "") | k.str.contains("(?i)^(?:" + "|".join(re.escape(t) for t in tokens) + ")$") if tokens else (k == "")
+    null = (
+        (k == "") | k.str.contains("(?i)^(?:" + "|".join(re.escape(t) for t in tokens) + ")$") if tokens else (k == "")
+    )
     last = pl.when(null).then(None).otherwise(k)
     return [
         [pl.col(src).cast(pl.String).str.strip_chars().alias(out)],
         # literal tests and a slice, not a regex: this runs on every cell of every file
-        [pl.when(k.str.starts_with('="') & k.str.ends_with('"') & (k.str.len_bytes() >= 3))
-         .then(k.str.slice(2, k.str.len_chars() - 3).str.strip_chars()).otherwise(k).alias(out)],
+        [
+            pl.when(k.str.starts_with('="') & k.str.ends_with('"') & (k.str.len_bytes() >= 3))
+            .then(k.str.slice(2, k.str.len_chars() - 3).str.strip_chars())
+            .otherwise(k)
+            .alias(out)
+        ],
         [last.alias(out)],
     ]
 
@@ -99,19 +105,27 @@ def date_plan(src: str, out: str, nfkc: bool = True, spaces: bool = True, simple
     return [
         [first.alias(f"{out}__f")],
         [
-            pl.when(f.str.contains(_YMD)).then(f.str.replace(_YMD, "${1}-${2}-${3}").str.to_date("%Y-%m-%d", strict=False)).alias(f"{out}__1"),
+            pl.when(f.str.contains(_YMD))
+            .then(f.str.replace(_YMD, "${1}-${2}-${3}").str.to_date("%Y-%m-%d", strict=False))
+            .alias(f"{out}__1"),
             pl.when(f.str.contains(_YMD8)).then(f.str.to_date("%Y%m%d", strict=False)).alias(f"{out}__2"),
             pl.when(f.str.contains(_SERIAL)).then(f.cast(pl.Float64, strict=False).floor()).alias(f"{out}__3"),
         ],
-        [pl.coalesce(
-            pl.col(f"{out}__1"), pl.col(f"{out}__2"),
-            pl.when((serial >= SERIAL_MIN) & (serial <= SERIAL_MAX)).then(
-                pl.lit(EXCEL_EPOCH) + pl.duration(days=serial.cast(pl.Int64))).cast(pl.Date),
-        ).alias(out)],
+        [
+            pl.coalesce(
+                pl.col(f"{out}__1"),
+                pl.col(f"{out}__2"),
+                pl.when((serial >= SERIAL_MIN) & (serial <= SERIAL_MAX))
+                .then(pl.lit(EXCEL_EPOCH) + pl.duration(days=serial.cast(pl.Int64)))
+                .cast(pl.Date),
+            ).alias(out)
+        ],
     ]
 
 
-def amount_plan(src: str, out: str, scale: float = 1, nfkc: bool = True, spaces: bool = True, simple: bool = False) -> Plan:
+def amount_plan(
+    src: str, out: str, scale: float = 1, nfkc: bool = True, spaces: bool = True, simple: bool = False
+) -> Plan:
     """Yuan as Float64 (× ``scale``, e.g. 10000 for a 万元 column); negative values stay negative.
     ``simple``: every value of the column is already a plain number like ``-12.5`` (checked by the caller)."""
     if simple:
@@ -122,17 +136,20 @@ def amount_plan(src: str, out: str, scale: float = 1, nfkc: bool = True, spaces:
     v = pl.when(pl.col(f"{out}__wan")).then(v * 10000).otherwise(v)
     v = pl.when(pl.col(f"{out}__paren")).then(-v).otherwise(v)
     return [
-        [fold(pl.col(src), nfkc, spaces).alias(f"{out}__f")],                # ￥→¥, １２３→123, ，→,
+        [fold(pl.col(src), nfkc, spaces).alias(f"{out}__f")],  # ￥→¥, １２３→123, ，→,
         [
             f.str.contains(r"^\(.*\)$").alias(f"{out}__paren"),
             f.str.contains(r"万(?:元)?$").alias(f"{out}__wan"),
             f.str.replace(r"^\((.*)\)$", "$1")
             .str.replace(r"^(?:人民币|RMB|rmb|CNY|¥|\$)", "")
             .str.replace(r"^([+-])(?:¥|人民币|RMB)", "$1")
-            .str.replace(r"(?:万元|万|元整|元|圆|块|RMB|rmb|CNY)$", "").alias(f"{out}__t"),
+            .str.replace(r"(?:万元|万|元整|元|圆|块|RMB|rmb|CNY)$", "")
+            .alias(f"{out}__t"),
         ],
         [
-            (~t.str.contains(",", literal=True) | t.str.contains(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$")).alias(f"{out}__ok"),
+            (~t.str.contains(",", literal=True) | t.str.contains(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$")).alias(
+                f"{out}__ok"
+            ),
             t.str.replace_all(",", "", literal=True).alias(f"{out}__t2"),
         ],
         [(v * scale if scale != 1 else v).alias(out)],
@@ -156,33 +173,66 @@ def month_plan(src: str, out: str, nfkc: bool = True, spaces: bool = True, simpl
         [fold(pl.col(src), nfkc, spaces).alias(f"{out}__mf")] + dp[0],
         [
             pl.when(f.str.contains(r"^\d{6}$")).then(f).alias(f"{out}__m1"),
-            f.str.replace(r"^(\d{4})[-/.年](\d{1,2})月?$", "${1}-${2}-01").str.to_date("%Y-%m-%d", strict=False).alias(f"{out}__m2"),
-        ] + dp[1],
+            f.str.replace(r"^(\d{4})[-/.年](\d{1,2})月?$", "${1}-${2}-01")
+            .str.to_date("%Y-%m-%d", strict=False)
+            .alias(f"{out}__m2"),
+        ]
+        + dp[1],
         dp[2],
-        [pl.coalesce(pl.col(f"{out}__m1"), pl.col(f"{out}__m2").dt.strftime("%Y%m"), pl.col(f"{out}__d").dt.strftime("%Y%m")).alias(f"{out}__m")],
-        [pl.when(m.str.slice(4, 2).cast(pl.Int32, strict=False).is_between(1, 12)
-                 & m.str.slice(0, 4).cast(pl.Int32, strict=False).is_between(1950, 2100)).then(m).alias(out)],
+        [
+            pl.coalesce(
+                pl.col(f"{out}__m1"), pl.col(f"{out}__m2").dt.strftime("%Y%m"), pl.col(f"{out}__d").dt.strftime("%Y%m")
+            ).alias(f"{out}__m")
+        ],
+        [
+            pl.when(
+                m.str.slice(4, 2).cast(pl.Int32, strict=False).is_between(1, 12)
+                & m.str.slice(0, 4).cast(pl.Int32, strict=False).is_between(1950, 2100)
+            )
+            .then(m)
+            .alias(out)
+        ],
     ]
     return stages
 
 
 def bool_plan(src: str, out: str, nfkc: bool = True, spaces: bool = True, simple: bool = False) -> Plan:
     f = pl.col(f"{out}__f")
-    return [[fold(pl.col(src), nfkc, spaces).alias(f"{out}__f")],
-            [pl.when(f.is_in(_YES)).then(True).when(f.is_in(_NO)).then(False).otherwise(None).cast(pl.Boolean).alias(out)]]
+    return [
+        [fold(pl.col(src), nfkc, spaces).alias(f"{out}__f")],
+        [pl.when(f.is_in(_YES)).then(True).when(f.is_in(_NO)).then(False).otherwise(None).cast(pl.Boolean).alias(out)],
+    ]
 
 
 def yesno_plan(src: str, out: str, nfkc: bool = True, spaces: bool = True, simple: bool = False) -> Plan:
     """是/否 when recognisable, else the text as written."""
     f = pl.col(f"{out}__f")
-    return [[fold(pl.col(src), nfkc, spaces).alias(f"{out}__f")],
-            [pl.when(f.is_in(_YES)).then(pl.lit("是")).when(f.is_in(_NO)).then(pl.lit("否")).otherwise(pl.col(src)).alias(out)]]
+    return [
+        [fold(pl.col(src), nfkc, spaces).alias(f"{out}__f")],
+        [
+            pl.when(f.is_in(_YES))
+            .then(pl.lit("是"))
+            .when(f.is_in(_NO))
+            .then(pl.lit("否"))
+            .otherwise(pl.col(src))
+            .alias(out)
+        ],
+    ]
 
 
 def sex_plan(src: str, out: str, nfkc: bool = True, spaces: bool = True, simple: bool = False) -> Plan:
     f = pl.col(f"{out}__f")
-    return [[fold(pl.col(src), nfkc, spaces).alias(f"{out}__f")],
-            [pl.when(f.is_in(_MALE)).then(pl.lit("男")).when(f.is_in(_FEMALE)).then(pl.lit("女")).otherwise(None).alias(out)]]
+    return [
+        [fold(pl.col(src), nfkc, spaces).alias(f"{out}__f")],
+        [
+            pl.when(f.is_in(_MALE))
+            .then(pl.lit("男"))
+            .when(f.is_in(_FEMALE))
+            .then(pl.lit("女"))
+            .otherwise(None)
+            .alias(out)
+        ],
+    ]
 
 
 def code_plan(src: str, out: str, nfkc: bool = True, spaces: bool = True, simple: bool = False) -> Plan:
@@ -197,8 +247,17 @@ def text_plan(src: str, out: str, nfkc: bool = True, spaces: bool = True, simple
 SIMPLE = {"date": r"^\d{4}-\d{2}-\d{2}$", "amount": _PLAIN_NUMBER}
 
 
-PLANS = {"date": date_plan, "amount": amount_plan, "int": int_plan, "month": month_plan, "bool": bool_plan,
-         "yesno": yesno_plan, "sex": sex_plan, "code": code_plan, "text": text_plan}
+PLANS = {
+    "date": date_plan,
+    "amount": amount_plan,
+    "int": int_plan,
+    "month": month_plan,
+    "bool": bool_plan,
+    "yesno": yesno_plan,
+    "sex": sex_plan,
+    "code": code_plan,
+    "text": text_plan,
+}
 
 
 def run(df: pl.DataFrame, plans: Iterable[Plan]) -> pl.DataFrame:

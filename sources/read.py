@@ -40,48 +40,120 @@ from sources.grid import Grid, csv_grid, xls_grids, xlsx_grids
 from sources.ids import add_id_columns
 from sources.spec import AliasConfig, FeedSpec, header_key, load_config
 
-__all__ = ["UnreadableFile", "ReadResult", "read_file", "DEPT_COLUMNS", "REGISTRY_COLUMNS", "VILLAGE_COLUMNS", "SCHEMAS"]
+__all__ = [
+    "UnreadableFile",
+    "ReadResult",
+    "read_file",
+    "DEPT_COLUMNS",
+    "REGISTRY_COLUMNS",
+    "VILLAGE_COLUMNS",
+    "SCHEMAS",
+]
 
-HEADER_SCAN = 30                      # the header must be within the first 30 rows
+HEADER_SCAN = 30  # the header must be within the first 30 rows
 EVENT_DATE_RANGE = (_dt.date(2000, 1, 1), _dt.date(2099, 12, 31))
 BIRTH_DATE_RANGE = (_dt.date(1900, 1, 1), _dt.date(2099, 12, 31))
-_MAX_RAW = 30                         # characters of a cell value quoted in a reason
+_MAX_RAW = 30  # characters of a cell value quoted in a reason
 
-PROVENANCE = {"source": pl.String, "source_file": pl.String, "source_row": pl.Int64, "file_hash": pl.String, "event_key": pl.String}
+PROVENANCE = {
+    "source": pl.String,
+    "source_file": pl.String,
+    "source_row": pl.Int64,
+    "file_hash": pl.String,
+    "event_key": pl.String,
+}
 
 DEPT_COLUMNS: dict[str, pl.DataType] = {
     **PROVENANCE,
-    "name": pl.String, "id_raw": pl.String, "id_status": pl.String, "id_number": pl.String, "id_candidate": pl.String,
-    "birth_date": pl.Date, "sex": pl.String, "county": pl.String, "township": pl.String, "village": pl.String,
-    "hukou_address": pl.String, "is_head_only": pl.Boolean, "event_date": pl.Date,
-    "settle_date": pl.Date, "institution": pl.String, "total_cost": pl.Float64, "fund_paid": pl.Float64,
-    "critical_illness_paid": pl.Float64, "medical_aid_paid": pl.Float64, "out_of_pocket": pl.Float64,
-    "visit_type": pl.String, "diagnosis": pl.String,
-    "disaster_type": pl.String, "disaster_date": pl.Date, "house_damage": pl.String, "direct_loss": pl.Float64,
-    "aid_type": pl.String, "approved_on": pl.Date, "amount": pl.Float64, "status": pl.String,
-    "event": pl.String, "previous_workplace": pl.String, "previous_monthly_income": pl.Float64,
+    "name": pl.String,
+    "id_raw": pl.String,
+    "id_status": pl.String,
+    "id_number": pl.String,
+    "id_candidate": pl.String,
+    "birth_date": pl.Date,
+    "sex": pl.String,
+    "county": pl.String,
+    "township": pl.String,
+    "village": pl.String,
+    "hukou_address": pl.String,
+    "is_head_only": pl.Boolean,
+    "event_date": pl.Date,
+    "settle_date": pl.Date,
+    "institution": pl.String,
+    "total_cost": pl.Float64,
+    "fund_paid": pl.Float64,
+    "critical_illness_paid": pl.Float64,
+    "medical_aid_paid": pl.Float64,
+    "out_of_pocket": pl.Float64,
+    "visit_type": pl.String,
+    "diagnosis": pl.String,
+    "disaster_type": pl.String,
+    "disaster_date": pl.Date,
+    "house_damage": pl.String,
+    "direct_loss": pl.Float64,
+    "aid_type": pl.String,
+    "approved_on": pl.Date,
+    "amount": pl.Float64,
+    "status": pl.String,
+    "event": pl.String,
+    "previous_workplace": pl.String,
+    "previous_monthly_income": pl.Float64,
     "property_type": pl.String,
 }
 REGISTRY_COLUMNS: dict[str, pl.DataType] = {
     **PROVENANCE,
-    "household_id": pl.String, "county": pl.String, "township": pl.String, "village": pl.String,
-    "village_code": pl.String, "county_code": pl.String, "township_code": pl.String, "name": pl.String,
-    "id_raw": pl.String, "id_status": pl.String, "id_number": pl.String, "sex": pl.String, "birth_date": pl.Date,
-    "relation": pl.String, "household_type": pl.String, "monitoring_category": pl.String,
-    "risk_eliminated": pl.String, "identified_month": pl.String, "eliminated_month": pl.String, "labour": pl.String,
-    "health": pl.String, "student": pl.String, "dibao": pl.String, "tekun": pl.String,
-    "per_capita_net_income": pl.Float64, "household_size": pl.Int32, "relocated": pl.String,
-    "resettlement_site": pl.String, "hukou_moved": pl.String, "unsafe_housing": pl.String, "safe_water": pl.String,
+    "household_id": pl.String,
+    "county": pl.String,
+    "township": pl.String,
+    "village": pl.String,
+    "village_code": pl.String,
+    "county_code": pl.String,
+    "township_code": pl.String,
+    "name": pl.String,
+    "id_raw": pl.String,
+    "id_status": pl.String,
+    "id_number": pl.String,
+    "sex": pl.String,
+    "birth_date": pl.Date,
+    "relation": pl.String,
+    "household_type": pl.String,
+    "monitoring_category": pl.String,
+    "risk_eliminated": pl.String,
+    "identified_month": pl.String,
+    "eliminated_month": pl.String,
+    "labour": pl.String,
+    "health": pl.String,
+    "student": pl.String,
+    "dibao": pl.String,
+    "tekun": pl.String,
+    "per_capita_net_income": pl.Float64,
+    "household_size": pl.Int32,
+    "relocated": pl.String,
+    "resettlement_site": pl.String,
+    "hukou_moved": pl.String,
+    "unsafe_housing": pl.String,
+    "safe_water": pl.String,
 }
 VILLAGE_COLUMNS: dict[str, pl.DataType] = {
     **PROVENANCE,
-    "village_code": pl.String, "village": pl.String, "township": pl.String, "county": pl.String,
-    "township_code": pl.String, "county_code": pl.String, "former_deep_poverty": pl.Boolean,
+    "village_code": pl.String,
+    "village": pl.String,
+    "township": pl.String,
+    "county": pl.String,
+    "township_code": pl.String,
+    "county_code": pl.String,
+    "former_deep_poverty": pl.Boolean,
     "resettlement_community": pl.Boolean,
 }
 SCHEMAS = {"dept_record": DEPT_COLUMNS, "registry_person": REGISTRY_COLUMNS, "village": VILLAGE_COLUMNS}
-REJECTED_SCHEMA = {"source": pl.String, "source_file": pl.String, "source_row": pl.Int64, "field": pl.String,
-                   "reason": pl.String, "file_hash": pl.String}
+REJECTED_SCHEMA = {
+    "source": pl.String,
+    "source_file": pl.String,
+    "source_row": pl.Int64,
+    "field": pl.String,
+    "reason": pl.String,
+    "file_hash": pl.String,
+}
 ISSUE_SCHEMA = {"source_row": pl.Int64, "field": pl.String, "reason": pl.String}
 SKIPPED_SCHEMA = {"source_row": pl.Int64, "kind": pl.String, "text": pl.String}
 SKIP_LABELS = {"title": "标题/说明行", "header": "表头行", "total": "合计/小计行", "blank": "空行"}
@@ -92,34 +164,37 @@ class ReadResult:
     feed: str
     file_name: str
     file_hash: str
-    rows: pl.DataFrame                 # accepted rows: SCHEMAS[table] columns, in that order, with those dtypes
-    rejected: pl.DataFrame             # REJECTED_SCHEMA, one row per rejected input row
+    rows: pl.DataFrame  # accepted rows: SCHEMAS[table] columns, in that order, with those dtypes
+    rejected: pl.DataFrame  # REJECTED_SCHEMA, one row per rejected input row
     rows_in_file: int
-    skipped: dict[str, int]            # title, header, total, blank
+    skipped: dict[str, int]  # title, header, total, blank
     encoding: str | None
     sheet: str | None
-    header_row: int                    # physical row of the (first) header row
-    notes: list[str]                   # what was normalised or noticed, Chinese
-    table: str = "dept_record"         # registry_person | village | dept_record
-    spec: str = ""                     # feed spec used (registry_village for the village table)
+    header_row: int  # physical row of the (first) header row
+    notes: list[str]  # what was normalised or noticed, Chinese
+    table: str = "dept_record"  # registry_person | village | dept_record
+    spec: str = ""  # feed spec used (registry_village for the village table)
     warnings: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=ISSUE_SCHEMA))  # kept rows, value nulled
     skipped_rows: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SKIPPED_SCHEMA))
     columns: list[tuple[str, str | None]] = field(default_factory=list)  # (header as in the file, canonical field)
     file_format: str = "csv"
-    label: str = ""                    # Chinese name of the feed
+    label: str = ""  # Chinese name of the feed
     seconds: float = 0.0
 
     def check_accounting(self) -> None:
         total = self.rows.height + self.rejected.height + sum(self.skipped.values())
         if total != self.rows_in_file:
-            raise AssertionError(f"row accounting broken: {self.rows.height}+{self.rejected.height}+{self.skipped} != {self.rows_in_file}")
+            raise AssertionError(
+                f"row accounting broken: {self.rows.height}+{self.rejected.height}+{self.skipped} != {self.rows_in_file}"
+            )
 
 
 # --------------------------------------------------------------------------------------------------- entry point
 
 
-def read_file(path: Path, feed: str, file_name: str | None = None, file_hash: str | None = None,
-              home: Path | None = None) -> ReadResult:
+def read_file(
+    path: Path, feed: str, file_name: str | None = None, file_hash: str | None = None, home: Path | None = None
+) -> ReadResult:
     """Read a dropped (archived) file of ``feed``. Raises :class:`UnreadableFile` for a file that cannot be read."""
     t0 = time.perf_counter()
     path = Path(path)
@@ -150,9 +225,14 @@ def file_grids(data: bytes, file_name: str):
     if kind == "empty":
         raise UnreadableFile("empty", "文件是空的（0字节或只有空白）。请重新导出后再放入文件夹。")
     if kind == "encrypted":
-        raise UnreadableFile("encrypted", "Excel文件设置了打开密码（已加密），系统无法读取。请去掉密码后另存为xlsx，再放入文件夹。")
+        raise UnreadableFile(
+            "encrypted", "Excel文件设置了打开密码（已加密），系统无法读取。请去掉密码后另存为xlsx，再放入文件夹。"
+        )
     if kind == "html":
-        raise UnreadableFile("html", "文件实际是网页（HTML/XML）格式，只是扩展名为Excel，系统无法可靠读取。请用Excel打开后“另存为”xlsx，再放入文件夹。")
+        raise UnreadableFile(
+            "html",
+            "文件实际是网页（HTML/XML）格式，只是扩展名为Excel，系统无法可靠读取。请用Excel打开后“另存为”xlsx，再放入文件夹。",
+        )
     if kind == "zip":
         raise UnreadableFile("unsupported", "文件是压缩包或其他Office文档，不是Excel表格。请解压后提供CSV或xlsx文件。")
     if kind == "xlsx":
@@ -171,7 +251,10 @@ def _read(data: bytes, feed: str, file_name: str, file_hash: str, home: Path | N
     cfg = load_config(home)
     own = cfg.specs_for_folder(feed)
     if not own:
-        raise UnreadableFile("unknown_feed", f"数据类别“{feed}”没有配置表头对照（aliases.yaml），系统不知道如何读取这个文件夹中的文件。请联系系统管理员。")
+        raise UnreadableFile(
+            "unknown_feed",
+            f"数据类别“{feed}”没有配置表头对照（aliases.yaml），系统不知道如何读取这个文件夹中的文件。请联系系统管理员。",
+        )
     grids, pre_notes = file_grids(data, file_name)
 
     failure: UnreadableFile | None = None
@@ -204,9 +287,9 @@ def _read(data: bytes, feed: str, file_name: str, file_hash: str, home: Path | N
 @dataclass
 class _Header:
     spec: FeedSpec
-    rows: list[int]                              # 0-based grid positions of the header row(s)
-    labels: list[str | None]                     # one label per grid column
-    mapping: dict[str, list[tuple[int, int]]]    # field → [(rank, column)], best first
+    rows: list[int]  # 0-based grid positions of the header row(s)
+    labels: list[str | None]  # one label per grid column
+    mapping: dict[str, list[tuple[int, int]]]  # field → [(rank, column)], best first
 
 
 def _blank(v: str | None) -> bool:
@@ -240,7 +323,9 @@ def _candidates(head: list[list[str | None]]) -> list[tuple[list[int], list[str 
     return cands
 
 
-def _find_header(head: list[list[str | None]], own: list[FeedSpec], cfg: AliasConfig, feed: str, file_name: str) -> _Header:
+def _find_header(
+    head: list[list[str | None]], own: list[FeedSpec], cfg: AliasConfig, feed: str, file_name: str
+) -> _Header:
     cands = _candidates(head)
     best: tuple | None = None
     for spec in own:
@@ -270,8 +355,10 @@ def _find_header(head: list[list[str | None]], own: list[FeedSpec], cfg: AliasCo
     own_label = own[0].label
     if other_best is not None:
         _, spec, rows, m = other_best
-        shown = "、".join(str(head[rows[-1]][cols[0][1]] if not _blank(head[rows[-1]][cols[0][1]]) else head[rows[0]][cols[0][1]])
-                         for f, cols in list(m.items())[:4])
+        shown = "、".join(
+            str(head[rows[-1]][cols[0][1]] if not _blank(head[rows[-1]][cols[0][1]]) else head[rows[0]][cols[0][1]])
+            for f, cols in list(m.items())[:4]
+        )
         raise UnreadableFile(
             "wrong_feed",
             f"文件放错了文件夹：表头（第{rows[0] + 1}行，含“{shown}”等列）看起来是【{spec.label}】数据，"
@@ -324,16 +411,27 @@ def _column_flags(d: pl.DataFrame, raw: dict[str, pl.Expr], types: dict[str, str
         return {}
     odd = nz.FULLWIDTH[:-1] + r"\s]"
     first = [r.str.contains(odd).any().alias(f"odd|{f}") for f, r in raw.items()]
-    first += [(r.is_null() | r.str.contains(nz.SIMPLE[types[f]])).all().alias(f"simple|{f}")
-              for f, r in raw.items() if types[f] in nz.SIMPLE]
+    first += [
+        (r.is_null() | r.str.contains(nz.SIMPLE[types[f]])).all().alias(f"simple|{f}")
+        for f, r in raw.items()
+        if types[f] in nz.SIMPLE
+    ]
     flags = d.select(first).row(0, named=True)
     odd_fields = [f for f in raw if flags.pop(f"odd|{f}")]
     for f in raw:
         if f not in odd_fields:
             flags[f"fw|{f}"] = flags[f"sp|{f}"] = False
     if odd_fields:
-        flags |= d.select([e for f in odd_fields for e in (raw[f].str.contains(nz.FULLWIDTH).any().alias(f"fw|{f}"),
-                                                            raw[f].str.contains(r"\s").any().alias(f"sp|{f}"))]).row(0, named=True)
+        flags |= d.select(
+            [
+                e
+                for f in odd_fields
+                for e in (
+                    raw[f].str.contains(nz.FULLWIDTH).any().alias(f"fw|{f}"),
+                    raw[f].str.contains(r"\s").any().alias(f"sp|{f}"),
+                )
+            ]
+        ).row(0, named=True)
     return flags
 
 
@@ -357,28 +455,51 @@ def _build(grid: Grid, hdr: _Header, cfg: AliasConfig, feed: str, file_name: str
     df = grid.frame.with_columns(
         pl.int_range(0, grid.frame.height, dtype=pl.Int64).alias("_pos"),
         # a cell is filled when it has a non-blank character (same as "non-empty after strip", without the copy)
-        pl.sum_horizontal([pl.col(c).str.contains(r"\S").fill_null(False).cast(pl.Int32) for c in cols]).alias("_filled"),
-        pl.any_horizontal([(pl.col(c).str.contains(total_re) & (pl.col(c).str.len_chars() <= 24)).fill_null(False) for c in cols]).alias("_is_total"),
-        pl.sum_horizontal([(pl.col(f"c{j}").str.strip_chars() == pl.lit(str(hdr.labels[j]).strip())).fill_null(False).cast(pl.Int32)
-                           for j in primary]).alias("_rep"),
+        pl.sum_horizontal([pl.col(c).str.contains(r"\S").fill_null(False).cast(pl.Int32) for c in cols]).alias(
+            "_filled"
+        ),
+        pl.any_horizontal(
+            [(pl.col(c).str.contains(total_re) & (pl.col(c).str.len_chars() <= 24)).fill_null(False) for c in cols]
+        ).alias("_is_total"),
+        pl.sum_horizontal(
+            [
+                (pl.col(f"c{j}").str.strip_chars() == pl.lit(str(hdr.labels[j]).strip()))
+                .fill_null(False)
+                .cast(pl.Int32)
+                for j in primary
+            ]
+        ).alias("_rep"),
     )
     # a note ("制表人：…") only matters on a row with one filled cell: test those rows only
     single = df.filter(pl.col("_filled") == 1)
-    note_pos = single.filter(pl.any_horizontal([pl.col(c).str.contains(note_re).fill_null(False) for c in cols])).get_column("_pos")
-    df = df.with_columns(pl.col("_pos").is_in(note_pos.implode()).alias("_has_note") if note_pos.len() else pl.lit(False).alias("_has_note"))
+    note_pos = single.filter(
+        pl.any_horizontal([pl.col(c).str.contains(note_re).fill_null(False) for c in cols])
+    ).get_column("_pos")
+    df = df.with_columns(
+        pl.col("_pos").is_in(note_pos.implode()).alias("_has_note")
+        if note_pos.len()
+        else pl.lit(False).alias("_has_note")
+    )
     kind = (
-        pl.when(pl.col("_pos") < first).then(pl.when(pl.col("_filled") == 0).then(_lit_str("blank")).otherwise(_lit_str("title")))
-        .when(pl.col("_pos") <= last).then(_lit_str("header"))
-        .when(pl.col("_filled") == 0).then(_lit_str("blank"))
-        .when(pl.col("_is_total")).then(_lit_str("total"))
-        .when((pl.col("_filled") == 1) & pl.col("_has_note")).then(_lit_str("title"))
-        .when(pl.col("_rep") >= min(2, len(primary))).then(_lit_str("header"))
+        pl.when(pl.col("_pos") < first)
+        .then(pl.when(pl.col("_filled") == 0).then(_lit_str("blank")).otherwise(_lit_str("title")))
+        .when(pl.col("_pos") <= last)
+        .then(_lit_str("header"))
+        .when(pl.col("_filled") == 0)
+        .then(_lit_str("blank"))
+        .when(pl.col("_is_total"))
+        .then(_lit_str("total"))
+        .when((pl.col("_filled") == 1) & pl.col("_has_note"))
+        .then(_lit_str("title"))
+        .when(pl.col("_rep") >= min(2, len(primary)))
+        .then(_lit_str("header"))
         .otherwise(_lit_str("data"))
     )
     df = df.with_columns(kind.alias("_kind"))
     first_text = pl.concat_str([pl.col(c) for c in cols], separator=" ", ignore_nulls=True).str.slice(0, 60)
     skipped_rows = df.filter(pl.col("_kind") != "data").select(
-        pl.col("_row").alias("source_row"), pl.col("_kind").alias("kind"), first_text.alias("text"))
+        pl.col("_row").alias("source_row"), pl.col("_kind").alias("kind"), first_text.alias("text")
+    )
     skipped = {k: 0 for k in SKIP_LABELS}
     for k, n in skipped_rows.group_by("kind").len().iter_rows():
         skipped[k] = n
@@ -397,7 +518,9 @@ def _build(grid: Grid, hdr: _Header, cfg: AliasConfig, feed: str, file_name: str
         for f in ("id_number", "household_id"):
             for _, j in hdr.mapping.get(f, []):
                 sv = d[f"c{j}"].str.strip_chars()
-                exact_double = sv.cast(pl.Int64, strict=False) == sv.cast(pl.Float64, strict=False).cast(pl.Int64, strict=False)
+                exact_double = sv.cast(pl.Int64, strict=False) == sv.cast(pl.Float64, strict=False).cast(
+                    pl.Int64, strict=False
+                )
                 if bool((sv.str.contains(r"^\d{16,19}$") & exact_double).fill_null(False).any()):
                     suspects.append(j)
         if suspects:
@@ -418,22 +541,38 @@ def _build(grid: Grid, hdr: _Header, cfg: AliasConfig, feed: str, file_name: str
             others = "、".join(f"“{str(hdr.labels[j]).strip()}”" for _, j in lst[1:])
             notes.append(f"列“{labels[f]}”与{others}都对应{spec.label_of(f)}，以“{labels[f]}”为准，空白处用其他列补充")
         if f in ("id_number", "household_id") and any(j in numeric_cols for _, j in lst):
-            raw_exprs.append(pl.coalesce([
-                pl.when(pl.col(f"_k{j}").is_not_null()).then(pl.col(f"_num{j}").fill_null(False) if j in numeric_cols else pl.lit(False))
-                for _, j in lst]).fill_null(False).alias(f"_numcell_{f}"))
+            raw_exprs.append(
+                pl.coalesce(
+                    [
+                        pl.when(pl.col(f"_k{j}").is_not_null()).then(
+                            pl.col(f"_num{j}").fill_null(False) if j in numeric_cols else pl.lit(False)
+                        )
+                        for _, j in lst
+                    ]
+                )
+                .fill_null(False)
+                .alias(f"_numcell_{f}")
+            )
     unused = [str(hdr.labels[j]).strip() for j in range(width) if j not in set(used) and not _blank(hdr.labels[j])]
     if unused:
         notes.append("未使用的列：" + "、".join(unused[:20]) + ("等" if len(unused) > 20 else ""))
     if grid.may_be_damaged:
-        raw_exprs.append(pl.any_horizontal([pl.col(c).str.contains("\ufffd|锟斤拷").fill_null(False) for c in cols]).alias("_damaged"))
+        raw_exprs.append(
+            pl.any_horizontal([pl.col(c).str.contains("\ufffd|锟斤拷").fill_null(False) for c in cols]).alias(
+                "_damaged"
+            )
+        )
     else:
         raw_exprs.append(pl.lit(False).alias("_damaged"))
     extra_cols = []
     if grid.kind == "csv":
         hdr_width = max((j for j in range(width) if not _blank(hdr.labels[j])), default=-1) + 1
         extra_cols = cols[hdr_width:]
-    raw_exprs.append(pl.any_horizontal([pl.col(c).str.strip_chars().fill_null("") != "" for c in extra_cols]).alias("_extra")
-                     if extra_cols else pl.lit(False).alias("_extra"))
+    raw_exprs.append(
+        pl.any_horizontal([pl.col(c).str.strip_chars().fill_null("") != "" for c in extra_cols]).alias("_extra")
+        if extra_cols
+        else pl.lit(False).alias("_extra")
+    )
     d = d.with_columns(raw_exprs)
 
     def R(f: str) -> pl.Expr:
@@ -454,8 +593,11 @@ def _build(grid: Grid, hdr: _Header, cfg: AliasConfig, feed: str, file_name: str
     typed: list[str] = []
     for f in fields_typed:
         t = spec.type_of(f)
-        kw = {"nfkc": bool(col_flags.get(f"fw|{f}", True)), "spaces": bool(col_flags.get(f"sp|{f}", True)),
-              "simple": bool(col_flags.get(f"simple|{f}", False))}
+        kw = {
+            "nfkc": bool(col_flags.get(f"fw|{f}", True)),
+            "spaces": bool(col_flags.get(f"sp|{f}", True)),
+            "simple": bool(col_flags.get(f"simple|{f}", False)),
+        }
         if t == "amount" and "万元" in header_key(lab(f)):
             kw["scale"] = 10000
             notes.append(f"“{lab(f)}”以万元为单位，已乘以10000换算为元")
@@ -466,19 +608,30 @@ def _build(grid: Grid, hdr: _Header, cfg: AliasConfig, feed: str, file_name: str
     if synonyms:
         d = d.with_columns([nz.map_values(T(f), spec.values[f]).alias(f"_m_{f}") for f in synonyms])
     d = add_id_columns(d.with_columns(R("id_number").alias("_id_in")), "_id_in", prefix="_id")
-    if "id_number" in hdr.mapping and f"_numcell_id_number" in d.columns:
+    if "id_number" in hdr.mapping and "_numcell_id_number" in d.columns:
         nc = pl.col("_numcell_id_number")
         d = d.with_columns(
             pl.when(nc).then(_lit_str("mangled")).otherwise(pl.col("_id_status")).alias("_id_status"),
-            *[pl.when(nc).then(None).otherwise(pl.col(c)).alias(c) for c in ("_id_number", "_id_candidate", "_id_birth_date", "_id_sex")],
+            *[
+                pl.when(nc).then(None).otherwise(pl.col(c)).alias(c)
+                for c in ("_id_number", "_id_candidate", "_id_birth_date", "_id_sex")
+            ],
         )
     name_v = normalise_expr(R("name")) if "name" in hdr.mapping else pl.lit(None, dtype=pl.String)
     d = d.with_columns(pl.when(name_v == "").then(None).otherwise(name_v).alias("_name"))
 
     # ---- 5. faults: (label, reject?, reason expression — null when the row is fine)
     checks: list[tuple[str, bool, pl.Expr]] = []
-    checks.append(("（整行）", True, pl.when(pl.col("_damaged")).then(_lit_str("本行含有无法识别的字符（文件编码损坏）"))))
-    checks.append(("（整行）", True, pl.when(pl.col("_extra")).then(_lit_str("本行的列数比表头多（可能有未加引号的逗号），各列已错位"))))
+    checks.append(
+        ("（整行）", True, pl.when(pl.col("_damaged")).then(_lit_str("本行含有无法识别的字符（文件编码损坏）")))
+    )
+    checks.append(
+        (
+            "（整行）",
+            True,
+            pl.when(pl.col("_extra")).then(_lit_str("本行的列数比表头多（可能有未加引号的逗号），各列已错位")),
+        )
+    )
     note_counts: list[tuple[pl.Expr, str]] = []
     for f in typed:
         t = spec.type_of(f)
@@ -488,37 +641,105 @@ def _build(grid: Grid, hdr: _Header, cfg: AliasConfig, feed: str, file_name: str
             lo, hi = EVENT_DATE_RANGE if is_event else BIRTH_DATE_RANGE
             in_range = nz.date_in_range(v, lo, hi)
             if is_event:
-                checks.append((L, True, pl.when(r.is_null() & pl.lit(not spec.event_date_optional)).then(_lit_str(L + "为空"))
-                               .when(r.is_not_null() & v.is_null()).then(_lit_str(L) + _quote(r) + _lit_str("无法识别为日期"))
-                               .when(r.is_not_null() & ~in_range).then(_lit_str(L) + _quote(r) + _lit_str(f"不在合理范围（{lo.year}—{hi.year}年）"))))
+                checks.append(
+                    (
+                        L,
+                        True,
+                        pl.when(r.is_null() & pl.lit(not spec.event_date_optional))
+                        .then(_lit_str(L + "为空"))
+                        .when(r.is_not_null() & v.is_null())
+                        .then(_lit_str(L) + _quote(r) + _lit_str("无法识别为日期"))
+                        .when(r.is_not_null() & ~in_range)
+                        .then(_lit_str(L) + _quote(r) + _lit_str(f"不在合理范围（{lo.year}—{hi.year}年）")),
+                    )
+                )
             else:
-                checks.append((L, False, pl.when(r.is_not_null() & (v.is_null() | ~in_range)).then(_lit_str(L) + _quote(r) + _lit_str("无法识别为日期，已置空"))))
-            note_counts.append(((r.is_not_null() & in_range & (r != v.dt.strftime("%Y-%m-%d"))).sum(),
-                                f"{L}：{{n}}个日期（如“2026/3/5”“2026年3月5日”、Excel日期序号或带时间的日期）已统一为年-月-日"))
+                checks.append(
+                    (
+                        L,
+                        False,
+                        pl.when(r.is_not_null() & (v.is_null() | ~in_range)).then(
+                            _lit_str(L) + _quote(r) + _lit_str("无法识别为日期，已置空")
+                        ),
+                    )
+                )
+            note_counts.append(
+                (
+                    (r.is_not_null() & in_range & (r != v.dt.strftime("%Y-%m-%d"))).sum(),
+                    f"{L}：{{n}}个日期（如“2026/3/5”“2026年3月5日”、Excel日期序号或带时间的日期）已统一为年-月-日",
+                )
+            )
         elif t == "amount":
             if spec.table == "dept_record":
-                checks.append((L, True, pl.when(r.is_not_null() & v.is_null()).then(_lit_str(L) + _quote(r) + _lit_str("不是数字"))
-                               .when(v < 0).then(_lit_str(L) + _quote(r) + _lit_str("为负数（如为退费冲销，请与原记录合并后再报）"))))
+                checks.append(
+                    (
+                        L,
+                        True,
+                        pl.when(r.is_not_null() & v.is_null())
+                        .then(_lit_str(L) + _quote(r) + _lit_str("不是数字"))
+                        .when(v < 0)
+                        .then(_lit_str(L) + _quote(r) + _lit_str("为负数（如为退费冲销，请与原记录合并后再报）")),
+                    )
+                )
             else:
-                checks.append((L, False, pl.when(r.is_not_null() & v.is_null()).then(_lit_str(L) + _quote(r) + _lit_str("不是数字，已置空"))))
-            note_counts.append(((r.is_not_null() & v.is_not_null() & ~nz.is_plain_number(r)).sum(),
-                                f"{L}：{{n}}个金额（含千分位逗号、“元”、货币符号、全角数字或“万”）已统一为数字"))
+                checks.append(
+                    (
+                        L,
+                        False,
+                        pl.when(r.is_not_null() & v.is_null()).then(
+                            _lit_str(L) + _quote(r) + _lit_str("不是数字，已置空")
+                        ),
+                    )
+                )
+            note_counts.append(
+                (
+                    (r.is_not_null() & v.is_not_null() & ~nz.is_plain_number(r)).sum(),
+                    f"{L}：{{n}}个金额（含千分位逗号、“元”、货币符号、全角数字或“万”）已统一为数字",
+                )
+            )
         elif t in ("int", "month", "bool", "sex"):
-            what = {"int": "不是整数，已置空", "month": "无法识别为年月，已置空", "bool": "不是“是/否”，已置空",
-                    "sex": "无法识别，已按证件号码推算"}[t]
-            checks.append((L, False, pl.when(r.is_not_null() & v.is_null()).then(_lit_str(L) + _quote(r) + _lit_str(what))))
+            what = {
+                "int": "不是整数，已置空",
+                "month": "无法识别为年月，已置空",
+                "bool": "不是“是/否”，已置空",
+                "sex": "无法识别，已按证件号码推算",
+            }[t]
+            checks.append(
+                (L, False, pl.when(r.is_not_null() & v.is_null()).then(_lit_str(L) + _quote(r) + _lit_str(what)))
+            )
         if f in synonyms:
-            note_counts.append(((v.is_not_null() & (v != pl.col(f"_m_{f}"))).sum(), f"{L}：{{n}}个同义写法已统一为标准值"))
+            note_counts.append(
+                ((v.is_not_null() & (v != pl.col(f"_m_{f}"))).sum(), f"{L}：{{n}}个同义写法已统一为标准值")
+            )
     if spec.table in ("dept_record", "registry_person"):
         has_name = "name" in hdr.mapping
         ident_label = "/".join(lab(f) for f in ("name", "id_number") if f in hdr.mapping)
-        checks.append((ident_label, True, pl.when(pl.col("_name").is_null() & (pl.col("_id_status") == "missing")).then(
-            _lit_str(("姓名为空且" if has_name else "") + "证件号码为空，无法识别人员"))))
+        checks.append(
+            (
+                ident_label,
+                True,
+                pl.when(pl.col("_name").is_null() & (pl.col("_id_status") == "missing")).then(
+                    _lit_str(("姓名为空且" if has_name else "") + "证件号码为空，无法识别人员")
+                ),
+            )
+        )
     if spec.table == "registry_person":
         hid, L = T("household_id"), lab("household_id")
-        hid_bad = (pl.col("_numcell_household_id") & hid.str.contains(r"^\d{16,}$")) if "_numcell_household_id" in d.columns else pl.lit(False)
-        checks.append((L, True, pl.when(hid.is_null()).then(_lit_str(L + "为空"))
-                       .when(hid_bad).then(_lit_str(L) + _quote(hid) + _lit_str("在Excel中被存成了数字，超过15位的部分已失真"))))
+        hid_bad = (
+            (pl.col("_numcell_household_id") & hid.str.contains(r"^\d{16,}$"))
+            if "_numcell_household_id" in d.columns
+            else pl.lit(False)
+        )
+        checks.append(
+            (
+                L,
+                True,
+                pl.when(hid.is_null())
+                .then(_lit_str(L + "为空"))
+                .when(hid_bad)
+                .then(_lit_str(L) + _quote(hid) + _lit_str("在Excel中被存成了数字，超过15位的部分已失真")),
+            )
+        )
     if spec.table in ("registry_person", "village"):
         vc = T("village_code")
         d = d.with_columns(pl.when(vc.str.contains(r"^\d{12}$")).then(vc).alias("_vc"))
@@ -528,10 +749,29 @@ def _build(grid: Grid, hdr: _Header, cfg: AliasConfig, feed: str, file_name: str
             d = d.with_columns(pl.lit(None, dtype=pl.String).alias("_vc_hh"))
         L = lab("village_code")
         vc_raw = R("village_code")
-        checks.append((L, True, pl.when(pl.col("_vc").is_null() & pl.col("_vc_hh").is_null()).then(
-            pl.when(vc_raw.is_null()).then(_lit_str(L + "为空")).otherwise(_lit_str(L) + _quote(vc_raw) + _lit_str("不是12位数字")))))
-        checks.append((L, False, pl.when(pl.col("_vc").is_null() & pl.col("_vc_hh").is_not_null()).then(
-            _lit_str(L) + _quote(vc_raw.fill_null("")) + _lit_str("无效，已按同户其他成员补为") + pl.col("_vc_hh"))))
+        checks.append(
+            (
+                L,
+                True,
+                pl.when(pl.col("_vc").is_null() & pl.col("_vc_hh").is_null()).then(
+                    pl.when(vc_raw.is_null())
+                    .then(_lit_str(L + "为空"))
+                    .otherwise(_lit_str(L) + _quote(vc_raw) + _lit_str("不是12位数字"))
+                ),
+            )
+        )
+        checks.append(
+            (
+                L,
+                False,
+                pl.when(pl.col("_vc").is_null() & pl.col("_vc_hh").is_not_null()).then(
+                    _lit_str(L)
+                    + _quote(vc_raw.fill_null(""))
+                    + _lit_str("无效，已按同户其他成员补为")
+                    + pl.col("_vc_hh")
+                ),
+            )
+        )
         d = d.with_columns(pl.coalesce(pl.col("_vc"), pl.col("_vc_hh")).alias("_t_village_code"))
 
     d = d.with_columns([e.alias(f"_x{i}") for i, (_, _, e) in enumerate(checks)])
@@ -542,30 +782,46 @@ def _build(grid: Grid, hdr: _Header, cfg: AliasConfig, feed: str, file_name: str
             none = pl.lit(None, dtype=pl.String)
             return none, none
         reason = pl.concat_str([pl.col(f"_x{i}") for i in idx], separator="；", ignore_nulls=True)
-        fld = pl.concat_str([pl.when(pl.col(f"_x{i}").is_not_null()).then(_lit_str(checks[i][0])) for i in idx],
-                            separator="、", ignore_nulls=True)
+        fld = pl.concat_str(
+            [pl.when(pl.col(f"_x{i}").is_not_null()).then(_lit_str(checks[i][0])) for i in idx],
+            separator="、",
+            ignore_nulls=True,
+        )
         return pl.when(reason == "").then(None).otherwise(reason), pl.when(fld == "").then(None).otherwise(fld)
 
     rj_reason, rj_field = joined(True)
     wn_reason, wn_field = joined(False)
-    d = d.with_columns(rj_reason.alias("_rej_reason"), rj_field.alias("_rej_field"),
-                       wn_reason.alias("_warn_reason"), wn_field.alias("_warn_field"))
+    d = d.with_columns(
+        rj_reason.alias("_rej_reason"),
+        rj_field.alias("_rej_field"),
+        wn_reason.alias("_warn_reason"),
+        wn_field.alias("_warn_field"),
+    )
     # the raw grid and the per-check columns are no longer needed: filter a narrower frame
     d = d.drop([c for c in d.columns if re.match(r"^(c\d+|_k\d+|_x\d+|_num\d+|_q\d+)$", c)])
     rejected = d.filter(pl.col("_rej_reason").is_not_null()).select(
-        _lit_str(feed).alias("source"), _lit_str(file_name).alias("source_file"), pl.col("_row").alias("source_row"),
-        pl.col("_rej_field").alias("field"), pl.col("_rej_reason").alias("reason"), _lit_str(file_hash).alias("file_hash"),
+        _lit_str(feed).alias("source"),
+        _lit_str(file_name).alias("source_file"),
+        pl.col("_row").alias("source_row"),
+        pl.col("_rej_field").alias("field"),
+        pl.col("_rej_reason").alias("reason"),
+        _lit_str(file_hash).alias("file_hash"),
     )
     ok = d.filter(pl.col("_rej_reason").is_null())
     warnings = ok.filter(pl.col("_warn_reason").is_not_null()).select(
-        pl.col("_row").alias("source_row"), pl.col("_warn_field").alias("field"), pl.col("_warn_reason").alias("reason"))
+        pl.col("_row").alias("source_row"), pl.col("_warn_field").alias("field"), pl.col("_warn_reason").alias("reason")
+    )
 
     # ---- 6. notes on what was normalised (one pass over the accepted rows)
     if ok.height:
         stats = ok.select(
             *[e.alias(f"n{i}") for i, (e, _) in enumerate(note_counts)],
-            ((pl.col("_name").is_not_null()) & (pl.col("_name") != R("name").str.strip_chars())).sum().alias("names_changed"),
-            (pl.col("_id_status").is_in(["valid", "converted15"]) & (pl.col("_id_clean") != pl.col("_id_in"))).sum().alias("ids_cleaned"),
+            ((pl.col("_name").is_not_null()) & (pl.col("_name") != R("name").str.strip_chars()))
+            .sum()
+            .alias("names_changed"),
+            (pl.col("_id_status").is_in(["valid", "converted15"]) & (pl.col("_id_clean") != pl.col("_id_in")))
+            .sum()
+            .alias("ids_cleaned"),
         ).row(0, named=True)
         for i, (_, template) in enumerate(note_counts):
             if stats[f"n{i}"]:
@@ -581,16 +837,35 @@ def _build(grid: Grid, hdr: _Header, cfg: AliasConfig, feed: str, file_name: str
                     notes.append("证件号码：" + template.format(n=counts[status]))
     for f in synonyms:
         ok = ok.with_columns(pl.col(f"_m_{f}").alias(f"_t_{f}"))
-    rows = _assemble(ok, spec, feed, file_name, file_hash, set(typed) | ({"village_code"} if spec.table != "dept_record" else set()))
+    rows = _assemble(
+        ok, spec, feed, file_name, file_hash, set(typed) | ({"village_code"} if spec.table != "dept_record" else set())
+    )
     if spec.head_only:
         notes.append("本类数据按户主登记：姓名为户主姓名")
-    columns = [(str(hdr.labels[j]).strip(), next((f for f, lst in hdr.mapping.items() if any(jj == j for _, jj in lst)), None))
-               for j in range(width) if not _blank(hdr.labels[j])]
+    columns = [
+        (str(hdr.labels[j]).strip(), next((f for f, lst in hdr.mapping.items() if any(jj == j for _, jj in lst)), None))
+        for j in range(width)
+        if not _blank(hdr.labels[j])
+    ]
     return ReadResult(
-        feed=feed, file_name=file_name, file_hash=file_hash, rows=rows, rejected=rejected, rows_in_file=grid.rows_in_file,
-        skipped=skipped, encoding=grid.encoding, sheet=grid.sheet, header_row=int(df["_row"][first]), notes=notes,
-        table=spec.table, spec=spec.name, warnings=warnings, skipped_rows=skipped_rows, columns=columns,
-        file_format=grid.kind, label=spec.label,
+        feed=feed,
+        file_name=file_name,
+        file_hash=file_hash,
+        rows=rows,
+        rejected=rejected,
+        rows_in_file=grid.rows_in_file,
+        skipped=skipped,
+        encoding=grid.encoding,
+        sheet=grid.sheet,
+        header_row=int(df["_row"][first]),
+        notes=notes,
+        table=spec.table,
+        spec=spec.name,
+        warnings=warnings,
+        skipped_rows=skipped_rows,
+        columns=columns,
+        file_format=grid.kind,
+        label=spec.label,
     )
 
 
@@ -605,44 +880,68 @@ _ID_NOTES = {
 }
 
 
-def _assemble(ok: pl.DataFrame, spec: FeedSpec, feed: str, file_name: str, file_hash: str, typed: set[str]) -> pl.DataFrame:
+def _assemble(
+    ok: pl.DataFrame, spec: FeedSpec, feed: str, file_name: str, file_hash: str, typed: set[str]
+) -> pl.DataFrame:
     schema = SCHEMAS[spec.table]
 
     def t(f: str) -> pl.Expr:
         return pl.col(f"_t_{f}") if f in typed else pl.lit(None, dtype=schema.get(f, pl.String))
 
     exprs: dict[str, pl.Expr] = {
-        "source": _lit_str(feed), "source_file": _lit_str(file_name), "source_row": pl.col("_row"),
-        "file_hash": _lit_str(file_hash), "event_key": pl.lit(None, dtype=pl.String),
+        "source": _lit_str(feed),
+        "source_file": _lit_str(file_name),
+        "source_row": pl.col("_row"),
+        "file_hash": _lit_str(file_hash),
+        "event_key": pl.lit(None, dtype=pl.String),
     }
     if spec.table == "village":
         vc = t("village_code")
-        exprs.update({
-            "village_code": vc, "village": t("village"), "township": t("township"), "county": t("county"),
-            "township_code": vc.str.slice(0, 9), "county_code": vc.str.slice(0, 6),
-            "former_deep_poverty": t("former_deep_poverty"), "resettlement_community": t("resettlement_community"),
-        })
+        exprs.update(
+            {
+                "village_code": vc,
+                "village": t("village"),
+                "township": t("township"),
+                "county": t("county"),
+                "township_code": vc.str.slice(0, 9),
+                "county_code": vc.str.slice(0, 6),
+                "former_deep_poverty": t("former_deep_poverty"),
+                "resettlement_community": t("resettlement_community"),
+            }
+        )
     else:
-        exprs.update({
-            "name": pl.col("_name"), "id_raw": pl.col("_id_in"), "id_status": pl.col("_id_status"),
-            "id_number": pl.col("_id_number"), "id_candidate": pl.col("_id_candidate"),
-        })
+        exprs.update(
+            {
+                "name": pl.col("_name"),
+                "id_raw": pl.col("_id_in"),
+                "id_status": pl.col("_id_status"),
+                "id_number": pl.col("_id_number"),
+                "id_candidate": pl.col("_id_candidate"),
+            }
+        )
         if spec.table == "registry_person":
             vc = t("village_code")
-            exprs.update({
-                "village_code": vc, "county_code": vc.str.slice(0, 6), "township_code": vc.str.slice(0, 9),
-                "sex": pl.coalesce(t("sex"), pl.col("_id_sex")),
-                "birth_date": pl.coalesce(t("birth_date"), pl.col("_id_birth_date")),
-            })
+            exprs.update(
+                {
+                    "village_code": vc,
+                    "county_code": vc.str.slice(0, 6),
+                    "township_code": vc.str.slice(0, 9),
+                    "sex": pl.coalesce(t("sex"), pl.col("_id_sex")),
+                    "birth_date": pl.coalesce(t("birth_date"), pl.col("_id_birth_date")),
+                }
+            )
             for f in REGISTRY_COLUMNS:
                 if f not in exprs:
                     exprs[f] = t(f)
         else:
-            exprs.update({
-                "sex": pl.col("_id_sex"), "birth_date": pl.col("_id_birth_date"),
-                "is_head_only": pl.lit(spec.head_only, dtype=pl.Boolean),
-                "event_date": t(spec.event_date) if spec.event_date else pl.lit(None, dtype=pl.Date),
-            })
+            exprs.update(
+                {
+                    "sex": pl.col("_id_sex"),
+                    "birth_date": pl.col("_id_birth_date"),
+                    "is_head_only": pl.lit(spec.head_only, dtype=pl.Boolean),
+                    "event_date": t(spec.event_date) if spec.event_date else pl.lit(None, dtype=pl.Date),
+                }
+            )
             for f in DEPT_COLUMNS:
                 if f not in exprs:
                     exprs[f] = t(f) if f != "event_date" else exprs[f]

@@ -25,23 +25,68 @@ from sources.archive import safe_feed, sanitise_name
 from sources.errors import UnreadableFile
 from sources.read import SKIP_LABELS, ReadResult
 
-FEED_LABELS = {"registry": "防返贫监测名册", "medical": "医保", "disaster": "应急管理", "civil_affairs": "民政",
-               "employment": "人社", "property": "财产检索", "feedback": "核实结果"}
+FEED_LABELS = {
+    "registry": "防返贫监测名册",
+    "medical": "医保",
+    "disaster": "应急管理",
+    "civil_affairs": "民政",
+    "employment": "人社",
+    "property": "财产检索",
+    "feedback": "核实结果",
+}
 FIELD_LABELS = {
-    "household_id": "户编号", "county": "县(市、区)", "township": "乡(镇)", "village": "行政村", "village_code": "行政村代码",
-    "name": "姓名", "id_number": "证件号码", "sex": "性别", "birth_date": "出生日期", "relation": "与户主关系",
-    "household_type": "户类型", "monitoring_category": "监测对象类别", "risk_eliminated": "风险是否已消除",
-    "identified_month": "识别监测时间", "eliminated_month": "消除监测时间", "labour": "劳动技能", "health": "健康状况",
-    "student": "在校生状况", "dibao": "享受低保政策情况", "tekun": "享受特困供养政策情况",
-    "per_capita_net_income": "人均纯收入（元）", "household_size": "家庭人口数", "relocated": "是否易地搬迁户",
-    "resettlement_site": "安置点", "hukou_moved": "户籍是否迁出", "unsafe_housing": "是否危房户",
-    "safe_water": "是否解决安全饮用水", "former_deep_poverty": "是否原深度贫困村", "resettlement_community": "是否易地搬迁安置社区",
-    "settle_date": "结算日期", "institution": "医疗机构", "total_cost": "医疗总费用（元）", "fund_paid": "统筹支付（元）",
-    "critical_illness_paid": "大病保险支付（元）", "medical_aid_paid": "医疗救助支付（元）", "out_of_pocket": "个人自付（元）",
-    "visit_type": "就诊类型", "diagnosis": "诊断", "disaster_type": "灾害类型", "disaster_date": "受灾日期",
-    "house_damage": "房屋受损情况", "direct_loss": "直接经济损失（元）", "aid_type": "救助类型", "approved_on": "批准日期",
-    "amount": "救助金额（元）", "status": "状态", "hukou_address": "户籍地", "event": "事件类型", "event_date": "登记日期",
-    "previous_workplace": "原就业地", "previous_monthly_income": "原月收入（元）", "property_type": "财产类型",
+    "household_id": "户编号",
+    "county": "县(市、区)",
+    "township": "乡(镇)",
+    "village": "行政村",
+    "village_code": "行政村代码",
+    "name": "姓名",
+    "id_number": "证件号码",
+    "sex": "性别",
+    "birth_date": "出生日期",
+    "relation": "与户主关系",
+    "household_type": "户类型",
+    "monitoring_category": "监测对象类别",
+    "risk_eliminated": "风险是否已消除",
+    "identified_month": "识别监测时间",
+    "eliminated_month": "消除监测时间",
+    "labour": "劳动技能",
+    "health": "健康状况",
+    "student": "在校生状况",
+    "dibao": "享受低保政策情况",
+    "tekun": "享受特困供养政策情况",
+    "per_capita_net_income": "人均纯收入（元）",
+    "household_size": "家庭人口数",
+    "relocated": "是否易地搬迁户",
+    "resettlement_site": "安置点",
+    "hukou_moved": "户籍是否迁出",
+    "unsafe_housing": "是否危房户",
+    "safe_water": "是否解决安全饮用水",
+    "former_deep_poverty": "是否原深度贫困村",
+    "resettlement_community": "是否易地搬迁安置社区",
+    "settle_date": "结算日期",
+    "institution": "医疗机构",
+    "total_cost": "医疗总费用（元）",
+    "fund_paid": "统筹支付（元）",
+    "critical_illness_paid": "大病保险支付（元）",
+    "medical_aid_paid": "医疗救助支付（元）",
+    "out_of_pocket": "个人自付（元）",
+    "visit_type": "就诊类型",
+    "diagnosis": "诊断",
+    "disaster_type": "灾害类型",
+    "disaster_date": "受灾日期",
+    "house_damage": "房屋受损情况",
+    "direct_loss": "直接经济损失（元）",
+    "aid_type": "救助类型",
+    "approved_on": "批准日期",
+    "amount": "救助金额（元）",
+    "status": "状态",
+    "hukou_address": "户籍地",
+    "event": "事件类型",
+    "event_date": "登记日期",
+    "previous_workplace": "原就业地",
+    "previous_monthly_income": "原月收入（元）",
+    "property_type": "财产类型",
 }
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -80,10 +125,19 @@ def _validation_lines(validation: Any) -> list[tuple[str, str]]:
     return out
 
 
-def write_clerk_report(home: Path, result_or_failure: ReadResult | UnreadableFile, *, feed: str | None = None,
-                       file_name: str | None = None, file_hash: str | None = None, validation: Any = None,
-                       status: str | None = None, duplicates: pl.DataFrame | int | None = None,
-                       received_at: _dt.datetime | None = None, **_: Any) -> Path:
+def write_clerk_report(
+    home: Path,
+    result_or_failure: ReadResult | UnreadableFile,
+    *,
+    feed: str | None = None,
+    file_name: str | None = None,
+    file_hash: str | None = None,
+    validation: Any = None,
+    status: str | None = None,
+    duplicates: pl.DataFrame | int | None = None,
+    received_at: _dt.datetime | None = None,
+    **_: Any,
+) -> Path:
     """Write the receipt (XLSX + TXT) for one file; return the XLSX path.
 
     ``duplicates``: rows of this file whose events were already received (a frame with ``source_row``, as returned
@@ -123,10 +177,19 @@ def write_clerk_report(home: Path, result_or_failure: ReadResult | UnreadableFil
             ("文件格式", fmt),
             ("表头所在行", f"第{r.header_row}行"),
             ("文件总行数", str(r.rows_in_file)),
-            ("已接收行数", str(r.rows.height) + (f"（其中{n_dup}行与此前已接收的记录重复，未重复计入）" if n_dup else "")),
+            (
+                "已接收行数",
+                str(r.rows.height) + (f"（其中{n_dup}行与此前已接收的记录重复，未重复计入）" if n_dup else ""),
+            ),
             ("拒收行数", str(r.rejected.height)),
-            ("跳过行数", f"{skipped_total}（" + "，".join(f"{SKIP_LABELS[k]}{v}行" for k, v in r.skipped.items()) + "）"),
-            ("核对", f"已接收{r.rows.height} + 拒收{r.rejected.height} + 跳过{skipped_total} = 文件总行数{r.rows_in_file}"),
+            (
+                "跳过行数",
+                f"{skipped_total}（" + "，".join(f"{SKIP_LABELS[k]}{v}行" for k, v in r.skipped.items()) + "）",
+            ),
+            (
+                "核对",
+                f"已接收{r.rows.height} + 拒收{r.rejected.height} + 跳过{skipped_total} = 文件总行数{r.rows_in_file}",
+            ),
         ]
         if r.warnings.height:
             summary.append(("已接收但有值被置空", f"{r.warnings.height}行（见“已接收但有修正”）"))
@@ -148,19 +211,34 @@ def _atomic(path: Path, write) -> None:
             os.unlink(tmp)
 
 
-def _write_xlsx(path: Path, r: Any, summary: list[tuple[str, str]], notes: list[str], checks: list[tuple[str, str]],
-                dup_rows: pl.DataFrame | None) -> None:
+def _write_xlsx(
+    path: Path,
+    r: Any,
+    summary: list[tuple[str, str]],
+    notes: list[str],
+    checks: list[tuple[str, str]],
+    dup_rows: pl.DataFrame | None,
+) -> None:
     import xlsxwriter
 
     def write(tmp: str) -> None:
-        wb = xlsxwriter.Workbook(tmp, {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False})
+        wb = xlsxwriter.Workbook(
+            tmp, {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+        )
         wb.set_properties({"title": "数据接收回执", "created": _dt.datetime(2000, 1, 1)})
         title = wb.add_format({"bold": True, "font_size": 14})
         head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
         wrap = wb.add_format({"text_wrap": True, "valign": "top"})
         key = wb.add_format({"bold": True, "valign": "top"})
-        status_fmt = wb.add_format({"bold": True, "font_color": "#C00000" if isinstance(r, UnreadableFile) or (
-            not isinstance(r, UnreadableFile) and r.rejected.height) else "#006100", "text_wrap": True})
+        status_fmt = wb.add_format(
+            {
+                "bold": True,
+                "font_color": "#C00000"
+                if isinstance(r, UnreadableFile) or (not isinstance(r, UnreadableFile) and r.rejected.height)
+                else "#006100",
+                "text_wrap": True,
+            }
+        )
 
         ws = wb.add_worksheet("回执")
         ws.set_column(0, 0, 26)
@@ -202,25 +280,52 @@ def _write_xlsx(path: Path, r: Any, summary: list[tuple[str, str]], notes: list[
             sh.autofilter(0, 0, max(1, len(rows)), len(headers) - 1)
 
         if not isinstance(r, UnreadableFile):
-            table("拒收明细", ["行号", "字段", "原因"], [8, 24, 90],
-                  [(int(a), b or "", c) for a, b, c in r.rejected.sort("source_row").select("source_row", "field", "reason").iter_rows()])
+            table(
+                "拒收明细",
+                ["行号", "字段", "原因"],
+                [8, 24, 90],
+                [
+                    (int(a), b or "", c)
+                    for a, b, c in r.rejected.sort("source_row").select("source_row", "field", "reason").iter_rows()
+                ],
+            )
             if r.warnings.height:
-                table("已接收但有修正", ["行号", "字段", "说明"], [8, 24, 90],
-                      [(int(a), b or "", c) for a, b, c in r.warnings.sort("source_row").iter_rows()])
-            table("跳过的行", ["行号", "类型", "内容摘要"], [8, 16, 70],
-                  [(int(a), SKIP_LABELS.get(b, b), c or "") for a, b, c in r.skipped_rows.sort("source_row").iter_rows()])
+                table(
+                    "已接收但有修正",
+                    ["行号", "字段", "说明"],
+                    [8, 24, 90],
+                    [(int(a), b or "", c) for a, b, c in r.warnings.sort("source_row").iter_rows()],
+                )
+            table(
+                "跳过的行",
+                ["行号", "类型", "内容摘要"],
+                [8, 16, 70],
+                [(int(a), SKIP_LABELS.get(b, b), c or "") for a, b, c in r.skipped_rows.sort("source_row").iter_rows()],
+            )
             if dup_rows is not None and dup_rows.height:
-                table("重复记录", ["行号", "说明"], [8, 90],
-                      [(int(a), "该记录与此前已接收的同一事件重复（同一人、同一日期等），未重复计入")
-                       for a in dup_rows.sort("source_row")["source_row"].to_list()])
-            table("列对应", ["文件中的列名", "识别为"], [30, 30],
-                  [(h, FIELD_LABELS.get(f, f) if f else "（未使用）") for h, f in r.columns])
+                table(
+                    "重复记录",
+                    ["行号", "说明"],
+                    [8, 90],
+                    [
+                        (int(a), "该记录与此前已接收的同一事件重复（同一人、同一日期等），未重复计入")
+                        for a in dup_rows.sort("source_row")["source_row"].to_list()
+                    ],
+                )
+            table(
+                "列对应",
+                ["文件中的列名", "识别为"],
+                [30, 30],
+                [(h, FIELD_LABELS.get(f, f) if f else "（未使用）") for h, f in r.columns],
+            )
         wb.close()
 
     _atomic(path, write)
 
 
-def _write_txt(path: Path, r: Any, summary: list[tuple[str, str]], notes: list[str], checks: list[tuple[str, str]]) -> None:
+def _write_txt(
+    path: Path, r: Any, summary: list[tuple[str, str]], notes: list[str], checks: list[tuple[str, str]]
+) -> None:
     lines = ["数据接收回执", ""] + [f"{k}：{v}" for k, v in summary]
     if checks:
         lines += ["", "质量校验未通过的项目："] + [f"  [{lvl}] {t}" for lvl, t in checks]

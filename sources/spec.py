@@ -42,20 +42,20 @@ def loose_key(key: str) -> str:
 
 @dataclass(frozen=True)
 class FeedSpec:
-    name: str                      # spec name: registry, registry_village, medical, ...
-    folder: str                    # landing folder it reads
-    table: str                     # registry_person | village | dept_record
-    label: str                     # Chinese name for the clerk
+    name: str  # spec name: registry, registry_village, medical, ...
+    folder: str  # landing folder it reads
+    table: str  # registry_person | village | dept_record
+    label: str  # Chinese name for the clerk
     fields: dict[str, tuple[str, ...]]
-    required: tuple[tuple[str, ...], ...]   # each entry: any one of these fields
+    required: tuple[tuple[str, ...], ...]  # each entry: any one of these fields
     event_date: str | None
     event_date_optional: bool
     event_key: tuple[str, ...]
     head_only: bool
     values: dict[str, dict[str, tuple[str, ...]]]
     types: dict[str, str]
-    exact: dict[str, str] = field(repr=False, default_factory=dict)   # header key → field
-    loose: dict[str, str] = field(repr=False, default_factory=dict)   # loose key → field (unambiguous only)
+    exact: dict[str, str] = field(repr=False, default_factory=dict)  # header key → field
+    loose: dict[str, str] = field(repr=False, default_factory=dict)  # loose key → field (unambiguous only)
     priority: dict[tuple[str, str], int] = field(repr=False, default_factory=dict)  # (field, key) → alias rank
 
     def type_of(self, f: str) -> str:
@@ -87,7 +87,9 @@ class FeedSpec:
         parts = []
         for f in group:
             aliases = sorted(self.fields.get(f, (f,))[:3], key=lambda a: a not in _DISPLAY_FIRST)
-            parts.append(aliases[0] + (f"（或{'、'.join(aliases[1:])}）" if len(group) == 1 and len(aliases) > 1 else ""))
+            parts.append(
+                aliases[0] + (f"（或{'、'.join(aliases[1:])}）" if len(group) == 1 and len(aliases) > 1 else "")
+            )
         return "或".join(parts)
 
 
@@ -175,12 +177,16 @@ def _build_spec(name: str, raw: dict[str, Any], types: dict[str, str], path: str
 
 @lru_cache(maxsize=16)
 def _parse(path: str, mtime: float) -> AliasConfig:
-    data = settings._load(path, mtime)  # noqa: SLF001 - same cached YAML loader as settings.load
+    data = settings._load(path, mtime)
     feeds_raw = data.get("feeds") or {}
     if not isinstance(feeds_raw, dict) or not feeds_raw:
         raise ConfigError(f"{path}: 'feeds' must map feed names to their header aliases")
     types = {str(k): str(v) for k, v in (data.get("types") or {}).items()}
-    feeds = {str(n): _build_spec(str(n), raw or {}, types, path) for n, raw in feeds_raw.items() if not str(n).startswith("_")}
+    feeds = {
+        str(n): _build_spec(str(n), raw or {}, types, path)
+        for n, raw in feeds_raw.items()
+        if not str(n).startswith("_")
+    }
     return AliasConfig(
         feeds=feeds,
         total_markers=_as_tuple(data.get("total_markers")) or ("合计", "小计", "总计"),

@@ -31,12 +31,18 @@ ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = Path(os.environ.get("FANGPIN_CHROMIUM", "/usr/bin/chromium"))
 # Flags this machine needs (no GPU, no sandbox as root, closed network: no background connections).
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 SERVER_START_TIMEOUT = 120  # s: dagster dev + code location loaded (cold imports on a fresh machine)
-RUN_TIMEOUT = 180           # s: a tiny round takes ~20 s on 2 cores, most of it process start and imports
-UI_TIMEOUT_MS = 30_000      # ms: one page or element to appear
+RUN_TIMEOUT = 180  # s: a tiny round takes ~20 s on 2 cores, most of it process start and imports
+UI_TIMEOUT_MS = 30_000  # ms: one page or element to appear
 GRAPH_NODES = ("registry", "medical_records", "disaster_records", "links", "suspects", "round_outputs")
 
 
@@ -68,11 +74,28 @@ class DagsterDev:
             "GX_ANALYTICS_ENABLED": "false",
             "PYTHONUNBUFFERED": "1",
         }
-        cmd = [sys.executable, "-m", "dagster", "dev", "-w", str(REPO / "workspace.yaml"),
-               "-h", "127.0.0.1", "-p", str(self.port)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "dagster",
+            "dev",
+            "-w",
+            str(REPO / "workspace.yaml"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+        ]
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=REPO,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     def log_tail(self, lines: int = 80) -> str:
         try:
@@ -82,11 +105,15 @@ class DagsterDev:
         return "\n".join(text.splitlines()[-lines:])
 
     def fail(self, message: str) -> None:
-        pytest.fail(f"{message}\n--- dagster dev log (last lines; full log {self.log_path}) ---\n{self.log_tail()}", pytrace=False)
+        pytest.fail(
+            f"{message}\n--- dagster dev log (last lines; full log {self.log_path}) ---\n{self.log_tail()}",
+            pytrace=False,
+        )
 
     def graphql(self, query: str, variables: dict | None = None) -> dict:
         req = urllib.request.Request(
-            f"{self.base}/graphql", data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+            f"{self.base}/graphql",
+            data=json.dumps({"query": query, "variables": variables or {}}).encode(),
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(req, timeout=10) as resp:
@@ -118,7 +145,9 @@ class DagsterDev:
             except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as exc:
                 last = repr(exc)
             time.sleep(0.5)
-        self.fail(f"dagster dev did not serve a loaded code location at {self.base} within {SERVER_START_TIMEOUT} s ({last})")
+        self.fail(
+            f"dagster dev did not serve a loaded code location at {self.base} within {SERVER_START_TIMEOUT} s ({last})"
+        )
 
     def run_status(self, run_id: str) -> str:
         data = self.graphql(
@@ -157,13 +186,18 @@ def _playwright():
     try:
         from playwright.sync_api import expect, sync_playwright
     except ImportError as exc:
-        pytest.fail(f"the Python package playwright is missing ({exc}): run `make browser-deps` (extra `browser`)", pytrace=False)
+        pytest.fail(
+            f"the Python package playwright is missing ({exc}): run `make browser-deps` (extra `browser`)",
+            pytrace=False,
+        )
     return sync_playwright, expect
 
 
 def test_asset_graph_renders_and_a_round_launched_from_the_ui_completes(tmp_path, monkeypatch):
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser-deps` (as root: apt-get install chromium)", pytrace=False)
+        pytest.fail(
+            f"{CHROMIUM} is missing: run `make browser-deps` (as root: apt-get install chromium)", pytrace=False
+        )
     sync_playwright, expect = _playwright()
 
     from assets.rounds import RoundConfig, partition_key
@@ -173,7 +207,7 @@ def test_asset_graph_renders_and_a_round_launched_from_the_ui_completes(tmp_path
 
     # The round a UI launch with empty config runs: the current quarter (RoundConfig's default).
     round_id = RoundConfig().resolve()[0].round_id
-    partition = str(partition_key(round_id, "450225"))   # 融水, one county of the current round
+    partition = str(partition_key(round_id, "450225"))  # 融水, one county of the current round
     home = tmp_path / "home"
     generate(home, size="tiny", seed=11, round_id=round_id)
     # Same instance settings as `fangpin screen` (dagster.yaml with the warehouse pool). _prepare_dagster also sets
@@ -197,7 +231,9 @@ def test_asset_graph_renders_and_a_round_launched_from_the_ui_completes(tmp_path
         with sync_playwright() as pw:
             context = pw.chromium.launch_persistent_context(
                 str(tmp_path / "chromium-profile"),  # a fresh profile every time
-                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+                executable_path=str(CHROMIUM),
+                headless=True,
+                args=CHROMIUM_ARGS,
                 viewport={"width": 1600, "height": 1000},
             )
             try:
@@ -238,8 +274,10 @@ def test_asset_graph_renders_and_a_round_launched_from_the_ui_completes(tmp_path
                     status = server.run_status(run_id)
                 if status != "SUCCESS":
                     page.screenshot(path=str(ARTIFACTS / "dagster_failure.png"))
-                    server.fail(f"run {run_id} of screening_round ended as {status} (limit {RUN_TIMEOUT} s); "
-                                f"screenshot {ARTIFACTS / 'dagster_failure.png'}")
+                    server.fail(
+                        f"run {run_id} of screening_round ended as {status} (limit {RUN_TIMEOUT} s); "
+                        f"screenshot {ARTIFACTS / 'dagster_failure.png'}"
+                    )
                 expect(page.get_by_text("RUN_SUCCESS").first).to_be_visible()
                 expect(page.get_by_text("Success", exact=True).first).to_be_visible()
                 page.wait_for_timeout(500)
@@ -262,7 +300,11 @@ def test_asset_graph_renders_and_a_round_launched_from_the_ui_completes(tmp_path
 
     # 4. The round published its outputs into the data home (SPEC §7).
     out = home / "out" / round_id
-    assert (out / "suspects.parquet").is_file(), f"no {out / 'suspects.parquet'}; out/ holds {sorted(p.name for p in out.parent.glob('*/*'))}"
+    assert (out / "suspects.parquet").is_file(), (
+        f"no {out / 'suspects.parquet'}; out/ holds {sorted(p.name for p in out.parent.glob('*/*'))}"
+    )
     assert (out / "links.parquet").is_file()
     elapsed = time.monotonic() - started
-    print(f"browser test: server ready {t_server:.1f} s, stopped in {t_stop:.1f} s, total {elapsed:.1f} s; screenshots in {ARTIFACTS}")
+    print(
+        f"browser test: server ready {t_server:.1f} s, stopped in {t_stop:.1f} s, total {elapsed:.1f} s; screenshots in {ARTIFACTS}"
+    )

@@ -68,9 +68,16 @@ def test_the_fangpin_command_passes_on_output_and_exit_code(tmp_path):
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    assert tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]["fangpin"] == "fangpin.cli:console"
-    run = lambda *a: subprocess.run([sys.executable, "-c", "import sys; from fangpin.cli import console; sys.exit(console())", *a],  # noqa: E731
-                                    capture_output=True, text=True, cwd=root)
+    assert (
+        tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]["fangpin"]
+        == "fangpin.cli:console"
+    )
+    run = lambda *a: subprocess.run(  # noqa: E731
+        [sys.executable, "-c", "import sys; from fangpin.cli import console; sys.exit(console())", *a],
+        capture_output=True,
+        text=True,
+        cwd=root,
+    )
     ok = run("status", "--home", str(tmp_path / "new"))
     assert ok.returncode == 0 and ok.stdout.strip()
     bad = run("screen", "--round", "2026Q4", "--home", str(tmp_path / "new"))

@@ -11,10 +11,20 @@ def test_definitions_load():
     dg.Definitions.validate_loadable(defs)
     repo = defs.get_repository_def()
     keys = {k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()}
-    assert {"registry", "medical_records", "disaster_records", "civil_affairs_records", "employment_records",
-            "links", "suspects", "round_outputs"} <= keys
+    assert {
+        "registry",
+        "medical_records",
+        "disaster_records",
+        "civil_affairs_records",
+        "employment_records",
+        "links",
+        "suspects",
+        "round_outputs",
+    } <= keys
     assert {"screening_round", "ingest"} <= {j.name for j in repo.get_all_jobs()}
-    assert {f"landing_{f}" for f in ("registry", "medical", "disaster", "civil_affairs", "employment")} <= {s.name for s in repo.sensor_defs}
+    assert {f"landing_{f}" for f in ("registry", "medical", "disaster", "civil_affairs", "employment")} <= {
+        s.name for s in repo.sensor_defs
+    }
 
 
 def test_folder_sensor_waits_until_a_file_settles(tmp_path):

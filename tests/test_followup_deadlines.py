@@ -12,9 +12,9 @@ from pathlib import Path
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_followup_support import V_RONGSHUI, City, D, event, home_at, push, warehouse  # noqa: E402
+from test_followup_support import V_RONGSHUI, City, D, event, home_at, push, warehouse
 
-from warehouse.followup import approval_batches, compliance, deadline_items, overdue  # noqa: E402
+from warehouse.followup import approval_batches, compliance, deadline_items, overdue
 
 H1, H2, H3 = "4502251012010001", "4502251012010002", "4502251012010003"
 
@@ -44,13 +44,16 @@ def _item(items: pl.DataFrame, hid: str, kind: str) -> dict:
 def test_push_on_the_friday_before_national_day_is_overdue_on_the_adjusted_working_saturday(tmp_path):
     home = _home(tmp_path, H1)
     with warehouse(home) as con:
-        due = push(con, H1, D(2026, 9, 25))        # a Friday (中秋 holiday): the push day itself never counts
-        assert due == D(2026, 10, 9)                # 9-28, 9-29, 9-30, 10-08, 10-09 (a weekday count would say 10-02)
+        due = push(con, H1, D(2026, 9, 25))  # a Friday (中秋 holiday): the push day itself never counts
+        assert due == D(2026, 10, 9)  # 9-28, 9-29, 9-30, 10-08, 10-09 (a weekday count would say 10-02)
         assert overdue(con, D(2026, 10, 9)).height == 0
-        on_10 = overdue(con, D(2026, 10, 10))       # the adjusted working Saturday: first working day after the due date
+        on_10 = overdue(con, D(2026, 10, 10))  # the adjusted working Saturday: first working day after the due date
         assert on_10.select("item_type", "due_date", "days_overdue").to_dicts() == [
-            {"item_type": "verify", "due_date": D(2026, 10, 9), "days_overdue": 1}]
-        on_11 = overdue(con, D(2026, 10, 11)).sort("item_type")   # Sunday: no working day added; decision (15 days) now late
+            {"item_type": "verify", "due_date": D(2026, 10, 9), "days_overdue": 1}
+        ]
+        on_11 = overdue(con, D(2026, 10, 11)).sort(
+            "item_type"
+        )  # Sunday: no working day added; decision (15 days) now late
         assert on_11.select("item_type", "due_date", "days_overdue", "calendar_days_overdue").to_dicts() == [
             {"item_type": "decision", "due_date": D(2026, 10, 10), "days_overdue": 0, "calendar_days_overdue": 1},
             {"item_type": "verify", "due_date": D(2026, 10, 9), "days_overdue": 1, "calendar_days_overdue": 2},
@@ -62,7 +65,7 @@ def test_push_on_the_friday_before_national_day_is_overdue_on_the_adjusted_worki
         items = deadline_items(con, D(2026, 10, 20))
         v = _item(items, H1, "verify")
         assert (v["status"], v["done_date"], v["days_overdue"]) == ("late", D(2026, 10, 12), 2)
-        assert _item(items, H1, "decision")["status"] == "overdue"   # 待核实 is not a decision
+        assert _item(items, H1, "decision")["status"] == "overdue"  # 待核实 is not a decision
 
 
 def test_verification_on_the_due_day_is_on_time_and_a_decision_closes_the_case(tmp_path):
@@ -84,7 +87,9 @@ def test_a_rejected_household_pushed_again_opens_a_new_case(tmp_path):
         push(con, H1, D(2026, 11, 16), round_id="R2")
         items = deadline_items(con, D(2026, 11, 30)).filter(pl.col("item_type") == "verify").sort("start_date")
         assert items.select("round_id", "start_date", "status").rows() == [
-            ("R1", D(2026, 10, 9), "on_time"), ("R2", D(2026, 11, 16), "overdue")]
+            ("R1", D(2026, 10, 9), "on_time"),
+            ("R2", D(2026, 11, 16), "overdue"),
+        ]
 
 
 def test_helper_measures_and_monthly_approval_after_inclusion(tmp_path):
@@ -92,7 +97,7 @@ def test_helper_measures_and_monthly_approval_after_inclusion(tmp_path):
     with warehouse(home) as con:
         for hid in (H1, H2):
             push(con, hid, D(2026, 10, 9))
-            event(con, hid, "verified_included", D(2026, 10, 14), round_id="2026Q4")   # a Wednesday
+            event(con, hid, "verified_included", D(2026, 10, 14), round_id="2026Q4")  # a Wednesday
         # H1: helper two working days late, measure in time, approved in the monthly batch
         event(con, H1, "helper_assigned", D(2026, 10, 23), helper_name="韦建国")
         event(con, H1, "measure", D(2026, 11, 5), measure="健康帮扶")
@@ -107,22 +112,30 @@ def test_helper_measures_and_monthly_approval_after_inclusion(tmp_path):
         a = _item(items, H1, "approval")
         assert (a["period"], a["due_date"], a["status"]) == ("2026年10月批次", D(2026, 11, 30), "on_time")
         assert _item(items, H2, "helper")["status"] == "done_undated"
-        m2 = _item(items, H2, "measures")    # no helper date: the 10 working days run from the helper's due date
+        m2 = _item(items, H2, "measures")  # no helper date: the 10 working days run from the helper's due date
         assert (m2["start_date"], m2["due_date"], m2["status"]) == (D(2026, 10, 21), D(2026, 11, 4), "overdue")
         assert _item(items, H2, "approval")["status"] == "overdue"
         batches = approval_batches(con, D(2026, 12, 1))
         assert batches.select("household_id", "batch", "approval_status").rows() == [
-            (H1, "2026年10月批次", "已审定"), (H2, "2026年10月批次", "逾期未审定")]
+            (H1, "2026年10月批次", "已审定"),
+            (H2, "2026年10月批次", "逾期未审定"),
+        ]
         comp = compliance(con, D(2026, 12, 1)).filter(pl.col("item_type") == "helper").to_dicts()[0]
-        assert (comp["due"], comp["on_time"], comp["late"], comp["done_undated"], comp["on_time_rate"]) == (2, 0, 1, 1, 0.0)
+        assert (comp["due"], comp["on_time"], comp["late"], comp["done_undated"], comp["on_time_rate"]) == (
+            2,
+            0,
+            1,
+            1,
+            0.0,
+        )
 
 
 def test_one_visit_per_quarter_for_every_monitored_household(tmp_path):
     home = _home(tmp_path, H1, monitored=[(H2, "202503"), (H3, "202503")])
     with warehouse(home) as con:
-        push(con, H1, D(2026, 9, 25))              # the system's first push: visits are tracked from the next quarter
+        push(con, H1, D(2026, 9, 25))  # the system's first push: visits are tracked from the next quarter
         event(con, H2, "visit", D(2026, 11, 2))
-        event(con, H3, "visit", D(2027, 1, 3))     # a visit in January is the first quarter's, not a late Q4 one
+        event(con, H3, "visit", D(2027, 1, 3))  # a visit in January is the first quarter's, not a late Q4 one
         items = deadline_items(con, D(2027, 1, 5))
         visits = items.filter(pl.col("item_type") == "visit").sort("household_id", "period")
         assert visits.select("household_id", "period", "due_date", "status").rows() == [
@@ -142,7 +155,7 @@ def test_a_day_outside_the_holiday_calendar_says_it_counted_weekends_only(tmp_pa
     with warehouse(home) as con:
         push(con, H1, D(2027, 1, 8), verify_by=D(2027, 1, 15), round_id="2027Q1")
         v = _item(deadline_items(con, D(2027, 1, 20)), H1, "verify")
-        assert v["status"] == "overdue" and v["days_overdue"] == 3      # Mon 18, Tue 19, Wed 20
+        assert v["status"] == "overdue" and v["days_overdue"] == 3  # Mon 18, Tue 19, Wed 20
         assert "2027" in v["note"] and "仅周末" in v["note"]
 
 

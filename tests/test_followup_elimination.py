@@ -14,11 +14,19 @@ import polars as pl
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_followup_support import (  # noqa: E402
-    SANJIANG, V_RONGSHUI, V_SANJIANG, City, D, event, home_at, push, warehouse,
+from test_followup_support import (
+    SANJIANG,
+    V_RONGSHUI,
+    V_SANJIANG,
+    City,
+    D,
+    event,
+    home_at,
+    push,
+    warehouse,
 )
 
-from warehouse.followup import elimination_candidates, elimination_review, funds_factor  # noqa: E402
+from warehouse.followup import elimination_candidates, elimination_review, funds_factor
 
 H = "4502251012010001"
 AS_OF = D(2026, 12, 1)
@@ -53,22 +61,38 @@ def reviewed(tmp_path_factory) -> dict[str, dict]:
             hid = f"45022510120100{i:02d}"
             ids[hid] = name
             labour = kw.get("labour", ("普通劳动力", "普通劳动力", "无劳动力"))
-            city.household(hid, village_code=V_RONGSHUI, household_type="脱贫户", monitoring_category="脱贫不稳定户",
-                           risk_eliminated="否", income=kw.get("income", 12000.0), labour=list(labour))
+            city.household(
+                hid,
+                village_code=V_RONGSHUI,
+                household_type="脱贫户",
+                monitoring_category="脱贫不稳定户",
+                risk_eliminated="否",
+                income=kw.get("income", 12000.0),
+                labour=list(labour),
+            )
             for p in city.persons:
                 if p["household_id"] == hid:
-                    p.update(identified_month=kw.get("identified", "202601"), unsafe_housing=kw.get("unsafe_housing", "否"),
-                             safe_water=kw.get("safe_water", "是"), student=kw.get("student"))
+                    p.update(
+                        identified_month=kw.get("identified", "202601"),
+                        unsafe_housing=kw.get("unsafe_housing", "否"),
+                        safe_water=kw.get("safe_water", "是"),
+                        student=kw.get("student"),
+                    )
             if kw.get("measure", True):
                 event(con, hid, "measure", D(2026, 3, 1), measure="产业帮扶")
             if kw.get("risk_on"):
-                con.execute("INSERT INTO suspect_evidence (round_id, household_id, source, source_file, source_row, summary, "
-                            "risk_type, event_date) VALUES ('R', ?, 'medical', '医保.csv', ?, '住院 个人自付 23,456元', '因病', ?)",
-                            [hid, i, kw["risk_on"]])
+                con.execute(
+                    "INSERT INTO suspect_evidence (round_id, household_id, source, source_file, source_row, summary, "
+                    "risk_type, event_date) VALUES ('R', ?, 'medical', '医保.csv', ?, '住院 个人自付 23,456元', '因病', ?)",
+                    [hid, i, kw["risk_on"]],
+                )
             if kw.get("feedback_income"):
                 amount, day = kw["feedback_income"]
-                con.execute("INSERT INTO feedback_record (source, source_file, source_row, file_hash, household_id, income, "
-                            "visit_dates) VALUES ('feedback', 'f.csv', ?, 'fh', ?, ?, [?])", [i + 2, hid, amount, day])
+                con.execute(
+                    "INSERT INTO feedback_record (source, source_file, source_row, file_hash, household_id, income, "
+                    "visit_dates) VALUES ('feedback', 'f.csv', ?, 'fh', ?, ?, [?])",
+                    [i + 2, hid, amount, day],
+                )
         city.flush(con)
         rows = elimination_review(con, AS_OF).to_dicts()
     return {ids[r["household_id"]]: r for r in rows}
@@ -108,16 +132,19 @@ def test_income_not_stable_new_risk_signal_in_the_last_six_months(reviewed):
     recent = reviewed["risk_recent"]
     assert not recent["candidate"] and not recent["c_stable"]
     assert "近6个月有新的风险信号" in recent["reasons"] and "23,456" in recent["reasons"]
-    assert reviewed["risk_old"]["candidate"]      # more than six months before 2026-12-01
+    assert reviewed["risk_old"]["candidate"]  # more than six months before 2026-12-01
 
 
-@pytest.mark.parametrize("variant,text", [
-    ("unsafe_house", "住房安全未保障"),
-    ("house_unknown", "住房安全情况未登记"),
-    ("water_unsafe", "饮水安全未解决"),
-    ("water_unknown", "饮水安全情况未登记"),
-    ("dropout", "失学辍学"),
-])
+@pytest.mark.parametrize(
+    "variant,text",
+    [
+        ("unsafe_house", "住房安全未保障"),
+        ("house_unknown", "住房安全情况未登记"),
+        ("water_unsafe", "饮水安全未解决"),
+        ("water_unknown", "饮水安全情况未登记"),
+        ("dropout", "失学辍学"),
+    ],
+)
 def test_three_guarantees_and_safe_water_must_be_met(reviewed, variant, text):
     r = reviewed[variant]
     assert not r["candidate"] and text in r["reasons"]
@@ -143,7 +170,7 @@ def test_households_included_through_feedback_count_from_their_inclusion(tmp_pat
         push(con, H, D(2026, 3, 2))
         event(con, H, "verified_included", D(2026, 3, 6), round_id="2026Q4", included_on=D(2026, 3, 10))
         event(con, H, "measure", D(2026, 3, 20), measure="就业帮扶")
-        assert elimination_candidates(con, D(2026, 9, 9)).height == 0          # 5 months and 30 days
+        assert elimination_candidates(con, D(2026, 9, 9)).height == 0  # 5 months and 30 days
         got = elimination_candidates(con, D(2026, 9, 10))
         assert got.select("household_id", "identified_on", "source").rows() == [(H, D(2026, 3, 10), "feedback")]
         # once eliminated it is no longer reviewed
@@ -154,12 +181,22 @@ def test_households_included_through_feedback_count_from_their_inclusion(tmp_pat
 def test_funds_factor_is_monitored_persons_per_county_and_share(tmp_path):
     home = home_at(tmp_path)
     city = City()
-    city.household("4502251012010001", village_code=V_RONGSHUI, monitoring_category="边缘易致贫户", risk_eliminated="否",
-                   labour=["普通劳动力"] * 4)                                             # 4 persons, monitored
-    city.household("4502251012010002", village_code=V_RONGSHUI, monitoring_category="边缘易致贫户", risk_eliminated="是",
-                   labour=["普通劳动力"] * 5)                                             # eliminated: not counted
-    city.household("4502261002010001", village_code=V_SANJIANG, labour=["普通劳动力"] * 2)   # included via feedback
-    city.household("4502261002010002", village_code=V_SANJIANG, labour=["普通劳动力"] * 3)   # not monitored
+    city.household(
+        "4502251012010001",
+        village_code=V_RONGSHUI,
+        monitoring_category="边缘易致贫户",
+        risk_eliminated="否",
+        labour=["普通劳动力"] * 4,
+    )  # 4 persons, monitored
+    city.household(
+        "4502251012010002",
+        village_code=V_RONGSHUI,
+        monitoring_category="边缘易致贫户",
+        risk_eliminated="是",
+        labour=["普通劳动力"] * 5,
+    )  # eliminated: not counted
+    city.household("4502261002010001", village_code=V_SANJIANG, labour=["普通劳动力"] * 2)  # included via feedback
+    city.household("4502261002010002", village_code=V_SANJIANG, labour=["普通劳动力"] * 3)  # not monitored
     with warehouse(home) as con:
         city.flush(con)
         push(con, "4502261002010001", D(2026, 10, 9))

@@ -19,9 +19,9 @@ import polars as pl
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_followup_support import write_csv  # noqa: E402
+from test_followup_support import write_csv
 
-from fangpin.home import DataHome  # noqa: E402
+from fangpin.home import DataHome
 
 R1, R2 = "2026Q4", "2027Q1"
 PUSH2 = dt.date(2027, 1, 8)
@@ -52,9 +52,11 @@ def _pick(con) -> dict[str, str]:
 def _fill_workbooks(home: DataHome, con, picks: dict[str, str]) -> dict[str, int]:
     """Fill 核实结果 in the round-1 county workbooks and drop them into landing/feedback/. Returns the row number of
     the deliberately wrong row (核实日期 before the push) per file name."""
-    result = {picks["included"]: ("纳入监测", dt.datetime(2026, 10, 14)),
-              picks["rejected"]: ("不纳入", dt.datetime(2026, 10, 13)),
-              picks["rejected_new"]: ("不纳入", dt.datetime(2026, 10, 13))}
+    result = {
+        picks["included"]: ("纳入监测", dt.datetime(2026, 10, 14)),
+        picks["rejected"]: ("不纳入", dt.datetime(2026, 10, 13)),
+        picks["rejected_new"]: ("不纳入", dt.datetime(2026, 10, 13)),
+    }
     bad_rows = {}
     for path in sorted((home.out / R1).glob("疑似风险户清单_*.xlsx")):
         wb = openpyxl.load_workbook(path)
@@ -71,23 +73,30 @@ def _fill_workbooks(home: DataHome, con, picks: dict[str, str]) -> dict[str, int
                 touched = True
             elif touched and path.name not in bad_rows:
                 ws.cell(r, col["核实结果"], "不纳入")
-                ws.cell(r, col["核实日期"], dt.datetime(2026, 10, 1))   # before the push of 2026-10-09
+                ws.cell(r, col["核实日期"], dt.datetime(2026, 10, 1))  # before the push of 2026-10-09
                 bad_rows[path.name] = r
         if touched:
             wb.save(home.landing_for("feedback") / path.name)
     # the follow-up sheet of the included household
-    write_csv(home.landing_for("feedback") / "帮扶台账_2026年11月.csv",
-              ["户编号", "纳入日期", "帮扶责任人", "帮扶责任人安排日期", "帮扶措施", "措施日期", "走访日期"],
-              [[picks["included"], "2026-10-16", "韦建国", "2026-10-19", "健康帮扶、就业帮扶", "2026-10-28", "2026-11-03"]])
+    write_csv(
+        home.landing_for("feedback") / "帮扶台账_2026年11月.csv",
+        ["户编号", "纳入日期", "帮扶责任人", "帮扶责任人安排日期", "帮扶措施", "措施日期", "走访日期"],
+        [[picks["included"], "2026-10-16", "韦建国", "2026-10-19", "健康帮扶、就业帮扶", "2026-10-28", "2026-11-03"]],
+    )
     return bad_rows
 
 
 def _new_bill(home: DataHome, con, hid: str) -> None:
-    name, idn = con.sql("SELECT name, id_number FROM registry_person WHERE household_id = ? AND id_number IS NOT NULL "
-                        "ORDER BY relation = '户主' DESC LIMIT 1", params=[hid]).fetchall()[0]
-    write_csv(home.landing_for("medical") / "医保结算补充数据_2026年11月.csv",
-              ["姓名", "身份证号", "结算日期", "医疗机构", "医疗总费用", "统筹支付", "个人自付", "就诊类型"],
-              [[name, idn, "2026-11-15", "柳州市人民医院", "70368.00", "46912.00", "23456.00", "住院"]])
+    name, idn = con.sql(
+        "SELECT name, id_number FROM registry_person WHERE household_id = ? AND id_number IS NOT NULL "
+        "ORDER BY relation = '户主' DESC LIMIT 1",
+        params=[hid],
+    ).fetchall()[0]
+    write_csv(
+        home.landing_for("medical") / "医保结算补充数据_2026年11月.csv",
+        ["姓名", "身份证号", "结算日期", "医疗机构", "医疗总费用", "统筹支付", "个人自付", "就诊类型"],
+        [[name, idn, "2026-11-15", "柳州市人民医院", "70368.00", "46912.00", "23456.00", "住院"]],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -115,8 +124,17 @@ def two_rounds(screened_tiny, tmp_path_factory):
         outputs = write_followup(con, home.root, AS_OF)
         roster = con.sql("SELECT * FROM monitoring_roster").pl()
         history = con.sql("SELECT * FROM household_event ORDER BY household_id, event_date, event_type").pl()
-    return dict(home=home, picks=picks, bad_rows=bad_rows, feedback=feedback, stats=stats, outputs=outputs,
-                roster=roster, history=history, suspects=pl.read_parquet(home.out / R2 / "suspects.parquet"))
+    return dict(
+        home=home,
+        picks=picks,
+        bad_rows=bad_rows,
+        feedback=feedback,
+        stats=stats,
+        outputs=outputs,
+        roster=roster,
+        history=history,
+        suspects=pl.read_parquet(home.out / R2 / "suspects.parquet"),
+    )
 
 
 def test_included_household_leaves_the_suspect_list_and_enters_the_roster(two_rounds):
@@ -125,7 +143,12 @@ def test_included_household_leaves_the_suspect_list_and_enters_the_roster(two_ro
     r = two_rounds["roster"].filter(pl.col("household_id") == hid).to_dicts()
     assert len(r) == 1
     r = r[0]
-    assert (r["status"], r["source"], r["identified_on"], r["helper_name"]) == ("monitored", "feedback", dt.date(2026, 10, 16), "韦建国")
+    assert (r["status"], r["source"], r["identified_on"], r["helper_name"]) == (
+        "monitored",
+        "feedback",
+        dt.date(2026, 10, 16),
+        "韦建国",
+    )
     assert r["measures"] == ["健康帮扶", "就业帮扶"] and r["last_visit"] == dt.date(2026, 11, 3)
     assert r["category"] in OFFICIAL and r["household_size"] >= 1
     kinds = two_rounds["history"].filter(pl.col("household_id") == hid)["event_type"].to_list()
@@ -144,7 +167,10 @@ def test_rejected_household_with_a_new_bill_is_pushed_again_and_the_push_says_wh
     row = two_rounds["suspects"].filter(pl.col("household_id") == hid).to_dicts()
     assert len(row) == 1
     summary = row[0]["new_evidence_summary"]
-    assert summary.startswith("新证据：【医保｜医保结算补充数据_2026年11月.csv 第2行】") and "个人自付 23,456.00元" in summary
+    assert (
+        summary.startswith("新证据：【医保｜医保结算补充数据_2026年11月.csv 第2行】")
+        and "个人自付 23,456.00元" in summary
+    )
     assert row[0]["reason_summary"].startswith("【再次推送】2026年10月13日核实为不纳入监测")
     # the county reads it in its workbook (情况说明 column)
     county = row[0]["county"]
@@ -168,14 +194,22 @@ def test_followup_outputs_for_the_monthly_supervision(two_rounds):
     folder = two_rounds["home"].out / "followup" / AS_OF.isoformat()
     assert out["folder"] == folder
     names = {p.name for p in folder.iterdir()}
-    counties = {p.name.removeprefix("疑似风险户清单_") for p in (two_rounds["home"].out / R1).glob("疑似风险户清单_*.xlsx")}
+    counties = {
+        p.name.removeprefix("疑似风险户清单_") for p in (two_rounds["home"].out / R1).glob("疑似风险户清单_*.xlsx")
+    }
     assert {f"逾期事项_{c}" for c in counties} <= names and {f"风险消除候选_{c}" for c in counties} <= names
-    assert {"督查合规表.xlsx", "资金分配因素.xlsx", "deadline_items.parquet", "compliance.parquet", "funds.parquet"} <= names
+    assert {
+        "督查合规表.xlsx",
+        "资金分配因素.xlsx",
+        "deadline_items.parquet",
+        "compliance.parquet",
+        "funds.parquet",
+    } <= names
     items = pl.read_parquet(folder / "deadline_items.parquet")
     inc = two_rounds["picks"]["included"]
     mine = {r["item_type"]: r["status"] for r in items.filter(pl.col("household_id") == inc).to_dicts()}
     assert mine["verify"] == "on_time" and mine["decision"] == "on_time" and mine["helper"] == "on_time"
-    assert mine["measures"] == "on_time" and mine["approval"] == "overdue"     # no 县级审定 by the end of November
+    assert mine["measures"] == "on_time" and mine["approval"] == "overdue"  # no 县级审定 by the end of November
     funds = pl.read_parquet(folder / "funds.parquet")
     monitored = two_rounds["roster"].filter(pl.col("status") == "monitored")
     assert int(funds["persons"].sum()) == int(monitored["household_size"].sum())
@@ -191,13 +225,20 @@ def test_followup_assets_materialise_in_dagster(two_rounds, tmp_path):
     from assets.resources import FangpinHome
 
     home = _copy_home(two_rounds["home"].root, tmp_path / "home")
-    write_csv(home.landing_for("feedback") / "走访补报.csv", ["户编号", "走访日期"],
-              [[two_rounds["picks"]["included"], "2027-01-12"]])
+    write_csv(
+        home.landing_for("feedback") / "走访补报.csv",
+        ["户编号", "走访日期"],
+        [[two_rounds["picks"]["included"], "2027-01-12"]],
+    )
     # the month of the 县级审定 batch arrives as the run tag the lead's monthly_approval schedule sets
-    result = dg.materialize(followup_assets, resources={"fangpin": FangpinHome(home=str(home.root))},
-                            run_config={"ops": {"followup_outputs": {"config": {"as_of": "2027-01-20"}}}},
-                            tags={"fangpin/approval_month": "2026-10"},
-                            instance=dg.DagsterInstance.ephemeral(), raise_on_error=True)
+    result = dg.materialize(
+        followup_assets,
+        resources={"fangpin": FangpinHome(home=str(home.root))},
+        run_config={"ops": {"followup_outputs": {"config": {"as_of": "2027-01-20"}}}},
+        tags={"fangpin/approval_month": "2026-10"},
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=True,
+    )
     assert result.success
     meta = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
     assert meta["feedback_records"]["events_added"].value == 1
@@ -206,7 +247,7 @@ def test_followup_assets_materialise_in_dagster(two_rounds, tmp_path):
     assert meta["approval_batch"]["month"].value == "2026-10" and meta["approval_batch"]["households"].value == 1
     batch = pl.read_parquet(home.out / "followup" / "approval" / "2026-10" / "approval_batch.parquet")
     assert batch["household_id"].to_list() == [two_rounds["picks"]["included"]]
-    assert batch["approval_status"].to_list()[0] in ("待审定", "逾期未审定")     # state on the day the test runs
+    assert batch["approval_status"].to_list()[0] in ("待审定", "逾期未审定")  # state on the day the test runs
     assert list((home.out / "followup" / "approval" / "2026-10").glob("县级审定批次_2026-10_*.xlsx"))
 
 
@@ -220,7 +261,10 @@ def test_fangpin_screen_runs_round_two_with_the_followup_step(two_rounds, screen
         shutil.copy(p, home.landing_for("feedback") / p.name)
     for p in two_rounds["home"].landing_for("medical").glob("医保结算补充数据_*"):
         shutil.copy(p, home.landing_for("medical") / p.name)
-    assert main(["screen", "--round", R2, "--kind", "full", "--home", str(home.root), "--pushed-on", PUSH2.isoformat()]) == 0
+    assert (
+        main(["screen", "--round", R2, "--kind", "full", "--home", str(home.root), "--pushed-on", PUSH2.isoformat()])
+        == 0
+    )
     got = set(pl.read_parquet(home.out / R2 / "suspects.parquet")["household_id"].to_list())
     picks = two_rounds["picks"]
     assert picks["included"] not in got and picks["rejected"] not in got and picks["rejected_new"] in got

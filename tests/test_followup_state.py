@@ -13,13 +13,26 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_followup_support import V_RONGSHUI, City, D, event, home_at, warehouse  # noqa: E402
+from test_followup_support import V_RONGSHUI, City, D, event, home_at, warehouse
 
-from warehouse import rules  # noqa: E402
-from warehouse.followup import apply_followup  # noqa: E402
+from warehouse import rules
+from warehouse.followup import apply_followup
 
-HH = {k: f"45022510120100{i:02d}" for i, k in enumerate(
-    ["rejected", "rejected_new", "included", "included_new", "pending", "silent", "eliminated_new", "eliminated_old"])}
+HH = {
+    k: f"45022510120100{i:02d}"
+    for i, k in enumerate(
+        [
+            "rejected",
+            "rejected_new",
+            "included",
+            "included_new",
+            "pending",
+            "silent",
+            "eliminated_new",
+            "eliminated_old",
+        ]
+    )
+}
 R1 = ("R1", D(2026, 10, 1), D(2026, 10, 9))
 R2 = ("R2", D(2027, 1, 1), D(2027, 1, 8))
 
@@ -59,23 +72,45 @@ def rounds(tmp_path_factory):
             event(con, HH[key], "verified_included", D(2026, 10, 12), round_id="R1")
             event(con, HH[key], "eliminated", D(2026, 11, 1))
         # new department records: a fresh big bill after the decisions (and one from before the elimination)
-        city.persons = registry          # the builder looks names up here; cleared again before the flush
-        for key, day in (("rejected_new", D(2026, 11, 15)), ("included_new", D(2026, 11, 15)),
-                         ("eliminated_new", D(2026, 11, 15)), ("eliminated_old", D(2026, 10, 20))):
-            city.medical(heads[key], day, 23456.0, institution="柳州市人民医院", source_file="医保结算补充_2026年11月.csv")
+        city.persons = registry  # the builder looks names up here; cleared again before the flush
+        for key, day in (
+            ("rejected_new", D(2026, 11, 15)),
+            ("included_new", D(2026, 11, 15)),
+            ("eliminated_new", D(2026, 11, 15)),
+            ("eliminated_old", D(2026, 10, 20)),
+        ):
+            city.medical(
+                heads[key], day, 23456.0, institution="柳州市人民医院", source_file="医保结算补充_2026年11月.csv"
+            )
         city.persons = []
         city.flush(con)
         s2 = _screen(con, R2)
         r2 = _suspects(con, "R2")
-        suppressed = {r[0]: r for r in con.sql("SELECT household_id, decision, reason FROM followup_suppressed WHERE round_id = 'R2'").fetchall()}
-        pushes = con.sql("SELECT household_id, round_id FROM household_event WHERE event_type = 'suspected' ORDER BY 1, 2").fetchall()
+        suppressed = {
+            r[0]: r
+            for r in con.sql(
+                "SELECT household_id, decision, reason FROM followup_suppressed WHERE round_id = 'R2'"
+            ).fetchall()
+        }
+        pushes = con.sql(
+            "SELECT household_id, round_id FROM household_event WHERE event_type = 'suspected' ORDER BY 1, 2"
+        ).fetchall()
         # a rerun of R1 after the decisions reproduces R1 (decisions about R1 do not rewrite R1)
         _screen(con, R1)
         r1_again = _suspects(con, "R1")
-        again = apply_followup(con, "R2")       # applying twice changes nothing
+        again = apply_followup(con, "R2")  # applying twice changes nothing
         r2_again = _suspects(con, "R2")
-    return dict(s1=s1, s2=s2, r1=r1, r2=r2, suppressed=suppressed, pushes=pushes, r1_again=r1_again, again=again,
-                r2_again=r2_again)
+    return dict(
+        s1=s1,
+        s2=s2,
+        r1=r1,
+        r2=r2,
+        suppressed=suppressed,
+        pushes=pushes,
+        r1_again=r1_again,
+        again=again,
+        r2_again=r2_again,
+    )
 
 
 def test_round_one_pushes_everyone_and_records_the_pushes(rounds):
@@ -95,7 +130,7 @@ def test_rejected_household_with_new_evidence_is_pushed_again_saying_what_is_new
     assert s["suspect_category"] == "边缘易致贫户"
     assert s["new_evidence_summary"].startswith("新证据：【医保｜医保结算补充_2026年11月.csv 第")
     assert "2026年11月15日" in s["new_evidence_summary"] and "23,456" in s["new_evidence_summary"]
-    assert "2026年5月10日" not in s["new_evidence_summary"]      # the bill the county already saw is not new
+    assert "2026年5月10日" not in s["new_evidence_summary"]  # the bill the county already saw is not new
     assert s["reason_summary"].startswith("【再次推送】2026年10月13日核实为不纳入监测（第R1轮推送），此后出现新证据")
 
 
@@ -128,9 +163,11 @@ def test_push_history_and_reruns(rounds):
     pushes = rounds["pushes"]
     assert sum(1 for _, r in pushes if r == "R1") == len(HH)
     assert {h for h, r in pushes if r == "R2"} == set(rounds["r2"])
-    assert set(rounds["r1_again"]) == set(rounds["r1"])          # a rerun of R1 reproduces R1
-    assert rounds["again"].actions.get("suppress") is None          # nothing left to suppress
-    assert {h: s["reason_summary"] for h, s in rounds["r2_again"].items()} == {h: s["reason_summary"] for h, s in rounds["r2"].items()}
+    assert set(rounds["r1_again"]) == set(rounds["r1"])  # a rerun of R1 reproduces R1
+    assert rounds["again"].actions.get("suppress") is None  # nothing left to suppress
+    assert {h: s["reason_summary"] for h, s in rounds["r2_again"].items()} == {
+        h: s["reason_summary"] for h, s in rounds["r2"].items()
+    }
     assert rounds["s2"].suppressed == {"eliminated": 1, "verified_included": 1, "verified_rejected": 1}
 
 
@@ -151,6 +188,6 @@ def test_a_county_rerun_only_touches_that_countys_households(tmp_path):
         rules.screen(con, "R2", "full", R2[1], R2[2])
         st = apply_followup(con, "R2", R2[2], counties=[SANJIANG])
         assert st.counties == [SANJIANG] and st.suppressed == {"verified_rejected": 1}
-        assert set(_suspects(con, "R2")) == {"4502251012010001"}      # 融水 not processed yet
+        assert set(_suspects(con, "R2")) == {"4502251012010001"}  # 融水 not processed yet
         apply_followup(con, "R2", R2[2])
         assert _suspects(con, "R2") == {}

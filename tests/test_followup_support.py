@@ -13,15 +13,15 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_rules_support import City, D  # noqa: E402,F401
+from test_rules_support import City, D
 
-from fangpin.domain.workdays import add_working_days  # noqa: E402
-from fangpin.home import DataHome  # noqa: E402
+from fangpin.domain.workdays import add_working_days
+from fangpin.home import DataHome
 
 RONGSHUI, SANJIANG, LIUJIANG = "450225", "450226", "450206"
-V_RONGSHUI = "450225101201"    # 融水 和睦镇
-V_SANJIANG = "450226100201"    # 三江 古宜镇
-V_LIUJIANG = "450206100201"    # 柳江 拉堡镇
+V_RONGSHUI = "450225101201"  # 融水 和睦镇
+V_SANJIANG = "450226100201"  # 三江 古宜镇
+V_LIUJIANG = "450206100201"  # 柳江 拉堡镇
 
 
 def home_at(tmp_path: Path) -> DataHome:
@@ -38,9 +38,18 @@ def warehouse(home: DataHome):
         yield con
 
 
-def push(con, hid: str, pushed_on: dt.date, *, round_id: str = "2026Q4", county: str | None = None,
-         recipients: list[str] | None = None, category: str = "边缘易致贫户", verify_by: dt.date | None = None,
-         keys: list[str] | None = None) -> dt.date:
+def push(
+    con,
+    hid: str,
+    pushed_on: dt.date,
+    *,
+    round_id: str = "2026Q4",
+    county: str | None = None,
+    recipients: list[str] | None = None,
+    category: str = "边缘易致贫户",
+    verify_by: dt.date | None = None,
+    keys: list[str] | None = None,
+) -> dt.date:
     """A 'suspected' event as apply_followup records it; returns verify_by (5 working days by default)."""
     verify_by = verify_by or add_working_days(pushed_on, 5)[0]
     county = county or hid[:6]
@@ -59,8 +68,14 @@ def event(con, hid: str, event_type: str, day: dt.date | None, *, round_id: str 
     con.execute(f"INSERT INTO household_event ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", values)
 
 
-def write_csv(path: Path, header: list[str], rows: list[list], *, title: str | None = None, encoding: str = "utf-8") -> Path:
-    lines = ([title] if title else []) + [",".join(header)] + [",".join("" if v is None else str(v) for v in r) for r in rows]
+def write_csv(
+    path: Path, header: list[str], rows: list[list], *, title: str | None = None, encoding: str = "utf-8"
+) -> Path:
+    lines = (
+        ([title] if title else [])
+        + [",".join(header)]
+        + [",".join("" if v is None else str(v) for v in r) for r in rows]
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
     return path

@@ -9,12 +9,12 @@ from pathlib import Path
 import dagster as dg
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_forms_support import household, insert_registry  # noqa: E402
+from test_forms_support import household, insert_registry
 
-from assets.forms import followup_assets, official_forms, registry_quality  # noqa: E402
-from assets.resources import FangpinHome  # noqa: E402
-from fangpin.home import DataHome  # noqa: E402
-from warehouse.engine import connect  # noqa: E402
+from assets.forms import followup_assets, official_forms, registry_quality
+from assets.resources import FangpinHome
+from fangpin.home import DataHome
+from warehouse.engine import connect
 
 
 def test_followup_assets_materialise(tmp_path):
@@ -23,12 +23,16 @@ def test_followup_assets_materialise(tmp_path):
         insert_registry(con, household("M1") + household("BAD", household_size=7))
     config = {"ops": {name: {"config": {"as_of": "2026-10-09"}} for name in ("official_forms", "registry_quality")}}
     with dg.instance_for_test() as instance:
-        result = dg.materialize(followup_assets, resources={"fangpin": FangpinHome(home=str(home.root))},
-                                run_config=config, instance=instance)
+        result = dg.materialize(
+            followup_assets,
+            resources={"fangpin": FangpinHome(home=str(home.root))},
+            run_config=config,
+            instance=instance,
+        )
     assert result.success
     checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
     assert checks["wall_table_masked"].passed
-    assert not checks["no_registry_errors"].passed            # R02 on BAD
+    assert not checks["no_registry_errors"].passed  # R02 on BAD
     assert checks["no_registry_errors"].severity == dg.AssetCheckSeverity.WARN
     meta = result.asset_materializations_for_node("registry_quality")[0].metadata
     assert meta["errors"].value == 1 and meta["roster_source"].value == "registry"
@@ -39,8 +43,9 @@ def test_followup_assets_materialise(tmp_path):
 def test_followup_assets_load_next_to_the_ingest_assets():
     from assets.ingest import ingest_assets
 
-    defs = dg.Definitions(assets=[*ingest_assets, official_forms, registry_quality],
-                          resources={"fangpin": FangpinHome()})
+    defs = dg.Definitions(
+        assets=[*ingest_assets, official_forms, registry_quality], resources={"fangpin": FangpinHome()}
+    )
     dg.Definitions.validate_loadable(defs)
     graph = defs.get_repository_def().asset_graph
     for key in ("official_forms", "registry_quality"):
@@ -56,8 +61,10 @@ def test_followup_assets_load_next_to_part_a_assets():
     followup = pytest.importorskip("assets.followup")
     from assets.ingest import ingest_assets
 
-    defs = dg.Definitions(assets=[*ingest_assets, *followup.followup_assets, official_forms, registry_quality],
-                          resources={"fangpin": FangpinHome()})
+    defs = dg.Definitions(
+        assets=[*ingest_assets, *followup.followup_assets, official_forms, registry_quality],
+        resources={"fangpin": FangpinHome()},
+    )
     dg.Definitions.validate_loadable(defs)
     graph = defs.get_repository_def().asset_graph
     assert dg.AssetKey("monitoring_state") in graph.get(dg.AssetKey("official_forms")).parent_keys

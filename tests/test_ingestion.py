@@ -40,7 +40,9 @@ def test_every_generated_row_is_accounted_for(city):
     for feed in FEEDS:
         for path in sorted(city.landing_for(feed).iterdir()):
             result = read.read_file(path, feed)
-            assert result.rows_in_file == result.rows.height + result.rejected.height + sum(result.skipped.values()), path.name
+            assert result.rows_in_file == result.rows.height + result.rejected.height + sum(result.skipped.values()), (
+                path.name
+            )
             if feed != "registry":
                 accepted.append(result.rows.select("source", "source_file", "source_row"))
     accepted = pl.concat(accepted)
@@ -83,7 +85,13 @@ def test_crash_between_archive_and_load_then_rerun_leaves_no_duplicates(city, mo
     _ingest_all(city, ("medical",))  # and once more: nothing new
     truth = pl.read_parquet(city.truth / "records.parquet").filter(pl.col("source") == "medical")
     assert _count(city, "SELECT count(*) FROM dept_record WHERE source = 'medical'") == truth.height
-    assert _count(city, "SELECT count(*) FROM (SELECT source_file, source_row FROM dept_record GROUP BY ALL HAVING count(*) > 1)") == 0
+    assert (
+        _count(
+            city,
+            "SELECT count(*) FROM (SELECT source_file, source_row FROM dept_record GROUP BY ALL HAVING count(*) > 1)",
+        )
+        == 0
+    )
     # the landing files were never modified
     assert {p.name: file_hash(p) for p in city.landing_for("medical").iterdir()} == before
 
@@ -97,14 +105,18 @@ def test_unreadable_file_is_quarantined_and_other_feeds_continue(city):
     for feed in FEEDS:
         assert outcomes[feed].count("loaded") >= 1, feed
     with engine.connect(city.warehouse_path, read_only=True) as con:
-        rows = con.sql("SELECT source_row, reason FROM rejected_row WHERE source_file = '医保导出_损坏.xlsx'").fetchall()
+        rows = con.sql(
+            "SELECT source_row, reason FROM rejected_row WHERE source_file = '医保导出_损坏.xlsx'"
+        ).fetchall()
     assert len(rows) == 1 and rows[0][0] is None and rows[0][1]
     assert (city.reports / "ingest" / "medical").is_dir()
 
 
 def test_duplicate_events_across_extracts_are_counted_once(city):
     _ingest_all(city)
-    truth = pl.read_parquet(city.truth / "records.parquet").select("source", "source_file", "source_row", "is_duplicate")
+    truth = pl.read_parquet(city.truth / "records.parquet").select(
+        "source", "source_file", "source_row", "is_duplicate"
+    )
     with engine.connect(city.warehouse_path, read_only=True) as con:
         flagged = con.sql("SELECT source, source_file, source_row, duplicate_event FROM dept_record").pl()
     joined = flagged.join(truth, on=["source", "source_file", "source_row"])
@@ -126,12 +138,19 @@ def test_corrected_file_resent_under_the_same_name_keeps_records_apart(city):
     new = next(f for f in outcome.files if f.file_name == path.name and f.status == "loaded")
     stored = f"{path.name}#{new.file_hash[:8]}"
     with engine.connect(city.warehouse_path) as con:
-        versions = con.sql("SELECT count(*) FROM ingested_file WHERE file_name = ? AND status = 'loaded'", params=[path.name]).fetchall()[0][0]
-        dup_keys = con.sql("SELECT count(*) FROM (SELECT source, source_file, source_row FROM dept_record GROUP BY ALL HAVING count(*) > 1)").fetchall()[0][0]
-        n_stored = con.sql("SELECT count(*), bool_and(duplicate_event) FROM dept_record WHERE source_file = ?", params=[stored]).fetchall()[0]
+        versions = con.sql(
+            "SELECT count(*) FROM ingested_file WHERE file_name = ? AND status = 'loaded'", params=[path.name]
+        ).fetchall()[0][0]
+        dup_keys = con.sql(
+            "SELECT count(*) FROM (SELECT source, source_file, source_row FROM dept_record GROUP BY ALL HAVING count(*) > 1)"
+        ).fetchall()[0][0]
+        n_stored = con.sql(
+            "SELECT count(*), bool_and(duplicate_event) FROM dept_record WHERE source_file = ?", params=[stored]
+        ).fetchall()[0]
         link_records(con, home=city.root)
         n_links, n_keys, n_records = con.sql(
-            "SELECT count(*), count(DISTINCT (source, source_file, source_row)), (SELECT count(*) FROM dept_record) FROM link").fetchall()[0]
+            "SELECT count(*), count(DISTINCT (source, source_file, source_row)), (SELECT count(*) FROM dept_record) FROM link"
+        ).fetchall()[0]
     assert versions == 2 and dup_keys == 0
     assert n_stored[0] == new.rows_accepted and n_stored[1], "the second version's rows: stored apart, counted once"
     assert n_links == n_keys == n_records, "one link per department row, none doubled"

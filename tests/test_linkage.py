@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 from pathlib import Path
 
 import polars as pl
-import pytest
-
-import random
 
 from fangpin.domain import divisions
-from fangpin.domain.idnumber import make_id, to_15
+from fangpin.domain.idnumber import add_id_columns, make_id, to_15
 from fangpin.domain.names import name_key, pinyin_of
 from warehouse.engine import connect
 from warehouse.linkage import link_records
-from fangpin.domain.idnumber import add_id_columns
 
 RONGSHUI, SANFANG = "450225", "450225102"
 V1, V2 = "450225102201", "450225102202"  # 三防镇 甲村, 乙村
@@ -74,8 +71,18 @@ def _filler() -> list[tuple]:
                         break
                 seq += 1
                 birth = dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(0, 25000))
-                rows.append((f"F{seq // 3}", vc, t.county_name, t.name, f"{nm[1:]}村", nm,
-                             make_id(t.county_code, birth, rng.randrange(1, 999)), "户主" if seq % 3 == 0 else "之子"))
+                rows.append(
+                    (
+                        f"F{seq // 3}",
+                        vc,
+                        t.county_name,
+                        t.name,
+                        f"{nm[1:]}村",
+                        nm,
+                        make_id(t.county_code, birth, rng.randrange(1, 999)),
+                        "户主" if seq % 3 == 0 else "之子",
+                    )
+                )
     return rows
 
 
@@ -88,8 +95,11 @@ def _registry() -> pl.DataFrame:
         if vc in VILLAGES:
             county, town, village = VILLAGES[vc]
         rows.append((hh, vc, county, town, village, name, idn, rel))
-    df = pl.DataFrame(rows, schema=["household_id", "village_code", "county", "township", "village", "name", "id_raw",
-                                    "relation"], orient="row")
+    df = pl.DataFrame(
+        rows,
+        schema=["household_id", "village_code", "county", "township", "village", "name", "id_raw", "relation"],
+        orient="row",
+    )
     df = df.with_columns(
         pl.col("village_code").str.slice(0, 6).alias("county_code"),
         pl.col("village_code").str.slice(0, 9).alias("township_code"),
@@ -98,9 +108,22 @@ def _registry() -> pl.DataFrame:
     )
     df = add_id_columns(df, "id_raw").drop("id_clean")
     return df.select(
-        "household_id", "county", "township", "village", "village_code", "county_code", "township_code", "name",
-        "id_raw", pl.col("id_status"), pl.col("id_number"), pl.col("id_sex").alias("sex"),
-        pl.col("id_birth_date").alias("birth_date"), "relation", "source_file", "source_row",
+        "household_id",
+        "county",
+        "township",
+        "village",
+        "village_code",
+        "county_code",
+        "township_code",
+        "name",
+        "id_raw",
+        pl.col("id_status"),
+        pl.col("id_number"),
+        pl.col("id_sex").alias("sex"),
+        pl.col("id_birth_date").alias("birth_date"),
+        "relation",
+        "source_file",
+        "source_row",
     )
 
 
@@ -117,19 +140,50 @@ def registry() -> pl.DataFrame:
 def _records(recs: list[dict]) -> pl.DataFrame:
     rows = []
     for i, r in enumerate(recs):
-        rows.append({
-            "source": r.get("source", "medical"), "source_file": r.get("file", "医保.xlsx"), "source_row": i + 3,
-            "file_hash": "h", "name": r.get("name"), "id_raw": r.get("id"), "county": r.get("county"),
-            "township": r.get("township"), "village": r.get("village"), "hukou_address": r.get("address"),
-            "is_head_only": r.get("head_only", False),
-        })
-    df = pl.DataFrame(rows, schema_overrides={"id_raw": pl.String, "county": pl.String, "township": pl.String,
-                                              "village": pl.String, "hukou_address": pl.String, "name": pl.String})
+        rows.append(
+            {
+                "source": r.get("source", "medical"),
+                "source_file": r.get("file", "医保.xlsx"),
+                "source_row": i + 3,
+                "file_hash": "h",
+                "name": r.get("name"),
+                "id_raw": r.get("id"),
+                "county": r.get("county"),
+                "township": r.get("township"),
+                "village": r.get("village"),
+                "hukou_address": r.get("address"),
+                "is_head_only": r.get("head_only", False),
+            }
+        )
+    df = pl.DataFrame(
+        rows,
+        schema_overrides={
+            "id_raw": pl.String,
+            "county": pl.String,
+            "township": pl.String,
+            "village": pl.String,
+            "hukou_address": pl.String,
+            "name": pl.String,
+        },
+    )
     df = add_id_columns(df, "id_raw").drop("id_clean")
     return df.select(
-        "source", "source_file", "source_row", "file_hash", "name", "id_raw", "id_status", "id_number",
-        "id_candidate", pl.col("id_birth_date").alias("birth_date"), pl.col("id_sex").alias("sex"),
-        "county", "township", "village", "hukou_address", "is_head_only",
+        "source",
+        "source_file",
+        "source_row",
+        "file_hash",
+        "name",
+        "id_raw",
+        "id_status",
+        "id_number",
+        "id_candidate",
+        pl.col("id_birth_date").alias("birth_date"),
+        pl.col("id_sex").alias("sex"),
+        "county",
+        "township",
+        "village",
+        "hukou_address",
+        "is_head_only",
     )
 
 
@@ -188,11 +242,11 @@ def test_15_digit_id(tmp_path):
 
 def _typo(idn: str, pos: int) -> str:
     d = str((int(idn[pos]) + 3) % 10)
-    return idn[:pos] + d + idn[pos + 1:]
+    return idn[:pos] + d + idn[pos + 1 :]
 
 
 def _swap(idn: str, pos: int) -> str:
-    return idn[:pos] + idn[pos + 1] + idn[pos] + idn[pos + 2:]
+    return idn[:pos] + idn[pos + 1] + idn[pos] + idn[pos + 2 :]
 
 
 def test_one_mistyped_digit_confirmed_by_name_and_birth(tmp_path):
@@ -222,10 +276,13 @@ def test_typo_not_confirmed_by_name_is_not_repaired(tmp_path):
 def test_mangled_id_is_never_a_near_match(tmp_path):
     p = person("陈晓明")
     sci = f"{int(p[3][:6]) / 1e5:.5f}E+17"  # 4.50225E+17
-    out = run_linkage(tmp_path, [
-        dict(name="陈晓明", id=sci, **SANFANG_TXT),     # name + township: links on them, not on the ID
-        dict(name="赵德柱", id=sci, **SANFANG_TXT),     # nobody of that name: unmatched, whatever the ID looks like
-    ])
+    out = run_linkage(
+        tmp_path,
+        [
+            dict(name="陈晓明", id=sci, **SANFANG_TXT),  # name + township: links on them, not on the ID
+            dict(name="赵德柱", id=sci, **SANFANG_TXT),  # nobody of that name: unmatched, whatever the ID looks like
+        ],
+    )
     assert out[0]["match_method"] == "fuzzy" and out[0]["id_number"] == p[3]
     assert out[1]["match_method"] == "unmatched" and out[1]["id_number"] is None
 
@@ -233,10 +290,13 @@ def test_mangled_id_is_never_a_near_match(tmp_path):
 def test_mangled_id_keeps_birth_date_evidence(tmp_path):
     # 17 digits (lost X) / trailing .0: the ID is unusable but its birth date still separates namesakes
     a, b = person("梁志刚"), [p for p in PERSONS if p[2] == "梁志刚"][1]
-    out = run_linkage(tmp_path, [
-        dict(name="梁志刚", id=b[3][:15] + "000.0", township="三防镇"),
-        dict(name="梁志刚", id=a[3][:17], township="三防镇"),
-    ])
+    out = run_linkage(
+        tmp_path,
+        [
+            dict(name="梁志刚", id=b[3][:15] + "000.0", township="三防镇"),
+            dict(name="梁志刚", id=a[3][:17], township="三防镇"),
+        ],
+    )
     assert [r["match_method"] for r in out] == ["fuzzy", "fuzzy"]
     assert out[0]["id_number"] == b[3] and out[1]["id_number"] == a[3]
 
@@ -276,16 +336,24 @@ def test_namesakes_with_id_are_told_apart(tmp_path):
 
 
 def test_head_of_household_only_disaster_record(tmp_path):
-    r = one(tmp_path, source="disaster", name="韦国强", county="融水县", township="三防", village="乙岭",
-            head_only=True)
+    r = one(
+        tmp_path, source="disaster", name="韦国强", county="融水县", township="三防", village="乙岭", head_only=True
+    )
     assert r["match_method"] == "fuzzy"
     assert r["household_id"] == "H5" and r["id_number"] is None
     assert "按户" in r["reason"]
 
 
 def test_head_only_namesake_heads_go_to_review(tmp_path):
-    r = one(tmp_path, source="disaster", name="梁志刚", county="融水苗族自治县", township="三防镇", village="乙岭村",
-            head_only=True)
+    r = one(
+        tmp_path,
+        source="disaster",
+        name="梁志刚",
+        county="融水苗族自治县",
+        township="三防镇",
+        village="乙岭村",
+        head_only=True,
+    )
     assert r["match_method"] == "review" and r["household_id"] is None
 
 
@@ -296,10 +364,13 @@ def test_employment_hukou_address_is_parsed(tmp_path):
 
 
 def test_person_not_in_registry_is_unmatched(tmp_path):
-    out = run_linkage(tmp_path, [
-        dict(name="欧阳娜娜", id=pid("450203", 1995, 3, 3, 402), township="雒容镇"),
-        dict(name="欧阳娜娜", township="三防镇"),
-    ])
+    out = run_linkage(
+        tmp_path,
+        [
+            dict(name="欧阳娜娜", id=pid("450203", 1995, 3, 3, 402), township="雒容镇"),
+            dict(name="欧阳娜娜", township="三防镇"),
+        ],
+    )
     assert [r["match_method"] for r in out] == ["unmatched", "unmatched"]
     assert all(r["id_number"] is None and r["household_id"] is None for r in out)
     assert out[0]["reason"] == "未找到匹配人员"
@@ -321,7 +392,14 @@ def test_idempotent_and_one_row_per_record(tmp_path):
         b = con.sql("SELECT * FROM link ORDER BY ALL").fetchall()
     assert a == b and len(a) == 2
     assert s1.methods == s2.methods
-    assert set(s1.block_pairs) >= {"id", "id_repair", "birth_date_surname", "township_name_pinyin", "county_name_pinyin", "township_surname_pinyin"}
+    assert set(s1.block_pairs) >= {
+        "id",
+        "id_repair",
+        "birth_date_surname",
+        "township_name_pinyin",
+        "county_name_pinyin",
+        "township_surname_pinyin",
+    }
 
 
 def test_empty_tables(tmp_path):
@@ -366,17 +444,24 @@ def test_a_province_can_scope_the_location_free_rule_by_prefecture(tmp_path):
     from fangpin import settings
 
     p = person("王小明")
-    recs = [dict(name="王小明", id=p[3][:17]),                        # ID lost its last digit: area 4502…, birth date kept
-            dict(name="王小明", id="450102" + p[3][6:17])]            # the same, but an ID of Nanning (4501)
+    recs = [
+        dict(name="王小明", id=p[3][:17]),  # ID lost its last digit: area 4502…, birth date kept
+        dict(name="王小明", id="450102" + p[3][6:17]),
+    ]  # the same, but an ID of Nanning (4501)
     default = run_linkage(tmp_path / "default", recs)
     assert default[0]["match_method"] == "fuzzy" and default[0]["id_number"] == p[3]
     assert default[1]["match_method"] in ("fuzzy", "review"), "location-free: a candidate whatever the area"
 
     home = tmp_path / "province"
     (home / "config").mkdir(parents=True)
-    text = settings.config_path("linkage").read_text(encoding="utf-8").replace(
-        "{name: birth_date_surname, keys: [birth_date, surname_py]}",
-        "{name: birth_date_surname, keys: [prefecture_code, birth_date, surname_py]}")
+    text = (
+        settings.config_path("linkage")
+        .read_text(encoding="utf-8")
+        .replace(
+            "{name: birth_date_surname, keys: [birth_date, surname_py]}",
+            "{name: birth_date_surname, keys: [prefecture_code, birth_date, surname_py]}",
+        )
+    )
     assert "prefecture_code, birth_date" in text
     (home / "config" / "linkage.yaml").write_text(text, encoding="utf-8")
     with connect(home / "w.duckdb") as con:

@@ -6,10 +6,11 @@ import duckdb
 import polars as pl
 import pytest
 
+from fangpin.reports.review_lists import review_frame, write_review_lists
 from warehouse.engine import connect
 from warehouse.linkage import devcity, link_records
-from warehouse.linkage.evaluate import evaluate, format_report, main as evaluate_main
-from fangpin.reports.review_lists import review_frame, write_review_lists
+from warehouse.linkage.evaluate import evaluate, format_report
+from warehouse.linkage.evaluate import main as evaluate_main
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +33,17 @@ def test_quality_gates(city):
     assert res["no_usable_id"]["precision"] >= 0.99 and res["no_usable_id"]["recall"] >= 0.95
     assert res["exact_valid_id"]["wrong_links_exact_id"] == 0
     assert res["namesake_wrong_links"] == 0
-    for noise in ("homophone", "traditional", "id_15", "id_typo", "id_transposed", "id_mangled", "id_missing",
-                  "head_only", "wrong_village"):
+    for noise in (
+        "homophone",
+        "traditional",
+        "id_15",
+        "id_typo",
+        "id_transposed",
+        "id_mangled",
+        "id_missing",
+        "head_only",
+        "wrong_village",
+    ):
         assert res["per_noise"][noise]["precision"] >= 0.99, noise
     assert "per noise type" in format_report(res)
 
@@ -78,6 +88,8 @@ def test_review_lists(city, tmp_path):
     book = max(files, key=lambda f: (tmp_path / f).stat().st_size)
     sheet = fastexcel.read_excel(tmp_path / book).load_sheet(0, header_row=3).to_polars()
     assert sheet.height > 0 and sheet["序号"][0] == 1 and sheet["候选序号"][0] == 1
-    per_record = sheet.group_by("序号").agg(pl.struct("文件名", "行号").n_unique().alias("records"), pl.col("候选序号").min().alias("first"))
+    per_record = sheet.group_by("序号").agg(
+        pl.struct("文件名", "行号").n_unique().alias("records"), pl.col("候选序号").min().alias("first")
+    )
     assert per_record["records"].max() == 1 and per_record["first"].max() == 1
     assert sorted(per_record["序号"].cast(pl.Int64).to_list()) == list(range(1, per_record.height + 1))

@@ -6,8 +6,16 @@ import polars as pl
 import pytest
 
 from fangpin.domain.names import (
-    fold, name_key, name_key_expr, name_similarity, name_table, normalise, normalise_expr, pinyin_of,
-    similarity_arrays, split_surname,
+    fold,
+    name_key,
+    name_key_expr,
+    name_similarity,
+    name_table,
+    normalise,
+    normalise_expr,
+    pinyin_of,
+    similarity_arrays,
+    split_surname,
 )
 
 
@@ -18,10 +26,21 @@ def test_normalise_unchanged():
     assert out == ["杨·阿妹", "Wang明"]
 
 
-@pytest.mark.parametrize("raw,key", [
-    ("陳曉明", "陈晓明"), ("黃麗華", "黄丽华"), ("鍾 偉", "钟伟"), ("杨·阿妹", "杨阿妹"), ("杨 阿妹", "杨阿妹"),
-    ("杨．阿妹", "杨阿妹"), ("峯", "峰"), ("悅", "悦"), ("羣", "群"), ("王小明", "王小明"),
-])
+@pytest.mark.parametrize(
+    "raw,key",
+    [
+        ("陳曉明", "陈晓明"),
+        ("黃麗華", "黄丽华"),
+        ("鍾 偉", "钟伟"),
+        ("杨·阿妹", "杨阿妹"),
+        ("杨 阿妹", "杨阿妹"),
+        ("杨．阿妹", "杨阿妹"),
+        ("峯", "峰"),
+        ("悅", "悦"),
+        ("羣", "群"),
+        ("王小明", "王小明"),
+    ],
+)
 def test_name_key(raw, key):
     assert name_key(raw) == key
 
@@ -61,8 +80,8 @@ def test_homophones_of_the_generator_are_homophones():
 
 
 def test_similarity():
-    assert name_similarity("王小明", "王晓明") == 1.0      # homophone
-    assert name_similarity("陳曉明", "陈晓明") == 1.0      # traditional
+    assert name_similarity("王小明", "王晓明") == 1.0  # homophone
+    assert name_similarity("陳曉明", "陈晓明") == 1.0  # traditional
     assert name_similarity("王小明", "李四") == 0.0
     assert 0.6 < name_similarity("王小明", "王小敏") < 1.0
     assert name_similarity("", "王小明") == 0.0

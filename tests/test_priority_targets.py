@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import DEMO_ROUND
 
-ROUND = "2026Q4-priority"          # a priority round on the demo city's reference date (events are planted around Q4)
+ROUND = "2026Q4-priority"  # a priority round on the demo city's reference date (events are planted around Q4)
 REF = dt.date(2026, 10, 1)
 DISASTER_START = dt.date(2026, 7, 1)
 PUSHED = dt.date(2026, 10, 9)
@@ -26,13 +26,12 @@ MIN_TUOPIN = 6
 @pytest.fixture(scope="module")
 def priority(screened_demo, tmp_path_factory):
     """A priority round on a copy of the screened demo city's warehouse (rules + publishing, no Dagster)."""
-    from fangpin.reports.publish import publish_round
-    from warehouse.engine import connect
-    from warehouse.rules import screen
-
     import yaml
 
+    from fangpin.reports.publish import publish_round
     from fangpin.settings import PACKAGED
+    from warehouse.engine import connect
+    from warehouse.rules import screen
 
     home = tmp_path_factory.mktemp("priority_home")
     rules = yaml.safe_load((PACKAGED / "rules.yaml").read_text(encoding="utf-8"))
@@ -46,21 +45,31 @@ def priority(screened_demo, tmp_path_factory):
         publish_round(con, home, ROUND)
         suspects_q4 = con.sql("SELECT household_id FROM suspect WHERE round_id = ?", params=[DEMO_ROUND]).pl()
     out = home / "out" / ROUND
-    return {"home": home, "out": out, "stats": stats, "demo": screened_demo,
-            "targets": pl.read_parquet(out / "priority_targets.parquet"),
-            "households": pl.read_parquet(out / "priority_households.parquet"),
-            "suspects_q4": suspects_q4}
+    return {
+        "home": home,
+        "out": out,
+        "stats": stats,
+        "demo": screened_demo,
+        "targets": pl.read_parquet(out / "priority_targets.parquet"),
+        "households": pl.read_parquet(out / "priority_households.parquet"),
+        "suspects_q4": suspects_q4,
+    }
 
 
 def _village_table(demo) -> pl.DataFrame:
     path = next(p for p in (demo / "landing" / "registry").iterdir() if "行政村" in p.name)
-    df = pl.read_excel(path, read_options={"header_row": 1}, infer_schema_length=0) if path.suffix == ".xlsx" \
+    df = (
+        pl.read_excel(path, read_options={"header_row": 1}, infer_schema_length=0)
+        if path.suffix == ".xlsx"
         else pl.read_csv(path, infer_schema=False)
+    )
     return df.rename({"行政村代码": "village_code"})
 
 
 def _reasons(targets: pl.DataFrame, prefix: str) -> set[str]:
-    return set(targets.filter(pl.col("reasons").list.eval(pl.element().str.starts_with(prefix)).list.any())["village_code"])
+    return set(
+        targets.filter(pl.col("reasons").list.eval(pl.element().str.starts_with(prefix)).list.any())["village_code"]
+    )
 
 
 def test_resettlement_communities_and_former_deeply_poor_villages_are_targets(priority):
@@ -75,33 +84,53 @@ def test_resettlement_communities_and_former_deeply_poor_villages_are_targets(pr
 
 def test_villages_with_disasters_in_the_last_three_months_are_targets(priority):
     truth = pl.read_parquet(priority["demo"] / "truth" / "records.parquet").filter(
-        (pl.col("source") == "disaster") & pl.col("true_household_id").is_not_null()
-        & (pl.col("event_date") >= DISASTER_START) & (pl.col("event_date") < REF))
+        (pl.col("source") == "disaster")
+        & pl.col("true_household_id").is_not_null()
+        & (pl.col("event_date") >= DISASTER_START)
+        & (pl.col("event_date") < REF)
+    )
     links = pl.read_parquet(priority["demo"] / "out" / DEMO_ROUND / "links.parquet")
-    households = pl.read_parquet(priority["demo"] / "truth" / "households.parquet").select("household_id", "village_code")
-    placed = (truth.join(links, on=["source", "source_file", "source_row"])
-              .filter(pl.col("match_method").is_in(["id_exact", "id_repaired", "fuzzy"])
-                      & (pl.col("household_id") == pl.col("true_household_id")))
-              .join(households, left_on="true_household_id", right_on="household_id"))
+    households = pl.read_parquet(priority["demo"] / "truth" / "households.parquet").select(
+        "household_id", "village_code"
+    )
+    placed = (
+        truth.join(links, on=["source", "source_file", "source_row"])
+        .filter(
+            pl.col("match_method").is_in(["id_exact", "id_repaired", "fuzzy"])
+            & (pl.col("household_id") == pl.col("true_household_id"))
+        )
+        .join(households, left_on="true_household_id", right_on="household_id")
+    )
     expected = set(placed["village_code"])
     assert len(expected) >= 3, "the demo city must have disasters in the three months before the round"
     hit = _reasons(priority["targets"], "近3个月有灾情记录")
     assert expected <= hit, sorted(expected - hit)
     # no village is marked without a disaster record of the window behind it
-    counts = dict(priority["targets"].filter(pl.col("village_code").is_in(sorted(hit)))
-                  .select("village_code", "recent_disaster_records").iter_rows())
+    counts = dict(
+        priority["targets"]
+        .filter(pl.col("village_code").is_in(sorted(hit)))
+        .select("village_code", "recent_disaster_records")
+        .iter_rows()
+    )
     assert all(n > 0 for n in counts.values())
 
 
 def test_villages_with_many_tuopin_but_few_monitored_are_targets(priority):
     hh = pl.read_parquet(priority["demo"] / "truth" / "households.parquet")
-    v = (hh.group_by("county_code", "village_code")
-         .agg(tuopin=(pl.col("household_type") == "脱贫户").sum(),
-              monitored=(pl.col("monitoring_category").fill_null("") != "").sum())
-         .with_columns(ratio=pl.when(pl.col("tuopin") > 0).then(pl.col("monitored") / pl.col("tuopin"))))
+    v = (
+        hh.group_by("county_code", "village_code")
+        .agg(
+            tuopin=(pl.col("household_type") == "脱贫户").sum(),
+            monitored=(pl.col("monitoring_category").fill_null("") != "").sum(),
+        )
+        .with_columns(ratio=pl.when(pl.col("tuopin") > 0).then(pl.col("monitored") / pl.col("tuopin")))
+    )
     med = v.filter(pl.col("ratio").is_not_null()).group_by("county_code").agg(median=pl.col("ratio").median())
-    expected = set(v.join(med, on="county_code").filter(
-        (pl.col("tuopin") >= MIN_TUOPIN) & (pl.col("ratio") < 0.5 * pl.col("median")))["village_code"])
+    expected = set(
+        v.join(med, on="county_code").filter(
+            (pl.col("tuopin") >= MIN_TUOPIN) & (pl.col("ratio") < 0.5 * pl.col("median"))
+        )["village_code"]
+    )
     assert expected, "the demo city must have villages with many 脱贫户 but few monitored at this threshold"
     assert _reasons(priority["targets"], "脱贫户较多但监测户较少") == expected
 
@@ -116,8 +145,11 @@ def test_households_inside_the_targets_are_ranked_per_county(priority):
         assert flags == sorted(flags, reverse=True), f"{county}: suspects are screened first"
     # every full-round suspect registered in a target village is among the ranked households, as a suspect
     hh = pl.read_parquet(priority["demo"] / "truth" / "households.parquet").select("household_id", "village_code")
-    inside = (priority["suspects_q4"].join(hh, on="household_id")
-              .filter(pl.col("village_code").is_in(targets["village_code"].implode())))
+    inside = (
+        priority["suspects_q4"]
+        .join(hh, on="household_id")
+        .filter(pl.col("village_code").is_in(targets["village_code"].implode()))
+    )
     ranked = ph.filter(pl.col("is_suspect"))
     assert set(inside["household_id"]) <= set(ranked["household_id"])
 
@@ -131,9 +163,9 @@ def test_a_workbook_per_county_lists_its_targets(priority):
         wb = openpyxl.load_workbook(priority["out"] / f"重点区域排查_{counties[county]}.xlsx", read_only=True)
         rows = list(wb["重点排查村"].iter_rows(values_only=True))
         header = next(i for i, r in enumerate(rows) if r and r[0] == "序号")
-        body = [r for r in rows[header + 1:] if r and r[0] is not None]
+        body = [r for r in rows[header + 1 :] if r and r[0] is not None]
         assert len(body) == n, county
-        reasons = {r[3]: r[4] for r in body}   # 行政村代码 → 列为重点区域的原因
+        reasons = {r[3]: r[4] for r in body}  # 行政村代码 → 列为重点区域的原因
         for code, rs in targets.filter(pl.col("county_code") == county).select("village_code", "reasons").iter_rows():
             assert reasons[code] == "；".join(rs)
         ranked = list(wb["重点排查户"].iter_rows(values_only=True))

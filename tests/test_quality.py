@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import polars as pl
@@ -88,8 +87,17 @@ def test_clean_medical_passes(q):
     assert all(o.success for o in v.outcomes), [o for o in v.outcomes if not o.success]
     assert not v.blocking_failures and not v.warnings and not v.skipped
     names = {o.name for o in v.outcomes}
-    assert {"schema", "not_null", "value_set", "range", "range_gross", "id_valid_rate", "duplicate_rate",
-            "date_not_future", "date_not_too_old"} <= names
+    assert {
+        "schema",
+        "not_null",
+        "value_set",
+        "range",
+        "range_gross",
+        "id_valid_rate",
+        "duplicate_rate",
+        "date_not_future",
+        "date_not_too_old",
+    } <= names
     assert outcome(v, "id_valid_rate").expectation_type == "ExpectColumnValuesToBeInSet"
     assert "通过" in q.summary_zh(v)
 
@@ -259,14 +267,22 @@ def test_registry_relation_and_income_are_warnings(q):
 
 def test_disaster_missing_ids_only_warn(q):
     n = 40
-    df = pl.DataFrame({
-        "event_key": [f"d{i}" for i in range(n)], "name": ["王五"] * n, "id_raw": [None] * n,
-        "id_status": ["missing"] * n, "county": ["融水苗族自治县"] * n, "township": ["三防镇"] * n,
-        "village": ["三防村"] * n, "disaster_type": ["洪涝"] * n,
-        "disaster_date": pl.Series([dt.date(2026, 2, 1)] * n, dtype=pl.Date),
-        "house_damage": ["倒塌", "严重损坏", "一般损坏", "无"] * (n // 4),
-        "direct_loss": pl.Series([8000.0] * n, dtype=pl.Float64),
-    }, schema_overrides={"id_raw": pl.String})
+    df = pl.DataFrame(
+        {
+            "event_key": [f"d{i}" for i in range(n)],
+            "name": ["王五"] * n,
+            "id_raw": [None] * n,
+            "id_status": ["missing"] * n,
+            "county": ["融水苗族自治县"] * n,
+            "township": ["三防镇"] * n,
+            "village": ["三防村"] * n,
+            "disaster_type": ["洪涝"] * n,
+            "disaster_date": pl.Series([dt.date(2026, 2, 1)] * n, dtype=pl.Date),
+            "house_damage": ["倒塌", "严重损坏", "一般损坏", "无"] * (n // 4),
+            "direct_loss": pl.Series([8000.0] * n, dtype=pl.Float64),
+        },
+        schema_overrides={"id_raw": pl.String},
+    )
     v = q.validate_frame(df, "disaster", reference_date=REF)
     o = outcome(v, "id_valid_rate")
     assert not o.success and not o.blocking and o.unexpected_count == n
@@ -279,17 +295,41 @@ def test_disaster_missing_ids_only_warn(q):
 @pytest.mark.parametrize("feed", ["civil_affairs", "employment", "property", "village"])
 def test_other_feeds_clean_pass_and_bad_values_fail(q, feed):
     n = 40
-    common = {"event_key": [f"e{i}" for i in range(n)], "name": ["赵六"] * n, "id_raw": ids(n),
-              "id_status": ["valid"] * n}
+    common = {
+        "event_key": [f"e{i}" for i in range(n)],
+        "name": ["赵六"] * n,
+        "id_raw": ids(n),
+        "id_status": ["valid"] * n,
+    }
     d = pl.Series([dt.date(2026, 3, 1)] * n, dtype=pl.Date)
     frames = {
-        "civil_affairs": ({**common, "aid_type": ["农村低保"] * n, "approved_on": d, "status": ["新增"] * n,
-                           "amount": pl.Series([500.0] * n)}, "aid_type", "城市低保"),
-        "employment": ({**common, "event": ["返乡"] * n, "event_date": d,
-                        "previous_monthly_income": pl.Series([3000.0] * n)}, "event", "退休"),
+        "civil_affairs": (
+            {
+                **common,
+                "aid_type": ["农村低保"] * n,
+                "approved_on": d,
+                "status": ["新增"] * n,
+                "amount": pl.Series([500.0] * n),
+            },
+            "aid_type",
+            "城市低保",
+        ),
+        "employment": (
+            {**common, "event": ["返乡"] * n, "event_date": d, "previous_monthly_income": pl.Series([3000.0] * n)},
+            "event",
+            "退休",
+        ),
         "property": ({**common, "property_type": ["车辆"] * n}, None, None),
-        "village": ({"village_code": [f"4502251052{i:02d}" for i in range(n)], "village": ["村"] * n,
-                     "township": ["三防镇"] * n, "county": ["融水苗族自治县"] * n}, None, None),
+        "village": (
+            {
+                "village_code": [f"4502251052{i:02d}" for i in range(n)],
+                "village": ["村"] * n,
+                "township": ["三防镇"] * n,
+                "county": ["融水苗族自治县"] * n,
+            },
+            None,
+            None,
+        ),
     }
     data, bad_col, bad_value = frames[feed]
     v = q.validate_frame(pl.DataFrame(data), feed, reference_date=REF)
@@ -309,10 +349,13 @@ def test_thresholds_come_from_configuration(q, tmp_path: Path):
     home = tmp_path / "home"
     (home / "config").mkdir(parents=True)
     text = (settings.PACKAGED / "quality.yaml").read_text(encoding="utf-8")
-    text = text.replace("id_valid_rate: {min: 0.60, blocking: true}\n    duplicate_key: event_key\n    date_window:\n"
-                        "      settle_date: {}",
-                        "id_valid_rate: {min: 0.10, blocking: true}\n    duplicate_key: event_key\n    date_window:\n"
-                        "      settle_date: {}", 1)
+    text = text.replace(
+        "id_valid_rate: {min: 0.60, blocking: true}\n    duplicate_key: event_key\n    date_window:\n"
+        "      settle_date: {}",
+        "id_valid_rate: {min: 0.10, blocking: true}\n    duplicate_key: event_key\n    date_window:\n"
+        "      settle_date: {}",
+        1,
+    )
     (home / "config" / "quality.yaml").write_text(text, encoding="utf-8")
     status = ["valid"] * 20 + ["missing"] * 80
     assert not q.validate_frame(medical(id_status=status), "medical", reference_date=REF).success

@@ -31,8 +31,10 @@ def test_forms_on_the_tiny_city(screened_tiny, tmp_path):
 
     with connect(DataHome.at(screened_tiny).warehouse_path, read_only=True) as con:
         out = publish_forms(con, tmp_path, AS_OF)
-        monitored = con.sql("SELECT count(DISTINCT household_id) FROM registry_person "
-                            "WHERE nullif(trim(monitoring_category), '') IS NOT NULL").fetchall()[0][0]
+        monitored = con.sql(
+            "SELECT count(DISTINCT household_id) FROM registry_person "
+            "WHERE nullif(trim(monitoring_category), '') IS NOT NULL"
+        ).fetchall()[0][0]
     # a screened warehouse has the follow-up views; without feedback the roster is the registry's monitored households
     assert out["roster_source"] == "monitoring_roster"
     assert out["counts"]["form_roster"] == monitored > 0

@@ -21,7 +21,7 @@ def _sheet(path, name) -> list[dict]:
     wb = openpyxl.load_workbook(path, read_only=True)
     rows = list(wb[name].iter_rows(values_only=True))
     i = next(i for i, r in enumerate(rows) if r and r[0] == "序号")
-    return [dict(zip(rows[i], r)) for r in rows[i + 1:] if r and r[0] is not None]
+    return [dict(zip(rows[i], r)) for r in rows[i + 1 :] if r and r[0] is not None]
 
 
 @pytest.fixture(scope="module")

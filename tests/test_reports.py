@@ -14,13 +14,13 @@ import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_rules_support import PUSHED, REF, City, D  # noqa: E402
+from test_rules_support import PUSHED, REF, City, D
 
-from fangpin.reports.publish import publish_round  # noqa: E402
-from fangpin.reports.safe import FORMULA_PREFIXES, child_path, safe_filename, safe_text  # noqa: E402
-from fangpin.settings import PACKAGED  # noqa: E402
-from warehouse.engine import connect  # noqa: E402
-from warehouse.rules import screen  # noqa: E402
+from fangpin.reports.publish import publish_round
+from fangpin.reports.safe import FORMULA_PREFIXES, child_path, safe_filename, safe_text
+from fangpin.settings import PACKAGED
+from warehouse.engine import connect
+from warehouse.rules import screen
 
 EVIL = '=HYPERLINK("http://x","点击")'
 
@@ -37,16 +37,26 @@ def build_city() -> City:
     m = city.household("SJ-1", village_code="450226100201", income=9000)
     city.disaster("SJ-1", D(2026, 6, 1), 9000.0, damage="严重损坏")
     # relocated from 融水 to the 三江 community, hukou not moved: both workbooks, labelled
-    m = city.household("RELOC", village_code="450225101202", income=9500, relocated="是",
-                       resettlement_site="古宜安置小区", hukou_moved="否")
+    m = city.household(
+        "RELOC",
+        village_code="450225101202",
+        income=9500,
+        relocated="是",
+        resettlement_site="古宜安置小区",
+        hukou_moved="否",
+    )
     city.medical(m[0], D(2026, 5, 5), 15000.0)
     # 柳城 (450222): a monitored household with a new medical risk → 医保/卫健 task lists
-    m = city.household("LC-1", village_code="450222100201", income=12000, monitoring_category="边缘易致贫户", risk_eliminated="否")
+    m = city.household(
+        "LC-1", village_code="450222100201", income=12000, monitoring_category="边缘易致贫户", risk_eliminated="否"
+    )
     city.medical(m[0], D(2026, 5, 5), 9000.0)
     # 柳江 (450206): no suspect at all — still gets its (empty) workbook
     city.household("LJ-1", village_code="450206100201", income=20000)
     # department rows nobody matches, one named like a formula
-    city.medical(None, D(2026, 3, 1), 500.0, match="unmatched", name=EVIL, source_file="医保2026年3月.xlsx", source_row=9)
+    city.medical(
+        None, D(2026, 3, 1), 500.0, match="unmatched", name=EVIL, source_file="医保2026年3月.xlsx", source_row=9
+    )
     city.employment(None, D(2026, 3, 1), match="unmatched", name="-张三", source_file="人社.csv", source_row=4)
     city.employment(None, D(2026, 3, 1), match="review", name="李四", source_file="人社.csv", source_row=5)
     return city
@@ -58,8 +68,10 @@ def published(tmp_path):
     city = build_city()
     with connect(tmp_path / "w.duckdb") as con:
         city.flush(con)
-        con.execute("INSERT INTO rejected_row VALUES ('medical', '医保2026年3月.xlsx', 12, '证件号码', '证件号码校验位错误', 'h'),"
-                    " ('medical', '../坏文件.xlsx', NULL, NULL, '文件无法读取', 'h2')")
+        con.execute(
+            "INSERT INTO rejected_row VALUES ('medical', '医保2026年3月.xlsx', 12, '证件号码', '证件号码校验位错误', 'h'),"
+            " ('medical', '../坏文件.xlsx', NULL, NULL, '文件无法读取', 'h2')"
+        )
         screen(con, "2026Q4", "full", REF, PUSHED, home=home)
         result = publish_round(con, home, "2026Q4")
     return home / "out" / "2026Q4", result
@@ -69,7 +81,7 @@ def _sheet_rows(ws) -> list[dict]:
     rows = list(ws.iter_rows(values_only=True))
     header_idx = next(i for i, r in enumerate(rows) if r and r[0] in ("序号", "排查顺序"))
     header = rows[header_idx]
-    return [dict(zip(header, r)) for r in rows[header_idx + 1:] if any(v is not None for v in r)]
+    return [dict(zip(header, r)) for r in rows[header_idx + 1 :] if any(v is not None for v in r)]
 
 
 # ------------------------------------------------------------------------------------------ contract
@@ -78,9 +90,24 @@ def _sheet_rows(ws) -> list[dict]:
 def test_parquet_contract(published):
     out, result = published
     s = pl.read_parquet(out / "suspects.parquet")
-    for col in ("round_id", "household_id", "county_code", "township_code", "village_code", "household_type",
-                "monitoring_category", "suspect_category", "risk_types", "base_per_capita_income",
-                "adjusted_per_capita_income", "monitoring_line", "priority_score", "pushed_on", "verify_by", "evidence"):
+    for col in (
+        "round_id",
+        "household_id",
+        "county_code",
+        "township_code",
+        "village_code",
+        "household_type",
+        "monitoring_category",
+        "suspect_category",
+        "risk_types",
+        "base_per_capita_income",
+        "adjusted_per_capita_income",
+        "monitoring_line",
+        "priority_score",
+        "pushed_on",
+        "verify_by",
+        "evidence",
+    ):
         assert col in s.columns, col
     assert s.schema["risk_types"] == pl.List(pl.String)
     assert s.schema["pushed_on"] == pl.Date and s.schema["verify_by"] == pl.Date
@@ -89,7 +116,9 @@ def test_parquet_contract(published):
     assert s.filter(pl.col("evidence").list.len() == 0).height == 0
     assert set(s["household_id"]) == {"RS-1", "RS-2", "SJ-1", "RELOC", "LC-1"}
     links = pl.read_parquet(out / "links.parquet")
-    assert {"source", "source_file", "source_row", "id_number", "household_id", "match_method", "match_score"} <= set(links.columns)
+    assert {"source", "source_file", "source_row", "id_number", "household_id", "match_method", "match_score"} <= set(
+        links.columns
+    )
     rejected = pl.read_parquet(out / "rejected.parquet")
     assert {"source", "source_file", "source_row", "reason"} <= set(rejected.columns) and rejected.height == 2
     assert result["counts"]["suspects"] == 5
@@ -99,20 +128,44 @@ def test_parquet_contract(published):
 def test_one_workbook_per_county_with_the_required_layout(published):
     out, _ = published
     names = sorted(p.name for p in out.glob("疑似风险户清单_*.xlsx"))
-    assert names == sorted(["疑似风险户清单_融水苗族自治县.xlsx", "疑似风险户清单_三江侗族自治县.xlsx",
-                            "疑似风险户清单_柳城县.xlsx", "疑似风险户清单_柳江区.xlsx"])
+    assert names == sorted(
+        [
+            "疑似风险户清单_融水苗族自治县.xlsx",
+            "疑似风险户清单_三江侗族自治县.xlsx",
+            "疑似风险户清单_柳城县.xlsx",
+            "疑似风险户清单_柳江区.xlsx",
+        ]
+    )
     wb = openpyxl.load_workbook(out / "疑似风险户清单_融水苗族自治县.xlsx")
     assert wb.sheetnames[:2] == ["疑似风险户清单", "易地搬迁分流"]
     ws = wb["疑似风险户清单"]
     assert ws.freeze_panes is not None and ws.auto_filter.ref
     header = next(r for r in ws.iter_rows(values_only=True) if r and r[0] == "序号")
-    for col in ("乡(镇)", "行政村", "户编号", "户主姓名", "户类型", "监测对象类别", "疑似类别", "风险类型", "基础人均收入",
-                "调整后人均收入", "监测线", "优先级", "证据", "推送日期", "核实截止日期", "核实结果", "核实日期", "核实人"):
+    for col in (
+        "乡(镇)",
+        "行政村",
+        "户编号",
+        "户主姓名",
+        "户类型",
+        "监测对象类别",
+        "疑似类别",
+        "风险类型",
+        "基础人均收入",
+        "调整后人均收入",
+        "监测线",
+        "优先级",
+        "证据",
+        "推送日期",
+        "核实截止日期",
+        "核实结果",
+        "核实日期",
+        "核实人",
+    ):
         assert col in header, col
-    assert ws.column_dimensions["V"].width > 30          # evidence column is wide
+    assert ws.column_dimensions["V"].width > 30  # evidence column is wide
     rows = _sheet_rows(ws)
     scores = [r["优先级"] for r in rows]
-    assert scores == sorted(scores, reverse=True)        # priority order
+    assert scores == sorted(scores, reverse=True)  # priority order
     assert all(r["核实截止日期"].date() == D(2026, 10, 15) for r in rows)
     ev = next(r for r in rows if r["户编号"] == "RS-1")["证据"]
     assert ev.startswith("【医保局｜medical_2026.xlsx 第") and "个人自付 15,000.00元" in ev
@@ -165,13 +218,20 @@ def test_formula_text_from_inputs_is_inert_everywhere(published):
                             found.append((path.name, cell.value))
     # the department file's name and the registry head's name both arrive as visible, inert text
     unmatched = _sheet_rows(openpyxl.load_workbook(out / "未匹配记录_医保局.xlsx")["未匹配记录"])
-    assert unmatched[0]["姓名"] == "'" + EVIL and unmatched[0]["文件名"] == "医保2026年3月.xlsx" and unmatched[0]["行号"] == 9
-    head = next(r for r in _sheet_rows(openpyxl.load_workbook(out / "疑似风险户清单_融水苗族自治县.xlsx")["疑似风险户清单"])
-                if r["户编号"] == "RS-2")
+    assert (
+        unmatched[0]["姓名"] == "'" + EVIL
+        and unmatched[0]["文件名"] == "医保2026年3月.xlsx"
+        and unmatched[0]["行号"] == 9
+    )
+    head = next(
+        r
+        for r in _sheet_rows(openpyxl.load_workbook(out / "疑似风险户清单_融水苗族自治县.xlsx")["疑似风险户清单"])
+        if r["户编号"] == "RS-2"
+    )
     assert head["户主姓名"] == "'" + EVIL
     assert any(name.startswith("未匹配记录_医保局") for name, _ in found)
     hr = _sheet_rows(openpyxl.load_workbook(out / "未匹配记录_人社局.xlsx")["未匹配记录"])
-    assert [r["姓名"] for r in hr] == ["'-张三"]          # the review record is not returned as unmatched
+    assert [r["姓名"] for r in hr] == ["'-张三"]  # the review record is not returned as unmatched
 
 
 def test_department_task_lists_and_returns(published):
@@ -179,7 +239,10 @@ def test_department_task_lists_and_returns(published):
     med = _sheet_rows(openpyxl.load_workbook(out / "行业部门任务清单_医保局.xlsx")["行业部门任务清单"])
     assert [r["户编号"] for r in med] == ["LC-1"] and med[0]["本部门相关风险"] == "因病"
     assert "个人自付" in med[0]["证据"]
-    assert [r["户编号"] for r in _sheet_rows(openpyxl.load_workbook(out / "行业部门任务清单_卫健委.xlsx")["行业部门任务清单"])] == ["LC-1"]
+    assert [
+        r["户编号"]
+        for r in _sheet_rows(openpyxl.load_workbook(out / "行业部门任务清单_卫健委.xlsx")["行业部门任务清单"])
+    ] == ["LC-1"]
     assert _sheet_rows(openpyxl.load_workbook(out / "行业部门任务清单_应急管理局.xlsx")["行业部门任务清单"]) == []
     assert not (out / "行业部门任务清单_财产检索.xlsx").exists()
     rej = _sheet_rows(openpyxl.load_workbook(out / "未匹配记录_医保局.xlsx")["拒收记录"])
@@ -213,7 +276,7 @@ def test_file_names_are_sanitised(tmp_path):
     routing["departments"]["medical_insurance"]["name"] = "../../医保局"
     (home / "config" / "routing.yaml").write_text(yaml.safe_dump(routing, allow_unicode=True), encoding="utf-8")
     city = City()
-    m = city.household("Z1", village_code="459999100201", income=9500)   # a county code not in the reference
+    m = city.household("Z1", village_code="459999100201", income=9500)  # a county code not in the reference
     for p in city.persons:
         p["county"] = "../../../逃逸县"
     city.medical(m[0], D(2026, 3, 5), 15000.0)
@@ -295,7 +358,9 @@ def test_calendar_fallback_is_stated_in_the_workbook(tmp_path):
         stats = screen(con, "2027Q1", "full", D(2027, 1, 1), D(2027, 1, 4), home=home)
         publish_round(con, home, "2027Q1")
     assert stats.calendar_fallback and stats.verify_by == D(2027, 1, 11)
-    rows = _sheet_rows(openpyxl.load_workbook(home / "out" / "2027Q1" / "疑似风险户清单_融水苗族自治县.xlsx")["疑似风险户清单"])
+    rows = _sheet_rows(
+        openpyxl.load_workbook(home / "out" / "2027Q1" / "疑似风险户清单_融水苗族自治县.xlsx")["疑似风险户清单"]
+    )
     assert "仅周末" in rows[0]["截止日期说明"]
     assert "仅周末" in (home / "out" / "2027Q1" / "汇总_2027Q1.html").read_text(encoding="utf-8")
 
@@ -308,16 +373,20 @@ def test_formula_name_in_a_dropped_department_file_arrives_as_inert_text(tmp_pat
     from fangpin.home import DataHome
 
     dh = DataHome.at(tmp_path / "home").ensure()
-    rows = ["姓名,身份证号,参保地,结算日期,医疗机构,医疗总费用,个人自付,就诊类型",
-            '"=HYPERLINK(""http://x"",""点击"")",,三防镇,2026-03-05,融水县人民医院,3000,1200,住院',
-            "@张三,,三防镇,2026/3/6,融水县人民医院,2000,800,住院",
-            "李四,,和睦镇,2026年3月7日,融水县人民医院,2500,900,门诊慢特病"]
+    rows = [
+        "姓名,身份证号,参保地,结算日期,医疗机构,医疗总费用,个人自付,就诊类型",
+        '"=HYPERLINK(""http://x"",""点击"")",,三防镇,2026-03-05,融水县人民医院,3000,1200,住院',
+        "@张三,,三防镇,2026/3/6,融水县人民医院,2000,800,住院",
+        "李四,,和睦镇,2026年3月7日,融水县人民医院,2500,900,门诊慢特病",
+    ]
     (dh.landing_for("medical") / "医保2026年3月.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     with connect(dh.warehouse_path) as con:
         ingest_feed(dh, "medical", con, reference_date=dt.date(2026, 10, 1))
         # nobody in the registry: every record is returned to the clerk as unmatched
-        con.execute("INSERT INTO link SELECT source, source_file, source_row, NULL, NULL, 'unmatched', 0.0, "
-                    "'户籍系统中找不到此人', 0 FROM dept_record")
+        con.execute(
+            "INSERT INTO link SELECT source, source_file, source_row, NULL, NULL, 'unmatched', 0.0, "
+            "'户籍系统中找不到此人', 0 FROM dept_record"
+        )
         screen(con, "2026Q4", "full", REF, PUSHED, home=dh.root)
         publish_round(con, dh.root, "2026Q4")
     wb = openpyxl.load_workbook(dh.root / "out" / "2026Q4" / "未匹配记录_医保局.xlsx")
@@ -347,8 +416,11 @@ def test_a_county_publication_replaces_only_that_countys_files_and_rows(tmp_path
         publish_round(con, home, "2026Q4")
         out = home / "out" / "2026Q4"
         rs = out / "疑似风险户清单_融水苗族自治县.xlsx"
-        others = {p.name: (_sha(p), p.stat().st_mtime_ns) for p in out.glob("*.xlsx")
-                  if p.name.startswith(("疑似风险户清单_", "未匹配记录_")) and p != rs}
+        others = {
+            p.name: (_sha(p), p.stat().st_mtime_ns)
+            for p in out.glob("*.xlsx")
+            if p.name.startswith(("疑似风险户清单_", "未匹配记录_")) and p != rs
+        }
         frozen = {n: (_sha(out / n), (out / n).stat().st_mtime_ns) for n in ("links.parquet", "rejected.parquet")}
         before = pl.read_parquet(out / "suspects.parquet")
         rs_before = _sha(rs)
@@ -359,8 +431,11 @@ def test_a_county_publication_replaces_only_that_countys_files_and_rows(tmp_path
     assert _sha(rs) != rs_before
     assert sorted(Path(f).name for f in result["files"] if Path(f).name.startswith("疑似风险户清单_")) == [rs.name]
     after = pl.read_parquet(out / "suspects.parquet")
-    assert after.filter(pl.col("county_code") != "450225").sort("household_id").equals(
-        before.filter(pl.col("county_code") != "450225").sort("household_id"))
+    assert (
+        after.filter(pl.col("county_code") != "450225")
+        .sort("household_id")
+        .equals(before.filter(pl.col("county_code") != "450225").sort("household_id"))
+    )
     assert set(after.filter(pl.col("county_code") == "450225")["pushed_on"]) == {D(2026, 10, 12)}
     assert after["household_id"].sort().to_list() == before["household_id"].sort().to_list()
     scores = after["priority_score"].to_list()
@@ -395,8 +470,11 @@ def test_the_routing_sheet_names_both_helpers(tmp_path):
         publish_round(con, home, "2026Q4")
     out = home / "out" / "2026Q4"
     for book, label in (("融水苗族自治县", "户籍地分流"), ("三江侗族自治县", "安置地")):
-        rows = [r for r in _sheet_rows(openpyxl.load_workbook(out / f"疑似风险户清单_{book}.xlsx")["易地搬迁分流"])
-                if r["户编号"] == "RELOC"]
+        rows = [
+            r
+            for r in _sheet_rows(openpyxl.load_workbook(out / f"疑似风险户清单_{book}.xlsx")["易地搬迁分流"])
+            if r["户编号"] == "RELOC"
+        ]
         assert len(rows) == 1 and rows[0]["分流标签"] == label
         assert rows[0]["户籍地帮扶联系人"] == "韦建国" and rows[0]["安置社区帮扶联系人"] == "覃丽"
         assert rows[0]["安置点（安置社区）"] == "古宜安置小区" and rows[0]["户籍地县(市、区)"] == "融水苗族自治县"
@@ -407,8 +485,13 @@ def test_table_body_cells_keep_their_types_formats_and_stay_inert(tmp_path):
     clerk must still see numbers as numbers, dates as dates, 是/否 for flags, and formula-looking text inert."""
     from fangpin.reports.xlsx import Book, Col
 
-    cols = [Col("序号", "seq", 6, "int"), Col("金额", "amt", 10, "money"), Col("日期", "d", 10, "date"),
-            Col("说明", "t", 20, "wrap"), Col("核实结果", "v", 10)]
+    cols = [
+        Col("序号", "seq", 6, "int"),
+        Col("金额", "amt", 10, "money"),
+        Col("日期", "d", 10, "date"),
+        Col("说明", "t", 20, "wrap"),
+        Col("核实结果", "v", 10),
+    ]
     rows = [
         {"seq": 1, "amt": 12.5, "d": dt.date(2026, 3, 5), "t": '=HYPERLINK("http://x")', "v": None},
         {"seq": 2, "amt": "不详", "d": dt.datetime(2026, 3, 5, 12, 0), "t": "a&b<c> 中文 ", "v": True},
@@ -425,6 +508,12 @@ def test_table_body_cells_keep_their_types_formats_and_stay_inert(tmp_path):
     assert body[1] == [2, "不详", dt.datetime(2026, 3, 5, 12, 0), "a&b<c> 中文 ", "是"]
     assert body[2] == [3, None, "2026-03-05", "甲、乙", "否"]
     assert body[3][:3] == [4, None, None] and len(body[3][3]) == 32767 and body[3][4] is None
-    assert ws["B4"].number_format == "#,##0.00" and ws["C4"].number_format == "yyyy-mm-dd" and ws["A4"].number_format == "0"
-    assert all(ws.cell(row=r, column=5).fill.fgColor.rgb == "FFFFF2CC" for r in range(4, 8)), "the column to fill in is shaded"
+    assert (
+        ws["B4"].number_format == "#,##0.00"
+        and ws["C4"].number_format == "yyyy-mm-dd"
+        and ws["A4"].number_format == "0"
+    )
+    assert all(ws.cell(row=r, column=5).fill.fgColor.rgb == "FFFFF2CC" for r in range(4, 8)), (
+        "the column to fill in is shaded"
+    )
     assert ws.freeze_panes == "A4" and ws.auto_filter.ref == "A3:E7"

@@ -15,7 +15,7 @@ import yaml
 
 from tests.conftest import PUSHED_ON, TINY_ROUND, copy_home
 
-RERUN = "450225"   # 融水苗族自治县
+RERUN = "450225"  # 融水苗族自治县
 
 
 def _sha(path) -> str:
@@ -68,7 +68,7 @@ def test_a_full_round_from_the_cli_is_one_run_over_every_county(screened_tiny):
     instance = dg.DagsterInstance.from_config(str(screened_tiny / "dagster"))
     runs = [r for r in instance.get_runs() if r.tags.get("fangpin/source") == "cli"]
     assert runs
-    for run in runs:   # every `fangpin screen --round 2026Q4` of the session: one run, the quarter × all counties
+    for run in runs:  # every `fangpin screen --round 2026Q4` of the session: one run, the quarter × all counties
         assert sorted(keys_in_tags(run.tags)) == sorted(f"{c}|2026-10-01" for c in COUNTY_CODES)
     assert len(instance.get_materialized_partitions(dg.AssetKey("round_outputs"))) == len(COUNTY_CODES)
 
@@ -91,19 +91,24 @@ def test_rerunning_one_county_leaves_the_other_counties_untouched(screened_tiny,
     links_before = (_sha(out / "links.parquet"), (out / "links.parquet").stat().st_mtime_ns)
 
     # a different push date: the rerun county's rows must change, nobody else's
-    assert main(["screen", "--round", TINY_ROUND, "--home", str(home), "--county", "融水",
-                 "--pushed-on", "2026-10-12"]) == 0
+    assert (
+        main(["screen", "--round", TINY_ROUND, "--home", str(home), "--county", "融水", "--pushed-on", "2026-10-12"])
+        == 0
+    )
 
     assert {p.name: (_sha(p), p.stat().st_mtime_ns) for p in others} == before
     assert _sha(target) != target_before
     sus_after = pl.read_parquet(out / "suspects.parquet")
     key = ["household_id"]
-    assert sus_after.filter(pl.col("county_code") != RERUN).sort(key).equals(
-        sus_before.filter(pl.col("county_code") != RERUN).sort(key))
+    assert (
+        sus_after.filter(pl.col("county_code") != RERUN)
+        .sort(key)
+        .equals(sus_before.filter(pl.col("county_code") != RERUN).sort(key))
+    )
     mine = sus_after.filter(pl.col("county_code") == RERUN)
     assert mine.height > 0 and set(mine["pushed_on"]) == {dt.date(2026, 10, 12)}
     assert set(mine["verify_by"]) == {dt.date(2026, 10, 19)}
-    assert sorted(sus_after["household_id"]) == sorted(sus_before["household_id"])   # same screening, no duplicates
+    assert sorted(sus_after["household_id"]) == sorted(sus_before["household_id"])  # same screening, no duplicates
     # round-wide department files are left to full rounds
     assert (_sha(out / "links.parquet"), (out / "links.parquet").stat().st_mtime_ns) == links_before
 
@@ -113,8 +118,11 @@ def test_rerunning_one_county_leaves_the_other_counties_untouched(screened_tiny,
     from warehouse.engine import connect
 
     with connect(home / "warehouse" / "fangpin.duckdb", read_only=True) as con:
-        pushed = dict(con.sql("SELECT county_code, max(pushed_on) FROM suspect WHERE round_id = ? GROUP BY 1",
-                              params=[TINY_ROUND]).fetchall())
+        pushed = dict(
+            con.sql(
+                "SELECT county_code, max(pushed_on) FROM suspect WHERE round_id = ? GROUP BY 1", params=[TINY_ROUND]
+            ).fetchall()
+        )
     assert pushed.pop(RERUN) == dt.date(2026, 10, 12)
     assert set(pushed.values()) == {dt.date.fromisoformat(PUSHED_ON)}
 
@@ -131,19 +139,26 @@ def test_backfill_over_two_quarters_is_one_run(screened_tiny, tmp_path):
     home = copy_home(screened_tiny, tmp_path / "home")
     with dg.instance_for_test() as instance:
         result = dg.materialize(
-            [suspects, round_outputs], resources={"fangpin": FangpinHome(home=str(home))}, instance=instance,
-            tags=backfill_tags("2026Q3", "2026Q4"), run_config=round_run_config(pushed_on="2026-10-09"))
+            [suspects, round_outputs],
+            resources={"fangpin": FangpinHome(home=str(home))},
+            instance=instance,
+            tags=backfill_tags("2026Q3", "2026Q4"),
+            run_config=round_run_config(pushed_on="2026-10-09"),
+        )
         assert result.success
         runs = instance.get_runs()
         assert len(runs) == 1
         for key in ("suspects", "round_outputs"):
             parts = instance.get_materialized_partitions(dg.AssetKey(key))
             assert len(parts) == 20 and {p.split("|")[1] for p in parts} == {"2026-07-01", "2026-10-01"}
-        checks = {(e.asset_check_evaluation_data.check_name, e.asset_check_evaluation_data.passed)
-                  for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+        checks = {
+            (e.asset_check_evaluation_data.check_name, e.asset_check_evaluation_data.passed)
+            for e in result.all_events
+            if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        }
         assert checks == {("evidence_on_every_suspect", True), ("county_lists_published", True)}
     q3 = home / "out" / "2026Q3"
-    assert (q3 / "suspects.parquet").exists() and (q3 / "priority_targets.parquet").exists()   # Q3: priority round
+    assert (q3 / "suspects.parquet").exists() and (q3 / "priority_targets.parquet").exists()  # Q3: priority round
     assert list(q3.glob("重点区域排查_*.xlsx")) and (q3 / "links.parquet").exists()
     assert set(pl.read_parquet(q3 / "suspects.parquet")["kind"]) <= {"priority"}
     from warehouse.engine import connect
@@ -168,8 +183,13 @@ def test_a_missing_threshold_fails_the_run_naming_the_config_key(screened_tiny, 
     (home / "config").mkdir(exist_ok=True)
     (home / "config" / "rules.yaml").write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
     with dg.instance_for_test() as instance:
-        result = dg.materialize([suspects], resources={"fangpin": FangpinHome(home=str(home))}, instance=instance,
-                                partition_key=f"{RERUN}|2026-10-01", raise_on_error=False)
+        result = dg.materialize(
+            [suspects],
+            resources={"fangpin": FangpinHome(home=str(home))},
+            instance=instance,
+            partition_key=f"{RERUN}|2026-10-01",
+            raise_on_error=False,
+        )
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure).step_failure_data.user_failure_data
     assert failure.metadata["rule"].value == "regions.4502.2026.lost_wage_months"
@@ -185,7 +205,9 @@ def test_a_failing_rule_step_is_named(tmp_path, monkeypatch):
     from warehouse.engine import connect
 
     real = rules.sql_step
-    monkeypatch.setattr(rules, "sql_step", lambda name: "SELECT * FROM no_such_table" if name == "30_screen.sql" else real(name))
+    monkeypatch.setattr(
+        rules, "sql_step", lambda name: "SELECT * FROM no_such_table" if name == "30_screen.sql" else real(name)
+    )
     city = City()
     city.household("H1")
     with connect(tmp_path / "w.duckdb") as con:
@@ -201,8 +223,9 @@ def test_a_run_without_partitions_says_to_choose_them(screened_tiny, tmp_path):
 
     home = copy_home(screened_tiny, tmp_path / "home")
     with dg.instance_for_test() as instance:
-        result = dg.materialize([suspects], resources={"fangpin": FangpinHome(home=str(home))}, instance=instance,
-                                raise_on_error=False)
+        result = dg.materialize(
+            [suspects], resources={"fangpin": FangpinHome(home=str(home))}, instance=instance, raise_on_error=False
+        )
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure).step_failure_data.user_failure_data
     assert "choose partitions" in failure.description and "请选择分区" in failure.description

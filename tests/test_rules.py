@@ -14,11 +14,11 @@ import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_rules_support import PUSHED, REF, City, D, evidence, suspects  # noqa: E402
+from test_rules_support import PUSHED, REF, City, D, evidence, suspects
 
-from fangpin.settings import PACKAGED, ConfigError  # noqa: E402
-from warehouse.engine import connect  # noqa: E402
-from warehouse.rules import screen  # noqa: E402
+from fangpin.settings import PACKAGED, ConfigError
+from warehouse.engine import connect
+from warehouse.rules import screen
 
 
 def run(tmp_path, city: City, *, kind="full", ref=REF, pushed=PUSHED, home=None, round_id="2026Q4", **kw):
@@ -43,7 +43,7 @@ def home_with_rules(tmp_path, edit) -> Path:
 def test_tuopin_household_below_line_after_medical_spending_is_tuopin_unstable(tmp_path):
     city = City()
     m = city.household("T1", household_type="脱贫户", income=9500)
-    city.medical(m[1], D(2026, 3, 5), 12000.0)   # one stay > 6000 (脱贫户 threshold)
+    city.medical(m[1], D(2026, 3, 5), 12000.0)  # one stay > 6000 (脱贫户 threshold)
     _, s, ev = run(tmp_path, city)
     assert s["T1"]["suspect_category"] == "脱贫不稳定户"
     assert s["T1"]["risk_types"] == ["因病"]
@@ -55,7 +55,7 @@ def test_tuopin_household_below_line_after_medical_spending_is_tuopin_unstable(t
 def test_ordinary_household_below_line_is_marginal(tmp_path):
     city = City()
     m = city.household("E1", income=9500)
-    city.medical(m[0], D(2026, 3, 5), 10500.0)   # one stay > 10000 (other households)
+    city.medical(m[0], D(2026, 3, 5), 10500.0)  # one stay > 10000 (other households)
     _, s, _ = run(tmp_path, city)
     assert s["E1"]["suspect_category"] == "边缘易致贫户"
     assert s["E1"]["adjusted_per_capita_income"] == pytest.approx(6000.0)
@@ -63,10 +63,10 @@ def test_ordinary_household_below_line_is_marginal(tmp_path):
 
 def test_sudden_severe_hardship_above_line_with_large_rigid_spending(tmp_path):
     city = City()
-    city.household("S1", income=30000)            # annual 90000
-    city.disaster("S1", D(2026, 7, 20), 50000.0, damage="倒塌")   # rigid 50000 ≥ 45000, adjusted 13333 ≥ line
+    city.household("S1", income=30000)  # annual 90000
+    city.disaster("S1", D(2026, 7, 20), 50000.0, damage="倒塌")  # rigid 50000 ≥ 45000, adjusted 13333 ≥ line
     city.household("S2", income=30000)
-    city.disaster("S2", D(2026, 7, 20), 40000.0, damage="倒塌")   # rigid 40000 < 45000: a signal, no hardship
+    city.disaster("S2", D(2026, 7, 20), 40000.0, damage="倒塌")  # rigid 40000 < 45000: a signal, no hardship
     _, s, _ = run(tmp_path, city)
     assert s["S1"]["suspect_category"] == "突发严重困难户"
     assert s["S1"]["risk_types"] == ["因自然灾害", "因安全住房"]
@@ -89,8 +89,10 @@ def test_monitored_household_with_new_signal_is_new_risk_whatever_its_income(tmp
 
 def test_risk_eliminated_household_with_new_signal_is_a_suspect_again_and_marked(tmp_path):
     city = City()
-    m = city.household("R1", household_type="脱贫户", monitoring_category="脱贫不稳定户", risk_eliminated="是", income=9200)
-    city.medical(m[0], D(2026, 2, 1), 7000.0)     # > 6000: monitored thresholds apply to eliminated households too
+    m = city.household(
+        "R1", household_type="脱贫户", monitoring_category="脱贫不稳定户", risk_eliminated="是", income=9200
+    )
+    city.medical(m[0], D(2026, 2, 1), 7000.0)  # > 6000: monitored thresholds apply to eliminated households too
     _, s, _ = run(tmp_path, city)
     assert s["R1"]["suspect_category"] == "脱贫不稳定户"
     assert s["R1"]["reflagged_eliminated"] is True
@@ -99,9 +101,9 @@ def test_risk_eliminated_household_with_new_signal_is_a_suspect_again_and_marked
 
 def test_household_without_signal_is_never_a_suspect_even_below_the_line(tmp_path):
     city = City()
-    city.household("P1", income=3000, labour=["丧失劳动力", "无劳动力"])   # registry facts alone are not signals
+    city.household("P1", income=3000, labour=["丧失劳动力", "无劳动力"])  # registry facts alone are not signals
     m = city.household("P2", income=3000)
-    city.medical(m[0], D(2026, 3, 1), 800.0, visit_type="门诊慢特病")    # below every threshold
+    city.medical(m[0], D(2026, 3, 1), 800.0, visit_type="门诊慢特病")  # below every threshold
     stats, s, _ = run(tmp_path, city)
     assert s == {}
     assert stats.households == 2 and stats.suspects == 0
@@ -114,24 +116,24 @@ def test_medical_annual_total_uses_the_stricter_share_for_tuopin_and_monitored(t
     city = City()
     for hid, htype in (("A1", "脱贫户"), ("A2", "一般农户")):
         m = city.household(hid, household_type=htype, income=9500)
-        for month in (1, 4, 7):                    # outpatient bills: 3 × 3500 = 10500 for one person
+        for month in (1, 4, 7):  # outpatient bills: 3 × 3500 = 10500 for one person
             city.medical(m[0], D(2026, month, 10), 3500.0, visit_type="门诊慢特病")
     m = city.household("A3", income=9500)
-    city.medical(m[0], D(2026, 6, 1), 8000.0)      # one stay 8000: over 6000 but not over 10000 for others
+    city.medical(m[0], D(2026, 6, 1), 8000.0)  # one stay 8000: over 6000 but not over 10000 for others
     _, s, _ = run(tmp_path, city)
-    assert s["A1"]["risk_types"] == ["因病"]        # 10500 > 50 % of 19800
-    assert "A2" not in s                            # 10500 < 100 % of 19800, and no stay
+    assert s["A1"]["risk_types"] == ["因病"]  # 10500 > 50 % of 19800
+    assert "A2" not in s  # 10500 < 100 % of 19800, and no stay
     assert "A3" not in s
 
 
 def test_disaster_loss_threshold_and_house_damage(tmp_path):
     city = City()
     city.household("D1", income=8000)
-    city.disaster("D1", D(2026, 6, 1), 5000.0, damage="一般损坏")    # loss ≥ 5000 → 因自然灾害 only
+    city.disaster("D1", D(2026, 6, 1), 5000.0, damage="一般损坏")  # loss ≥ 5000 → 因自然灾害 only
     city.household("D2", income=8000)
-    city.disaster("D2", D(2026, 6, 1), 1200.0, damage="严重损坏")    # severe damage → both types
+    city.disaster("D2", D(2026, 6, 1), 1200.0, damage="严重损坏")  # severe damage → both types
     city.household("D3", income=8000)
-    city.disaster("D3", D(2026, 6, 1), 4999.0, damage="无")          # neither
+    city.disaster("D3", D(2026, 6, 1), 4999.0, damage="无")  # neither
     _, s, ev = run(tmp_path, city)
     assert s["D1"]["risk_types"] == ["因自然灾害"]
     assert s["D2"]["risk_types"] == ["因自然灾害", "因安全住房"]
@@ -144,11 +146,11 @@ def test_employment_needs_a_member_who_can_work(tmp_path):
     m = city.household("J1", income=8000, labour=["普通劳动力", "无劳动力"])
     city.employment(m[0], D(2026, 4, 1), event="返乡")
     m = city.household("J2", income=8000, labour=["丧失劳动力", "普通劳动力"])
-    city.employment(m[0], D(2026, 4, 1), event="失业登记")            # the member has no labour capacity
+    city.employment(m[0], D(2026, 4, 1), event="失业登记")  # the member has no labour capacity
     m = city.household("J3", income=8000, labour=["弱劳动力或半劳动力", "普通劳动力"])
     city.employment(m[0], D(2026, 4, 1), event="务工中断", monthly=3000)
     m = city.household("J4", income=8000)
-    city.employment(m[0], D(2026, 4, 1), event="就业")                # finding a job is not a risk
+    city.employment(m[0], D(2026, 4, 1), event="就业")  # finding a job is not a risk
     _, s, _ = run(tmp_path, city)
     assert s["J1"]["risk_types"] == ["因务工就业不稳"] and s["J1"]["lost_wages"] == 24000
     assert "J2" not in s and "J4" not in s
@@ -162,9 +164,9 @@ def test_civil_affairs_aid_for_households_not_monitored(tmp_path):
     m = city.household("C2", income=8000)
     city.civil(m[0], D(2026, 5, 1), "临时救助", status=None, amount=2000)
     m = city.household("C3", income=8000, monitoring_category="边缘易致贫户", risk_eliminated="否")
-    city.civil(m[0], D(2026, 5, 1), "农村低保", status="新增")        # actively monitored: not a civil signal
+    city.civil(m[0], D(2026, 5, 1), "农村低保", status="新增")  # actively monitored: not a civil signal
     m = city.household("C4", income=8000)
-    city.civil(m[0], D(2026, 5, 1), "低保边缘", status="新增")        # not in the rule
+    city.civil(m[0], D(2026, 5, 1), "低保边缘", status="新增")  # not in the rule
     m = city.household("C5", income=8000)
     city.civil(m[0], D(2026, 5, 1), "农村特困", status="新增")
     _, s, ev = run(tmp_path, city)
@@ -182,9 +184,9 @@ def test_renewal_and_stop_are_not_signals(tmp_path):
     m = city.household("N2", income=8000)
     city.civil(m[0], D(2026, 5, 1), "农村低保", status="停发")
     m = city.household("N3", income=8000, dibao="农村低保")
-    city.civil(m[0], D(2026, 5, 1), "农村低保", status=None)          # no status, registry already shows it
+    city.civil(m[0], D(2026, 5, 1), "农村低保", status=None)  # no status, registry already shows it
     m = city.household("N4", income=8000)
-    city.civil(m[0], D(2026, 5, 1), "农村低保", status=None)          # no status, registry does not show it: new
+    city.civil(m[0], D(2026, 5, 1), "农村低保", status=None)  # no status, registry does not show it: new
     _, s, _ = run(tmp_path, city)
     assert set(s) == {"N4"}
 
@@ -194,7 +196,7 @@ def test_no_labour_is_added_to_a_flagged_household_below_the_line(tmp_path):
     m = city.household("L1", income=8000, labour=["丧失劳动力", "无劳动力"])
     city.medical(m[0], D(2026, 3, 1), 11000.0)
     m = city.household("L2", income=30000, labour=["丧失劳动力", "无劳动力"])
-    city.disaster("L2", D(2026, 6, 1), 40000.0, damage="倒塌")       # adjusted 10000 ≥ line: no 缺劳动力
+    city.disaster("L2", D(2026, 6, 1), 40000.0, damage="倒塌")  # adjusted 10000 ≥ line: no 缺劳动力
     _, s, ev = run(tmp_path, city)
     assert s["L1"]["risk_types"] == ["因病", "缺劳动力"]
     registry_ev = [e for e in ev["L1"] if e["risk_type"] == "缺劳动力"]
@@ -256,9 +258,9 @@ def test_property_hit_annotates_and_lowers_priority_but_keeps_the_suspect(tmp_pa
 def test_priority_score_orders_by_need(tmp_path):
     city = City()
     m = city.household("Q1", income=9500)
-    city.medical(m[0], D(2026, 3, 5), 25000.0)    # far below the line
+    city.medical(m[0], D(2026, 3, 5), 25000.0)  # far below the line
     m = city.household("Q2", income=9500)
-    city.medical(m[0], D(2026, 3, 5), 10500.0)    # just below
+    city.medical(m[0], D(2026, 3, 5), 10500.0)  # just below
     _, s, _ = run(tmp_path, city)
     assert 0 <= s["Q2"]["priority_score"] < s["Q1"]["priority_score"] <= 100
 
@@ -287,6 +289,7 @@ def test_missing_region_is_an_error_naming_the_key(tmp_path):
 def test_missing_other_threshold_names_its_key(tmp_path):
     def edit(c):
         c["regions"]["4502"][2026].pop("rural_disposable_income_last_year")
+
     home = home_with_rules(tmp_path, edit)
     city = City()
     city.household("X3")
@@ -298,7 +301,7 @@ def test_county_entry_overrides_the_city(tmp_path):
     home = home_with_rules(tmp_path, lambda c: c["regions"].update({"450226": {2026: {"monitoring_line": 12000}}}))
     city = City()
     m = city.household("K1", income=11000, village_code="450226100201")
-    city.medical(m[0], D(2026, 3, 5), 10500.0)    # adjusted 7500: below both lines
+    city.medical(m[0], D(2026, 3, 5), 10500.0)  # adjusted 7500: below both lines
     m = city.household("K2", income=11000)
     city.medical(m[0], D(2026, 3, 5), 10500.0)
     _, s, _ = run(tmp_path, city, home=home)
@@ -310,7 +313,12 @@ def test_county_entry_overrides_the_city(tmp_path):
 
 def test_window_edges(tmp_path):
     city = City()
-    cases = {"W_first_day": D(2025, 10, 1), "W_day_before": D(2025, 9, 30), "W_last_day": D(2026, 9, 30), "W_reference": D(2026, 10, 1)}
+    cases = {
+        "W_first_day": D(2025, 10, 1),
+        "W_day_before": D(2025, 9, 30),
+        "W_last_day": D(2026, 9, 30),
+        "W_reference": D(2026, 10, 1),
+    }
     for hid, day in cases.items():
         m = city.household(hid, income=9500)
         city.medical(m[0], day, 15000.0)
@@ -328,7 +336,7 @@ def test_the_same_event_twice_counts_once(tmp_path):
     city.medical(m[0], D(2026, 6, 9), 5000.0, source_file="医保2026年6月.xlsx", source_row=3, event_key="K-1")
     city.medical(m[0], D(2026, 6, 9), 5000.0, source_file="医保2026年6月补.xlsx", source_row=4, event_key="K-1")
     _, s, ev = run(tmp_path, city)
-    assert s["DU"]["medical_out_of_pocket"] == 11000           # not 22000
+    assert s["DU"]["medical_out_of_pocket"] == 11000  # not 22000
     assert len([e for e in ev["DU"] if e["source"] == "medical"]) == 2
 
 
@@ -395,21 +403,28 @@ def test_incremental_round_only_pushes_what_new_files_reveal(tmp_path):
     city.medical(old[0], D(2026, 3, 5), 15000.0, source_file="医保3月.xlsx", file_hash="h_old")
     new = city.household("NEW", income=9500)
     city.medical(new[0], D(2026, 8, 5), 15000.0, source_file="医保8月.xlsx", file_hash="h_new")
-    both = city.household("TOP", household_type="脱贫户", income=9500)    # an old bill plus a new one that pushes the year over the line
+    both = city.household(
+        "TOP", household_type="脱贫户", income=9500
+    )  # an old bill plus a new one that pushes the year over the line
     city.medical(both[0], D(2026, 2, 1), 6000.0, source_file="医保3月.xlsx", file_hash="h_old")
     city.medical(both[0], D(2026, 8, 1), 5000.0, source_file="医保8月.xlsx", file_hash="h_new")
     with connect(tmp_path / "w.duckdb") as con:
         city.flush(con)
         con.execute("UPDATE ingested_file SET ingested_at = TIMESTAMP '2026-07-01 10:00' WHERE file_hash = 'h_old'")
         con.execute("UPDATE ingested_file SET ingested_at = TIMESTAMP '2026-10-20 10:00' WHERE file_hash = 'h_new'")
-        con.execute("INSERT INTO round VALUES ('2026Q3', 'priority', DATE '2026-07-01', TIMESTAMP '2026-07-02', TIMESTAMP '2026-07-03', 'published')")
+        con.execute(
+            "INSERT INTO round VALUES ('2026Q3', 'priority', DATE '2026-07-01', TIMESTAMP '2026-07-02', TIMESTAMP '2026-07-03', 'published')"
+        )
         stats = screen(con, "2026-11-adhoc", "incremental", D(2026, 10, 1), D(2026, 11, 2))
         got = suspects(con, "2026-11-adhoc")
         assert set(got) == {"NEW", "TOP"}
         assert stats.since == dt.datetime(2026, 7, 3)
         top_ev = evidence(con, "TOP", "2026-11-adhoc")
         assert {e["is_new"] for e in top_ev} == {True, False}
-        assert "2026年8月1日" in got["TOP"]["new_evidence_summary"] and "2026年2月1日" not in got["TOP"]["new_evidence_summary"]
+        assert (
+            "2026年8月1日" in got["TOP"]["new_evidence_summary"]
+            and "2026年2月1日" not in got["TOP"]["new_evidence_summary"]
+        )
         # an explicit "since" overrides the round table
         screen(con, "2026-11-adhoc2", "incremental", D(2026, 10, 1), D(2026, 11, 2), since=dt.datetime(2026, 1, 1))
         assert set(suspects(con, "2026-11-adhoc2")) == {"NEW", "TOP", "OLD"}
@@ -426,15 +441,22 @@ def test_priority_round_targets_villages_with_reasons_and_ranks_households(tmp_p
     # 少监测村: 30 脱贫户, none monitored; 普通村 and 平安村: 30 脱贫户 with 10 monitored each (county median 1/3)
     for v, n_mon in ((few, 0), (other, 10), (plain, 10)):
         for i in range(30):
-            city.household(f"{v}-{i}", village_code=v, household_type="脱贫户", income=20000, labour=["普通劳动力"],
-                           monitoring_category="脱贫不稳定户" if i < n_mon else None, risk_eliminated="否" if i < n_mon else None)
+            city.household(
+                f"{v}-{i}",
+                village_code=v,
+                household_type="脱贫户",
+                income=20000,
+                labour=["普通劳动力"],
+                monitoring_category="脱贫不稳定户" if i < n_mon else None,
+                risk_eliminated="否" if i < n_mon else None,
+            )
     # households with signals
     for hid, v in (("IN_SITE", site), ("IN_DEEP", deep), ("IN_PLAIN", plain), ("IN_FLOOD", flood)):
         m = city.household(hid, village_code=v, income=9500)
         city.medical(m[0], D(2026, 3, 5), 15000.0)
-    weak = city.household("WEAK", village_code=deep, income=10000)   # < 1.2 × line, no signal
+    city.household("WEAK", village_code=deep, income=10000)  # < 1.2 × line, no signal
     city.household("FLOODED", village_code=flood, income=30000)
-    city.disaster("FLOODED", D(2026, 8, 15), 800.0)                   # a disaster record within 3 months
+    city.disaster("FLOODED", D(2026, 8, 15), 800.0)  # a disaster record within 3 months
     with connect(tmp_path / "w.duckdb") as con:
         city.flush(con)
         stats = screen(con, "2026Q3", "priority", D(2026, 10, 1), PUSHED)
@@ -443,8 +465,14 @@ def test_priority_round_targets_villages_with_reasons_and_ranks_households(tmp_p
         assert targets[site] == ["易地搬迁安置点"] and targets[deep] == ["原深度贫困村"]
         assert targets[few][0].startswith("脱贫户较多但监测户较少") and "近3个月有灾情记录" in targets[flood][0]
         got = suspects(con, "2026Q3")
-        assert set(got) == {"IN_SITE", "IN_DEEP", "IN_FLOOD"}          # IN_PLAIN is outside the target villages
-        ranked = con.sql("SELECT household_id, screening_rank, is_suspect, reasons FROM priority_household ORDER BY screening_rank").pl().to_dicts()
+        assert set(got) == {"IN_SITE", "IN_DEEP", "IN_FLOOD"}  # IN_PLAIN is outside the target villages
+        ranked = (
+            con.sql(
+                "SELECT household_id, screening_rank, is_suspect, reasons FROM priority_household ORDER BY screening_rank"
+            )
+            .pl()
+            .to_dicts()
+        )
         ids = [r["household_id"] for r in ranked]
         assert ids[:3] == sorted(ids[:3], key=lambda h: -got[h]["priority_score"]) and set(ids[:3]) == set(got)
         assert "WEAK" in ids and not next(r for r in ranked if r["household_id"] == "WEAK")["is_suspect"]
@@ -453,9 +481,15 @@ def test_priority_round_targets_villages_with_reasons_and_ranks_households(tmp_p
 
 def test_relocated_household_is_screened_where_it_lives_and_routed_to_its_hukou_county(tmp_path):
     city = City()
-    site = city.village("450226100301", "古宜安置小区", site=True)    # resettlement community in 三江
-    m = city.household("RELOC", village_code="450225101201", income=9500, relocated="是",
-                       resettlement_site="古宜安置小区", hukou_moved="否")
+    site = city.village("450226100301", "古宜安置小区", site=True)  # resettlement community in 三江
+    m = city.household(
+        "RELOC",
+        village_code="450225101201",
+        income=9500,
+        relocated="是",
+        resettlement_site="古宜安置小区",
+        hukou_moved="否",
+    )
     city.medical(m[0], D(2026, 3, 5), 15000.0)
     # a household registered in the community itself whose head's ID says 融水
     m2 = city.household("RELOC2", village_code=site, income=9500, relocated="是", hukou_moved="否", id_area="450225")
@@ -477,5 +511,7 @@ def test_relocation_followup_lists_the_lowest_incomes_per_community(tmp_path):
     with connect(tmp_path / "w.duckdb") as con:
         city.flush(con)
         screen(con, "2026Q4", "full", REF, PUSHED)
-        rows = con.sql("SELECT household_id, rank_in_site, households_in_site FROM relocation_followup ORDER BY rank_in_site").fetchall()
-    assert rows == [("RS00", 1, 12), ("RS01", 2, 12)]    # bottom 10 % of 12, rounded up
+        rows = con.sql(
+            "SELECT household_id, rank_in_site, households_in_site FROM relocation_followup ORDER BY rank_in_site"
+        ).fetchall()
+    assert rows == [("RS00", 1, 12), ("RS01", 2, 12)]  # bottom 10 % of 12, rounded up

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_rules_support import PUSHED, REF, City, D  # noqa: E402
+from test_rules_support import PUSHED, REF, City, D
 
-from fangpin.domain import divisions  # noqa: E402
-from warehouse.engine import connect  # noqa: E402
-from warehouse.rules import county_scope, screen  # noqa: E402
+from fangpin.domain import divisions
+from warehouse.engine import connect
+from warehouse.rules import county_scope, screen
 
 TABLES = {
     "suspect": "household_id",
@@ -32,8 +32,11 @@ COUNTY_OF = {  # which county a row belongs to, per table
 
 
 def _rows(con, table: str, county: str, round_id: str = "2026Q3") -> list[tuple]:
-    return con.sql(f"SELECT * EXCLUDE (round_id) FROM {table} t WHERE round_id = ? AND {COUNTY_OF[table]} = ? "
-                   f"ORDER BY {TABLES[table]}", params=[round_id, county]).fetchall()
+    return con.sql(
+        f"SELECT * EXCLUDE (round_id) FROM {table} t WHERE round_id = ? AND {COUNTY_OF[table]} = ? "
+        f"ORDER BY {TABLES[table]}",
+        params=[round_id, county],
+    ).fetchall()
 
 
 def build() -> City:
@@ -69,23 +72,33 @@ def test_a_county_rerun_replaces_only_its_rows(warehouse):
     assert before["suspect"][0] and before["priority_target"][0]
     # new evidence in both counties; then rerun 融水 only, with another push date
     city = City()
-    rs2, sj3 = (con.sql(f"SELECT id_number FROM registry_person WHERE household_id = '{h}' ORDER BY source_row LIMIT 1")
-                .fetchall()[0][0] for h in ("RS-2", "SJ-3"))
-    city.persons = [{"household_id": "RS-2", "id_number": rs2, "name": "甲"}, {"household_id": "SJ-3", "id_number": sj3, "name": "乙"}]
+    rs2, sj3 = (
+        con.sql(
+            f"SELECT id_number FROM registry_person WHERE household_id = '{h}' ORDER BY source_row LIMIT 1"
+        ).fetchall()[0][0]
+        for h in ("RS-2", "SJ-3")
+    )
+    city.persons = [
+        {"household_id": "RS-2", "id_number": rs2, "name": "甲"},
+        {"household_id": "SJ-3", "id_number": sj3, "name": "乙"},
+    ]
     city.medical(rs2, D(2026, 4, 2), 16000.0, source_file="医保补充.xlsx", source_row=5)
     city.medical(sj3, D(2026, 4, 2), 30000.0, source_file="医保补充.xlsx", source_row=6)
-    city.persons = []   # already in the registry
+    city.persons = []  # already in the registry
     city.flush(con)
     stats = screen(con, "2026Q3", "priority", D(2026, 7, 1), D(2026, 7, 8), counties=["450225"])
     assert stats.counties == ["450225"]
     for t in TABLES:
-        assert _rows(con, t, "450226") == before[t][1], t          # 三江 exactly as it was (SJ-3 not added)
+        assert _rows(con, t, "450226") == before[t][1], t  # 三江 exactly as it was (SJ-3 not added)
     got = {r[0]: r for r in con.sql("SELECT household_id, pushed_on FROM suspect WHERE round_id = '2026Q3'").fetchall()}
-    assert got["RS-2"][1] == D(2026, 7, 8) and got["RS-1"][1] == D(2026, 7, 8)   # 融水 rescreened
+    assert got["RS-2"][1] == D(2026, 7, 8) and got["RS-1"][1] == D(2026, 7, 8)  # 融水 rescreened
     assert "SJ-3" not in got
     # the full round picks SJ-3 up
     screen(con, "2026Q3", "priority", D(2026, 7, 1), D(2026, 7, 8))
-    assert con.sql("SELECT count(*) FROM suspect WHERE round_id = '2026Q3' AND household_id = 'SJ-3'").fetchall()[0][0] == 1
+    assert (
+        con.sql("SELECT count(*) FROM suspect WHERE round_id = '2026Q3' AND household_id = 'SJ-3'").fetchall()[0][0]
+        == 1
+    )
 
 
 def test_other_rounds_are_never_touched(warehouse):
@@ -99,18 +112,22 @@ def test_other_rounds_are_never_touched(warehouse):
 def test_a_household_that_changed_county_is_listed_once(warehouse):
     con = warehouse
     screen(con, "2026Q4", "full", REF, PUSHED)
-    con.execute("UPDATE registry_person SET village_code = '450226100201', county_code = '450226', "
-                "township_code = '450226100' WHERE household_id = 'RS-1'")
+    con.execute(
+        "UPDATE registry_person SET village_code = '450226100201', county_code = '450226', "
+        "township_code = '450226100' WHERE household_id = 'RS-1'"
+    )
     screen(con, "2026Q4", "full", REF, PUSHED, counties=["450226"])
     rows = con.sql("SELECT county_code FROM suspect WHERE round_id = '2026Q4' AND household_id = 'RS-1'").fetchall()
     assert rows == [("450226",)]
-    n_ev = con.sql("SELECT count(*) FROM suspect_evidence WHERE round_id = '2026Q4' AND household_id = 'RS-1'").fetchall()[0][0]
+    n_ev = con.sql(
+        "SELECT count(*) FROM suspect_evidence WHERE round_id = '2026Q4' AND household_id = 'RS-1'"
+    ).fetchall()[0][0]
     assert n_ev == 1
 
 
 def test_historic_county_codes_belong_to_their_successor(tmp_path):
     city = City()
-    m = city.household("OLD", village_code="450221100201", income=9000)   # 柳江县 before it became 柳江区
+    m = city.household("OLD", village_code="450221100201", income=9000)  # 柳江县 before it became 柳江区
     city.medical(m[0], D(2026, 3, 5), 15000.0)
     m = city.household("RS", village_code="450225101201", income=9000)
     city.medical(m[0], D(2026, 3, 5), 15000.0)

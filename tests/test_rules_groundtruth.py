@@ -47,9 +47,9 @@ def test_demo_city_recall_precision_and_category(demo_round):
     recall = tp.height / at_risk.height
     precision = tp.height / max(suspects.height, 1)
     cat_ok = tp.filter(pl.col("suspect_category") == pl.col("expected_category")).height / max(tp.height, 1)
-    types_ok = tp.filter(
-        pl.col("risk_types").list.sort() == pl.col("expected_risk_types").list.sort()
-    ).height / max(tp.height, 1)
+    types_ok = tp.filter(pl.col("risk_types").list.sort() == pl.col("expected_risk_types").list.sort()).height / max(
+        tp.height, 1
+    )
 
     detail = (
         f"recall {recall:.4f}, precision {precision:.4f}, category {cat_ok:.4f}, risk types {types_ok:.4f} "
@@ -78,8 +78,9 @@ def test_rules_reproduce_the_truth_exactly_given_true_links(tmp_path):
     home = tmp_path / "city"
     generate(home, size="demo", seed=5, round_id=ROUND)
     dh = DataHome.at(home).ensure()
-    records = pl.read_parquet(home / "truth" / "records.parquet").select(
-        "source", "source_file", "source_row", "true_id_number", "true_household_id")
+    records = pl.read_parquet(home / "truth" / "records.parquet").select(  # noqa: F841 (read by DuckDB by name)
+        "source", "source_file", "source_row", "true_id_number", "true_household_id"
+    )
     with connect(tmp_path / "w.duckdb") as con:
         for feed in ("registry",) + CORE_FEEDS + OPTIONAL_FEEDS:
             ingest_feed(dh, feed, con, reference_date=dt.date(2026, 10, 1))
@@ -97,14 +98,22 @@ def test_rules_reproduce_the_truth_exactly_given_true_links(tmp_path):
     assert truth.height > 0
     both = truth.join(got, on="household_id", how="full", suffix="_got", coalesce=True)
     bad = both.filter(
-        pl.col("expected_category").is_null() | pl.col("suspect_category").is_null()
+        pl.col("expected_category").is_null()
+        | pl.col("suspect_category").is_null()
         | (pl.col("expected_category") != pl.col("suspect_category"))
         | (pl.col("expected_risk_types").list.sort() != pl.col("risk_types").list.sort())
         | ((pl.col("adjusted_per_capita_income") - pl.col("adjusted_per_capita_income_got")).abs() > 0.02)
     )
-    assert bad.height == 0, bad.select("household_id", "scenario", "expected_category", "suspect_category",
-                                       "expected_risk_types", "risk_types", "adjusted_per_capita_income",
-                                       "adjusted_per_capita_income_got").head(10)
+    assert bad.height == 0, bad.select(
+        "household_id",
+        "scenario",
+        "expected_category",
+        "suspect_category",
+        "expected_risk_types",
+        "risk_types",
+        "adjusted_per_capita_income",
+        "adjusted_per_capita_income_got",
+    ).head(10)
 
 
 def test_module_imports_without_the_pipeline():

@@ -54,13 +54,16 @@ def test_quarterly_schedule_fires_on_the_tenth_of_each_quarter_in_beijing_time()
     assert quarterly_screening.job_name == "screening_round"
 
 
-@pytest.mark.parametrize("day, month", [
-    (dt.date(2027, 1, 1), "2026-12"),
-    (dt.date(2026, 3, 1), "2026-02"),
-    (dt.date(2026, 10, 1), "2026-09"),
-    (dt.date(2026, 10, 31), "2026-09"),
-    (dt.date(2028, 3, 1), "2028-02"),
-])
+@pytest.mark.parametrize(
+    "day, month",
+    [
+        (dt.date(2027, 1, 1), "2026-12"),
+        (dt.date(2026, 3, 1), "2026-02"),
+        (dt.date(2026, 10, 1), "2026-09"),
+        (dt.date(2026, 10, 31), "2026-09"),
+        (dt.date(2028, 3, 1), "2028-02"),
+    ],
+)
 def test_approval_month_is_the_previous_month(day, month):
     assert approval_month_for(day) == month
 
@@ -91,11 +94,15 @@ def test_monthly_approval_uses_the_month_partition_when_the_asset_has_one():
     monthly = dg.MonthlyPartitionsDefinition(start_date="2025-01-01", timezone="Asia/Shanghai")
     req = approval_run_request(dt.date(2026, 11, 1), monthly)
     assert req.partition_key == "2026-10-01" and req.tags["fangpin/approval_month"] == "2026-10"
-    by_county = dg.MultiPartitionsDefinition({"month": monthly, "county": dg.StaticPartitionsDefinition(list(COUNTY_CODES))})
+    by_county = dg.MultiPartitionsDefinition(
+        {"month": monthly, "county": dg.StaticPartitionsDefinition(list(COUNTY_CODES))}
+    )
     req = approval_run_request(dt.date(2026, 11, 1), by_county)
     start, end = req.tags["dagster/asset_partition_range_start"], req.tags["dagster/asset_partition_range_end"]
     assert {start, end} == {f"{COUNTY_CODES[0]}|2026-10-01", f"{COUNTY_CODES[-1]}|2026-10-01"}
-    sched = build_monthly_approval_schedule(dg.define_asset_job("monthly_approval", selection="approval_batch"), monthly)
+    sched = build_monthly_approval_schedule(
+        dg.define_asset_job("monthly_approval", selection="approval_batch"), monthly
+    )
     dg.Definitions.validate_loadable(dg.Definitions(assets=[_approval_asset(monthly)], schedules=[sched]))
 
 
@@ -125,17 +132,25 @@ def test_a_settled_department_drop_launches_one_incremental_round(tmp_path, monk
     assert sensor.job_name == "screening_round"
     with dg.instance_for_test() as instance:
         first = sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
-        assert first.run_requests == []                       # first sight: the files may still be written
+        assert first.run_requests == []  # first sight: the files may still be written
         second = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=first.cursor))
         third = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=second.cursor))
     (req,) = second.run_requests
-    assert third.run_requests == []                            # already launched
-    today = dt.datetime.now(dt.timezone.utc).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).date()
+    assert third.run_requests == []  # already launched
+    today = dt.datetime.now(dt.UTC).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).date()
     round_id = f"{today:%Y%m%d}-medical"
     for op in ("suspects", "round_outputs"):
-        assert req.run_config["ops"][op]["config"] == {"round_id": round_id, "kind": "incremental",
-                                                       "pushed_on": today.isoformat()}
-    assert {k.to_user_string() for k in req.asset_selection} == {"medical_records", "links", "suspects", "round_outputs"}
+        assert req.run_config["ops"][op]["config"] == {
+            "round_id": round_id,
+            "kind": "incremental",
+            "pushed_on": today.isoformat(),
+        }
+    assert {k.to_user_string() for k in req.asset_selection} == {
+        "medical_records",
+        "links",
+        "suspects",
+        "round_outputs",
+    }
     quarter = dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1).isoformat()
     assert sorted(keys_in_tags(req.tags)) == sorted(f"{c}|{quarter}" for c in COUNTY_CODES)
     assert req.tags["fangpin/round"] == round_id and "医保2026年11月.xlsx" in req.tags["fangpin/files"]
@@ -186,7 +201,9 @@ def test_every_asset_that_writes_the_warehouse_is_in_the_warehouse_pool():
 
     repo = defs.get_repository_def()
     writers = [n for n in repo.asset_graph.asset_nodes if n.is_materializable and {"duckdb", "parquet"} & set(n.kinds)]
-    assert {"registry", "medical_records", "links", "suspects", "round_outputs"} <= {n.key.to_user_string() for n in writers}
+    assert {"registry", "medical_records", "links", "suspects", "round_outputs"} <= {
+        n.key.to_user_string() for n in writers
+    }
     for node in writers:
         assert node.pools == {"warehouse"}, node.key
 
@@ -204,8 +221,9 @@ def test_the_sensors_run_request_runs(screened_tiny, tmp_path):
     job = defs.resolve_job_def("screening_round")
     with dg.instance_for_test() as instance:
         run_config = {**req.run_config, "resources": {"fangpin": {"config": {"home": str(home)}}}}
-        result = job.execute_in_process(run_config=run_config, tags=req.tags, asset_selection=req.asset_selection,
-                                        instance=instance)
+        result = job.execute_in_process(
+            run_config=run_config, tags=req.tags, asset_selection=req.asset_selection, instance=instance
+        )
         assert result.success
         assert len(instance.get_materialized_partitions(dg.AssetKey("round_outputs"))) == len(COUNTY_CODES)
     out = home / "out" / "20261129-medical"
@@ -213,4 +231,6 @@ def test_the_sensors_run_request_runs(screened_tiny, tmp_path):
     from warehouse.engine import connect
 
     with connect(home / "warehouse" / "fangpin.duckdb", read_only=True) as con:
-        assert con.sql("SELECT kind, status FROM round WHERE round_id = '20261129-medical'").fetchall() == [("incremental", "published")]
+        assert con.sql("SELECT kind, status FROM round WHERE round_id = '20261129-medical'").fetchall() == [
+            ("incremental", "published")
+        ]

@@ -61,7 +61,9 @@ def test_fault_corpus(rel, tmp_path):
     assert r.rows["source_file"].unique().to_list() in ([], [Path(rel).name])
     assert r.rows["source_row"].is_unique().all()
     # rows numbers point into the file and never collide across outcomes
-    all_rows = r.rows["source_row"].to_list() + r.rejected["source_row"].to_list() + r.skipped_rows["source_row"].to_list()
+    all_rows = (
+        r.rows["source_row"].to_list() + r.rejected["source_row"].to_list() + r.skipped_rows["source_row"].to_list()
+    )
     assert len(all_rows) == len(set(all_rows))
     assert all(1 <= x for x in all_rows)
 
@@ -133,8 +135,18 @@ def test_report_workbook_lists_rejects(tmp_path):
 def test_report_neutralises_formulas(tmp_path):
     r = _read("medical/16_formula_names.csv")
     # a rejected row whose reason quotes the formula-looking text
-    bad = r.rejected.vstack(pl.DataFrame({"source": ["medical"], "source_file": ["x"], "source_row": [99], "field": ["姓名"],
-                                          "reason": ["=HYPERLINK(\"http://x\",\"点击\")"], "file_hash": ["h"]}))
+    bad = r.rejected.vstack(
+        pl.DataFrame(
+            {
+                "source": ["medical"],
+                "source_file": ["x"],
+                "source_row": [99],
+                "field": ["姓名"],
+                "reason": ['=HYPERLINK("http://x","点击")'],
+                "file_hash": ["h"],
+            }
+        )
+    )
     r.rejected = bad
     path = write_clerk_report(tmp_path, r)
     import openpyxl

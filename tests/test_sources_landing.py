@@ -31,7 +31,11 @@ def test_scan_skips_temporary_hidden_and_folders(tmp_path):
     _drop(tmp_path, "feedback", "f.xlsx", b"y")
     os.symlink(tmp_path / "landing" / "medical" / "a.csv", tmp_path / "landing" / "medical" / "link.csv")
     found = L.scan(tmp_path)
-    assert [(d.feed, d.path.name) for d in found] == [("disaster", "z.csv"), ("medical", "a.csv"), ("medical", "b.xlsx")]
+    assert [(d.feed, d.path.name) for d in found] == [
+        ("disaster", "z.csv"),
+        ("medical", "a.csv"),
+        ("medical", "b.xlsx"),
+    ]
     assert [d.path.name for d in L.scan(tmp_path, ["medical"])] == ["a.csv", "b.xlsx"]
     assert L.scan(tmp_path, ["nope"]) == []
     assert found[1].size == 1 and found[1].mtime > 0
@@ -63,15 +67,18 @@ def test_archive_is_idempotent_and_never_modifies_landing(tmp_path):
     assert a3.file_hash == a1.file_hash
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("../../etc/passwd", "passwd"),
-    ("a/b\\c.csv", "c.csv"),
-    ("..", "file"),
-    ("", "file"),
-    ("医保\x00结算\n.csv", "医保结算.csv"),
-    ("x;rm -rf $(HOME).csv", "x_rm -rf _(HOME).csv"),
-    ("名" * 200 + ".xlsx", None),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("../../etc/passwd", "passwd"),
+        ("a/b\\c.csv", "c.csv"),
+        ("..", "file"),
+        ("", "file"),
+        ("医保\x00结算\n.csv", "医保结算.csv"),
+        ("x;rm -rf $(HOME).csv", "x_rm -rf _(HOME).csv"),
+        ("名" * 200 + ".xlsx", None),
+    ],
+)
 def test_sanitise_name(name, expected):
     s = A.sanitise_name(name)
     assert "/" not in s and "\\" not in s and s not in (".", "..") and s
@@ -96,14 +103,19 @@ def test_quarantine_with_reason(tmp_path):
     assert q.parent == tmp_path / "quarantine" / "medical" and q.read_bytes() == p.read_bytes()
     reason = q.with_name(q.name + ".reason.txt").read_text(encoding="utf-8")
     assert "密码" in reason and "x.xlsx" in reason
-    assert A.quarantine(tmp_path, arch, info.value.reason) == q   # idempotent
+    assert A.quarantine(tmp_path, arch, info.value.reason) == q  # idempotent
     rep = write_clerk_report(tmp_path, info.value, feed="medical", file_name=arch.file_name, file_hash=arch.file_hash)
     assert rep == report_paths(tmp_path, "medical", arch.file_name, arch.file_hash)[0]
 
 
 def test_one_bad_file_does_not_stop_the_others(tmp_path):
     """What the lead's asset does per feed: archive everything, read each, quarantine the unreadable."""
-    for rel in ("medical/11_empty.csv", "medical/02_utf8_bom_crlf.csv", "medical/10_garbage.xlsx", "disaster/18_wanyuan.xlsx"):
+    for rel in (
+        "medical/11_empty.csv",
+        "medical/02_utf8_bom_crlf.csv",
+        "medical/10_garbage.xlsx",
+        "disaster/18_wanyuan.xlsx",
+    ):
         _drop(tmp_path, rel.split("/")[0], Path(rel).name, (CORPUS / rel).read_bytes())
     outcomes = {}
     for d in L.scan(tmp_path):
@@ -114,20 +126,27 @@ def test_one_bad_file_does_not_stop_the_others(tmp_path):
         except UnreadableFile as exc:
             A.quarantine(tmp_path, arch, exc.reason)
             outcomes[arch.file_name] = exc.code
-    assert outcomes == {"11_empty.csv": "empty", "02_utf8_bom_crlf.csv": 5, "10_garbage.xlsx": "binary", "18_wanyuan.xlsx": 2}
+    assert outcomes == {
+        "11_empty.csv": "empty",
+        "02_utf8_bom_crlf.csv": 5,
+        "10_garbage.xlsx": "binary",
+        "18_wanyuan.xlsx": 2,
+    }
 
 
 def test_home_override_of_aliases(tmp_path):
     """A new department export is a configuration change: add an alias in <home>/config/aliases.yaml."""
-    data = "就诊人,身份号,费用日期,自付部分\n张三,450225198005061231,2026-03-01,12.5\n".encode("utf-8")
+    data = "就诊人,身份号,费用日期,自付部分\n张三,450225198005061231,2026-03-01,12.5\n".encode()
     p = _drop(tmp_path, "medical", "new.csv", data)
     with pytest.raises(UnreadableFile):
         read_file(p, "medical", home=tmp_path)
     packaged = (Path(__file__).resolve().parents[1] / "fangpin" / "config" / "aliases.yaml").read_text(encoding="utf-8")
-    patched = (packaged.replace("name: [姓名, 患者姓名,", "name: [姓名, 就诊人, 患者姓名,")
-               .replace("settle_date: [结算日期,", "settle_date: [结算日期, 费用日期,")
-               .replace("out_of_pocket: [合规自付,", "out_of_pocket: [合规自付, 自付部分,")
-               .replace("参保人身份证号码,", "参保人身份证号码, 身份号,"))
+    patched = (
+        packaged.replace("name: [姓名, 患者姓名,", "name: [姓名, 就诊人, 患者姓名,")
+        .replace("settle_date: [结算日期,", "settle_date: [结算日期, 费用日期,")
+        .replace("out_of_pocket: [合规自付,", "out_of_pocket: [合规自付, 自付部分,")
+        .replace("参保人身份证号码,", "参保人身份证号码, 身份号,")
+    )
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "aliases.yaml").write_text(patched, encoding="utf-8")
     r = read_file(p, "medical", home=tmp_path)

@@ -23,41 +23,114 @@ def _apply(kind, values):
 
 def test_dates():
     d = dt.date(2026, 3, 5)
-    ok = ["2026-03-05", "2026/3/5", "2026.3.5", "2026年3月5日", "2026 年 3 月 5 日", "20260305", "46086", "46086.75",
-          "2026-03-05 00:00:00", "2026-3-5T10:00", "２０２６－０３－０５", "2026/03/05 8:30"]
+    ok = [
+        "2026-03-05",
+        "2026/3/5",
+        "2026.3.5",
+        "2026年3月5日",
+        "2026 年 3 月 5 日",
+        "20260305",
+        "46086",
+        "46086.75",
+        "2026-03-05 00:00:00",
+        "2026-3-5T10:00",
+        "２０２６－０３－０５",
+        "2026/03/05 8:30",
+    ]
     assert _apply("date", ok) == [d] * len(ok)
     bad = ["2026-13-45", "2026-02-30", "3/5/2026", "26-3-5", "abc", "2026-03", "19999", "80001", None]
     assert _apply("date", bad) == [None] * len(bad)
 
 
 def test_amounts():
-    vals = ["1,234.50", "1234.5元", "￥1234", "¥ 1,234", "１２３４．５", "1.2万", "(12.50)", "-5", "RMB100", "100.00元整",
-            "0", " 7 ", "abc", "1,2", "12,34.5", "1e5", "inf", None]
-    assert _apply("amount", vals) == [1234.5, 1234.5, 1234.0, 1234.0, 1234.5, 12000.0, -12.5, -5.0, 100.0, 100.0,
-                                            0.0, 7.0, None, None, None, None, None, None]
+    vals = [
+        "1,234.50",
+        "1234.5元",
+        "￥1234",
+        "¥ 1,234",
+        "１２３４．５",
+        "1.2万",
+        "(12.50)",
+        "-5",
+        "RMB100",
+        "100.00元整",
+        "0",
+        " 7 ",
+        "abc",
+        "1,2",
+        "12,34.5",
+        "1e5",
+        "inf",
+        None,
+    ]
+    assert _apply("amount", vals) == [
+        1234.5,
+        1234.5,
+        1234.0,
+        1234.0,
+        1234.5,
+        12000.0,
+        -12.5,
+        -5.0,
+        100.0,
+        100.0,
+        0.0,
+        7.0,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    ]
 
 
 def test_ints_months_bools_sex_codes():
     assert _apply("int", ["3", "3.0", "３人", "2.5", "x"]) == [3, 3, 3, None, None]
-    assert _apply("month", ["202403", "2024-03", "2024年3月", "2024/3", "2024-03-15", "45366", "202413", "x"]) == \
-        ["202403"] * 6 + [None, None]
-    assert _apply("bool", ["是", "否", "Y", "n", "1", "0", "√", "×", "也许"]) == [True, False, True, False, True, False, True, False, None]
+    assert _apply("month", ["202403", "2024-03", "2024年3月", "2024/3", "2024-03-15", "45366", "202413", "x"]) == [
+        "202403"
+    ] * 6 + [None, None]
+    assert _apply("bool", ["是", "否", "Y", "n", "1", "0", "√", "×", "也许"]) == [
+        True,
+        False,
+        True,
+        False,
+        True,
+        False,
+        True,
+        False,
+        None,
+    ]
     assert _apply("yesno", ["Y", "否", "不清楚"]) == ["是", "否", "不清楚"]
     assert _apply("sex", ["男", "女性", "1", "2", "?"]) == ["男", "女", "男", "女", None]
-    assert _apply("code", ["450225105201.0", " 4502 2510 5201", "'450225105201", "４５０２"]) == \
-        ["450225105201", "450225105201", "450225105201", "4502"]
+    assert _apply("code", ["450225105201.0", " 4502 2510 5201", "'450225105201", "４５０２"]) == [
+        "450225105201",
+        "450225105201",
+        "450225105201",
+        "4502",
+    ]
 
 
 def test_clean_cell():
     tokens = load_config().null_tokens
-    df = nz.run(pl.DataFrame({"s": ["  a ", "\u3000", "NULL", "-", "/", '="0123"', "无", None]}), [nz.clean_cell_plan("s", "out", tokens)])
+    df = nz.run(
+        pl.DataFrame({"s": ["  a ", "\u3000", "NULL", "-", "/", '="0123"', "无", None]}),
+        [nz.clean_cell_plan("s", "out", tokens)],
+    )
     out = df["out"].to_list()
     assert out == ["a", None, None, None, None, "0123", "无", None]
 
 
 def _id_cases() -> list[str | None]:
     rnd = random.Random(5)
-    cases: list[str | None] = [None, "", "4.50222E+17", "450222199001011234.0", "45022219900101123", "45022219900101123X01"]
+    cases: list[str | None] = [
+        None,
+        "",
+        "4.50222E+17",
+        "450222199001011234.0",
+        "45022219900101123",
+        "45022219900101123X01",
+    ]
     for _ in range(300):
         birth = dt.date(1930, 1, 1) + dt.timedelta(days=rnd.randrange(30000))
         good = idnumber.make_id(rnd.choice(["450225", "450222", "110101", "990101"]), birth, rnd.randrange(1000))
@@ -73,7 +146,7 @@ def _id_cases() -> list[str | None]:
         elif kind == 4:
             cases.append(" ".join([good[:6], good[6:14], good[14:]]).lower())
         else:
-            cases.append(good + "11")   # 残疾人证
+            cases.append(good + "11")  # 残疾人证
     return cases
 
 
@@ -81,7 +154,9 @@ def test_staged_id_columns_match_the_domain_rules():
     """add_id_columns (frame) agrees with; check it against the scalar idnumber.classify."""
     cases = _id_cases()
     df = add_id_columns(pl.DataFrame({"raw": cases}, schema={"raw": pl.String}), "raw")
-    for raw, status, number, cand, birth, sex in df.select("raw", "id_status", "id_number", "id_candidate", "id_birth_date", "id_sex").iter_rows():
+    for raw, status, number, cand, birth, sex in df.select(
+        "raw", "id_status", "id_number", "id_candidate", "id_birth_date", "id_sex"
+    ).iter_rows():
         exp_status, exp_number = idnumber.classify(raw)
         assert (status, number) == (exp_status, exp_number), raw
         if number:
@@ -92,7 +167,13 @@ def test_staged_id_columns_match_the_domain_rules():
 
 def test_header_matching_tolerates_widths_spaces_and_units():
     spec = load_config().feeds["disaster"]
-    for h in ("直接经济损失（元）", "直接经济损失(元)", " 直接经济损失 ", "*直接经济损失（万元）", "直接经济损失【元】"):
+    for h in (
+        "直接经济损失（元）",
+        "直接经济损失(元)",
+        " 直接经济损失 ",
+        "*直接经济损失（万元）",
+        "直接经济损失【元】",
+    ):
         assert spec.match(h)[0] == "direct_loss", h
     assert spec.match("户主姓名")[0] == "name"
     assert spec.match("备注")[0] is None
@@ -104,12 +185,59 @@ def test_header_matching_tolerates_widths_spaces_and_units():
 def test_every_feed_has_the_spec_minimum_aliases():
     cfg = load_config()
     minimum = {
-        "registry": {"户编号", "县(市、区)", "乡(镇)", "行政村", "行政村代码", "姓名", "证件号码", "身份证号", "身份证号码", "公民身份号码",
-                     "性别", "出生日期", "与户主关系", "户类型", "监测对象类别", "风险是否已消除", "识别监测时间", "消除监测时间",
-                     "劳动技能", "健康状况", "在校生状况", "享受低保政策情况", "享受特困供养政策情况", "人均纯收入（元）",
-                     "家庭年人均纯收入", "家庭人口数", "是否易地搬迁户", "安置点", "安置社区", "户籍是否迁出", "是否危房户", "是否解决安全饮用水"},
-        "medical": {"姓名", "患者姓名", "参保人姓名", "参保地", "所属乡镇", "参保人所属乡镇", "结算日期", "出院日期", "医疗机构",
-                    "医疗总费用", "统筹支付", "基本医保支付", "大病保险支付", "医疗救助支付", "个人自付", "合规自付", "个人负担"},
+        "registry": {
+            "户编号",
+            "县(市、区)",
+            "乡(镇)",
+            "行政村",
+            "行政村代码",
+            "姓名",
+            "证件号码",
+            "身份证号",
+            "身份证号码",
+            "公民身份号码",
+            "性别",
+            "出生日期",
+            "与户主关系",
+            "户类型",
+            "监测对象类别",
+            "风险是否已消除",
+            "识别监测时间",
+            "消除监测时间",
+            "劳动技能",
+            "健康状况",
+            "在校生状况",
+            "享受低保政策情况",
+            "享受特困供养政策情况",
+            "人均纯收入（元）",
+            "家庭年人均纯收入",
+            "家庭人口数",
+            "是否易地搬迁户",
+            "安置点",
+            "安置社区",
+            "户籍是否迁出",
+            "是否危房户",
+            "是否解决安全饮用水",
+        },
+        "medical": {
+            "姓名",
+            "患者姓名",
+            "参保人姓名",
+            "参保地",
+            "所属乡镇",
+            "参保人所属乡镇",
+            "结算日期",
+            "出院日期",
+            "医疗机构",
+            "医疗总费用",
+            "统筹支付",
+            "基本医保支付",
+            "大病保险支付",
+            "医疗救助支付",
+            "个人自付",
+            "合规自付",
+            "个人负担",
+        },
         "disaster": {"户主姓名", "姓名", "受灾日期", "直接经济损失（元）"},
         "civil_affairs": {"所属乡镇", "批准日期", "审批日期", "救助金额"},
         "employment": {"户籍地", "登记日期", "原就业地", "原月收入"},
@@ -143,7 +271,7 @@ def test_sniff():
 
 def test_mojibake_fingerprints():
     assert mojibake_reason("姓名,身份证号,结算日期") is None
-    assert mojibake_reason("姓名,身份证号".encode("utf-8").decode("gbk", "replace"))
+    assert mojibake_reason("姓名,身份证号".encode().decode("gbk", "replace"))
     assert mojibake_reason("姓名,身份证号".encode("gbk").decode("latin-1"))
     assert mojibake_reason("锟斤拷锟斤拷,abc")
     assert mojibake_reason("??,????,???")

@@ -43,7 +43,7 @@ def test_whitespace_only_and_empty_workbook(tmp_path):
 
 def test_a_wide_row_far_below_the_header_is_rejected(tmp_path):
     lines = ["姓名,身份证号,结算日期,个人自付"] + [f"张{i},{ID},2026-03-01,{i}" for i in range(60)]
-    lines.append(f"李四,{ID},2026-03-02,1,200")           # unquoted thousands comma: one cell too many
+    lines.append(f"李四,{ID},2026-03-02,1,200")  # unquoted thousands comma: one cell too many
     r = read_file(_write(tmp_path, "w.csv", "\n".join(lines).encode()), "medical")
     assert r.rows.height == 60 and r.rejected["source_row"].to_list() == [62]
     assert "列数比表头多" in r.rejected["reason"][0]
@@ -95,10 +95,13 @@ def test_numeric_id_cells_when_the_table_does_not_start_in_a1(tmp_path):
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True})
     ws = wb.add_worksheet("明细")
-    ws.write(1, 2, "医保结算明细")                                   # C2: title; column A and B empty
-    ws.write_row(3, 2, ["姓名", "身份证号", "结算日期", "个人自付"])   # header on row 4, from column C
+    ws.write(1, 2, "医保结算明细")  # C2: title; column A and B empty
+    ws.write_row(3, 2, ["姓名", "身份证号", "结算日期", "个人自付"])  # header on row 4, from column C
     ws.write_row(4, 2, ["张三", ID, "2026-03-01", 5])
-    ws.write_string(5, 2, "李四"); ws.write_number(5, 3, int(ID)); ws.write_string(5, 4, "2026-03-02"); ws.write_number(5, 5, 6)
+    ws.write_string(5, 2, "李四")
+    ws.write_number(5, 3, int(ID))
+    ws.write_string(5, 4, "2026-03-02")
+    ws.write_number(5, 5, 6)
     wb.close()
     r = read_file(_write(tmp_path, "c.xlsx", buf.getvalue()), "medical")
     assert r.header_row == 4 and r.skipped == {"title": 1, "header": 1, "total": 0, "blank": 2}

@@ -15,15 +15,28 @@ import pytest
 
 from fangpin.domain import idnumber
 from fangpin.home import DataHome
-from fangpin.synth import clear_generated, generate, parse_round
+from fangpin.synth import clear_generated, generate, parse_round, vocab
 from fangpin.synth import events as E
-from fangpin.synth import vocab
 from fangpin.synth.feeds import HEADER_VARIANTS, ID_TAG, TOTAL_TEXT
 
 REF = dt.date(2026, 10, 1)
 FEEDS = ("medical", "disaster", "civil_affairs", "employment")
-ALL_NOISE = {"homophone", "traditional", "minority_dot", "fullwidth_id", "id_missing", "id_15", "id_typo", "id_transposed",
-             "id_mangled", "wrong_village", "not_in_registry", "namesake", "head_only", "duplicate_event"}
+ALL_NOISE = {
+    "homophone",
+    "traditional",
+    "minority_dot",
+    "fullwidth_id",
+    "id_missing",
+    "id_15",
+    "id_typo",
+    "id_transposed",
+    "id_mangled",
+    "wrong_village",
+    "not_in_registry",
+    "namesake",
+    "head_only",
+    "duplicate_event",
+}
 
 
 @pytest.fixture(scope="module")
@@ -106,15 +119,22 @@ def test_registry_files_match_truth(tiny):
         header = rows[info["header_row"] - 1]
         assert "证件号码" in header and "户编号" in header and "人均纯收入（元）" in header
         k = header.index("证件号码")
-        data = rows[info["first_data_row"] - 1:]
+        data = rows[info["first_data_row"] - 1 :]
         assert len(data) == info["data_rows"]
         ids += [r[k] for r in data]
     assert sorted(ids) == sorted(p["id_number"].to_list())
     village = next(f for f in m["files"] if f.get("village_table"))
     assert "行政村" in village["file"]
     rows = _read_rows(DataHome(home).landing_for("registry") / village["file"], village)
-    assert rows[village["header_row"] - 1] == ["行政村代码", "行政村", "乡(镇)", "县(市、区)", "是否原深度贫困村", "是否易地搬迁安置社区"]
-    codes = [r[0] for r in rows[village["first_data_row"] - 1:]]
+    assert rows[village["header_row"] - 1] == [
+        "行政村代码",
+        "行政村",
+        "乡(镇)",
+        "县(市、区)",
+        "是否原深度贫困村",
+        "是否易地搬迁安置社区",
+    ]
+    codes = [r[0] for r in rows[village["first_data_row"] - 1 :]]
     assert all(len(c) == 12 and c.isdigit() for c in codes)
     assert set(p["village_code"]) <= set(codes)
 
@@ -122,7 +142,9 @@ def test_registry_files_match_truth(tiny):
 def test_namesakes_and_minority_names(tiny):
     home, _ = tiny
     p = _truth(home, "persons")
-    dup = p.group_by("village_code", "name").agg(n=pl.len(), hh=pl.col("household_id").n_unique()).filter(pl.col("n") > 1)
+    dup = (
+        p.group_by("village_code", "name").agg(n=pl.len(), hh=pl.col("household_id").n_unique()).filter(pl.col("n") > 1)
+    )
     assert len(dup) >= 3 and (dup["hh"] > 1).any()
     assert p["name"].str.contains("·", literal=True).any()
 
@@ -172,7 +194,9 @@ def test_duplicates_and_outdated_do_not_count(tiny):
     h = _truth(home, "households")
     r = _truth(home, "records")
     trap = h.filter(pl.col("scenario") == "duplicate_trap")["household_id"]
-    dups = r.filter(pl.col("true_household_id").is_in(trap.implode()) & pl.col("noise").list.contains("duplicate_event"))
+    dups = r.filter(
+        pl.col("true_household_id").is_in(trap.implode()) & pl.col("noise").list.contains("duplicate_event")
+    )
     assert len(dups) >= 2
     assert not h.filter(pl.col("scenario").is_in(["duplicate_trap", "outside_window"]))["at_risk"].any()
     # every duplicate copy points to an event that also has its original record
@@ -208,7 +232,17 @@ def test_records_map_one_to_one_to_file_rows(tiny):
     assert {f["amount_style"] for f in dept} == {"plain", "comma", "yuan"}
     assert any(f["total_row"] for f in dept) and any(f["title_rows"] == 2 for f in dept)
     used = {h for f in dept for h in f["headers"]}
-    assert {"姓名", "患者姓名", "参保人姓名", "个人自付", "合规自付", "个人负担", "身份证号", "证件号码", "公民身份号码"} <= used
+    assert {
+        "姓名",
+        "患者姓名",
+        "参保人姓名",
+        "个人自付",
+        "合规自付",
+        "个人负担",
+        "身份证号",
+        "证件号码",
+        "公民身份号码",
+    } <= used
     assert len(r) == sum(f["data_rows"] for f in dept)
     for info in dept:
         feed = info["feed"]
@@ -220,7 +254,7 @@ def test_records_map_one_to_one_to_file_rows(tiny):
         id_col = next(i for i, hd in enumerate(header) if hd in HEADER_VARIANTS[feed]["id_number"])
         name_field = "head_name" if feed == "disaster" else "name"
         name_col = next(i for i, hd in enumerate(header) if hd in HEADER_VARIANTS[feed][name_field])
-        data = rows[info["first_data_row"] - 1:]
+        data = rows[info["first_data_row"] - 1 :]
         if info["total_row"]:
             assert data[-1][0] == TOTAL_TEXT
             data = data[:-1]
@@ -250,13 +284,15 @@ def test_amounts_consistent_in_a_medical_file(tiny):
     header = rows[info["header_row"] - 1]
     col = {h: i for i, h in enumerate(header)}
     total_h = "医疗总费用"
-    parts = [next(h for h in header if h in HEADER_VARIANTS["medical"][f])
-             for f in ("fund_paid", "critical_illness_paid", "medical_aid_paid", "out_of_pocket")]
-    data = rows[info["first_data_row"] - 1:]
+    parts = [
+        next(h for h in header if h in HEADER_VARIANTS["medical"][f])
+        for f in ("fund_paid", "critical_illness_paid", "medical_aid_paid", "out_of_pocket")
+    ]
+    data = rows[info["first_data_row"] - 1 :]
     if info["total_row"]:
         data = data[:-1]
     for r in data:
-        val = lambda h: round(float(r[col[h]].replace(",", "")) * 100)  # noqa: E731
+        val = lambda h, r=r: round(float(r[col[h]].replace(",", "")) * 100)  # noqa: E731
         assert val(total_h) == sum(val(h) for h in parts)
 
 

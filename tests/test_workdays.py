@@ -49,8 +49,8 @@ def test_outside_the_calendar_falls_back_to_weekends_only_and_says_so():
     result, fallback = add_working_days(D(2027, 9, 30), 5)
     assert fallback is True
     assert result == D(2027, 10, 7)  # Fri 1, Mon 4, Tue 5, Wed 6, Thu 7 — weekends only
-    assert is_working_day(D(2027, 10, 2)) == (False, True)   # Saturday
-    assert is_working_day(D(2027, 10, 1)) == (True, True)    # Friday, holiday unknown to the fallback
+    assert is_working_day(D(2027, 10, 2)) == (False, True)  # Saturday
+    assert is_working_day(D(2027, 10, 1)) == (True, True)  # Friday, holiday unknown to the fallback
     # a span that starts in a known year and ends in an unknown one is flagged too
     assert add_working_days(D(2026, 12, 30), 5)[1] is True
     assert "2027" in fallback_note(D(2026, 12, 30), D(2027, 1, 6))

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 
@@ -41,7 +41,9 @@ def sql_text(name: str) -> str:
 
 
 @contextlib.contextmanager
-def connect(path: Path | str, read_only: bool = False, memory_limit: str | None = None, threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(
+    path: Path | str, read_only: bool = False, memory_limit: str | None = None, threads: int | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     path = Path(path)
     memory_limit = memory_limit or default_memory_limit()
     if not read_only:

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
+
 @dataclass
 class LoadOutcome:
     rows_loaded: int
     rows_duplicate_event: int
     duplicate_rows: pl.DataFrame  # source_row, event_key of events already received in another file
-    source_file: str = ""         # the name the file's rows carry (see stored_file_name)
+    source_file: str = ""  # the name the file's rows carry (see stored_file_name)
 
 
 def stored_file_name(con: duckdb.DuckDBPyConnection, feed: str, file_name: str, file_hash: str) -> str:
@@ -36,7 +37,12 @@ def stored_file_name(con: duckdb.DuckDBPyConnection, feed: str, file_name: str, 
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    return [r[0] for r in con.sql(f"SELECT column_name FROM information_schema.columns WHERE table_name = '{table}' ORDER BY ordinal_position").fetchall()]
+    return [
+        r[0]
+        for r in con.sql(
+            f"SELECT column_name FROM information_schema.columns WHERE table_name = '{table}' ORDER BY ordinal_position"
+        ).fetchall()
+    ]
 
 
 def _lit(text: str) -> str:
@@ -74,8 +80,16 @@ def load_file(
     try:
         stored = stored_file_name(con, feed, file_name, file_hash)
         if stored != file_name:
-            rows = rows.with_columns(pl.lit(stored, dtype=pl.String).alias("source_file")) if "source_file" in rows.columns else rows
-            rejected = rejected.with_columns(pl.lit(stored, dtype=pl.String).alias("source_file")) if "source_file" in rejected.columns else rejected
+            rows = (
+                rows.with_columns(pl.lit(stored, dtype=pl.String).alias("source_file"))
+                if "source_file" in rows.columns
+                else rows
+            )
+            rejected = (
+                rejected.with_columns(pl.lit(stored, dtype=pl.String).alias("source_file"))
+                if "source_file" in rejected.columns
+                else rejected
+            )
         for t in ("registry_person", "dept_record", "village", "rejected_row"):
             con.execute(f"DELETE FROM {t} WHERE file_hash = ?", [file_hash])
         con.execute("DELETE FROM ingested_file WHERE file_hash = ?", [file_hash])
@@ -87,7 +101,7 @@ def load_file(
                 # first file wins. Later copies stay accounted for (and linked) but carry duplicate_event = true.
                 # Decided on the incoming frame (earlier row of this file with the key) plus one semi-join against
                 # the keys already stored, then inserted in one statement (no staging table, no UPDATE pass).
-                keys = data.select("source", "event_key").filter(pl.col("event_key").is_not_null()).unique()
+                keys = data.select("source", "event_key").filter(pl.col("event_key").is_not_null()).unique()  # noqa: F841 (read by DuckDB by name)
                 seen = con.sql(
                     "SELECT DISTINCT d.source, d.event_key, true AS _stored FROM dept_record d SEMI JOIN keys k "
                     "ON d.source = k.source AND d.event_key = k.event_key WHERE NOT d.duplicate_event"
@@ -98,34 +112,52 @@ def load_file(
                 else:
                     data = data.with_columns(pl.lit(None, dtype=pl.Boolean).alias("_stored"))
                 data = data.with_columns(
-                    (pl.col("event_key").is_not_null() & (earlier_in_file | pl.col("_stored").fill_null(False))).fill_null(False)
-                    .alias("duplicate_event")).drop("_stored")
+                    (pl.col("event_key").is_not_null() & (earlier_in_file | pl.col("_stored").fill_null(False)))
+                    .fill_null(False)
+                    .alias("duplicate_event")
+                ).drop("_stored")
                 dup = data.filter(pl.col("duplicate_event")).select("source_row", "event_key").sort("source_row")
             elif table == "registry_person":
                 # A registry export is a full snapshot of its households: newer rows replace the older ones.
                 ids = data.select("household_id").unique()
-                lo, hi = ids.select(pl.col("household_id").min().alias("lo"), pl.col("household_id").max().alias("hi")).row(0)
+                lo, hi = ids.select(
+                    pl.col("household_id").min().alias("lo"), pl.col("household_id").max().alias("hi")
+                ).row(0)
                 # The range test adds nothing logically (every id of the file is in it) but lets DuckDB skip, by the
                 # row groups' min/max, the households of other exports (other counties / parts): without it every
                 # registry file probes the whole registry, which grows with the number of files (quadratic at
                 # province scale). Literals, not parameters, so that the filter reaches the scan.
                 if lo is not None:
-                    con.execute(f"DELETE FROM registry_person WHERE household_id BETWEEN {_lit(lo)} AND {_lit(hi)} "
-                                "AND household_id IN (SELECT household_id FROM ids)")
+                    con.execute(
+                        f"DELETE FROM registry_person WHERE household_id BETWEEN {_lit(lo)} AND {_lit(hi)} "
+                        "AND household_id IN (SELECT household_id FROM ids)"
+                    )
             elif table == "village":
-                codes = data.select("village_code").unique()
+                codes = data.select("village_code").unique()  # noqa: F841 (read by DuckDB by name)
                 con.execute("DELETE FROM village WHERE village_code IN (SELECT village_code FROM codes)")
             if data is not None:
                 data = _project(con, table, data)
                 con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM data")
                 loaded = data.height
         if rejected.height:
-            rej = _project(con, "rejected_row", rejected.with_columns(pl.lit(file_hash).alias("file_hash")))
+            rej = _project(con, "rejected_row", rejected.with_columns(pl.lit(file_hash).alias("file_hash")))  # noqa: F841 (read by DuckDB by name)
             con.execute("INSERT INTO rejected_row BY NAME SELECT * FROM rej")
         con.execute(
             "INSERT INTO ingested_file (file_hash, feed, file_name, archived_path, status, rows_in_file, rows_accepted,"
             " rows_rejected, rows_skipped, rows_duplicate_event, reason) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            [file_hash, feed, file_name, archived_path, status, rows_in_file, loaded, rejected.height, rows_skipped, dup.height, reason],
+            [
+                file_hash,
+                feed,
+                file_name,
+                archived_path,
+                status,
+                rows_in_file,
+                loaded,
+                rejected.height,
+                rows_skipped,
+                dup.height,
+                reason,
+            ],
         )
         con.execute("COMMIT")
     except Exception:
@@ -134,7 +166,9 @@ def load_file(
     return LoadOutcome(loaded, dup.height, dup, stored)
 
 
-def record_unreadable(con: duckdb.DuckDBPyConnection, *, feed: str, file_name: str, file_hash: str, archived_path: str, reason: str) -> None:
+def record_unreadable(
+    con: duckdb.DuckDBPyConnection, *, feed: str, file_name: str, file_hash: str, archived_path: str, reason: str
+) -> None:
     """A file that could not be read at all: one ``rejected_row`` with a null row number, and its ``ingested_file`` entry."""
     con.execute("BEGIN TRANSACTION")
     try:

@@ -29,7 +29,10 @@ class Township:
 @lru_cache(maxsize=1)
 def townships() -> tuple[Township, ...]:
     with open(REFERENCE, encoding="utf-8") as fh:
-        return tuple(Township(r["county_code"], r["county_name"], r["township_code"], r["township_name"]) for r in csv.DictReader(fh))
+        return tuple(
+            Township(r["county_code"], r["county_name"], r["township_code"], r["township_name"])
+            for r in csv.DictReader(fh)
+        )
 
 
 @lru_cache(maxsize=1)
@@ -49,7 +52,22 @@ def current_county_code(address6: str) -> str | None:
     return HISTORIC_COUNTY_CODES.get(address6)
 
 
-_SUFFIXES = ("苗族自治县", "侗族自治县", "瑶族自治县", "自治县", "街道", "村民委员会", "村委会", "居委会", "社区", "县", "区", "镇", "乡", "村")
+_SUFFIXES = (
+    "苗族自治县",
+    "侗族自治县",
+    "瑶族自治县",
+    "自治县",
+    "街道",
+    "村民委员会",
+    "村委会",
+    "居委会",
+    "社区",
+    "县",
+    "区",
+    "镇",
+    "乡",
+    "村",
+)
 _ETHNIC_TOWNSHIP = re.compile(r"(仫佬族|苗族|瑶族|侗族|壮族)(乡|镇)$")
 
 

@@ -142,7 +142,9 @@ def add_id_columns(df: pl.DataFrame, column: str, prefix: str = "id") -> pl.Data
     df = df.with_columns(_clean_expr(pl.col(column)).alias("__c0"))
     c = pl.col("__c0")
     # 残疾人证 numbers (20/22 characters): their first 18 are the ID
-    df = df.with_columns(pl.when(c.str.contains(r"^\d{17}[\dX]\d{2}(\d{2})?$")).then(c.str.slice(0, 18)).otherwise(c).alias("__s"))
+    df = df.with_columns(
+        pl.when(c.str.contains(r"^\d{17}[\dX]\d{2}(\d{2})?$")).then(c.str.slice(0, 18)).otherwise(c).alias("__s")
+    )
     s = pl.col("__s")
     df = df.with_columns(s.alias(f"{p}_clean"))
     df = df.with_columns(
@@ -152,9 +154,12 @@ def add_id_columns(df: pl.DataFrame, column: str, prefix: str = "id") -> pl.Data
     )
     body15 = pl.col("__body15")
     df = df.with_columns(
-        pl.when(pl.col("__is15")).then(body15 + _check_expr(body15))
-        .when(s.str.contains(r"^\d{17}[\dX]$")).then(s)
-        .otherwise(None).alias("__cand")
+        pl.when(pl.col("__is15"))
+        .then(body15 + _check_expr(body15))
+        .when(s.str.contains(r"^\d{17}[\dX]$"))
+        .then(s)
+        .otherwise(None)
+        .alias("__cand")
     )
     cand = pl.col("__cand")
     df = df.with_columns(
@@ -164,15 +169,24 @@ def add_id_columns(df: pl.DataFrame, column: str, prefix: str = "id") -> pl.Data
     )
     prov_ok, date_ok, check_ok, is15 = pl.col("__prov_ok"), pl.col("__date_ok"), pl.col("__check_ok"), pl.col("__is15")
     df = df.with_columns(
-        pl.when(s == "").then(pl.lit("missing"))
-        .when(pl.col("__mangled")).then(pl.lit("mangled"))
-        .when(cand.is_null()).then(pl.lit("bad_length"))
-        .when(is15 & ~(prov_ok & date_ok)).then(pl.lit("bad_length"))
-        .when(is15).then(pl.lit("converted15"))
-        .when(~prov_ok).then(pl.lit("bad_area"))
-        .when(~date_ok).then(pl.lit("bad_date"))
-        .when(~check_ok).then(pl.lit("bad_checksum"))
-        .otherwise(pl.lit("valid")).alias(f"{p}_status")
+        pl.when(s == "")
+        .then(pl.lit("missing"))
+        .when(pl.col("__mangled"))
+        .then(pl.lit("mangled"))
+        .when(cand.is_null())
+        .then(pl.lit("bad_length"))
+        .when(is15 & ~(prov_ok & date_ok))
+        .then(pl.lit("bad_length"))
+        .when(is15)
+        .then(pl.lit("converted15"))
+        .when(~prov_ok)
+        .then(pl.lit("bad_area"))
+        .when(~date_ok)
+        .then(pl.lit("bad_date"))
+        .when(~check_ok)
+        .then(pl.lit("bad_checksum"))
+        .otherwise(pl.lit("valid"))
+        .alias(f"{p}_status")
     )
     status = pl.col(f"{p}_status")
     df = df.with_columns(
@@ -181,9 +195,15 @@ def add_id_columns(df: pl.DataFrame, column: str, prefix: str = "id") -> pl.Data
     )
     cand_out = pl.col(f"{p}_candidate")
     df = df.with_columns(
-        pl.when(date_ok & cand_out.is_not_null()).then(cand.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)).alias(f"{p}_birth_date"),
-        pl.when(cand_out.is_not_null()).then(
-            pl.when(cand.str.slice(16, 1).cast(pl.Int32, strict=False) % 2 == 1).then(pl.lit("男")).otherwise(pl.lit("女"))
-        ).alias(f"{p}_sex"),
+        pl.when(date_ok & cand_out.is_not_null())
+        .then(cand.str.slice(6, 8).str.to_date("%Y%m%d", strict=False))
+        .alias(f"{p}_birth_date"),
+        pl.when(cand_out.is_not_null())
+        .then(
+            pl.when(cand.str.slice(16, 1).cast(pl.Int32, strict=False) % 2 == 1)
+            .then(pl.lit("男"))
+            .otherwise(pl.lit("女"))
+        )
+        .alias(f"{p}_sex"),
     )
     return df.drop("__c0", "__s", "__is15", "__body15", "__mangled", "__cand", "__prov_ok", "__date_ok", "__check_ok")

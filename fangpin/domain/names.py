@@ -38,9 +38,9 @@ def normalise_expr(col: pl.Expr) -> pl.Expr:
 # its own simplified form stays as it is, so 乾/於 as surnames are kept). Character-level folding keeps the key
 # consistent: the same character always folds the same way, whatever its neighbours.
 
-import functools as _functools
-from pathlib import Path as _Path
-from typing import Iterable, Sequence
+import functools as _functools  # noqa: E402
+from collections.abc import Iterable, Sequence  # noqa: E402
+from pathlib import Path as _Path  # noqa: E402
 
 #: Compound surnames (复姓) that occur in the registry data; the rest take the first character as surname.
 COMPOUND_SURNAMES = frozenset(
@@ -49,14 +49,68 @@ COMPOUND_SURNAMES = frozenset(
 
 #: Surname readings that differ from the character's everyday reading (姓氏读音). 覃 is common in Guangxi.
 SURNAME_PINYIN = {
-    "覃": "qin", "单": "shan", "曾": "zeng", "解": "xie", "仇": "qiu", "区": "ou", "查": "zha", "朴": "piao",
-    "盖": "ge", "乐": "yue", "缪": "miao", "翟": "zhai", "瞿": "qu", "召": "shao", "藏": "zang", "隗": "wei",
-    "柏": "bai", "秘": "bi", "员": "yun", "种": "chong", "祭": "zhai", "繁": "po", "任": "ren", "燕": "yan",
-    "纪": "ji", "阚": "kan", "尉": "yu", "宿": "su", "卜": "bu", "薄": "bo", "褚": "chu", "莘": "shen",
-    "颉": "xie", "相": "xiang", "佴": "nai", "黑": "he", "都": "du", "沈": "shen", "石": "shi", "重": "chong",
-    "长": "chang", "万": "wan", "尉迟": "yu chi", "万俟": "mo qi", "长孙": "zhang sun", "单于": "chan yu",
-    "乜": "nie", "句": "gou", "能": "nai", "贲": "ben", "费": "fei", "华": "hua", "舍": "she", "冼": "xian",
-    "蓝": "lan", "蒙": "meng", "莫": "mo", "韦": "wei", "廖": "liao", "粟": "su", "龙": "long", "那": "na",
+    "覃": "qin",
+    "单": "shan",
+    "曾": "zeng",
+    "解": "xie",
+    "仇": "qiu",
+    "区": "ou",
+    "查": "zha",
+    "朴": "piao",
+    "盖": "ge",
+    "乐": "yue",
+    "缪": "miao",
+    "翟": "zhai",
+    "瞿": "qu",
+    "召": "shao",
+    "藏": "zang",
+    "隗": "wei",
+    "柏": "bai",
+    "秘": "bi",
+    "员": "yun",
+    "种": "chong",
+    "祭": "zhai",
+    "繁": "po",
+    "任": "ren",
+    "燕": "yan",
+    "纪": "ji",
+    "阚": "kan",
+    "尉": "yu",
+    "宿": "su",
+    "卜": "bu",
+    "薄": "bo",
+    "褚": "chu",
+    "莘": "shen",
+    "颉": "xie",
+    "相": "xiang",
+    "佴": "nai",
+    "黑": "he",
+    "都": "du",
+    "沈": "shen",
+    "石": "shi",
+    "重": "chong",
+    "长": "chang",
+    "万": "wan",
+    "尉迟": "yu chi",
+    "万俟": "mo qi",
+    "长孙": "zhang sun",
+    "单于": "chan yu",
+    "乜": "nie",
+    "句": "gou",
+    "能": "nai",
+    "贲": "ben",
+    "费": "fei",
+    "华": "hua",
+    "舍": "she",
+    "冼": "xian",
+    "蓝": "lan",
+    "蒙": "meng",
+    "莫": "mo",
+    "韦": "wei",
+    "廖": "liao",
+    "粟": "su",
+    "龙": "long",
+    "那": "na",
 }
 
 _OPENCC_DIR = None
@@ -133,7 +187,7 @@ def split_surname(key: str) -> tuple[str, str]:
     return key[:1], key[1:]
 
 
-@_functools.lru_cache(maxsize=None)
+@_functools.cache
 def char_readings(ch: str) -> tuple[str, ...]:
     """Toneless pinyin readings of one character, most common first (cached per character)."""
     from pypinyin import Style, pinyin
@@ -185,8 +239,10 @@ def name_table(keys: Iterable[str | None]) -> pl.DataFrame:
     key = pl.col("name_key")
     two = key.str.slice(0, 2)
     df = df.with_columns(
-        pl.when((key.str.len_chars() >= 3) & two.is_in(sorted(COMPOUND_SURNAMES))).then(two)
-        .otherwise(key.str.slice(0, 1)).alias("surname")
+        pl.when((key.str.len_chars() >= 3) & two.is_in(sorted(COMPOUND_SURNAMES)))
+        .then(two)
+        .otherwise(key.str.slice(0, 1))
+        .alias("surname")
     )
     df = df.with_columns(key.str.slice(pl.col("surname").str.len_chars()).alias("given"))
     smap = {s: surname_pinyin(s) for s in df.get_column("surname").unique().to_list()}
@@ -206,11 +262,22 @@ def name_table(keys: Iterable[str | None]) -> pl.DataFrame:
     df = df.with_columns(spelled(prim).alias("gp"), spelled(alt).alias("ga"))
     sp = pl.col("surname_py")
     df = df.with_columns(
-        pl.when(pl.col("gp").is_null() | (pl.col("gp") == "")).then(sp).otherwise(sp + pl.lit(" ") + pl.col("gp")).alias("py"),
-        pl.when(pl.col("ga").is_null() | (pl.col("ga") == "")).then(sp).otherwise(sp + pl.lit(" ") + pl.col("ga")).alias("py_alt"),
+        pl.when(pl.col("gp").is_null() | (pl.col("gp") == ""))
+        .then(sp)
+        .otherwise(sp + pl.lit(" ") + pl.col("gp"))
+        .alias("py"),
+        pl.when(pl.col("ga").is_null() | (pl.col("ga") == ""))
+        .then(sp)
+        .otherwise(sp + pl.lit(" ") + pl.col("ga"))
+        .alias("py_alt"),
     )
     return df.select(
-        "name_key", "surname", "given", "py", "py_alt", "surname_py",
+        "name_key",
+        "surname",
+        "given",
+        "py",
+        "py_alt",
+        "surname_py",
         key.str.len_chars().alias("n_chars"),
     ).sort("name_key")
 
@@ -234,10 +301,13 @@ def _syllable_codes(py: Sequence[str], codebook: dict[str, str]) -> list[str]:
 
 
 def similarity_arrays(
-    key_a: Sequence[str], key_b: Sequence[str],
-    py_a: Sequence[str], py_b: Sequence[str],
-    alt_a: Sequence[str], alt_b: Sequence[str],
-) -> dict[str, "object"]:
+    key_a: Sequence[str],
+    key_b: Sequence[str],
+    py_a: Sequence[str],
+    py_b: Sequence[str],
+    alt_a: Sequence[str],
+    alt_b: Sequence[str],
+) -> dict[str, object]:
     """Element-wise similarities of name pairs (vectorised with rapidfuzz.process.cpdist).
 
     Returns numpy arrays: ``char_sim`` (normalised Indel similarity on characters), ``syl_sim`` (same on pinyin
@@ -262,8 +332,11 @@ def similarity_arrays(
     la = [(p or "").replace(" ", "") for p in py_a]
     lb = [(p or "").replace(" ", "") for p in py_b]
     letter = cpdist(la, lb, scorer=JaroWinkler.normalized_similarity, workers=-1)
-    return {"char_sim": np.asarray(char_sim, dtype=float), "syl_sim": np.asarray(syl, dtype=float),
-            "letter_sim": np.asarray(letter, dtype=float)}
+    return {
+        "char_sim": np.asarray(char_sim, dtype=float),
+        "syl_sim": np.asarray(syl, dtype=float),
+        "letter_sim": np.asarray(letter, dtype=float),
+    }
 
 
 def name_similarity(a: str, b: str) -> float:

@@ -71,7 +71,9 @@ def parse_round(round_id: str) -> RoundInfo:
         try:
             d = dt.date(year, month, day)
         except ValueError:
-            raise ValueError(f"round id {rid!r}: {year}-{month:02d}-{day:02d} is not a date; accepted forms: {_FORMS}") from None
+            raise ValueError(
+                f"round id {rid!r}: {year}-{month:02d}-{day:02d} is not a date; accepted forms: {_FORMS}"
+            ) from None
         ref = quarter_start(d)
         return RoundInfo(rid, year, (ref.month - 1) // 3 + 1, ref, "incremental")
 

@@ -37,9 +37,23 @@ from fangpin.domain import divisions
 from fangpin.reports.safe import child_path, safe_filename
 from fangpin.reports.xlsx import Book, Col
 
-OWN_PATTERNS = (r"^逾期事项_.*\.xlsx$", r"^督查合规表\.xlsx$", r"^风险消除候选_.*\.xlsx$", r"^资金分配因素\.xlsx$",
-                r"^deadline_items\.parquet$", r"^compliance\.parquet$", r"^elimination_review\.parquet$", r"^funds\.parquet$")
-STATUS_ZH = {"on_time": "按时完成", "late": "逾期完成", "overdue": "逾期未完成", "open": "未到期", "done_undated": "已完成（日期不详）"}
+OWN_PATTERNS = (
+    r"^逾期事项_.*\.xlsx$",
+    r"^督查合规表\.xlsx$",
+    r"^风险消除候选_.*\.xlsx$",
+    r"^资金分配因素\.xlsx$",
+    r"^deadline_items\.parquet$",
+    r"^compliance\.parquet$",
+    r"^elimination_review\.parquet$",
+    r"^funds\.parquet$",
+)
+STATUS_ZH = {
+    "on_time": "按时完成",
+    "late": "逾期完成",
+    "overdue": "逾期未完成",
+    "open": "未到期",
+    "done_undated": "已完成（日期不详）",
+}
 
 OVERDUE_COLS = [
     Col("序号", "seq", 6, "int"),
@@ -73,12 +87,24 @@ BATCH_COLS = [
     Col("县级审定日期", "approved_fill", 12),
 ]
 RATE_KEYS = ("verify", "decision", "helper", "measures", "visit", "approval")
-RATE_LABELS = {"verify": "入户核实（5个工作日）", "decision": "作出认定（15天）", "helper": "安排帮扶责任人（5个工作日）",
-               "measures": "落实帮扶措施（10个工作日）", "visit": "季度入户走访", "approval": "县级月度审定"}
-RATE_COLS = ([Col("县(市、区)", "county", 16)]
-             + [Col(f"{RATE_LABELS[k]}按时率(%)", f"rate_{k}", 14, "number") for k in RATE_KEYS]
-             + [Col("应办事项合计", "due_total", 10, "int"), Col("按时完成合计", "on_time_total", 10, "int"),
-                Col("逾期未完成合计", "overdue_total", 10, "int"), Col("综合按时率(%)", "rate_total", 10, "number")])
+RATE_LABELS = {
+    "verify": "入户核实（5个工作日）",
+    "decision": "作出认定（15天）",
+    "helper": "安排帮扶责任人（5个工作日）",
+    "measures": "落实帮扶措施（10个工作日）",
+    "visit": "季度入户走访",
+    "approval": "县级月度审定",
+}
+RATE_COLS = (
+    [Col("县(市、区)", "county", 16)]
+    + [Col(f"{RATE_LABELS[k]}按时率(%)", f"rate_{k}", 14, "number") for k in RATE_KEYS]
+    + [
+        Col("应办事项合计", "due_total", 10, "int"),
+        Col("按时完成合计", "on_time_total", 10, "int"),
+        Col("逾期未完成合计", "overdue_total", 10, "int"),
+        Col("综合按时率(%)", "rate_total", 10, "number"),
+    ]
+)
 DETAIL_COLS = [
     Col("县(市、区)", "county", 16),
     Col("事项", "item", 22),
@@ -154,9 +180,16 @@ def write_followup(con, home: Path, as_of: dt.date) -> dict:
     batches = approval_batches(con, as_of, home, items=items)
     review = elimination_review(con, as_of, home)
     funds = funds_factor(con)
-    counties = sorted({r[0] for r in con.sql(
-        "SELECT DISTINCT coalesce(county_code, left(village_code, 6)) FROM registry_person WHERE village_code IS NOT NULL"
-    ).fetchall() if r[0]} | set(items["county_code"].drop_nulls().to_list()))
+    counties = sorted(
+        {
+            r[0]
+            for r in con.sql(
+                "SELECT DISTINCT coalesce(county_code, left(village_code, 6)) FROM registry_person WHERE village_code IS NOT NULL"
+            ).fetchall()
+            if r[0]
+        }
+        | set(items["county_code"].drop_nulls().to_list())
+    )
 
     out_root = home / "out" / "followup"
     final_dir = out_root / as_of.isoformat()
@@ -168,8 +201,12 @@ def write_followup(con, home: Path, as_of: dt.date) -> dict:
     counts: dict = {"as_of": as_of.isoformat()}
 
     # ---------------------------------------------------------------- Parquet for programs
-    for name, frame in (("deadline_items.parquet", items), ("compliance.parquet", comp),
-                        ("elimination_review.parquet", review), ("funds.parquet", funds)):
+    for name, frame in (
+        ("deadline_items.parquet", items),
+        ("compliance.parquet", comp),
+        ("elimination_review.parquet", review),
+        ("funds.parquet", funds),
+    ):
         frame.write_parquet(scratch / name)
         written.append(name)
 
@@ -179,9 +216,12 @@ def write_followup(con, home: Path, as_of: dt.date) -> dict:
     overdue_counts, candidate_counts = {}, {}
     for code in counties:
         mine = items.filter(pl.col("recipients").list.contains(code))
-        od = mine.filter(pl.col("status") == "overdue").sort(["days_overdue", "due_date", "household_id"],
-                                                             descending=[True, False, False])
-        soon = mine.filter((pl.col("status") == "open") & (pl.col("due_date") <= soon_limit)).sort("due_date", "household_id")
+        od = mine.filter(pl.col("status") == "overdue").sort(
+            ["days_overdue", "due_date", "household_id"], descending=[True, False, False]
+        )
+        soon = mine.filter((pl.col("status") == "open") & (pl.col("due_date") <= soon_limit)).sort(
+            "due_date", "household_id"
+        )
         bt = batches.filter((pl.col("county_code") == code) & (pl.col("approval_status") != "已审定"))
         rows = _numbered(od.to_dicts())
         soon_rows = _numbered(soon.to_dicts())
@@ -189,14 +229,31 @@ def write_followup(con, home: Path, as_of: dt.date) -> dict:
         cname = _county_name(code)
         name = _file_for("逾期事项", code, used)
         with Book(child_path(scratch, name)) as book:
-            book.table("逾期事项", OVERDUE_COLS, rows, title=f"{cname} 防贫监测帮扶逾期事项（截至{as_of:%Y年%m月%d日}）",
-                       notes=[f"共 {len(rows)} 项。工作日已扣除法定节假日并计入调休上班日；整改后请填写黄色列并随核实结果反馈。"],
-                       fill_keys=("fix", "fix_date"))
-            book.table("即将到期", SOON_COLS, soon_rows, title=f"{cname} 7天内到期事项（{as_of:%m月%d日}—{soon_limit:%m月%d日}）",
-                       fill_keys=("fix", "fix_date"))
-            book.table("县级审定批次", BATCH_COLS, bt_rows, title=f"{cname} 拟纳入监测对象县级审定批次（按月）",
-                       notes=["工作方案（二）：县级原则上每月审定一次。审定后请在“县级审定日期”列填写日期并随核实结果反馈。"],
-                       fill_keys=("approved_fill",))
+            book.table(
+                "逾期事项",
+                OVERDUE_COLS,
+                rows,
+                title=f"{cname} 防贫监测帮扶逾期事项（截至{as_of:%Y年%m月%d日}）",
+                notes=[
+                    f"共 {len(rows)} 项。工作日已扣除法定节假日并计入调休上班日；整改后请填写黄色列并随核实结果反馈。"
+                ],
+                fill_keys=("fix", "fix_date"),
+            )
+            book.table(
+                "即将到期",
+                SOON_COLS,
+                soon_rows,
+                title=f"{cname} 7天内到期事项（{as_of:%m月%d日}—{soon_limit:%m月%d日}）",
+                fill_keys=("fix", "fix_date"),
+            )
+            book.table(
+                "县级审定批次",
+                BATCH_COLS,
+                bt_rows,
+                title=f"{cname} 拟纳入监测对象县级审定批次（按月）",
+                notes=["工作方案（二）：县级原则上每月审定一次。审定后请在“县级审定日期”列填写日期并随核实结果反馈。"],
+                fill_keys=("approved_fill",),
+            )
         written.append(name)
         overdue_counts[cname] = len(rows)
 
@@ -205,17 +262,27 @@ def write_followup(con, home: Path, as_of: dt.date) -> dict:
     source_zh = {"registry": "原有监测对象", "feedback": "本系统推送纳入"}
     for code in counties:
         mine = review.filter(pl.col("county_code") == code).with_columns(
-            pl.col("source").replace_strict(source_zh, default=pl.col("source"), return_dtype=pl.String).alias("source_zh"))
+            pl.col("source")
+            .replace_strict(source_zh, default=pl.col("source"), return_dtype=pl.String)
+            .alias("source_zh")
+        )
         cand = _numbered(mine.filter(pl.col("candidate")).to_dicts())
         notyet = _numbered(mine.filter(~pl.col("candidate")).to_dicts())
         cname = _county_name(code)
         name = _file_for("风险消除候选", code, used_e)
         with Book(child_path(scratch, name)) as book:
-            book.table("风险消除候选", CANDIDATE_COLS, cand, title=f"{cname} 风险消除候选户（截至{as_of:%Y年%m月%d日}）",
-                       notes=["条件：纳入监测满6个月、至少落实1项帮扶措施、人均纯收入稳定超过监测线（近6个月无新的风险信号）、"
-                              "住房和饮水安全有保障、无失学辍学；整户无劳动能力的不列入。",
-                              "候选仅供参考：须按“村级商讨研究、入户核实、行政村评议、乡镇审核公示、县级审定”程序认定。"],
-                       fill_keys=("opinion",))
+            book.table(
+                "风险消除候选",
+                CANDIDATE_COLS,
+                cand,
+                title=f"{cname} 风险消除候选户（截至{as_of:%Y年%m月%d日}）",
+                notes=[
+                    "条件：纳入监测满6个月、至少落实1项帮扶措施、人均纯收入稳定超过监测线（近6个月无新的风险信号）、"
+                    "住房和饮水安全有保障、无失学辍学；整户无劳动能力的不列入。",
+                    "候选仅供参考：须按“村级商讨研究、入户核实、行政村评议、乡镇审核公示、县级审定”程序认定。",
+                ],
+                fill_keys=("opinion",),
+            )
             book.table("暂不符合条件", NOT_YET_COLS, notyet, title=f"{cname} 监测户暂不符合风险消除条件的原因")
         written.append(name)
         candidate_counts[cname] = len(cand)
@@ -235,36 +302,75 @@ def write_followup(con, home: Path, as_of: dt.date) -> dict:
             on_time_total += on_time
             overdue_total += int(sub["overdue"].sum() or 0)
             if sub.height or code != "__city__":
-                detail.append({"county": row["county"], "item": RATE_LABELS[k], "due": due, "on_time": on_time,
-                               "late": int(sub["late"].sum() or 0), "overdue": int(sub["overdue"].sum() or 0),
-                               "done_undated": int(sub["done_undated"].sum() or 0), "open": int(sub["open"].sum() or 0),
-                               "rate": row[f"rate_{k}"]})
-        row.update(due_total=due_total, on_time_total=on_time_total, overdue_total=overdue_total,
-                   rate_total=round(100.0 * on_time_total / due_total, 1) if due_total else None)
+                detail.append(
+                    {
+                        "county": row["county"],
+                        "item": RATE_LABELS[k],
+                        "due": due,
+                        "on_time": on_time,
+                        "late": int(sub["late"].sum() or 0),
+                        "overdue": int(sub["overdue"].sum() or 0),
+                        "done_undated": int(sub["done_undated"].sum() or 0),
+                        "open": int(sub["open"].sum() or 0),
+                        "rate": row[f"rate_{k}"],
+                    }
+                )
+        row.update(
+            due_total=due_total,
+            on_time_total=on_time_total,
+            overdue_total=overdue_total,
+            rate_total=round(100.0 * on_time_total / due_total, 1) if due_total else None,
+        )
         wide.append(row)
     name = safe_filename("督查合规表.xlsx")
     with Book(child_path(scratch, name)) as book:
-        book.table("合规率", RATE_COLS, wide, title=f"防贫监测帮扶时限督查合规表（截至{as_of:%Y年%m月%d日}）",
-                   notes=["按时率 = 按时完成 ÷ 已到期事项（含逾期完成、逾期未完成和日期不详）。空白 = 无到期事项。",
-                          "时限：核实5个工作日（推送起）；认定15天（推送起）；安排帮扶责任人5个工作日（纳入起）；"
-                          "落实帮扶措施10个工作日（安排帮扶责任人起）；每季度至少走访1次；县级每月审定一次（次月底前）。"])
+        book.table(
+            "合规率",
+            RATE_COLS,
+            wide,
+            title=f"防贫监测帮扶时限督查合规表（截至{as_of:%Y年%m月%d日}）",
+            notes=[
+                "按时率 = 按时完成 ÷ 已到期事项（含逾期完成、逾期未完成和日期不详）。空白 = 无到期事项。",
+                "时限：核实5个工作日（推送起）；认定15天（推送起）；安排帮扶责任人5个工作日（纳入起）；"
+                "落实帮扶措施10个工作日（安排帮扶责任人起）；每季度至少走访1次；县级每月审定一次（次月底前）。",
+            ],
+        )
         book.table("明细", DETAIL_COLS, detail, title="各县各类事项明细")
     written.append(name)
 
     # ---------------------------------------------------------------- fund-allocation factor
     fund_rows = funds.with_columns((pl.col("share") * 100).round(2).alias("share_pct")).to_dicts()
     total_hh, total_p = int(funds["households"].sum() or 0), int(funds["persons"].sum() or 0)
-    fund_rows.append({"county": "全市合计", "county_code": divisions.CITY_CODE + "00", "households": total_hh,
-                      "persons": total_p, "share_pct": 100.0 if total_p else None})
+    fund_rows.append(
+        {
+            "county": "全市合计",
+            "county_code": divisions.CITY_CODE + "00",
+            "households": total_hh,
+            "persons": total_p,
+            "share_pct": 100.0 if total_p else None,
+        }
+    )
     name = safe_filename("资金分配因素.xlsx")
     with Book(child_path(scratch, name)) as book:
-        book.table("监测对象人数", FUNDS_COLS, fund_rows, title=f"防贫资金分配因素：监测对象人数（截至{as_of:%Y年%m月%d日}）",
-                   notes=["工作方案（五）：把防贫监测对象人数列为资金分配要素之一。监测人数 = 风险未消除的监测户的家庭人口（户籍系统）。"])
+        book.table(
+            "监测对象人数",
+            FUNDS_COLS,
+            fund_rows,
+            title=f"防贫资金分配因素：监测对象人数（截至{as_of:%Y年%m月%d日}）",
+            notes=[
+                "工作方案（五）：把防贫监测对象人数列为资金分配要素之一。监测人数 = 风险未消除的监测户的家庭人口（户籍系统）。"
+            ],
+        )
     written.append(name)
 
-    counts.update(deadline_items=items.height, overdue=int((items["status"] == "overdue").sum()) if items.height else 0,
-                  overdue_by_county=overdue_counts, candidates_by_county=candidate_counts,
-                  monitored_persons=total_p, monitored_households=total_hh)
+    counts.update(
+        deadline_items=items.height,
+        overdue=int((items["status"] == "overdue").sum()) if items.height else 0,
+        overdue_by_county=overdue_counts,
+        candidates_by_county=candidate_counts,
+        monitored_persons=total_p,
+        monitored_households=total_hh,
+    )
 
     # ---------------------------------------------------------------- move into place
     final_dir.mkdir(parents=True, exist_ok=True)
@@ -299,7 +405,9 @@ def write_approval_batch(con, home: Path, month: str, as_of: dt.date | None = No
     home = Path(home)
     label = f"{first:%Y年%m月}批次"
     batch = approval_batches(con, as_of, home).filter(pl.col("batch") == label)
-    roster = con.sql("SELECT household_id, household_size, category, risk_types, helper_name FROM monitoring_roster").pl()
+    roster = con.sql(
+        "SELECT household_id, household_size, category, risk_types, helper_name FROM monitoring_roster"
+    ).pl()
     batch = batch.join(roster, on="household_id", how="left")
     folder = home / "out" / "followup" / "approval" / month
     scratch = folder.parent / f".{month}.partial"
@@ -311,21 +419,34 @@ def write_approval_batch(con, home: Path, month: str, as_of: dt.date | None = No
     counts = {}
     used: dict[str, str] = {}
     for code in sorted(batch["county_code"].drop_nulls().unique().to_list()):
-        rows = _numbered(batch.filter(pl.col("county_code") == code).sort("township", "village", "household_id").to_dicts())
+        rows = _numbered(
+            batch.filter(pl.col("county_code") == code).sort("township", "village", "household_id").to_dicts()
+        )
         cname = _county_name(code)
         name = _file_for(f"县级审定批次_{month}", code, used)
         with Book(child_path(scratch, name)) as book:
-            book.table("县级审定批次", APPROVAL_COLS, rows, title=f"{cname} {first:%Y年%m月}拟纳入监测对象县级审定批次",
-                       notes=[f"共 {len(rows)} 户（{first:%Y年%m月}核实为纳入监测）。审定截止：次月底前（工作方案（二）：原则上每月办理一次）。"
-                              f"审定状态截至{as_of:%Y年%m月%d日}。审定后请在黄色列填写县级审定日期并随核实结果反馈。"],
-                       fill_keys=("opinion",))
+            book.table(
+                "县级审定批次",
+                APPROVAL_COLS,
+                rows,
+                title=f"{cname} {first:%Y年%m月}拟纳入监测对象县级审定批次",
+                notes=[
+                    f"共 {len(rows)} 户（{first:%Y年%m月}核实为纳入监测）。审定截止：次月底前（工作方案（二）：原则上每月办理一次）。"
+                    f"审定状态截至{as_of:%Y年%m月%d日}。审定后请在黄色列填写县级审定日期并随核实结果反馈。"
+                ],
+                fill_keys=("opinion",),
+            )
         written.append(name)
         counts[cname] = len(rows)
     folder.mkdir(parents=True, exist_ok=True)
     for n in written:
         os.replace(scratch / n, folder / n)
     for old in folder.iterdir():
-        if old.is_file() and old.name not in set(written) and (old.name.startswith("县级审定批次_") or old.suffix == ".parquet"):
+        if (
+            old.is_file()
+            and old.name not in set(written)
+            and (old.name.startswith("县级审定批次_") or old.suffix == ".parquet")
+        ):
             old.unlink()
     shutil.rmtree(scratch, ignore_errors=True)
     return {"folder": folder, "files": [folder / n for n in written], "counts": counts, "month": month}

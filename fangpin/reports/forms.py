@@ -92,8 +92,18 @@ WALL_COLS = [
     Col("帮扶措施", "measure_text", 34, "wrap"),
     Col("风险消除情况", "elimination_text", 18),
 ]
-ARCHIVE_DOCS = ("农户申请书及承诺授权书", "入户核实记录", "财产检索记录", "行政村民主评议记录", "乡镇审核及公示记录",
-                "县级审定文件", "帮扶计划（含帮扶责任人）", "帮扶措施台账", "走访记录（每季度）", "风险消除材料（五步程序）")
+ARCHIVE_DOCS = (
+    "农户申请书及承诺授权书",
+    "入户核实记录",
+    "财产检索记录",
+    "行政村民主评议记录",
+    "乡镇审核及公示记录",
+    "县级审定文件",
+    "帮扶计划（含帮扶责任人）",
+    "帮扶措施台账",
+    "走访记录（每季度）",
+    "风险消除材料（五步程序）",
+)
 ARCHIVE_COLS = [
     Col("序号", "seq", 5, "int"),
     Col("户主姓名", "head_name", 9),
@@ -118,8 +128,10 @@ ARCHIVE_VILLAGE_COLS = [
     Col("核对人（填写）", "fill_checker", 9),
     Col("备注（填写）", "fill_note", 14),
 ]
-ARCHIVE_LEGEND = ("状态：已有记录＝系统有相应记录；应存档＝应有原件，系统无法判断；待补＝系统未见或已逾期；不适用＝无需此材料。"
-                  "黄色列由村级经办人员核对后填写。")
+ARCHIVE_LEGEND = (
+    "状态：已有记录＝系统有相应记录；应存档＝应有原件，系统无法判断；待补＝系统未见或已逾期；不适用＝无需此材料。"
+    "黄色列由村级经办人员核对后填写。"
+)
 
 
 class PrivacyError(RuntimeError):
@@ -136,7 +148,9 @@ PUBLIC_FORBIDDEN: dict[str, re.Pattern] = {
     "固定电话": re.compile(r"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)"),
     "七位以上数字（电话、账号等）": re.compile(r"\d{7,}"),
     "金额": re.compile(r"\d\s*(元|万元|块)|[￥¥]\s*\d"),
-    "健康信息": re.compile(r"病|残疾|残障|伤残|癌|瘤|诊|医|住院|门诊|透析|手术|药|康复|护理|慢性|患|因残|失能|瘫|盲|聋|哑|智障|精神"),
+    "健康信息": re.compile(
+        r"病|残疾|残障|伤残|癌|瘤|诊|医|住院|门诊|透析|手术|药|康复|护理|慢性|患|因残|失能|瘫|盲|聋|哑|智障|精神"
+    ),
 }
 _DIGIT_GAP = re.compile(r"(?<=\d)[\s\-－ ]+(?=\d)")
 
@@ -144,8 +158,8 @@ _DIGIT_GAP = re.compile(r"(?<=\d)[\s\-－ ]+(?=\d)")
 @dataclass(frozen=True)
 class ScanFinding:
     file: str
-    where: str        # sheet!cell, or the workbook part
-    kind: str         # a key of PUBLIC_FORBIDDEN
+    where: str  # sheet!cell, or the workbook part
+    kind: str  # a key of PUBLIC_FORBIDDEN
 
 
 #: Checked everywhere (also titles, notes, sheet names, document parts); the health words only in data cells, since
@@ -168,7 +182,7 @@ def scan_public_workbook(path: Path) -> list[ScanFinding]:
     wb = openpyxl.load_workbook(path, read_only=False)
     try:
         for n_ws, ws in enumerate(wb.worksheets, start=1):
-            sheet = f"第{n_ws}个工作表"   # not the title: it may itself be what leaks
+            sheet = f"第{n_ws}个工作表"  # not the title: it may itself be what leaks
             for k in forbidden_kinds(ws.title, _EVERYWHERE):
                 found.append(ScanFinding(path.name, f"{sheet}的名称", k))
             in_data = False
@@ -182,7 +196,7 @@ def scan_public_workbook(path: Path) -> list[ScanFinding]:
                     for k in forbidden_kinds(str(cell.value), kinds):
                         found.append(ScanFinding(path.name, f"{sheet}!{cell.coordinate}", k))
                 if row and row[0].value == "序号":
-                    in_data = True   # the rows below the header are data
+                    in_data = True  # the rows below the header are data
     finally:
         wb.close()
     # the raw parts as well: shared strings, headers/footers, defined names, document properties
@@ -191,8 +205,11 @@ def scan_public_workbook(path: Path) -> list[ScanFinding]:
             if not name.endswith(".xml"):
                 continue
             xml = zf.read(name).decode("utf-8", errors="replace")
-            texts = re.findall(r"<(?:[a-zA-Z]+:)?(?:oddHeader|oddFooter|evenHeader|evenFooter|title|subject|creator|"
-                               r"keywords|description|definedName|Company|Manager|t)(?:\s[^>]*)?>([^<]*)<", xml)
+            texts = re.findall(
+                r"<(?:[a-zA-Z]+:)?(?:oddHeader|oddFooter|evenHeader|evenFooter|title|subject|creator|"
+                r"keywords|description|definedName|Company|Manager|t)(?:\s[^>]*)?>([^<]*)<",
+                xml,
+            )
             for text in texts:
                 for k in forbidden_kinds(unescape(text), _EVERYWHERE):
                     found.append(ScanFinding(path.name, name, k))
@@ -240,8 +257,8 @@ def _print_setup(book: Book, header_row: int, landscape: bool = True) -> None:
     ws = book.wb.worksheets()[-1]
     if landscape:
         ws.set_landscape()
-    ws.set_paper(9)                 # A4
-    ws.fit_to_pages(1, 0)           # one page wide, as many pages tall as needed
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)  # one page wide, as many pages tall as needed
     ws.repeat_rows(header_row)
     ws.center_horizontally()
     ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
@@ -290,7 +307,7 @@ def publish_forms(con, home: Path, as_of: dt.date) -> dict:
         findings = [f for p in public for f in scan_public_workbook(p)]
         if findings:
             where = "；".join(f"{f.file} {f.where}：{f.kind}" for f in findings[:20])
-            where = re.sub(r"\d[\d\s\-]{5,}\d", "＊", where)   # a file name made from a leaking division name
+            where = re.sub(r"\d[\d\s\-]{5,}\d", "＊", where)  # a file name made from a leaking division name
             raise PrivacyError(f"公示表含有不得公开的信息，未发布（共{len(findings)}处）：{where}")
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -306,20 +323,37 @@ def publish_forms(con, home: Path, as_of: dt.date) -> dict:
     shutil.rmtree(old, ignore_errors=True)
     rel = [f.relative_to(scratch) for f in files]
     counts.update({k.lstrip("_"): v for k, v in built["counts"].items()})
-    return {"dir": final_dir, "files": [final_dir / r for r in rel], "counts": counts,
-            "roster_source": built["roster_source"], "scanned_public_files": len(public)}
+    return {
+        "dir": final_dir,
+        "files": [final_dir / r for r in rel],
+        "counts": counts,
+        "roster_source": built["roster_source"],
+        "scanned_public_files": len(public),
+    }
 
 
 def _write_all(con, folder: Path, as_of: dt.date) -> tuple[list[Path], dict, list[Path]]:
-    roster = _rows(con, "SELECT * FROM _form_roster ORDER BY county_code, township_code NULLS LAST, village_code NULLS LAST, "
-                        "household_id")
+    roster = _rows(
+        con,
+        "SELECT * FROM _form_roster ORDER BY county_code, township_code NULLS LAST, village_code NULLS LAST, "
+        "household_id",
+    )
     members = _rows(con, "SELECT * FROM _form_member ORDER BY county_code, township, village, household_id, member_no")
-    wall = _rows(con, "SELECT * FROM _form_wall ORDER BY county_code, township_code NULLS LAST, village_code NULLS LAST, "
-                      "CASE WHEN status = 'monitored' THEN 0 ELSE 1 END, identified_on NULLS LAST, household_id")
-    archive = _rows(con, "SELECT * FROM _form_archive ORDER BY county_code, township_code NULLS LAST, village_code NULLS LAST, "
-                         "CASE WHEN status = 'monitored' THEN 0 ELSE 1 END, identified_on NULLS LAST, household_id")
-    archive_v = _rows(con, "SELECT * FROM _form_archive_village ORDER BY county_code, township_code NULLS LAST, "
-                           "village_code NULLS LAST, doc_no")
+    wall = _rows(
+        con,
+        "SELECT * FROM _form_wall ORDER BY county_code, township_code NULLS LAST, village_code NULLS LAST, "
+        "CASE WHEN status = 'monitored' THEN 0 ELSE 1 END, identified_on NULLS LAST, household_id",
+    )
+    archive = _rows(
+        con,
+        "SELECT * FROM _form_archive ORDER BY county_code, township_code NULLS LAST, village_code NULLS LAST, "
+        "CASE WHEN status = 'monitored' THEN 0 ELSE 1 END, identified_on NULLS LAST, household_id",
+    )
+    archive_v = _rows(
+        con,
+        "SELECT * FROM _form_archive_village ORDER BY county_code, township_code NULLS LAST, "
+        "village_code NULLS LAST, doc_no",
+    )
     files: list[Path] = []
     public: list[Path] = []
     counts: dict = {"counties": 0, "wall_villages": 0, "archive_villages": 0, "wall_cells_masked": 0}
@@ -335,13 +369,17 @@ def _write_all(con, folder: Path, as_of: dt.date) -> tuple[list[Path], dict, lis
         cdir.mkdir(exist_ok=True)
         counts["counties"] += 1
         files.append(_write_roster(cdir, cname, rows, members_by_county.get(code, []), as_of))
-        for (tcode,), trows in sorted(_group(wall_by_county.get(code, []), "township_code").items(), key=lambda kv: kv[0][0] or ""):
+        for (_tcode,), trows in sorted(
+            _group(wall_by_county.get(code, []), "township_code").items(), key=lambda kv: kv[0][0] or ""
+        ):
             path = _write_wall(cdir, cname, trows, as_of, counts)
             files.append(path)
             public.append(path)
             counts["wall_villages"] += len({r["village_code"] for r in trows})
         village_docs = _group(archive_v_by_county.get(code, []), "township_code")
-        for (tcode,), trows in sorted(_group(archive_by_county.get(code, []), "township_code").items(), key=lambda kv: kv[0][0] or ""):
+        for (tcode,), trows in sorted(
+            _group(archive_by_county.get(code, []), "township_code").items(), key=lambda kv: kv[0][0] or ""
+        ):
             files.append(_write_archive(cdir, cname, trows, village_docs.get((tcode,), []), as_of))
             counts["archive_villages"] += len({r["village_code"] for r in trows})
     return files, counts, public
@@ -367,17 +405,33 @@ def _write_roster(folder: Path, county: str, rows: list[dict], members: list[dic
         notes = [f"截至{as_of:%Y年%m月%d日}；数据来源：{'、'.join(sources)}；共{len(out)}户。", ROSTER_NOTE]
         book.table("监测对象名册", ROSTER_COLS, _numbered(out), title=f"{ROSTER_TITLE}（{county}）", notes=notes)
         _print_setup(book, 1 + len(notes))
-        book.table("家庭成员", MEMBER_COLS, _numbered([dict(m) for m in members]),
-                   title=f"{ROSTER_TITLE}（{county}）— 家庭成员", notes=[ROSTER_NOTE])
+        book.table(
+            "家庭成员",
+            MEMBER_COLS,
+            _numbered([dict(m) for m in members]),
+            title=f"{ROSTER_TITLE}（{county}）— 家庭成员",
+            notes=[ROSTER_NOTE],
+        )
         _print_setup(book, 2)
     return path
 
 
-WALL_TEXT_KEYS = ("head_name", "category", "risk_text", "identified_text", "helper_name", "measure_text", "elimination_text")
+WALL_TEXT_KEYS = (
+    "head_name",
+    "category",
+    "risk_text",
+    "identified_text",
+    "helper_name",
+    "measure_text",
+    "elimination_text",
+)
 
 
 def _write_wall(folder: Path, county: str, rows: list[dict], as_of: dt.date, counts: dict) -> Path:
-    township = next((r["township"] for r in rows if r.get("township")), None) or f"乡镇代码{rows[0].get('township_code') or '不详'}"
+    township = (
+        next((r["township"] for r in rows if r.get("township")), None)
+        or f"乡镇代码{rows[0].get('township_code') or '不详'}"
+    )
     path = child_path(folder, safe_filename(f"{WALL_TITLE}_{county}_{township}.xlsx"))
     used: set[str] = set()
     with Book(path) as book:
@@ -386,29 +440,47 @@ def _write_wall(folder: Path, county: str, rows: list[dict], as_of: dt.date, cou
             notes = [f"{county}{township}{village}　　更新日期：{as_of:%Y年%m月%d日}　　共{len(vrows)}户", WALL_NOTE]
             data = _numbered([dict(r) for r in vrows])
             counts["wall_cells_masked"] = counts.get("wall_cells_masked", 0) + _premask(data, WALL_TEXT_KEYS)
-            book.table(_sheet_name(village, used, "行政村"), WALL_COLS, data, title=f"{village}{WALL_TITLE}", notes=notes)
+            book.table(
+                _sheet_name(village, used, "行政村"), WALL_COLS, data, title=f"{village}{WALL_TITLE}", notes=notes
+            )
             _print_setup(book, 1 + len(notes))
     return path
 
 
 def _write_archive(folder: Path, county: str, rows: list[dict], village_rows: list[dict], as_of: dt.date) -> Path:
     first = rows[0] if rows else village_rows[0]
-    township = next((r["township"] for r in rows + village_rows if r.get("township")), None) \
+    township = (
+        next((r["township"] for r in rows + village_rows if r.get("township")), None)
         or f"乡镇代码{first.get('township_code') or '不详'}"
+    )
     path = child_path(folder, safe_filename(f"{ARCHIVE_TITLE}_{county}_{township}.xlsx"))
     used: set[str] = {"村级材料"}
     with Book(path) as book:
         for (vcode,), vrows in _group(rows, "village_code").items():
             village = next((r["village"] for r in vrows if r.get("village")), None) or f"村代码{vcode or '不详'}"
-            notes = [f"{county}{township}{village}　　截至{as_of:%Y年%m月%d日}　　监测对象{len(vrows)}户", ARCHIVE_LEGEND]
-            book.table(_sheet_name(village, used, "行政村"), ARCHIVE_COLS, _numbered([dict(r) for r in vrows]),
-                       title=f"{village}防贫动态监测和帮扶工作{ARCHIVE_TITLE}（户档）", notes=notes, fill_keys=ARCHIVE_FILL)
+            notes = [
+                f"{county}{township}{village}　　截至{as_of:%Y年%m月%d日}　　监测对象{len(vrows)}户",
+                ARCHIVE_LEGEND,
+            ]
+            book.table(
+                _sheet_name(village, used, "行政村"),
+                ARCHIVE_COLS,
+                _numbered([dict(r) for r in vrows]),
+                title=f"{village}防贫动态监测和帮扶工作{ARCHIVE_TITLE}（户档）",
+                notes=notes,
+                fill_keys=ARCHIVE_FILL,
+            )
             header = 1 + len(notes)
             book.wb.worksheets()[-1].set_row(header, 48)
             _print_setup(book, header)
         notes = [f"{county}{township}　　截至{as_of:%Y年%m月%d日}", ARCHIVE_LEGEND]
-        book.table("村级材料", ARCHIVE_VILLAGE_COLS, _numbered([dict(r) for r in village_rows]),
-                   title=f"{township}各行政村防贫动态监测和帮扶工作{ARCHIVE_TITLE}（村级材料）", notes=notes,
-                   fill_keys=("fill_complete", "fill_checker", "fill_note"))
+        book.table(
+            "村级材料",
+            ARCHIVE_VILLAGE_COLS,
+            _numbered([dict(r) for r in village_rows]),
+            title=f"{township}各行政村防贫动态监测和帮扶工作{ARCHIVE_TITLE}（村级材料）",
+            notes=notes,
+            fill_keys=("fill_complete", "fill_checker", "fill_note"),
+        )
         _print_setup(book, 1 + len(notes))
     return path

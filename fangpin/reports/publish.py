@@ -48,13 +48,31 @@ from fangpin.reports.safe import child_path, safe_filename
 from fangpin.reports.xlsx import Book, Col
 from fangpin.settings import load
 
-FEED_LABELS = {"medical": "医保", "disaster": "应急管理", "civil_affairs": "民政", "employment": "人社",
-               "property": "财产检索", "registry": "户籍系统", "housing": "住建", "education": "教育",
-               "disability": "残联", "water": "水利"}
-OWN_PATTERNS = (r"^suspects\.parquet$", r"^links\.parquet$", r"^rejected\.parquet$", r"^疑似风险户清单_.*\.xlsx$",
-                r"^行业部门任务清单_.*\.xlsx$", r"^未匹配记录_.*\.xlsx$", r"^汇总_.*\.(html|xlsx)$",
-                r"^重点区域排查_.*\.xlsx$", r"^priority_targets\.parquet$", r"^priority_households\.parquet$",
-                r"^待核实匹配清单_.*\.xlsx$")
+FEED_LABELS = {
+    "medical": "医保",
+    "disaster": "应急管理",
+    "civil_affairs": "民政",
+    "employment": "人社",
+    "property": "财产检索",
+    "registry": "户籍系统",
+    "housing": "住建",
+    "education": "教育",
+    "disability": "残联",
+    "water": "水利",
+}
+OWN_PATTERNS = (
+    r"^suspects\.parquet$",
+    r"^links\.parquet$",
+    r"^rejected\.parquet$",
+    r"^疑似风险户清单_.*\.xlsx$",
+    r"^行业部门任务清单_.*\.xlsx$",
+    r"^未匹配记录_.*\.xlsx$",
+    r"^汇总_.*\.(html|xlsx)$",
+    r"^重点区域排查_.*\.xlsx$",
+    r"^priority_targets\.parquet$",
+    r"^priority_households\.parquet$",
+    r"^待核实匹配清单_.*\.xlsx$",
+)
 _ROUND_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 VERIFY_FILL = ("verify_result", "verify_date", "verifier")
@@ -78,7 +96,7 @@ def _ensure(con) -> None:
 
 def _evidence_text(con, round_id: str, dept_of_feed: dict[str, str]) -> None:
     """TEMP table _ev_text(household_id, risk_types VARCHAR[], line): one line per department record."""
-    labels = pl.DataFrame({"source": list(dept_of_feed), "label": list(dept_of_feed.values())})
+    labels = pl.DataFrame({"source": list(dept_of_feed), "label": list(dept_of_feed.values())})  # noqa: F841 (read by DuckDB by name)
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _ev_text AS
@@ -97,8 +115,10 @@ def _evidence_text(con, round_id: str, dept_of_feed: dict[str, str]) -> None:
 
 def _evidence_by_household(con) -> dict[str, list[tuple[list[str], str]]]:
     """household_id → [(risk types the record supports, display line)], in date order. Fetched once per publish."""
-    rows = con.sql("SELECT household_id, risk_types, line FROM _ev_text "
-                   "ORDER BY household_id, event_date NULLS LAST, source, source_file, source_row").fetchall()
+    rows = con.sql(
+        "SELECT household_id, risk_types, line FROM _ev_text "
+        "ORDER BY household_id, event_date NULLS LAST, source, source_file, source_row"
+    ).fetchall()
     out: dict[str, list[tuple[list[str], str]]] = {}
     for hid, types, line in rows:
         out.setdefault(hid, []).append((types or [], line))
@@ -305,8 +325,9 @@ def _in_scope(col: str, scope: list[str]) -> pl.Expr:
     return pl.col(col).is_in(scope).fill_null(False)
 
 
-def _merge_rows(old_path: Path, new: pl.DataFrame, scope: list[str], county_col: str, key_col: str,
-                sort: list[tuple[str, bool]]) -> pl.DataFrame:
+def _merge_rows(
+    old_path: Path, new: pl.DataFrame, scope: list[str], county_col: str, key_col: str, sort: list[tuple[str, bool]]
+) -> pl.DataFrame:
     """A county rerun's round-wide Parquet: the published file's rows of other counties, exactly as they were, plus
     the new rows of the rerun counties (any old row of a household the new rows contain is replaced too)."""
     if not old_path.exists():
@@ -314,9 +335,11 @@ def _merge_rows(old_path: Path, new: pl.DataFrame, scope: list[str], county_col:
     else:
         old = pl.read_parquet(old_path)
         if county_col not in old.columns or key_col not in old.columns:
-            merged = new   # an unreadable layout: the new rows only, never a silent mix
+            merged = new  # an unreadable layout: the new rows only, never a silent mix
         else:
-            keep = old.filter(~(_in_scope(county_col, scope) | pl.col(key_col).is_in(new[key_col].implode()).fill_null(False)))
+            keep = old.filter(
+                ~(_in_scope(county_col, scope) | pl.col(key_col).is_in(new[key_col].implode()).fill_null(False))
+            )
             merged = pl.concat([keep, new], how="diagonal_relaxed") if keep.height else new
     cols = [c for c, _ in sort if c in merged.columns]
     if cols and merged.height:
@@ -335,7 +358,7 @@ def publish_round(con, home: Path, round_id: str, counties=None) -> dict:
     from fangpin.reports.review_lists import write_review_lists
     from warehouse.rules import county_scope
 
-    scope = county_scope(counties)          # None = the whole round
+    scope = county_scope(counties)  # None = the whole round
     home = Path(home)
     _ensure(con)
     routing = load("routing", home)
@@ -384,8 +407,14 @@ def publish_round(con, home: Path, round_id: str, counties=None) -> dict:
         ).pl()
         counts["suspects_in_scope"] = suspects.height
         if scope is not None:
-            suspects = _merge_rows(final_dir / "suspects.parquet", suspects, scope, "county_code", "household_id",
-                                   [("priority_score", True), ("household_id", False)])
+            suspects = _merge_rows(
+                final_dir / "suspects.parquet",
+                suspects,
+                scope,
+                "county_code",
+                "household_id",
+                [("priority_score", True), ("household_id", False)],
+            )
         suspects.write_parquet(scratch / "suspects.parquet")
     written.append("suspects.parquet")
     counts["suspects"] = suspects.height
@@ -398,8 +427,10 @@ def publish_round(con, home: Path, round_id: str, counties=None) -> dict:
             links.write_parquet(scratch / "links.parquet")
         written.append("links.parquet")
         with _Stage("rejected.parquet"):
-            rejected = con.sql("SELECT source, source_file, source_row, reason, field, file_hash FROM rejected_row "
-                               "ORDER BY source, source_file, source_row NULLS FIRST, field").pl()
+            rejected = con.sql(
+                "SELECT source, source_file, source_row, reason, field, file_hash FROM rejected_row "
+                "ORDER BY source, source_file, source_row NULLS FIRST, field"
+            ).pl()
             rejected.write_parquet(scratch / "rejected.parquet")
         written.append("rejected.parquet")
         counts["links"] = links.height
@@ -418,8 +449,9 @@ def publish_round(con, home: Path, round_id: str, counties=None) -> dict:
         counts["priority_workbooks"] = county_files["priority_counts"]
 
     # ---------------------------------------------------------------- department task lists and returns
-    dept_files = _department_files(con, scratch, round_id, departments, risk_routing, task_categories, evidence,
-                                   returns=returns)
+    dept_files = _department_files(
+        con, scratch, round_id, departments, risk_routing, task_categories, evidence, returns=returns
+    )
     written += dept_files["files"]
     counts["task_lists"] = dept_files["task_counts"]
     if returns:
@@ -451,24 +483,34 @@ def publish_round(con, home: Path, round_id: str, counties=None) -> dict:
     keep = set(written)
     for name in written:
         os.replace(scratch / name, final_dir / name)
-    if scope is None:   # a full publication owns the folder's outputs; a county rerun never removes anything
+    if scope is None:  # a full publication owns the folder's outputs; a county rerun never removes anything
         for old in final_dir.iterdir():
             if old.is_file() and old.name not in keep and any(re.match(p, old.name) for p in OWN_PATTERNS):
                 old.unlink()
     shutil.rmtree(scratch, ignore_errors=True)
-    return {"files": [final_dir / n for n in written], "counts": counts, "out_dir": final_dir,
-            "summary_html": final_dir / html_name}
+    return {
+        "files": [final_dir / n for n in written],
+        "counts": counts,
+        "out_dir": final_dir,
+        "summary_html": final_dir / html_name,
+    }
 
 
-def _priority_parquet(con, scratch: Path, final_dir: Path, round_id: str, scope: list[str] | None, counts: dict) -> list[str]:
+def _priority_parquet(
+    con, scratch: Path, final_dir: Path, round_id: str, scope: list[str] | None, counts: dict
+) -> list[str]:
     """priority_targets.parquet (one row per target village, reasons as a list) and priority_households.parquet (the
     households ranked for screening inside them) — SPEC §6.4, Q1/Q3 rounds."""
     names = []
-    targets = con.sql("""
+    targets = con.sql(
+        """
         SELECT * FROM priority_target WHERE round_id = ? AND (? OR coalesce(list_contains(?, county_code), false))
         ORDER BY county_code, township_code, village_code
-    """, params=[round_id, scope is None, scope or []]).pl()
-    households = con.sql("""
+    """,
+        params=[round_id, scope is None, scope or []],
+    ).pl()
+    households = con.sql(
+        """
         SELECT p.* EXCLUDE (target_county_code), coalesce(p.target_county_code, p.county_code) AS target_county_code,
                t.village AS target_village
         FROM priority_household p
@@ -476,12 +518,24 @@ def _priority_parquet(con, scratch: Path, final_dir: Path, round_id: str, scope:
                ON t.village_code = p.target_village_code
         WHERE p.round_id = ? AND (? OR coalesce(list_contains(?, coalesce(p.target_county_code, p.county_code)), false))
         ORDER BY target_county_code, p.screening_rank
-    """, params=[round_id, round_id, scope is None, scope or []]).pl()
+    """,
+        params=[round_id, round_id, scope is None, scope or []],
+    ).pl()
     for name, frame, county_col, key_col, sort in (
-        ("priority_targets.parquet", targets, "county_code", "village_code",
-         [("county_code", False), ("township_code", False), ("village_code", False)]),
-        ("priority_households.parquet", households, "target_county_code", "household_id",
-         [("target_county_code", False), ("screening_rank", False)]),
+        (
+            "priority_targets.parquet",
+            targets,
+            "county_code",
+            "village_code",
+            [("county_code", False), ("township_code", False), ("village_code", False)],
+        ),
+        (
+            "priority_households.parquet",
+            households,
+            "target_county_code",
+            "household_id",
+            [("target_county_code", False), ("screening_rank", False)],
+        ),
     ):
         with _Stage(name):
             if scope is not None:
@@ -522,7 +576,12 @@ def _helpers(con) -> dict[tuple[str, str], str]:
     tables = {r[0] for r in con.sql("SELECT table_name FROM information_schema.tables").fetchall()}
     if "feedback_record" not in tables:
         return {}
-    cols = {r[0] for r in con.sql("SELECT column_name FROM information_schema.columns WHERE table_name = 'feedback_record'").fetchall()}
+    cols = {
+        r[0]
+        for r in con.sql(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'feedback_record'"
+        ).fetchall()
+    }
     if not {"household_id", "reporting_county_code", "helper_name"} <= cols:
         return {}
     order = "helper_date DESC NULLS LAST, " if "helper_date" in cols else ""
@@ -535,10 +594,19 @@ def _helpers(con) -> dict[tuple[str, str], str]:
     return {(h, c): n for h, c, n in rows}
 
 
-def _county_workbooks(con, folder: Path, round_id: str, evidence: dict[str, list], *, scope: list[str] | None = None,
-                      priority: bool = False) -> dict:
+def _county_workbooks(
+    con,
+    folder: Path,
+    round_id: str,
+    evidence: dict[str, list],
+    *,
+    scope: list[str] | None = None,
+    priority: bool = False,
+) -> dict:
     _head_table(con)
-    routed = _rows(con, """
+    routed = _rows(
+        con,
+        """
         WITH s AS (SELECT * FROM suspect WHERE round_id = ?),
         r AS (
             SELECT household_id, county_code AS recipient FROM s
@@ -555,30 +623,53 @@ def _county_workbooks(con, folder: Path, round_id: str, evidence: dict[str, list
                s.*
         FROM r JOIN s USING (household_id)
         ORDER BY recipient, s.priority_score DESC NULLS LAST, s.household_id
-    """, [round_id])
-    counties = {r[0] for r in con.sql("SELECT DISTINCT coalesce(county_code, left(village_code, 6), '') FROM registry_person").fetchall()}
+    """,
+        [round_id],
+    )
+    counties = {
+        r[0]
+        for r in con.sql(
+            "SELECT DISTINCT coalesce(county_code, left(village_code, 6), '') FROM registry_person"
+        ).fetchall()
+    }
     counties |= {r["recipient"] for r in routed}
-    if scope is not None:   # a county rerun writes the workbooks of its counties only
+    if scope is not None:  # a county rerun writes the workbooks of its counties only
         counties = {c for c in counties if c in scope}
     names_seen: dict[str, str] = {}
-    followups = _rows(con, """
+    followups = _rows(
+        con,
+        """
         SELECT f.*, h.head_name FROM relocation_followup f LEFT JOIN _head h USING (household_id)
         WHERE f.round_id = ? ORDER BY f.site_key, f.rank_in_site
-    """, [round_id])
+    """,
+        [round_id],
+    )
     helpers = _helpers(con)
     targets, phh = [], []
     if priority:
-        targets = _rows(con, "SELECT * FROM priority_target WHERE round_id = ? ORDER BY county_code, township_code, village_code", [round_id])
-        phh = _rows(con, """
+        targets = _rows(
+            con,
+            "SELECT * FROM priority_target WHERE round_id = ? ORDER BY county_code, township_code, village_code",
+            [round_id],
+        )
+        phh = _rows(
+            con,
+            """
             SELECT p.* EXCLUDE (target_county_code), h.head_name, h.township, h.village,
                    coalesce(p.target_county_code, t.county_code, p.county_code) AS target_county_code
             FROM priority_household p LEFT JOIN _head h USING (household_id)
             LEFT JOIN (SELECT DISTINCT village_code, county_code FROM priority_target WHERE round_id = ?) t
                    ON t.village_code = p.target_village_code
             WHERE p.round_id = ? ORDER BY p.screening_rank
-        """, [round_id, round_id])
+        """,
+            [round_id, round_id],
+        )
     files, counts, by_code, priority_counts = [], {}, {}, {}
-    registry_names = dict(con.sql("SELECT coalesce(county_code, left(village_code, 6), ''), any_value(county) FROM registry_person GROUP BY 1").fetchall())
+    registry_names = dict(
+        con.sql(
+            "SELECT coalesce(county_code, left(village_code, 6), ''), any_value(county) FROM registry_person GROUP BY 1"
+        ).fetchall()
+    )
     for code in sorted(counties):
         cname = _county_name(code or None, registry_names.get(code))
         file_name = safe_filename(f"疑似风险户清单_{cname}.xlsx")
@@ -600,34 +691,60 @@ def _county_workbooks(con, folder: Path, round_id: str, evidence: dict[str, list
         reloc = [dict(r) for r in rows if r.get("double_routed")]
         for r in reloc:
             r["live_county_name"] = _county_name(r.get("live_county_code"))
-            r["hukou_county_name"] = _county_name(r.get("hukou_county_code")) if r.get("hukou_county_code") else "待核实"
+            r["hukou_county_name"] = (
+                _county_name(r.get("hukou_county_code")) if r.get("hukou_county_code") else "待核实"
+            )
             r["hukou_township_name"] = _township_name(r.get("hukou_township_code"))
-            r["duty"] = ("双帮扶人：户籍地和易地安置社区各安排一名帮扶联系人。由户籍地按监测对象认定程序开展认定；"
-                         "安置社区负责日常排查、横向比较并反馈户籍地。")
+            r["duty"] = (
+                "双帮扶人：户籍地和易地安置社区各安排一名帮扶联系人。由户籍地按监测对象认定程序开展认定；"
+                "安置社区负责日常排查、横向比较并反馈户籍地。"
+            )
             two_places = r.get("live_county_code") != r.get("hukou_county_code")
-            if two_places:   # one county answering for both places cannot say which helper is which: staff fill in
+            if two_places:  # one county answering for both places cannot say which helper is which: staff fill in
                 r["hukou_helper"] = helpers.get((r["household_id"], r.get("hukou_county_code")))
                 r["site_helper"] = helpers.get((r["household_id"], r.get("live_county_code")))
         _numbered(reloc)
-        fol = [dict(f) for f in followups if code and (f.get("live_county_code") == code or f.get("hukou_county_code") == code)]
+        fol = [
+            dict(f)
+            for f in followups
+            if code and (f.get("live_county_code") == code or f.get("hukou_county_code") == code)
+        ]
         for f in fol:
-            f["hukou_county_name"] = _county_name(f.get("hukou_county_code")) if f.get("hukou_county_code") else "待核实"
+            f["hukou_county_name"] = (
+                _county_name(f.get("hukou_county_code")) if f.get("hukou_county_code") else "待核实"
+            )
             f["rank_text"] = f"{f['rank_in_site']}/{f['households_in_site']}"
         _numbered(fol)
         verify_by = rows[0]["verify_by"] if rows else None
-        notes = [f"第 {round_id} 轮 · 共 {len(rows)} 户 · 请于核实截止日期前完成入户核实并填写黄色列"
-                 + (f"（截止 {verify_by:%Y年%m月%d日}）" if verify_by else "")]
+        notes = [
+            f"第 {round_id} 轮 · 共 {len(rows)} 户 · 请于核实截止日期前完成入户核实并填写黄色列"
+            + (f"（截止 {verify_by:%Y年%m月%d日}）" if verify_by else "")
+        ]
         note_extra = sorted({r["verify_by_note"] for r in rows if r.get("verify_by_note")})
         notes += note_extra
         with _Stage(file_name), Book(child_path(folder, file_name)) as book:
-            book.table("疑似风险户清单", MAIN_COLS, rows, title=f"{cname} 疑似风险户清单", notes=notes, fill_keys=VERIFY_FILL)
-            book.table("易地搬迁分流", RELOC_COLS, reloc, title=f"{cname} 易地搬迁户分流（户籍未迁出）",
-                       notes=["安置地：本县为居住地（安置社区）；户籍地分流：本县为户籍所在地，由本县按程序开展认定；"
-                              "同县：本县既是安置地也是户籍地",
-                              "双帮扶人：户籍地和易地安置社区各安排一名帮扶联系人，请填写黄色列"],
-                       fill_keys=VERIFY_FILL + HELPER_FILL)
-            book.table("安置点横向比较", FOLLOWUP_COLS, fol, title=f"{cname} 易地搬迁安置点横向比较（收入偏低户跟踪）",
-                       fill_keys=("verify_result",))
+            book.table(
+                "疑似风险户清单", MAIN_COLS, rows, title=f"{cname} 疑似风险户清单", notes=notes, fill_keys=VERIFY_FILL
+            )
+            book.table(
+                "易地搬迁分流",
+                RELOC_COLS,
+                reloc,
+                title=f"{cname} 易地搬迁户分流（户籍未迁出）",
+                notes=[
+                    "安置地：本县为居住地（安置社区）；户籍地分流：本县为户籍所在地，由本县按程序开展认定；"
+                    "同县：本县既是安置地也是户籍地",
+                    "双帮扶人：户籍地和易地安置社区各安排一名帮扶联系人，请填写黄色列",
+                ],
+                fill_keys=VERIFY_FILL + HELPER_FILL,
+            )
+            book.table(
+                "安置点横向比较",
+                FOLLOWUP_COLS,
+                fol,
+                title=f"{cname} 易地搬迁安置点横向比较（收入偏低户跟踪）",
+                fill_keys=("verify_result",),
+            )
         files.append(file_name)
         counts[cname] = len(rows)
         by_code[code] = file_name
@@ -635,35 +752,66 @@ def _county_workbooks(con, folder: Path, round_id: str, evidence: dict[str, list
             t_rows = _numbered([dict(t) for t in targets if t.get("county_code") == code])
             for t in t_rows:
                 t["reasons"] = "；".join(t.get("reasons") or [])
-            p_rows = [dict(p) for p in phh if code and (p.get("county_code") == code or p.get("target_county_code") == code)]
+            p_rows = [
+                dict(p) for p in phh if code and (p.get("county_code") == code or p.get("target_county_code") == code)
+            ]
             for p in p_rows:
                 p["reasons"] = "；".join(p.get("reasons") or [])
-                p["target_village"] = next((t["village"] for t in targets if t["village_code"] == p.get("target_village_code")), None)
-            p_name = safe_filename(f"重点区域排查_{cname}.xlsx" if file_name == safe_filename(f"疑似风险户清单_{cname}.xlsx")
-                                   else f"重点区域排查_{cname}_{code}.xlsx")
+                p["target_village"] = next(
+                    (t["village"] for t in targets if t["village_code"] == p.get("target_village_code")), None
+                )
+            p_name = safe_filename(
+                f"重点区域排查_{cname}.xlsx"
+                if file_name == safe_filename(f"疑似风险户清单_{cname}.xlsx")
+                else f"重点区域排查_{cname}_{code}.xlsx"
+            )
             with _Stage(p_name), Book(child_path(folder, p_name)) as book:
-                book.table("重点排查村", TARGET_COLS, t_rows, title=f"{cname} 重点区域排查目标村（第 {round_id} 轮）",
-                           notes=["重点区域：易地搬迁安置点、原深度贫困村、脱贫户较多但监测户较少的村、近期自然灾害发生地（SPEC §6.4）"]
-                                 + ([] if t_rows else ["本县本轮没有列为重点区域的村"]))
-                book.table("重点排查户", PRIORITY_HH_COLS, p_rows, title=f"{cname} 重点区域排查户（按排查顺序）",
-                           notes=["排查顺序：疑似风险户在前（按优先级），其后为调整后收入低于监测线1.2倍或有部门记录的户"],
-                           fill_keys=VERIFY_FILL)
+                book.table(
+                    "重点排查村",
+                    TARGET_COLS,
+                    t_rows,
+                    title=f"{cname} 重点区域排查目标村（第 {round_id} 轮）",
+                    notes=[
+                        "重点区域：易地搬迁安置点、原深度贫困村、脱贫户较多但监测户较少的村、近期自然灾害发生地（SPEC §6.4）"
+                    ]
+                    + ([] if t_rows else ["本县本轮没有列为重点区域的村"]),
+                )
+                book.table(
+                    "重点排查户",
+                    PRIORITY_HH_COLS,
+                    p_rows,
+                    title=f"{cname} 重点区域排查户（按排查顺序）",
+                    notes=["排查顺序：疑似风险户在前（按优先级），其后为调整后收入低于监测线1.2倍或有部门记录的户"],
+                    fill_keys=VERIFY_FILL,
+                )
             files.append(p_name)
             priority_counts[cname] = {"villages": len(t_rows), "households": len(p_rows)}
     return {"files": files, "counts": counts, "by_code": by_code, "priority_counts": priority_counts}
 
 
-def _department_files(con, folder: Path, round_id: str, departments: dict, risk_routing: dict, task_categories: list[str],
-                      evidence: dict[str, list], returns: bool = True) -> dict:
+def _department_files(
+    con,
+    folder: Path,
+    round_id: str,
+    departments: dict,
+    risk_routing: dict,
+    task_categories: list[str],
+    evidence: dict[str, list],
+    returns: bool = True,
+) -> dict:
     files, task_counts, unmatched_counts = [], {}, {}
     types_of_dept: dict[str, list[str]] = {}
     for rtype, depts in risk_routing.items():
         for d in depts or []:
             types_of_dept.setdefault(d, []).append(str(rtype))
-    monitored = _rows(con, """
+    monitored = _rows(
+        con,
+        """
         SELECT * FROM suspect WHERE round_id = ? AND list_contains(?, suspect_category)
         ORDER BY priority_score DESC NULLS LAST, household_id
-    """, [round_id, task_categories])
+    """,
+        [round_id, task_categories],
+    )
     for key, dept in departments.items():
         dname = str(dept.get("name", key))
         wanted = types_of_dept.get(key, [])
@@ -682,18 +830,28 @@ def _department_files(con, folder: Path, round_id: str, departments: dict, risk_
         _numbered(rows)
         name = safe_filename(f"行业部门任务清单_{dname}.xlsx")
         with _Stage(name), Book(child_path(folder, name)) as book:
-            book.table("行业部门任务清单", TASK_COLS, rows, title=f"{dname} 行业部门任务清单（第 {round_id} 轮）",
-                       notes=[f"监测户新增风险中涉及本部门的风险类型：{'、'.join(wanted) or '无'}。请落实行业帮扶并填写黄色列。"],
-                       fill_keys=("measure", "measure_date", "handler"))
+            book.table(
+                "行业部门任务清单",
+                TASK_COLS,
+                rows,
+                title=f"{dname} 行业部门任务清单（第 {round_id} 轮）",
+                notes=[
+                    f"监测户新增风险中涉及本部门的风险类型：{'、'.join(wanted) or '无'}。请落实行业帮扶并填写黄色列。"
+                ],
+                fill_keys=("measure", "measure_date", "handler"),
+            )
         files.append(name)
         task_counts[dname] = len(rows)
 
-    if not returns:   # a county rerun: the returns describe department data, republished by full rounds only
+    if not returns:  # a county rerun: the returns describe department data, republished by full rounds only
         return {"files": files, "task_counts": task_counts, "unmatched_counts": unmatched_counts}
     # unmatched records and rejects, per department owning a feed; feeds nobody owns get their own file
-    present = {r[0] for r in con.sql(
-        "SELECT DISTINCT source FROM link UNION SELECT DISTINCT source FROM rejected_row UNION SELECT DISTINCT feed FROM ingested_file"
-    ).fetchall()} - {"registry", "feedback", None}
+    present = {
+        r[0]
+        for r in con.sql(
+            "SELECT DISTINCT source FROM link UNION SELECT DISTINCT source FROM rejected_row UNION SELECT DISTINCT feed FROM ingested_file"
+        ).fetchall()
+    } - {"registry", "feedback", None}
     owners: dict[str, list[str]] = {}
     for key, dept in departments.items():
         feeds = [f for f in (dept.get("feeds") or []) if f in present]
@@ -704,7 +862,8 @@ def _department_files(con, folder: Path, round_id: str, departments: dict, risk_
         owners[FEED_LABELS.get(feed, feed)] = [feed]
     for dname, feeds in owners.items():
         # a frame, not dicts: a province sends hundreds of thousands of unmatched records (Book takes frames in slices)
-        unmatched = con.sql("""
+        unmatched = con.sql(
+            """
             SELECT l.source, l.source_file, l.source_row, l.reason, d.name, d.id_raw, d.county, d.township, d.village,
                    d.hukou_address, coalesce(d.event_date, d.settle_date, d.disaster_date, d.approved_on) AS event_date,
                    CASE l.source
@@ -719,25 +878,43 @@ def _department_files(con, folder: Path, round_id: str, departments: dict, risk_
                    ON d.source = l.source AND d.source_file = l.source_file AND d.source_row = l.source_row
             QUALIFY row_number() OVER (PARTITION BY l.source, l.source_file, l.source_row ORDER BY d.file_hash) = 1
             ORDER BY l.source, l.source_file, l.source_row
-        """, params=[feeds]).pl()
+        """,
+            params=[feeds],
+        ).pl()
         unmatched = unmatched.with_columns(
             pl.col("reason").fill_null("户籍系统中找不到此人（证件号码、姓名、出生日期和住址均无法对应）"),
             pl.int_range(1, unmatched.height + 1, dtype=pl.Int64).alias("seq"),
         )
-        rejects = _rows(con, """
+        rejects = _rows(
+            con,
+            """
             SELECT source_file, source_row, field, reason FROM rejected_row WHERE list_contains(?, source)
             ORDER BY source_file, source_row NULLS FIRST, field
-        """, [feeds])
+        """,
+            [feeds],
+        )
         for r in rejects:
             r["row_text"] = "整个文件" if r["source_row"] is None else f"第{r['source_row']}行"
         _numbered(rejects)
         name = safe_filename(f"未匹配记录_{dname}.xlsx")
         with _Stage(name), Book(child_path(folder, name)) as book:
-            book.table("未匹配记录", UNMATCHED_COLS, unmatched, title=f"{dname} 未匹配记录（第 {round_id} 轮）",
-                       notes=["以下记录在户籍系统中找不到对应人员，请核对姓名、证件号码后在下次报送时更正。行号为电子表格中看到的行号。"],
-                       fill_keys=("handling",))
-            book.table("拒收记录", REJECT_COLS, rejects, title=f"{dname} 拒收记录",
-                       notes=["以下行未能入库，请按原因更正后重新报送。"])
+            book.table(
+                "未匹配记录",
+                UNMATCHED_COLS,
+                unmatched,
+                title=f"{dname} 未匹配记录（第 {round_id} 轮）",
+                notes=[
+                    "以下记录在户籍系统中找不到对应人员，请核对姓名、证件号码后在下次报送时更正。行号为电子表格中看到的行号。"
+                ],
+                fill_keys=("handling",),
+            )
+            book.table(
+                "拒收记录",
+                REJECT_COLS,
+                rejects,
+                title=f"{dname} 拒收记录",
+                notes=["以下行未能入库，请按原因更正后重新报送。"],
+            )
         files.append(name)
         unmatched_counts[dname] = unmatched.height
     return {"files": files, "task_counts": task_counts, "unmatched_counts": unmatched_counts}
@@ -745,18 +922,32 @@ def _department_files(con, folder: Path, round_id: str, departments: dict, risk_
 
 def _summary_data(con, round_id: str, dept_of_feed: dict[str, str]) -> dict:
     one = lambda q, p=None: con.sql(q, params=p).fetchall()[0]  # noqa: E731
-    info = one("""SELECT count(*), min(kind), min(reference_date), min(pushed_on), max(verify_by),
+    info = one(
+        """SELECT count(*), min(kind), min(reference_date), min(pushed_on), max(verify_by),
                          count(*) FILTER (WHERE reflagged_eliminated), count(*) FILTER (WHERE property_hit),
                          count(*) FILTER (WHERE double_routed), string_agg(DISTINCT verify_by_note, '；')
-                  FROM suspect WHERE round_id = ?""", [round_id])
+                  FROM suspect WHERE round_id = ?""",
+        [round_id],
+    )
     n, kind, ref, pushed, verify_by, reflag, prop, dbl, vnote = info
-    kind_zh = {"full": "集中全面排查", "priority": "重点区域排查", "incremental": "增量筛查"}.get(kind or "", kind or "—")
-    by_cat = con.sql("SELECT suspect_category, count(*) FROM suspect WHERE round_id = ? GROUP BY 1 ORDER BY 2 DESC, 1", params=[round_id]).fetchall()
-    by_type = con.sql("SELECT t, count(*) FROM (SELECT unnest(risk_types) AS t FROM suspect WHERE round_id = ?) GROUP BY 1 ORDER BY 2 DESC, 1", params=[round_id]).fetchall()
-    by_county_raw = con.sql("""SELECT county_code, any_value(county), count(*),
+    kind_zh = {"full": "集中全面排查", "priority": "重点区域排查", "incremental": "增量筛查"}.get(
+        kind or "", kind or "—"
+    )
+    by_cat = con.sql(
+        "SELECT suspect_category, count(*) FROM suspect WHERE round_id = ? GROUP BY 1 ORDER BY 2 DESC, 1",
+        params=[round_id],
+    ).fetchall()
+    by_type = con.sql(
+        "SELECT t, count(*) FROM (SELECT unnest(risk_types) AS t FROM suspect WHERE round_id = ?) GROUP BY 1 ORDER BY 2 DESC, 1",
+        params=[round_id],
+    ).fetchall()
+    by_county_raw = con.sql(
+        """SELECT county_code, any_value(county), count(*),
                                       count(*) FILTER (WHERE suspect_category = '监测户新增风险'),
                                       count(*) FILTER (WHERE reflagged_eliminated), count(*) FILTER (WHERE double_routed)
-                               FROM suspect WHERE round_id = ? GROUP BY 1 ORDER BY 1""", params=[round_id]).fetchall()
+                               FROM suspect WHERE round_id = ? GROUP BY 1 ORDER BY 1""",
+        params=[round_id],
+    ).fetchall()
     by_county = [(_county_name(c, nm), cnt) for c, nm, cnt, *_ in by_county_raw]
     county_rows = [(_county_name(c, nm), cnt, mon, rf, db) for c, nm, cnt, mon, rf, db in by_county_raw]
     match = con.sql("""SELECT source, count(*),
@@ -777,13 +968,24 @@ def _summary_data(con, round_id: str, dept_of_feed: dict[str, str]) -> dict:
                          FROM ingested_file GROUP BY 1 ORDER BY 1""").fetchall()
     quality_rows = [(label(f), *[int(x) for x in rest]) for f, *rest in quality]
     reject_rate = [(label(f), (rest[6] / rest[4]) if rest[4] else 0.0) for f, *rest in quality]
-    reasons = con.sql("""SELECT source, reason, count(*) FROM rejected_row GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT 30""").fetchall()
+    reasons = con.sql(
+        """SELECT source, reason, count(*) FROM rejected_row GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT 30"""
+    ).fetchall()
     reason_rows = [(label(s), r, c) for s, r, c in reasons]
     notes = [x for x in (vnote or "").split("；") if x]
-    subtitle = (f"轮次 {round_id}（{kind_zh}）· 基准日 {ref or '—'} · 推送日期 {pushed or '—'} · 核实截止日期 {verify_by or '—'}"
-                "（5个工作日，已扣除法定节假日并计入调休上班日）")
-    kpis = [("疑似风险户", int(n))] + [(str(c), int(k)) for c, k in by_cat] + [
-        ("风险消除户再次预警", int(reflag)), ("财产检索命中（已降低优先级）", int(prop)), ("易地搬迁双向分流", int(dbl))]
+    subtitle = (
+        f"轮次 {round_id}（{kind_zh}）· 基准日 {ref or '—'} · 推送日期 {pushed or '—'} · 核实截止日期 {verify_by or '—'}"
+        "（5个工作日，已扣除法定节假日并计入调休上班日）"
+    )
+    kpis = (
+        [("疑似风险户", int(n))]
+        + [(str(c), int(k)) for c, k in by_cat]
+        + [
+            ("风险消除户再次预警", int(reflag)),
+            ("财产检索命中（已降低优先级）", int(prop)),
+            ("易地搬迁双向分流", int(dbl)),
+        ]
+    )
     return {
         "title": f"防贫监测 第 {round_id} 轮 筛查汇总",
         "subtitle": subtitle,

@@ -129,28 +129,45 @@ def publish_registry_quality(con, home: Path, as_of: dt.date, result: CheckResul
 def _write_county(folder: Path, code: str, result: CheckResult) -> tuple[str, int]:
     villages = result.villages.filter(pl.col("county_code") == code)
     findings = result.findings.filter(pl.col("county_code") == code)
-    fallback = next((v for v in villages["county"].to_list() if v), None) or \
-        next((v for v in findings["county"].to_list() if v), None)
+    fallback = next((v for v in villages["county"].to_list() if v), None) or next(
+        (v for v in findings["county"].to_list() if v), None
+    )
     cname = _county_name(code, fallback)
     file_name = safe_filename(f"{TITLE}_{cname}.xlsx")
     ran = result.rules.filter(pl.col("ran"))
-    per_rule = (findings.group_by("code").agg(county_findings=pl.len(), county_households=pl.col("household_id").n_unique())
-                if findings.height else pl.DataFrame(schema={"code": pl.String, "county_findings": pl.UInt32,
-                                                             "county_households": pl.UInt32}))
-    rules = (result.rules.join(per_rule, on="code", how="left")
-             .with_columns(pl.col("county_findings").fill_null(0), pl.col("county_households").fill_null(0),
-                           ran_text=pl.when(pl.col("ran")).then(pl.lit("已执行"))
-                           .otherwise(pl.lit("未执行：") + pl.col("not_run_reason").fill_null(""))))
-    summary_cols = SUMMARY_BASE + [Col(f"{r['code']} {r['title']}", f"n_{r['code']}", 9, "int")
-                                   for r in ran.iter_rows(named=True)]
+    per_rule = (
+        findings.group_by("code").agg(county_findings=pl.len(), county_households=pl.col("household_id").n_unique())
+        if findings.height
+        else pl.DataFrame(schema={"code": pl.String, "county_findings": pl.UInt32, "county_households": pl.UInt32})
+    )
+    rules = result.rules.join(per_rule, on="code", how="left").with_columns(
+        pl.col("county_findings").fill_null(0),
+        pl.col("county_households").fill_null(0),
+        ran_text=pl.when(pl.col("ran"))
+        .then(pl.lit("已执行"))
+        .otherwise(pl.lit("未执行：") + pl.col("not_run_reason").fill_null("")),
+    )
+    summary_cols = SUMMARY_BASE + [
+        Col(f"{r['code']} {r['title']}", f"n_{r['code']}", 9, "int") for r in ran.iter_rows(named=True)
+    ]
     sev_order = {"错误": 0, "提醒": 1}
-    detail = sorted(findings.to_dicts(), key=lambda r: (r.get("township_code") or "", r.get("village_code") or "",
-                                                         r.get("household_id") or "", sev_order.get(r["severity"], 9),
-                                                         r["code"], r.get("source_row") or 0))
+    detail = sorted(
+        findings.to_dicts(),
+        key=lambda r: (
+            r.get("township_code") or "",
+            r.get("village_code") or "",
+            r.get("household_id") or "",
+            sev_order.get(r["severity"], 9),
+            r["code"],
+            r.get("source_row") or 0,
+        ),
+    )
     n_err = sum(1 for r in detail if r["severity"] == "错误")
     n_rem = len(detail) - n_err
-    notes = [f"核查日期：{result.as_of:%Y年%m月%d日}；{villages.height}个行政村、{int(villages['households'].sum() or 0)}户；"
-             f"错误{n_err}条、提醒{n_rem}条。错误＝与国家系统校验规则矛盾，须更正；提醒＝请核实。"]
+    notes = [
+        f"核查日期：{result.as_of:%Y年%m月%d日}；{villages.height}个行政村、{int(villages['households'].sum() or 0)}户；"
+        f"错误{n_err}条、提醒{n_rem}条。错误＝与国家系统校验规则矛盾，须更正；提醒＝请核实。"
+    ]
     if result.roster_source != "monitoring_roster":
         notes.append("本次无帮扶台账数据（风险类型、帮扶措施），R31—R35未执行。")
     notes += [n for n in result.notes if f"县别代码{code}" in n]
@@ -167,8 +184,14 @@ def _write_county(folder: Path, code: str, result: CheckResult) -> tuple[str, in
         book.table("规则说明", RULE_COLS, rules.to_dicts(), title="核查规则")
         for i, r in enumerate(detail, start=1):
             r["seq"] = i
-        book.table("问题明细", DETAIL_COLS, detail, title=f"{TITLE}（{cname}）— 问题明细",
-                   notes=["内部使用：含证件号码。文件名与行号指户籍导出文件中的位置。"], fill_keys=("handling",))
+        book.table(
+            "问题明细",
+            DETAIL_COLS,
+            detail,
+            title=f"{TITLE}（{cname}）— 问题明细",
+            notes=["内部使用：含证件号码。文件名与行号指户籍导出文件中的位置。"],
+            fill_keys=("handling",),
+        )
         ws = book.wb.worksheets()[-1]
         ws.set_landscape()
         ws.set_paper(9)

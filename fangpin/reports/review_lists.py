@@ -21,12 +21,22 @@ def write_review_lists(con: duckdb.DuckDBPyConnection, folder: Path, round_id: s
     The rows stay a Polars frame (a province has millions of review rows): 序号 numbers the records of a county (a
     record's candidates share it), and each county's frame goes to the workbook as it is."""
     cols = [
-        Col("序号", "seq", 6, "int"), Col("来源部门", "feed", 10), Col("文件名", "source_file", 26),
-        Col("行号", "source_row", 7, "int"), Col("记录姓名", "record_name", 10), Col("证件号码（原样）", "id_raw", 22),
-        Col("记录地址", "record_place", 26, "wrap"), Col("待核实原因", "reason", 28, "wrap"),
-        Col("候选序号", "rank", 8, "int"), Col("候选人姓名", "cand_name", 10), Col("候选人证件号码", "cand_id", 21),
-        Col("户编号", "cand_household", 16), Col("乡(镇)", "cand_township", 12), Col("行政村", "cand_village", 12),
-        Col("匹配度", "cand_score", 8, "number"), Col("比对情况", "cand_detail", 28, "wrap"),
+        Col("序号", "seq", 6, "int"),
+        Col("来源部门", "feed", 10),
+        Col("文件名", "source_file", 26),
+        Col("行号", "source_row", 7, "int"),
+        Col("记录姓名", "record_name", 10),
+        Col("证件号码（原样）", "id_raw", 22),
+        Col("记录地址", "record_place", 26, "wrap"),
+        Col("待核实原因", "reason", 28, "wrap"),
+        Col("候选序号", "rank", 8, "int"),
+        Col("候选人姓名", "cand_name", 10),
+        Col("候选人证件号码", "cand_id", 21),
+        Col("户编号", "cand_household", 16),
+        Col("乡(镇)", "cand_township", 12),
+        Col("行政村", "cand_village", 12),
+        Col("匹配度", "cand_score", 8, "number"),
+        Col("比对情况", "cand_detail", 28, "wrap"),
         Col("核实结果（填写正确的候选序号，或“均不是”）", "verified", 22),
     ]
     df = review_frame(con)
@@ -34,16 +44,24 @@ def write_review_lists(con: duckdb.DuckDBPyConnection, folder: Path, round_id: s
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     files = []
-    for (code,), part in sorted(df.partition_by("county_code", as_dict=True, maintain_order=True).items(),
-                                key=lambda kv: kv[0][0] or ""):
+    for (code,), part in sorted(
+        df.partition_by("county_code", as_dict=True, maintain_order=True).items(), key=lambda kv: kv[0][0] or ""
+    ):
         county = names.get(code or "", code or "未知县区")
         name = safe_filename(f"待核实匹配清单_{county}.xlsx")
         title = f"{county} 待核实匹配清单" + (f"（第 {round_id} 轮）" if round_id else "")
         with Book(child_path(folder, name)) as book:
-            book.table("待核实匹配", cols, part, title=title, fill_keys=("verified",), notes=[
-                "以下部门记录无法自动确定对应人员（同村同名、证件号码缺失或证据不足），请核实后在“核实结果”栏填写正确的候选序号。",
-                "匹配度为该候选人是记录本人的估计概率；同一记录的候选人按匹配度从高到低排列。",
-            ])
+            book.table(
+                "待核实匹配",
+                cols,
+                part,
+                title=title,
+                fill_keys=("verified",),
+                notes=[
+                    "以下部门记录无法自动确定对应人员（同村同名、证件号码缺失或证据不足），请核实后在“核实结果”栏填写正确的候选序号。",
+                    "匹配度为该候选人是记录本人的估计概率；同一记录的候选人按匹配度从高到低排列。",
+                ],
+            )
         files.append(name)
     return files
 

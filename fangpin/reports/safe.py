@@ -37,7 +37,14 @@ def safe_filename(name: object, default: str = "未命名", max_len: int = 100) 
     while ".." in s:
         s = s.replace("..", "_")
     s = s.strip(" .")
-    if s.upper().split(".")[0] in {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}:
+    if s.upper().split(".")[0] in {
+        "CON",
+        "PRN",
+        "AUX",
+        "NUL",
+        *(f"COM{i}" for i in range(1, 10)),
+        *(f"LPT{i}" for i in range(1, 10)),
+    }:
         s = "_" + s
     s = s[:max_len].strip(" .")
     return s or default

@@ -5,8 +5,8 @@ workbook with native Excel charts. Both open offline: no script, no stylesheet, 
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from fangpin.reports.safe import safe_text
 
@@ -17,8 +17,15 @@ def _e(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def svg_bars(title: str, items: Sequence[tuple[str, float]], *, unit: str = "", percent: bool = False,
-             color: str = PALETTE[0], width: int = 640) -> str:
+def svg_bars(
+    title: str,
+    items: Sequence[tuple[str, float]],
+    *,
+    unit: str = "",
+    percent: bool = False,
+    color: str = PALETTE[0],
+    width: int = 640,
+) -> str:
     """A horizontal bar chart as an inline <svg> element (labels left, values right)."""
     bar_h, gap, label_w, value_w, top = 22, 6, 190, 80, 30
     n = max(len(items), 1)
@@ -27,16 +34,24 @@ def svg_bars(title: str, items: Sequence[tuple[str, float]], *, unit: str = "", 
     if percent:
         vmax = max(vmax, 1.0)
     plot_w = width - label_w - value_w
-    parts = [f'<svg width="{width}" height="{height}" role="img" aria-label="{_e(title)}">',
-             f'<text x="0" y="18" font-size="15" font-weight="bold">{_e(title)}</text>']
+    parts = [
+        f'<svg width="{width}" height="{height}" role="img" aria-label="{_e(title)}">',
+        f'<text x="0" y="18" font-size="15" font-weight="bold">{_e(title)}</text>',
+    ]
     if not items:
         parts.append(f'<text x="0" y="{top + 16}" font-size="13" fill="#777">（无数据）</text>')
     for i, (label, value) in enumerate(items):
         y = top + i * (bar_h + gap)
         w = 0 if vmax <= 0 else max(0.0, float(value)) / vmax * plot_w
-        shown = f"{value * 100:.1f}%" if percent else (f"{value:,.0f}{unit}" if float(value).is_integer() else f"{value:,.1f}{unit}")
+        shown = (
+            f"{value * 100:.1f}%"
+            if percent
+            else (f"{value:,.0f}{unit}" if float(value).is_integer() else f"{value:,.1f}{unit}")
+        )
         parts.append(f'<text x="{label_w - 6}" y="{y + 16}" font-size="13" text-anchor="end">{_e(label)}</text>')
-        parts.append(f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{color}"><title>{_e(label)}: {_e(shown)}</title></rect>')
+        parts.append(
+            f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{color}"><title>{_e(label)}: {_e(shown)}</title></rect>'
+        )
         parts.append(f'<text x="{label_w + w + 4:.1f}" y="{y + 16}" font-size="12">{_e(shown)}</text>')
     parts.append("</svg>")
     return "".join(parts)
@@ -45,7 +60,9 @@ def svg_bars(title: str, items: Sequence[tuple[str, float]], *, unit: str = "", 
 def html_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in r) + "</tr>" for r in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body or '<tr><td colspan=99>（无）</td></tr>'}</tbody></table>"
+    return (
+        f"<table><thead><tr>{head}</tr></thead><tbody>{body or '<tr><td colspan=99>（无）</td></tr>'}</tbody></table>"
+    )
 
 
 CSS = """
@@ -71,21 +88,21 @@ def write_html(path: Path, data: dict) -> None:
         svg_bars("各部门数据拒收率（拒收行/文件总行数）", data["reject_rate"], percent=True, color=PALETTE[6]),
     ]
     doc = f"""<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>{_e(data['title'])}</title><style>{CSS}</style></head>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>{_e(data["title"])}</title><style>{CSS}</style></head>
 <body>
-<h1>{_e(data['title'])}</h1>
-<p>{_e(data['subtitle'])}</p>{notes}
+<h1>{_e(data["title"])}</h1>
+<p>{_e(data["subtitle"])}</p>{notes}
 <div class="kpis">{kpis}</div>
 <h2>图表</h2>
-<div class="charts">{''.join(f'<div>{c}</div>' for c in charts)}</div>
+<div class="charts">{"".join(f"<div>{c}</div>" for c in charts)}</div>
 <h2>各县（市、区）</h2>
-{html_table(['县（市、区）', '疑似风险户', '其中监测户新增风险', '其中风险消除户再预警', '易地搬迁双向分流'], data['county_rows'])}
+{html_table(["县（市、区）", "疑似风险户", "其中监测户新增风险", "其中风险消除户再预警", "易地搬迁双向分流"], data["county_rows"])}
 <h2>各部门数据匹配情况</h2>
-{html_table(['数据来源', '记录数', '精确匹配', '修复匹配', '模糊匹配', '待复核', '未匹配', '匹配率'], data['match_rows'])}
+{html_table(["数据来源", "记录数", "精确匹配", "修复匹配", "模糊匹配", "待复核", "未匹配", "匹配率"], data["match_rows"])}
 <h2>数据质量</h2>
-{html_table(['数据来源', '文件数', '已入库', '未通过校验', '无法读取', '文件总行数', '入库行', '拒收行', '标题/合计行', '重复事件'], data['quality_rows'])}
+{html_table(["数据来源", "文件数", "已入库", "未通过校验", "无法读取", "文件总行数", "入库行", "拒收行", "标题/合计行", "重复事件"], data["quality_rows"])}
 <h3>主要拒收原因</h3>
-{html_table(['数据来源', '原因', '行数'], data['reason_rows'])}
+{html_table(["数据来源", "原因", "行数"], data["reason_rows"])}
 <p style="color:#777;font-size:12px">本页为离线文件，不引用任何外部资源。明细见同目录下的 suspects.parquet、各县疑似风险户清单和各部门清单。</p>
 </body></html>
 """
@@ -137,13 +154,15 @@ def write_xlsx(path: Path, data: dict) -> None:
             last = first + max(len(items), 1) - 1
             if items:
                 chart = wb.add_chart({"type": "bar"})
-                chart.add_series({
-                    "name": title,
-                    "categories": ["汇总", first, 0, last, 0],
-                    "values": ["汇总", first, 1, last, 1],
-                    "fill": {"color": PALETTE[i % len(PALETTE)]},
-                    "data_labels": {"value": True, "num_format": numfmt},
-                })
+                chart.add_series(
+                    {
+                        "name": title,
+                        "categories": ["汇总", first, 0, last, 0],
+                        "values": ["汇总", first, 1, last, 1],
+                        "fill": {"color": PALETTE[i % len(PALETTE)]},
+                        "data_labels": {"value": True, "num_format": numfmt},
+                    }
+                )
                 chart.set_title({"name": title})
                 chart.set_legend({"none": True})
                 chart.set_y_axis({"reverse": True})
@@ -153,9 +172,28 @@ def write_xlsx(path: Path, data: dict) -> None:
             r = last + 2
         # detail tables
         for title, headers, rows in (
-            ("各部门数据匹配情况", ['数据来源', '记录数', '精确匹配', '修复匹配', '模糊匹配', '待复核', '未匹配', '匹配率'], data["match_rows"]),
-            ("数据质量", ['数据来源', '文件数', '已入库', '未通过校验', '无法读取', '文件总行数', '入库行', '拒收行', '标题/合计行', '重复事件'], data["quality_rows"]),
-            ("主要拒收原因", ['数据来源', '原因', '行数'], data["reason_rows"]),
+            (
+                "各部门数据匹配情况",
+                ["数据来源", "记录数", "精确匹配", "修复匹配", "模糊匹配", "待复核", "未匹配", "匹配率"],
+                data["match_rows"],
+            ),
+            (
+                "数据质量",
+                [
+                    "数据来源",
+                    "文件数",
+                    "已入库",
+                    "未通过校验",
+                    "无法读取",
+                    "文件总行数",
+                    "入库行",
+                    "拒收行",
+                    "标题/合计行",
+                    "重复事件",
+                ],
+                data["quality_rows"],
+            ),
+            ("主要拒收原因", ["数据来源", "原因", "行数"], data["reason_rows"]),
         ):
             ws.write_string(r, 0, title, book.fmt["title"])
             r += 1

@@ -17,12 +17,12 @@ import math
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import IO, Any, Iterator, Sequence
+from typing import IO, Any
 
 import polars as pl
-
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
@@ -35,7 +35,7 @@ class Col:
     header: str
     key: str
     width: float = 12
-    kind: str = "text"   # text | money | number | int | date | wrap
+    kind: str = "text"  # text | money | number | int | date | wrap
 
 
 class Book:
@@ -43,13 +43,23 @@ class Book:
 
     def __init__(self, path):
         self.path = path
-        self.wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                                  "strings_to_numbers": False})
+        self.wb = xlsxwriter.Workbook(
+            str(path), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+        )
         # a fixed creation date keeps reruns byte-stable (SPEC §9: the same round gives the same outputs)
         self.wb.set_properties({"created": dt.datetime(2000, 1, 1), "author": "fangpin 防贫监测"})
         f = self.wb.add_format
         self.fmt = {
-            "header": f({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter", "align": "center"}),
+            "header": f(
+                {
+                    "bold": True,
+                    "bg_color": "#DDEBF7",
+                    "border": 1,
+                    "text_wrap": True,
+                    "valign": "vcenter",
+                    "align": "center",
+                }
+            ),
             "title": f({"bold": True, "font_size": 13}),
             "note": f({"italic": True, "font_color": "#555555"}),
             "text": f({"valign": "top"}),
@@ -61,14 +71,22 @@ class Book:
             "fill": f({"bg_color": "#FFF2CC", "border": 1, "valign": "top"}),
         }
 
-    def __enter__(self) -> "Book":
+    def __enter__(self) -> Book:
         return self
 
     def __exit__(self, *exc) -> None:
         self.wb.close()
 
-    def table(self, sheet_name: str, cols: Sequence[Col], rows: "Sequence[dict[str, Any]] | pl.DataFrame", *,
-              title: str | None = None, notes: Sequence[str] = (), fill_keys: Sequence[str] = ()) -> None:
+    def table(
+        self,
+        sheet_name: str,
+        cols: Sequence[Col],
+        rows: Sequence[dict[str, Any]] | pl.DataFrame,
+        *,
+        title: str | None = None,
+        notes: Sequence[str] = (),
+        fill_keys: Sequence[str] = (),
+    ) -> None:
         """One sheet: title, notes, header, then ``rows`` (dicts, or a Polars frame — large tables are best passed
         as a frame: it becomes Python values a slice at a time)."""
         ws = self.wb.add_worksheet(sheet_name[:31], worksheet_class=_TableSheet)
@@ -84,7 +102,9 @@ class Book:
             ws.write_string(header_row, c, col.header, self.fmt["header"])
             ws.set_column(c, c, col.width, self.fmt["wrap"] if col.kind == "wrap" else None)
         ws.set_row(header_row, 30)
-        formats = [self.fmt["fill"] if col.key in fill_keys else self.fmt.get(col.kind, self.fmt["text"]) for col in cols]
+        formats = [
+            self.fmt["fill"] if col.key in fill_keys else self.fmt.get(col.kind, self.fmt["text"]) for col in cols
+        ]
         n = ws.add_rows(header_row + 1, cols, formats, rows)
         last = header_row + max(n, 1)
         ws.autofilter(header_row, 0, last, max(len(cols) - 1, 0))
@@ -97,9 +117,9 @@ _XML_SPECIAL = re.compile(r"[&<>]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _CONTROL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 _EXCEL_EPOCH = dt.datetime(1899, 12, 31)
-MAX_STRING = 32767           # Excel's cell limit; xlsxwriter truncates the same way
-_CHUNK = 5000                # rows rendered per write to the body's temporary file
-_SLICE = 50_000              # rows of a Polars frame turned into Python values at a time
+MAX_STRING = 32767  # Excel's cell limit; xlsxwriter truncates the same way
+_CHUNK = 5000  # rows rendered per write to the body's temporary file
+_SLICE = 50_000  # rows of a Polars frame turned into Python values at a time
 
 
 def _escape(text: str) -> str:
@@ -130,9 +150,9 @@ def _cell_xml(ref: str, style: str, value: Any, kind: str) -> str:
     if isinstance(value, bool):
         text = "是" if value else "否"
     elif isinstance(value, (int, float, Decimal)) and kind in ("money", "number", "int"):
-        return f"<c r=\"{ref}\"{style}><v>{float(value):.16G}</v></c>"
+        return f'<c r="{ref}"{style}><v>{float(value):.16G}</v></c>'
     elif isinstance(value, (dt.date, dt.datetime)) and kind == "date":
-        return f"<c r=\"{ref}\"{style}><v>{_excel_serial(value):.16G}</v></c>"
+        return f'<c r="{ref}"{style}><v>{_excel_serial(value):.16G}</v></c>'
     elif isinstance(value, (list, tuple)):
         text = safe_text("、".join(str(v) for v in value if v is not None))
     else:
@@ -144,7 +164,7 @@ def _cell_xml(ref: str, style: str, value: Any, kind: str) -> str:
     return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
-def _dict_slices(rows: "Sequence[dict[str, Any]] | pl.DataFrame") -> Iterator[Sequence[dict[str, Any]]]:
+def _dict_slices(rows: Sequence[dict[str, Any]] | pl.DataFrame) -> Iterator[Sequence[dict[str, Any]]]:
     if isinstance(rows, pl.DataFrame):
         for part in rows.iter_slices(_SLICE):
             yield part.to_dicts()
@@ -162,26 +182,33 @@ class _TableSheet(Worksheet):
         self._body: IO[str] | None = None
         self._body_first: int | None = None
 
-    def add_rows(self, first_row: int, cols: Sequence[Col], formats: Sequence[Any],
-                 rows: "Sequence[dict[str, Any]] | pl.DataFrame") -> int:
+    def add_rows(
+        self, first_row: int, cols: Sequence[Col], formats: Sequence[Any], rows: Sequence[dict[str, Any]] | pl.DataFrame
+    ) -> int:
         """Render the body; returns the number of rows."""
         if self._body_first is not None:
             raise RuntimeError("a table sheet holds one table body")
-        specs = [(xl_col_to_name(c), f' s="{fmt._get_xf_index()}"', col.key, col.kind)
-                 for c, (col, fmt) in enumerate(zip(cols, formats))]
+        specs = [
+            (xl_col_to_name(c), f' s="{fmt._get_xf_index()}"', col.key, col.kind)
+            for c, (col, fmt) in enumerate(zip(cols, formats))
+        ]
         spans = f"1:{len(cols)}"
-        n = first_row   # XML row numbers are 1-based: row index n is XML row n + 1
+        n = first_row  # XML row numbers are 1-based: row index n is XML row n + 1
         for part in _dict_slices(rows):
             if self._body is None:
                 self._body = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
             for start in range(0, len(part), _CHUNK):
                 lines = []
-                for row in part[start:start + _CHUNK]:
+                for row in part[start : start + _CHUNK]:
                     n += 1
                     get = row.get
-                    lines.append(f'<row r="{n}" spans="{spans}">'
-                                 + "".join([_cell_xml(f"{letter}{n}", style, get(key), kind) for letter, style, key, kind in specs])
-                                 + "</row>")
+                    lines.append(
+                        f'<row r="{n}" spans="{spans}">'
+                        + "".join(
+                            [_cell_xml(f"{letter}{n}", style, get(key), kind) for letter, style, key, kind in specs]
+                        )
+                        + "</row>"
+                    )
                 self._body.write("".join(lines))
         count = n - first_row
         if count:
@@ -193,7 +220,9 @@ class _TableSheet(Worksheet):
         if self._body_first is None or self._body is None:
             super()._write_rows()
             return
-        clash = [r for r in self.row_info if r >= self._body_first] + [r for r, cells in self.table.items() if cells and r >= self._body_first]
+        clash = [r for r in self.row_info if r >= self._body_first] + [
+            r for r, cells in self.table.items() if cells and r >= self._body_first
+        ]
         if clash:
             # the body is written as it was rendered: a later write into its rows would be lost, so refuse loudly
             raise RuntimeError(f"cells or row settings were added inside a table body (rows {sorted(clash)[:5]})")

@@ -31,37 +31,102 @@ FEEDS = ("medical", "disaster", "civil_affairs", "employment")
 #: ``outcome``: how base income and event dates are set (see :func:`_set_base`).
 SCENARIOS: dict[str, dict] = {
     # ---- at risk
-    "illness_tuopin": dict(risk=True, rate=0.0025, comps={"med:lenient": 1}, mon="none", htype="脱贫户", outcome="below"),
-    "illness_general": dict(risk=True, rate=0.002, comps={"med:strict": 1}, mon="none", htype="一般农户", outcome="below"),
+    "illness_tuopin": dict(
+        risk=True, rate=0.0025, comps={"med:lenient": 1}, mon="none", htype="脱贫户", outcome="below"
+    ),
+    "illness_general": dict(
+        risk=True, rate=0.002, comps={"med:strict": 1}, mon="none", htype="一般农户", outcome="below"
+    ),
     "disaster_collapse": dict(risk=True, rate=0.0015, comps={"dis:collapse": 1}, mon="none", outcome="below"),
     "disaster_loss": dict(risk=True, rate=0.001, comps={"dis:loss": 1}, mon="none", outcome="below"),
     "job_loss": dict(risk=True, rate=0.002, pool="labourer", comps={"job": 1}, mon="none", outcome="below"),
     "new_aid": dict(risk=True, rate=0.0015, comps={"civ:new": 1}, mon="none", outcome="below"),
-    "severe_hardship": dict(risk=True, rate=0.001, pool="size2", comps={"med:strict": 0.5, "dis:collapse": 0.3, "med:strict+dis:collapse": 0.2},
-                            mon="none", outcome="severe"),
-    "monitored_new_risk": dict(risk=True, rate=0.002, comps={"med:stay": 0.35, "med:lenient": 0.2, "dis:collapse": 0.2, "job": 0.25},
-                               mon="active", outcome="monitored"),
-    "eliminated_again": dict(risk=True, rate=0.0012, comps={"med:strict": 0.3, "dis:collapse": 0.25, "job": 0.25, "civ:new+med:strict": 0.2},
-                             mon="eliminated", outcome="below"),
-    "no_labour": dict(risk=True, rate=0.001, pool="small", comps={"med:strict": 0.4, "dis:collapse": 0.3, "civ:new": 0.3},
-                      mon="none", labour="none", outcome="below"),
-    "multi_signal": dict(risk=True, rate=0.0015, pool="labourer2", comps={
-        "med:strict+dis:collapse": 0.3, "med:strict+job": 0.2, "dis:loss+civ:new": 0.15, "job+civ:new": 0.15,
-        "med:strict+dis:loss+job": 0.2}, mon="none", outcome="below"),
-    "relocated_risk": dict(risk=True, rate=0.0008, pool="relocated", comps={"med:strict": 0.5, "job": 0.5}, mon="none", outcome="below"),
+    "severe_hardship": dict(
+        risk=True,
+        rate=0.001,
+        pool="size2",
+        comps={"med:strict": 0.5, "dis:collapse": 0.3, "med:strict+dis:collapse": 0.2},
+        mon="none",
+        outcome="severe",
+    ),
+    "monitored_new_risk": dict(
+        risk=True,
+        rate=0.002,
+        comps={"med:stay": 0.35, "med:lenient": 0.2, "dis:collapse": 0.2, "job": 0.25},
+        mon="active",
+        outcome="monitored",
+    ),
+    "eliminated_again": dict(
+        risk=True,
+        rate=0.0012,
+        comps={"med:strict": 0.3, "dis:collapse": 0.25, "job": 0.25, "civ:new+med:strict": 0.2},
+        mon="eliminated",
+        outcome="below",
+    ),
+    "no_labour": dict(
+        risk=True,
+        rate=0.001,
+        pool="small",
+        comps={"med:strict": 0.4, "dis:collapse": 0.3, "civ:new": 0.3},
+        mon="none",
+        labour="none",
+        outcome="below",
+    ),
+    "multi_signal": dict(
+        risk=True,
+        rate=0.0015,
+        pool="labourer2",
+        comps={
+            "med:strict+dis:collapse": 0.3,
+            "med:strict+job": 0.2,
+            "dis:loss+civ:new": 0.15,
+            "job+civ:new": 0.15,
+            "med:strict+dis:loss+job": 0.2,
+        },
+        mon="none",
+        outcome="below",
+    ),
+    "relocated_risk": dict(
+        risk=True, rate=0.0008, pool="relocated", comps={"med:strict": 0.5, "job": 0.5}, mon="none", outcome="below"
+    ),
     # ---- not at risk (traps for the rules engine)
-    "signal_above_line": dict(risk=False, rate=0.01, comps={"med:strict": 0.4, "dis:loss": 0.2, "dis:collapse": 0.1, "job": 0.3},
-                              mon="not_active", outcome="above"),
-    "outside_window": dict(risk=False, rate=0.004, comps={"med:strict": 0.4, "dis:collapse": 0.3, "job": 0.3}, outcome="outdated"),
-    "medical_below_threshold": dict(risk=False, rate=0.002, comps={"med:under": 1}, mon="none", htype="一般农户", outcome="low"),
-    "duplicate_trap": dict(risk=False, rate=0.0008, comps={"med:duptrap": 1}, mon="none", htype="一般农户", outcome="duptrap"),
-    "monitored_aid_no_signal": dict(risk=False, rate=0.0008, comps={"civ:new": 1}, mon="active", outcome="monitored_quiet"),
+    "signal_above_line": dict(
+        risk=False,
+        rate=0.01,
+        comps={"med:strict": 0.4, "dis:loss": 0.2, "dis:collapse": 0.1, "job": 0.3},
+        mon="not_active",
+        outcome="above",
+    ),
+    "outside_window": dict(
+        risk=False, rate=0.004, comps={"med:strict": 0.4, "dis:collapse": 0.3, "job": 0.3}, outcome="outdated"
+    ),
+    "medical_below_threshold": dict(
+        risk=False, rate=0.002, comps={"med:under": 1}, mon="none", htype="一般农户", outcome="low"
+    ),
+    "duplicate_trap": dict(
+        risk=False, rate=0.0008, comps={"med:duptrap": 1}, mon="none", htype="一般农户", outcome="duptrap"
+    ),
+    "monitored_aid_no_signal": dict(
+        risk=False, rate=0.0008, comps={"civ:new": 1}, mon="active", outcome="monitored_quiet"
+    ),
     "aid_not_qualifying": dict(risk=False, rate=0.0015, comps={"civ:edge": 1}, mon="none", outcome="poor"),
     "below_line_no_signal": dict(risk=False, rate=0.001, comps={"": 1}, mon="none", outcome="poor"),
-    "no_labour_no_signal": dict(risk=False, rate=0.001, pool="small", comps={"": 1}, mon="none", labour="none", outcome="natural"),
+    "no_labour_no_signal": dict(
+        risk=False, rate=0.001, pool="small", comps={"": 1}, mon="none", labour="none", outcome="natural"
+    ),
 }
-ASSIGN_ORDER = ("relocated_risk", "no_labour", "no_labour_no_signal", "severe_hardship", "multi_signal", "job_loss") + tuple(
-    s for s in SCENARIOS if s not in {"relocated_risk", "no_labour", "no_labour_no_signal", "severe_hardship", "multi_signal", "job_loss"})
+ASSIGN_ORDER = (
+    "relocated_risk",
+    "no_labour",
+    "no_labour_no_signal",
+    "severe_hardship",
+    "multi_signal",
+    "job_loss",
+) + tuple(
+    s
+    for s in SCENARIOS
+    if s not in {"relocated_risk", "no_labour", "no_labour_no_signal", "severe_hardship", "multi_signal", "job_loss"}
+)
 
 
 @dataclass
@@ -77,7 +142,7 @@ class Rules:
     max_types: int
 
     @classmethod
-    def from_config(cls, r: dict) -> "Rules":
+    def from_config(cls, r: dict) -> Rules:
         inc = float(r["rural_disposable_income_last_year"])
         return cls(
             line=float(r["monitoring_line"]),
@@ -97,11 +162,11 @@ class Window:
     """All dates as days since 1970-01-01."""
 
     ref: int
-    start: int          # ref − 12 months: evidence counts for start ≤ d < ref
+    start: int  # ref − 12 months: evidence counts for start ≤ d < ref
     extract_start: int  # ref − 15 months: the oldest extract (entirely outside the window)
 
     @classmethod
-    def for_ref(cls, ref: dt.date) -> "Window":
+    def for_ref(cls, ref: dt.date) -> Window:
         def minus_months(d: dt.date, m: int) -> dt.date:
             y, mm = divmod(d.year * 12 + d.month - 1 - m, 12)
             return dt.date(y, mm + 1, 1)
@@ -136,8 +201,6 @@ class Window:
 
 def _u(rng, lo, hi, n):
     return lo + (hi - lo) * rng.random(n)
-
-
 
 
 def _first_per_group(groups: np.ndarray, key: np.ndarray, k: int = 1) -> list[np.ndarray]:
@@ -311,7 +374,9 @@ class Planter:
         O = np.zeros(n)
         O = np.where(med_mode == "lenient", _u(rng, 1.1 * R.med_share_lenient, 0.9 * R.med_share_strict, n), O)
         O = np.where(med_mode == "strict", _u(rng, 1.1 * R.med_share_strict, 2.5 * R.med_share_strict, n), O)
-        O = np.where(med_mode == "stay", _u(rng, 1.1 * R.stay_lenient, 0.9 * min(R.stay_strict, R.med_share_lenient), n), O)
+        O = np.where(
+            med_mode == "stay", _u(rng, 1.1 * R.stay_lenient, 0.9 * min(R.stay_strict, R.med_share_lenient), n), O
+        )
         O = np.where(med_mode == "under", _u(rng, 1.1 * R.med_share_lenient, 0.9 * R.med_share_strict, n), O)
         loss = np.zeros(n)
         loss = np.where(mode["dis"] == "collapse", _u(rng, 20000, 90000, n), loss)
@@ -356,7 +421,9 @@ class Planter:
             base = np.where(close, base + 0.25 * L, base)
         elif outcome == "above":
             per = D / size
-            base = np.maximum.reduce([L * _u(rng, 2.2, 3.5, n), D / (0.38 * size), per + 1.15 * L * _u(rng, 1.0, 1.3, n)])
+            base = np.maximum.reduce(
+                [L * _u(rng, 2.2, 3.5, n), D / (0.38 * size), per + 1.15 * L * _u(rng, 1.0, 1.3, n)]
+            )
         elif outcome == "low":
             base = L * _u(rng, 1.1, 1.4, n)
         elif outcome == "duptrap":
@@ -398,8 +465,11 @@ class Planter:
         big = np.isin(mode, ["strict", "lenient"])
         healthy = patient[big & (self.health[patient] == 0)]
         self.health[healthy] = 2  # 患有大病 in the registry
-        k = np.select([mode == "stay", mode == "under", mode == "duptrap"],
-                      [1, np.ceil(O / 7000).astype(int), 2], default=rng.choice([1, 2, 3], size=n, p=[0.4, 0.35, 0.25]))
+        k = np.select(
+            [mode == "stay", mode == "under", mode == "duptrap"],
+            [1, np.ceil(O / 7000).astype(int), 2],
+            default=rng.choice([1, 2, 3], size=n, p=[0.4, 0.35, 0.25]),
+        )
         rows = np.repeat(np.arange(n), k)
         if len(rows) == 0:
             return
@@ -415,10 +485,16 @@ class Planter:
         days = np.where(duptrap, rng.integers(self.win.ref - 55, self.win.ref - 12 + 1, len(rows)), days)
         hh = hs[rows]
         ev = _medical_amounts(rng, oop, visit, self._aid_eligible(hh))
-        ev.update(pid=patient[rows], hh_idx=hh, date=days, visit_type=vocab.lut(VISITS, visit),
-                  institution=_institutions(rng, self.city, hh, big=True),
-                  diagnosis=vocab.lut(vocab.DIAGNOSES_MAJOR, rng.integers(0, len(vocab.DIAGNOSES_MAJOR), len(rows))),
-                  planted=np.ones(len(rows), bool), force_dup=duptrap)
+        ev.update(
+            pid=patient[rows],
+            hh_idx=hh,
+            date=days,
+            visit_type=vocab.lut(VISITS, visit),
+            institution=_institutions(rng, self.city, hh, big=True),
+            diagnosis=vocab.lut(vocab.DIAGNOSES_MAJOR, rng.integers(0, len(vocab.DIAGNOSES_MAJOR), len(rows))),
+            planted=np.ones(len(rows), bool),
+            force_dup=duptrap,
+        )
         self.events["medical"].append(ev)
 
     def _aid_eligible(self, hh: np.ndarray) -> np.ndarray:
@@ -434,36 +510,63 @@ class Planter:
         hi = np.array([e[2] for e in all_eps])[ep]
         dtype = np.array([vocab.DISASTER_TYPES.index(e[0]) for e in all_eps])[ep]
         damage = np.where(mode == "collapse", np.where(rng.random(n) < 0.5, 0, 1), np.where(rng.random(n) < 0.7, 2, 3))
-        self.events["disaster"].append(dict(
-            pid=self.offset[hs], hh_idx=hs, date=rng.integers(lo, hi + 1), disaster_type=vocab.lut(vocab.DISASTER_TYPES, dtype),
-            house_damage=vocab.lut(DAMAGES, damage), loss_c=np.round(loss * 100).astype(np.int64), episode=ep.astype(np.int64),
-            planted=np.ones(n, bool), force_dup=np.zeros(n, bool)))
+        self.events["disaster"].append(
+            dict(
+                pid=self.offset[hs],
+                hh_idx=hs,
+                date=rng.integers(lo, hi + 1),
+                disaster_type=vocab.lut(vocab.DISASTER_TYPES, dtype),
+                house_damage=vocab.lut(DAMAGES, damage),
+                loss_c=np.round(loss * 100).astype(np.int64),
+                episode=ep.astype(np.int64),
+                planted=np.ones(n, bool),
+                force_dup=np.zeros(n, bool),
+            )
+        )
 
     def _emit_jobs(self, pids, m, dated) -> None:
         rng = self.rng
         n = len(pids)
         lo, hi = self.win.inside if dated == "in" else self.win.outdated
-        self.events["employment"].append(dict(
-            pid=pids, hh_idx=self.p_hh[pids], date=rng.integers(lo, hi + 1, n), event=vocab.lut(EMP_EVENTS, rng.integers(0, 3, n)),
-            workplace=_workplaces(rng, n), prev_income_c=np.round(m * 100).astype(np.int64),
-            planted=np.ones(n, bool), force_dup=np.zeros(n, bool)))
+        self.events["employment"].append(
+            dict(
+                pid=pids,
+                hh_idx=self.p_hh[pids],
+                date=rng.integers(lo, hi + 1, n),
+                event=vocab.lut(EMP_EVENTS, rng.integers(0, 3, n)),
+                workplace=_workplaces(rng, n),
+                prev_income_c=np.round(m * 100).astype(np.int64),
+                planted=np.ones(n, bool),
+                force_dup=np.zeros(n, bool),
+            )
+        )
 
     def _emit_civil(self, hs, mode, dated) -> None:
         rng = self.rng
         n = len(hs)
         head = self.offset[hs]
         single_old = (self.size[hs] == 1) & (self.p_age[head] >= 60)
-        aid = np.where(mode == "edge", 3, np.where(single_old & (rng.random(n) < 0.7), 1, np.where(rng.random(n) < 0.6, 0, 2)))
+        aid = np.where(
+            mode == "edge", 3, np.where(single_old & (rng.random(n) < 0.7), 1, np.where(rng.random(n) < 0.6, 0, 2))
+        )
         # newly granted: the registry does not show it yet
         self.dibao[self._members(hs[aid == 0])] = 0
         self.dibao_hh[hs[aid == 0]] = False
         self.tekun[head[aid == 1]] = 0
         self.dibao[head[aid == 1]] = 0
         lo, hi = self.win.inside if dated == "in" else self.win.outdated
-        self.events["civil_affairs"].append(dict(
-            pid=head, hh_idx=hs, date=rng.integers(lo, hi + 1, n), aid_type=vocab.lut(AIDS, aid),
-            status=vocab.lut(STATUSES, np.zeros(n, dtype=np.int64)), amount_c=_aid_amounts(rng, aid),
-            planted=np.ones(n, bool), force_dup=np.zeros(n, bool)))
+        self.events["civil_affairs"].append(
+            dict(
+                pid=head,
+                hh_idx=hs,
+                date=rng.integers(lo, hi + 1, n),
+                aid_type=vocab.lut(AIDS, aid),
+                status=vocab.lut(STATUSES, np.zeros(n, dtype=np.int64)),
+                amount_c=_aid_amounts(rng, aid),
+                planted=np.ones(n, bool),
+                force_dup=np.zeros(n, bool),
+            )
+        )
 
     # ------------------------------------------------------------------ results
     def apply(self) -> City:
@@ -471,15 +574,22 @@ class Planter:
 
         c = self.city
         hh = c.households.with_columns(
-            htype_code=pl.Series(self.htype), mcat_code=pl.Series(self.mcat), elim_code=pl.Series(self.elim),
-            ident_m=pl.Series(self.ident), elim_m=pl.Series(self.elim_m),
-            base_per_capita_income=pl.Series(self.base), dibao_hh=pl.Series(self.dibao_hh),
+            htype_code=pl.Series(self.htype),
+            mcat_code=pl.Series(self.mcat),
+            elim_code=pl.Series(self.elim),
+            ident_m=pl.Series(self.ident),
+            elim_m=pl.Series(self.elim_m),
+            base_per_capita_income=pl.Series(self.base),
+            dibao_hh=pl.Series(self.dibao_hh),
             scenario=vocab.lut(SCENARIO_NAMES, self.scenario),
             planned_category=vocab.lut(CATEGORIES, self.category),
         )
         p = c.persons.with_columns(
-            labour_code=pl.Series(self.labour), health_code=pl.Series(self.health), student_code=pl.Series(self.student),
-            dibao_code=pl.Series(self.dibao), tekun_code=pl.Series(self.tekun),
+            labour_code=pl.Series(self.labour),
+            health_code=pl.Series(self.health),
+            student_code=pl.Series(self.student),
+            dibao_code=pl.Series(self.dibao),
+            tekun_code=pl.Series(self.tekun),
         )
         return City(c.villages, with_household_text(hh), with_person_text(p), c.outsiders, c.ref_date)
 
@@ -518,17 +628,25 @@ def _institutions(rng, city: City, hh: np.ndarray, big: bool) -> pl.Series:
 
 
 def _workplaces(rng, n: int) -> pl.Series:
-    return (vocab.lut(vocab.WORK_PLACES, rng.integers(0, len(vocab.WORK_PLACES), n))
-            + vocab.lut(vocab.COMPANY_WORDS, rng.integers(0, len(vocab.COMPANY_WORDS), n))
-            + vocab.lut(vocab.COMPANY_KINDS, rng.integers(0, len(vocab.COMPANY_KINDS), n)))
+    return (
+        vocab.lut(vocab.WORK_PLACES, rng.integers(0, len(vocab.WORK_PLACES), n))
+        + vocab.lut(vocab.COMPANY_WORDS, rng.integers(0, len(vocab.COMPANY_WORDS), n))
+        + vocab.lut(vocab.COMPANY_KINDS, rng.integers(0, len(vocab.COMPANY_KINDS), n))
+    )
 
 
 def _aid_amounts(rng, aid: np.ndarray) -> np.ndarray:
     """aid: codes into AIDS."""
     n = len(aid)
-    yuan = np.select([aid == 0, aid == 1, aid == 2],
-                     [np.round(_u(rng, 400, 1500, n), -1), np.round(_u(rng, 700, 1000, n), -1), np.round(_u(rng, 1000, 6000, n), -2)],
-                     default=np.round(_u(rng, 200, 600, n), -1))
+    yuan = np.select(
+        [aid == 0, aid == 1, aid == 2],
+        [
+            np.round(_u(rng, 400, 1500, n), -1),
+            np.round(_u(rng, 700, 1000, n), -1),
+            np.round(_u(rng, 1000, 6000, n), -2),
+        ],
+        default=np.round(_u(rng, 200, 600, n), -1),
+    )
     return (yuan * 100).astype(np.int64)
 
 
@@ -558,10 +676,16 @@ def background(rng: np.random.Generator, city: City, rules: Rules, win: Window, 
     chronic = (health[pid] == 1) | (health[pid] == 2)
     visit = np.where(rng.random(n) < np.where(chronic, 0.3, 0.6), 0, 1)
     cap_event = min(rules.med_share_lenient / 3, rules.stay_lenient * 0.35)
-    total = np.where(visit == 0, np.clip(np.exp(rng.normal(np.log(5000), 0.6, n)), 800, 40000),
-                     np.clip(np.exp(rng.normal(np.log(600), 0.7, n)), 80, 5000))
-    oop = np.where(visit == 0, np.minimum(total * _u(rng, 0.08, 0.25, n), cap_event),
-                   np.minimum(total * _u(rng, 0.15, 0.4, n), min(800.0, cap_event)))
+    total = np.where(
+        visit == 0,
+        np.clip(np.exp(rng.normal(np.log(5000), 0.6, n)), 800, 40000),
+        np.clip(np.exp(rng.normal(np.log(600), 0.7, n)), 80, 5000),
+    )
+    oop = np.where(
+        visit == 0,
+        np.minimum(total * _u(rng, 0.08, 0.25, n), cap_event),
+        np.minimum(total * _u(rng, 0.15, 0.4, n), min(800.0, cap_event)),
+    )
     hh_of = p_hh[pid]
     aid_ok = ((hh["htype_code"] == 1) | (hh["mcat_code"] != 0) | hh["dibao_hh"]).to_numpy()[hh_of]
     ev = _medical_amounts(rng, oop, visit, aid_ok)
@@ -569,10 +693,16 @@ def background(rng: np.random.Generator, city: City, rules: Rules, win: Window, 
     date = rng.integers(lo_all, hi_all + 1, n)
     early = date < birth + 7
     date = np.where(early, rng.integers(np.minimum(np.maximum(lo_all, birth + 7), hi_all), hi_all + 1), date)
-    ev.update(pid=pid, hh_idx=hh_of, date=date, visit_type=vocab.lut(VISITS, visit),
-              institution=_institutions(rng, city, hh_of, big=False),
-              diagnosis=vocab.lut(vocab.DIAGNOSES_MINOR, rng.integers(0, len(vocab.DIAGNOSES_MINOR), n)),
-              planted=np.zeros(n, bool), force_dup=np.zeros(n, bool))
+    ev.update(
+        pid=pid,
+        hh_idx=hh_of,
+        date=date,
+        visit_type=vocab.lut(VISITS, visit),
+        institution=_institutions(rng, city, hh_of, big=False),
+        diagnosis=vocab.lut(vocab.DIAGNOSES_MINOR, rng.integers(0, len(vocab.DIAGNOSES_MINOR), n)),
+        planted=np.zeros(n, bool),
+        force_dup=np.zeros(n, bool),
+    )
     out["medical"].append(ev)
 
     # ---- disaster: episodes hit some villages; ≤ 1 minor report per household inside the window
@@ -591,11 +721,19 @@ def background(rng: np.random.Generator, city: City, rules: Rules, win: Window, 
         hs = np.flatnonzero(hit)
         n = len(hs)
         loss = np.clip(np.exp(rng.normal(np.log(1500), 0.7, n)), 200, 0.85 * rules.disaster_loss)
-        out["disaster"].append(dict(
-            pid=head[hs], hh_idx=hs, date=rng.integers(lo, hi + 1, n),
-            disaster_type=vocab.lut(vocab.DISASTER_TYPES, np.full(n, vocab.DISASTER_TYPES.index(dname))),
-            house_damage=vocab.lut(DAMAGES, np.where(rng.random(n) < 0.4, 2, 3)), loss_c=np.round(loss * 100).astype(np.int64),
-            episode=np.full(n, e_i, dtype=np.int64), planted=np.zeros(n, bool), force_dup=np.zeros(n, bool)))
+        out["disaster"].append(
+            dict(
+                pid=head[hs],
+                hh_idx=hs,
+                date=rng.integers(lo, hi + 1, n),
+                disaster_type=vocab.lut(vocab.DISASTER_TYPES, np.full(n, vocab.DISASTER_TYPES.index(dname))),
+                house_damage=vocab.lut(DAMAGES, np.where(rng.random(n) < 0.4, 2, 3)),
+                loss_c=np.round(loss * 100).astype(np.int64),
+                episode=np.full(n, e_i, dtype=np.int64),
+                planted=np.zeros(n, bool),
+                force_dup=np.zeros(n, bool),
+            )
+        )
 
     # ---- civil affairs: renewals of aid the registry shows, 低保边缘, 临时救助 for monitored households
     dibao_p = (p["dibao_code"] == 1).to_numpy() & (p["role"] == HEAD).to_numpy() & free_p
@@ -605,9 +743,16 @@ def background(rng: np.random.Generator, city: City, rules: Rules, win: Window, 
 
     def civil(pids, hs, dates, aid, status, amount=None) -> dict:
         m = len(pids)
-        return dict(pid=pids, hh_idx=hs, date=dates, aid_type=vocab.lut(AIDS, aid), status=vocab.lut(STATUSES, status),
-                    amount_c=_aid_amounts(rng, aid) if amount is None else amount, planted=np.zeros(m, bool),
-                    force_dup=np.zeros(m, bool))
+        return dict(
+            pid=pids,
+            hh_idx=hs,
+            date=dates,
+            aid_type=vocab.lut(AIDS, aid),
+            status=vocab.lut(STATUSES, status),
+            amount_c=_aid_amounts(rng, aid) if amount is None else amount,
+            planted=np.zeros(m, bool),
+            force_dup=np.zeros(m, bool),
+        )
 
     # a recipient's monthly amount stays the same from quarter to quarter
     recv_amount = np.zeros(len(p), dtype=np.int64)
@@ -615,14 +760,28 @@ def background(rng: np.random.Generator, city: City, rules: Rules, win: Window, 
     for qi in range(5):
         present = recv[rng.random(len(recv)) < 0.9 * min(rate, 1.0)]
         n = len(present)
-        out["civil_affairs"].append(civil(present, p_hh[present], rng.integers(q_edges[qi], q_edges[qi + 1], n),
-                                          np.where(tekun_p[present], 1, 0), np.where(rng.random(n) < 0.04, 2, 1),
-                                          recv_amount[present]))
+        out["civil_affairs"].append(
+            civil(
+                present,
+                p_hh[present],
+                rng.integers(q_edges[qi], q_edges[qi + 1], n),
+                np.where(tekun_p[present], 1, 0),
+                np.where(rng.random(n) < 0.04, 2, 1),
+                recv_amount[present],
+            )
+        )
     # the original grant, before the window (consistent with the registry showing the aid)
     old = recv[rng.random(len(recv)) < 0.08]
     lo, hi = win.outdated
-    out["civil_affairs"].append(civil(old, p_hh[old], rng.integers(lo, hi + 1, len(old)), np.where(tekun_p[old], 1, 0),
-                                      np.zeros(len(old), dtype=np.int64)))
+    out["civil_affairs"].append(
+        civil(
+            old,
+            p_hh[old],
+            rng.integers(lo, hi + 1, len(old)),
+            np.where(tekun_p[old], 1, 0),
+            np.zeros(len(old), dtype=np.int64),
+        )
+    )
     hh_free = np.flatnonzero(~planted)
     mcat = hh["mcat_code"].to_numpy()[hh_free]
     not_mon = (mcat == 0) & ~hh["dibao_hh"].to_numpy()[hh_free]
@@ -631,25 +790,42 @@ def background(rng: np.random.Generator, city: City, rules: Rules, win: Window, 
     temp = hh_free[active & (rng.random(len(hh_free)) < 0.1)]
     for hs, aid_code in ((edge, 3), (temp, 2)):
         n = len(hs)
-        out["civil_affairs"].append(civil(head[hs], hs, rng.integers(lo_all, hi_all + 1, n), np.full(n, aid_code),
-                                          np.zeros(n, dtype=np.int64)))
+        out["civil_affairs"].append(
+            civil(head[hs], hs, rng.integers(lo_all, hi_all + 1, n), np.full(n, aid_code), np.zeros(n, dtype=np.int64))
+        )
 
     # ---- employment: 就业 registrations any time; job losses only before the window
     worker = free_p & (labour <= 2) & (age >= 18) & (age < 60)
     w = np.flatnonzero(worker)
     emp = w[rng.random(len(w)) < 0.25 * rate]
     n = len(emp)
-    out["employment"].append(dict(
-        pid=emp, hh_idx=p_hh[emp], date=rng.integers(lo_all, hi_all + 1, n), event=vocab.lut(EMP_EVENTS, np.full(n, 3)),
-        workplace=pl.repeat(None, n, dtype=pl.String, eager=True), prev_income_c=np.full(n, -1, dtype=np.int64),
-        planted=np.zeros(n, bool), force_dup=np.zeros(n, bool)))
+    out["employment"].append(
+        dict(
+            pid=emp,
+            hh_idx=p_hh[emp],
+            date=rng.integers(lo_all, hi_all + 1, n),
+            event=vocab.lut(EMP_EVENTS, np.full(n, 3)),
+            workplace=pl.repeat(None, n, dtype=pl.String, eager=True),
+            prev_income_c=np.full(n, -1, dtype=np.int64),
+            planted=np.zeros(n, bool),
+            force_dup=np.zeros(n, bool),
+        )
+    )
     lost = w[rng.random(len(w)) < 0.08 * rate]
     n = len(lost)
     lo, hi = win.outdated
-    out["employment"].append(dict(
-        pid=lost, hh_idx=p_hh[lost], date=rng.integers(lo, hi + 1, n), event=vocab.lut(EMP_EVENTS, rng.integers(0, 3, n)),
-        workplace=_workplaces(rng, n), prev_income_c=(np.round(_u(rng, 2500, 7000, n), -2) * 100).astype(np.int64),
-        planted=np.zeros(n, bool), force_dup=np.zeros(n, bool)))
+    out["employment"].append(
+        dict(
+            pid=lost,
+            hh_idx=p_hh[lost],
+            date=rng.integers(lo, hi + 1, n),
+            event=vocab.lut(EMP_EVENTS, rng.integers(0, 3, n)),
+            workplace=_workplaces(rng, n),
+            prev_income_c=(np.round(_u(rng, 2500, 7000, n), -2) * 100).astype(np.int64),
+            planted=np.zeros(n, bool),
+            force_dup=np.zeros(n, bool),
+        )
+    )
     return out
 
 
@@ -660,29 +836,49 @@ def outsider_events(rng: np.random.Generator, city: City, win: Window, counts: d
     lo, hi = win.extract_start, win.ref - 1
     for feed, n in counts.items():
         oid = rng.integers(0, len(o), n)
-        base = dict(pid=np.full(n, -1), oid=oid, hh_idx=np.full(n, -1), date=rng.integers(lo, hi + 1, n),
-                    planted=np.zeros(n, bool), force_dup=np.zeros(n, bool))
+        base = dict(
+            pid=np.full(n, -1),
+            oid=oid,
+            hh_idx=np.full(n, -1),
+            date=rng.integers(lo, hi + 1, n),
+            planted=np.zeros(n, bool),
+            force_dup=np.zeros(n, bool),
+        )
         if feed == "medical":
             visit = (rng.random(n) < 0.5).astype(np.int64)
             oop = np.where(visit == 0, _u(rng, 300, 30000, n), _u(rng, 30, 800, n))
-            base.update(_medical_amounts(rng, oop, visit, np.zeros(n, bool)), visit_type=vocab.lut(VISITS, visit),
-                        institution=vocab.lut(vocab.CITY_HOSPITALS, rng.integers(0, len(vocab.CITY_HOSPITALS), n)),
-                        diagnosis=vocab.lut(vocab.DIAGNOSES_MINOR, rng.integers(0, len(vocab.DIAGNOSES_MINOR), n)))
+            base.update(
+                _medical_amounts(rng, oop, visit, np.zeros(n, bool)),
+                visit_type=vocab.lut(VISITS, visit),
+                institution=vocab.lut(vocab.CITY_HOSPITALS, rng.integers(0, len(vocab.CITY_HOSPITALS), n)),
+                diagnosis=vocab.lut(vocab.DIAGNOSES_MINOR, rng.integers(0, len(vocab.DIAGNOSES_MINOR), n)),
+            )
         elif feed == "disaster":
             eps = win.episodes()
             e_i = rng.integers(0, len(eps), n)
             base["date"] = rng.integers(np.array([e[1] for e in eps])[e_i], np.array([e[2] for e in eps])[e_i] + 1)
-            base.update(disaster_type=vocab.lut(vocab.DISASTER_TYPES, np.array([vocab.DISASTER_TYPES.index(e[0]) for e in eps])[e_i]),
-                        house_damage=vocab.lut(DAMAGES, rng.integers(0, 4, n)),
-                        loss_c=(np.round(_u(rng, 500, 40000, n)) * 100).astype(np.int64), episode=e_i.astype(np.int64))
+            base.update(
+                disaster_type=vocab.lut(
+                    vocab.DISASTER_TYPES, np.array([vocab.DISASTER_TYPES.index(e[0]) for e in eps])[e_i]
+                ),
+                house_damage=vocab.lut(DAMAGES, rng.integers(0, 4, n)),
+                loss_c=(np.round(_u(rng, 500, 40000, n)) * 100).astype(np.int64),
+                episode=e_i.astype(np.int64),
+            )
         elif feed == "civil_affairs":
             aid = np.array([0, 2, 3])[rng.integers(0, 3, n)]
-            base.update(aid_type=vocab.lut(AIDS, aid), status=vocab.lut(STATUSES, rng.integers(0, 2, n)), amount_c=_aid_amounts(rng, aid))
+            base.update(
+                aid_type=vocab.lut(AIDS, aid),
+                status=vocab.lut(STATUSES, rng.integers(0, 2, n)),
+                amount_c=_aid_amounts(rng, aid),
+            )
         else:
             loss = rng.random(n) < 0.6
-            base.update(event=vocab.lut(EMP_EVENTS, np.where(loss, rng.integers(0, 3, n), 3)),
-                        workplace=pl.select(pl.when(pl.Series(loss)).then(_workplaces(rng, n))).to_series(),
-                        prev_income_c=np.where(loss, (np.round(_u(rng, 2500, 8000, n), -2) * 100).astype(np.int64), -1))
+            base.update(
+                event=vocab.lut(EMP_EVENTS, np.where(loss, rng.integers(0, 3, n), 3)),
+                workplace=pl.select(pl.when(pl.Series(loss)).then(_workplaces(rng, n))).to_series(),
+                prev_income_c=np.where(loss, (np.round(_u(rng, 2500, 8000, n), -2) * 100).astype(np.int64), -1),
+            )
         out[feed].append(base)
     return out
 
@@ -692,13 +888,21 @@ def assemble(parts: list[dict[str, list[dict]]], first_id: int = 1) -> dict[str,
     frames: dict[str, pl.DataFrame] = {}
     next_id = first_id
     for feed in FEEDS:
-        dfs = [pl.DataFrame({k: (v.alias(k) if isinstance(v, pl.Series) else v) for k, v in b.items()})
-               for part in parts for b in part[feed] if len(b["pid"])]
+        dfs = [
+            pl.DataFrame({k: (v.alias(k) if isinstance(v, pl.Series) else v) for k, v in b.items()})
+            for part in parts
+            for b in part[feed]
+            if len(b["pid"])
+        ]
         df = pl.concat(dfs, how="diagonal_relaxed")
         if "oid" not in df.columns:
             df = df.with_columns(oid=pl.lit(-1, dtype=pl.Int64))
-        df = df.with_columns(pl.col("oid").fill_null(-1).cast(pl.Int64), pl.col("pid").cast(pl.Int64),
-                             pl.col("hh_idx").cast(pl.Int64), pl.col("date").cast(pl.Int64))
+        df = df.with_columns(
+            pl.col("oid").fill_null(-1).cast(pl.Int64),
+            pl.col("pid").cast(pl.Int64),
+            pl.col("hh_idx").cast(pl.Int64),
+            pl.col("date").cast(pl.Int64),
+        )
         df = df.sort(["date", "hh_idx", "pid", "oid"], maintain_order=True)
         df = df.with_columns(event_id=pl.int_range(next_id, next_id + len(df), dtype=pl.Int64))
         next_id += len(df)

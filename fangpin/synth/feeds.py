@@ -74,21 +74,75 @@ HEADER_VARIANTS: dict[str, dict[str, list[str]]] = {
 SEQ_HEADER = "序号"
 TOTAL_TEXT = "合计"
 DATE_FIELDS = {"settle_date", "disaster_date", "approved_on", "event_date"}
-AMOUNT_FIELDS = {"total_cost", "fund_paid", "critical_illness_paid", "medical_aid_paid", "out_of_pocket", "direct_loss",
-                 "amount", "previous_monthly_income"}
-AMOUNT_SOURCE = {"total_cost": "total_c", "fund_paid": "fund_c", "critical_illness_paid": "crit_c", "medical_aid_paid": "aid_c",
-                 "out_of_pocket": "oop_c", "direct_loss": "loss_c", "amount": "amount_c", "previous_monthly_income": "prev_income_c"}
+AMOUNT_FIELDS = {
+    "total_cost",
+    "fund_paid",
+    "critical_illness_paid",
+    "medical_aid_paid",
+    "out_of_pocket",
+    "direct_loss",
+    "amount",
+    "previous_monthly_income",
+}
+AMOUNT_SOURCE = {
+    "total_cost": "total_c",
+    "fund_paid": "fund_c",
+    "critical_illness_paid": "crit_c",
+    "medical_aid_paid": "aid_c",
+    "out_of_pocket": "oop_c",
+    "direct_loss": "loss_c",
+    "amount": "amount_c",
+    "previous_monthly_income": "prev_income_c",
+}
 #: ID noise rates per feed (records of registry persons). id_15 only for people born before 2000 (else clean).
 ID_NOISE = {
-    "medical": {"clean": .82, "fullwidth": .03, "missing": .03, "id_15": .03, "id_typo": .03, "id_transposed": .02, "id_mangled": .04},
-    "disaster": {"missing": .60, "clean": .30, "fullwidth": .02, "id_15": .02, "id_typo": .02, "id_transposed": .01, "id_mangled": .03},
-    "civil_affairs": {"clean": .88, "fullwidth": .02, "missing": .02, "id_15": .02, "id_typo": .02, "id_transposed": .02, "id_mangled": .02},
-    "employment": {"clean": .80, "fullwidth": .03, "missing": .05, "id_15": .02, "id_typo": .03, "id_transposed": .02, "id_mangled": .05},
+    "medical": {
+        "clean": 0.82,
+        "fullwidth": 0.03,
+        "missing": 0.03,
+        "id_15": 0.03,
+        "id_typo": 0.03,
+        "id_transposed": 0.02,
+        "id_mangled": 0.04,
+    },
+    "disaster": {
+        "missing": 0.60,
+        "clean": 0.30,
+        "fullwidth": 0.02,
+        "id_15": 0.02,
+        "id_typo": 0.02,
+        "id_transposed": 0.01,
+        "id_mangled": 0.03,
+    },
+    "civil_affairs": {
+        "clean": 0.88,
+        "fullwidth": 0.02,
+        "missing": 0.02,
+        "id_15": 0.02,
+        "id_typo": 0.02,
+        "id_transposed": 0.02,
+        "id_mangled": 0.02,
+    },
+    "employment": {
+        "clean": 0.80,
+        "fullwidth": 0.03,
+        "missing": 0.05,
+        "id_15": 0.02,
+        "id_typo": 0.03,
+        "id_transposed": 0.02,
+        "id_mangled": 0.05,
+    },
 }
 NAME_NOISE = {"homophone": 0.04, "traditional": 0.02, "minority_dot": 0.5}
 WRONG_VILLAGE = {"disaster": 0.04, "employment": 0.03}
-ID_TAG = {"fullwidth": "fullwidth_id", "missing": "id_missing", "id_15": "id_15", "id_typo": "id_typo",
-          "id_transposed": "id_transposed", "id_mangled": "id_mangled"}
+ID_TAG = {
+    "fullwidth": "fullwidth_id",
+    "missing": "id_missing",
+    "id_15": "id_15",
+    "id_typo": "id_typo",
+    "id_transposed": "id_transposed",
+    "id_mangled": "id_mangled",
+}
 FEED_OFFSET = {"medical": 0, "disaster": 1, "civil_affairs": 2, "employment": 3}
 CN_Q = "一二三四"
 CSV_DATES = ("iso", "slash", "chinese", "serial")
@@ -155,7 +209,9 @@ def assign_files(rng: np.random.Generator, feed: str, ev: pl.DataFrame, win: Win
     return ev.with_columns(file_key=pl.Series(key.astype(str)), dup=pl.Series(dup))
 
 
-def plan_files(feed: str, win: Window, rows: dict[str, int], formats: str, xlsx_max: int | None, suffix: str = "") -> dict[str, FileSpec]:
+def plan_files(
+    feed: str, win: Window, rows: dict[str, int], formats: str, xlsx_max: int | None, suffix: str = ""
+) -> dict[str, FileSpec]:
     off = FEED_OFFSET[feed]
     ref = _date(win.ref)
     specs: dict[str, FileSpec] = {}
@@ -184,11 +240,20 @@ def plan_files(feed: str, win: Window, rows: dict[str, int], formats: str, xlsx_
         for j, f in enumerate(fields):
             variants = HEADER_VARIANTS[feed][f]
             headers[f] = variants[(i + j + off) % len(variants)]
-        date_style = (XLSX_DATES[(i + off) % 5] if fmt == "xlsx" else CSV_DATES[(i + off) % 4])
+        date_style = XLSX_DATES[(i + off) % 5] if fmt == "xlsx" else CSV_DATES[(i + off) % 4]
         specs[key] = FileSpec(
-            feed=feed, key=key, name=f"{name}{suffix}.{ext(fmt)}", titles=titles, fmt=fmt, fields=fields, headers=headers,
-            date_style=date_style, amount_style=AMOUNTS[(i + off) % 3],
-            total_row=feed != "employment" and (i + off) % 3 == 1, seq_col=(i + off) % 2 == 0, mixed_dates=i == 2,
+            feed=feed,
+            key=key,
+            name=f"{name}{suffix}.{ext(fmt)}",
+            titles=titles,
+            fmt=fmt,
+            fields=fields,
+            headers=headers,
+            date_style=date_style,
+            amount_style=AMOUNTS[(i + off) % 3],
+            total_row=feed != "employment" and (i + off) % 3 == 1,
+            seq_col=(i + off) % 2 == 0,
+            mixed_dates=i == 2,
         )
     return specs
 
@@ -198,19 +263,36 @@ def _names(feed, key, quarters, eps, win, ref) -> tuple[str, str, str]:
     a, b = _date(lo), _date(hi)
     span = f"{a.year}年{a.month}月{a.day}日至{b.month}月{b.day}日"
     export = ref + dt.timedelta(days=7)
-    dept = {"medical": "柳州市医疗保障局", "disaster": "柳州市应急管理局", "civil_affairs": "柳州市民政局", "employment": "柳州市人力资源和社会保障局"}[feed]
+    dept = {
+        "medical": "柳州市医疗保障局",
+        "disaster": "柳州市应急管理局",
+        "civil_affairs": "柳州市民政局",
+        "employment": "柳州市人力资源和社会保障局",
+    }[feed]
     subtitle = f"填报单位：{dept}　　导出日期：{export.year}年{export.month}月{export.day}日"
     if feed == "disaster":
         if key == "summary":
             d = _date(eps[3][1])
-            return f"{d.year}年汛期受灾户汇总表", f"{d.year}年汛期（{_date(eps[3][1]).month}—{_date(eps[4][2]).month}月）受灾户汇总表", subtitle
+            return (
+                f"{d.year}年汛期受灾户汇总表",
+                f"{d.year}年汛期（{_date(eps[3][1]).month}—{_date(eps[4][2]).month}月）受灾户汇总表",
+                subtitle,
+            )
         e = eps[int(key[1:])]
         d = _date(e[1])
         kind = e[0] if e[0].endswith(("灾害", "灾")) else e[0] + "灾害"
         return f"{d.year}年{d.month}月{kind}受灾户统计表", f"{d.year}年{d.month}月{kind}受灾户基本情况统计表", subtitle
-    stem = {"medical": "医保结算数据", "civil_affairs": "低保特困及临时救助审批台账", "employment": "失业登记及返乡人员信息"}[feed]
+    stem = {
+        "medical": "医保结算数据",
+        "civil_affairs": "低保特困及临时救助审批台账",
+        "employment": "失业登记及返乡人员信息",
+    }[feed]
     if key == "overlap":
-        extra = {"medical": "医保结算补充数据", "civil_affairs": "民政救助审批补报名单", "employment": "返乡及失业人员补充名单"}[feed]
+        extra = {
+            "medical": "医保结算补充数据",
+            "civil_affairs": "民政救助审批补报名单",
+            "employment": "返乡及失业人员补充名单",
+        }[feed]
         return f"{extra}_{span}", f"{extra}（{span}）", subtitle
     q0, q1, start = quarters[int(key[1:])]
     qn = (start.month - 1) // 3
@@ -233,7 +315,9 @@ def _draw(rng, n: int, probs: dict[str, float]) -> np.ndarray:
     return codes[rng.choice(len(names), size=n, p=p / p.sum())]
 
 
-def build_records(rng: np.random.Generator, feed: str, ev: pl.DataFrame, city: City, win: Window, force: bool) -> pl.DataFrame:
+def build_records(
+    rng: np.random.Generator, feed: str, ev: pl.DataFrame, city: City, win: Window, force: bool
+) -> pl.DataFrame:
     """One row per written record (primary + duplicate copies) with every raw field as text (+ XLSX numbers)."""
     P, O, H, V = city.persons, city.outsiders, city.households, city.villages
     n = len(ev)
@@ -257,11 +341,15 @@ def build_records(rng: np.random.Generator, feed: str, ev: pl.DataFrame, city: C
     birth = num("birth_days")
 
     # ---- ID noise (codes into render.ID_NOISES)
-    id_noise = np.where(reg, _draw(rng, n, ID_NOISE[feed]), _draw(rng, n, {"clean": .9, "missing": .05, "fullwidth": .05}))
+    id_noise = np.where(
+        reg, _draw(rng, n, ID_NOISE[feed]), _draw(rng, n, {"clean": 0.9, "missing": 0.05, "fullwidth": 0.05})
+    )
     born_2000 = birth >= (dt.date(2000, 1, 1) - EPOCH).days
     id_noise = np.where((id_noise == render.ID_NOISES.index("id_15")) & born_2000, 0, id_noise)
     # ---- name noise
-    d = render.name_noise(rng, g1, g2, dot, NAME_NOISE["homophone"] * reg, NAME_NOISE["traditional"] * reg, NAME_NOISE["minority_dot"])
+    d = render.name_noise(
+        rng, g1, g2, dot, NAME_NOISE["homophone"] * reg, NAME_NOISE["traditional"] * reg, NAME_NOISE["minority_dot"]
+    )
     if force and feed == "medical":
         _force(rng, id_noise, reg, born_2000, sur, g1, g2, dot, d)
     name, trad = render.name_text(sur, d)
@@ -278,11 +366,22 @@ def build_records(rng: np.random.Generator, feed: str, ev: pl.DataFrame, city: C
             wrong[np.flatnonzero(reg)[0]] = True
         vi, wrong = _wrong_village(rng, V, vi, wrong)
     cols: dict[str, object] = {
-        "event_id": ev["event_id"], "pid": pid, "oid": oid, "hh_idx": hh, "date": ev["date"],
-        "file_key": ev["file_key"], "dup": ev["dup"],
+        "event_id": ev["event_id"],
+        "pid": pid,
+        "oid": oid,
+        "hh_idx": hh,
+        "date": ev["date"],
+        "file_key": ev["file_key"],
+        "dup": ev["dup"],
         "true_id": pl.select(pl.when(regS).then(true_id)).to_series(),
-        "name_text": name, "id_text": id_text, "id_number": id_number, "id_noise": id_noise,
-        "homophone": d["homophone"], "traditional": trad, "minority_dot": d["minority_dot"], "wrong_village": wrong,
+        "name_text": name,
+        "id_text": id_text,
+        "id_number": id_number,
+        "id_noise": id_noise,
+        "homophone": d["homophone"],
+        "traditional": trad,
+        "minority_dot": d["minority_dot"],
+        "wrong_village": wrong,
         "registry": reg,
     }
     u = rng.random(n)
@@ -303,13 +402,17 @@ def build_records(rng: np.random.Generator, feed: str, ev: pl.DataFrame, city: C
         cols["township"] = V["township"].gather(vi)
         stem = vname.str.strip_suffix("村")
         u2 = pl.Series(rng.random(n))
-        cols["village"] = pl.select(pl.when(u2 < 0.2).then(stem + "村委会").when(u2 < 0.3).then(stem).otherwise(vname)).to_series()
+        cols["village"] = pl.select(
+            pl.when(u2 < 0.2).then(stem + "村委会").when(u2 < 0.3).then(stem).otherwise(vname)
+        ).to_series()
     if feed == "employment":
         cols["hukou_address"] = _addresses(rng, vcounty, vshort, V["township"].gather(vi), vname, regS, place)
     rec = pl.DataFrame({k: (v.alias(k) if isinstance(v, pl.Series) else v) for k, v in cols.items()})
     extra = [c for c in ev.columns if c not in rec.columns and c not in ("planted", "force_dup", "episode")]
     rec = pl.concat([rec, ev.select(extra)], how="horizontal").with_columns(is_dup=pl.lit(False))
-    dups = rec.filter("dup").with_columns(file_key=pl.lit("summary" if feed == "disaster" else "overlap"), is_dup=pl.lit(True))
+    dups = rec.filter("dup").with_columns(
+        file_key=pl.lit("summary" if feed == "disaster" else "overlap"), is_dup=pl.lit(True)
+    )
     return pl.concat([rec, dups])
 
 
@@ -370,19 +473,40 @@ def _wrong_village(rng, V: pl.DataFrame, vi: np.ndarray, wrong: np.ndarray) -> t
     return vi, wrong
 
 
-def _addresses(rng, county: pl.Series, short: pl.Series, town: pl.Series, village: pl.Series, reg: pl.Series,
-               place: pl.Series) -> pl.Series:
+def _addresses(
+    rng, county: pl.Series, short: pl.Series, town: pl.Series, village: pl.Series, reg: pl.Series, place: pl.Series
+) -> pl.Series:
     n = len(reg)
     u = rng.random((5, n))
     prefix = vocab.lut(("广西柳州市", "广西壮族自治区柳州市", "柳州市", ""), np.minimum((u[0] * 4).astype(np.int64), 3))
     a = vocab.lut(list(vocab.VILLAGE_FIRST), rng.integers(0, len(vocab.VILLAGE_FIRST), n))
     b = vocab.lut(list(vocab.VILLAGE_SECOND), rng.integers(0, len(vocab.VILLAGE_SECOND), n))
     num = pl.Series(rng.integers(1, 99, n)).cast(pl.String) + "号"
-    df = pl.DataFrame({"p": prefix, "c": county, "s": short, "t": town, "v": village, "a": a, "b": b, "num": num,
-                       "place": place, "reg": reg, **{f"u{i}": u[i] for i in range(1, 5)}})
+    df = pl.DataFrame(
+        {
+            "p": prefix,
+            "c": county,
+            "s": short,
+            "t": town,
+            "v": village,
+            "a": a,
+            "b": b,
+            "num": num,
+            "place": place,
+            "reg": reg,
+            **{f"u{i}": u[i] for i in range(1, 5)},
+        }
+    )
     stem = pl.col("v").str.strip_suffix("村")
-    vil = (pl.when(pl.col("u2") < 0.15).then(stem + "村委").when(pl.col("u2") < 0.3).then(stem + "村委会")
-           .when(pl.col("u2") < 0.38).then(stem).otherwise(pl.col("v")))
+    vil = (
+        pl.when(pl.col("u2") < 0.15)
+        .then(stem + "村委")
+        .when(pl.col("u2") < 0.3)
+        .then(stem + "村委会")
+        .when(pl.col("u2") < 0.38)
+        .then(stem)
+        .otherwise(pl.col("v"))
+    )
     cty = pl.when(pl.col("u1") < 0.2).then(pl.col("s")).otherwise(pl.col("c"))
     hamlet = pl.when(pl.col("u3") < 0.5).then(pl.col("a") + pl.col("b") + "屯").otherwise(pl.lit(""))
     number = pl.when(pl.col("u4") < 0.4).then(pl.col("num")).otherwise(pl.lit(""))
@@ -394,7 +518,9 @@ def _addresses(rng, county: pl.Series, short: pl.Series, town: pl.Series, villag
 # ---------------------------------------------------------------------------------------------- rendering
 
 
-def write_feed(folder: Path, feed: str, rec: pl.DataFrame, specs: dict[str, FileSpec], rng: np.random.Generator) -> tuple[pl.DataFrame, list[dict]]:
+def write_feed(
+    folder: Path, feed: str, rec: pl.DataFrame, specs: dict[str, FileSpec], rng: np.random.Generator
+) -> tuple[pl.DataFrame, list[dict]]:
     """Write every file of a feed; return the records with source_file / source_row, and file descriptions."""
     folder.mkdir(parents=True, exist_ok=True)
     out, infos = [], []
@@ -404,15 +530,22 @@ def write_feed(folder: Path, feed: str, rec: pl.DataFrame, specs: dict[str, File
             part = part.with_columns(pl.col("name_text").str.replace_all("•", "．", literal=True))
         cols, total = _columns(spec, part, rng)
         info = write_table(folder / spec.name, spec.fmt, spec.titles, cols, total)
-        info.update(feed=feed, date_style=spec.date_style, amount_style=spec.amount_style, headers=list(spec.headers.values()),
-                    seq_column=spec.seq_col)
+        info.update(
+            feed=feed,
+            date_style=spec.date_style,
+            amount_style=spec.amount_style,
+            headers=list(spec.headers.values()),
+            seq_column=spec.seq_col,
+        )
         infos.append(info)
         xlsx = spec.fmt == "xlsx"
         numeric = pl.col("id_number").is_not_nan() & pl.lit(xlsx)
         part = part.with_columns(
             source_file=pl.lit(spec.name),
             source_row=pl.int_range(info["first_data_row"], info["first_data_row"] + len(part), dtype=pl.Int64),
-            id_written=pl.when(numeric).then(pl.col("id_number").cast(pl.Int64, strict=False).cast(pl.String)).otherwise(pl.col("id_text")),
+            id_written=pl.when(numeric)
+            .then(pl.col("id_number").cast(pl.Int64, strict=False).cast(pl.String))
+            .otherwise(pl.col("id_text")),
             id_cell=pl.when(numeric).then(pl.lit("number")).otherwise(pl.lit("text")),
             name_written=pl.col("name_text"),
         )
@@ -442,11 +575,16 @@ def _columns(spec: FileSpec, part: pl.DataFrame, rng) -> tuple[list[Col], dict |
             style = spec.date_style
             text_style = "iso" if (xlsx and style in ("serial", "datecell")) else style
             alt = "chinese" if style != "chinese" else "slash"
-            txt = part.select(pl.when(mixed).then(render.date_text(pl.col("date"), alt))
-                              .otherwise(render.date_text(pl.col("date"), text_style))).to_series()
+            txt = part.select(
+                pl.when(mixed)
+                .then(render.date_text(pl.col("date"), alt))
+                .otherwise(render.date_text(pl.col("date"), text_style))
+            ).to_series()
             num = None
             if xlsx and style in ("serial", "datecell"):
-                num = np.where(mixed.to_numpy(), np.nan, (part["date"].to_numpy() - render.EXCEL_EPOCH_DAYS).astype(float))
+                num = np.where(
+                    mixed.to_numpy(), np.nan, (part["date"].to_numpy() - render.EXCEL_EPOCH_DAYS).astype(float)
+                )
             cols.append(Col(h, txt, num, date_cell=xlsx and style == "datecell"))
         elif f in AMOUNT_FIELDS:
             src = AMOUNT_SOURCE[f]

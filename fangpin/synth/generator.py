@@ -42,18 +42,31 @@ from fangpin.synth import events as E
 from fangpin.synth import feeds as F
 from fangpin.synth import population as P
 from fangpin.synth import registry as R
-from fangpin.synth import render
+from fangpin.synth import render, vocab
 from fangpin.synth import truth as T
-from fangpin.synth import vocab
 
 VERSION = 1
 SIZES: dict[str, dict] = {
-    "tiny": dict(households=120, counties=["450225", "450226", "450206"], county_shares=[0.38, 0.34, 0.28],
-                 townships_per_county=2, hh_per_village=8, max_resettlement=1, namesake_rate=0.08, force_dots=2,
-                 min_scenario=1, force_noise=True, disaster_village_share=0.3, robust_check=True, min_relocated=4),
+    "tiny": dict(
+        households=120,
+        counties=["450225", "450226", "450206"],
+        county_shares=[0.38, 0.34, 0.28],
+        townships_per_county=2,
+        hh_per_village=8,
+        max_resettlement=1,
+        namesake_rate=0.08,
+        force_dots=2,
+        min_scenario=1,
+        force_noise=True,
+        disaster_village_share=0.3,
+        robust_check=True,
+        min_relocated=4,
+    ),
     "demo": dict(households=5000, hh_per_village=40, max_resettlement=2, robust_check=True),
     "city": dict(households=350_000, hh_per_village=300, xlsx_max_rows=12000, robust_check=True, robust_sample=20000),
-    "province": dict(households=3_500_000, hh_per_village=300, xlsx_max_rows=12000, robust_check=True, robust_sample=5000),
+    "province": dict(
+        households=3_500_000, hh_per_village=300, xlsx_max_rows=12000, robust_check=True, robust_sample=5000
+    ),
 }
 FORMATS = ("mixed", "csv", "xlsx")
 #: people who are not in the registry, as a share of each feed's records
@@ -67,7 +80,9 @@ def parse_round(round_id: str) -> dt.date:
     """'2026Q4' → 2026-10-01 (first day of the quarter)."""
     m = re.fullmatch(r"(\d{4})Q([1-4])", str(round_id).strip())
     if not m:
-        raise ValueError(f"round id {round_id!r} is not a quarter like 2026Q4; the synthetic city needs a quarterly round")
+        raise ValueError(
+            f"round id {round_id!r} is not a quarter like 2026Q4; the synthetic city needs a quarterly round"
+        )
     return dt.date(int(m.group(1)), 3 * int(m.group(2)) - 2, 1)
 
 
@@ -90,8 +105,14 @@ def clear_generated(home: str | Path) -> None:
                 child.unlink()
 
 
-def generate(home: str | Path, size: str = "demo", seed: int = 20261, round_id: str = "2026Q4", scale: float = 1.0,
-             formats: str = "mixed") -> dict:
+def generate(
+    home: str | Path,
+    size: str = "demo",
+    seed: int = 20261,
+    round_id: str = "2026Q4",
+    scale: float = 1.0,
+    formats: str = "mixed",
+) -> dict:
     """Write a synthetic city into ``<home>/landing/<feed>/`` and its ground truth into ``<home>/truth/``.
 
     size: tiny (≈120 households, 3 counties) | demo (≈5,000) | city (≈350,000) | province (city × 10);
@@ -118,14 +139,17 @@ def generate(home: str | Path, size: str = "demo", seed: int = 20261, round_id: 
         shown = ", ".join(str(p.relative_to(dh.landing)) for p in existing[:3])
         raise ValueError(
             f"{dh.landing} already holds {len(existing)} file(s) ({shown}{', …' if len(existing) > 3 else ''}); "
-            f"refusing to mix a new synthetic city with them — remove them first (fangpin.synth.clear_generated)")
+            f"refusing to mix a new synthetic city with them — remove them first (fangpin.synth.clear_generated)"
+        )
     spec = dict(SIZES[size])
     n_households = max(10, int(round(spec["households"] * scale)))
     rules_cfg = rules_for("4502", ref.year, dh.root)
     rules = E.Rules.from_config(rules_cfg)
     win = E.Window.for_ref(ref)
     n_parts = max(1, math.ceil(n_households / PART_MAX_HOUSEHOLDS))
-    part_seeds = np.random.SeedSequence(int(seed)).spawn(n_parts) if n_parts > 1 else [np.random.SeedSequence(int(seed))]
+    part_seeds = (
+        np.random.SeedSequence(int(seed)).spawn(n_parts) if n_parts > 1 else [np.random.SeedSequence(int(seed))]
+    )
     parts_dir = dh.truth / "_parts"
     if parts_dir.exists():
         shutil.rmtree(parts_dir)
@@ -136,11 +160,17 @@ def generate(home: str | Path, size: str = "demo", seed: int = 20261, round_id: 
     villages = []
     for part in range(n_parts):
         n_part = n_households // n_parts + (1 if part < n_households % n_parts else 0)
-        v, infos = _generate_part(dh, spec, size, formats, rules, win, ref, part, n_parts, n_part, part_seeds[part], parts_dir, lap)
+        v, infos = _generate_part(
+            dh, spec, size, formats, rules, win, ref, part, n_parts, n_part, part_seeds[part], parts_dir, lap
+        )
         villages.append(v)
         file_infos += infos
     village_info = R.write_village_table(dh.landing_for("registry"), pl.concat(villages), formats)
-    file_infos = [i for i in file_infos if i["feed"] == "registry"] + [village_info] + [i for i in file_infos if i["feed"] != "registry"]
+    file_infos = (
+        [i for i in file_infos if i["feed"] == "registry"]
+        + [village_info]
+        + [i for i in file_infos if i["feed"] != "registry"]
+    )
 
     # ---- ground truth files (parts streamed together)
     for name in ("persons", "households", "records"):
@@ -153,14 +183,41 @@ def generate(home: str | Path, size: str = "demo", seed: int = 20261, round_id: 
     shutil.rmtree(parts_dir)
     lap("truth_files")
 
-    manifest = _manifest(dh, size, seed, scale, round_id, ref, win, formats, rules_cfg, sum(len(v) for v in villages),
-                         n_parts, file_infos, timings, t0)
+    manifest = _manifest(
+        dh,
+        size,
+        seed,
+        scale,
+        round_id,
+        ref,
+        win,
+        formats,
+        rules_cfg,
+        sum(len(v) for v in villages),
+        n_parts,
+        file_infos,
+        timings,
+        t0,
+    )
     (dh.truth / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return manifest
 
 
-def _generate_part(dh: DataHome, spec: dict, size: str, formats: str, rules: E.Rules, win: E.Window, ref: dt.date,
-                   part: int, n_parts: int, n_households: int, seed: np.random.SeedSequence, parts_dir: Path, lap) -> tuple[pl.DataFrame, list[dict]]:
+def _generate_part(
+    dh: DataHome,
+    spec: dict,
+    size: str,
+    formats: str,
+    rules: E.Rules,
+    win: E.Window,
+    ref: dt.date,
+    part: int,
+    n_parts: int,
+    n_households: int,
+    seed: np.random.SeedSequence,
+    parts_dir: Path,
+    lap,
+) -> tuple[pl.DataFrame, list[dict]]:
     """One part of the city (the whole city unless it is larger than PART_MAX_HOUSEHOLDS): population, events,
     truth, files. Parts share nothing but the divisions; codes, ID sequences and event ids are disjoint."""
     streams = [np.random.default_rng(s) for s in seed.spawn(10)]
@@ -186,14 +243,19 @@ def _generate_part(dh: DataHome, spec: dict, size: str, formats: str, rules: E.R
     truth, flags = T.compute(events, city.households, city.persons, rules, win)
     _check_plan(city, truth)
     if spec.get("robust_check"):
-        problems = T.check_robust(events, city.households, city.persons, rules, win, truth,
-                                  sample=spec.get("robust_sample"), rng=streams[9])
+        problems = T.check_robust(
+            events, city.households, city.persons, rules, win, truth, sample=spec.get("robust_sample"), rng=streams[9]
+        )
         if problems:
-            raise RuntimeError("synthetic truth is not robust to threshold/reading variants (generator bug): " + "; ".join(problems))
+            raise RuntimeError(
+                "synthetic truth is not robust to threshold/reading variants (generator bug): " + "; ".join(problems)
+            )
     lap(f"truth{suffix}")
 
     # ---- department files
-    city = P.City(city.villages, city.households, city.persons.with_columns(has_namesake=_namesakes(city)), city.outsiders, ref)
+    city = P.City(
+        city.villages, city.households, city.persons.with_columns(has_namesake=_namesakes(city)), city.outsiders, ref
+    )
     file_infos: list[dict] = []
     records = []
     for i, feed in enumerate(E.FEEDS):
@@ -225,7 +287,9 @@ def _force_dots(rng, city: P.City, bg: dict, k: int) -> P.City:
     p = city.persons
     with_events = np.unique(np.concatenate([b["pid"] for b in bg["medical"]] + [np.array([], dtype=np.int64)]))
     minority = city.households["minority_county"].to_numpy()[p["hh_idx"].to_numpy()]
-    cand = with_events[minority[with_events] & ~p["dot"].to_numpy()[with_events] & (p["role"].to_numpy()[with_events] != P.HEAD)]
+    cand = with_events[
+        minority[with_events] & ~p["dot"].to_numpy()[with_events] & (p["role"].to_numpy()[with_events] != P.HEAD)
+    ]
     if len(cand) == 0:
         return city
     chosen = rng.choice(cand, size=min(k, len(cand)), replace=False)
@@ -245,11 +309,15 @@ def _namesakes(city: P.City) -> pl.Series:
 
 
 def _check_plan(city: P.City, truth: pl.DataFrame) -> None:
-    j = city.households.select("hh_idx", "scenario", "planned_category").join(truth.select("hh_idx", "expected_category"), on="hh_idx")
+    j = city.households.select("hh_idx", "scenario", "planned_category").join(
+        truth.select("hh_idx", "expected_category"), on="hh_idx"
+    )
     bad = j.filter(pl.col("planned_category").fill_null("") != pl.col("expected_category").fill_null(""))
     if len(bad):
-        raise RuntimeError(f"synthetic truth disagrees with the planted scenarios for {len(bad)} households (generator bug), "
-                           f"e.g. {bad.head(5).rows()}")
+        raise RuntimeError(
+            f"synthetic truth disagrees with the planted scenarios for {len(bad)} households (generator bug), "
+            f"e.g. {bad.head(5).rows()}"
+        )
 
 
 def _record_rows(feed: str, w: pl.DataFrame, city: P.City, flags: pl.DataFrame) -> pl.DataFrame:
@@ -262,67 +330,148 @@ def _record_rows(feed: str, w: pl.DataFrame, city: P.City, flags: pl.DataFrame) 
     id_tags = [tag(pl.col("id_noise") == render.ID_NOISES.index(k), v) for k, v in F.ID_TAG.items()]
     ns = city.persons["has_namesake"]
     w = w.with_columns(
-        has_namesake=pl.when(pl.col("registry")).then(ns.gather(pl.Series(w["pid"].clip(0, None)).cast(pl.UInt32)).to_frame().to_series()
-                                                        if len(w) else pl.lit(False)).otherwise(False),
-        true_household_id=pl.when(pl.col("registry")).then(
-            hid.gather(w["hh_idx"].clip(0, None).cast(pl.UInt32)) if len(w) else pl.lit(None, dtype=pl.String)).otherwise(None),
+        has_namesake=pl.when(pl.col("registry"))
+        .then(
+            ns.gather(pl.Series(w["pid"].clip(0, None)).cast(pl.UInt32)).to_frame().to_series()
+            if len(w)
+            else pl.lit(False)
+        )
+        .otherwise(False),
+        true_household_id=pl.when(pl.col("registry"))
+        .then(hid.gather(w["hh_idx"].clip(0, None).cast(pl.UInt32)) if len(w) else pl.lit(None, dtype=pl.String))
+        .otherwise(None),
     )
-    noise = pl.concat_list(id_tags + [
-        tag(pl.col("homophone"), "homophone"), tag(pl.col("traditional"), "traditional"), tag(pl.col("minority_dot"), "minority_dot"),
-        tag(pl.col("wrong_village"), "wrong_village"), tag(~pl.col("registry"), "not_in_registry"),
-        tag(pl.col("registry") & pl.col("has_namesake"), "namesake"),
-        tag(pl.lit(feed == "disaster") & pl.col("registry"), "head_only"), tag(pl.col("is_dup"), "duplicate_event"),
-    ])
-    return w.join(flags, on="event_id", how="left").select(
-        pl.lit(feed).alias("source"), "source_file", "source_row",
-        pl.col("true_id").alias("true_id_number"), "true_household_id",
-        noise.alias("noise"),
-        (pl.col("registry") & pl.col("id_noise").is_in([0, 1])).alias("id_exact"),
-        "event_id", pl.col("date").cast(pl.Int32).cast(pl.Date).alias("event_date"), "in_window", "signal", "evidence",
-        pl.col("is_dup").alias("is_duplicate"), "id_written", "id_cell", "name_written", "hh_idx",
-    ).sort("source", "source_file", "source_row")
+    noise = pl.concat_list(
+        id_tags
+        + [
+            tag(pl.col("homophone"), "homophone"),
+            tag(pl.col("traditional"), "traditional"),
+            tag(pl.col("minority_dot"), "minority_dot"),
+            tag(pl.col("wrong_village"), "wrong_village"),
+            tag(~pl.col("registry"), "not_in_registry"),
+            tag(pl.col("registry") & pl.col("has_namesake"), "namesake"),
+            tag(pl.lit(feed == "disaster") & pl.col("registry"), "head_only"),
+            tag(pl.col("is_dup"), "duplicate_event"),
+        ]
+    )
+    return (
+        w.join(flags, on="event_id", how="left")
+        .select(
+            pl.lit(feed).alias("source"),
+            "source_file",
+            "source_row",
+            pl.col("true_id").alias("true_id_number"),
+            "true_household_id",
+            noise.alias("noise"),
+            (pl.col("registry") & pl.col("id_noise").is_in([0, 1])).alias("id_exact"),
+            "event_id",
+            pl.col("date").cast(pl.Int32).cast(pl.Date).alias("event_date"),
+            "in_window",
+            "signal",
+            "evidence",
+            pl.col("is_dup").alias("is_duplicate"),
+            "id_written",
+            "id_cell",
+            "name_written",
+            "hh_idx",
+        )
+        .sort("source", "source_file", "source_row")
+    )
 
 
 def _households_truth(city: P.City, truth: pl.DataFrame, recs: pl.DataFrame, rules: E.Rules) -> pl.DataFrame:
     # evidence_exact_ids: every evidence event of the household has at least one record with an exact ID
-    ev_exact = recs.filter(pl.col("evidence").fill_null(False) & pl.col("hh_idx").ge(0)).group_by("event_id").agg(
-        pl.col("hh_idx").first(), exact=pl.col("id_exact").any())
+    ev_exact = (
+        recs.filter(pl.col("evidence").fill_null(False) & pl.col("hh_idx").ge(0))
+        .group_by("event_id")
+        .agg(pl.col("hh_idx").first(), exact=pl.col("id_exact").any())
+    )
     hh_exact = ev_exact.group_by("hh_idx").agg(evidence_exact_ids=pl.col("exact").all())
     has_rec = recs.filter(pl.col("hh_idx") >= 0).select("hh_idx").unique().with_columns(has_records=pl.lit(True))
     h = city.households
     return (
-        h.join(truth, on="hh_idx", how="left").join(hh_exact, on="hh_idx", how="left").join(has_rec, on="hh_idx", how="left")
+        h.join(truth, on="hh_idx", how="left")
+        .join(hh_exact, on="hh_idx", how="left")
+        .join(has_rec, on="hh_idx", how="left")
         .with_columns(
             evidence_exact_ids=pl.col("evidence_exact_ids").fill_null(True),
-            scenario=pl.when(pl.col("scenario") != "").then(pl.col("scenario"))
-            .when(pl.col("has_records").fill_null(False)).then(pl.lit("background")).otherwise(pl.lit("quiet")),
+            scenario=pl.when(pl.col("scenario") != "")
+            .then(pl.col("scenario"))
+            .when(pl.col("has_records").fill_null(False))
+            .then(pl.lit("background"))
+            .otherwise(pl.lit("quiet")),
             monitoring_line=pl.lit(rules.line),
             dibao=pl.col("dibao_hh"),
         )
         .select(
-            "household_id", "county_code", "township_code", "village_code", "county", "township", "village",
-            "household_type", "monitoring_category", "risk_eliminated", "identified_month", "eliminated_month",
-            "base_per_capita_income", "household_size", "relocated", "resettlement_site", "resettlement_village_code",
-            "hukou_moved", "hukou_county_code", "hukou_township_code", "unsafe_housing", "safe_water", "dibao",
-            "at_risk", "expected_category", "expected_risk_types", "scenario", "evidence_exact_ids", "suspect_again",
-            "signals", "adjusted_per_capita_income", "rigid_spending", "monitoring_line",
+            "household_id",
+            "county_code",
+            "township_code",
+            "village_code",
+            "county",
+            "township",
+            "village",
+            "household_type",
+            "monitoring_category",
+            "risk_eliminated",
+            "identified_month",
+            "eliminated_month",
+            "base_per_capita_income",
+            "household_size",
+            "relocated",
+            "resettlement_site",
+            "resettlement_village_code",
+            "hukou_moved",
+            "hukou_county_code",
+            "hukou_township_code",
+            "unsafe_housing",
+            "safe_water",
+            "dibao",
+            "at_risk",
+            "expected_category",
+            "expected_risk_types",
+            "scenario",
+            "evidence_exact_ids",
+            "suspect_again",
+            "signals",
+            "adjusted_per_capita_income",
+            "rigid_spending",
+            "monitoring_line",
         )
     )
 
 
 def _persons_truth(city: P.City) -> pl.DataFrame:
-    hh = city.households.select("hh_idx", "household_id", "county_code", "county", "township_code", "township",
-                                "village_code", "village")
+    hh = city.households.select(
+        "hh_idx", "household_id", "county_code", "county", "township_code", "township", "village_code", "village"
+    )
     return city.persons.join(hh, on="hh_idx", how="left").select(
-        "household_id", "person_no", "name", "id_number", "sex",
-        pl.col("birth_days").cast(pl.Int32).cast(pl.Date).alias("birth_date"), "relation",
-        "county_code", "township_code", "village_code", "county", "township", "village",
-        "labour", "health", "student", "dibao", "tekun", "has_namesake",
+        "household_id",
+        "person_no",
+        "name",
+        "id_number",
+        "sex",
+        pl.col("birth_days").cast(pl.Int32).cast(pl.Date).alias("birth_date"),
+        "relation",
+        "county_code",
+        "township_code",
+        "village_code",
+        "county",
+        "township",
+        "village",
+        "labour",
+        "health",
+        "student",
+        "dibao",
+        "tekun",
+        "has_namesake",
         (pl.col("id_number").str.slice(0, 6) != pl.col("county_code")).alias("historic_address_code"),
     )
 
 
-def _manifest(dh: DataHome, size, seed, scale, round_id, ref, win, formats, rules_cfg, n_villages, n_parts, files, timings, t0) -> dict:
+def _manifest(
+    dh: DataHome, size, seed, scale, round_id, ref, win, formats, rules_cfg, n_villages, n_parts, files, timings, t0
+) -> dict:
     """Counts read back from the truth files (streaming), so that parts add up."""
     hh = pl.scan_parquet(dh.truth / "households.parquet")
     recs = pl.scan_parquet(dh.truth / "records.parquet")
@@ -339,14 +488,23 @@ def _manifest(dh: DataHome, size, seed, scale, round_id, ref, win, formats, rule
     exact = recs.filter(pl.col("true_id_number").is_not_null()).select(pl.col("id_exact").mean()).collect().item()
     return {
         "generator_version": VERSION,
-        "seed": int(seed), "size": size, "scale": scale, "round": round_id, "formats": formats, "parts": n_parts,
+        "seed": int(seed),
+        "size": size,
+        "scale": scale,
+        "round": round_id,
+        "formats": formats,
+        "parts": n_parts,
         "reference_date": ref.isoformat(),
         "window": {"start": (P.EPOCH + dt.timedelta(days=win.start)).isoformat(), "end_exclusive": ref.isoformat()},
         "rules": {k: v for k, v in rules_cfg.items() if isinstance(v, (int, float, str))},
         "counts": {
-            "households": n_hh, "persons": persons, "villages": n_villages,
-            "records": sum(by_source.values()), **{f"records_{f}": by_source.get(f, 0) for f in E.FEEDS},
-            "files": len(files), "at_risk_households": at_risk.select(pl.len()).collect().item(),
+            "households": n_hh,
+            "persons": persons,
+            "villages": n_villages,
+            "records": sum(by_source.values()),
+            **{f"records_{f}": by_source.get(f, 0) for f in E.FEEDS},
+            "files": len(files),
+            "at_risk_households": at_risk.select(pl.len()).collect().item(),
             "id_exact_share": round(float(exact or 0), 4),
         },
         "scenarios": counts(hh, "scenario"),

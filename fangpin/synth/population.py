@@ -22,16 +22,19 @@ EPOCH = dt.date(1970, 1, 1)
 HEAD, SPOUSE, CHILD, SON, INLAW, GRAND, PARENT = range(7)
 _ = -1  # unused slot
 # household templates: member roles by slot (a household of size s takes the first s slots)
-TEMPLATES = np.array([
-    [HEAD, _, _, _, _, _, _, _],                                    # 0 single, old
-    [HEAD, _, _, _, _, _, _, _],                                    # 1 single, young
-    [HEAD, SPOUSE, _, _, _, _, _, _],                               # 2 old couple
-    [HEAD, SPOUSE, CHILD, CHILD, CHILD, PARENT, PARENT, CHILD],     # 3 young family (+ the head's parents)
-    [HEAD, CHILD, CHILD, CHILD, CHILD, CHILD, CHILD, CHILD],        # 4 widowed / divorced parent with children
-    [HEAD, SPOUSE, CHILD, CHILD, CHILD, CHILD, CHILD, CHILD],       # 5 middle-aged couple with children
-    [HEAD, SPOUSE, SON, INLAW, GRAND, GRAND, GRAND, CHILD],         # 6 three generations
-    [HEAD, SON, INLAW, GRAND, GRAND, GRAND, CHILD, GRAND],          # 7 three generations, head widowed
-], dtype=np.int8)
+TEMPLATES = np.array(
+    [
+        [HEAD, _, _, _, _, _, _, _],  # 0 single, old
+        [HEAD, _, _, _, _, _, _, _],  # 1 single, young
+        [HEAD, SPOUSE, _, _, _, _, _, _],  # 2 old couple
+        [HEAD, SPOUSE, CHILD, CHILD, CHILD, PARENT, PARENT, CHILD],  # 3 young family (+ the head's parents)
+        [HEAD, CHILD, CHILD, CHILD, CHILD, CHILD, CHILD, CHILD],  # 4 widowed / divorced parent with children
+        [HEAD, SPOUSE, CHILD, CHILD, CHILD, CHILD, CHILD, CHILD],  # 5 middle-aged couple with children
+        [HEAD, SPOUSE, SON, INLAW, GRAND, GRAND, GRAND, CHILD],  # 6 three generations
+        [HEAD, SON, INLAW, GRAND, GRAND, GRAND, CHILD, GRAND],  # 7 three generations, head widowed
+    ],
+    dtype=np.int8,
+)
 HEAD_AGE = np.array([[58, 85], [25, 57], [58, 85], [25, 48], [38, 75], [40, 60], [52, 82], [58, 85]], dtype=float)
 # P(template | size) for sizes 1..8
 TEMPLATE_P = {
@@ -74,7 +77,9 @@ def _where(mask: np.ndarray, a: pl.Series, b) -> pl.Series:
 PART_SUFFIX = ("", "二期", "三期", "四期", "五期", "六期", "七期", "八期", "九期", "十期")
 
 
-def build_villages(rng: np.random.Generator, spec: dict, n_households: int, part: int = 0, n_parts: int = 1) -> tuple[pl.DataFrame, np.ndarray]:
+def build_villages(
+    rng: np.random.Generator, spec: dict, n_households: int, part: int = 0, n_parts: int = 1
+) -> tuple[pl.DataFrame, np.ndarray]:
     """Villages with their household counts. Returns (villages frame, household count per village).
 
     A city generated in parts gives each part its own range of village codes and names (no collisions)."""
@@ -108,8 +113,18 @@ def build_villages(rng: np.random.Generator, spec: dict, n_households: int, part
         res_names = rng.choice(len(vocab.RESETTLEMENT_NAMES), size=n_res, replace=False)
         for j, ni in enumerate(res_names):
             suffix = PART_SUFFIX[part % len(PART_SUFFIX)] if n_parts > 1 else ""
-            rows.append((f"{seat.code}{part * 5 + j + 1:03d}", f"{vocab.RESETTLEMENT_NAMES[ni]}安置社区{suffix}", seat.name, seat.code,
-                         c, seat.county_name, False, True))
+            rows.append(
+                (
+                    f"{seat.code}{part * 5 + j + 1:03d}",
+                    f"{vocab.RESETTLEMENT_NAMES[ni]}安置社区{suffix}",
+                    seat.name,
+                    seat.code,
+                    c,
+                    seat.county_name,
+                    False,
+                    True,
+                )
+            )
             counts.append(0)
         t_w = rng.dirichlet(np.full(len(eligible), 3.0))
         per_town = rng.multinomial(n_c, t_w)
@@ -127,12 +142,31 @@ def build_villages(rng: np.random.Generator, spec: dict, n_households: int, part
             for j in range(nv):
                 a, b = divmod(int(pairs[j]), n_second)
                 name = vocab.VILLAGE_FIRST[a] + vocab.VILLAGE_SECOND[b] + "村"
-                rows.append((f"{t.code}{200 + part * code_span + j:03d}", name, t.name, t.code, c, t.county_name, bool(deep[j]), False))
+                rows.append(
+                    (
+                        f"{t.code}{200 + part * code_span + j:03d}",
+                        name,
+                        t.name,
+                        t.code,
+                        c,
+                        t.county_name,
+                        bool(deep[j]),
+                        False,
+                    )
+                )
                 counts.append(int(v_counts[j]))
     villages = pl.DataFrame(
         rows,
-        schema=["village_code", "village", "township", "township_code", "county_code", "county",
-                "former_deep_poverty", "resettlement_community"],
+        schema=[
+            "village_code",
+            "village",
+            "township",
+            "township_code",
+            "county_code",
+            "county",
+            "former_deep_poverty",
+            "resettlement_community",
+        ],
         orient="row",
     ).with_row_index("village_idx")
     return villages, np.array(counts, dtype=np.int64)
@@ -147,8 +181,14 @@ def _months_text(months: np.ndarray, present: np.ndarray) -> pl.Series:
     return pl.Series(np.where(present, v, 0)).cast(pl.String).replace("0", "")
 
 
-def build_households(rng: np.random.Generator, villages: pl.DataFrame, counts: np.ndarray, ref_date: dt.date,
-                     line: float, min_relocated: int = 0) -> pl.DataFrame:
+def build_households(
+    rng: np.random.Generator,
+    villages: pl.DataFrame,
+    counts: np.ndarray,
+    ref_date: dt.date,
+    line: float,
+    min_relocated: int = 0,
+) -> pl.DataFrame:
     n = int(counts.sum())
     v_idx = np.repeat(np.arange(len(villages)), counts)
     vcounty = villages["county_code"].to_numpy().astype(np.int64)
@@ -159,7 +199,9 @@ def build_households(rng: np.random.Generator, villages: pl.DataFrame, counts: n
     res_idx = np.full(n, -1, dtype=np.int64)
     relocated = np.zeros(n, dtype=bool)
     u = rng.random(n)
-    for c, idxs in res.group_by("county_code", maintain_order=True).agg(pl.col("village_idx")).sort("county_code").iter_rows():
+    for c, idxs in (
+        res.group_by("county_code", maintain_order=True).agg(pl.col("village_idx")).sort("county_code").iter_rows()
+    ):
         m = county == int(c)
         reloc_p[m] = vocab.RELOCATED_SHARE.get(c, 0.0)
         sel = m & (u < reloc_p)
@@ -181,7 +223,9 @@ def build_households(rng: np.random.Generator, villages: pl.DataFrame, counts: n
     reg_v = np.where(hukou_moved, res_idx, v_idx)  # registry village = hukou village
     # order households by registry village, then numbered within it
     order = np.lexsort((rng.random(n), reg_v))
-    v_idx, county, relocated, res_idx, hukou_moved, reg_v = (a[order] for a in (v_idx, county, relocated, res_idx, hukou_moved, reg_v))
+    v_idx, county, relocated, res_idx, hukou_moved, reg_v = (
+        a[order] for a in (v_idx, county, relocated, res_idx, hukou_moved, reg_v)
+    )
     seq = np.arange(n) - np.searchsorted(reg_v, reg_v)  # rank within village (reg_v sorted)
     vcode = villages["village_code"]
     hh_id = vcode.gather(reg_v) + pl.Series(seq + 1).cast(pl.String).str.zfill(4)
@@ -226,37 +270,42 @@ def build_households(rng: np.random.Generator, villages: pl.DataFrame, counts: n
     reg = villages.select("village_code", "village", "township", "township_code", "county_code", "county")[reg_v]
     hukou_town = villages["township_code"].gather(np.where(hukou_moved, res_idx, v_idx))
     res_safe = np.maximum(res_idx, 0)
-    hh = pl.DataFrame({
-        "hh_idx": np.arange(n, dtype=np.int64),
-        "household_id": hh_id,
-        "county_code": reg["county_code"], "county": reg["county"],
-        "township_code": reg["township_code"], "township": reg["township"],
-        "village_code": reg["village_code"], "village": reg["village"],
-        "village_idx": reg_v.astype(np.int64),
-        "origin_village_code": vcode.gather(v_idx),
-        "htype_code": tuopin.astype(np.int64),
-        "mcat_code": mcat.astype(np.int64),
-        "elim_code": elim_code.astype(np.int64),
-        "ident_m": np.where(monitored, ident, -1).astype(np.int64),
-        "elim_m": np.where(eliminated, elim, -1).astype(np.int64),
-        "base_per_capita_income": base,
-        "household_size": size.astype(np.int64),
-        "template": template.astype(np.int64),
-        "head_age": head_age,
-        "relocated": relocated,
-        "resettlement_village_code": _where(relocated, vcode.gather(res_safe), None),
-        "resettlement_site": _where(relocated, villages["village"].gather(res_safe), ""),
-        "hukou_moved": _where(relocated, vocab.lut(vocab.YESNO, hukou_moved.astype(np.int64)), ""),
-        "hukou_county_code": reg["county_code"],
-        "hukou_township_code": hukou_town,
-        "unsafe_housing": vocab.lut(vocab.YESNO, (rng.random(n) < 0.01).astype(np.int64)),
-        "safe_water": vocab.lut(vocab.YESNO, (rng.random(n) >= 0.015).astype(np.int64)),
-        "dibao_hh": dibao,
-        "gen_name": rng.random(n) < np.where(minority, 0.6, 0.3),
-        "uxorilocal": rng.random(n) < 0.2,
-        "father_first": rng.random(n) < 0.5,
-        "minority_county": minority,
-    })
+    hh = pl.DataFrame(
+        {
+            "hh_idx": np.arange(n, dtype=np.int64),
+            "household_id": hh_id,
+            "county_code": reg["county_code"],
+            "county": reg["county"],
+            "township_code": reg["township_code"],
+            "township": reg["township"],
+            "village_code": reg["village_code"],
+            "village": reg["village"],
+            "village_idx": reg_v.astype(np.int64),
+            "origin_village_code": vcode.gather(v_idx),
+            "htype_code": tuopin.astype(np.int64),
+            "mcat_code": mcat.astype(np.int64),
+            "elim_code": elim_code.astype(np.int64),
+            "ident_m": np.where(monitored, ident, -1).astype(np.int64),
+            "elim_m": np.where(eliminated, elim, -1).astype(np.int64),
+            "base_per_capita_income": base,
+            "household_size": size.astype(np.int64),
+            "template": template.astype(np.int64),
+            "head_age": head_age,
+            "relocated": relocated,
+            "resettlement_village_code": _where(relocated, vcode.gather(res_safe), None),
+            "resettlement_site": _where(relocated, villages["village"].gather(res_safe), ""),
+            "hukou_moved": _where(relocated, vocab.lut(vocab.YESNO, hukou_moved.astype(np.int64)), ""),
+            "hukou_county_code": reg["county_code"],
+            "hukou_township_code": hukou_town,
+            "unsafe_housing": vocab.lut(vocab.YESNO, (rng.random(n) < 0.01).astype(np.int64)),
+            "safe_water": vocab.lut(vocab.YESNO, (rng.random(n) >= 0.015).astype(np.int64)),
+            "dibao_hh": dibao,
+            "gen_name": rng.random(n) < np.where(minority, 0.6, 0.3),
+            "uxorilocal": rng.random(n) < 0.2,
+            "father_first": rng.random(n) < 0.5,
+            "minority_county": minority,
+        }
+    )
     return with_household_text(hh)
 
 
@@ -339,12 +388,21 @@ def build_persons(rng: np.random.Generator, hh: pl.DataFrame, ref_date: dt.date,
     j = rng.random(n)  # jitter for clipped ages, so that clipping does not pile people onto one birth date
     gap_child = np.minimum(np.minimum(g0 + child_rank * step, 40.0 - 2 * j), H - 0.3 - 0.6 * j)
     gap_son = np.repeat(20 + rng.random(len(hh)) * 10, size)
-    gap_grand = np.minimum(gap_son + 20 + rng.random(n) * 8 + 1.5 * np.maximum(slot - 4, 0), np.minimum(60.0 - 2 * j, H - 0.3 - 0.6 * j))
+    gap_grand = np.minimum(
+        gap_son + 20 + rng.random(n) * 8 + 1.5 * np.maximum(slot - 4, 0), np.minimum(60.0 - 2 * j, H - 0.3 - 0.6 * j)
+    )
     spouse_delta = np.where(hm, -5 + 8 * u, -3 + 8 * u)
     age = np.select(
         [role == HEAD, role == SPOUSE, role == CHILD, role == SON, role == INLAW, role == GRAND, role == PARENT],
-        [H, np.maximum(H + spouse_delta, 20.0 + 2 * j), H - gap_child, H - gap_son,
-         np.maximum(H - gap_son + (-4 + 7 * u), 18.0 + 2 * j), H - gap_grand, np.minimum(H + 20 + 15 * u, 98.0 - 5 * j)],
+        [
+            H,
+            np.maximum(H + spouse_delta, 20.0 + 2 * j),
+            H - gap_child,
+            H - gap_son,
+            np.maximum(H - gap_son + (-4 + 7 * u), 18.0 + 2 * j),
+            H - gap_grand,
+            np.minimum(H + 20 + 15 * u, 98.0 - 5 * j),
+        ],
     )
     ref_days = _days(ref_date)
     birth = ref_days - np.round(age * 365.25).astype(np.int64) - 1
@@ -367,7 +425,11 @@ def build_persons(rng: np.random.Generator, hh: pl.DataFrame, ref_date: dt.date,
     gen_i = rng.integers(0, len(gen_chars), len(hh))[h]
     # grandchildren carry the next generation character
     hh_gen = np.where(role == GRAND, gen_chars[(gen_i + 1) % len(gen_chars)], gen_chars[gen_i])
-    use_gen = hh["gen_name"].to_numpy()[h] & ((role == CHILD) | (role == SON) | (role == GRAND)) & (male | (rng.random(n) < 0.3))
+    use_gen = (
+        hh["gen_name"].to_numpy()[h]
+        & ((role == CHILD) | (role == SON) | (role == GRAND))
+        & (male | (rng.random(n) < 0.3))
+    )
     g1 = np.where(use_gen, hh_gen, g1)
     g2 = np.where(use_gen & (g2 < 0), _given(rng, male)[1], g2)
     mei = index["妹"]
@@ -383,8 +445,13 @@ def build_persons(rng: np.random.Generator, hh: pl.DataFrame, ref_date: dt.date,
     vidx = hh["village_idx"].to_numpy()[h]
     key_order = np.lexsort((rng.random(n), male, surname, vidx))
     prev = np.roll(key_order, 1)
-    same_group = (vidx[key_order] == vidx[prev]) & (surname[key_order] == surname[prev]) & (male[key_order] == male[prev]) \
-        & (h[key_order] != h[prev]) & (dot[key_order] == dot[prev])
+    same_group = (
+        (vidx[key_order] == vidx[prev])
+        & (surname[key_order] == surname[prev])
+        & (male[key_order] == male[prev])
+        & (h[key_order] != h[prev])
+        & (dot[key_order] == dot[prev])
+    )
     same_group[0] = False
     pick = same_group & (rng.random(n) < spec.get("namesake_rate", 0.012))
     tgt, src = key_order[pick], prev[pick]
@@ -401,7 +468,13 @@ def build_persons(rng: np.random.Generator, hh: pl.DataFrame, ref_date: dt.date,
     ul = rng.random(n)
     labour = np.select(
         [age_years < 16, student != 0, health >= 2, age_years < 60, age_years < 70],
-        [4, 4, 2 + _pick(ul, [0.4, 0.6]), _pick(ul, [0.15, 0.65, 0.10, 0.05, 0.05]), 1 + _pick(ul, [0.35, 0.35, 0.15, 0.15])],
+        [
+            4,
+            4,
+            2 + _pick(ul, [0.4, 0.6]),
+            _pick(ul, [0.15, 0.65, 0.10, 0.05, 0.05]),
+            1 + _pick(ul, [0.35, 0.35, 0.15, 0.15]),
+        ],
         default=2 + _pick(ul, [0.15, 0.40, 0.45]),
     )
 
@@ -413,30 +486,34 @@ def build_persons(rng: np.random.Generator, hh: pl.DataFrame, ref_date: dt.date,
 
     # ID numbers: address code = county (柳江 people born before 2016 often keep the old 柳江县 code 450221)
     county = hh["county_code"].to_numpy().astype(np.int64)[h]
-    birth_year = (np.datetime64("1970-01-01") + birth.astype("timedelta64[D]")).astype("datetime64[Y]").astype(int) + 1970
+    birth_year = (np.datetime64("1970-01-01") + birth.astype("timedelta64[D]")).astype("datetime64[Y]").astype(
+        int
+    ) + 1970
     historic = (county == 450206) & (birth_year < 2016) & (rng.random(n) < spec.get("historic_rate", 0.35))
     area = np.where(historic, 450221, county)
 
-    persons = pl.DataFrame({
-        "pid": np.arange(n, dtype=np.int64),
-        "hh_idx": h.astype(np.int64),
-        "person_no": (slot + 1).astype(np.int64),
-        "role": role.astype(np.int64),
-        "rel_code": rel.astype(np.int64),
-        "male": male,
-        "birth_days": birth,
-        "age": age_years,
-        "sur_idx": surname,
-        "g1": g1.astype(np.int64),
-        "g2": g2.astype(np.int64),
-        "dot": dot,
-        "area": area.astype(np.int64),
-        "labour_code": labour.astype(np.int64),
-        "health_code": health.astype(np.int64),
-        "student_code": student.astype(np.int64),
-        "dibao_code": dibao.astype(np.int64),
-        "tekun_code": tekun.astype(np.int64),
-    })
+    persons = pl.DataFrame(
+        {
+            "pid": np.arange(n, dtype=np.int64),
+            "hh_idx": h.astype(np.int64),
+            "person_no": (slot + 1).astype(np.int64),
+            "role": role.astype(np.int64),
+            "rel_code": rel.astype(np.int64),
+            "male": male,
+            "birth_days": birth,
+            "age": age_years,
+            "sur_idx": surname,
+            "g1": g1.astype(np.int64),
+            "g2": g2.astype(np.int64),
+            "dot": dot,
+            "area": area.astype(np.int64),
+            "labour_code": labour.astype(np.int64),
+            "health_code": health.astype(np.int64),
+            "student_code": student.astype(np.int64),
+            "dibao_code": dibao.astype(np.int64),
+            "tekun_code": tekun.astype(np.int64),
+        }
+    )
     return with_person_text(persons)
 
 
@@ -490,8 +567,9 @@ def _student(rng, age: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------- IDs
 
 
-def assign_ids(rng: np.random.Generator, area: np.ndarray, birth_days: np.ndarray, male: np.ndarray, lo: int = 1,
-               width: int = 499) -> pl.Series:
+def assign_ids(
+    rng: np.random.Generator, area: np.ndarray, birth_days: np.ndarray, male: np.ndarray, lo: int = 1, width: int = 499
+) -> pl.Series:
     """Unique valid 18-digit IDs: sequence parity = sex, MOD 11-2 check character. Vectorised.
 
     The sequence is 2 × pair + (1 if male), pair in [lo, lo + width): disjoint pair ranges never collide, so
@@ -520,8 +598,12 @@ def assign_ids(rng: np.random.Generator, area: np.ndarray, birth_days: np.ndarra
     for k in range(3):
         total += ((seq // 10 ** (2 - k)) % 10) * w[14 + k]
     check = vocab.lut(list(CHECK_CHARS), total % 11)
-    return (pl.Series(area_i).cast(pl.String) + pl.Series(ymd).cast(pl.String)
-            + pl.Series(seq).cast(pl.String).str.zfill(3) + check)
+    return (
+        pl.Series(area_i).cast(pl.String)
+        + pl.Series(ymd).cast(pl.String)
+        + pl.Series(seq).cast(pl.String).str.zfill(3)
+        + check
+    )
 
 
 # ---------------------------------------------------------------------------------------------- outsiders
@@ -535,28 +617,51 @@ def build_outsiders(rng: np.random.Generator, n: int, ref_date: dt.date) -> pl.D
     area_i = rng.integers(0, len(vocab.OTHER_AREAS), n)
     surname = _surnames(rng, rng.random(n) < 0.3)
     g1, g2 = _given(rng, male)
-    return pl.DataFrame({
-        "oid": np.arange(n, dtype=np.int64), "male": male, "birth_days": birth, "age": age,
-        "sur_idx": surname, "g1": g1.astype(np.int64), "g2": g2.astype(np.int64), "dot": np.zeros(n, dtype=bool),
-        "area": np.array([int(a) for a, _ in vocab.OTHER_AREAS])[area_i],
-        "place": vocab.lut([p for _, p in vocab.OTHER_AREAS], area_i),
-    }).with_columns(
+    return pl.DataFrame(
+        {
+            "oid": np.arange(n, dtype=np.int64),
+            "male": male,
+            "birth_days": birth,
+            "age": age,
+            "sur_idx": surname,
+            "g1": g1.astype(np.int64),
+            "g2": g2.astype(np.int64),
+            "dot": np.zeros(n, dtype=bool),
+            "area": np.array([int(a) for a, _ in vocab.OTHER_AREAS])[area_i],
+            "place": vocab.lut([p for _, p in vocab.OTHER_AREAS], area_i),
+        }
+    ).with_columns(
         name=render_names(surname, g1, g2),
         surname=vocab.lut(vocab.surname_list(), surname),
         sex=vocab.lut(("女", "男"), male.astype(np.int64)),
     )
 
 
-def build_city(rng: np.random.Generator, spec: dict, n_households: int, ref_date: dt.date, line: float,
-               n_outsiders: int, part: int = 0, n_parts: int = 1) -> City:
+def build_city(
+    rng: np.random.Generator,
+    spec: dict,
+    n_households: int,
+    ref_date: dt.date,
+    line: float,
+    n_outsiders: int,
+    part: int = 0,
+    n_parts: int = 1,
+) -> City:
     villages, counts = build_villages(rng, spec, n_households, part, n_parts)
     hh = build_households(rng, villages, counts, ref_date, line, spec.get("min_relocated", 0))
     persons = build_persons(rng, hh, ref_date, spec)
     outsiders = build_outsiders(rng, n_outsiders, ref_date)
     # disjoint sequence ranges: registry persons 1..440, outsiders 441..499, each split between the parts
     rw, ow = 440 // n_parts, 59 // n_parts
-    ids = assign_ids(rng, persons["area"].to_numpy(), persons["birth_days"].to_numpy(), persons["male"].to_numpy(),
-                     1 + part * rw, rw)
-    oids = assign_ids(rng, outsiders["area"].to_numpy(), outsiders["birth_days"].to_numpy(), outsiders["male"].to_numpy(),
-                      441 + part * ow, ow)
+    ids = assign_ids(
+        rng, persons["area"].to_numpy(), persons["birth_days"].to_numpy(), persons["male"].to_numpy(), 1 + part * rw, rw
+    )
+    oids = assign_ids(
+        rng,
+        outsiders["area"].to_numpy(),
+        outsiders["birth_days"].to_numpy(),
+        outsiders["male"].to_numpy(),
+        441 + part * ow,
+        ow,
+    )
     return City(villages, hh, persons.with_columns(id_number=ids), outsiders.with_columns(id_number=oids), ref_date)

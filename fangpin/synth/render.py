@@ -35,7 +35,6 @@ def id_forms(rng: np.random.Generator, ids: pl.Series, noise: np.ndarray) -> tup
 
     ids: valid 18-character IDs; noise: codes into :data:`ID_NOISES`.
     """
-    n = len(ids)
     m = _matrix(ids)
     # one mistyped digit (never the same digit; MOD 11-2 detects every single substitution)
     t = np.flatnonzero(noise == ID_NOISES.index("id_typo"))
@@ -59,14 +58,23 @@ def id_forms(rng: np.random.Generator, ids: pl.Series, noise: np.ndarray) -> tup
     number = np.where(mangled & ~has_x, first15.astype(np.float64) * 1000.0, np.nan)
     df = pl.DataFrame({"k": noise, "b": base, "t15": t15, "lx": lost_x, "m": mant, "x": has_x})
     tail = pl.col("m").str.slice(1).str.strip_chars_end("0")
-    sci = pl.col("m").str.slice(0, 1) + pl.when(tail != "").then(pl.lit(".") + tail).otherwise(pl.lit("")) + pl.lit("E+17")
+    sci = (
+        pl.col("m").str.slice(0, 1)
+        + pl.when(tail != "").then(pl.lit(".") + tail).otherwise(pl.lit(""))
+        + pl.lit("E+17")
+    )
     k = pl.col("k")
     text = (
-        pl.when(k == ID_NOISES.index("missing")).then(pl.lit(""))
-        .when(k == ID_NOISES.index("id_15")).then(pl.col("t15"))
-        .when((k == ID_NOISES.index("id_mangled")) & pl.col("x")).then(pl.col("lx"))
-        .when(k == ID_NOISES.index("id_mangled")).then(sci)
-        .when(k == ID_NOISES.index("fullwidth")).then(pl.col("b").str.replace_many(list(FULLWIDTH), list(FULLWIDTH.values())))
+        pl.when(k == ID_NOISES.index("missing"))
+        .then(pl.lit(""))
+        .when(k == ID_NOISES.index("id_15"))
+        .then(pl.col("t15"))
+        .when((k == ID_NOISES.index("id_mangled")) & pl.col("x"))
+        .then(pl.col("lx"))
+        .when(k == ID_NOISES.index("id_mangled"))
+        .then(sci)
+        .when(k == ID_NOISES.index("fullwidth"))
+        .then(pl.col("b").str.replace_many(list(FULLWIDTH), list(FULLWIDTH.values())))
         .otherwise(pl.col("b"))
     )
     return df.select(text.alias("id_text")).to_series(), number
@@ -77,8 +85,15 @@ def id_forms(rng: np.random.Generator, ids: pl.Series, noise: np.ndarray) -> tup
 DOT_FORMS = ("", "·", "•", ".", "．")
 
 
-def name_noise(rng: np.random.Generator, g1: np.ndarray, g2: np.ndarray, dot: np.ndarray, p_homophone: np.ndarray | float,
-               p_traditional: np.ndarray | float, p_dot: float) -> dict[str, np.ndarray]:
+def name_noise(
+    rng: np.random.Generator,
+    g1: np.ndarray,
+    g2: np.ndarray,
+    dot: np.ndarray,
+    p_homophone: np.ndarray | float,
+    p_traditional: np.ndarray | float,
+    p_dot: float,
+) -> dict[str, np.ndarray]:
     """Decide the name noise of each record: homophone-substituted given characters, dot form, traditional flag."""
     _, _, alt = vocab.given_pool()
     alt = np.array(alt)
@@ -90,8 +105,11 @@ def name_noise(rng: np.random.Generator, g1: np.ndarray, g2: np.ndarray, dot: np
     use1 = hom & ~use2
     dvar = dot & (rng.random(n) < p_dot)
     return {
-        "g1": np.where(use1, alt[g1], g1), "g2": np.where(use2, alt[np.maximum(g2, 0)], g2), "homophone": hom,
-        "sep": np.where(dot, np.where(dvar, 2 + rng.integers(0, 3, n), 1), 0), "minority_dot": dvar,
+        "g1": np.where(use1, alt[g1], g1),
+        "g2": np.where(use2, alt[np.maximum(g2, 0)], g2),
+        "homophone": hom,
+        "sep": np.where(dot, np.where(dvar, 2 + rng.integers(0, 3, n), 1), 0),
+        "minority_dot": dvar,
         "traditional": rng.random(n) < p_traditional,
     }
 
@@ -127,9 +145,13 @@ def date_text(days: pl.Expr, style: str) -> pl.Expr:
 def amount_text(cents: pl.Expr, style: str) -> pl.Expr:
     yuan = cents // 100
     frac = cents % 100
-    plain = pl.when(frac == 0).then(yuan.cast(pl.String)).when(frac % 10 == 0).then(
-        yuan.cast(pl.String) + pl.lit(".") + (frac // 10).cast(pl.String)).otherwise(
-        yuan.cast(pl.String) + pl.lit(".") + frac.cast(pl.String).str.zfill(2))
+    plain = (
+        pl.when(frac == 0)
+        .then(yuan.cast(pl.String))
+        .when(frac % 10 == 0)
+        .then(yuan.cast(pl.String) + pl.lit(".") + (frac // 10).cast(pl.String))
+        .otherwise(yuan.cast(pl.String) + pl.lit(".") + frac.cast(pl.String).str.zfill(2))
+    )
     if style == "plain":
         out = plain
     elif style == "yuan":
@@ -137,8 +159,16 @@ def amount_text(cents: pl.Expr, style: str) -> pl.Expr:
     elif style == "comma":
         mil, tho, one = yuan // 1_000_000, (yuan // 1000) % 1000, yuan % 1000
         grouped = (
-            pl.when(mil > 0).then(mil.cast(pl.String) + pl.lit(",") + tho.cast(pl.String).str.zfill(3) + pl.lit(",") + one.cast(pl.String).str.zfill(3))
-            .when(tho > 0).then(tho.cast(pl.String) + pl.lit(",") + one.cast(pl.String).str.zfill(3))
+            pl.when(mil > 0)
+            .then(
+                mil.cast(pl.String)
+                + pl.lit(",")
+                + tho.cast(pl.String).str.zfill(3)
+                + pl.lit(",")
+                + one.cast(pl.String).str.zfill(3)
+            )
+            .when(tho > 0)
+            .then(tho.cast(pl.String) + pl.lit(",") + one.cast(pl.String).str.zfill(3))
             .otherwise(one.cast(pl.String))
         )
         out = grouped + pl.lit(".") + frac.cast(pl.String).str.zfill(2)

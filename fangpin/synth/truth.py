@@ -65,22 +65,37 @@ class Variant:
     job_sum: bool = False
 
 
-def compute(events: dict[str, pl.DataFrame], households: pl.DataFrame, persons: pl.DataFrame, rules: Rules,
-            win: Window, v: Variant = Variant()) -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
+def compute(
+    events: dict[str, pl.DataFrame],
+    households: pl.DataFrame,
+    persons: pl.DataFrame,
+    rules: Rules,
+    win: Window,
+    v: Variant = Variant(),
+) -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
     """Returns (per-household truth, per-feed event flags: event_id, in_window, signal, evidence)."""
     lo, hi = win.start + v.window_shift, win.ref + v.window_shift
     L = rules.line * v.line
-    hh = households.select(
-        "hh_idx", "household_type", "monitoring_category", "risk_eliminated",
-        pl.col("base_per_capita_income").alias("base"), pl.col("household_size").alias("size"),
-    ).with_columns(
-        active=(pl.col("monitoring_category") != "") & (pl.col("risk_eliminated") == "否"),
-        eliminated=(pl.col("monitoring_category") != "") & (pl.col("risk_eliminated") == "是"),
-        tuopin=pl.col("household_type") == "脱贫户",
-    ).with_columns(
-        lenient=pl.col("tuopin") | pl.col("active") | (pl.lit(v.eliminated_lenient) & pl.col("eliminated")),
-    ).with_columns(
-        stay_lenient=pl.col("lenient") & ~(pl.lit(v.tuopin_stay_strict) & pl.col("tuopin") & ~pl.col("active")),
+    hh = (
+        households.select(
+            "hh_idx",
+            "household_type",
+            "monitoring_category",
+            "risk_eliminated",
+            pl.col("base_per_capita_income").alias("base"),
+            pl.col("household_size").alias("size"),
+        )
+        .with_columns(
+            active=(pl.col("monitoring_category") != "") & (pl.col("risk_eliminated") == "否"),
+            eliminated=(pl.col("monitoring_category") != "") & (pl.col("risk_eliminated") == "是"),
+            tuopin=pl.col("household_type") == "脱贫户",
+        )
+        .with_columns(
+            lenient=pl.col("tuopin") | pl.col("active") | (pl.lit(v.eliminated_lenient) & pl.col("eliminated")),
+        )
+        .with_columns(
+            stay_lenient=pl.col("lenient") & ~(pl.lit(v.tuopin_stay_strict) & pl.col("tuopin") & ~pl.col("active")),
+        )
     )
     people = persons.select("pid", "hh_idx", "labour")
 
@@ -92,19 +107,33 @@ def compute(events: dict[str, pl.DataFrame], households: pl.DataFrame, persons: 
     # ---- medical (per person)
     med = window(events["medical"]).join(hh.select("hh_idx", "lenient", "stay_lenient"), on="hh_idx", how="left")
     mw = med.filter("in_window")
-    per_person = mw.group_by("pid").agg(
-        pl.col("hh_idx").first(),
-        oop=pl.col("oop_c").sum() / 100,
-        max_stay=pl.when(pl.col("visit_type") == "住院").then(pl.col("oop_c")).otherwise(0).max() / 100,
-        lenient=pl.col("lenient").first(),
-        stay_lenient=pl.col("stay_lenient").first(),
-    ).with_columns(
-        med_signal=(pl.col("oop") > pl.when("lenient").then(rules.med_share_lenient).otherwise(rules.med_share_strict) * v.med_share)
-        | (pl.col("max_stay") > pl.when("stay_lenient").then(rules.stay_lenient).otherwise(rules.stay_strict) * v.stay),
+    per_person = (
+        mw.group_by("pid")
+        .agg(
+            pl.col("hh_idx").first(),
+            oop=pl.col("oop_c").sum() / 100,
+            max_stay=pl.when(pl.col("visit_type") == "住院").then(pl.col("oop_c")).otherwise(0).max() / 100,
+            lenient=pl.col("lenient").first(),
+            stay_lenient=pl.col("stay_lenient").first(),
+        )
+        .with_columns(
+            med_signal=(
+                pl.col("oop")
+                > pl.when("lenient").then(rules.med_share_lenient).otherwise(rules.med_share_strict) * v.med_share
+            )
+            | (
+                pl.col("max_stay")
+                > pl.when("stay_lenient").then(rules.stay_lenient).otherwise(rules.stay_strict) * v.stay
+            ),
+        )
     )
     med_hh = per_person.group_by("hh_idx").agg(oop=pl.col("oop").sum(), med_signal=pl.col("med_signal").any())
     flags["medical"] = med.join(per_person.select("pid", "med_signal"), on="pid", how="left").select(
-        "event_id", "in_window", signal=pl.col("in_window") & pl.col("med_signal").fill_null(False), evidence=pl.col("in_window"))
+        "event_id",
+        "in_window",
+        signal=pl.col("in_window") & pl.col("med_signal").fill_null(False),
+        evidence=pl.col("in_window"),
+    )
 
     # ---- disaster (per household)
     dis = window(events["disaster"]).with_columns(
@@ -118,34 +147,64 @@ def compute(events: dict[str, pl.DataFrame], households: pl.DataFrame, persons: 
         dis_signal=(pl.col("severe_house") | pl.col("big_loss")).any(),
     )
     if v.disaster_sum:
-        dis_hh = dis_hh.with_columns(dis_signal=pl.col("dis_signal") | (pl.col("loss") >= rules.disaster_loss * v.disaster))
+        dis_hh = dis_hh.with_columns(
+            dis_signal=pl.col("dis_signal") | (pl.col("loss") >= rules.disaster_loss * v.disaster)
+        )
     flags["disaster"] = dis.join(dis_hh.select("hh_idx", "dis_signal"), on="hh_idx", how="left").select(
-        "event_id", "in_window",
-        signal=pl.col("in_window") & (pl.col("severe_house") | pl.col("big_loss") | (pl.lit(v.disaster_sum) & pl.col("dis_signal").fill_null(False))),
-        evidence=pl.col("in_window"))
+        "event_id",
+        "in_window",
+        signal=pl.col("in_window")
+        & (
+            pl.col("severe_house")
+            | pl.col("big_loss")
+            | (pl.lit(v.disaster_sum) & pl.col("dis_signal").fill_null(False))
+        ),
+        evidence=pl.col("in_window"),
+    )
 
     # ---- employment (per labourer)
-    emp = window(events["employment"]).join(people.select("pid", "labour"), on="pid", how="left").with_columns(
-        qualifies=pl.col("in_window") & pl.col("event").is_in(JOB_LOSS) & pl.col("labour").is_in(CAPACITY))
-    per_lab = emp.filter("qualifies").group_by("pid").agg(
-        pl.col("hh_idx").first(),
-        wage=(pl.col("prev_income_c").sum() if v.job_sum else pl.col("prev_income_c").max()) / 100 * rules.wage_months,
+    emp = (
+        window(events["employment"])
+        .join(people.select("pid", "labour"), on="pid", how="left")
+        .with_columns(
+            qualifies=pl.col("in_window") & pl.col("event").is_in(JOB_LOSS) & pl.col("labour").is_in(CAPACITY)
+        )
+    )
+    per_lab = (
+        emp.filter("qualifies")
+        .group_by("pid")
+        .agg(
+            pl.col("hh_idx").first(),
+            wage=(pl.col("prev_income_c").sum() if v.job_sum else pl.col("prev_income_c").max())
+            / 100
+            * rules.wage_months,
+        )
     )
     emp_hh = per_lab.group_by("hh_idx").agg(wages=pl.col("wage").sum(), emp_signal=pl.lit(True))
     flags["employment"] = emp.select("event_id", "in_window", signal="qualifies", evidence="qualifies")
 
     # ---- civil affairs (per household)
-    civ = window(events["civil_affairs"]).join(hh.select("hh_idx", "active"), on="hh_idx", how="left").with_columns(
-        qualifies=pl.col("in_window") & (pl.col("status") == "新增") & pl.col("aid_type").is_in(QUALIFYING_AID)
-        & ~pl.col("active").fill_null(True))
+    civ = (
+        window(events["civil_affairs"])
+        .join(hh.select("hh_idx", "active"), on="hh_idx", how="left")
+        .with_columns(
+            qualifies=pl.col("in_window")
+            & (pl.col("status") == "新增")
+            & pl.col("aid_type").is_in(QUALIFYING_AID)
+            & ~pl.col("active").fill_null(True)
+        )
+    )
     civ_hh = civ.filter("qualifies").group_by("hh_idx").agg(civ_signal=pl.lit(True))
     flags["civil_affairs"] = civ.select("event_id", "in_window", signal="qualifies", evidence="qualifies")
 
     # ---- household
     no_lab = people.group_by("hh_idx").agg(no_labour=pl.col("labour").is_in(NO_LABOUR).all())
     t = (
-        hh.join(med_hh, on="hh_idx", how="left").join(dis_hh, on="hh_idx", how="left")
-        .join(emp_hh, on="hh_idx", how="left").join(civ_hh, on="hh_idx", how="left").join(no_lab, on="hh_idx", how="left")
+        hh.join(med_hh, on="hh_idx", how="left")
+        .join(dis_hh, on="hh_idx", how="left")
+        .join(emp_hh, on="hh_idx", how="left")
+        .join(civ_hh, on="hh_idx", how="left")
+        .join(no_lab, on="hh_idx", how="left")
         .with_columns(
             pl.col("oop", "loss", "wages").fill_null(0.0),
             pl.col("med_signal", "dis_signal", "emp_signal", "civ_signal", "housing", "no_labour").fill_null(False),
@@ -156,53 +215,91 @@ def compute(events: dict[str, pl.DataFrame], households: pl.DataFrame, persons: 
             flagged=pl.col("med_signal") | pl.col("dis_signal") | pl.col("emp_signal") | pl.col("civ_signal"),
         )
         .with_columns(
-            category=pl.when(~pl.col("flagged")).then(None)
-            .when(pl.col("active")).then(pl.lit("监测户新增风险"))
-            .when(pl.col("adjusted") < L).then(pl.when("tuopin").then(pl.lit("脱贫不稳定户")).otherwise(pl.lit("边缘易致贫户")))
-            .when(pl.col("rigid") >= rules.hardship_share * v.hardship * pl.col("base") * pl.col("size")).then(pl.lit("突发严重困难户"))
+            category=pl.when(~pl.col("flagged"))
+            .then(None)
+            .when(pl.col("active"))
+            .then(pl.lit("监测户新增风险"))
+            .when(pl.col("adjusted") < L)
+            .then(pl.when("tuopin").then(pl.lit("脱贫不稳定户")).otherwise(pl.lit("边缘易致贫户")))
+            .when(pl.col("rigid") >= rules.hardship_share * v.hardship * pl.col("base") * pl.col("size"))
+            .then(pl.lit("突发严重困难户"))
             .otherwise(None),
         )
     )
-    types = pl.concat_list([
-        pl.when(pl.col("med_signal")).then(pl.lit(["因病"])).otherwise(pl.lit([], dtype=pl.List(pl.String))),
-        pl.when(pl.col("dis_signal")).then(pl.lit(["因自然灾害"])).otherwise(pl.lit([], dtype=pl.List(pl.String))),
-        pl.when(pl.col("dis_signal") & pl.col("housing")).then(pl.lit(["因安全住房"])).otherwise(pl.lit([], dtype=pl.List(pl.String))),
-        pl.when(pl.col("emp_signal")).then(pl.lit(["因务工就业不稳"])).otherwise(pl.lit([], dtype=pl.List(pl.String))),
-        pl.when(pl.col("civ_signal")).then(pl.lit(["其他"])).otherwise(pl.lit([], dtype=pl.List(pl.String))),
-        pl.when(pl.col("no_labour") & (pl.col("adjusted") < L)).then(pl.lit(["缺劳动力"])).otherwise(pl.lit([], dtype=pl.List(pl.String))),
-    ])
-    signals = pl.concat_list([
-        pl.when(pl.col(c)).then(pl.lit([name])).otherwise(pl.lit([], dtype=pl.List(pl.String)))
-        for c, name in (("med_signal", "medical"), ("dis_signal", "disaster"), ("emp_signal", "employment"), ("civ_signal", "civil_affairs"))
-    ])
-    t = t.with_columns(
-        at_risk=pl.col("category").is_not_null(),
-        expected_risk_types=pl.when(pl.col("category").is_not_null()).then(types.list.head(rules.max_types))
-        .otherwise(pl.lit([], dtype=pl.List(pl.String))),
-        signals=signals,
-        suspect_again=pl.col("category").is_not_null() & pl.col("eliminated"),
-    ).select(
-        "hh_idx", "at_risk", pl.col("category").alias("expected_category"), "expected_risk_types", "signals",
-        "suspect_again", pl.col("adjusted").round(2).alias("adjusted_per_capita_income"),
-        pl.col("rigid").round(2).alias("rigid_spending"),
-    ).sort("hh_idx")
+    types = pl.concat_list(
+        [
+            pl.when(pl.col("med_signal")).then(pl.lit(["因病"])).otherwise(pl.lit([], dtype=pl.List(pl.String))),
+            pl.when(pl.col("dis_signal")).then(pl.lit(["因自然灾害"])).otherwise(pl.lit([], dtype=pl.List(pl.String))),
+            pl.when(pl.col("dis_signal") & pl.col("housing"))
+            .then(pl.lit(["因安全住房"]))
+            .otherwise(pl.lit([], dtype=pl.List(pl.String))),
+            pl.when(pl.col("emp_signal"))
+            .then(pl.lit(["因务工就业不稳"]))
+            .otherwise(pl.lit([], dtype=pl.List(pl.String))),
+            pl.when(pl.col("civ_signal")).then(pl.lit(["其他"])).otherwise(pl.lit([], dtype=pl.List(pl.String))),
+            pl.when(pl.col("no_labour") & (pl.col("adjusted") < L))
+            .then(pl.lit(["缺劳动力"]))
+            .otherwise(pl.lit([], dtype=pl.List(pl.String))),
+        ]
+    )
+    signals = pl.concat_list(
+        [
+            pl.when(pl.col(c)).then(pl.lit([name])).otherwise(pl.lit([], dtype=pl.List(pl.String)))
+            for c, name in (
+                ("med_signal", "medical"),
+                ("dis_signal", "disaster"),
+                ("emp_signal", "employment"),
+                ("civ_signal", "civil_affairs"),
+            )
+        ]
+    )
+    t = (
+        t.with_columns(
+            at_risk=pl.col("category").is_not_null(),
+            expected_risk_types=pl.when(pl.col("category").is_not_null())
+            .then(types.list.head(rules.max_types))
+            .otherwise(pl.lit([], dtype=pl.List(pl.String))),
+            signals=signals,
+            suspect_again=pl.col("category").is_not_null() & pl.col("eliminated"),
+        )
+        .select(
+            "hh_idx",
+            "at_risk",
+            pl.col("category").alias("expected_category"),
+            "expected_risk_types",
+            "signals",
+            "suspect_again",
+            pl.col("adjusted").round(2).alias("adjusted_per_capita_income"),
+            pl.col("rigid").round(2).alias("rigid_spending"),
+        )
+        .sort("hh_idx")
+    )
     return t, flags
 
 
 VARIANTS = (
-    Variant(line=0.95), Variant(line=1.05),
-    Variant(med_share=0.95), Variant(med_share=1.05),
-    Variant(stay=0.95), Variant(stay=1.05),
-    Variant(disaster=0.95), Variant(disaster=1.05),
-    Variant(hardship=0.9), Variant(hardship=1.1),
-    Variant(window_shift=-5), Variant(window_shift=5),
-    Variant(eliminated_lenient=True), Variant(tuopin_stay_strict=True),
-    Variant(disaster_sum=True), Variant(job_sum=True),
+    Variant(line=0.95),
+    Variant(line=1.05),
+    Variant(med_share=0.95),
+    Variant(med_share=1.05),
+    Variant(stay=0.95),
+    Variant(stay=1.05),
+    Variant(disaster=0.95),
+    Variant(disaster=1.05),
+    Variant(hardship=0.9),
+    Variant(hardship=1.1),
+    Variant(window_shift=-5),
+    Variant(window_shift=5),
+    Variant(eliminated_lenient=True),
+    Variant(tuopin_stay_strict=True),
+    Variant(disaster_sum=True),
+    Variant(job_sum=True),
 )
 
 
-def check_robust(events, households, persons, rules: Rules, win: Window, base: pl.DataFrame, sample: int | None = None,
-                 rng=None) -> list[str]:
+def check_robust(
+    events, households, persons, rules: Rules, win: Window, base: pl.DataFrame, sample: int | None = None, rng=None
+) -> list[str]:
     """Households whose truth changes under ±5% thresholds, ±5 days window edges or another reading of the spec.
 
     ``sample``: check every planted household plus this many others drawn at random (large cities); None = all.
@@ -220,11 +317,17 @@ def check_robust(events, households, persons, rules: Rules, win: Window, base: p
     problems = []
     for v in VARIANTS:
         other, _ = compute(events, households, persons, rules, win, v)
-        o = other.select("hh_idx", pl.col("at_risk").alias("a2"), pl.col("expected_category").alias("c2"),
-                         pl.col("expected_risk_types").list.sort().alias("t2"))
+        o = other.select(
+            "hh_idx",
+            pl.col("at_risk").alias("a2"),
+            pl.col("expected_category").alias("c2"),
+            pl.col("expected_risk_types").list.sort().alias("t2"),
+        )
         diff = key.join(o, on="hh_idx").filter(
-            (pl.col("at_risk") != pl.col("a2")) | (pl.col("expected_category").fill_null("") != pl.col("c2").fill_null(""))
-            | (pl.col("t") != pl.col("t2")))
+            (pl.col("at_risk") != pl.col("a2"))
+            | (pl.col("expected_category").fill_null("") != pl.col("c2").fill_null(""))
+            | (pl.col("t") != pl.col("t2"))
+        )
         if len(diff):
             problems.append(f"{v}: {len(diff)} households, e.g. hh_idx {diff['hh_idx'].head(5).to_list()}")
     return problems

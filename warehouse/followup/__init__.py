@@ -24,8 +24,21 @@ from warehouse.followup.reader import FEEDBACK_COLUMNS, read_feedback_file
 from warehouse.followup.state import FollowupStats, apply_followup
 
 __all__ = [
-    "ensure_tables", "backfill_pushes", "deadlines_config", "ingest_feedback", "validate_against_pushes",
-    "FeedbackOutcome", "read_feedback_file", "FEEDBACK_COLUMNS", "apply_followup", "FollowupStats",
-    "deadline_items", "overdue", "compliance", "approval_batches", "elimination_review", "elimination_candidates",
+    "ensure_tables",
+    "backfill_pushes",
+    "deadlines_config",
+    "ingest_feedback",
+    "validate_against_pushes",
+    "FeedbackOutcome",
+    "read_feedback_file",
+    "FEEDBACK_COLUMNS",
+    "apply_followup",
+    "FollowupStats",
+    "deadline_items",
+    "overdue",
+    "compliance",
+    "approval_batches",
+    "elimination_review",
+    "elimination_candidates",
     "funds_factor",
 ]

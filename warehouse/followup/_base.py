@@ -7,10 +7,26 @@ from pathlib import Path
 from fangpin.settings import ConfigError, config_path, load
 
 SQL_DIR = Path(__file__).parent / "sql"
-DEADLINE_KEYS = ("decision_days", "helper_working_days", "measures_working_days", "visits_per_quarter",
-                 "county_approval_months", "elimination_min_months", "elimination_stable_income_months")
-EVENT_TYPES = ("suspected", "verified_included", "verified_rejected", "pending", "helper_assigned", "measure", "visit",
-               "approved", "eliminated")
+DEADLINE_KEYS = (
+    "decision_days",
+    "helper_working_days",
+    "measures_working_days",
+    "visits_per_quarter",
+    "county_approval_months",
+    "elimination_min_months",
+    "elimination_stable_income_months",
+)
+EVENT_TYPES = (
+    "suspected",
+    "verified_included",
+    "verified_rejected",
+    "pending",
+    "helper_assigned",
+    "measure",
+    "visit",
+    "approved",
+    "eliminated",
+)
 DECISION_EVENTS = ("verified_included", "verified_rejected")
 RESULT_EVENT = {"纳入监测": "verified_included", "不纳入": "verified_rejected", "待核实": "pending"}
 
@@ -34,8 +50,18 @@ def ensure_tables(con) -> None:
             raise
         # a read-only connection (reports, `fangpin status`) can use what a writer created before
         have = {r[0] for r in con.sql("SELECT table_name FROM information_schema.tables").fetchall()}
-        if not {"household_event", "feedback_record", "followup_suppressed", "followup_registry_household",
-                "followup_reported_inclusion", "household_state", "monitoring_roster"} <= have:
+        if (
+            not {
+                "household_event",
+                "feedback_record",
+                "followup_suppressed",
+                "followup_registry_household",
+                "followup_reported_inclusion",
+                "household_state",
+                "monitoring_roster",
+            }
+            <= have
+        ):
             raise
 
 
@@ -45,8 +71,10 @@ def deadlines_config(home: Path | None = None) -> dict:
     section = cfg.get("deadlines")
     path = config_path("rules", home)
     if not isinstance(section, dict):
-        raise ConfigError(f"{path}: section 'deadlines' is missing; add it (see fangpin/config/rules.yaml) with "
-                          f"{', '.join(DEADLINE_KEYS)}")
+        raise ConfigError(
+            f"{path}: section 'deadlines' is missing; add it (see fangpin/config/rules.yaml) with "
+            f"{', '.join(DEADLINE_KEYS)}"
+        )
     out = {}
     for key in DEADLINE_KEYS:
         value = section.get(key)

@@ -44,20 +44,58 @@ from fangpin.settings import load
 from warehouse.followup._base import deadlines_config, ensure_tables
 
 ITEM_LABELS = {
-    "verify": "入户核实", "decision": "作出认定（纳入/不纳入）", "helper": "安排帮扶责任人", "measures": "落实帮扶措施",
-    "visit": "季度入户走访", "approval": "县级审定",
+    "verify": "入户核实",
+    "decision": "作出认定（纳入/不纳入）",
+    "helper": "安排帮扶责任人",
+    "measures": "落实帮扶措施",
+    "visit": "季度入户走访",
+    "approval": "县级审定",
 }
 ITEM_ORDER = ("verify", "decision", "helper", "measures", "visit", "approval")
-STATUS_LABELS = {"on_time": "按时完成", "late": "逾期完成", "overdue": "逾期未完成", "open": "未到期", "done_undated": "已完成（日期不详）"}
+STATUS_LABELS = {
+    "on_time": "按时完成",
+    "late": "逾期完成",
+    "overdue": "逾期未完成",
+    "open": "未到期",
+    "done_undated": "已完成（日期不详）",
+}
 ITEM_COLUMNS = {
-    "household_id": pl.String, "county_code": pl.String, "county": pl.String, "township_code": pl.String,
-    "township": pl.String, "village_code": pl.String, "village": pl.String, "head_name": pl.String,
-    "recipients": pl.List(pl.String), "item_type": pl.String, "item": pl.String, "period": pl.String,
-    "rule": pl.String, "round_id": pl.String, "start_date": pl.Date, "due_date": pl.Date, "done_date": pl.Date,
-    "status": pl.String, "days_overdue": pl.Int64, "calendar_days_overdue": pl.Int64, "deadline_kind": pl.String,
+    "household_id": pl.String,
+    "county_code": pl.String,
+    "county": pl.String,
+    "township_code": pl.String,
+    "township": pl.String,
+    "village_code": pl.String,
+    "village": pl.String,
+    "head_name": pl.String,
+    "recipients": pl.List(pl.String),
+    "item_type": pl.String,
+    "item": pl.String,
+    "period": pl.String,
+    "rule": pl.String,
+    "round_id": pl.String,
+    "start_date": pl.Date,
+    "due_date": pl.Date,
+    "done_date": pl.Date,
+    "status": pl.String,
+    "days_overdue": pl.Int64,
+    "calendar_days_overdue": pl.Int64,
+    "deadline_kind": pl.String,
     "note": pl.String,
 }
-_TEMPS = ("_fu_asof", "_fu_cal", "_fu_wd", "_fu_ev", "_fu_roster", "_fu_reg", "_fu_seq", "_fu_case0", "_fu_case", "_fu_incl", "_fu_items")
+_TEMPS = (
+    "_fu_asof",
+    "_fu_cal",
+    "_fu_wd",
+    "_fu_ev",
+    "_fu_roster",
+    "_fu_reg",
+    "_fu_seq",
+    "_fu_case0",
+    "_fu_case",
+    "_fu_incl",
+    "_fu_items",
+)
 
 
 def _calendar(con, start: dt.date, end: dt.date) -> None:
@@ -67,8 +105,10 @@ def _calendar(con, start: dt.date, end: dt.date) -> None:
     n = (end - start).days + 1
     dates = [start + dt.timedelta(days=i) for i in range(n)]
     flags = [is_working_day(d) for d in dates]  # cached per date; a few hundred to a few thousand calendar days
-    frame = pl.DataFrame({"date": dates, "is_working": [f[0] for f in flags], "fallback": [f[1] for f in flags]},
-                         schema={"date": pl.Date, "is_working": pl.Boolean, "fallback": pl.Boolean})
+    frame = pl.DataFrame(
+        {"date": dates, "is_working": [f[0] for f in flags], "fallback": [f[1] for f in flags]},
+        schema={"date": pl.Date, "is_working": pl.Boolean, "fallback": pl.Boolean},
+    )
     frame = frame.with_columns(pl.col("is_working").cast(pl.Int64).cum_sum().alias("ord"))
     con.register("_fu_cal_in", frame.to_arrow())
     con.execute("CREATE OR REPLACE TEMP TABLE _fu_cal AS SELECT * FROM _fu_cal_in")
@@ -78,7 +118,9 @@ def _calendar(con, start: dt.date, end: dt.date) -> None:
 
 def _bounds(con, as_of: dt.date) -> tuple[dt.date, dt.date]:
     row = con.sql("""SELECT least(min(event_date), min(included_on)) FROM household_event
-                     WHERE event_type IN ('suspected', 'verified_included', 'verified_rejected', 'pending')""").fetchall()[0]
+                     WHERE event_type IN ('suspected', 'verified_included', 'verified_rejected', 'pending')""").fetchall()[
+        0
+    ]
     lo = row[0] or as_of
     lo = max(min(lo, as_of), as_of - dt.timedelta(days=366 * 10)) - dt.timedelta(days=10)
     return lo, as_of + dt.timedelta(days=200)
@@ -100,14 +142,23 @@ def deadline_items(con, as_of: dt.date, home: Path | None = None) -> pl.DataFram
             CREATE OR REPLACE TEMP MACRO fu_add_wd(d, n) AS (SELECT w.date FROM _fu_wd w WHERE w.ord = fu_ord(d) + n);
             CREATE OR REPLACE TEMP MACRO fu_fb(d) AS (SELECT c.fallback FROM _fu_cal c WHERE c.date = d);
         """)
-        con.execute(_ITEMS_SQL.format(
-            verify_wd=verify_wd, decision_days=cfg["decision_days"], helper_wd=cfg["helper_working_days"],
-            measures_wd=cfg["measures_working_days"], visits=cfg["visits_per_quarter"],
-            approval_months=cfg["county_approval_months"],
-        ))
-        items = con.sql("SELECT * FROM _fu_items ORDER BY county_code, township_code, village_code, household_id, "
-                        "due_date, item_type").pl()
-        fb_years = sorted({d.year for d, f in con.sql("SELECT date, fallback FROM _fu_cal WHERE fallback").fetchall() if f})
+        con.execute(
+            _ITEMS_SQL.format(
+                verify_wd=verify_wd,
+                decision_days=cfg["decision_days"],
+                helper_wd=cfg["helper_working_days"],
+                measures_wd=cfg["measures_working_days"],
+                visits=cfg["visits_per_quarter"],
+                approval_months=cfg["county_approval_months"],
+            )
+        )
+        items = con.sql(
+            "SELECT * FROM _fu_items ORDER BY county_code, township_code, village_code, household_id, "
+            "due_date, item_type"
+        ).pl()
+        fb_years = sorted(
+            {d.year for d, f in con.sql("SELECT date, fallback FROM _fu_cal WHERE fallback").fetchall() if f}
+        )
     finally:
         for t in _TEMPS:
             con.execute(f"DROP TABLE IF EXISTS {t}")
@@ -115,10 +166,15 @@ def deadline_items(con, as_of: dt.date, home: Path | None = None) -> pl.DataFram
             con.execute(f"DROP MACRO IF EXISTS {m}")
     if items.height and fb_years:
         # the calendar did not know those years: say so next to each working-day deadline that touched them
-        touched = (pl.col("due_date").dt.year().is_in(fb_years) | pl.col("start_date").dt.year().is_in(fb_years)
-                   | (pl.lit(as_of.year in fb_years) & (pl.col("status") == "overdue")))
+        touched = (
+            pl.col("due_date").dt.year().is_in(fb_years)
+            | pl.col("start_date").dt.year().is_in(fb_years)
+            | (pl.lit(as_of.year in fb_years) & (pl.col("status") == "overdue"))
+        )
         text = FALLBACK_NOTE.format(years="、".join(str(y) for y in fb_years))
-        items = items.with_columns(pl.when(touched & (pl.col("deadline_kind") == "working")).then(pl.lit(text)).alias("note"))
+        items = items.with_columns(
+            pl.when(touched & (pl.col("deadline_kind") == "working")).then(pl.lit(text)).alias("note")
+        )
     return items.select([pl.col(c).cast(t) for c, t in ITEM_COLUMNS.items()])
 
 
@@ -280,7 +336,8 @@ def overdue(con, as_of: dt.date, home: Path | None = None) -> pl.DataFrame:
     (working days), most overdue first within each county."""
     items = deadline_items(con, as_of, home)
     return items.filter(pl.col("status") == "overdue").sort(
-        ["county_code", "days_overdue", "due_date", "household_id"], descending=[False, True, False, False])
+        ["county_code", "days_overdue", "due_date", "household_id"], descending=[False, True, False, False]
+    )
 
 
 def compliance(con, as_of: dt.date, home: Path | None = None, items: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -295,13 +352,32 @@ def compliance(con, as_of: dt.date, home: Path | None = None, items: pl.DataFram
         (pl.col("status") == "done_undated").sum().alias("done_undated"),
         (pl.col("status") == "open").sum().alias("open"),
     )
-    order = pl.DataFrame({"item_type": list(ITEM_ORDER), "_o": list(range(len(ITEM_ORDER))),
-                          "item": [ITEM_LABELS[k] for k in ITEM_ORDER]})
-    return (base.join(order, on="item_type", how="left")
-            .with_columns(pl.when(pl.col("due") > 0).then(pl.col("on_time") / pl.col("due")).alias("on_time_rate"))
-            .sort("county_code", "_o").drop("_o")
-            .select("county_code", "county", "item_type", "item", "due", "on_time", "late", "overdue", "done_undated",
-                    "open", "on_time_rate"))
+    order = pl.DataFrame(
+        {
+            "item_type": list(ITEM_ORDER),
+            "_o": list(range(len(ITEM_ORDER))),
+            "item": [ITEM_LABELS[k] for k in ITEM_ORDER],
+        }
+    )
+    return (
+        base.join(order, on="item_type", how="left")
+        .with_columns(pl.when(pl.col("due") > 0).then(pl.col("on_time") / pl.col("due")).alias("on_time_rate"))
+        .sort("county_code", "_o")
+        .drop("_o")
+        .select(
+            "county_code",
+            "county",
+            "item_type",
+            "item",
+            "due",
+            "on_time",
+            "late",
+            "overdue",
+            "done_undated",
+            "open",
+            "on_time_rate",
+        )
+    )
 
 
 def approval_batches(con, as_of: dt.date, home: Path | None = None, items: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -309,11 +385,31 @@ def approval_batches(con, as_of: dt.date, home: Path | None = None, items: pl.Da
     result, with their approval state on ``as_of`` (已审定 / 待审定 / 逾期未审定)."""
     items = deadline_items(con, as_of, home) if items is None else items
     a = items.filter(pl.col("item_type") == "approval")
-    return a.with_columns(
-        pl.col("period").alias("batch"),
-        pl.col("start_date").alias("proposed_on"),
-        pl.col("done_date").alias("approved_on"),
-        pl.when(pl.col("done_date").is_not_null()).then(pl.lit("已审定"))
-        .when(pl.col("status") == "overdue").then(pl.lit("逾期未审定")).otherwise(pl.lit("待审定")).alias("approval_status"),
-    ).select("county_code", "county", "batch", "household_id", "township", "village", "head_name", "proposed_on",
-             "due_date", "approved_on", "approval_status", "days_overdue").sort("county_code", "batch", "household_id")
+    return (
+        a.with_columns(
+            pl.col("period").alias("batch"),
+            pl.col("start_date").alias("proposed_on"),
+            pl.col("done_date").alias("approved_on"),
+            pl.when(pl.col("done_date").is_not_null())
+            .then(pl.lit("已审定"))
+            .when(pl.col("status") == "overdue")
+            .then(pl.lit("逾期未审定"))
+            .otherwise(pl.lit("待审定"))
+            .alias("approval_status"),
+        )
+        .select(
+            "county_code",
+            "county",
+            "batch",
+            "household_id",
+            "township",
+            "village",
+            "head_name",
+            "proposed_on",
+            "due_date",
+            "approved_on",
+            "approval_status",
+            "days_overdue",
+        )
+        .sort("county_code", "batch", "household_id")
+    )

@@ -37,13 +37,17 @@ CONDITIONS = ("c_months", "c_measure", "c_income", "c_stable", "c_housing", "c_w
 
 def _lines(con, year: int, home: Path | None) -> pl.DataFrame:
     """Monitoring line per county present in the roster (county entry, else the city's); missing → ConfigError."""
-    counties = [r[0] for r in con.sql("SELECT DISTINCT county_code FROM _fu_monitored WHERE county_code IS NOT NULL").fetchall()]
+    counties = [
+        r[0] for r in con.sql("SELECT DISTINCT county_code FROM _fu_monitored WHERE county_code IS NOT NULL").fetchall()
+    ]
     rows = []
     for code in sorted(counties):
         try:
             cfg = rules_for(code, year, home)
         except ConfigError:
-            cfg = rules_for(divisions.CITY_CODE, year, home)  # raises, naming the missing key, when the city lacks it too
+            cfg = rules_for(
+                divisions.CITY_CODE, year, home
+            )  # raises, naming the missing key, when the city lacks it too
         rows.append({"county_code": code, "monitoring_line": float(cfg["monitoring_line"])})
     return pl.DataFrame(rows, schema={"county_code": pl.String, "monitoring_line": pl.Float64})
 
@@ -53,14 +57,20 @@ def elimination_review(con, as_of: dt.date, home: Path | None = None) -> pl.Data
         as_of = as_of.date()
     ensure_tables(con)
     cfg = deadlines_config(home)
-    con.execute("CREATE OR REPLACE TEMP TABLE _fu_monitored AS SELECT * FROM monitoring_roster WHERE status = 'monitored'")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _fu_monitored AS SELECT * FROM monitoring_roster WHERE status = 'monitored'"
+    )
     try:
         lines = _lines(con, as_of.year, home)
         con.register("_fu_lines", lines.to_arrow())
         try:
-            out = con.sql(_REVIEW_SQL.format(min_months=int(cfg["elimination_min_months"]),
-                                             stable_months=int(cfg["elimination_stable_income_months"])),
-                          params={"as_of": as_of}).pl()
+            out = con.sql(
+                _REVIEW_SQL.format(
+                    min_months=int(cfg["elimination_min_months"]),
+                    stable_months=int(cfg["elimination_stable_income_months"]),
+                ),
+                params={"as_of": as_of},
+            ).pl()
         finally:
             con.unregister("_fu_lines")
     finally:
@@ -167,7 +177,13 @@ def funds_factor(con) -> pl.DataFrame:
     """).pl()
     total = int(df["persons"].sum() or 0)
     names = divisions.counties()
-    return df.with_columns(
-        pl.col("county_code").replace_strict(names, default=pl.col("county_code"), return_dtype=pl.String).alias("county"),
-        (pl.col("persons").cast(pl.Float64) / total if total else pl.lit(0.0)).alias("share"),
-    ).select("county_code", "county", "households", "persons", "share").sort("county_code")
+    return (
+        df.with_columns(
+            pl.col("county_code")
+            .replace_strict(names, default=pl.col("county_code"), return_dtype=pl.String)
+            .alias("county"),
+            (pl.col("persons").cast(pl.Float64) / total if total else pl.lit(0.0)).alias("share"),
+        )
+        .select("county_code", "county", "households", "persons", "share")
+        .sort("county_code")
+    )

@@ -36,8 +36,14 @@ from warehouse.followup.reader import FEED, FEEDBACK_COLUMNS, read_feedback_file
 
 log = logging.getLogger("fangpin.followup")
 
-REJECTED_SCHEMA = {"source": pl.String, "source_file": pl.String, "source_row": pl.Int64, "field": pl.String,
-                   "reason": pl.String, "file_hash": pl.String}
+REJECTED_SCHEMA = {
+    "source": pl.String,
+    "source_file": pl.String,
+    "source_row": pl.Int64,
+    "field": pl.String,
+    "reason": pl.String,
+    "file_hash": pl.String,
+}
 
 
 @dataclass
@@ -106,12 +112,16 @@ def county_of_file(file_name: str) -> str | None:
 # ------------------------------------------------------------------------------------------------ validation
 
 
-def validate_against_pushes(con, rows: pl.DataFrame, file_name: str, file_hash: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+def validate_against_pushes(
+    con, rows: pl.DataFrame, file_name: str, file_hash: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(accepted rows + county_code, reporting_county_code, round_id, matched_pushed_on; rejected rows)."""
     lookup = _county_lookup()
     names = sorted({c for c in rows["county"].drop_nulls().unique().to_list()}) if rows.height else []
-    county_map = pl.DataFrame({"county": names, "row_county_code": [lookup.get("".join(n.split())) for n in names]},
-                              schema={"county": pl.String, "row_county_code": pl.String})
+    county_map = pl.DataFrame(
+        {"county": names, "row_county_code": [lookup.get("".join(n.split())) for n in names]},
+        schema={"county": pl.String, "row_county_code": pl.String},
+    )
     file_county = county_of_file(file_name)
     data = rows.with_columns(pl.int_range(0, rows.height, dtype=pl.Int64).alias("_i"))
     con.register("_fb_in", data.to_arrow())
@@ -162,7 +172,9 @@ def validate_against_pushes(con, rows: pl.DataFrame, file_name: str, file_hash: 
 
     hid = pl.col("household_id")
     recipients = pl.col("recipients").fill_null(pl.lit([], dtype=pl.List(pl.String)))
-    to = recipients.list.eval(pl.element().replace_strict(names, default=pl.element(), return_dtype=pl.String)).list.join("、")
+    to = recipients.list.eval(
+        pl.element().replace_strict(names, default=pl.element(), return_dtype=pl.String)
+    ).list.join("、")
     pushed = pl.col("first_push").is_not_null()
     registry_monitored = pl.col("registry_category").is_not_null()
     row_county, reg_county = pl.col("row_county_code"), pl.col("registry_county_code")
@@ -171,38 +183,100 @@ def validate_against_pushes(con, rows: pl.DataFrame, file_name: str, file_hash: 
     vdate = pl.col("verify_date")
     ymd = lambda c: c.dt.strftime("%Y-%m-%d")  # noqa: E731
     rules: list[tuple[pl.Expr, str, pl.Expr]] = [
-        (~pushed & registry_monitored & pl.col("verify_result").is_not_null(), "户编号",
-         pl.format("户编号“{}”是已有监测对象，未在任何一轮推送中出现，不应填写核实结果（帮扶责任人、帮扶措施、走访等跟踪信息可照常报送，但请清空“核实结果”）", hid)),
-        (~pushed & ~registry_monitored & pl.col("in_registry"), "户编号",
-         pl.format("户编号“{}”未在任何一轮推送中出现，请核对户编号（只能反馈系统推送的疑似风险户）", hid)),
-        (~pushed & ~registry_monitored, "户编号",
-         pl.format("户编号“{}”未在任何一轮推送中出现，户籍系统中也没有此户，请核对户编号", hid)),
-        (row_county.is_not_null() & ~recipients.list.contains(row_county) & (row_county != reg_county.fill_null("")), "县(市、区)",
-         pl.format("县(市、区)填写为“{}”，但户编号“{}”推送给了{}核实，不属于{}，请核对户编号或县别",
-                   pl.col("county"), hid, to, name_of(row_county))),
-        (fc.is_not_null() & pushed & ~recipients.list.contains(fc), "户编号",
-         pl.format("文件名表明由{}反馈，但户编号“{}”推送给了{}核实，不属于{}的核实范围，请核对户编号", fc_name, hid, to, fc_name)),
-        (fc.is_not_null() & ~pushed & (reg_county.fill_null("") != fc), "户编号",
-         pl.format("文件名表明由{}反馈，但户编号“{}”是{}的监测对象，请核对户编号", fc_name, hid, name_of(reg_county))),
-        (vdate.is_not_null() & pushed & (vdate < pl.col("first_push")), "核实日期",
-         pl.format("核实日期（{}）早于该户的推送日期（{}），不可能在推送前完成核实，请核对日期或户编号", ymd(vdate), ymd(pl.col("first_push")))),
-        (vdate.is_not_null() & pl.col("pushed_on").is_not_null() & (vdate < pl.col("pushed_on")), "核实日期",
-         pl.format("核实日期（{}）早于本行的推送日期（{}），请核对", ymd(vdate), ymd(pl.col("pushed_on")))),
-        (pl.col("first_row").is_not_null() & (pl.col("first_row") != pl.col("source_row"))
-         & (pl.col("first_result") != pl.col("verify_result")), "核实结果",
-         pl.format("同一文件第{}行已填写该户的核实结果“{}”，本行为“{}”，前后不一致；请只保留正确的一行",
-                   pl.col("first_row"), pl.col("first_result"), pl.col("verify_result"))),
+        (
+            ~pushed & registry_monitored & pl.col("verify_result").is_not_null(),
+            "户编号",
+            pl.format(
+                "户编号“{}”是已有监测对象，未在任何一轮推送中出现，不应填写核实结果（帮扶责任人、帮扶措施、走访等跟踪信息可照常报送，但请清空“核实结果”）",
+                hid,
+            ),
+        ),
+        (
+            ~pushed & ~registry_monitored & pl.col("in_registry"),
+            "户编号",
+            pl.format("户编号“{}”未在任何一轮推送中出现，请核对户编号（只能反馈系统推送的疑似风险户）", hid),
+        ),
+        (
+            ~pushed & ~registry_monitored,
+            "户编号",
+            pl.format("户编号“{}”未在任何一轮推送中出现，户籍系统中也没有此户，请核对户编号", hid),
+        ),
+        (
+            row_county.is_not_null() & ~recipients.list.contains(row_county) & (row_county != reg_county.fill_null("")),
+            "县(市、区)",
+            pl.format(
+                "县(市、区)填写为“{}”，但户编号“{}”推送给了{}核实，不属于{}，请核对户编号或县别",
+                pl.col("county"),
+                hid,
+                to,
+                name_of(row_county),
+            ),
+        ),
+        (
+            fc.is_not_null() & pushed & ~recipients.list.contains(fc),
+            "户编号",
+            pl.format(
+                "文件名表明由{}反馈，但户编号“{}”推送给了{}核实，不属于{}的核实范围，请核对户编号",
+                fc_name,
+                hid,
+                to,
+                fc_name,
+            ),
+        ),
+        (
+            fc.is_not_null() & ~pushed & (reg_county.fill_null("") != fc),
+            "户编号",
+            pl.format(
+                "文件名表明由{}反馈，但户编号“{}”是{}的监测对象，请核对户编号", fc_name, hid, name_of(reg_county)
+            ),
+        ),
+        (
+            vdate.is_not_null() & pushed & (vdate < pl.col("first_push")),
+            "核实日期",
+            pl.format(
+                "核实日期（{}）早于该户的推送日期（{}），不可能在推送前完成核实，请核对日期或户编号",
+                ymd(vdate),
+                ymd(pl.col("first_push")),
+            ),
+        ),
+        (
+            vdate.is_not_null() & pl.col("pushed_on").is_not_null() & (vdate < pl.col("pushed_on")),
+            "核实日期",
+            pl.format("核实日期（{}）早于本行的推送日期（{}），请核对", ymd(vdate), ymd(pl.col("pushed_on"))),
+        ),
+        (
+            pl.col("first_row").is_not_null()
+            & (pl.col("first_row") != pl.col("source_row"))
+            & (pl.col("first_result") != pl.col("verify_result")),
+            "核实结果",
+            pl.format(
+                "同一文件第{}行已填写该户的核实结果“{}”，本行为“{}”，前后不一致；请只保留正确的一行",
+                pl.col("first_row"),
+                pl.col("first_result"),
+                pl.col("verify_result"),
+            ),
+        ),
     ]
     fld = reason = None
-    for cond, field_label, text in reversed(rules):   # the first matching rule wins
+    for cond, field_label, text in reversed(rules):  # the first matching rule wins
         cond = cond.fill_null(False)
-        fld = pl.when(cond).then(pl.lit(field_label)).otherwise(fld if fld is not None else pl.lit(None, dtype=pl.String))
+        fld = (
+            pl.when(cond).then(pl.lit(field_label)).otherwise(fld if fld is not None else pl.lit(None, dtype=pl.String))
+        )
         reason = pl.when(cond).then(text).otherwise(reason if reason is not None else pl.lit(None, dtype=pl.String))
     checked = checked.with_columns(fld.alias("_fld"), reason.alias("_reason"))
-    rejected = checked.filter(pl.col("_reason").is_not_null()).select(
-        pl.lit(FEED).alias("source"), pl.lit(file_name).alias("source_file"), pl.col("source_row"),
-        pl.col("_fld").alias("field"), pl.col("_reason").alias("reason"), pl.lit(file_hash).alias("file_hash"),
-    ).cast(REJECTED_SCHEMA)
+    rejected = (
+        checked.filter(pl.col("_reason").is_not_null())
+        .select(
+            pl.lit(FEED).alias("source"),
+            pl.lit(file_name).alias("source_file"),
+            pl.col("source_row"),
+            pl.col("_fld").alias("field"),
+            pl.col("_reason").alias("reason"),
+            pl.lit(file_hash).alias("file_hash"),
+        )
+        .cast(REJECTED_SCHEMA)
+    )
     official = ["脱贫不稳定户", "边缘易致贫户", "突发严重困难户"]
     accepted = checked.filter(pl.col("_reason").is_null()).with_columns(
         pl.coalesce(pl.col("registry_county_code"), pl.col("recipients").list.first()).alias("county_code"),
@@ -214,7 +288,9 @@ def validate_against_pushes(con, rows: pl.DataFrame, file_name: str, file_hash: 
             pl.when(pl.col("suggested_category").is_in(official)).then(pl.col("suggested_category")),
             pl.when(pl.col("push_category").is_in(official)).then(pl.col("push_category")),
         ).alias("_event_category"),
-        pl.when(pl.col("risk_types").list.len() > 0).then(pl.col("risk_types")).otherwise(pl.col("push_risk_types"))
+        pl.when(pl.col("risk_types").list.len() > 0)
+        .then(pl.col("risk_types"))
+        .otherwise(pl.col("push_risk_types"))
         .alias("_event_risk_types"),
     )
     return accepted, rejected
@@ -274,8 +350,17 @@ QUALIFY row_number() OVER (PARTITION BY x.household_id, x.event_type, x.event_da
 """
 
 
-def load_feedback(con, *, file_name: str, file_hash: str, archived_path: str, accepted: pl.DataFrame,
-                  rejected: pl.DataFrame, rows_in_file: int, rows_skipped: int) -> int:
+def load_feedback(
+    con,
+    *,
+    file_name: str,
+    file_hash: str,
+    archived_path: str,
+    accepted: pl.DataFrame,
+    rejected: pl.DataFrame,
+    rows_in_file: int,
+    rows_skipped: int,
+) -> int:
     """Load one validated file atomically; returns the number of events added to the history."""
     cols = list(FEEDBACK_COLUMNS) + ["county_code", "reporting_county_code", "round_id", "matched_pushed_on"]
     rows = accepted.select(cols + ["_event_category", "_event_risk_types"])
@@ -294,8 +379,10 @@ def load_feedback(con, *, file_name: str, file_hash: str, archived_path: str, ac
             con.unregister("_fb_rows")
         if rejected.height:
             con.register("_fb_rej", rejected.to_arrow())
-            con.execute("INSERT INTO rejected_row (source, source_file, source_row, field, reason, file_hash) "
-                        "SELECT source, source_file, source_row, field, reason, file_hash FROM _fb_rej")
+            con.execute(
+                "INSERT INTO rejected_row (source, source_file, source_row, field, reason, file_hash) "
+                "SELECT source, source_file, source_row, field, reason, file_hash FROM _fb_rej"
+            )
             con.unregister("_fb_rej")
         con.execute(
             "INSERT INTO ingested_file (file_hash, feed, file_name, archived_path, status, rows_in_file, rows_accepted,"
@@ -333,30 +420,66 @@ def ingest_feedback(home, con) -> FeedbackOutcome:
             result = read_feedback_file(archived.archived_path, archived.file_name, archived.file_hash, home=home.root)
         except UnreadableFile as exc:
             qpath = archive_mod.quarantine(home.root, archived, exc.reason)
-            load.record_unreadable(con, feed=FEED, file_name=archived.file_name, file_hash=archived.file_hash,
-                                   archived_path=str(qpath), reason=exc.reason)
-            rpath = report.write_clerk_report(home.root, exc, feed=FEED, file_name=archived.file_name, file_hash=archived.file_hash)
+            load.record_unreadable(
+                con,
+                feed=FEED,
+                file_name=archived.file_name,
+                file_hash=archived.file_hash,
+                archived_path=str(qpath),
+                reason=exc.reason,
+            )
+            rpath = report.write_clerk_report(
+                home.root, exc, feed=FEED, file_name=archived.file_name, file_hash=archived.file_hash
+            )
             log.warning("quarantined feedback/%s: %s", archived.file_name, exc.code)
-            outcome.files.append(FeedbackFile(FEED, archived.file_name, archived.file_hash, "quarantined",
-                                              reason=exc.reason, report_path=str(rpath)))
+            outcome.files.append(
+                FeedbackFile(
+                    FEED,
+                    archived.file_name,
+                    archived.file_hash,
+                    "quarantined",
+                    reason=exc.reason,
+                    report_path=str(rpath),
+                )
+            )
             continue
         accepted, rejected_push = validate_against_pushes(con, result.rows, archived.file_name, archived.file_hash)
         rejected = pl.concat([result.rejected.cast(REJECTED_SCHEMA), rejected_push], how="vertical")
         skipped = sum(result.skipped.values())
-        events = load_feedback(con, file_name=archived.file_name, file_hash=archived.file_hash,
-                               archived_path=str(archived.archived_path), accepted=accepted, rejected=rejected,
-                               rows_in_file=result.rows_in_file, rows_skipped=skipped)
+        events = load_feedback(
+            con,
+            file_name=archived.file_name,
+            file_hash=archived.file_hash,
+            archived_path=str(archived.archived_path),
+            accepted=accepted,
+            rejected=rejected,
+            rows_in_file=result.rows_in_file,
+            rows_skipped=skipped,
+        )
         shown = dataclasses.replace(result, rows=accepted.select(list(FEEDBACK_COLUMNS)), rejected=rejected)
         shown.check_accounting()
         if rejected_push.height:
-            shown.notes.append(f"{rejected_push.height}行与推送情况不符（未推送的户、其他县的户或核实日期早于推送日期），已拒收，见“拒收明细”")
-        rpath = report.write_clerk_report(home.root, shown, feed=FEED, file_name=archived.file_name,
-                                          file_hash=archived.file_hash, status="loaded")
+            shown.notes.append(
+                f"{rejected_push.height}行与推送情况不符（未推送的户、其他县的户或核实日期早于推送日期），已拒收，见“拒收明细”"
+            )
+        rpath = report.write_clerk_report(
+            home.root, shown, feed=FEED, file_name=archived.file_name, file_hash=archived.file_hash, status="loaded"
+        )
         results = dict(accepted.group_by("verify_result").len().drop_nulls().iter_rows()) if accepted.height else {}
-        outcome.files.append(FeedbackFile(
-            FEED, archived.file_name, archived.file_hash, "loaded", rows_in_file=result.rows_in_file,
-            rows_accepted=accepted.height, rows_rejected=rejected.height, rows_skipped=skipped,
-            rows_without_result=accepted.filter(pl.col("verify_result").is_null()).height, events=events,
-            results=results, report_path=str(rpath),
-        ))
+        outcome.files.append(
+            FeedbackFile(
+                FEED,
+                archived.file_name,
+                archived.file_hash,
+                "loaded",
+                rows_in_file=result.rows_in_file,
+                rows_accepted=accepted.height,
+                rows_rejected=rejected.height,
+                rows_skipped=skipped,
+                rows_without_result=accepted.filter(pl.col("verify_result").is_null()).height,
+                events=events,
+                results=results,
+                report_path=str(rpath),
+            )
+        )
     return outcome

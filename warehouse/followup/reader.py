@@ -45,23 +45,66 @@ _SPLIT = r"[、,，;；/\n]+"
 _DATE_SPLIT = r"[、,，;；\n]+|\s{2,}"
 
 FEEDBACK_COLUMNS: dict[str, pl.DataType] = {
-    "source": pl.String, "source_file": pl.String, "source_row": pl.Int64, "file_hash": pl.String,
-    "household_id": pl.String, "county": pl.String, "township": pl.String, "village": pl.String,
-    "head_name": pl.String, "verify_result": pl.String, "verify_date": pl.Date, "verifier": pl.String,
-    "category": pl.String, "suggested_category": pl.String, "risk_types": pl.List(pl.String),
-    "helper_name": pl.String, "helper_date": pl.Date, "measures": pl.List(pl.String), "measure_date": pl.Date,
-    "visit_dates": pl.List(pl.Date), "included_on": pl.Date, "county_approved_on": pl.Date,
-    "eliminated_on": pl.Date, "income": pl.Float64, "pushed_on": pl.Date, "note": pl.String,
+    "source": pl.String,
+    "source_file": pl.String,
+    "source_row": pl.Int64,
+    "file_hash": pl.String,
+    "household_id": pl.String,
+    "county": pl.String,
+    "township": pl.String,
+    "village": pl.String,
+    "head_name": pl.String,
+    "verify_result": pl.String,
+    "verify_date": pl.Date,
+    "verifier": pl.String,
+    "category": pl.String,
+    "suggested_category": pl.String,
+    "risk_types": pl.List(pl.String),
+    "helper_name": pl.String,
+    "helper_date": pl.Date,
+    "measures": pl.List(pl.String),
+    "measure_date": pl.Date,
+    "visit_dates": pl.List(pl.Date),
+    "included_on": pl.Date,
+    "county_approved_on": pl.Date,
+    "eliminated_on": pl.Date,
+    "income": pl.Float64,
+    "pushed_on": pl.Date,
+    "note": pl.String,
 }
-DATE_FIELDS = ("verify_date", "helper_date", "measure_date", "included_on", "county_approved_on", "eliminated_on", "pushed_on")
+DATE_FIELDS = (
+    "verify_date",
+    "helper_date",
+    "measure_date",
+    "included_on",
+    "county_approved_on",
+    "eliminated_on",
+    "pushed_on",
+)
 TEXT_FIELDS = ("county", "township", "village", "head_name", "verifier", "helper_name", "note")
 FIELD_ZH = {
-    "household_id": "户编号", "county": "县(市、区)", "township": "乡(镇)", "village": "行政村", "head_name": "户主姓名",
-    "verify_result": "核实结果", "verify_date": "核实日期", "verifier": "核实人", "category": "认定类别（监测对象类别）",
-    "suggested_category": "疑似类别", "risk_types": "风险类型", "helper_name": "帮扶责任人", "helper_date": "帮扶责任人安排日期",
-    "measures": "帮扶措施", "measure_date": "措施日期", "visit_dates": "走访日期", "included_on": "纳入日期",
-    "county_approved_on": "县级审定日期", "eliminated_on": "风险消除日期", "income": "人均纯收入（元）",
-    "pushed_on": "推送日期", "note": "核实说明",
+    "household_id": "户编号",
+    "county": "县(市、区)",
+    "township": "乡(镇)",
+    "village": "行政村",
+    "head_name": "户主姓名",
+    "verify_result": "核实结果",
+    "verify_date": "核实日期",
+    "verifier": "核实人",
+    "category": "认定类别（监测对象类别）",
+    "suggested_category": "疑似类别",
+    "risk_types": "风险类型",
+    "helper_name": "帮扶责任人",
+    "helper_date": "帮扶责任人安排日期",
+    "measures": "帮扶措施",
+    "measure_date": "措施日期",
+    "visit_dates": "走访日期",
+    "included_on": "纳入日期",
+    "county_approved_on": "县级审定日期",
+    "eliminated_on": "风险消除日期",
+    "income": "人均纯收入（元）",
+    "pushed_on": "推送日期",
+    "note": "核实说明",
 }
 
 
@@ -75,8 +118,9 @@ def _quote(raw: pl.Expr) -> pl.Expr:
     return _s("“") + r + _s("”")
 
 
-def read_feedback_file(path: Path, file_name: str | None = None, file_hash: str | None = None,
-                       home: Path | None = None) -> _read.ReadResult:
+def read_feedback_file(
+    path: Path, file_name: str | None = None, file_hash: str | None = None, home: Path | None = None
+) -> _read.ReadResult:
     """Read a dropped (archived) feedback file. Raises :class:`UnreadableFile` for a file that cannot be read."""
     t0 = time.perf_counter()
     data = Path(path).read_bytes()
@@ -86,7 +130,10 @@ def read_feedback_file(path: Path, file_name: str | None = None, file_hash: str 
         cfg = load_config(home)
         own = cfg.specs_for_folder(FEED)
         if not own:
-            raise UnreadableFile("unknown_feed", "数据类别“feedback”没有配置表头对照（aliases.yaml 缺少 feeds.feedback），系统不知道如何读取核实结果文件。请联系系统管理员。")
+            raise UnreadableFile(
+                "unknown_feed",
+                "数据类别“feedback”没有配置表头对照（aliases.yaml 缺少 feeds.feedback），系统不知道如何读取核实结果文件。请联系系统管理员。",
+            )
         grids, pre_notes = _read.file_grids(data, file_name)
         failure: UnreadableFile | None = None
         any_grid = False
@@ -95,7 +142,7 @@ def read_feedback_file(path: Path, file_name: str | None = None, file_hash: str 
             any_grid = True
             head = grid.head_rows(_read.HEADER_SCAN + 2)
             try:
-                hdr = _read._find_header(head, own, cfg, FEED, file_name)  # noqa: SLF001 - the readers' header search
+                hdr = _read._find_header(head, own, cfg, FEED, file_name)
             except UnreadableFile as exc:
                 sample = "\n".join(",".join(c for c in row if c) for row in head)
                 moj = mojibake_reason(sample)
@@ -136,19 +183,35 @@ def _classify(grid, hdr, cfg) -> pl.DataFrame:
     primary = sorted({lst[0][1] for lst in hdr.mapping.values()})
     df = grid.frame.with_columns(
         pl.int_range(0, grid.frame.height, dtype=pl.Int64).alias("_pos"),
-        pl.sum_horizontal([(pl.col(c).str.strip_chars().fill_null("") != "").cast(pl.Int32) for c in cols]).alias("_filled"),
-        pl.any_horizontal([(pl.col(c).str.contains(total_re) & (pl.col(c).str.len_chars() <= 24)).fill_null(False) for c in cols]).alias("_is_total"),
+        pl.sum_horizontal([(pl.col(c).str.strip_chars().fill_null("") != "").cast(pl.Int32) for c in cols]).alias(
+            "_filled"
+        ),
+        pl.any_horizontal(
+            [(pl.col(c).str.contains(total_re) & (pl.col(c).str.len_chars() <= 24)).fill_null(False) for c in cols]
+        ).alias("_is_total"),
         pl.any_horizontal([pl.col(c).str.contains(note_re).fill_null(False) for c in cols]).alias("_has_note"),
-        pl.sum_horizontal([(pl.col(f"c{j}").str.strip_chars() == pl.lit(str(hdr.labels[j]).strip())).fill_null(False).cast(pl.Int32)
-                           for j in primary]).alias("_rep"),
+        pl.sum_horizontal(
+            [
+                (pl.col(f"c{j}").str.strip_chars() == pl.lit(str(hdr.labels[j]).strip()))
+                .fill_null(False)
+                .cast(pl.Int32)
+                for j in primary
+            ]
+        ).alias("_rep"),
     )
     kind = (
-        pl.when(pl.col("_pos") < first).then(pl.when(pl.col("_filled") == 0).then(_s("blank")).otherwise(_s("title")))
-        .when(pl.col("_pos") <= last).then(_s("header"))
-        .when(pl.col("_filled") == 0).then(_s("blank"))
-        .when(pl.col("_is_total")).then(_s("total"))
-        .when((pl.col("_filled") == 1) & pl.col("_has_note")).then(_s("title"))
-        .when(pl.col("_rep") >= min(2, len(primary))).then(_s("header"))
+        pl.when(pl.col("_pos") < first)
+        .then(pl.when(pl.col("_filled") == 0).then(_s("blank")).otherwise(_s("title")))
+        .when(pl.col("_pos") <= last)
+        .then(_s("header"))
+        .when(pl.col("_filled") == 0)
+        .then(_s("blank"))
+        .when(pl.col("_is_total"))
+        .then(_s("total"))
+        .when((pl.col("_filled") == 1) & pl.col("_has_note"))
+        .then(_s("title"))
+        .when(pl.col("_rep") >= min(2, len(primary)))
+        .then(_s("header"))
         .otherwise(_s("data"))
     )
     return df.with_columns(kind.alias("_kind"))
@@ -161,7 +224,8 @@ def _build(grid, hdr, cfg, file_name: str, file_hash: str) -> _read.ReadResult:
     cols = [f"c{j}" for j in range(grid.width)]
     first_text = pl.concat_str([pl.col(c) for c in cols], separator=" ", ignore_nulls=True).str.slice(0, 60)
     skipped_rows = df.filter(pl.col("_kind") != "data").select(
-        pl.col("_row").alias("source_row"), pl.col("_kind").alias("kind"), first_text.alias("text"))
+        pl.col("_row").alias("source_row"), pl.col("_kind").alias("kind"), first_text.alias("text")
+    )
     skipped = {k: 0 for k in _read.SKIP_LABELS}
     for k, n in skipped_rows.group_by("kind").len().iter_rows():
         skipped[k] = n
@@ -177,16 +241,24 @@ def _build(grid, hdr, cfg, file_name: str, file_hash: str) -> _read.ReadResult:
     for f, lst in hdr.mapping.items():
         labels[f] = str(hdr.labels[lst[0][1]]).strip()
         exprs.append(pl.coalesce([pl.col(f"_k{j}") for _, j in lst]).alias(f"_r_{f}"))
-    exprs.append(pl.any_horizontal([pl.col(c).str.contains("\ufffd|锟斤拷").fill_null(False) for c in cols]).alias("_damaged")
-                 if grid.may_be_damaged else pl.lit(False).alias("_damaged"))
+    exprs.append(
+        pl.any_horizontal([pl.col(c).str.contains("\ufffd|锟斤拷").fill_null(False) for c in cols]).alias("_damaged")
+        if grid.may_be_damaged
+        else pl.lit(False).alias("_damaged")
+    )
     extra = []
     if grid.kind == "csv":
-        hdr_width = max((j for j in range(grid.width) if not _read._blank(hdr.labels[j])), default=-1) + 1  # noqa: SLF001
+        hdr_width = max((j for j in range(grid.width) if not _read._blank(hdr.labels[j])), default=-1) + 1
         extra = cols[hdr_width:]
-    exprs.append(pl.any_horizontal([pl.col(c).str.strip_chars().fill_null("") != "" for c in extra]).alias("_extra")
-                 if extra else pl.lit(False).alias("_extra"))
+    exprs.append(
+        pl.any_horizontal([pl.col(c).str.strip_chars().fill_null("") != "" for c in extra]).alias("_extra")
+        if extra
+        else pl.lit(False).alias("_extra")
+    )
     d = d.with_columns(exprs)
-    unused = [str(hdr.labels[j]).strip() for j in range(grid.width) if j not in set(used) and not _read._blank(hdr.labels[j])]  # noqa: SLF001
+    unused = [
+        str(hdr.labels[j]).strip() for j in range(grid.width) if j not in set(used) and not _read._blank(hdr.labels[j])
+    ]
     if unused:
         notes.append("未使用的列：" + "、".join(unused[:20]) + ("等" if len(unused) > 20 else ""))
 
@@ -234,8 +306,14 @@ def _build(grid, hdr, cfg, file_name: str, file_hash: str) -> _read.ReadResult:
     def split_list(f: str) -> pl.Expr:
         if f not in hdr.mapping:
             return pl.lit(None, dtype=pl.List(pl.String))
-        items = (R(f).str.normalize("NFKC").str.replace_all(_SPLIT, "\u0001").str.split("\u0001")
-                 .list.eval(pl.element().str.strip_chars()).list.eval(pl.element().filter(pl.element() != "")))
+        items = (
+            R(f)
+            .str.normalize("NFKC")
+            .str.replace_all(_SPLIT, "\u0001")
+            .str.split("\u0001")
+            .list.eval(pl.element().str.strip_chars())
+            .list.eval(pl.element().filter(pl.element() != ""))
+        )
         return pl.when(R(f).is_null()).then(None).otherwise(items)
 
     d = d.with_columns(split_list("risk_types").alias("_risk_types"), split_list("measures").alias("_measures"))
@@ -243,57 +321,126 @@ def _build(grid, hdr, cfg, file_name: str, file_hash: str) -> _read.ReadResult:
         mapping = spec.values["risk_types"]
         d = d.with_columns(pl.col("_risk_types").list.eval(nz.map_values(pl.element(), mapping)).alias("_risk_types"))
     if "visit_dates" in hdr.mapping:
-        vd = d.select(
-            pl.col("_row"),
-            R("visit_dates").str.replace_all(_DATE_SPLIT, "\u0001").str.split("\u0001").alias("_v"),
-        ).explode("_v").with_columns(pl.col("_v").str.strip_chars()).filter(pl.col("_v").is_not_null() & (pl.col("_v") != ""))
+        vd = (
+            d.select(
+                pl.col("_row"),
+                R("visit_dates").str.replace_all(_DATE_SPLIT, "\u0001").str.split("\u0001").alias("_v"),
+            )
+            .explode("_v")
+            .with_columns(pl.col("_v").str.strip_chars())
+            .filter(pl.col("_v").is_not_null() & (pl.col("_v") != ""))
+        )
         vd = nz.run(vd, [nz.date_plan("_v", "_vd")])
-        vd = vd.with_columns(
-            (pl.col("_vd").is_null() | ~nz.date_in_range(pl.col("_vd"), *DATE_RANGE)).alias("_vbad"))
+        vd = vd.with_columns((pl.col("_vd").is_null() | ~nz.date_in_range(pl.col("_vd"), *DATE_RANGE)).alias("_vbad"))
         agg = vd.group_by("_row").agg(
             pl.col("_vd").filter(~pl.col("_vbad")).unique().sort().alias("_visits"),
             pl.col("_v").filter(pl.col("_vbad")).first().alias("_vbad_text"),
         )
         d = d.join(agg, on="_row", how="left")
     else:
-        d = d.with_columns(pl.lit(None, dtype=pl.List(pl.Date)).alias("_visits"), pl.lit(None, dtype=pl.String).alias("_vbad_text"))
+        d = d.with_columns(
+            pl.lit(None, dtype=pl.List(pl.Date)).alias("_visits"), pl.lit(None, dtype=pl.String).alias("_vbad_text")
+        )
 
     # ---- faults: (field label, reject?, reason or null)
     checks: list[tuple[str, bool, pl.Expr]] = [
         ("（整行）", True, pl.when(pl.col("_damaged")).then(_s("本行含有无法识别的字符（文件编码损坏）"))),
-        ("（整行）", True, pl.when(pl.col("_extra")).then(_s("本行的列数比表头多（可能有未加引号的逗号），各列已错位"))),
+        (
+            "（整行）",
+            True,
+            pl.when(pl.col("_extra")).then(_s("本行的列数比表头多（可能有未加引号的逗号），各列已错位")),
+        ),
     ]
     hid, hid_raw, L = T("household_id"), R("household_id"), lab("household_id")
-    checks.append((L, True, pl.when(hid.is_null()).then(_s(L + "为空"))
-                   .when(hid_raw.str.contains(r"(?i)^\d+(\.\d+)?e\+?\d+$") | (numeric_hid & hid.str.contains(r"^\d{16,}$")).fill_null(False))
-                   .then(_s(L) + _quote(hid_raw) + _s("在Excel中被存成了数字，超过15位的部分已失真；请把该列设为文本格式后重新填写"))))
+    checks.append(
+        (
+            L,
+            True,
+            pl.when(hid.is_null())
+            .then(_s(L + "为空"))
+            .when(
+                hid_raw.str.contains(r"(?i)^\d+(\.\d+)?e\+?\d+$")
+                | (numeric_hid & hid.str.contains(r"^\d{16,}$")).fill_null(False)
+            )
+            .then(
+                _s(L)
+                + _quote(hid_raw)
+                + _s("在Excel中被存成了数字，超过15位的部分已失真；请把该列设为文本格式后重新填写")
+            ),
+        )
+    )
     if "verify_result" in hdr.mapping:
         L = lab("verify_result")
-        checks.append((L, True, pl.when(pl.col("_result").is_not_null() & ~pl.col("_result").is_in(list(RESULTS)))
-                       .then(_s(L) + _quote(R("verify_result")) + _s("无法识别，应填写：纳入监测、不纳入或待核实"))))
+        checks.append(
+            (
+                L,
+                True,
+                pl.when(pl.col("_result").is_not_null() & ~pl.col("_result").is_in(list(RESULTS))).then(
+                    _s(L) + _quote(R("verify_result")) + _s("无法识别，应填写：纳入监测、不纳入或待核实")
+                ),
+            )
+        )
         dl = lab("verify_date")
-        checks.append((dl, True, pl.when(pl.col("_result").is_in(list(DECISIONS)) & T("verify_date", pl.Date).is_null()
-                                         & R("verify_date").is_null())
-                       .then(_s(f"{L}为“") + pl.col("_result") + _s(f"”但{dl}为空，请补填{dl}（核实截止日期按此判断）"))))
+        checks.append(
+            (
+                dl,
+                True,
+                pl.when(
+                    pl.col("_result").is_in(list(DECISIONS))
+                    & T("verify_date", pl.Date).is_null()
+                    & R("verify_date").is_null()
+                ).then(_s(f"{L}为“") + pl.col("_result") + _s(f"”但{dl}为空，请补填{dl}（核实截止日期按此判断）")),
+            )
+        )
     for f in DATE_FIELDS:
         if f not in hdr.mapping:
             continue
         r, v, L = R(f), T(f, pl.Date), lab(f)
-        checks.append((L, True, pl.when(r.is_not_null() & v.is_null()).then(_s(L) + _quote(r) + _s("无法识别为日期"))
-                       .when(r.is_not_null() & ~nz.date_in_range(v, *DATE_RANGE))
-                       .then(_s(L) + _quote(r) + _s(f"不在合理范围（{DATE_RANGE[0].year}—{DATE_RANGE[1].year}年）"))))
+        checks.append(
+            (
+                L,
+                True,
+                pl.when(r.is_not_null() & v.is_null())
+                .then(_s(L) + _quote(r) + _s("无法识别为日期"))
+                .when(r.is_not_null() & ~nz.date_in_range(v, *DATE_RANGE))
+                .then(_s(L) + _quote(r) + _s(f"不在合理范围（{DATE_RANGE[0].year}—{DATE_RANGE[1].year}年）")),
+            )
+        )
     if "visit_dates" in hdr.mapping:
         L = lab("visit_dates")
-        checks.append((L, True, pl.when(pl.col("_vbad_text").is_not_null())
-                       .then(_s(L) + _quote(pl.col("_vbad_text")) + _s("无法识别为日期（多个日期请用顿号或逗号分隔）"))))
+        checks.append(
+            (
+                L,
+                True,
+                pl.when(pl.col("_vbad_text").is_not_null()).then(
+                    _s(L) + _quote(pl.col("_vbad_text")) + _s("无法识别为日期（多个日期请用顿号或逗号分隔）")
+                ),
+            )
+        )
     if "income" in hdr.mapping:
         L = lab("income")
-        checks.append((L, False, pl.when(R("income").is_not_null() & T("income", pl.Float64).is_null())
-                       .then(_s(L) + _quote(R("income")) + _s("不是数字，已置空"))))
+        checks.append(
+            (
+                L,
+                False,
+                pl.when(R("income").is_not_null() & T("income", pl.Float64).is_null()).then(
+                    _s(L) + _quote(R("income")) + _s("不是数字，已置空")
+                ),
+            )
+        )
     if "category" in hdr.mapping:
         L = lab("category")
-        checks.append((L, False, pl.when(pl.col("_category").is_not_null() & ~pl.col("_category").is_in(list(CATEGORIES)))
-                       .then(_s(L) + _quote(pl.col("_category")) + _s("不是监测对象类别（脱贫不稳定户、边缘易致贫户、突发严重困难户），已置空"))))
+        checks.append(
+            (
+                L,
+                False,
+                pl.when(pl.col("_category").is_not_null() & ~pl.col("_category").is_in(list(CATEGORIES))).then(
+                    _s(L)
+                    + _quote(pl.col("_category"))
+                    + _s("不是监测对象类别（脱贫不稳定户、边缘易致贫户、突发严重困难户），已置空")
+                ),
+            )
+        )
 
     d = d.with_columns([e.alias(f"_x{i}") for i, (_, _, e) in enumerate(checks)])
 
@@ -303,34 +450,55 @@ def _build(grid, hdr, cfg, file_name: str, file_hash: str) -> _read.ReadResult:
             none = pl.lit(None, dtype=pl.String)
             return none, none
         reason = pl.concat_str([pl.col(f"_x{i}") for i in idx], separator="；", ignore_nulls=True)
-        fld = pl.concat_str([pl.when(pl.col(f"_x{i}").is_not_null()).then(_s(checks[i][0])) for i in idx],
-                            separator="、", ignore_nulls=True)
+        fld = pl.concat_str(
+            [pl.when(pl.col(f"_x{i}").is_not_null()).then(_s(checks[i][0])) for i in idx],
+            separator="、",
+            ignore_nulls=True,
+        )
         return pl.when(reason == "").then(None).otherwise(reason), pl.when(fld == "").then(None).otherwise(fld)
 
     rr, rf = joined(True)
     wr, wf = joined(False)
-    d = d.with_columns(rr.alias("_rej_reason"), rf.alias("_rej_field"), wr.alias("_warn_reason"), wf.alias("_warn_field"))
+    d = d.with_columns(
+        rr.alias("_rej_reason"), rf.alias("_rej_field"), wr.alias("_warn_reason"), wf.alias("_warn_field")
+    )
     rejected = d.filter(pl.col("_rej_reason").is_not_null()).select(
-        _s(FEED).alias("source"), _s(file_name).alias("source_file"), pl.col("_row").alias("source_row"),
-        pl.col("_rej_field").alias("field"), pl.col("_rej_reason").alias("reason"), _s(file_hash).alias("file_hash"))
+        _s(FEED).alias("source"),
+        _s(file_name).alias("source_file"),
+        pl.col("_row").alias("source_row"),
+        pl.col("_rej_field").alias("field"),
+        pl.col("_rej_reason").alias("reason"),
+        _s(file_hash).alias("file_hash"),
+    )
     ok = d.filter(pl.col("_rej_reason").is_null())
     warnings = ok.filter(pl.col("_warn_reason").is_not_null()).select(
-        pl.col("_row").alias("source_row"), pl.col("_warn_field").alias("field"), pl.col("_warn_reason").alias("reason"))
+        pl.col("_row").alias("source_row"), pl.col("_warn_field").alias("field"), pl.col("_warn_reason").alias("reason")
+    )
 
     rows = ok.select(
-        _s(FEED).alias("source"), _s(file_name).alias("source_file"), pl.col("_row").cast(pl.Int64).alias("source_row"),
+        _s(FEED).alias("source"),
+        _s(file_name).alias("source_file"),
+        pl.col("_row").cast(pl.Int64).alias("source_row"),
         _s(file_hash).alias("file_hash"),
         T("household_id").alias("household_id"),
         *[T(f).alias(f) for f in ("county", "township", "village", "head_name")],
-        pl.col("_result").alias("verify_result"), T("verify_date", pl.Date).alias("verify_date"), T("verifier").alias("verifier"),
+        pl.col("_result").alias("verify_result"),
+        T("verify_date", pl.Date).alias("verify_date"),
+        T("verifier").alias("verifier"),
         pl.when(pl.col("_category").is_in(list(CATEGORIES))).then(pl.col("_category")).alias("category"),
         T("suggested_category").alias("suggested_category"),
-        pl.col("_risk_types").alias("risk_types"), T("helper_name").alias("helper_name"),
-        T("helper_date", pl.Date).alias("helper_date"), pl.col("_measures").alias("measures"),
-        T("measure_date", pl.Date).alias("measure_date"), pl.col("_visits").alias("visit_dates"),
-        T("included_on", pl.Date).alias("included_on"), T("county_approved_on", pl.Date).alias("county_approved_on"),
-        T("eliminated_on", pl.Date).alias("eliminated_on"), T("income", pl.Float64).alias("income"),
-        T("pushed_on", pl.Date).alias("pushed_on"), T("note").alias("note"),
+        pl.col("_risk_types").alias("risk_types"),
+        T("helper_name").alias("helper_name"),
+        T("helper_date", pl.Date).alias("helper_date"),
+        pl.col("_measures").alias("measures"),
+        T("measure_date", pl.Date).alias("measure_date"),
+        pl.col("_visits").alias("visit_dates"),
+        T("included_on", pl.Date).alias("included_on"),
+        T("county_approved_on", pl.Date).alias("county_approved_on"),
+        T("eliminated_on", pl.Date).alias("eliminated_on"),
+        T("income", pl.Float64).alias("income"),
+        T("pushed_on", pl.Date).alias("pushed_on"),
+        T("note").alias("note"),
     ).select([pl.col(c).cast(t) for c, t in FEEDBACK_COLUMNS.items()])
 
     if rows.height:
@@ -342,12 +510,33 @@ def _build(grid, hdr, cfg, file_name: str, file_hash: str) -> _read.ReadResult:
         if done:
             notes.append("核实结果：" + "，".join(f"{k}{v}户" for k, v in sorted(done.items())))
     # (header in the file, what it was read as): the clerk's receipt shows the second in Chinese
-    columns = [(str(hdr.labels[j]).strip(),
-                FIELD_ZH.get(f, f) if (f := next((f for f, lst in hdr.mapping.items() if any(jj == j for _, jj in lst)), None)) else None)
-               for j in range(grid.width) if not _read._blank(hdr.labels[j])]  # noqa: SLF001
+    columns = [
+        (
+            str(hdr.labels[j]).strip(),
+            FIELD_ZH.get(f, f)
+            if (f := next((f for f, lst in hdr.mapping.items() if any(jj == j for _, jj in lst)), None))
+            else None,
+        )
+        for j in range(grid.width)
+        if not _read._blank(hdr.labels[j])
+    ]
     return _read.ReadResult(
-        feed=FEED, file_name=file_name, file_hash=file_hash, rows=rows, rejected=rejected,
-        rows_in_file=grid.rows_in_file, skipped=skipped, encoding=grid.encoding, sheet=grid.sheet,
-        header_row=int(df["_row"][hdr.rows[0]]), notes=notes, table=TABLE, spec=spec.name, warnings=warnings,
-        skipped_rows=skipped_rows, columns=columns, file_format=grid.kind, label=spec.label,
+        feed=FEED,
+        file_name=file_name,
+        file_hash=file_hash,
+        rows=rows,
+        rejected=rejected,
+        rows_in_file=grid.rows_in_file,
+        skipped=skipped,
+        encoding=grid.encoding,
+        sheet=grid.sheet,
+        header_row=int(df["_row"][hdr.rows[0]]),
+        notes=notes,
+        table=TABLE,
+        spec=spec.name,
+        warnings=warnings,
+        skipped_rows=skipped_rows,
+        columns=columns,
+        file_format=grid.kind,
+        label=spec.label,
     )

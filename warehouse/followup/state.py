@@ -44,11 +44,11 @@ _TEMPS = ("_fu_p", "_fu_dec", "_fu_prior", "_fu_pending", "_fu_base", "_fu_new",
 class FollowupStats:
     round_id: str
     pushed_on: dt.date | None
-    counties: list[str] | None = None                          # the county scope processed (None = the whole round)
+    counties: list[str] | None = None  # the county scope processed (None = the whole round)
     suspects_before: int = 0
     suspects_after: int = 0
     actions: dict[str, int] = field(default_factory=dict)
-    suppressed: dict[str, int] = field(default_factory=dict)   # decision → households dropped
+    suppressed: dict[str, int] = field(default_factory=dict)  # decision → households dropped
     pushes_recorded: int = 0
 
 
@@ -192,31 +192,46 @@ def apply_followup(con, round_id: str, pushed_on: dt.date | None = None, countie
     ensure_tables(con)
     if isinstance(pushed_on, dt.datetime):
         pushed_on = pushed_on.date()
-    found = con.sql("SELECT min(pushed_on), count(*) FROM suspect WHERE round_id = ? AND (? OR list_contains(?, county_code))",
-                    params=[round_id, scope is None, scope or []]).fetchall()[0]
+    found = con.sql(
+        "SELECT min(pushed_on), count(*) FROM suspect WHERE round_id = ? AND (? OR list_contains(?, county_code))",
+        params=[round_id, scope is None, scope or []],
+    ).fetchall()[0]
     pushed_on = pushed_on or found[0]
     stats = FollowupStats(round_id=round_id, pushed_on=pushed_on, counties=scope, suspects_before=int(found[1]))
     if not found[1]:
         return stats
     try:
-        con.execute("CREATE OR REPLACE TEMP TABLE _fu_p AS SELECT ?::VARCHAR AS round_id, ?::DATE AS pushed_on, "
-                    "?::BOOLEAN AS all_counties, ?::VARCHAR[] AS scope", [round_id, pushed_on, scope is None, scope or []])
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _fu_p AS SELECT ?::VARCHAR AS round_id, ?::DATE AS pushed_on, "
+            "?::BOOLEAN AS all_counties, ?::VARCHAR[] AS scope",
+            [round_id, pushed_on, scope is None, scope or []],
+        )
         con.execute(_PREPARE)
         stats.actions = dict(con.sql("SELECT action, count(*) FROM _fu_act GROUP BY 1 ORDER BY 1").fetchall())
-        stats.suppressed = dict(con.sql("SELECT decision, count(*) FROM _fu_act WHERE action = 'suppress' GROUP BY 1 ORDER BY 1").fetchall())
+        stats.suppressed = dict(
+            con.sql("SELECT decision, count(*) FROM _fu_act WHERE action = 'suppress' GROUP BY 1 ORDER BY 1").fetchall()
+        )
         before = con.sql("SELECT count(*) FROM household_event WHERE event_type = 'suspected'").fetchall()[0][0]
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(_WRITE)
-            con.execute(PUSH_INSERT.format(where="s.round_id = (SELECT round_id FROM _fu_p) AND ((SELECT all_counties FROM _fu_p) "
-                                                 "OR list_contains((SELECT scope FROM _fu_p), s.county_code))"))
+            con.execute(
+                PUSH_INSERT.format(
+                    where="s.round_id = (SELECT round_id FROM _fu_p) AND ((SELECT all_counties FROM _fu_p) "
+                    "OR list_contains((SELECT scope FROM _fu_p), s.county_code))"
+                )
+            )
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")
             raise
-        stats.pushes_recorded = con.sql("SELECT count(*) FROM household_event WHERE event_type = 'suspected'").fetchall()[0][0] - before
-        stats.suspects_after = con.sql("SELECT count(*) FROM suspect WHERE round_id = ? AND (? OR list_contains(?, county_code))",
-                                       params=[round_id, scope is None, scope or []]).fetchall()[0][0]
+        stats.pushes_recorded = (
+            con.sql("SELECT count(*) FROM household_event WHERE event_type = 'suspected'").fetchall()[0][0] - before
+        )
+        stats.suspects_after = con.sql(
+            "SELECT count(*) FROM suspect WHERE round_id = ? AND (? OR list_contains(?, county_code))",
+            params=[round_id, scope is None, scope or []],
+        ).fetchall()[0][0]
     finally:
         for t in _TEMPS:
             con.execute(f"DROP TABLE IF EXISTS {t}")

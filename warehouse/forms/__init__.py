@@ -30,13 +30,32 @@ ROSTER_VIEW = "monitoring_roster"
 #: The normalised roster (TEMP ``_roster_src``): column → kind. ``monitoring_roster`` must have household_id (status
 #: missing = monitored); any other column it lacks is NULL (and filled from the registry where the registry knows it).
 ROSTER_COLUMNS: dict[str, str] = {
-    "household_id": "text", "county_code": "text", "township_code": "text", "village_code": "text",
-    "head_name": "text", "household_size": "int", "category": "text", "risk_types": "list",
-    "identified_on": "date", "helper_name": "text", "measures": "list", "last_visit": "date",
-    "status": "status", "eliminated_on": "date", "source": "text",
+    "household_id": "text",
+    "county_code": "text",
+    "township_code": "text",
+    "village_code": "text",
+    "head_name": "text",
+    "household_size": "int",
+    "category": "text",
+    "risk_types": "list",
+    "identified_on": "date",
+    "helper_name": "text",
+    "measures": "list",
+    "last_visit": "date",
+    "status": "status",
+    "eliminated_on": "date",
+    "source": "text",
 }
-TEMPS = ("_roster_src", "_form_reg_hh", "_form_roster", "_form_member", "_form_wall", "_form_archive",
-         "_form_archive_village", "_form_params")
+TEMPS = (
+    "_roster_src",
+    "_form_reg_hh",
+    "_form_roster",
+    "_form_member",
+    "_form_wall",
+    "_form_archive",
+    "_form_archive_village",
+    "_form_params",
+)
 
 
 def sql_step(name: str) -> str:
@@ -52,7 +71,9 @@ def _columns(con, table: str) -> dict[str, str]:
 
 
 def has_roster_view(con) -> bool:
-    n = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [ROSTER_VIEW]).fetchall()[0][0]
+    n = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [ROSTER_VIEW]).fetchall()[0][
+        0
+    ]
     return n > 0
 
 
@@ -64,23 +85,31 @@ def roster_source(con) -> str:
 def _expr(col: str, kind: str, dtype: str | None) -> str:
     """One projected column of ``monitoring_roster`` (NULL when absent, list columns also from delimited text)."""
     if dtype is None:
-        return {"list": "CAST([] AS VARCHAR[])", "int": "CAST(NULL AS INTEGER)", "date": "CAST(NULL AS DATE)",
-                "status": "'monitored'"}.get(kind, "CAST(NULL AS VARCHAR)") + f" AS {col}"
+        return {
+            "list": "CAST([] AS VARCHAR[])",
+            "int": "CAST(NULL AS INTEGER)",
+            "date": "CAST(NULL AS DATE)",
+            "status": "'monitored'",
+        }.get(kind, "CAST(NULL AS VARCHAR)") + f" AS {col}"
     q = f'"{col}"'
     if kind == "list":
         if dtype.endswith("[]"):
             e = f"list_filter(list_transform(CAST({q} AS VARCHAR[]), lambda x: trim(x)), lambda x: x IS NOT NULL AND x <> '')"
         else:
-            e = (f"list_filter(list_transform(regexp_split_to_array(coalesce(CAST({q} AS VARCHAR), ''), '[、,，;；/]+'), "
-                 f"lambda x: trim(x)), lambda x: x IS NOT NULL AND x <> '')")
+            e = (
+                f"list_filter(list_transform(regexp_split_to_array(coalesce(CAST({q} AS VARCHAR), ''), '[、,，;；/]+'), "
+                f"lambda x: trim(x)), lambda x: x IS NOT NULL AND x <> '')"
+            )
         return f"{e} AS {col}"
     if kind == "int":
         return f"TRY_CAST({q} AS INTEGER) AS {col}"
     if kind == "date":
         return f"TRY_CAST({q} AS DATE) AS {col}"
     if kind == "status":
-        return (f"CASE WHEN lower(trim(CAST({q} AS VARCHAR))) IN ('eliminated', '已消除', '是', '风险已消除') "
-                f"THEN 'eliminated' ELSE 'monitored' END AS {col}")
+        return (
+            f"CASE WHEN lower(trim(CAST({q} AS VARCHAR))) IN ('eliminated', '已消除', '是', '风险已消除') "
+            f"THEN 'eliminated' ELSE 'monitored' END AS {col}"
+        )
     return f"nullif(trim(CAST({q} AS VARCHAR)), '') AS {col}"
 
 
@@ -115,8 +144,10 @@ def build_forms(con, as_of: dt.date) -> dict:
     source = load_roster(con)
     for step in ("20_roster.sql", "30_members.sql", "40_wall.sql", "50_archive.sql"):
         con.execute(sql_step(step))
-    counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
-              for t in ("_form_roster", "_form_member", "_form_wall", "_form_archive", "_form_archive_village")}
+    counts = {
+        t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
+        for t in ("_form_roster", "_form_member", "_form_wall", "_form_archive", "_form_archive_village")
+    }
     return {"roster_source": source, "counts": counts}
 
 

@@ -36,11 +36,11 @@ METHODS = ("id_exact", "id_repaired", "fuzzy", "review", "unmatched")
 class LinkStats:
     records: int = 0
     persons: int = 0
-    methods: dict[str, int] = field(default_factory=dict)               # match_method → records
+    methods: dict[str, int] = field(default_factory=dict)  # match_method → records
     per_source: dict[str, dict[str, int]] = field(default_factory=dict)  # source → match_method → records
-    block_pairs: dict[str, int] = field(default_factory=dict)           # blocking rule → candidate pairs
+    block_pairs: dict[str, int] = field(default_factory=dict)  # blocking rule → candidate pairs
     compared_pairs: int = 0
-    steps: dict[str, float] = field(default_factory=dict)               # step → seconds
+    steps: dict[str, float] = field(default_factory=dict)  # step → seconds
     elapsed_s: float = 0.0
 
     def summary(self) -> str:
@@ -48,7 +48,9 @@ class LinkStats:
         lines.append("  methods: " + ", ".join(f"{m}={self.methods.get(m, 0)}" for m in METHODS))
         for src, m in sorted(self.per_source.items()):
             lines.append(f"  {src}: " + ", ".join(f"{k}={m.get(k, 0)}" for k in METHODS))
-        lines.append("  candidate pairs per blocking rule: " + ", ".join(f"{k}={v}" for k, v in self.block_pairs.items()))
+        lines.append(
+            "  candidate pairs per blocking rule: " + ", ".join(f"{k}={v}" for k, v in self.block_pairs.items())
+        )
         lines.append("  steps (s): " + ", ".join(f"{k}={v:.2f}" for k, v in self.steps.items()))
         return "\n".join(lines)
 
@@ -102,7 +104,9 @@ def link_records(con: duckdb.DuckDBPyConnection, home: Path | None = None) -> Li
     _in_transaction(con, lambda: run(con, "08_write_link"))
     lap("write")
 
-    for src, method, n in con.sql("SELECT source, match_method, count(*) FROM link GROUP BY ALL ORDER BY ALL").fetchall():
+    for src, method, n in con.sql(
+        "SELECT source, match_method, count(*) FROM link GROUP BY ALL ORDER BY ALL"
+    ).fetchall():
         stats.per_source.setdefault(src, {})[method] = n
         stats.methods[method] = stats.methods.get(method, 0) + n
     _drop_temp(con)

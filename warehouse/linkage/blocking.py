@@ -16,8 +16,20 @@ import duckdb
 from ._sql import run
 
 #: columns a rule may block on: they exist on both lk_rec and lk_person
-KEYS = ("birth_date", "prefecture_code", "county_code", "township_code", "village_code", "py", "name_key", "surname_py",
-        "given1_py", "given_last_py", "surname", "sex")
+KEYS = (
+    "birth_date",
+    "prefecture_code",
+    "county_code",
+    "township_code",
+    "village_code",
+    "py",
+    "name_key",
+    "surname_py",
+    "given1_py",
+    "given_last_py",
+    "surname",
+    "sex",
+)
 
 
 def id_pairs(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -48,13 +60,17 @@ def rule_pairs(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> dict[str,
         if records == "no_locality":
             rec_where += " AND loc_level IS NULL"
         elif records != "all":
-            raise ValueError(f"linkage.yaml: blocking rule {name!r}: records must be all or no_locality, not {records!r}")
+            raise ValueError(
+                f"linkage.yaml: blocking rule {name!r}: records must be all or no_locality, not {records!r}"
+            )
         person_src = "lk_person"
         if rule.get("max_block"):
             cols = ", ".join(on)
             on_s = " AND ".join(f"s.{c} = q.{c}" for c in on)
-            person_src = (f"(SELECT q.* FROM lk_person q SEMI JOIN (SELECT {cols} FROM lk_person GROUP BY ALL "
-                          f"HAVING count(*) <= {int(rule['max_block'])}) s ON {on_s})")
+            person_src = (
+                f"(SELECT q.* FROM lk_person q SEMI JOIN (SELECT {cols} FROM lk_person GROUP BY ALL "
+                f"HAVING count(*) <= {int(rule['max_block'])}) s ON {on_s})"
+            )
         before = con.sql("SELECT count(*) FROM lk_pair_fz").fetchall()[0][0]
         con.execute(f"""
             INSERT INTO lk_pair_fz

@@ -10,9 +10,7 @@ import polars as pl
 
 from fangpin.domain.names import similarity_arrays
 
-from ._sql import run
 from .keys import _register
-
 
 _SLICE = 250_000
 
@@ -31,14 +29,20 @@ def name_similarities(con: duckdb.DuckDBPyConnection, pairs: str) -> int:
     for start in range(0, max(df.height, 1), _SLICE):
         chunk = df.slice(start, _SLICE)
         sims = similarity_arrays(
-            chunk.get_column("a").to_list(), chunk.get_column("b").to_list(),
-            chunk.get_column("pa").fill_null("").to_list(), chunk.get_column("pb").fill_null("").to_list(),
-            chunk.get_column("aa").fill_null("").to_list(), chunk.get_column("ab").fill_null("").to_list(),
+            chunk.get_column("a").to_list(),
+            chunk.get_column("b").to_list(),
+            chunk.get_column("pa").fill_null("").to_list(),
+            chunk.get_column("pb").fill_null("").to_list(),
+            chunk.get_column("aa").fill_null("").to_list(),
+            chunk.get_column("ab").fill_null("").to_list(),
         )
-        parts.append(chunk.select("a", "b").with_columns(
-            pl.Series("char_sim", sims["char_sim"], dtype=pl.Float64), pl.Series("syl_sim", sims["syl_sim"], dtype=pl.Float64),
-            pl.Series("letter_sim", sims["letter_sim"], dtype=pl.Float64),
-        ))
+        parts.append(
+            chunk.select("a", "b").with_columns(
+                pl.Series("char_sim", sims["char_sim"], dtype=pl.Float64),
+                pl.Series("syl_sim", sims["syl_sim"], dtype=pl.Float64),
+                pl.Series("letter_sim", sims["letter_sim"], dtype=pl.Float64),
+            )
+        )
     out = pl.concat(parts) if len(parts) > 1 else parts[0]
     del df
     _register(con, "lk_namesim", out)
@@ -48,21 +52,35 @@ def name_similarities(con: duckdb.DuckDBPyConnection, pairs: str) -> int:
 def params(cfg: dict[str, Any]) -> dict[str, object]:
     nm, b, sx, loc, area, rel = cfg["name"], cfg["birth"], cfg["sex"], cfg["locality"], cfg["id_area"], cfg["relation"]
     return {
-        "near_char_sim": float(nm["near_char_sim"]), "near_letter_sim": float(nm["near_letter_sim"]),
-        "name_m_exact": float(nm["m_exact"]), "name_m_homophone": float(nm["m_homophone"]),
-        "name_m_near": float(nm["m_near"]), "name_m_differ": float(nm["m_differ"]),
-        "u_near_given_surname": float(nm["u_near_given_surname"]), "min_u": float(nm["min_u"]),
-        "birth_m_exact": float(b["m_exact"]), "birth_m_near": float(b["m_near"]), "birth_u_near": float(b["u_near"]),
+        "near_char_sim": float(nm["near_char_sim"]),
+        "near_letter_sim": float(nm["near_letter_sim"]),
+        "name_m_exact": float(nm["m_exact"]),
+        "name_m_homophone": float(nm["m_homophone"]),
+        "name_m_near": float(nm["m_near"]),
+        "name_m_differ": float(nm["m_differ"]),
+        "u_near_given_surname": float(nm["u_near_given_surname"]),
+        "min_u": float(nm["min_u"]),
+        "birth_m_exact": float(b["m_exact"]),
+        "birth_m_near": float(b["m_near"]),
+        "birth_u_near": float(b["u_near"]),
         "birth_m_differ": float(b["m_differ"]),
-        "sex_m_agree": float(sx["m_agree"]), "sex_m_differ": float(sx["m_differ"]),
-        "loc_v_village": float(loc["village"]["village"]), "loc_v_township": float(loc["village"]["township"]),
-        "loc_v_county": float(loc["village"]["county"]), "loc_v_differ": float(loc["village"]["differ"]),
-        "loc_t_township": float(loc["township"]["township"]), "loc_t_county": float(loc["township"]["county"]),
+        "sex_m_agree": float(sx["m_agree"]),
+        "sex_m_differ": float(sx["m_differ"]),
+        "loc_v_village": float(loc["village"]["village"]),
+        "loc_v_township": float(loc["village"]["township"]),
+        "loc_v_county": float(loc["village"]["county"]),
+        "loc_v_differ": float(loc["village"]["differ"]),
+        "loc_t_township": float(loc["township"]["township"]),
+        "loc_t_county": float(loc["township"]["county"]),
         "loc_t_differ": float(loc["township"]["differ"]),
-        "loc_c_county": float(loc["county"]["county"]), "loc_c_differ": float(loc["county"]["differ"]),
-        "area_m_agree": float(area["m_agree"]), "area_m_differ": float(area["m_differ"]), "area_u_agree": float(area["u_agree"]),
+        "loc_c_county": float(loc["county"]["county"]),
+        "loc_c_differ": float(loc["county"]["differ"]),
+        "area_m_agree": float(area["m_agree"]),
+        "area_m_differ": float(area["m_differ"]),
+        "area_u_agree": float(area["u_agree"]),
         "id_conflict_weight": float(cfg["id_conflict"]["weight"]),
-        "rel_m_head": float(rel["m_head"]), "rel_u_head": float(rel["u_head"]),
+        "rel_m_head": float(rel["m_head"]),
+        "rel_u_head": float(rel["u_head"]),
     }
 
 

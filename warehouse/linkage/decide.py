@@ -15,9 +15,14 @@ NAME_RANK = {"exact": 3, "homophone": 2, "near": 1}
 def decide_id(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> None:
     rep = cfg["repair"]
     levels = [str(x) for x in rep.get("name_levels", ["exact", "homophone"])]
-    run(con, "06_decide_id",
-        score_15=float(rep["score_15"]), score_birth_confirmed=float(rep["score_birth_confirmed"]),
-        score_locality_confirmed=float(rep["score_locality_confirmed"]), repair_name_levels=levels)
+    run(
+        con,
+        "06_decide_id",
+        score_15=float(rep["score_15"]),
+        score_birth_confirmed=float(rep["score_birth_confirmed"]),
+        score_locality_confirmed=float(rep["score_locality_confirmed"]),
+        repair_name_levels=levels,
+    )
 
 
 def todo(con: duckdb.DuckDBPyConnection) -> int:
@@ -34,10 +39,16 @@ def decide_fuzzy(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> None:
     min_level = str(d.get("min_name_level", "near"))
     if min_level not in NAME_RANK:
         raise ValueError(f"linkage.yaml: decide.min_name_level must be one of {list(NAME_RANK)}, not {min_level!r}")
-    run(con, "07_decide_fuzzy",
-        accept=float(d["accept"]), review=float(d["review"]), namesake_ratio=float(d["namesake_ratio"]),
+    run(
+        con,
+        "07_decide_fuzzy",
+        accept=float(d["accept"]),
+        review=float(d["review"]),
+        namesake_ratio=float(d["namesake_ratio"]),
         min_name_rank=NAME_RANK[min_level],
-        prior=float(cfg["prior_in_registry"]), household_prior=float(cfg["household_prior_in_registry"]))
+        prior=float(cfg["prior_in_registry"]),
+        household_prior=float(cfg["household_prior_in_registry"]),
+    )
 
 
 _DETAIL = """

@@ -19,10 +19,8 @@ import numpy as np
 import polars as pl
 
 from fangpin.domain import divisions
-from fangpin.domain.idnumber import CHECK_CHARS, WEIGHTS
+from fangpin.domain.idnumber import CHECK_CHARS, WEIGHTS, add_id_columns
 from fangpin.synth import vocab
-
-from fangpin.domain.idnumber import add_id_columns
 
 EPOCH = dt.date(1970, 1, 1)
 
@@ -55,14 +53,18 @@ def build(persons: int = 20000, records: int = 24000, seed: int = 1) -> tuple[pl
                 seen.add((t_idx[i], nm))
                 break
         vnames.append(nm)
-    V = pl.DataFrame({
-        "village_code": [towns[t].code + f"{200 + i // len(towns):03d}" for i, t in enumerate(t_idx)],
-        "village": vnames,
-        "township": [towns[t].name for t in t_idx], "township_code": [towns[t].code for t in t_idx],
-        "county": [towns[t].county_name for t in t_idx], "county_code": [towns[t].county_code for t in t_idx],
-    })
+    V = pl.DataFrame(
+        {
+            "village_code": [towns[t].code + f"{200 + i // len(towns):03d}" for i, t in enumerate(t_idx)],
+            "village": vnames,
+            "township": [towns[t].name for t in t_idx],
+            "township_code": [towns[t].code for t in t_idx],
+            "county": [towns[t].county_name for t in t_idx],
+            "county_code": [towns[t].county_code for t in t_idx],
+        }
+    )
     # households and persons
-    sizes = rng.choice([1, 2, 3, 4, 5, 6], size=persons // 3, p=[.12, .2, .25, .23, .13, .07])
+    sizes = rng.choice([1, 2, 3, 4, 5, 6], size=persons // 3, p=[0.12, 0.2, 0.25, 0.23, 0.13, 0.07])
     sizes = sizes[np.cumsum(sizes) <= persons]
     n = int(sizes.sum())
     h = np.repeat(np.arange(len(sizes)), sizes)
@@ -78,7 +80,9 @@ def build(persons: int = 20000, records: int = 24000, seed: int = 1) -> tuple[pl
     male = rng.random(n) < 0.5
     mc, fc = np.array(list(vocab.MALE_CHARS)), np.array(list(vocab.FEMALE_CHARS))
     g1 = np.where(male, mc[rng.integers(0, len(mc), n)], fc[rng.integers(0, len(fc), n)])
-    g2 = np.where(rng.random(n) < 0.75, np.where(male, mc[rng.integers(0, len(mc), n)], fc[rng.integers(0, len(fc), n)]), "")
+    g2 = np.where(
+        rng.random(n) < 0.75, np.where(male, mc[rng.integers(0, len(mc), n)], fc[rng.integers(0, len(fc), n)]), ""
+    )
     dot = minority & (rng.random(n) < 0.004)
     name = np.char.add(np.char.add(np.char.add(sur.astype(str), np.where(dot, "·", "")), g1), g2)
     birth = rng.integers((dt.date(1935, 1, 1) - EPOCH).days, (dt.date(2020, 12, 31) - EPOCH).days, n)
@@ -89,24 +93,51 @@ def build(persons: int = 20000, records: int = 24000, seed: int = 1) -> tuple[pl
     _, first_idx = np.unique(ids, return_index=True)
     keep = np.zeros(n, bool)
     keep[first_idx] = True  # drop the rare ID collision
-    P = pl.DataFrame({
-        "household_id": np.char.add("H", h.astype(str)), "village_code": V["village_code"].to_numpy()[vi],
-        "name": name, "id_number": ids, "birth_days": birth, "sex": np.where(male, "男", "女"),
-        "relation": np.where(is_head, "户主", np.where(male, "之子", "之女")),
-    }).filter(pl.Series(keep)).join(V, on="village_code")
+    P = (
+        pl.DataFrame(
+            {
+                "household_id": np.char.add("H", h.astype(str)),
+                "village_code": V["village_code"].to_numpy()[vi],
+                "name": name,
+                "id_number": ids,
+                "birth_days": birth,
+                "sex": np.where(male, "男", "女"),
+                "relation": np.where(is_head, "户主", np.where(male, "之子", "之女")),
+            }
+        )
+        .filter(pl.Series(keep))
+        .join(V, on="village_code")
+    )
     P = P.with_columns(namesake=pl.len().over(["village_code", "name"]) > 1)
     # records: 85 % registry persons, 15 % outsiders
-    feeds = rng.choice(["medical", "civil_affairs", "employment", "disaster"], size=records, p=[.55, .2, .15, .1])
+    feeds = rng.choice(["medical", "civil_affairs", "employment", "disaster"], size=records, p=[0.55, 0.2, 0.15, 0.1])
     reg = rng.random(records) < 0.88
     pi = rng.integers(0, P.height, records)
-    Pn = {c: P[c].to_numpy() for c in ("name", "id_number", "household_id", "village", "township", "county",
-                                       "county_code", "village_code", "township_code", "namesake")}
+    Pn = {
+        c: P[c].to_numpy()
+        for c in (
+            "name",
+            "id_number",
+            "household_id",
+            "village",
+            "township",
+            "county",
+            "county_code",
+            "village_code",
+            "township_code",
+            "namesake",
+        )
+    }
     heads = np.flatnonzero(P["relation"].to_numpy() == "户主")
     pi = np.where(feeds == "disaster", heads[rng.integers(0, len(heads), records)], pi)
     o_sur = _weighted(rng, vocab.SURNAMES_GENERAL, records)
-    o_name = np.char.add(np.char.add(o_sur.astype(str), mc[rng.integers(0, len(mc), records)]),
-                         np.where(rng.random(records) < .7, fc[rng.integers(0, len(fc), records)], ""))
-    o_area = np.array(["450103", "450305", "450102", "441900", "522631"])[rng.integers(0, 5, records)]  # never a registry county
+    o_name = np.char.add(
+        np.char.add(o_sur.astype(str), mc[rng.integers(0, len(mc), records)]),
+        np.where(rng.random(records) < 0.7, fc[rng.integers(0, len(fc), records)], ""),
+    )
+    o_area = np.array(["450103", "450305", "450102", "441900", "522631"])[
+        rng.integers(0, 5, records)
+    ]  # never a registry county
     o_birth = rng.integers((dt.date(1940, 1, 1) - EPOCH).days, (dt.date(2015, 1, 1) - EPOCH).days, records)
     o_ids = _ids(o_area, o_birth, rng.integers(0, 999, records))
     true_id = np.where(reg, Pn["id_number"][pi], o_ids).astype(str)
@@ -123,7 +154,7 @@ def build(persons: int = 20000, records: int = 24000, seed: int = 1) -> tuple[pl
             for j in range(len(s) - 1, 0, -1):
                 c = s[j]
                 if c in index and alt[index[c]] >= 0:
-                    s = s[:j] + chars[alt[index[c]]] + s[j + 1:]
+                    s = s[:j] + chars[alt[index[c]]] + s[j + 1 :]
                     noise[k].append("homophone")
                     break
         else:
@@ -138,8 +169,12 @@ def build(persons: int = 20000, records: int = 24000, seed: int = 1) -> tuple[pl
         nm[k] = nm[k].replace("·", rng.choice(["•", ".", " ", ""]))
         noise[k].append("minority_dot")
     # ID noise
-    probs = {"medical": [.82, .03, .03, .03, .03, .02, .04], "disaster": [.30, .02, .60, .02, .02, .01, .03],
-             "civil_affairs": [.88, .02, .02, .02, .02, .02, .02], "employment": [.80, .03, .05, .02, .03, .02, .05]}
+    probs = {
+        "medical": [0.82, 0.03, 0.03, 0.03, 0.03, 0.02, 0.04],
+        "disaster": [0.30, 0.02, 0.60, 0.02, 0.02, 0.01, 0.03],
+        "civil_affairs": [0.88, 0.02, 0.02, 0.02, 0.02, 0.02, 0.02],
+        "employment": [0.80, 0.03, 0.05, 0.02, 0.03, 0.02, 0.05],
+    }
     kinds = np.array(["clean", "fullwidth_id", "id_missing", "id_15", "id_typo", "id_transposed", "id_mangled"])
     idn = np.empty(records, dtype=object)
     for f, p in probs.items():
@@ -159,11 +194,11 @@ def build(persons: int = 20000, records: int = 24000, seed: int = 1) -> tuple[pl
             raw[k] = s[:6] + s[8:17]
         elif kind == "id_typo":
             j = int(rng.integers(0, 17))
-            raw[k] = s[:j] + str((int(s[j]) + int(rng.integers(1, 10))) % 10) + s[j + 1:]
+            raw[k] = s[:j] + str((int(s[j]) + int(rng.integers(1, 10))) % 10) + s[j + 1 :]
         elif kind == "id_transposed":
             js = [j for j in range(6, 16) if s[j] != s[j + 1]]
             j = int(rng.choice(js))
-            raw[k] = s[:j] + s[j + 1] + s[j] + s[j + 2:]
+            raw[k] = s[:j] + s[j + 1] + s[j] + s[j + 2 :]
         elif kind == "id_mangled":
             raw[k] = s[:17] if s.endswith("X") else f"{int(s[:7]) / 1e6:.6f}".rstrip("0").rstrip(".") + "E+17"
         noise[k].append(kind)
@@ -187,22 +222,32 @@ def build(persons: int = 20000, records: int = 24000, seed: int = 1) -> tuple[pl
         noise[k].append("head_only")
     town = np.where(reg, Pn["township"][vi_r], "城中区").astype(object)
     county = np.where(reg, Pn["county"][vi_r], "柳州市").astype(object)
-    addr = np.array([f"广西柳州市{c}{t}{v}" if r else "柳州市城中区某街12号" for c, t, v, r in zip(county, town, vil, reg)],
-                    dtype=object)
+    addr = np.array(
+        [f"广西柳州市{c}{t}{v}" if r else "柳州市城中区某街12号" for c, t, v, r in zip(county, town, vil, reg)],
+        dtype=object,
+    )
     rand_v = V["village"].to_numpy()[rng.integers(0, n_vil, records)]
+
     def col(values) -> pl.Series:
         return pl.Series([None if v is None else str(v) for v in values], dtype=pl.String)
 
-    D = pl.DataFrame({
-        "source": col(feeds), "name": col(nm), "id_raw": col(raw),
-        "county": col(np.where(feeds == "disaster", county, None)),
-        "township": col(np.where(feeds == "employment", None, town)),
-        "village": col(np.where(feeds == "disaster", np.where(reg, vil, rand_v), None)),
-        "hukou_address": col(np.where(feeds == "employment", addr, None)),
-        "is_head_only": pl.Series(feeds == "disaster"),
-    })
-    D = D.with_columns(source_file=pl.col("source") + pl.lit(".xlsx"),
-                       source_row=(pl.int_range(pl.len()).over("source") + 3).cast(pl.Int64), file_hash=pl.lit("dev"))
+    D = pl.DataFrame(
+        {
+            "source": col(feeds),
+            "name": col(nm),
+            "id_raw": col(raw),
+            "county": col(np.where(feeds == "disaster", county, None)),
+            "township": col(np.where(feeds == "employment", None, town)),
+            "village": col(np.where(feeds == "disaster", np.where(reg, vil, rand_v), None)),
+            "hukou_address": col(np.where(feeds == "employment", addr, None)),
+            "is_head_only": pl.Series(feeds == "disaster"),
+        }
+    )
+    D = D.with_columns(
+        source_file=pl.col("source") + pl.lit(".xlsx"),
+        source_row=(pl.int_range(pl.len()).over("source") + 3).cast(pl.Int64),
+        file_hash=pl.lit("dev"),
+    )
     D = add_id_columns(D, "id_raw").drop("id_clean").rename({"id_birth_date": "birth_date", "id_sex": "sex"})
     T = D.select("source", "source_file", "source_row").with_columns(
         true_id_number=pl.Series(np.where(reg, true_id, None)),
@@ -210,9 +255,13 @@ def build(persons: int = 20000, records: int = 24000, seed: int = 1) -> tuple[pl
         noise=pl.Series(noise, dtype=pl.List(pl.String)),
         id_exact=pl.Series(reg & np.isin(idn, ["clean", "fullwidth_id"])),
     )
-    P = P.with_columns(id_raw=pl.col("id_number"), id_status=pl.lit("valid"),
-                       birth_date=pl.col("birth_days").cast(pl.Date), source_file=pl.lit("registry.csv"),
-                       source_row=(pl.int_range(pl.len()) + 2).cast(pl.Int64)).drop("birth_days", "namesake")
+    P = P.with_columns(
+        id_raw=pl.col("id_number"),
+        id_status=pl.lit("valid"),
+        birth_date=pl.col("birth_days").cast(pl.Date),
+        source_file=pl.lit("registry.csv"),
+        source_row=(pl.int_range(pl.len()) + 2).cast(pl.Int64),
+    ).drop("birth_days", "namesake")
     return P, D, T
 
 

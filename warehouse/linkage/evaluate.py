@@ -69,8 +69,18 @@ def _metrics(rows: list[tuple]) -> dict[str, float | int]:
     p = tp / (tp + fp) if tp + fp else 1.0
     r = tp / (tp + fn) if tp + fn else 1.0
     f1 = 2 * p * r / (p + r) if p + r else 0.0
-    return {"records": n, "tp": tp, "fp": fp, "fn": fn, "tn": tn, "review": review, "precision": p, "recall": r,
-            "f1": f1, "wrong_links_exact_id": wrong_exact}
+    return {
+        "records": n,
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "tn": tn,
+        "review": review,
+        "precision": p,
+        "recall": r,
+        "f1": f1,
+        "wrong_links_exact_id": wrong_exact,
+    }
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, truth: Path) -> dict:
@@ -90,37 +100,58 @@ def evaluate(con: duckdb.DuckDBPyConnection, truth: Path) -> dict:
         nt: _metrics(con.sql(f"SELECT {cols} FROM ev_noise WHERE noise_type = ?", params=[nt]).fetchall())
         for (nt,) in con.sql("SELECT DISTINCT noise_type FROM ev_noise ORDER BY 1").fetchall()
     }
-    out["no_usable_id"] = _metrics(con.sql(
-        f"SELECT {cols} FROM ev WHERE coalesce(id_status, 'missing') NOT IN ('valid', 'converted15')").fetchall())
-    out["id_missing_or_mangled"] = _metrics(con.sql(
-        f"SELECT {cols} FROM ev WHERE coalesce(id_status, 'missing') IN ('missing', 'mangled', 'bad_length')").fetchall())
+    out["no_usable_id"] = _metrics(
+        con.sql(
+            f"SELECT {cols} FROM ev WHERE coalesce(id_status, 'missing') NOT IN ('valid', 'converted15')"
+        ).fetchall()
+    )
+    out["id_missing_or_mangled"] = _metrics(
+        con.sql(
+            f"SELECT {cols} FROM ev WHERE coalesce(id_status, 'missing') IN ('missing', 'mangled', 'bad_length')"
+        ).fetchall()
+    )
     out["exact_valid_id"] = _metrics(con.sql(f"SELECT {cols} FROM ev WHERE id_exact").fetchall())
     out["namesake_wrong_links"] = con.sql(
-        "SELECT count(*) FROM ev_noise WHERE noise_type = 'namesake' AND linked AND NOT correct").fetchall()[0][0]
-    out["methods"] = dict(con.sql("SELECT coalesce(match_method, '-'), count(*) FROM ev GROUP BY 1 ORDER BY 1").fetchall())
-    out["errors_by_method"] = dict(con.sql(
-        "SELECT match_method, count(*) FROM ev WHERE linked AND NOT correct GROUP BY 1 ORDER BY 1").fetchall())
+        "SELECT count(*) FROM ev_noise WHERE noise_type = 'namesake' AND linked AND NOT correct"
+    ).fetchall()[0][0]
+    out["methods"] = dict(
+        con.sql("SELECT coalesce(match_method, '-'), count(*) FROM ev GROUP BY 1 ORDER BY 1").fetchall()
+    )
+    out["errors_by_method"] = dict(
+        con.sql("SELECT match_method, count(*) FROM ev WHERE linked AND NOT correct GROUP BY 1 ORDER BY 1").fetchall()
+    )
     return out
 
 
 def _row(name: str, m: dict) -> str:
-    return (f"{name:<26}{m['records']:>9}{m['tp']:>9}{m['fp']:>7}{m['fn']:>7}{m['review']:>8}"
-            f"{m['precision']:>10.4f}{m['recall']:>9.4f}{m['f1']:>9.4f}")
+    return (
+        f"{name:<26}{m['records']:>9}{m['tp']:>9}{m['fp']:>7}{m['fn']:>7}{m['review']:>8}"
+        f"{m['precision']:>10.4f}{m['recall']:>9.4f}{m['f1']:>9.4f}"
+    )
 
 
 def format_report(res: dict) -> str:
     head = f"{'':<26}{'records':>9}{'TP':>9}{'FP':>7}{'FN':>7}{'review':>8}{'precision':>10}{'recall':>9}{'F1':>9}"
-    lines = ["linkage evaluation against ground truth", head, _row("overall", res["overall"]),
-             _row("no usable ID", res["no_usable_id"]), _row("ID missing/mangled", res["id_missing_or_mangled"]),
-             _row("exact valid ID", res["exact_valid_id"]), "", "per feed:"]
+    lines = [
+        "linkage evaluation against ground truth",
+        head,
+        _row("overall", res["overall"]),
+        _row("no usable ID", res["no_usable_id"]),
+        _row("ID missing/mangled", res["id_missing_or_mangled"]),
+        _row("exact valid ID", res["exact_valid_id"]),
+        "",
+        "per feed:",
+    ]
     lines += [_row("  " + k, v) for k, v in res["per_feed"].items()]
     lines += ["", "per noise type:"]
     lines += [_row("  " + k, v) for k, v in res["per_noise"].items()]
-    lines += ["",
-              f"wrong links among records with an exact valid ID: {res['exact_valid_id']['wrong_links_exact_id']}",
-              f"wrong links among namesake records: {res['namesake_wrong_links']}",
-              f"methods: {res['methods']}",
-              f"wrong links by method: {res['errors_by_method']}"]
+    lines += [
+        "",
+        f"wrong links among records with an exact valid ID: {res['exact_valid_id']['wrong_links_exact_id']}",
+        f"wrong links among namesake records: {res['namesake_wrong_links']}",
+        f"methods: {res['methods']}",
+        f"wrong links by method: {res['errors_by_method']}",
+    ]
     if res["missing_link_rows"]:
         lines.append(f"truth records without a link row (rejected or merged by the loader): {res['missing_link_rows']}")
     return "\n".join(lines)

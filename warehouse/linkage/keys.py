@@ -9,8 +9,8 @@
 
 from __future__ import annotations
 
-import polars as pl
 import duckdb
+import polars as pl
 
 from fangpin.domain import divisions, names
 from fangpin.domain.idnumber import add_id_columns
@@ -47,7 +47,9 @@ def build_name_tables(con: duckdb.DuckDBPyConnection) -> int:
 
 def build_locality_forms(con: duckdb.DuckDBPyConnection) -> None:
     """lk_locform(level, code, parent_code, county_code, form, kind, flen) and lk_area_map(area6, county_code)."""
-    has_village = bool(con.sql("SELECT count(*) FROM information_schema.tables WHERE table_name = 'village'").fetchall()[0][0])
+    has_village = bool(
+        con.sql("SELECT count(*) FROM information_schema.tables WHERE table_name = 'village'").fetchall()[0][0]
+    )
     q = """
         SELECT DISTINCT coalesce(county_code, left(village_code, 6)) AS county_code, county,
                coalesce(township_code, left(village_code, 9)) AS township_code, township, village_code, village
@@ -76,7 +78,9 @@ def build_locality_forms(con: duckdb.DuckDBPyConnection) -> None:
         add("county", t.county_code, None, t.county_code, t.county_name)
         add("township", t.code, t.county_code, t.county_code, t.name)
     add("county", "450206", None, "450206", "柳江县")  # became 柳江区 in 2016; addresses still say 柳江县
-    df = pl.DataFrame(rows, schema=["level", "code", "parent_code", "county_code", "form", "kind"], orient="row").unique()
+    df = pl.DataFrame(
+        rows, schema=["level", "code", "parent_code", "county_code", "form", "kind"], orient="row"
+    ).unique()
     df = df.with_columns(pl.col("form").str.len_chars().cast(pl.Int32).alias("flen"))
     _register(con, "lk_locform", df)
     area = {c: c for c in divisions.counties()} | dict(divisions.HISTORIC_COUNTY_CODES)
@@ -95,11 +99,15 @@ def ensure_id_columns(con: duckdb.DuckDBPyConnection) -> None:
     """
     n = con.sql("SELECT count(*) FROM dept_record WHERE id_status IS NULL").fetchall()[0][0]
     if n:
-        df = con.sql(
-            "SELECT DISTINCT id_raw FROM dept_record WHERE id_status IS NULL"
-        ).pl().with_columns(pl.col("id_raw").cast(pl.String))
-        df = add_id_columns(df, "id_raw").drop("id_clean").select(
-            "id_raw", "id_status", "id_number", "id_candidate", "id_birth_date", "id_sex"
+        df = (
+            con.sql("SELECT DISTINCT id_raw FROM dept_record WHERE id_status IS NULL")
+            .pl()
+            .with_columns(pl.col("id_raw").cast(pl.String))
+        )
+        df = (
+            add_id_columns(df, "id_raw")
+            .drop("id_clean")
+            .select("id_raw", "id_status", "id_number", "id_candidate", "id_birth_date", "id_sex")
         )
         _register(con, "lk_idfix_d", df)
         con.execute("""
@@ -114,11 +122,17 @@ def ensure_id_columns(con: duckdb.DuckDBPyConnection) -> None:
         """)
     else:
         con.execute("CREATE OR REPLACE TEMP VIEW lk_dept_src AS SELECT rowid AS _rowid, * FROM dept_record")
-    m = con.sql("SELECT count(*) FROM registry_person WHERE id_status IS NULL AND id_number IS NULL AND id_raw IS NOT NULL").fetchall()[0][0]
+    m = con.sql(
+        "SELECT count(*) FROM registry_person WHERE id_status IS NULL AND id_number IS NULL AND id_raw IS NOT NULL"
+    ).fetchall()[0][0]
     if m:
-        df = con.sql(
-            "SELECT DISTINCT id_raw FROM registry_person WHERE id_status IS NULL AND id_number IS NULL AND id_raw IS NOT NULL"
-        ).pl().with_columns(pl.col("id_raw").cast(pl.String))
+        df = (
+            con.sql(
+                "SELECT DISTINCT id_raw FROM registry_person WHERE id_status IS NULL AND id_number IS NULL AND id_raw IS NOT NULL"
+            )
+            .pl()
+            .with_columns(pl.col("id_raw").cast(pl.String))
+        )
         df = add_id_columns(df, "id_raw").drop("id_clean").select("id_raw", "id_status", "id_number")
         _register(con, "lk_idfix_r", df)
         con.execute("""

@@ -8,7 +8,6 @@ unmatched lists (未匹配记录) by fangpin.reports.publish, from the same ``li
 
 from __future__ import annotations
 
-
 REVIEW_SQL = """
     WITH rv AS (SELECT source, source_file, source_row, reason FROM link WHERE match_method = 'review'),
     -- the county of each record's best candidate (null when that candidate has no county: the record is left out)

@@ -43,15 +43,31 @@ TEMPS = ("_rc_params", "_rc_line", "_rc_person", "_rc_household", "_rc_roster", 
 
 #: thresholds of the rules (domain-notes §2 / §4); override per call with ``run_checks(..., params=...)``
 DEFAULT_PARAMS = {
-    "child_age": 16,                        # under 16 → 无劳动力
-    "working_age_max": 59,                  # 16–59 and 健康 → not 弱劳动力或半劳动力
-    "min_months_before_elimination": 6,     # 2_11_002
-    "identification_income_max": 20000.0,   # 1111_18
-    "able_share_max": 0.25,                 # 缺劳动力 contradicted above 1/4 普通/技能劳动力
+    "child_age": 16,  # under 16 → 无劳动力
+    "working_age_max": 59,  # 16–59 and 健康 → not 弱劳动力或半劳动力
+    "min_months_before_elimination": 6,  # 2_11_002
+    "identification_income_max": 20000.0,  # 1111_18
+    "able_share_max": 0.25,  # 缺劳动力 contradicted above 1/4 普通/技能劳动力
 }
 
-FINDING_COLUMNS = ("code", "severity", "level", "title", "county_code", "township_code", "village_code", "county",
-                   "township", "village", "household_id", "id_number", "name", "source_file", "source_row", "detail")
+FINDING_COLUMNS = (
+    "code",
+    "severity",
+    "level",
+    "title",
+    "county_code",
+    "township_code",
+    "village_code",
+    "county",
+    "township",
+    "village",
+    "household_id",
+    "id_number",
+    "name",
+    "source_file",
+    "source_row",
+    "detail",
+)
 
 _HEADER = re.compile(r"^--\s*(\w+)\s*:\s*(.*?)\s*$")
 
@@ -90,9 +106,17 @@ def parse_rule(path: Path) -> Rule:
     sql = "\n".join(body).strip().rstrip(";").strip()
     if not sql:
         raise ValueError(f"{path.name}: no SELECT after the header")
-    return Rule(code=meta["code"], severity=meta["severity"], level=meta["level"], title=meta["title"],
-                description=meta["description"], basis=meta.get("basis", ""), needs=meta.get("needs", "registry"),
-                sql=sql, file=path.name)
+    return Rule(
+        code=meta["code"],
+        severity=meta["severity"],
+        level=meta["level"],
+        title=meta["title"],
+        description=meta["description"],
+        basis=meta.get("basis", ""),
+        needs=meta.get("needs", "registry"),
+        sql=sql,
+        file=path.name,
+    )
 
 
 @lru_cache(maxsize=1)
@@ -107,22 +131,29 @@ def rules() -> tuple[Rule, ...]:
 
 
 def catalogue() -> pl.DataFrame:
-    return pl.DataFrame([{k: getattr(r, k) for k in ("code", "severity", "level", "title", "description", "basis", "needs")}
-                         for r in rules()])
+    return pl.DataFrame(
+        [
+            {k: getattr(r, k) for k in ("code", "severity", "level", "title", "description", "basis", "needs")}
+            for r in rules()
+        ]
+    )
 
 
 @dataclass
 class CheckResult:
     as_of: dt.date
-    findings: pl.DataFrame              # FINDING_COLUMNS + as_of
-    rules: pl.DataFrame                 # catalogue + ran (bool), not_run_reason, findings, households
-    villages: pl.DataFrame              # per village: households, persons, errors, reminders, households_flagged, n_<code>…
+    findings: pl.DataFrame  # FINDING_COLUMNS + as_of
+    rules: pl.DataFrame  # catalogue + ran (bool), not_run_reason, findings, households
+    villages: pl.DataFrame  # per village: households, persons, errors, reminders, households_flagged, n_<code>…
     roster_source: str
     notes: list[str] = field(default_factory=list)
 
 
 def _lines(con, as_of: dt.date, home: Path | None) -> tuple[pl.DataFrame, list[str]]:
-    codes = [r[0] for r in con.execute("SELECT DISTINCT c_code FROM _rc_person WHERE c_code IS NOT NULL ORDER BY 1").fetchall()]
+    codes = [
+        r[0]
+        for r in con.execute("SELECT DISTINCT c_code FROM _rc_person WHERE c_code IS NOT NULL ORDER BY 1").fetchall()
+    ]
     rows, notes = [], []
     for code in codes:
         try:
@@ -141,22 +172,33 @@ def _roster(con) -> str:
 
     if roster_source(con) == ROSTER_VIEW:
         load_roster(con)
-        con.execute("CREATE OR REPLACE TEMP TABLE _rc_roster AS SELECT household_id, risk_types, measures FROM _roster_src")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _rc_roster AS SELECT household_id, risk_types, measures FROM _roster_src"
+        )
         return ROSTER_VIEW
-    con.execute("CREATE OR REPLACE TEMP TABLE _rc_roster (household_id VARCHAR, risk_types VARCHAR[], measures VARCHAR[])")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _rc_roster (household_id VARCHAR, risk_types VARCHAR[], measures VARCHAR[])"
+    )
     return "registry"
 
 
-def run_checks(con, as_of: dt.date, home: Path | None = None, params: dict | None = None,
-               only: list[str] | None = None) -> CheckResult:
+def run_checks(
+    con, as_of: dt.date, home: Path | None = None, params: dict | None = None, only: list[str] | None = None
+) -> CheckResult:
     """Run every rule (or the codes in ``only``) on the warehouse's registry as of a date."""
     prm = {**DEFAULT_PARAMS, **(params or {})}
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _rc_params AS SELECT CAST(? AS DATE) AS as_of, CAST(? AS INTEGER) AS child_age, "
         "CAST(? AS INTEGER) AS working_age_max, CAST(? AS INTEGER) AS min_months_before_elimination, "
         "CAST(? AS DOUBLE) AS identification_income_max, CAST(? AS DOUBLE) AS able_share_max",
-        [as_of, prm["child_age"], prm["working_age_max"], prm["min_months_before_elimination"],
-         prm["identification_income_max"], prm["able_share_max"]],
+        [
+            as_of,
+            prm["child_age"],
+            prm["working_age_max"],
+            prm["min_months_before_elimination"],
+            prm["identification_income_max"],
+            prm["able_share_max"],
+        ],
     )
     con.execute((SQL_DIR / "00_prepare.sql").read_text(encoding="utf-8"))
     lines, notes = _lines(con, as_of, home)
@@ -164,16 +206,23 @@ def run_checks(con, as_of: dt.date, home: Path | None = None, params: dict | Non
     con.execute("CREATE OR REPLACE TEMP TABLE _rc_line AS SELECT * FROM _rc_line_in")
     con.unregister("_rc_line_in")
     source = _roster(con)
-    con.execute("CREATE OR REPLACE TEMP TABLE _rc_found (code VARCHAR, household_id VARCHAR, id_number VARCHAR, "
-                "name VARCHAR, source_file VARCHAR, source_row BIGINT, detail VARCHAR)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _rc_found (code VARCHAR, household_id VARCHAR, id_number VARCHAR, "
+        "name VARCHAR, source_file VARCHAR, source_row BIGINT, detail VARCHAR)"
+    )
     status = []
     for rule in rules():
         if only is not None and rule.code not in only:
             status.append({"code": rule.code, "ran": False, "not_run_reason": "本次未选择"})
             continue
         if rule.needs == "roster" and source != "monitoring_roster":
-            status.append({"code": rule.code, "ran": False,
-                           "not_run_reason": "需要帮扶台账（monitoring_roster：风险类型、帮扶措施），当前仓库没有"})
+            status.append(
+                {
+                    "code": rule.code,
+                    "ran": False,
+                    "not_run_reason": "需要帮扶台账（monitoring_roster：风险类型、帮扶措施），当前仓库没有",
+                }
+            )
             continue
         con.execute(
             f"INSERT INTO _rc_found SELECT ? AS code, CAST(household_id AS VARCHAR), CAST(id_number AS VARCHAR), "
@@ -209,10 +258,16 @@ def run_checks(con, as_of: dt.date, home: Path | None = None, params: dict | Non
 
     status_df = pl.DataFrame(status, schema={"code": pl.String, "ran": pl.Boolean, "not_run_reason": pl.String})
     per_rule = findings.group_by("code").agg(findings=pl.len(), households=pl.col("household_id").n_unique())
-    rules_df = (cat.join(status_df, on="code", how="left").join(per_rule, on="code", how="left")
-                .with_columns(pl.col("findings").fill_null(0), pl.col("households").fill_null(0)).sort("code"))
+    rules_df = (
+        cat.join(status_df, on="code", how="left")
+        .join(per_rule, on="code", how="left")
+        .with_columns(pl.col("findings").fill_null(0), pl.col("households").fill_null(0))
+        .sort("code")
+    )
     villages = _village_summary(villages, findings)
-    return CheckResult(as_of=as_of, findings=findings, rules=rules_df, villages=villages, roster_source=source, notes=notes)
+    return CheckResult(
+        as_of=as_of, findings=findings, rules=rules_df, villages=villages, roster_source=source, notes=notes
+    )
 
 
 def _village_summary(villages: pl.DataFrame, findings: pl.DataFrame) -> pl.DataFrame:
@@ -223,10 +278,15 @@ def _village_summary(villages: pl.DataFrame, findings: pl.DataFrame) -> pl.DataF
             reminders=(pl.col("severity") == "提醒").sum(),
             households_flagged=pl.col("household_id").n_unique(),
         )
-        wide = (findings.group_by(keys + ["code"]).agg(n=pl.len())
-                .pivot(on="code", index=keys, values="n", sort_columns=True))
+        wide = (
+            findings.group_by(keys + ["code"])
+            .agg(n=pl.len())
+            .pivot(on="code", index=keys, values="n", sort_columns=True)
+        )
         wide = wide.rename({c: f"n_{c}" for c in wide.columns if c not in keys})
-        out = villages.join(sev, on=keys, how="left", nulls_equal=True).join(wide, on=keys, how="left", nulls_equal=True)
+        out = villages.join(sev, on=keys, how="left", nulls_equal=True).join(
+            wide, on=keys, how="left", nulls_equal=True
+        )
     else:
         out = villages.with_columns(errors=pl.lit(0), reminders=pl.lit(0), households_flagged=pl.lit(0))
     for r in rules():
@@ -234,7 +294,8 @@ def _village_summary(villages: pl.DataFrame, findings: pl.DataFrame) -> pl.DataF
             out = out.with_columns(pl.lit(0).alias(f"n_{r.code}"))
     counts = ["errors", "reminders", "households_flagged"] + [f"n_{r.code}" for r in rules()]
     return out.with_columns([pl.col(c).fill_null(0).cast(pl.Int64) for c in counts]).select(
-        [c for c in villages.columns] + counts)
+        [c for c in villages.columns] + counts
+    )
 
 
 def drop_temps(con) -> None:

@@ -100,9 +100,9 @@ Errors
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 import polars as pl
 
@@ -113,22 +113,45 @@ from fangpin.settings import ConfigError, config_path, load, rules_for
 from warehouse.rounds import last_finished
 
 SQL_DIR = Path(__file__).parent / "sql"
-STEPS = ("10_households.sql", "20_evidence.sql", "30_screen.sql", "40_priority.sql", "50_relocation.sql", "60_round.sql")
+STEPS = (
+    "10_households.sql",
+    "20_evidence.sql",
+    "30_screen.sql",
+    "40_priority.sql",
+    "50_relocation.sql",
+    "60_round.sql",
+)
 
 #: official risk types our rules can produce (domain-notes §2)
 RISK_TYPES = ("因病", "因自然灾害", "因安全住房", "因务工就业不稳", "其他", "缺劳动力")
 CATEGORIES = ("脱贫不稳定户", "边缘易致贫户", "突发严重困难户", "监测户新增风险")
 
 _REQUIRED = (
-    "monitoring_line", "rural_disposable_income_last_year", "evidence_window_months", "medical_share_monitored",
-    "medical_share_other", "medical_single_stay_monitored", "medical_single_stay_other", "disaster_loss_threshold",
-    "lost_wage_months", "severe_hardship_share", "max_risk_types", "verify_working_days",
+    "monitoring_line",
+    "rural_disposable_income_last_year",
+    "evidence_window_months",
+    "medical_share_monitored",
+    "medical_share_other",
+    "medical_single_stay_monitored",
+    "medical_single_stay_other",
+    "disaster_loss_threshold",
+    "lost_wage_months",
+    "severe_hardship_share",
+    "max_risk_types",
+    "verify_working_days",
 )
 _OPTIONAL_DEFAULTS = {
-    "priority_weak_income_factor": 1.2, "priority_min_tuopin_households": 30, "priority_disaster_months": 3,
-    "priority_low_share_factor": 0.5, "relocation_bottom_share": 0.10, "property_priority_penalty": 0.5,
-    "priority_weight_shortfall": 0.45, "priority_weight_burden": 0.30, "priority_weight_breadth": 0.10,
-    "priority_weight_housing": 0.15, "risk_type_order": list(RISK_TYPES),
+    "priority_weak_income_factor": 1.2,
+    "priority_min_tuopin_households": 30,
+    "priority_disaster_months": 3,
+    "priority_low_share_factor": 0.5,
+    "relocation_bottom_share": 0.10,
+    "property_priority_penalty": 0.5,
+    "priority_weight_shortfall": 0.45,
+    "priority_weight_burden": 0.30,
+    "priority_weight_breadth": 0.10,
+    "priority_weight_housing": 0.15,
+    "risk_type_order": list(RISK_TYPES),
 }
 
 
@@ -154,7 +177,7 @@ class ScreenStats:
     priority_targets: int = 0
     priority_households: int = 0
     relocation_followups: int = 0
-    counties: list[str] | None = None   # the county subset written (None = the whole round)
+    counties: list[str] | None = None  # the county subset written (None = the whole round)
     notes: list[str] = field(default_factory=list)
 
 
@@ -198,7 +221,10 @@ def ensure_tables(con) -> None:
 
 def _months_before(d: dt.date, months: int) -> dt.date:
     y, m = divmod(d.year * 12 + (d.month - 1) - int(months), 12)
-    day = min(d.day, [31, 29 if (y % 4 == 0 and y % 100 != 0) or y % 400 == 0 else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m])
+    day = min(
+        d.day,
+        [31, 29 if (y % 4 == 0 and y % 100 != 0) or y % 400 == 0 else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m],
+    )
     return dt.date(y, m + 1, day)
 
 
@@ -231,9 +257,12 @@ def thresholds(region: str, year: int, home: Path | None = None) -> dict:
 def _rules_frame(con, region: str, year: int, reference_date: dt.date, pushed_on: dt.date, home: Path | None):
     """One row of thresholds per county present in the registry (county entry, else the region's)."""
     region_cfg = thresholds(region, year, home)  # fails first, naming the missing key
-    counties = [r[0] for r in con.sql(
-        "SELECT DISTINCT coalesce(county_code, left(village_code, 6), '') FROM registry_person"
-    ).fetchall()]
+    counties = [
+        r[0]
+        for r in con.sql(
+            "SELECT DISTINCT coalesce(county_code, left(village_code, 6), '') FROM registry_person"
+        ).fetchall()
+    ]
     rows, notes, fallback_any = [], [], False
     verify_cache: dict[int, tuple[dt.date, bool]] = {}
     for key in sorted(set(counties) | {""}):
@@ -245,35 +274,39 @@ def _rules_frame(con, region: str, year: int, reference_date: dt.date, pushed_on
             verify_cache[n] = add_working_days(pushed_on, n)
         verify_by, fb = verify_cache[n]
         fallback_any = fallback_any or fb
-        rows.append({
-            "county_key": key,
-            "monitoring_line": float(cfg["monitoring_line"]),
-            "rural_income": float(cfg["rural_disposable_income_last_year"]),
-            "med_share_mon": float(cfg["medical_share_monitored"]),
-            "med_share_other": float(cfg["medical_share_other"]),
-            "med_stay_mon": float(cfg["medical_single_stay_monitored"]),
-            "med_stay_other": float(cfg["medical_single_stay_other"]),
-            "disaster_loss_threshold": float(cfg["disaster_loss_threshold"]),
-            "lost_wage_months": float(cfg["lost_wage_months"]),
-            "severe_share": float(cfg["severe_hardship_share"]),
-            "max_risk_types": int(cfg["max_risk_types"]),
-            "weak_factor": float(cfg["priority_weak_income_factor"]),
-            "min_tuopin": int(cfg["priority_min_tuopin_households"]),
-            "ratio_factor": float(cfg["priority_low_share_factor"]),
-            "reloc_bottom_share": float(cfg["relocation_bottom_share"]),
-            "property_penalty": float(cfg["property_priority_penalty"]),
-            "w_shortfall": float(cfg["priority_weight_shortfall"]),
-            "w_burden": float(cfg["priority_weight_burden"]),
-            "w_breadth": float(cfg["priority_weight_breadth"]),
-            "w_housing": float(cfg["priority_weight_housing"]),
-            "window_months": int(cfg["evidence_window_months"]),
-            "window_start": _months_before(reference_date, int(cfg["evidence_window_months"])),
-            "verify_by": verify_by,
-            "verify_note": fallback_note(pushed_on, verify_by) if fb else None,
-        })
+        rows.append(
+            {
+                "county_key": key,
+                "monitoring_line": float(cfg["monitoring_line"]),
+                "rural_income": float(cfg["rural_disposable_income_last_year"]),
+                "med_share_mon": float(cfg["medical_share_monitored"]),
+                "med_share_other": float(cfg["medical_share_other"]),
+                "med_stay_mon": float(cfg["medical_single_stay_monitored"]),
+                "med_stay_other": float(cfg["medical_single_stay_other"]),
+                "disaster_loss_threshold": float(cfg["disaster_loss_threshold"]),
+                "lost_wage_months": float(cfg["lost_wage_months"]),
+                "severe_share": float(cfg["severe_hardship_share"]),
+                "max_risk_types": int(cfg["max_risk_types"]),
+                "weak_factor": float(cfg["priority_weak_income_factor"]),
+                "min_tuopin": int(cfg["priority_min_tuopin_households"]),
+                "ratio_factor": float(cfg["priority_low_share_factor"]),
+                "reloc_bottom_share": float(cfg["relocation_bottom_share"]),
+                "property_penalty": float(cfg["property_priority_penalty"]),
+                "w_shortfall": float(cfg["priority_weight_shortfall"]),
+                "w_burden": float(cfg["priority_weight_burden"]),
+                "w_breadth": float(cfg["priority_weight_breadth"]),
+                "w_housing": float(cfg["priority_weight_housing"]),
+                "window_months": int(cfg["evidence_window_months"]),
+                "window_start": _months_before(reference_date, int(cfg["evidence_window_months"])),
+                "verify_by": verify_by,
+                "verify_note": fallback_note(pushed_on, verify_by) if fb else None,
+            }
+        )
     if fallback_any:
         notes.append(fallback_note(pushed_on, max(v for v, _ in verify_cache.values())))
-    frame = pl.DataFrame(rows, schema_overrides={"window_start": pl.Date, "verify_by": pl.Date, "verify_note": pl.String})
+    frame = pl.DataFrame(
+        rows, schema_overrides={"window_start": pl.Date, "verify_by": pl.Date, "verify_note": pl.String}
+    )
     return region_cfg, frame, fallback_any, notes
 
 
@@ -281,11 +314,25 @@ def _county_frame() -> pl.DataFrame:
     rows = []
     current = divisions.counties()
     for code, name in current.items():
-        rows.append({"county_code": code, "current_code": code, "county_name": name,
-                     "short": divisions.short_name(name), "is_current": True})
+        rows.append(
+            {
+                "county_code": code,
+                "current_code": code,
+                "county_name": name,
+                "short": divisions.short_name(name),
+                "is_current": True,
+            }
+        )
     for old, new in divisions.HISTORIC_COUNTY_CODES.items():
-        rows.append({"county_code": old, "current_code": new, "county_name": current.get(new, ""),
-                     "short": divisions.short_name(current.get(new, "")), "is_current": False})
+        rows.append(
+            {
+                "county_code": old,
+                "current_code": new,
+                "county_name": current.get(new, ""),
+                "short": divisions.short_name(current.get(new, "")),
+                "is_current": False,
+            }
+        )
     return pl.DataFrame(rows)
 
 
@@ -320,24 +367,62 @@ def screen(
     if kind == "incremental" and since is None:
         since = _since_last_round(con, round_id)
     if kind == "incremental":
-        notes.append(f"增量筛查：只看 {since:%Y-%m-%d %H:%M} 之后入库的文件" if since else "增量筛查：此前没有已发布的轮次，全部文件视为新文件")
+        notes.append(
+            f"增量筛查：只看 {since:%Y-%m-%d %H:%M} 之后入库的文件"
+            if since
+            else "增量筛查：此前没有已发布的轮次，全部文件视为新文件"
+        )
 
     order = [str(x) for x in region_cfg["risk_type_order"]]
-    params = pl.DataFrame({
-        "round_id": [round_id], "kind": [kind], "reference_date": [reference_date], "pushed_on": [pushed_on],
-        "region_key": [""],
-        "disaster_months": [int(region_cfg["priority_disaster_months"])],
-        "disaster_start": [_months_before(reference_date, int(region_cfg["priority_disaster_months"]))],
-        "risk_type_order": [order],
-        "all_counties": [scope is None], "scope": [scope or []],
-    }, schema_overrides={"reference_date": pl.Date, "pushed_on": pl.Date, "disaster_start": pl.Date,
-                         "risk_type_order": pl.List(pl.String), "scope": pl.List(pl.String)})
+    params = pl.DataFrame(
+        {
+            "round_id": [round_id],
+            "kind": [kind],
+            "reference_date": [reference_date],
+            "pushed_on": [pushed_on],
+            "region_key": [""],
+            "disaster_months": [int(region_cfg["priority_disaster_months"])],
+            "disaster_start": [_months_before(reference_date, int(region_cfg["priority_disaster_months"]))],
+            "risk_type_order": [order],
+            "all_counties": [scope is None],
+            "scope": [scope or []],
+        },
+        schema_overrides={
+            "reference_date": pl.Date,
+            "pushed_on": pl.Date,
+            "disaster_start": pl.Date,
+            "risk_type_order": pl.List(pl.String),
+            "scope": pl.List(pl.String),
+        },
+    )
     counties = _county_frame()
 
     ensure_tables(con)
-    temps = ("_p", "_r", "_county", "_newfiles", "_person", "_hh", "_reloc", "_linked", "_ev", "_sig",
-             "_med_person", "_job_person", "_agg", "_scr", "_vill", "_recent_disaster", "_ptarget", "_phh",
-             "_reloc_followup", "_reloc_followup_w", "_rec_types", "_round_hh", "_evid")
+    temps = (
+        "_p",
+        "_r",
+        "_county",
+        "_newfiles",
+        "_person",
+        "_hh",
+        "_reloc",
+        "_linked",
+        "_ev",
+        "_sig",
+        "_med_person",
+        "_job_person",
+        "_agg",
+        "_scr",
+        "_vill",
+        "_recent_disaster",
+        "_ptarget",
+        "_phh",
+        "_reloc_followup",
+        "_reloc_followup_w",
+        "_rec_types",
+        "_round_hh",
+        "_evid",
+    )
     try:
         # 1. read-only work in TEMP tables (no lock on the round's tables yet)
         for name, frame in (("_p", params), ("_r", rules_df), ("_county", counties)):
@@ -345,7 +430,10 @@ def screen(
             con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_in")
             con.unregister(f"{name}_in")
         if kind == "incremental" and since is not None:
-            con.execute("CREATE OR REPLACE TEMP TABLE _newfiles AS SELECT file_hash FROM ingested_file WHERE ingested_at > ?", [since])
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _newfiles AS SELECT file_hash FROM ingested_file WHERE ingested_at > ?",
+                [since],
+            )
         elif kind == "incremental":
             con.execute("CREATE OR REPLACE TEMP TABLE _newfiles AS SELECT DISTINCT file_hash FROM dept_record")
         else:
@@ -353,8 +441,10 @@ def screen(
         for step in STEPS:
             if step == "40_priority.sql" and kind != "priority":
                 # target villages only matter to priority rounds (SPEC §6.4); the round selection needs _phh
-                con.execute("CREATE OR REPLACE TEMP TABLE _phh AS SELECT NULL::VARCHAR AS household_id, "
-                            "NULL::VARCHAR AS target_county_code WHERE false")
+                con.execute(
+                    "CREATE OR REPLACE TEMP TABLE _phh AS SELECT NULL::VARCHAR AS household_id, "
+                    "NULL::VARCHAR AS target_county_code WHERE false"
+                )
                 continue
             _run_step(con, step)
         # 2. the round's rows (or the county subset's), replaced atomically
@@ -388,21 +478,40 @@ def _run_step(con, step: str) -> None:
 def _stats(con, round_id, kind, reference_date, region_row, pushed_on, fallback, since, notes) -> ScreenStats:
     one = lambda q, p=None: con.sql(q, params=p).fetchall()[0][0]  # noqa: E731
     st = ScreenStats(
-        round_id=round_id, kind=kind, reference_date=reference_date, window_start=region_row["window_start"],
-        pushed_on=pushed_on, verify_by=region_row["verify_by"], calendar_fallback=fallback, since=since, notes=notes,
+        round_id=round_id,
+        kind=kind,
+        reference_date=reference_date,
+        window_start=region_row["window_start"],
+        pushed_on=pushed_on,
+        verify_by=region_row["verify_by"],
+        calendar_fallback=fallback,
+        since=since,
+        notes=notes,
     )
     st.households = one("SELECT count(*) FROM _hh")
     st.households_with_evidence = one("SELECT count(DISTINCT household_id) FROM _ev")
     st.suspects = one("SELECT count(*) FROM suspect WHERE round_id = ?", [round_id])
     st.evidence_rows = one("SELECT count(*) FROM suspect_evidence WHERE round_id = ?", [round_id])
-    st.by_category = dict(con.sql(
-        "SELECT suspect_category, count(*) FROM suspect WHERE round_id = ? GROUP BY 1 ORDER BY 1", params=[round_id]).fetchall())
-    st.by_risk_type = dict(con.sql(
-        "SELECT t, count(*) FROM (SELECT unnest(risk_types) AS t FROM suspect WHERE round_id = ?) GROUP BY 1 ORDER BY 1",
-        params=[round_id]).fetchall())
-    st.by_county = dict(con.sql(
-        "SELECT coalesce(county_code, ''), count(*) FROM suspect WHERE round_id = ? GROUP BY 1 ORDER BY 1", params=[round_id]).fetchall())
-    st.reflagged_eliminated = one("SELECT count(*) FROM suspect WHERE round_id = ? AND reflagged_eliminated", [round_id])
+    st.by_category = dict(
+        con.sql(
+            "SELECT suspect_category, count(*) FROM suspect WHERE round_id = ? GROUP BY 1 ORDER BY 1", params=[round_id]
+        ).fetchall()
+    )
+    st.by_risk_type = dict(
+        con.sql(
+            "SELECT t, count(*) FROM (SELECT unnest(risk_types) AS t FROM suspect WHERE round_id = ?) GROUP BY 1 ORDER BY 1",
+            params=[round_id],
+        ).fetchall()
+    )
+    st.by_county = dict(
+        con.sql(
+            "SELECT coalesce(county_code, ''), count(*) FROM suspect WHERE round_id = ? GROUP BY 1 ORDER BY 1",
+            params=[round_id],
+        ).fetchall()
+    )
+    st.reflagged_eliminated = one(
+        "SELECT count(*) FROM suspect WHERE round_id = ? AND reflagged_eliminated", [round_id]
+    )
     st.property_hits = one("SELECT count(*) FROM suspect WHERE round_id = ? AND property_hit", [round_id])
     st.priority_targets = one("SELECT count(*) FROM priority_target WHERE round_id = ?", [round_id])
     st.priority_households = one("SELECT count(*) FROM priority_household WHERE round_id = ?", [round_id])
