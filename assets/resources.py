@@ -1,7 +1,9 @@
 """Dagster resources: where the data home is, and the warehouse engine behind it.
 
-Per-deployment choice (project_fully_featured style): locally the embedded DuckDB file under the data home;
-a cluster deployment would provide another ``Warehouse`` implementation with the same ``connect``.
+Resources per deployment, as in Dagster's ``project_fully_featured``: :func:`resources_for` picks the ``warehouse``
+resource by ``FANGPIN_ENGINE`` — ``duckdb`` (default: the embedded file under the data home, nothing to start).
+Assets ask for ``warehouse: Warehouse`` and get a step runner (:mod:`warehouse.runner`) from ``warehouse.session()``;
+they never see the engine.
 """
 
 import contextlib
@@ -13,6 +15,9 @@ import duckdb
 
 from fangpin.home import DataHome
 from warehouse import engine
+from warehouse.runner import Runner
+
+ENGINES = ("duckdb",)
 
 
 class FangpinHome(dg.ConfigurableResource):
@@ -26,7 +31,51 @@ class FangpinHome(dg.ConfigurableResource):
 
     @contextlib.contextmanager
     def warehouse(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A raw DuckDB connection — for modules not yet moved to the step runner (``Warehouse.session``)."""
         with engine.connect(
             self.data_home().warehouse_path, read_only=read_only, memory_limit=self.memory_limit or None
         ) as con:
             yield con
+
+
+class Warehouse(dg.ConfigurableResource):
+    """The engine that runs the warehouse's SQL steps. ``session()`` yields a :class:`warehouse.runner.Runner`."""
+
+    home: str = ""
+    memory_limit: str = ""
+
+    def data_home(self) -> DataHome:
+        return DataHome.at(self.home or os.environ.get("FANGPIN_HOME") or None).ensure()
+
+    @contextlib.contextmanager
+    def session(self, read_only: bool = False) -> Iterator[Runner]:
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+
+class DuckDBWarehouse(Warehouse):
+    """Embedded DuckDB: one file per data home (``<home>/warehouse/fangpin.duckdb``), a connection per session."""
+
+    @contextlib.contextmanager
+    def session(self, read_only: bool = False) -> Iterator[Runner]:
+        with engine.session(
+            self.data_home().warehouse_path, read_only=read_only, memory_limit=self.memory_limit or None
+        ) as runner:
+            yield runner
+
+
+def engine_name(name: str | None = None) -> str:
+    """The engine of this deployment: ``name``, else ``$FANGPIN_ENGINE``, else ``duckdb``."""
+    chosen = (name or os.environ.get("FANGPIN_ENGINE") or "duckdb").strip().lower()
+    if chosen not in ENGINES:
+        raise ValueError(f"FANGPIN_ENGINE={chosen!r} is not one of {', '.join(ENGINES)}")
+    return chosen
+
+
+def resources_for(home: str = "", engine: str | None = None, memory_limit: str = "") -> dict[str, object]:
+    """The resources of one deployment: the data home and the warehouse engine chosen by ``engine``."""
+    engine_name(engine)  # validate
+    return {
+        "fangpin": FangpinHome(home=home, memory_limit=memory_limit),
+        "warehouse": DuckDBWarehouse(home=home, memory_limit=memory_limit),
+    }

@@ -67,7 +67,7 @@ def _materialize(
     _prepare_dagster(home)
     import dagster as dg
 
-    from assets.resources import FangpinHome
+    from assets.resources import resources_for
     from pipelines.definitions import all_assets
     from pipelines.jobs import followup_assets, round_assets
 
@@ -80,7 +80,7 @@ def _materialize(
     instance = dg.DagsterInstance.get()
     return dg.materialize(
         chosen,
-        resources={"fangpin": FangpinHome(home=str(home.root))},
+        resources=resources_for(home=str(home.root)),
         # Dagster's DEBUG event stream is for the UI; on the command line show warnings unless asked.
         run_config={
             **(run_config or {}),

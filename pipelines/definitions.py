@@ -7,7 +7,7 @@ import dagster as dg
 from assets.followup import followup_assets
 from assets.forms import official_forms, registry_quality
 from assets.ingest import ingest_assets
-from assets.resources import FangpinHome
+from assets.resources import resources_for
 from assets.screening import links, round_outputs, suspects
 from pipelines.jobs import jobs_for
 from pipelines.schedules import schedules_for
@@ -20,5 +20,5 @@ defs = dg.Definitions(
     jobs=jobs_for(all_assets),
     schedules=schedules_for(all_assets),
     sensors=folder_sensors,
-    resources={"fangpin": FangpinHome()},
+    resources=resources_for(),
 )

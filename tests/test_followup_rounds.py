@@ -222,7 +222,7 @@ def test_followup_assets_materialise_in_dagster(two_rounds, tmp_path):
     import dagster as dg
 
     from assets.followup import followup_assets
-    from assets.resources import FangpinHome
+    from assets.resources import resources_for
 
     home = _copy_home(two_rounds["home"].root, tmp_path / "home")
     write_csv(
@@ -233,7 +233,7 @@ def test_followup_assets_materialise_in_dagster(two_rounds, tmp_path):
     # the month of the 县级审定 batch arrives as the run tag the lead's monthly_approval schedule sets
     result = dg.materialize(
         followup_assets,
-        resources={"fangpin": FangpinHome(home=str(home.root))},
+        resources=resources_for(home=str(home.root)),
         run_config={"ops": {"followup_outputs": {"config": {"as_of": "2027-01-20"}}}},
         tags={"fangpin/approval_month": "2026-10"},
         instance=dg.DagsterInstance.ephemeral(),

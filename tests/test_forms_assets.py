@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from test_forms_support import household, insert_registry
 
 from assets.forms import followup_assets, official_forms, registry_quality
-from assets.resources import FangpinHome
+from assets.resources import resources_for
 from fangpin.home import DataHome
 from warehouse.engine import connect
 
@@ -25,7 +25,7 @@ def test_followup_assets_materialise(tmp_path):
     with dg.instance_for_test() as instance:
         result = dg.materialize(
             followup_assets,
-            resources={"fangpin": FangpinHome(home=str(home.root))},
+            resources=resources_for(home=str(home.root)),
             run_config=config,
             instance=instance,
         )
@@ -43,9 +43,7 @@ def test_followup_assets_materialise(tmp_path):
 def test_followup_assets_load_next_to_the_ingest_assets():
     from assets.ingest import ingest_assets
 
-    defs = dg.Definitions(
-        assets=[*ingest_assets, official_forms, registry_quality], resources={"fangpin": FangpinHome()}
-    )
+    defs = dg.Definitions(assets=[*ingest_assets, official_forms, registry_quality], resources=resources_for())
     dg.Definitions.validate_loadable(defs)
     graph = defs.get_repository_def().asset_graph
     for key in ("official_forms", "registry_quality"):
@@ -63,7 +61,7 @@ def test_followup_assets_load_next_to_part_a_assets():
 
     defs = dg.Definitions(
         assets=[*ingest_assets, *followup.followup_assets, official_forms, registry_quality],
-        resources={"fangpin": FangpinHome()},
+        resources=resources_for(),
     )
     dg.Definitions.validate_loadable(defs)
     graph = defs.get_repository_def().asset_graph

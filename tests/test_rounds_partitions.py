@@ -131,7 +131,7 @@ def test_rerunning_one_county_leaves_the_other_counties_untouched(screened_tiny,
 
 
 def test_backfill_over_two_quarters_is_one_run(screened_tiny, tmp_path):
-    from assets.resources import FangpinHome
+    from assets.resources import resources_for
     from assets.screening import round_outputs, suspects
     from pipelines.partitions import backfill_tags
     from pipelines.schedules import round_run_config
@@ -140,7 +140,7 @@ def test_backfill_over_two_quarters_is_one_run(screened_tiny, tmp_path):
     with dg.instance_for_test() as instance:
         result = dg.materialize(
             [suspects, round_outputs],
-            resources={"fangpin": FangpinHome(home=str(home))},
+            resources=resources_for(home=str(home)),
             instance=instance,
             tags=backfill_tags("2026Q3", "2026Q4"),
             run_config=round_run_config(pushed_on="2026-10-09"),
@@ -172,7 +172,7 @@ def test_backfill_over_two_quarters_is_one_run(screened_tiny, tmp_path):
 
 
 def test_a_missing_threshold_fails_the_run_naming_the_config_key(screened_tiny, tmp_path):
-    from assets.resources import FangpinHome
+    from assets.resources import resources_for
     from assets.screening import suspects
     from fangpin.cli import _failure_messages
     from fangpin.settings import PACKAGED
@@ -185,7 +185,7 @@ def test_a_missing_threshold_fails_the_run_naming_the_config_key(screened_tiny, 
     with dg.instance_for_test() as instance:
         result = dg.materialize(
             [suspects],
-            resources={"fangpin": FangpinHome(home=str(home))},
+            resources=resources_for(home=str(home)),
             instance=instance,
             partition_key=f"{RERUN}|2026-10-01",
             raise_on_error=False,
@@ -218,13 +218,13 @@ def test_a_failing_rule_step_is_named(tmp_path, monkeypatch):
 
 
 def test_a_run_without_partitions_says_to_choose_them(screened_tiny, tmp_path):
-    from assets.resources import FangpinHome
+    from assets.resources import resources_for
     from assets.screening import suspects
 
     home = copy_home(screened_tiny, tmp_path / "home")
     with dg.instance_for_test() as instance:
         result = dg.materialize(
-            [suspects], resources={"fangpin": FangpinHome(home=str(home))}, instance=instance, raise_on_error=False
+            [suspects], resources=resources_for(home=str(home)), instance=instance, raise_on_error=False
         )
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure).step_failure_data.user_failure_data

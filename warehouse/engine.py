@@ -1,7 +1,8 @@
 """The embedded engine: one DuckDB file per data home.
 
 DuckDB allows a single writer process; keep connections short (open, work, close) and never leave a result
-unfetched (STACK.md). A cluster engine would replace this module behind the Dagster ``Warehouse`` resource.
+unfetched (STACK.md). :func:`session` hands out a :class:`warehouse.runner.DuckDBRunner` — what the Dagster
+``Warehouse`` resource (``assets/resources.py``) gives the assets when ``FANGPIN_ENGINE`` is ``duckdb`` (the default).
 
 Memory: DuckDB's own default limit is 80% of the machine's RAM, which leaves too little for the Python side of a
 province-size round (Polars frames, rapidfuzz, Great Expectations) on a 24 GB machine. Unless a limit is given
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-SQL_DIR = Path(__file__).parent / "sql"
+from warehouse.runner import DuckDBRunner
 
 #: share of physical RAM DuckDB may use when no limit is configured (40%: 9.4 GB of 24 GB)
 DEFAULT_MEMORY_SHARE = 0.4
@@ -36,10 +37,6 @@ def default_memory_limit() -> str | None:
     return f"{max(1024, int(total * DEFAULT_MEMORY_SHARE / 2**20))}MB"
 
 
-def sql_text(name: str) -> str:
-    return (SQL_DIR / name).read_text(encoding="utf-8")
-
-
 @contextlib.contextmanager
 def connect(
     path: Path | str, read_only: bool = False, memory_limit: str | None = None, threads: int | None = None
@@ -50,13 +47,23 @@ def connect(
         path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), read_only=read_only)
     try:
+        wh = DuckDBRunner(con)
         if memory_limit:
-            con.execute(f"SET memory_limit = '{memory_limit}'")
+            wh.run("core/session.memory_limit", limit=memory_limit)
         if threads:
-            con.execute(f"SET threads = {int(threads)}")
-        con.execute(f"SET temp_directory = '{path.parent / 'spill'}'")
+            wh.run("core/session.threads", threads=int(threads))
+        wh.run("core/session.spill", path=str(path.parent / "spill"))
         if not read_only:
-            con.execute(sql_text("schema.sql"))
+            wh.run("core/schema")
         yield con
     finally:
         con.close()
+
+
+@contextlib.contextmanager
+def session(
+    path: Path | str, read_only: bool = False, memory_limit: str | None = None, threads: int | None = None
+) -> Iterator[DuckDBRunner]:
+    """A step runner on the warehouse file (opened for this session, closed after)."""
+    with connect(path, read_only=read_only, memory_limit=memory_limit, threads=threads) as con:
+        yield DuckDBRunner(con)

@@ -1,0 +1,107 @@
+"""The step loader and the DuckDB step runner (warehouse/steps.py, warehouse/runner.py)."""
+
+import datetime as dt
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from warehouse import engine, rounds, steps
+from warehouse.runner import DuckDBRunner, runner_for
+
+
+@pytest.fixture
+def step_dir(tmp_path, monkeypatch):
+    """A throwaway step package ``t`` under a fake warehouse root."""
+    root = tmp_path / "warehouse"
+    (root / "t" / "sql").mkdir(parents=True)
+    monkeypatch.setattr(steps, "ROOT", root)
+    steps._sections.cache_clear()
+    yield root / "t" / "sql"
+    steps._sections.cache_clear()
+
+
+def test_values_become_literals_never_sql(step_dir):
+    (step_dir / "q.sql").write_text("SELECT * FROM people WHERE name = ${name} AND born < ${born} AND n IN (${ns})")
+    sql = steps.render("t/q", {"name": "O'Brien'; DROP TABLE people; --", "born": dt.date(2000, 1, 2), "ns": [1, 2]})
+    assert sql == (
+        "SELECT * FROM people WHERE name = 'O''Brien''; DROP TABLE people; --' "
+        "AND born < DATE '2000-01-02' AND n IN (1, 2)"
+    )
+
+
+def test_identifiers_are_validated(step_dir):
+    (step_dir / "q.sql").write_text("SELECT {{cols}} FROM {{table}}")
+    assert steps.render("t/q", {"cols": steps.Sql("a, b"), "table": "temp.main.x"}) == "SELECT a, b FROM temp.main.x"
+    with pytest.raises(steps.StepError, match="'table'.*not an identifier"):
+        steps.render("t/q", {"cols": steps.Sql("a"), "table": "x; DROP TABLE y"})
+
+
+def test_missing_parameter_and_unknown_step_are_named(step_dir):
+    (step_dir / "q.sql").write_text("SELECT ${a}")
+    with pytest.raises(steps.StepError, match="step 't/q' needs parameter 'a'"):
+        steps.render("t/q", {})
+    with pytest.raises(steps.StepError, match="no SQL step 't/nothing'"):
+        steps.render("t/nothing", {})
+    with pytest.raises(steps.StepError, match="an empty list"):
+        steps.render("t/q", {"a": []})
+
+
+def test_sections_and_dialect_twins(step_dir):
+    (step_dir / "many.sql").write_text(
+        "-- shared comment\n-- step: one\nSELECT 1;\n-- step: two\nSELECT list(x) FROM t;\n"
+    )
+    (step_dir / "twin.sql").write_text("SELECT list(x) FROM t")
+    (step_dir / "twin.spark.sql").write_text("SELECT collect_list(x) AS l FROM t")
+    assert steps.render("t/many.one", {}).strip() == "SELECT 1;"
+    assert "COLLECT_LIST" in steps.render("t/many.two", {}, dialect="spark")  # transpiled by sqlglot
+    assert steps.render("t/twin", {}, dialect="spark") == "SELECT collect_list(x) AS l FROM t"  # the twin, as written
+    with pytest.raises(steps.StepError, match="no section 'three'"):
+        steps.render("t/many.three", {})
+
+
+#: Steps sqlglot cannot read yet (so they cannot be transpiled for Spark): a ratchet — fix one, remove it here.
+KNOWN_UNPARSED = {"rules/sql/10_households.sql"}  # format('{:,.2f}', x) || '元' inside a macro
+
+
+def test_every_packaged_step_parses():
+    """Each .sql file of the warehouse is valid for sqlglot's DuckDB reader (a typo fails here, not in a round)."""
+    import sqlglot
+
+    files = sorted(p for p in steps.ROOT.rglob("sql/*.sql") if not p.name.endswith(".spark.sql"))
+    assert len(files) > 40
+    unparsed = set()
+    for path in files:
+        for text in steps._sections(path).values():
+            try:
+                sqlglot.parse(steps._PARAM.sub("NULL", text), read="duckdb")
+            except sqlglot.errors.ParseError:
+                unparsed.add(str(path.relative_to(steps.ROOT)))
+    assert unparsed == KNOWN_UNPARSED
+
+
+def test_duckdb_runner_round_trip(tmp_path):
+    with engine.session(tmp_path / "w.duckdb") as wh:
+        wh.put("people", pl.DataFrame({"name": ["王秀英", "覃小明"], "age": [70, 30]}))
+        assert wh.columns("people") == ["name", "age"]
+        wh.map_arrow("people", lambda b: pa.RecordBatch.from_pydict({"n": pc.utf8_length(b["name"])}), "lens")
+        assert sorted(r[0] for r in wh.con.sql("SELECT n FROM lens").fetchall()) == [3, 3]
+        with pytest.raises(RuntimeError), wh.transaction():
+            rounds.start_round(wh, "2026Q4", "full", dt.date(2026, 10, 1))
+            raise RuntimeError("crash inside the transaction")
+        assert rounds.last_finished(wh) is None
+        rounds.start_round(wh, "2026Q4", "full", dt.date(2026, 10, 1))
+        rounds.start_round(wh, "2026Q4", "full", dt.date(2026, 10, 1))  # a rerun replaces its row
+        rounds.finish_round(wh, "2026Q4")
+        assert rounds.last_finished(wh)[0] == "2026Q4"
+        assert rounds.last_finished(wh, before_round="2026Q4") is None
+        assert "core/rounds.finish" in wh.timings
+
+
+def test_runner_for_wraps_a_connection_once(tmp_path):
+    con = duckdb.connect(str(tmp_path / "x.duckdb"))
+    wh = runner_for(con)
+    assert isinstance(wh, DuckDBRunner) and runner_for(wh) is wh
+    con.close()

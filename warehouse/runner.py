@@ -1,0 +1,165 @@
+"""The step runner: the only place that executes SQL against the warehouse.
+
+A :class:`Runner` executes named steps (:mod:`warehouse.steps`) on one engine and moves data in and out as Arrow:
+
+    wh.run("rules/30_screen", round_id="2026Q4")        # statements, no result
+    df = wh.frame("publish/queries.suspects", round_id=r)   # a SELECT step as a Polars frame
+    wh.put("lk_names", frame)                           # a Polars/Arrow frame becomes a temp relation
+    with wh.transaction(): ...                          # all or nothing
+
+:class:`DuckDBRunner` runs on an open DuckDB connection (the embedded engine, :mod:`warehouse.engine`). Another
+engine implements the same methods; code above the warehouse never sees a connection. During the migration of
+older modules, :func:`runner_for` wraps a raw connection they were handed.
+
+Every step's wall time is added up in :attr:`Runner.timings` (step name → seconds) for the benchmarks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+
+from warehouse import steps
+
+Data = pl.DataFrame | pa.Table
+
+
+class Runner:
+    """Engine-neutral interface; see the module docstring. Subclasses implement the engine-specific methods."""
+
+    dialect = "duckdb"
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    # --- what subclasses implement -------------------------------------------------------------------------------
+    def _execute(self, sql: str) -> None:
+        raise NotImplementedError
+
+    def _arrow(self, sql: str) -> pa.Table:
+        raise NotImplementedError
+
+    def put(self, name: str, data: Data, *, temp: bool = True) -> None:
+        """Make ``data`` the relation ``name`` (replacing it): a temp relation, or a stored table when not ``temp``."""
+        raise NotImplementedError
+
+    def drop(self, *names: str) -> None:
+        raise NotImplementedError
+
+    def columns(self, table: str) -> list[str]:
+        raise NotImplementedError
+
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        raise NotImplementedError
+
+    def map_arrow(self, source: str, fn: Callable[[pa.RecordBatch], pa.RecordBatch], target: str) -> None:
+        """``target`` = ``fn`` applied to the batches of relation ``source`` (vectorised Python work, no per-row calls)."""
+        raise NotImplementedError
+
+    # --- shared --------------------------------------------------------------------------------------------------
+    def sql(self, step: str, **params: object) -> str:
+        return steps.render(step, params, self.dialect)
+
+    @contextlib.contextmanager
+    def _timed(self, step: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[step] = self.timings.get(step, 0.0) + time.perf_counter() - t0
+
+    def run(self, step: str, **params: object) -> None:
+        """Execute every statement of ``step``."""
+        sql = self.sql(step, **params)
+        with self._timed(step):
+            self._execute(sql)
+
+    def arrow(self, step: str, **params: object) -> pa.Table:
+        """The result of a SELECT step as an Arrow table."""
+        sql = self.sql(step, **params)
+        with self._timed(step):
+            return self._arrow(sql)
+
+    def frame(self, step: str, **params: object) -> pl.DataFrame:
+        """The result of a SELECT step as a Polars frame."""
+        out = pl.from_arrow(self.arrow(step, **params))
+        assert isinstance(out, pl.DataFrame)
+        return out
+
+    def rows(self, step: str, **params: object) -> list[tuple]:
+        return self.frame(step, **params).rows()
+
+    def scalar(self, step: str, **params: object) -> Any:
+        rows = self.rows(step, **params)
+        return rows[0][0] if rows else None
+
+    def exists(self, table: str) -> bool:
+        return bool(self.columns(table))
+
+
+class DuckDBRunner(Runner):
+    """The embedded engine: steps run on one open DuckDB connection."""
+
+    dialect = "duckdb"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        super().__init__()
+        self.con = con
+
+    def _execute(self, sql: str) -> None:
+        self.con.execute(sql)
+
+    def _arrow(self, sql: str) -> pa.Table:
+        return self.con.sql(sql).to_arrow_table()
+
+    def put(self, name: str, data: Data, *, temp: bool = True) -> None:
+        name = steps.identifier(name)
+        table = data.to_arrow() if isinstance(data, pl.DataFrame) else data
+        view = f"_put_{name.replace('.', '_')}"
+        self.con.register(view, table)
+        try:
+            kind = "TEMP TABLE" if temp else "TABLE"
+            self.con.execute(f"CREATE OR REPLACE {kind} {name} AS SELECT * FROM {view}")
+        finally:
+            self.con.unregister(view)
+
+    def drop(self, *names: str) -> None:
+        for name in names:
+            self.con.execute(f"DROP TABLE IF EXISTS {steps.identifier(name)}")
+
+    def columns(self, table: str) -> list[str]:
+        rows = self.con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+            [table],
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    def map_arrow(self, source: str, fn: Callable[[pa.RecordBatch], pa.RecordBatch], target: str) -> None:
+        reader = self.con.sql(f"SELECT * FROM {steps.identifier(source)}").to_arrow_reader(batch_size=1 << 17)
+        out = [fn(b) for b in reader]
+        if not out:  # the result's schema comes from fn on an empty batch
+            out = [fn(pa.RecordBatch.from_pylist([], schema=reader.schema))]
+        self.put(target, pa.Table.from_batches(out))
+
+
+def runner_for(con_or_runner: duckdb.DuckDBPyConnection | Runner) -> Runner:
+    """A runner for what a caller handed over: a runner as is, a raw DuckDB connection wrapped (migration period)."""
+    if isinstance(con_or_runner, Runner):
+        return con_or_runner
+    return DuckDBRunner(con_or_runner)

@@ -1,0 +1,162 @@
+"""The one loader of named SQL steps.
+
+Every set-based transform is a named step in a ``.sql`` file next to the package that owns it, the way Splink's
+linker keeps its SQL readable step by step:
+
+    linkage/05_compare          → warehouse/linkage/sql/05_compare.sql
+    rules/30_screen             → warehouse/rules/sql/30_screen.sql
+    core/schema                 → warehouse/sql/schema.sql
+    publish/queries.suspects    → the section ``-- step: suspects`` of warehouse/publish/sql/queries.sql
+
+A file is one step, or several: a line ``-- step: <name>`` starts a section (text before the first marker is a
+comment shared by the file). Steps are written in DuckDB's SQL, in a portable subset where that costs nothing. For
+another engine (``dialect="spark"``) the loader takes the twin file ``<stem>.spark.sql`` when one exists (side by
+side with the DuckDB original, same sections), else transpiles the step with sqlglot.
+
+Parameters, substituted before execution:
+
+- ``${name}`` → a SQL literal: str, int, float, bool, date, datetime, None, or a list/tuple of those (comma-separated,
+  for ``IN (${codes})``). Values never become SQL text unquoted.
+- ``{{name}}`` → an identifier (a table or column name, validated) or a :class:`Sql` fragment that code built on
+  purpose (a generated column list). Plain strings that are not identifiers are refused.
+
+A missing parameter is an error naming the step and the parameter; so is an unknown step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).parent
+DIALECTS = ("duckdb", "spark")
+_SECTION = re.compile(r"^--\s*step:\s*([A-Za-z0-9_]+)\s*$", re.MULTILINE)
+_PARAM = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}")
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$")
+
+
+class StepError(Exception):
+    """A step that does not exist, or a parameter that is missing or cannot go into SQL."""
+
+
+@dataclass(frozen=True)
+class Sql:
+    """A SQL fragment built by code on purpose (e.g. a generated column list), substituted as is for ``{{name}}``."""
+
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def step_path(name: str, dialect: str = "duckdb") -> tuple[Path, str | None]:
+    """(file, section) of a step name; the dialect twin's file when it exists."""
+    pkg, _, rest = name.rpartition("/")
+    if not pkg or not rest:
+        raise StepError(f"step name {name!r} is not '<package>/<file>[.<section>]'")
+    stem, _, section = rest.partition(".")
+    folder = ROOT / "sql" if pkg == "core" else ROOT / pkg / "sql"
+    base = folder / f"{stem}.sql"
+    if dialect != "duckdb":
+        twin = folder / f"{stem}.{dialect}.sql"
+        if twin.exists():
+            return twin, section or None
+    if not base.exists():
+        raise StepError(f"no SQL step {name!r} (looked for {base.relative_to(ROOT.parent)})")
+    return base, section or None
+
+
+@functools.cache
+def _sections(path: Path) -> dict[str | None, str]:
+    text = path.read_text(encoding="utf-8")
+    marks = list(_SECTION.finditer(text))
+    if not marks:
+        return {None: text}
+    out: dict[str | None, str] = {}
+    for i, m in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+        out[m.group(1)] = text[m.end() : end]
+    return out
+
+
+def template(name: str, dialect: str = "duckdb") -> tuple[str, bool]:
+    """The step's text before parameters, and whether it is already in ``dialect`` (a twin file or DuckDB)."""
+    path, section = step_path(name, dialect)
+    parts = _sections(path)
+    if section not in parts:
+        have = ", ".join(sorted(p for p in parts if p)) or "no sections"
+        raise StepError(f"step {name!r}: {path.name} has no section {section!r} ({have})")
+    native = dialect == "duckdb" or path.name.endswith(f".{dialect}.sql")
+    return parts[section], native
+
+
+def literal(value: object) -> str:
+    """A Python value as a SQL literal (the same text in DuckDB and Spark SQL)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, (float, Decimal)):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise StepError(f"cannot put {value!r} into SQL")
+        return repr(float(value))
+    if isinstance(value, dt.datetime):
+        return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
+    if isinstance(value, dt.date):
+        return f"DATE '{value.isoformat()}'"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value) if isinstance(value, (set, frozenset)) else value
+        if not items:
+            raise StepError("an empty list cannot go into SQL (IN () is not valid): handle the empty case in code")
+        return ", ".join(literal(v) for v in items)
+    raise StepError(f"cannot put {value!r} ({type(value).__name__}) into SQL")
+
+
+def identifier(value: object) -> str:
+    if isinstance(value, Sql):
+        return value.text
+    if isinstance(value, str) and _IDENT.match(value):
+        return value
+    raise StepError(f"{value!r} is not an identifier (use steps.Sql for a fragment built by code)")
+
+
+def render(name: str, params: dict[str, object], dialect: str = "duckdb") -> str:
+    """The executable text of step ``name`` with its parameters substituted, in ``dialect``."""
+    text, native = template(name, dialect)
+
+    def sub(m: re.Match) -> str:
+        key = m.group(1) or m.group(2)
+        if key not in params:
+            raise StepError(f"step {name!r} needs parameter {key!r}")
+        try:
+            return literal(params[key]) if m.group(1) else identifier(params[key])
+        except StepError as exc:
+            raise StepError(f"step {name!r}, parameter {key!r}: {exc}") from None
+
+    sql = _PARAM.sub(sub, text)
+    if not native:
+        sql = transpile(sql, dialect)
+    return sql
+
+
+@functools.lru_cache(maxsize=512)
+def transpile(sql: str, dialect: str) -> str:
+    """DuckDB SQL → ``dialect`` with sqlglot (statements separated by ``;``)."""
+    import sqlglot
+
+    return ";\n".join(sqlglot.transpile(sql, read="duckdb", write=dialect, pretty=False)) + ";"
+
+
+def statements(sql: str, dialect: str = "duckdb") -> list[str]:
+    """Split a step's text into statements (engines that run one statement per call)."""
+    import sqlglot
+
+    return [s.sql(dialect=dialect) for s in sqlglot.parse(sql, read=dialect) if s is not None]
