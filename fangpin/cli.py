@@ -11,6 +11,7 @@ import sys
 import time
 
 from fangpin.home import ALL_FEEDS, DataHome
+from fangpin.settings import ConfigError
 
 
 class CliError(Exception):
@@ -28,6 +29,17 @@ def _prepare_dagster(home: DataHome) -> None:
 
     home.ensure()
     ensure_instance(home.root, set_env=True)
+
+
+def _check_configuration(home: DataHome) -> None:
+    """Every configuration file in force, checked against its schema before a run starts: a bad value stops the
+    command with one line (file, key, what is expected; exit code 2) instead of a run that fails, or publishes, on it."""
+    from fangpin.settings import ConfigError, check_all
+
+    try:
+        check_all(home.root)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
 
 
 # ------------------------------------------------------------------------------------------------ commands
@@ -64,6 +76,7 @@ def _materialize(
     tags: dict | None = None,
     partition_key: str | None = None,
 ):
+    _check_configuration(home)
     _prepare_dagster(home)
     import dagster as dg
 
@@ -394,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.func(args)
-    except CliError as exc:
+    except (CliError, ConfigError) as exc:
         print(f"fangpin {args.command}: {exc}", file=sys.stderr)
         return 2
 
