@@ -44,8 +44,10 @@ browser-deps: $(BIN)/.installed
 	@$(BIN)/python -c 'import playwright.sync_api' 2>/dev/null || $(BIN)/python -m pip install -q -e '.[test,browser]'
 	@$(BIN)/python -c 'import playwright.sync_api' || { echo "browser-deps: playwright did not install (is the 'browser' extra in pyproject.toml?)" >&2; exit 1; }
 
+# umask: the webserver and daemon write the Dagster storage of the home (personal data in run logs): no world access,
+# group access only when FANGPIN_GROUP names a group sharing the home (fangpin.home)
 ui: $(BIN)/.installed
-	FANGPIN_HOME=$(abspath $(HOME_DIR)) DAGSTER_HOME=$(abspath $(HOME_DIR))/dagster $(BIN)/dagster dev -w workspace.yaml
+	umask $$([ -n "$$FANGPIN_GROUP" ] && echo 007 || echo 077) && FANGPIN_HOME=$(abspath $(HOME_DIR)) DAGSTER_HOME=$(abspath $(HOME_DIR))/dagster $(BIN)/dagster dev -w workspace.yaml
 
 # Benchmark (BENCHMARKS.md): generate (or reuse) a city of SCALE × 350k households and time a full round stage by
 # stage, end to end through Dagster, against the DuckDB floor and Splink. SCALE=10 is a province (out of core).

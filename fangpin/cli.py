@@ -10,7 +10,7 @@ import gc
 import sys
 import time
 
-from fangpin.home import ALL_FEEDS, DataHome
+from fangpin.home import ALL_FEEDS, DataHome, GroupError, apply_umask
 from fangpin.settings import ConfigError
 
 
@@ -406,8 +406,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        apply_umask()  # before anything is written: personal data is never world-readable (fangpin.home)
         return args.func(args)
-    except (CliError, ConfigError) as exc:
+    except (CliError, ConfigError, GroupError) as exc:
         print(f"fangpin {args.command}: {exc}", file=sys.stderr)
         return 2
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import dagster as dg
 
 from assets.ingest import INGEST_FEEDS, asset_name
-from fangpin.home import DataHome
+from fangpin.home import DataHome, apply_umask
 from pipelines.jobs import ingest_job, screening_round_job
 from pipelines.schedules import TIMEZONE, incremental_round_request
 
@@ -61,6 +61,7 @@ def build_folder_sensor(feed: str) -> dg.SensorDefinition:
         ),
     )
     def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+        apply_umask()  # a tick may run in a process that never loaded the definitions module
         home = DataHome.at(None)
         cursor = json.loads(context.cursor) if context.cursor else {}
         ready, new_cursor = settled_files(home.landing_for(feed), cursor)
