@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import dagster as dg
 import duckdb
 
+from fangpin import lock
 from fangpin.home import DataHome
 from warehouse import engine
 from warehouse.runner import Runner
@@ -28,6 +29,13 @@ class FangpinHome(dg.ConfigurableResource):
 
     def data_home(self) -> DataHome:
         return DataHome.at(self.home or os.environ.get("FANGPIN_HOME") or None).ensure()
+
+    @contextlib.contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["FangpinHome"]:
+        """A run holds the home's writer lease (fangpin.lock) from start to end: one writer per home, whether the run
+        comes from ``fangpin`` (which already holds it), the UI, a schedule or a sensor."""
+        with lock.run_lease(self.data_home().root, context.run, context.instance, context.log):
+            yield self
 
     @contextlib.contextmanager
     def warehouse(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -11,6 +11,7 @@ import sys
 import time
 
 from fangpin.home import ALL_FEEDS, DataHome, GroupError, apply_umask
+from fangpin.lock import HomeBusy
 from fangpin.settings import ConfigError
 
 
@@ -295,6 +296,8 @@ def cmd_status(args) -> int:
         folder = home.landing_for(feed)
         files = [p for p in folder.glob("*") if p.is_file()] if folder.exists() else []
         print(f"    {feed:<14} {len(files):>4} files")
+    if _print_writer_state(home):
+        return 0
     _print_ingest_status(home)
     if home.warehouse_path.exists():
         with engine.connect(home.warehouse_path, read_only=True) as con:
@@ -319,6 +322,76 @@ def cmd_status(args) -> int:
     return 0
 
 
+# ------------------------------------------------------------------------------------------------ one writer per home
+
+#: commands that write the data home: each holds its writer lease (fangpin.lock) while it runs
+WRITERS = ("generate", "screen", "ingest", "followup")
+EXIT_BUSY = 75  # EX_TEMPFAIL: the home is busy, try again later
+
+
+def _writer_lease(args, argv: list[str]):
+    """The home's writer lease for a writing command, waiting up to ``--wait`` seconds with one message saying who
+    holds it; a no-op for reading commands."""
+    import contextlib
+
+    from fangpin import lock
+
+    if args.command not in WRITERS:
+        return contextlib.nullcontext()
+
+    def tell(holder) -> None:
+        who = holder.describe() if holder else "另一个进程"
+        print(
+            f"fangpin {args.command}: 数据目录正被占用：{who}正在写入；等待其结束（最多 {args.wait:.0f} 秒，Ctrl-C 取消）…",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return lock.writer(_home(args).root, " ".join(["fangpin", *argv]), wait=args.wait, on_wait=tell)
+
+
+def _print_writer_state(home: DataHome) -> bool:
+    """``fangpin status`` while another process writes the home (DuckDB then refuses even a read-only open): who,
+    since when, and the run's progress from the Dagster run storage. True when the warehouse cannot be read now."""
+    from fangpin import lock
+
+    for dead in lock.dead_runs(home.root):
+        print(
+            f"  Dagster 运行 {dead.run_id[:8]}（pid {dead.pid}，{dead.since} 起）未正常结束：进程已不在，下次运行时标记为失败"
+        )
+    holder = lock.current_holder(home.root)
+    if holder is None:
+        blocked = _warehouse_locked_by(home)
+        if blocked:
+            print(f"  仓库文件正被另一个程序占用（{blocked}），运行结束后再查看")
+        return bool(blocked)
+    print(f"  正在运行：{holder.describe()}")
+    if holder.run_id:
+        from pipelines.instance import run_progress
+
+        progress = run_progress(home.root, holder.run_id)
+        if progress:
+            print(f"  进度：{progress}")
+    print("  入库与排查结果在本次运行结束后可查看（运行期间仓库文件只允许一个进程打开）")
+    return True
+
+
+def _warehouse_locked_by(home: DataHome) -> str | None:
+    """The holder DuckDB names when the warehouse cannot be opened read-only, else None."""
+    import re
+
+    import duckdb
+
+    if not home.warehouse_path.exists():
+        return None
+    try:
+        duckdb.connect(str(home.warehouse_path), read_only=True).close()
+    except duckdb.IOException as exc:
+        found = re.search(r"PID (\d+)", str(exc))
+        return f"pid {found.group(1)}" if found else "未知进程"
+    return None
+
+
 # ------------------------------------------------------------------------------------------------ parser
 
 
@@ -332,6 +405,15 @@ def build_parser() -> argparse.ArgumentParser:
     def add_home(sp):
         sp.add_argument("--home", metavar="DIR", help="data home (default: $FANGPIN_HOME, else ./var)")
 
+    def add_wait(sp):
+        sp.add_argument(
+            "--wait",
+            type=float,
+            default=600.0,
+            metavar="SECONDS",
+            help="when another process is writing the data home, wait up to this long for it (default 600; 0 = exit at once)",
+        )
+
     def add_verbose(sp):
         sp.add_argument("-v", "--verbose", action="store_true", help="show Dagster's step log")
 
@@ -341,6 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write a synthetic city into the data home's landing folders, and its ground truth into <home>/truth/ (never read by the pipeline).",
     )
     add_home(g)
+    add_wait(g)
     g.add_argument(
         "--size",
         choices=["tiny", "demo", "city", "province"],
@@ -363,6 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Materialise all assets in process for one round; outputs go to <home>/out/<round_id>/.",
     )
     add_home(s)
+    add_wait(s)
     s.add_argument("--round", required=True, help="round id, e.g. 2026Q4 (reference date = first day of the quarter)")
     s.add_argument(
         "--kind", choices=["full", "priority", "incremental"], help="default: full in Q2/Q4, priority in Q1/Q3"
@@ -378,6 +462,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     i = sub.add_parser("ingest", help="ingest new files from the landing folders (what the folder sensors do)")
     add_home(i)
+    add_wait(i)
     add_verbose(i)
     i.set_defaults(func=cmd_ingest)
 
@@ -389,6 +474,7 @@ def build_parser() -> argparse.ArgumentParser:
         "forms (名册, 一览表, 村级档案清单) and the registry consistency checks under <home>/out/.",
     )
     add_home(fu)
+    add_wait(fu)
     fu.add_argument("--as-of", help="the day deadlines are judged on (ISO date, default today)")
     add_verbose(fu)
     fu.set_defaults(func=cmd_followup)
@@ -401,16 +487,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
     try:
         apply_umask()  # before anything is written: personal data is never world-readable (fangpin.home)
-        return args.func(args)
+        with _writer_lease(args, argv):
+            return args.func(args)
     except (CliError, ConfigError, GroupError) as exc:
         print(f"fangpin {args.command}: {exc}", file=sys.stderr)
         return 2
+    except HomeBusy as exc:
+        print(f"fangpin {args.command}: {exc}；稍后再试，或用 --wait 秒数 等得更久", file=sys.stderr)
+        return EXIT_BUSY
 
 
 def console() -> int:

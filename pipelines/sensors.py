@@ -17,6 +17,7 @@ from pathlib import Path
 import dagster as dg
 
 from assets.ingest import INGEST_FEEDS, asset_name
+from fangpin import lock
 from fangpin.home import DataHome, apply_umask
 from pipelines.jobs import ingest_job, screening_round_job
 from pipelines.schedules import TIMEZONE, incremental_round_request
@@ -63,6 +64,7 @@ def build_folder_sensor(feed: str) -> dg.SensorDefinition:
     def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         apply_umask()  # a tick may run in a process that never loaded the definitions module
         home = DataHome.at(None)
+        _fail_dead_runs(context, home)
         cursor = json.loads(context.cursor) if context.cursor else {}
         ready, new_cursor = settled_files(home.landing_for(feed), cursor)
         if rounds:
@@ -80,6 +82,16 @@ def build_folder_sensor(feed: str) -> dg.SensorDefinition:
         return dg.SensorResult(run_requests=requests, cursor=json.dumps(new_cursor, sort_keys=True))
 
     return _sensor
+
+
+def _fail_dead_runs(context: dg.SensorEvaluationContext, home: DataHome) -> None:
+    """A run killed mid-way stays STARTED and, with run-granularity pools, holds the queue of every later warehouse
+    run: each tick marks such runs failed (fangpin.lock; safe without the writer lease, a dead process cannot
+    resume). A tick built without an instance (tests) has nothing to mark."""
+    if context.instance_ref is None:
+        return
+    for run_id in lock.fail_dead_runs(context.instance, home.root):
+        context.log.warning(f"run {run_id} was left unfinished by a killed process: marked failed")
 
 
 def _tz():
