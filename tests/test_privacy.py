@@ -118,3 +118,28 @@ def _restore_umask():
     os.umask(old)
     yield
     os.umask(old)
+
+
+def test_the_wall_table_scan_reads_chinese_numerals(tmp_path):
+    """A phone number or ID written in Chinese numerals (小写, 大写, mixed with digits) is found like one in digits;
+    division names made of numerals (三元村, 第一村民小组) are not."""
+    from fangpin.reports.forms import scan_public_workbook
+    from fangpin.reports.xlsx import Book, Col
+
+    path = tmp_path / "wall.xlsx"
+    cols = [Col("序号", "seq", 6, "int"), Col("户主姓名", "name"), Col("说明", "text")]
+    texts = {
+        3: "赵六一三八一二三四五六七八",  # the case of issue 14
+        4: "联系电话 壹叁捌 壹贰叁肆 伍陆柒捌",
+        5: "证件 四五〇二二五一九八六〇五〇一一二三四",
+        6: "电话13八12三45六78",
+        7: "三元村第一村民小组",
+        8: "产业帮扶、一二三期项目",
+    }
+    rows = [{"seq": r - 2, "name": "户主", "text": t} for r, t in texts.items()]
+    with Book(path) as book:
+        book.table("公示", cols, rows, title="监测对象公示")
+    found = {(int(f.where.split("!")[-1][1:]), f.kind) for f in scan_public_workbook(path) if "!C" in f.where}
+    assert {r for r, _ in found} == {3, 4, 5, 6}, found
+    assert (5, "证件号码或银行账号（15位以上数字）") in found
+    assert (6, "手机号码") in found

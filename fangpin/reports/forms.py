@@ -168,10 +168,30 @@ _EVERYWHERE = tuple(k for k in PUBLIC_FORBIDDEN if k != "健康信息")
 MASKED = "（已隐去）"
 
 
+#: Digits written as Chinese numerals (小写 一二三…, 大写 壹贰叁…, 〇/○/零 for 0, 幺 as read out in phone numbers):
+#: "赵六一三八一二三四五六七八" is a phone number too. Only the digit-run kinds read them — "三元村" is a village,
+#: not an amount.
+_NUMERALS = str.maketrans(
+    {
+        **dict.fromkeys("〇○零", "0"),
+        **{c: str(i) for i, c in enumerate("一二三四五六七八九", start=1)},
+        **{c: str(i) for i, c in enumerate("壹贰叁肆伍陆柒捌玖", start=1)},
+        **{"幺": "1", "貳": "2", "參": "3", "陸": "6"},
+    }
+)
+_DIGIT_RUN_KINDS = frozenset(k for k in PUBLIC_FORBIDDEN if k not in ("金额", "健康信息"))
+
+
 def forbidden_kinds(text: str, kinds: tuple[str, ...] | None = None) -> list[str]:
-    """Which kinds of ``PUBLIC_FORBIDDEN`` a text shows (digits separated by blanks or dashes are joined first)."""
+    """Which kinds of ``PUBLIC_FORBIDDEN`` a text shows (digits separated by blanks or dashes are joined first;
+    for the digit-run kinds, Chinese numerals count as digits)."""
     t = _DIGIT_GAP.sub("", text)
-    return [k for k in (kinds or tuple(PUBLIC_FORBIDDEN)) if PUBLIC_FORBIDDEN[k].search(t)]
+    n = _DIGIT_GAP.sub("", text.translate(_NUMERALS))
+    return [
+        k
+        for k in (kinds or tuple(PUBLIC_FORBIDDEN))
+        if PUBLIC_FORBIDDEN[k].search(t) or (k in _DIGIT_RUN_KINDS and PUBLIC_FORBIDDEN[k].search(n))
+    ]
 
 
 def scan_public_workbook(path: Path) -> list[ScanFinding]:
