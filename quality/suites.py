@@ -36,6 +36,7 @@ import dataclasses
 import datetime as _dt
 import hashlib
 import json
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -520,7 +521,20 @@ def _partial_counts(result: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"value": v, "count": n} for v, n in counted.most_common()]
 
 
+#: a run of 15–18 digits (an ID or account number that landed in another column, e.g. swapped headers): the
+#: examples quoted in messages — clerk reports and Dagster check metadata alike — show only its area code and last
+#: four characters, never the birth date and whole number
+_LONG_NUMBER = re.compile(r"(?<![0-9])([0-9]{6})[0-9]{5,8}([0-9]{3}[0-9Xx])(?![0-9Xx])")
+
+
 def _examples(result: dict[str, Any], k: int = 3) -> str:
+    """Up to ``k`` of the most frequent unexpected values, as the clerk's message quotes them (long numbers masked)."""
+    return _LONG_NUMBER.sub(
+        lambda m: m.group(1) + "*" * (len(m.group(0)) - 10) + m.group(2), _example_values(result, k)
+    )
+
+
+def _example_values(result: dict[str, Any], k: int) -> str:
     counts = _partial_counts(result)
     vals = []
     for c in counts[:k]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import grp
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -143,3 +144,34 @@ def test_the_wall_table_scan_reads_chinese_numerals(tmp_path):
     assert {r for r, _ in found} == {3, 4, 5, 6}, found
     assert (5, "证件号码或银行账号（15位以上数字）") in found
     assert (6, "手机号码") in found
+
+
+def _valid_ids_in(data: bytes) -> set[str]:
+    from fangpin.domain import idnumber
+
+    text = data.decode("utf-8", errors="ignore")
+    return {m for m in re.findall(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9Xx])", text) if idnumber.is_valid(m)}
+
+
+def test_no_id_number_reaches_the_dagster_event_log_from_a_file_with_swapped_headers(screened_tiny, tmp_path):
+    """A medical extract whose 证件号码 and 就诊类型 headers are swapped: its 就诊类型 column holds ID numbers, the value
+    check fails and quotes examples — in the clerk's receipt and the Dagster check metadata, masked."""
+    from conftest import copy_home
+
+    from fangpin.cli import main
+
+    home = copy_home(screened_tiny, tmp_path / "home")
+    src = next(p for p in (home / "landing" / "medical").glob("*.csv") if "公民身份号码" in p.read_text("utf-8-sig"))
+    head, body = src.read_text("utf-8-sig").split("\n", 1)
+    swapped = head.replace("就诊类型", "@").replace("公民身份号码", "就诊类型").replace("@", "公民身份号码")
+    (home / "landing" / "medical" / "更正_就诊类型.csv").write_text(swapped + "\n" + body, encoding="utf-8")
+    assert _valid_ids_in(body.encode()), "the file carries ID numbers to leak"
+    assert main(["ingest", "--home", str(home)]) == 0
+
+    storage = b"".join(p.read_bytes() for p in (home / "dagster").rglob("*") if p.is_file())
+    text = re.sub(r"\\u([0-9a-f]{4})", lambda m: chr(int(m.group(1), 16)), storage.decode("utf-8", errors="ignore"))
+    assert "就诊类型有" in text and "取值不在允许范围" in text, "the failing check's message is in the event log"
+    assert _valid_ids_in(storage) == set()
+    assert re.search(r"例如：45[0-9]{4}\*{8}[0-9]{3}[0-9X]", text), "its examples are there, masked"
+    receipt = next((home / "reports" / "ingest" / "medical").glob("*更正_就诊类型.csv.回执.txt"))
+    assert _valid_ids_in(receipt.read_bytes()) == set()
