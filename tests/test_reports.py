@@ -369,7 +369,7 @@ def test_formula_name_in_a_dropped_department_file_arrives_as_inert_text(tmp_pat
     """The whole path for a clerk's file: CSV in landing/medical → reader → warehouse → 未匹配记录 workbook."""
     import datetime as dt
 
-    ingest_feed = pytest.importorskip("assets.ingestion").ingest_feed
+    from assets.ingestion import ingest_feed
     from fangpin.home import DataHome
 
     dh = DataHome.at(tmp_path / "home").ensure()
