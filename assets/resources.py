@@ -21,7 +21,18 @@ from warehouse.runner import Runner
 ENGINES = ("duckdb",)
 
 
-class FangpinHome(dg.ConfigurableResource):
+class _HoldsWriterLease:
+    """For the resources of a data home: a run that uses one holds the home's writer lease (fangpin.lock) from start
+    to end — one writer per home, whether the run comes from ``fangpin`` (which already holds it), the UI, a schedule
+    or a sensor. Re-entrant: a run using both resources takes it once."""
+
+    @contextlib.contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext):
+        with lock.run_lease(self.data_home().root, context.run, context.instance, context.log):
+            yield self
+
+
+class FangpinHome(_HoldsWriterLease, dg.ConfigurableResource):
     """The data home (SPEC §3). Empty ``home`` → ``$FANGPIN_HOME`` → ``./var``."""
 
     home: str = ""
@@ -29,13 +40,6 @@ class FangpinHome(dg.ConfigurableResource):
 
     def data_home(self) -> DataHome:
         return DataHome.at(self.home or os.environ.get("FANGPIN_HOME") or None).ensure()
-
-    @contextlib.contextmanager
-    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["FangpinHome"]:
-        """A run holds the home's writer lease (fangpin.lock) from start to end: one writer per home, whether the run
-        comes from ``fangpin`` (which already holds it), the UI, a schedule or a sensor."""
-        with lock.run_lease(self.data_home().root, context.run, context.instance, context.log):
-            yield self
 
     @contextlib.contextmanager
     def warehouse(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -46,7 +50,7 @@ class FangpinHome(dg.ConfigurableResource):
             yield con
 
 
-class Warehouse(dg.ConfigurableResource):
+class Warehouse(_HoldsWriterLease, dg.ConfigurableResource):
     """The engine that runs the warehouse's SQL steps. ``session()`` yields a :class:`warehouse.runner.Runner`."""
 
     home: str = ""

@@ -11,8 +11,10 @@ import textwrap
 import time
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
+from assets.resources import FangpinHome, Warehouse, resources_for
 from fangpin import lock
 from fangpin.cli import EXIT_BUSY, main
 
@@ -139,8 +141,6 @@ ROUND_CHILD = """
 
 
 def test_status_during_a_round_and_a_killed_run_marked_failed(tmp_path, capsys):
-    import dagster as dg
-
     child = _child(ROUND_CHILD, tmp_path)
     try:
         _wait_for(tmp_path / "ready", child)
@@ -174,3 +174,29 @@ def test_status_during_a_round_and_a_killed_run_marked_failed(tmp_path, capsys):
         if e.dagster_event is not None and e.dagster_event.event_type_value == "PIPELINE_FAILURE"
     ]
     assert failure and "killed or crashed" in (failure[-1].dagster_event.message or failure[-1].user_message)
+
+
+def test_a_run_using_either_resource_of_the_home_holds_the_lease(tmp_path):
+    """Assets may ask for the data home (``fangpin``) or the step runner (``warehouse``): either makes the run the
+    home's writer, once, for the whole run."""
+
+    seen = {}
+
+    @dg.asset
+    def via_warehouse(context, warehouse: Warehouse):
+        seen["warehouse"] = lock.current_holder(tmp_path)
+        return context.run_id
+
+    @dg.asset
+    def via_home(via_warehouse, fangpin: FangpinHome):
+        seen["fangpin"] = lock.current_holder(tmp_path)
+
+    resources = resources_for(home=str(tmp_path))
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([via_warehouse], resources={"warehouse": resources["warehouse"]}, instance=instance)
+        assert result.success
+        assert seen["warehouse"].run_id == result.run_id and seen["warehouse"].pid == os.getpid()
+        result = dg.materialize([via_warehouse, via_home], resources=resources, instance=instance)
+        assert result.success and seen["fangpin"].run_id == result.run_id
+    assert lock.current_holder(tmp_path) is None
+    assert not list((tmp_path / "state" / "runs").glob("*.json"))
