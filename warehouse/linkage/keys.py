@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 import polars as pl
 
@@ -27,12 +29,16 @@ def _register(con: duckdb.DuckDBPyConnection, table: str, df: pl.DataFrame) -> N
 
 
 def build_name_tables(con: duckdb.DuckDBPyConnection) -> int:
-    """lk_namekey (raw name → key) and lk_names (key → surname, pinyin keys). Returns the number of distinct keys."""
+    """lk_namekey (raw name → key, and the name as written) and lk_names (key → surname, pinyin keys).
+    Returns the number of distinct keys."""
     raw = con.sql(
         "SELECT DISTINCT name FROM registry_person WHERE name IS NOT NULL "
         "UNION SELECT DISTINCT name FROM dept_record WHERE name IS NOT NULL"
     ).pl()
-    nk = raw.with_columns(names.name_key_expr(pl.col("name")).alias("name_key"))
+    nk = raw.with_columns(
+        names.name_key_expr(pl.col("name")).alias("name_key"),
+        names.written_key_expr(pl.col("name")).alias("name_plain"),
+    )
     _register(con, "lk_namekey", nk)
     table = names.name_table(nk.get_column("name_key"))
     syl = pl.col("py").str.split(" ")
@@ -144,11 +150,19 @@ def ensure_id_columns(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("CREATE OR REPLACE TEMP VIEW lk_registry_src AS SELECT rowid AS _rowid, * FROM registry_person")
 
 
-def prepare(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def reference_date(con: duckdb.DuckDBPyConnection) -> dt.date:
+    """The date ages are counted at: the latest event date among the department records (today without any)."""
+    d = con.sql("SELECT max(event_date) FROM dept_record WHERE event_date <= current_date").fetchall()[0][0]
+    return d or dt.date.today()
+
+
+def prepare(con: duckdb.DuckDBPyConnection, cfg: dict) -> dict[str, int]:
     ensure_id_columns(con)
     n_names = build_name_tables(con)
     build_locality_forms(con)
-    run(con, "01_persons")
+    places = [str(x) for x in cfg.get("outside", {}).get("places", [])]
+    _register(con, "lk_outside_place", pl.DataFrame({"form": places}, schema={"form": pl.String}))
+    run(con, "01_persons", ref_date=reference_date(con))
     run(con, "02_locality")
     run(con, "03_records")
     n_p, n_r = con.sql("SELECT (SELECT count(*) FROM lk_person), (SELECT count(*) FROM lk_rec)").fetchall()[0]

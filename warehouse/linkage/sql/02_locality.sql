@@ -67,3 +67,9 @@ SELECT x.t,
     coalesce(left(v.village_code, 6), x.t_county_code, x.county_code) AS county_code
 FROM lk_loc_township x LEFT JOIN v USING (t);
 
+
+-- Texts that name a place outside the city (another province, another prefecture: linkage.yaml outside.places,
+-- registered as lk_outside_place). Such an address is only taken as outside when no township or village of the
+-- registry is found in it (lk_rec.loc_class = 'outside').
+CREATE OR REPLACE TEMP TABLE lk_loc_outside AS
+SELECT DISTINCT x.t FROM lk_loctext x JOIN lk_outside_place o ON contains(x.t, o.form);

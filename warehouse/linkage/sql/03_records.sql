@@ -7,6 +7,8 @@ WITH d AS (
     SELECT
         _rowid + 1 AS rid,
         source, source_file, source_row, name, id_raw, id_status, id_number, id_candidate, birth_date, sex,
+        -- the event key from its second field on (person|date|…): the claim follows the person's field
+        substr(event_key, instr(event_key, '|') + 1) AS event_rest,
         coalesce(is_head_only, false) AS is_head_only,
         nullif(concat_ws('', county, township, village, hukou_address), '') AS loc_text,
         CASE WHEN id_status IN ('mangled', 'bad_length')   -- the only rows whose raw digits are read below
@@ -17,9 +19,9 @@ WITH d AS (
 m AS (
     SELECT *,
         CASE
-            WHEN id_status = 'mangled' AND regexp_matches(id_clean, '^\d{17}$$') THEN id_clean
-            WHEN id_status = 'mangled' AND regexp_matches(id_clean, '^\d{18}\.0+$$') THEN left(id_clean, 15)
-            WHEN id_status = 'mangled' AND regexp_matches(id_clean, '^\d(\.\d+)?E\+?17$$')
+            WHEN id_status = 'mangled' AND regexp_matches(id_clean, '^\d{17}$') THEN id_clean
+            WHEN id_status = 'mangled' AND regexp_matches(id_clean, '^\d{18}\.0+$') THEN left(id_clean, 15)
+            WHEN id_status = 'mangled' AND regexp_matches(id_clean, '^\d(\.\d+)?E\+?17$')
                 THEN CASE WHEN length(regexp_replace(regexp_extract(id_clean, '^([\d.]+)E', 1), '\.', '')) >= 15
                           THEN left(regexp_replace(regexp_extract(id_clean, '^([\d.]+)E', 1), '\.', ''), 14)
                           ELSE left(regexp_replace(regexp_extract(id_clean, '^([\d.]+)E', 1), '\.', ''), 6) END
@@ -29,8 +31,8 @@ m AS (
 )
 , b AS (
 SELECT
-    m.rid, m.source, m.source_file, m.source_row, m.name, k.name_key, m.id_raw, m.id_status, m.id_number,
-    m.id_candidate, m.is_head_only, m.loc_text,
+    m.rid, m.source, m.source_file, m.source_row, m.name, k.name_key, k.name_plain, m.id_raw, m.id_status, m.id_number,
+    m.id_candidate, m.is_head_only, m.loc_text, m.event_rest,
     -- birth date: from the ID candidate (even with a failed checksum), else from the digits of a mangled ID
     coalesce(
         m.birth_date,
@@ -51,7 +53,30 @@ FROM m
 LEFT JOIN lk_namekey k ON k.name = m.name
 LEFT JOIN lk_names n ON n.name_key = k.name_key
 )
-SELECT b.* EXCLUDE (birth_raw),
+SELECT b.* EXCLUDE (birth_raw, event_rest),
+    -- the claim without the person (the same claim re-sent in another extract), and the claim under this name;
+    -- the same name in the same township of the same feed (the person's other records). Hashed: joined on often.
+    CASE WHEN b.event_rest IS NOT NULL THEN hash(b.source, substr(b.event_rest, instr(b.event_rest, '|') + 1)) END
+        AS claim_key,
+    CASE WHEN b.event_rest IS NOT NULL AND b.name_key IS NOT NULL THEN hash(b.source, substr(b.event_rest, instr(b.event_rest, '|') + 1), b.name_key) END
+        AS claim_id,
+    CASE WHEN b.name_key IS NOT NULL AND l.township_code IS NOT NULL THEN hash(b.source, b.name_key, l.township_code) END
+        AS sib_key,
+    coalesce(tn.n, 0) AS n_name_r, coalesce(tp.n, 0) AS n_py_r,
+    -- how common the name is in the registry (for the in-registry vs outsider evidence)
+    CASE WHEN coalesce(tn.n, 0) = 0 THEN 'n0' WHEN tn.n = 1 THEN 'n1' WHEN tn.n < 5 THEN 'n2-4' WHEN tn.n < 20 THEN 'n5-19'
+         ELSE 'n20+' END AS name_bucket,
+    -- what the record's place says about being in the registry at all
+    CASE WHEN o.t IS NOT NULL AND l.township_code IS NULL THEN 'outside'
+         WHEN l.village_code IS NOT NULL THEN 'village'
+         WHEN l.township_code IS NOT NULL THEN 'township'
+         WHEN l.county_code IN (SELECT county_code FROM lk_reg_county) THEN 'county'
+         WHEN l.county_code IS NOT NULL THEN 'city'
+         ELSE 'none' END AS loc_class,
+    CASE WHEN b.id_number IS NOT NULL OR b.id_area IS NULL THEN NULL
+         WHEN am.county_code IN (SELECT county_code FROM lk_reg_county) THEN 'registry'
+         WHEN am.county_code IS NOT NULL THEN 'city'
+         ELSE 'outside' END AS area_class,
     CASE WHEN b.birth_raw BETWEEN DATE '1880-01-01' AND current_date THEN b.birth_raw END AS birth_date,  -- else no evidence
     l.county_code, l.township_code, l.village_code,
     -- the prefecture (地级市) of the address, else of the ID's address code: scope for province-wide blocking rules
@@ -62,4 +87,7 @@ SELECT b.* EXCLUDE (birth_raw),
     am.county_code AS id_area_county
 FROM b
 LEFT JOIN lk_loc l ON l.t = b.loc_text
-LEFT JOIN lk_area_map am ON am.area6 = b.id_area;
+LEFT JOIN lk_loc_outside o ON o.t = b.loc_text
+LEFT JOIN lk_area_map am ON am.area6 = b.id_area
+LEFT JOIN lk_tf_name tn ON tn.name_key = b.name_key
+LEFT JOIN lk_tf_py tp ON tp.py = b.py;

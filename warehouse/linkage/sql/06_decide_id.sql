@@ -44,12 +44,12 @@ FROM t;
 
 -- Repairs: one substituted or transposed digit, confirmed by the name (exact or homophone) AND the birth date;
 -- an error inside the birth-date digits cannot be confirmed by the birth date, so there the name must agree exactly
--- and the place must agree (village/township, or the county the record states, or the ID's own address code).
+-- (or in traditional characters) and the place must agree (village/township, or the county the record states, or the ID's own address code).
 CREATE OR REPLACE TEMP TABLE lk_repair AS
 SELECT c.*,
     ((c.rkind = 'sub' AND c.rpos BETWEEN 6 AND 13) OR (c.rkind = 'swap' AND c.rpos BETWEEN 5 AND 13)) AS birth_touched,
     c.name_level IN (${repair_name_levels}) AND c.birth_level = 'exact' AS by_birth,
-    c.name_level = 'exact'
+    c.name_level IN ('exact', 'folded')
         AND ((c.rkind = 'sub' AND c.rpos BETWEEN 6 AND 13) OR (c.rkind = 'swap' AND c.rpos BETWEEN 5 AND 13))
         AND (c.loc_agree IN ('village', 'township') OR (c.loc_level = 'county' AND c.loc_agree = 'county')
              OR (c.loc_level IS NULL AND c.area_level = 'agree')) AS by_place
