@@ -136,3 +136,20 @@ def test_estimated_parameters_match_the_demo_truth(screened_demo, tmp_path):
     medical = truth.join(valid, on=["source", "source_file", "source_row"]).filter(pl.col("source") == "medical")
     assert abs(est["prior.medical"] - medical["true_id_number"].is_not_null().mean()) < 0.005
     assert "name.m_homophone = " in stats.summary()
+
+
+def test_links_asset_shows_the_estimated_parameters_without_personal_data(screened_tiny):
+    """The round's estimates are in the ``links`` materialisation (Dagster event metadata): parameter names and
+    numbers, never a name or an ID number of the city."""
+    import dagster as dg
+
+    instance = dg.DagsterInstance.from_config(str(screened_tiny / "dagster"))
+    event = instance.get_latest_materialization_event(dg.AssetKey("links"))
+    meta = event.asset_materialization.metadata
+    table = meta["estimated_parameters"].value
+    assert "name.m_homophone" in table and "prior.medical" in table and "in_out.medical.loc" in table
+    persons = pl.read_parquet(screened_tiny / "truth" / "persons.parquet")
+    text = table + str(meta["stats"].value)
+    assert not any(i in text for i in persons["id_number"].to_list()), "an ID number in the metadata"
+    assert not any(i[:6] + i[8:17] in text for i in persons["id_number"].to_list()), "a 15-digit ID in the metadata"
+    assert not any(name in text for name in persons["name"].unique().to_list() if len(name) >= 2)
