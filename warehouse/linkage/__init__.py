@@ -27,9 +27,10 @@ from typing import Any
 import duckdb
 
 from fangpin import settings
+from warehouse.runner import Runner, runner_for
+from warehouse.steps import identifier
 
 from . import blocking, compare, decide, estimate, keys
-from ._sql import Ident, run, sql_text
 from .estimate import Parameter
 
 METHODS = ("id_exact", "id_repaired", "fuzzy", "review", "unmatched")
@@ -79,7 +80,7 @@ def load_config(home: Path | None = None) -> dict[str, Any]:
     return settings.load("linkage", home)
 
 
-def link_records(con: duckdb.DuckDBPyConnection, home: Path | None = None) -> LinkStats:
+def link_records(con: duckdb.DuckDBPyConnection | Runner, home: Path | None = None) -> LinkStats:
     """Link every dept_record to a registry person / household and (re)write the ``link`` table. Idempotent.
 
     Call it on a connection in autocommit mode: the rewrite of ``link`` / ``link_candidate`` is one transaction of
@@ -96,58 +97,48 @@ def link_records(con: duckdb.DuckDBPyConnection, home: Path | None = None) -> Li
         stats.cpu_steps[step] = cpu - last[1]
         last[:] = [now, cpu]
 
-    con.execute("SET enable_progress_bar = false")
-    counts = keys.prepare(con, cfg)
+    wh = runner_for(con)
+    wh.run("linkage/11_write_link.settings")
+    counts = keys.prepare(wh, cfg)
     stats.records, stats.persons = counts["records"], counts["persons"]
-    estimate.empty_tables(con)
+    estimate.empty_tables(wh)
     lap("keys")
 
     values = compare.params(cfg)
-    stats.block_pairs.update(blocking.id_pairs(con))
-    n_id = compare.compare(con, values, Ident("lk_pair_id"), Ident("lk_cmp_id"))
-    decide.decide_id(con, cfg)
+    stats.block_pairs.update(blocking.id_pairs(wh))
+    n_id = compare.compare(wh, values, "lk_pair_id", "lk_cmp_id")
+    decide.decide_id(wh, cfg)
     lap("id")
 
-    values, stats.parameters = estimate.estimate(con, cfg, values, compare.compare)
+    values, stats.parameters = estimate.estimate(wh, cfg, values, compare.compare)
     lap("estimate")
 
-    decide.todo(con)
-    stats.block_pairs.update(blocking.rule_pairs(con, cfg))
+    decide.todo(wh)
+    stats.block_pairs.update(blocking.rule_pairs(wh, cfg))
     lap("blocking")
-    n_fz = compare.compare(con, values, Ident("lk_pair_fz"), Ident("lk_cmp_fz"))
+    n_fz = compare.compare(wh, values, "lk_pair_fz", "lk_cmp_fz")
     stats.compared_pairs = n_id + n_fz
     lap("compare")
-    decide.decide_fuzzy(con, cfg)
-    decide.review_candidates(con)
+    decide.decide_fuzzy(wh, cfg)
+    decide.review_candidates(wh)
     lap("decide")
 
-    _in_transaction(con, lambda: run(con, "11_write_link.write"))
+    with wh.transaction():
+        wh.run("linkage/11_write_link.write")
     lap("write")
 
-    for src, method, n in con.sql(sql_text("11_write_link.methods")).fetchall():
+    for src, method, n in wh.rows("linkage/11_write_link.methods"):
         stats.per_source.setdefault(src, {})[method] = n
         stats.methods[method] = stats.methods.get(method, 0) + n
-    _drop_temp(con)
+    _drop_temp(wh)
     stats.elapsed_s = time.perf_counter() - t0
     stats.cpu_s = time.process_time() - c0
     return stats
 
 
-def _in_transaction(con: duckdb.DuckDBPyConnection, work) -> None:
-    """Run ``work`` in a transaction of its own (link_records is called in autocommit mode, as the assets do)."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        work()
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
-
-
-def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
-    for name, kind in con.sql(sql_text("11_write_link.temp_tables")).fetchall():
-        kind = "VIEW" if kind == "VIEW" else "TABLE"
-        con.execute(f"DROP {kind} IF EXISTS temp.main.{Ident(name)}")
+def _drop_temp(wh: Runner) -> None:
+    for name, kind in wh.rows("linkage/11_write_link.temp_tables"):
+        wh.run("linkage/11_write_link.drop_" + ("view" if kind == "VIEW" else "table"), name=identifier(name))
 
 
 __all__ = ["link_records", "LinkStats", "METHODS", "Parameter", "load_config", "parameter_lines"]

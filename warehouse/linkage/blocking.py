@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import duckdb
-
-from ._sql import Sql, run, scalar, sql_text
+from warehouse.runner import Runner
+from warehouse.steps import Sql
 
 #: columns a rule may block on: they exist on both lk_rec and lk_person
 KEYS = (
@@ -33,19 +32,19 @@ KEYS = (
 )
 
 
-def id_pairs(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    run(con, "04_id_pairs.pairs")
-    run(con, "04_id_pairs.to_compare")
-    rows = con.sql(sql_text("04_id_pairs.counts")).fetchall()
+def id_pairs(wh: Runner) -> dict[str, int]:
+    wh.run("linkage/04_id_pairs.pairs")
+    wh.run("linkage/04_id_pairs.to_compare")
+    rows = wh.rows("linkage/04_id_pairs.counts")
     out = {"id": 0, "id_repair": 0}
     out.update({r: n for r, n in rows})
     return out
 
 
-def rule_pairs(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> dict[str, int]:
+def rule_pairs(wh: Runner, cfg: dict[str, Any]) -> dict[str, int]:
     """Fill lk_pair_fz for the records in lk_todo; returns new candidate pairs per rule."""
-    run(con, "08_blocking.seed")
-    counts: dict[str, int] = {"other_records": _count(con, "other_records")}
+    wh.run("linkage/08_blocking.seed")
+    counts: dict[str, int] = {"other_records": wh.scalar("linkage/08_blocking.count_rule", rule="other_records")}
     for rule in cfg["blocking"]["rules"]:
         name, on = str(rule["name"]), list(rule["keys"])
         bad = [c for c in on if c not in KEYS]
@@ -69,18 +68,13 @@ def rule_pairs(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> dict[str,
                 f"(SELECT q.* FROM lk_person q SEMI JOIN (SELECT {cols} FROM lk_person GROUP BY {cols} "
                 f"HAVING count(*) <= {int(rule['max_block'])}) s ON {on_s})"
             )
-        before = scalar(con, "08_blocking.count")
-        run(
-            con,
-            "08_blocking.rule",
+        before = wh.scalar("linkage/08_blocking.count")
+        wh.run(
+            "linkage/08_blocking.rule",
             rule=name,
             cond=Sql(" AND ".join(f"r.{c} = p.{c}" for c in on)),
             rec_where=Sql(" AND ".join(rec_where)),
             persons=persons,
         )
-        counts[name] = scalar(con, "08_blocking.count") - before
+        counts[name] = wh.scalar("linkage/08_blocking.count") - before
     return counts
-
-
-def _count(con: duckdb.DuckDBPyConnection, rule: str) -> int:
-    return con.sql("SELECT count(*) FROM lk_pair_fz WHERE rule = ?", params=[rule]).fetchall()[0][0]

@@ -5,44 +5,34 @@ from __future__ import annotations
 
 from typing import Any
 
-import duckdb
-import polars as pl
+import pyarrow as pa
 
 from fangpin.domain.names import similarity_arrays
-
-from ._sql import Ident, run, sql_text
-from .keys import _register
-
-_SLICE = 250_000
+from warehouse.runner import Runner
 
 
-def name_similarities(con: duckdb.DuckDBPyConnection, pairs: Ident) -> int:
-    """lk_namesim(a, b, char_sim, syl_sim, letter_sim) for the distinct (record key, person key) pairs in ``pairs``."""
-    df = con.sql(sql_text("05_compare.name_pairs", pairs=pairs)).pl()
-    # In slices: rapidfuzz wants Python strings, and six lists of millions of them (province-size blocks) would
-    # hold gigabytes at once; a slice at a time keeps that bounded and costs nothing extra.
-    parts = []
-    for start in range(0, max(df.height, 1), _SLICE):
-        chunk = df.slice(start, _SLICE)
-        sims = similarity_arrays(
-            chunk.get_column("a").to_list(),
-            chunk.get_column("b").to_list(),
-            chunk.get_column("pa").fill_null("").to_list(),
-            chunk.get_column("pb").fill_null("").to_list(),
-            chunk.get_column("aa").fill_null("").to_list(),
-            chunk.get_column("ab").fill_null("").to_list(),
-        )
-        parts.append(
-            chunk.select("a", "b").with_columns(
-                pl.Series("char_sim", sims["char_sim"], dtype=pl.Float64),
-                pl.Series("syl_sim", sims["syl_sim"], dtype=pl.Float64),
-                pl.Series("letter_sim", sims["letter_sim"], dtype=pl.Float64),
-            )
-        )
-    out = pl.concat(parts) if len(parts) > 1 else parts[0]
-    del df
-    _register(con, "lk_namesim", out)
-    return out.height
+def _similarities(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Name similarities of one Arrow batch of distinct name pairs (rapidfuzz, vectorised over the batch)."""
+    col = {name: batch.column(name).to_pylist() for name in ("a", "b", "pa", "pb", "aa", "ab")}
+    sims = similarity_arrays(col["a"], col["b"], *[[v or "" for v in col[k]] for k in ("pa", "pb", "aa", "ab")])
+    return pa.RecordBatch.from_arrays(
+        [
+            batch.column("a"),
+            batch.column("b"),
+            pa.array(sims["char_sim"], pa.float64()),
+            pa.array(sims["syl_sim"], pa.float64()),
+            pa.array(sims["letter_sim"], pa.float64()),
+        ],
+        names=["a", "b", "char_sim", "syl_sim", "letter_sim"],
+    )
+
+
+def name_similarities(wh: Runner, pairs: str) -> None:
+    """lk_namesim(a, b, char_sim, syl_sim, letter_sim) for the distinct (record key, person key) pairs in ``pairs``.
+
+    Batch by batch (rapidfuzz wants Python strings; a batch at a time keeps their memory bounded at province size)."""
+    wh.run("linkage/05_compare.name_pairs", pairs=pairs)
+    wh.map_arrow("lk_namepair", _similarities, "lk_namesim")
 
 
 def params(cfg: dict[str, Any]) -> dict[str, object]:
@@ -82,8 +72,8 @@ def params(cfg: dict[str, Any]) -> dict[str, object]:
     return out
 
 
-def compare(con: duckdb.DuckDBPyConnection, values: dict[str, object], pairs: Ident, out: Ident) -> int:
+def compare(wh: Runner, values: dict[str, object], pairs: str, out: str) -> int:
     """Score every pair of table ``pairs`` into table ``out`` (one row per pair, levels and log2 weights)."""
-    name_similarities(con, pairs)
-    run(con, "05_compare.score", pairs=pairs, out=out, **values)
-    return con.sql(f"SELECT count(*) FROM {out}").fetchall()[0][0]
+    name_similarities(wh, pairs)
+    wh.run("linkage/05_compare.score", pairs=pairs, out=out, **values)
+    return wh.scalar("linkage/05_compare.count", table=out)

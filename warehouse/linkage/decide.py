@@ -5,21 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import duckdb
-
-from ._sql import Sql, run
+from warehouse.runner import Runner
+from warehouse.steps import Sql
 
 NAME_RANK = {"exact": 3, "folded": 3, "homophone": 2, "near": 1}
 
 
-def decide_id(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> None:
+def decide_id(wh: Runner, cfg: dict[str, Any]) -> None:
     rep = cfg["repair"]
     levels = [str(x) for x in rep.get("name_levels", ["exact", "homophone"])]
     if "exact" in levels and "folded" not in levels:
         levels.append("folded")  # the same name in traditional characters is the same name
-    run(
-        con,
-        "06_decide_id",
+    wh.run(
+        "linkage/06_decide_id",
         score_15=float(rep["score_15"]),
         score_birth_confirmed=float(rep["score_birth_confirmed"]),
         score_locality_confirmed=float(rep["score_locality_confirmed"]),
@@ -27,27 +25,25 @@ def decide_id(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> None:
     )
 
 
-def todo(con: duckdb.DuckDBPyConnection) -> None:
+def todo(wh: Runner) -> None:
     """lk_todo: records with no ID decision that have something to compare (a name)."""
-    run(con, "08_blocking.todo")
+    wh.run("linkage/08_blocking.todo")
 
 
-def decide_fuzzy(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> None:
+def decide_fuzzy(wh: Runner, cfg: dict[str, Any]) -> None:
     d = cfg["decide"]
     min_level = str(d.get("min_name_level", "near"))
     if min_level not in NAME_RANK:
         raise ValueError(f"linkage.yaml: decide.min_name_level must be one of {list(NAME_RANK)}, not {min_level!r}")
-    run(con, "09_decide_fuzzy.groups")
-    run(
-        con,
-        "09_decide_fuzzy.record_evidence",
+    wh.run("linkage/09_decide_fuzzy.groups")
+    wh.run(
+        "linkage/09_decide_fuzzy.record_evidence",
         prior=float(cfg["prior_in_registry"]),
         household_prior=float(cfg["household_prior_in_registry"]),
     )
-    run(con, "09_decide_fuzzy.posterior")
-    run(
-        con,
-        "09_decide_fuzzy.decide",
+    wh.run("linkage/09_decide_fuzzy.posterior")
+    wh.run(
+        "linkage/09_decide_fuzzy.decide",
         accept=float(d["accept"]),
         review=float(d["review"]),
         namesake_ratio=float(d["namesake_ratio"]),
@@ -64,6 +60,6 @@ _DETAIL = Sql("""concat_ws('；',
         CASE sib_level WHEN 'claim' THEN '同一业务另有带证件号码的记录' WHEN 'same' THEN '本部门同名记录的证件号码属于此人' END)""")
 
 
-def review_candidates(con: duckdb.DuckDBPyConnection, top: int = 3) -> None:
+def review_candidates(wh: Runner, top: int = 3) -> None:
     """lk_review_cand(rid, rank, pid, score, detail): the best candidates of every record sent to review."""
-    run(con, "10_review.candidates", top=int(top), detail=_DETAIL)
+    wh.run("linkage/10_review.candidates", top=int(top), detail=_DETAIL)

@@ -26,11 +26,9 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import duckdb
 import polars as pl
 
-from ._sql import Ident, run, sql_text
-from .keys import _register
+from warehouse.runner import Runner
 
 NAME_LEVELS = ("exact", "folded", "homophone", "near", "differ")
 LOC_LEVELS = {
@@ -50,8 +48,8 @@ class Parameter:
     observations: int
 
 
-def empty_tables(con: duckdb.DuckDBPyConnection) -> None:
-    run(con, "07_estimate.empty")
+def empty_tables(wh: Runner) -> None:
+    wh.run("linkage/07_estimate.empty")
 
 
 def _smooth(counts: dict[str, int], prior: dict[str, float], alpha: float) -> tuple[dict[str, float], int]:
@@ -66,23 +64,23 @@ def _clip(bits: float, cap: float) -> float:
 
 
 def estimate(
-    con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], params: dict[str, object], compare
+    wh: Runner, cfg: dict[str, Any], params: dict[str, object], compare
 ) -> tuple[dict[str, object], list[Parameter]]:
     """Fill lk_sib / lk_claim / lk_est_*; return the compare parameters with the estimates in, and the report."""
     est = cfg.get("estimate", {})
     alpha = float(est.get("pseudo_count", 200))
     caps = est.get("max_bits", {})
     oth = cfg["others"]
-    run(con, "07_estimate.others", max_claim_records=int(oth["max_claim_records"]))
+    wh.run("linkage/07_estimate.others", max_claim_records=int(oth["max_claim_records"]))
     if not est.get("enabled", True):
         return _configured_others(params, cfg), []
 
-    n_id = con.sql("SELECT count(*) FROM lk_decision WHERE stage = 'id' AND match_method = 'id_exact'").fetchall()[0][0]
+    n_id = wh.scalar("linkage/07_estimate.n_labels")
     every = max(1, math.ceil(n_id / int(est.get("max_labels", 60_000))))
-    run(con, "07_estimate.labels", label_every=every)
-    compare(con, params, Ident("lk_pair_label"), Ident("lk_cmp_label"))
+    wh.run("linkage/07_estimate.labels", label_every=every)
+    compare(wh, params, "lk_pair_label", "lk_cmp_label")
     counts: dict[tuple[str, str], int] = {}
-    for cmp, level, n in con.sql(sql_text("07_estimate.levels")).fetchall():
+    for cmp, level, n in wh.rows("linkage/07_estimate.levels"):
         counts[(cmp, level)] = counts.get((cmp, level), 0) + int(n)
 
     def of(cmp: str) -> dict[str, int]:
@@ -131,9 +129,9 @@ def estimate(
         report.append(Parameter(f"others.m_{lv}", m[lv], m_prior[lv], n_m))
         report.append(Parameter(f"others.u_{lv}", u[lv], u_prior[lv], n_u))
 
-    report += _in_out(con, cfg, alpha, float(caps.get("in_out", 8)))
+    report += _in_out(wh, cfg, alpha, float(caps.get("in_out", 8)))
     if est.get("activity", True):
-        report += _activity(con, float(est.get("activity_pseudo_records", 20)), float(caps.get("activity", 4)))
+        report += _activity(wh, float(est.get("activity_pseudo_records", 20)), float(caps.get("activity", 4)))
     return out, report
 
 
@@ -148,9 +146,9 @@ def _configured_others(params: dict[str, object], cfg: dict[str, Any]) -> dict[s
     return out
 
 
-def _in_out(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], alpha: float, cap: float) -> list[Parameter]:
+def _in_out(wh: Runner, cfg: dict[str, Any], alpha: float, cap: float) -> list[Parameter]:
     """lk_est_prior (share in the registry per feed) and lk_est_inout (bits per feed, factor and class)."""
-    df = con.sql(sql_text("07_estimate.in_out")).pl()
+    df = wh.frame("linkage/07_estimate.in_out")
     report: list[Parameter] = []
     priors, rows = [], []
     p_cfg = float(cfg["prior_in_registry"])
@@ -172,9 +170,8 @@ def _in_out(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], alpha: float, c
                 bits = _clip(math.log2(p_in[c] / p_out[c]), cap)
                 rows.append((source, factor, c, bits))
                 report.append(Parameter(f"in_out.{source}.{factor}.{c}", bits, 0.0, k_in + k_out))
-    _register(con, "lk_est_prior", pl.DataFrame(priors, schema=["source", "prior"], orient="row"))
-    _register(
-        con,
+    wh.put("lk_est_prior", pl.DataFrame(priors, schema=["source", "prior"], orient="row"))
+    wh.put(
         "lk_est_inout",
         pl.DataFrame(
             rows,
@@ -185,12 +182,12 @@ def _in_out(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], alpha: float, c
     return report
 
 
-def _activity(con: duckdb.DuckDBPyConnection, prior_records: float, cap: float) -> list[Parameter]:
+def _activity(wh: Runner, prior_records: float, cap: float) -> list[Parameter]:
     """lk_est_activity: bits per feed and activity class = log2(records per person of the class / of everyone).
 
     Shrunk like a standardised rate: (observed + k) / (expected + k) with k = ``prior_records`` pseudo-records, so a
     class seen in a handful of records says (almost) nothing and a class seen in thousands speaks for itself."""
-    df = con.sql(sql_text("07_estimate.activity")).pl()
+    df = wh.frame("linkage/07_estimate.activity")
     persons = df.filter(pl.col("source").is_null()).select("act_class", "n_persons")
     recs = df.filter(pl.col("source").is_not_null()).select("source", "act_class", "n_records")
     n_persons = int(persons["n_persons"].sum()) or 1
@@ -210,7 +207,7 @@ def _activity(con: duckdb.DuckDBPyConnection, prior_records: float, cap: float) 
         report.append(Parameter(f"activity.{source}.min_bits", float(b.min()), None, n_records))
         report.append(Parameter(f"activity.{source}.max_bits", float(b.max()), None, n_records))
     if rows:
-        _register(con, "lk_est_activity", pl.concat(rows))
+        wh.put("lk_est_activity", pl.concat(rows))
     return report
 
 

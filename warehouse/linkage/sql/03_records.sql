@@ -2,6 +2,7 @@
 -- when it is unusable. A mangled ID (4.50222E+17, 450222199001011000.0, 17 digits with a lost X) is never compared
 -- as an ID, but the digits a spreadsheet keeps intact still say where (address code) and when (birth date) the person
 -- was born: E-notation keeps its mantissa (the last digit may be rounded), ".0" keeps the first 15 digits.
+-- step: records
 CREATE OR REPLACE TEMP TABLE lk_rec AS
 WITH d AS (
     SELECT
@@ -91,3 +92,6 @@ LEFT JOIN lk_loc_outside o ON o.t = b.loc_text
 LEFT JOIN lk_area_map am ON am.area6 = b.id_area
 LEFT JOIN lk_tf_name tn ON tn.name_key = b.name_key
 LEFT JOIN lk_tf_py tp ON tp.py = b.py;
+
+-- step: counts
+SELECT (SELECT count(*) FROM lk_person), (SELECT count(*) FROM lk_rec);

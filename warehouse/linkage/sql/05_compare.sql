@@ -15,6 +15,7 @@
 -- step: name_pairs
 -- The distinct (record name, person name) pairs of {{pairs}} that rapidfuzz has to compare (compare.py): pairs with
 -- the same key need nothing, pairs of different surnames are 'differ' whatever the rest.
+CREATE OR REPLACE TEMP TABLE lk_namepair AS
 SELECT DISTINCT r.name_key AS a, p.name_key AS b, r.py AS pa, p.py AS pb, r.py_alt AS aa, p.py_alt AS ab
 FROM {{pairs}} x JOIN lk_rec r USING (rid) JOIN lk_person p USING (pid)
 WHERE r.name_key IS NOT NULL AND p.name_key IS NOT NULL AND r.name_key <> p.name_key
@@ -120,3 +121,6 @@ FROM x, n
 SELECT *, w_name + w_birth + w_sex + w_loc + w_area + w_id + w_rel + w_act + w_sib AS w,
     CASE name_level WHEN 'exact' THEN 3 WHEN 'folded' THEN 3 WHEN 'homophone' THEN 2 WHEN 'near' THEN 1 ELSE 0 END AS name_rank
 FROM scored;
+
+-- step: count
+SELECT count(*) FROM {{table}};

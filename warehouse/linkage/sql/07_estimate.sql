@@ -90,3 +90,6 @@ WHERE d.stage = 'id' AND d.person_link AND NOT r.is_head_only
 GROUP BY r.source, p.act_class
 UNION ALL
 SELECT NULL, act_class, NULL, count(*) FROM lk_person GROUP BY act_class;
+
+-- step: n_labels
+SELECT count(*) FROM lk_decision WHERE stage = 'id' AND match_method = 'id_exact';

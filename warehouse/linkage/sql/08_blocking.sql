@@ -32,3 +32,6 @@ WHERE NOT EXISTS (SELECT 1 FROM lk_pair_fz e WHERE e.rid = x.rid AND e.pid = x.p
 
 -- step: count
 SELECT count(*) FROM lk_pair_fz;
+
+-- step: count_rule
+SELECT count(*) FROM lk_pair_fz WHERE rule = ${rule};

@@ -33,3 +33,12 @@ SELECT source, match_method, count(*) FROM link GROUP BY source, match_method OR
 -- linkage's working tables (lk_*), dropped at the end
 SELECT table_name, table_type FROM information_schema.tables
 WHERE table_name LIKE 'lk\_%' ESCAPE '\' AND table_schema = 'main' AND table_catalog = 'temp';
+
+-- step: drop_table
+DROP TABLE IF EXISTS temp.main.{{name}};
+
+-- step: drop_view
+DROP VIEW IF EXISTS temp.main.{{name}};
+
+-- step: settings
+SET enable_progress_bar = false;
