@@ -405,7 +405,7 @@ def test_person_not_in_registry_is_unmatched(tmp_path):
     )
     assert [r["match_method"] for r in out] == ["unmatched", "unmatched"]
     assert all(r["id_number"] is None and r["household_id"] is None for r in out)
-    assert out[0]["reason"] == "未找到匹配人员"
+    assert out[0]["reason"] == "证件号码有效，但登记库中没有此人，不是本市农村户籍人员，请部门核实"
 
 
 def test_name_alone_is_not_enough(tmp_path):
@@ -627,10 +627,33 @@ def test_outsiders_with_a_registry_name_stay_outsiders(tmp_path):
             dict(source="employment", name="王秀英", address="广东省东莞市虎门镇"),
             dict(name="覃建华", id="4.50103E+17", township="三防镇"),  # Nanning's code: not the 覃建华 of 三防镇
             dict(name="王秀英"),
+            dict(name="覃建华", id=pid("450203", 1990, 1, 1, 7), township="三防镇"),  # a valid ID nobody holds
         ],
     )
-    assert [r["match_method"] for r in out] == ["unmatched"] * 3
+    assert [r["match_method"] for r in out] == ["unmatched"] * 4
     assert all(r["id_number"] is None and r["household_id"] is None for r in out)
     assert out[0]["reason"] == "户籍地址在本市以外，不是本市农村户籍人员，请部门核实"
     assert out[1]["reason"] == "证件号码地址码不属于本市，与登记库同名人员的证件号码不符，请部门核实"
     assert out[2]["reason"] == "仅有姓名，无证件号码、出生日期和住址可核对，无法确认为登记人员"
+    assert out[3]["reason"] == "证件号码有效，但登记库中没有此人，不是本市农村户籍人员，请部门核实"
+    assert out[3]["candidates"] >= 1
+
+
+def test_a_valid_id_the_registry_lacks_is_reviewed_only_for_a_namesake_born_the_same_day(tmp_path):
+    """The registry may hold a person under a mistyped ID: a valid ID nobody holds, with the name, the birth date and
+    the township of a registry person, goes to review (never linked); with another birth date it goes back."""
+    p = person("覃建华")  # 1975-11-30
+    out = run_linkage(
+        tmp_path,
+        [
+            dict(name="覃建华", id=pid(RONGSHUI, 1975, 11, 30, 998), township="三防镇"),
+            dict(name="覃建华", id=pid(RONGSHUI, 1976, 11, 30, 998), township="三防镇"),
+        ],
+    )
+    assert (out[0]["match_method"], out[0]["id_number"]) == ("review", None)
+    assert (
+        out[0]["reason"]
+        == "证件号码有效但登记库中无此号码，同村（乡镇）有姓名和出生日期相同的人员，需核实登记库证件号码"
+    )
+    assert out[1]["match_method"] == "unmatched"
+    assert p[3] not in {r["id_number"] for r in out}

@@ -64,9 +64,10 @@ SELECT b.* EXCLUDE (birth_raw, event_rest),
     CASE WHEN b.name_key IS NOT NULL AND l.township_code IS NOT NULL THEN hash(b.source, b.name_key, l.township_code) END
         AS sib_key,
     coalesce(tn.n, 0) AS n_name_r, coalesce(tp.n, 0) AS n_py_r,
-    -- how common the name is in the registry (for the in-registry vs outsider evidence)
-    CASE WHEN coalesce(tn.n, 0) = 0 THEN 'n0' WHEN tn.n = 1 THEN 'n1' WHEN tn.n < 5 THEN 'n2-4' WHEN tn.n < 20 THEN 'n5-19'
-         ELSE 'n20+' END AS name_bucket,
+    -- how many registry persons the name and the place point to (none, one, several): the in-registry evidence of a
+    -- record depends on it (an outsider who happens to carry a name of the township is often one of its common ones)
+    CASE WHEN b.name_key IS NULL THEN 'p?'
+         WHEN coalesce(nt.n, nc.n, 0) = 0 THEN 'p0' WHEN coalesce(nt.n, nc.n) = 1 THEN 'p1' ELSE 'p2+' END AS place_names,
     -- what the record's place says about being in the registry at all
     CASE WHEN o.t IS NOT NULL AND l.township_code IS NULL THEN 'outside'
          WHEN l.village_code IS NOT NULL THEN 'village'
@@ -91,7 +92,10 @@ LEFT JOIN lk_loc l ON l.t = b.loc_text
 LEFT JOIN lk_loc_outside o ON o.t = b.loc_text
 LEFT JOIN lk_area_map am ON am.area6 = b.id_area
 LEFT JOIN lk_tf_name tn ON tn.name_key = b.name_key
-LEFT JOIN lk_tf_py tp ON tp.py = b.py;
+LEFT JOIN lk_tf_py tp ON tp.py = b.py
+LEFT JOIN lk_tf_name_town nt ON nt.name_key = b.name_key AND nt.township_code = l.township_code
+LEFT JOIN lk_tf_name_county nc ON nc.name_key = b.name_key AND nc.county_code = l.county_code
+                                AND l.township_code IS NULL;
 
 -- step: counts
 SELECT (SELECT count(*) FROM lk_person), (SELECT count(*) FROM lk_rec);

@@ -65,10 +65,10 @@ FROM lk_rec WHERE name_key IS NOT NULL GROUP BY ALL;
 
 -- step: in_out
 -- In the registry or not: records with a valid ID are labelled (their ID is a registry person's, or nobody's).
--- Per feed: how many are in, and how the place, the name's frequency and the ID's address code are distributed
--- among those in and those out.
+-- Per feed: how many are in, and how the place (with how many registry persons of that place carry the name) and the
+-- ID's address code are distributed among those in and those out.
 WITH v AS (
-    SELECT r.source, r.loc_class, r.name_bucket,
+    SELECT r.source, r.loc_class || ':' || r.place_names AS loc_class,
         CASE WHEN am.county_code IN (SELECT county_code FROM lk_reg_county) THEN 'registry'
              WHEN am.county_code IS NOT NULL THEN 'city' ELSE 'outside' END AS area_class,
         r.rid IN (SELECT rid FROM lk_pair WHERE rule = 'id') AS is_in
@@ -76,8 +76,6 @@ WITH v AS (
     WHERE r.id_status = 'valid'
 )
 SELECT source, 'loc' AS factor, loc_class AS class, is_in, count(*) AS n FROM v GROUP BY ALL
-UNION ALL
-SELECT source, 'name', name_bucket, is_in, count(*) FROM v GROUP BY ALL
 UNION ALL
 SELECT source, 'area', area_class, is_in, count(*) FROM v GROUP BY ALL;
 

@@ -3,13 +3,15 @@
 -- all its members is added up) and links the household, not a person.
 --   P(candidate) = 2^w / (Σ_candidates 2^w + N·(1−prior)/prior · 2^−b)
 -- prior = the feed's share of records whose person is in the registry (estimated, else configured); b = the record's
--- own evidence of being in the registry at all (its place, how common its name is, its ID's address code: bits
--- estimated per feed from the records whose valid ID says in or out, lk_est_inout).
+-- own evidence of being in the registry at all (its place and how many registry persons of that place carry its
+-- name, its ID's address code: bits estimated per feed from the records whose valid ID says in or out, lk_est_inout).
 -- Namesakes (same name, nothing else to tell them apart) share the posterior, so none reaches `accept`: review.
 -- A link needs more than the name: a birth date, the village / township, or the person's other records. County-level
 -- agreement (or the address code of an unusable ID) is enough for review but not for a link.
 -- Outsiders stay outsiders: an address outside the city, or an ID address code outside it that is not the
--- candidate's, sends the record back to its department whatever the name says.
+-- candidate's, sends the record back to its department whatever the name says; so does a valid ID the registry does
+-- not hold (only a namesake with the same birth date in the same village or township is worth a look: the registry's
+-- ID may be the wrong one).
 
 -- step: groups
 CREATE OR REPLACE TEMP TABLE lk_group AS
@@ -35,12 +37,12 @@ GROUP BY c.rid, CASE WHEN c.is_head_only THEN 'h:' || c.household_id ELSE 'p:' |
 -- step: record_evidence
 CREATE OR REPLACE TEMP TABLE lk_recbits AS
 SELECT t.rid, t.is_head_only, t.loc_class, t.area_class, t.birth_date IS NULL AS no_birth,
+    t.id_number IS NOT NULL AS unknown_valid_id,
     coalesce(pr.prior, CASE WHEN t.is_head_only THEN ${household_prior} ELSE ${prior} END) AS prior,
-    coalesce(a.bits, 0) + coalesce(b.bits, 0) + coalesce(c.bits, 0) AS b
+    coalesce(a.bits, 0) + coalesce(c.bits, 0) AS b
 FROM lk_todo t
 LEFT JOIN lk_est_prior pr ON pr.source = t.source
-LEFT JOIN lk_est_inout a ON a.source = t.source AND a.factor = 'loc' AND a.class = t.loc_class
-LEFT JOIN lk_est_inout b ON b.source = t.source AND b.factor = 'name' AND b.class = t.name_bucket
+LEFT JOIN lk_est_inout a ON a.source = t.source AND a.factor = 'loc' AND a.class = t.loc_class || ':' || t.place_names
 LEFT JOIN lk_est_inout c ON c.source = t.source AND c.factor = 'area' AND c.class = t.area_class;
 
 -- step: posterior
@@ -54,7 +56,7 @@ FROM lk_group g JOIN lk_recbits e USING (rid);
 
 -- step: decide
 CREATE OR REPLACE TEMP TABLE lk_fz AS
-SELECT e.rid, e.loc_class, e.area_class, e.no_birth, b.* EXCLUDE (rid),
+SELECT e.rid, e.loc_class, e.area_class, e.no_birth, e.unknown_valid_id, b.* EXCLUDE (rid),
     coalesce(s.bf / b.bf, 0) AS ratio,
     s.name_rank AS name_rank2, s.p_key AS key2, s.p_village AS village2, s.p_township AS township2,
     coalesce(e.loc_class = 'outside', false) AS outside_address,
@@ -65,7 +67,7 @@ LEFT JOIN (SELECT * FROM lk_group WHERE rk = 2) s USING (rid);
 
 CREATE OR REPLACE TEMP TABLE lk_fz AS
 SELECT *,
-    coalesce(NOT outside_address AND NOT outside_area AND pid IS NOT NULL
+    coalesce(NOT outside_address AND NOT outside_area AND NOT unknown_valid_id AND pid IS NOT NULL
         AND post >= ${accept}
         AND ratio < ${namesake_ratio}
         AND name_rank >= ${min_name_rank}
@@ -83,11 +85,14 @@ SELECT rid,
     CASE WHEN accepted THEN household_id END,
     accepted AND NOT head_only,
     CASE WHEN accepted THEN 'fuzzy'
-         WHEN pid IS NOT NULL AND NOT outside_address AND NOT outside_area AND (ambiguous OR post >= ${review})
-              AND some_evidence THEN 'review'
+         WHEN unknown_valid_id AND name_rank >= 3 AND birth_level = 'exact' AND loc_agree IN ('village', 'township')
+              THEN 'review'
+         WHEN pid IS NOT NULL AND NOT outside_address AND NOT outside_area AND NOT unknown_valid_id
+              AND (ambiguous OR post >= ${review}) AND some_evidence THEN 'review'
          ELSE 'unmatched' END,
     coalesce(round(post, 4), 0.0),
     CASE
+        WHEN pid IS NULL AND unknown_valid_id THEN '证件号码有效，但登记库中没有此人，不是本市农村户籍人员，请部门核实'
         WHEN pid IS NULL AND outside_address THEN '户籍地址在本市以外，不是本市农村户籍人员，请部门核实'
         WHEN pid IS NULL AND area_class = 'outside' THEN '证件号码地址码不属于本市，登记库中无此人，请部门核实'
         WHEN pid IS NULL AND loc_class = 'none' AND area_class IS NULL AND no_birth
@@ -110,6 +115,9 @@ SELECT rid,
             || CASE sib_level WHEN 'claim' THEN '，同一业务的另一条记录证件号码属于此人'
                               WHEN 'same' THEN '，本部门同乡镇同名记录的证件号码属于此人' ELSE '' END
             || CASE WHEN head_only THEN '（按户匹配）' ELSE '' END
+        WHEN unknown_valid_id AND name_rank >= 3 AND birth_level = 'exact' AND loc_agree IN ('village', 'township')
+            THEN '证件号码有效但登记库中无此号码，同村（乡镇）有姓名和出生日期相同的人员，需核实登记库证件号码'
+        WHEN unknown_valid_id THEN '证件号码有效，但登记库中没有此人，不是本市农村户籍人员，请部门核实'
         WHEN outside_address THEN '户籍地址在本市以外，与登记库同名人员不是同一人，请部门核实'
         WHEN outside_area THEN '证件号码地址码不属于本市，与登记库同名人员的证件号码不符，请部门核实'
         WHEN NOT some_evidence AND name_rank >= 1 THEN '仅姓名相同或相近，无证件号码、出生日期和住址可核对'
