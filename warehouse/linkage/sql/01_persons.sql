@@ -61,9 +61,8 @@ LEFT JOIN (SELECT township_code, count(*) AS n FROM p GROUP BY township_code) f 
 LEFT JOIN (SELECT county_code, count(*) AS n FROM p GROUP BY county_code) g USING (county_code);
 
 -- step: frequencies
--- name and pinyin frequencies for the records' side (a record's name may be a spelling no registry person has)
+-- name frequencies for the records' side (a record's name may be a spelling no registry person has)
 CREATE OR REPLACE TEMP TABLE lk_tf_name AS SELECT name_key, any_value(n_name) AS n FROM lk_person WHERE name_key IS NOT NULL GROUP BY name_key;
-CREATE OR REPLACE TEMP TABLE lk_tf_py AS SELECT py, any_value(n_py) AS n FROM lk_person WHERE py IS NOT NULL GROUP BY py;
 -- namesakes within a township / a county (how many registry persons a record's name and place point to)
 CREATE OR REPLACE TEMP TABLE lk_tf_name_town AS
 SELECT name_key, township_code, count(*) AS n FROM lk_person WHERE name_key IS NOT NULL GROUP BY name_key, township_code;

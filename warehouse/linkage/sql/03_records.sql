@@ -63,7 +63,7 @@ SELECT b.* EXCLUDE (birth_raw, event_rest),
         AS claim_id,
     CASE WHEN b.name_key IS NOT NULL AND l.township_code IS NOT NULL THEN hash(b.source, b.name_key, l.township_code) END
         AS sib_key,
-    coalesce(tn.n, 0) AS n_name_r, coalesce(tp.n, 0) AS n_py_r,
+    coalesce(tn.n, 0) AS n_name_r,
     -- how many registry persons the name and the place point to (none, one, several): the in-registry evidence of a
     -- record depends on it (an outsider who happens to carry a name of the township is often one of its common ones)
     CASE WHEN b.name_key IS NULL THEN 'p?'
@@ -92,7 +92,6 @@ LEFT JOIN lk_loc l ON l.t = b.loc_text
 LEFT JOIN lk_loc_outside o ON o.t = b.loc_text
 LEFT JOIN lk_area_map am ON am.area6 = b.id_area
 LEFT JOIN lk_tf_name tn ON tn.name_key = b.name_key
-LEFT JOIN lk_tf_py tp ON tp.py = b.py
 LEFT JOIN lk_tf_name_town nt ON nt.name_key = b.name_key AND nt.township_code = l.township_code
 LEFT JOIN lk_tf_name_county nc ON nc.name_key = b.name_key AND nc.county_code = l.county_code
                                 AND l.township_code IS NULL;
