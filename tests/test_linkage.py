@@ -182,7 +182,10 @@ def _records(recs: list[dict]) -> pl.DataFrame:
                 "village": r.get("village"),
                 "hukou_address": r.get("address"),
                 "is_head_only": r.get("head_only", False),
-                "event_key": r.get("event_key"),
+                # what the record says happened (a medical settlement): the claim without the person
+                "settle_date": r.get("settle_date"),
+                "institution": r.get("institution"),
+                "out_of_pocket": r.get("out_of_pocket"),
             }
         )
     df = pl.DataFrame(
@@ -194,10 +197,21 @@ def _records(recs: list[dict]) -> pl.DataFrame:
             "village": pl.String,
             "hukou_address": pl.String,
             "name": pl.String,
-            "event_key": pl.String,
+            "settle_date": pl.Date,
+            "institution": pl.String,
+            "out_of_pocket": pl.Float64,
         },
     )
     df = add_id_columns(df, "id_raw").drop("id_clean")
+    # an ID the spreadsheet stored as a number (the reader marks it mangled and keeps nothing derived from it)
+    cell = pl.Series([bool(r.get("number_cell")) for r in recs])
+    df = df.with_columns(
+        pl.when(cell).then(pl.lit("mangled")).otherwise(pl.col("id_status")).alias("id_status"),
+        *[
+            pl.when(cell).then(None).otherwise(pl.col(c)).alias(c)
+            for c in ("id_number", "id_candidate", "id_birth_date", "id_sex")
+        ],
+    )
     return df.select(
         "source",
         "source_file",
@@ -215,7 +229,9 @@ def _records(recs: list[dict]) -> pl.DataFrame:
         "village",
         "hukou_address",
         "is_head_only",
-        "event_key",
+        "settle_date",
+        "institution",
+        "out_of_pocket",
     )
 
 
@@ -538,10 +554,8 @@ def _wang() -> tuple[tuple, tuple]:
     return a, b  # 甲寨村 1952, 乙岭村 1961
 
 
-def _claim(idn: str | None, name: str = "王秀英") -> str:
-    """The event key the loader gives a medical record: feed | person | settle date | institution | out of pocket."""
-    person = f"I:{idn}" if idn else f"N:{name}@三防镇"
-    return f"medical|{person}|2026-06-09|融水县三防镇卫生院|1834.20"
+#: one medical settlement (the claim without the person)
+CLAIM = dict(settle_date=dt.date(2026, 6, 9), institution="融水县三防镇卫生院", out_of_pocket=1834.2)
 
 
 def test_namesakes_resolved_as_far_as_the_evidence_allows(tmp_path):
@@ -552,8 +566,8 @@ def test_namesakes_resolved_as_far_as_the_evidence_allows(tmp_path):
         tmp_path,
         [
             dict(name="王秀英", township="三防镇"),  # nothing but the township
-            dict(name="王秀英", id=a[3], township="三防镇", event_key=_claim(a[3])),  # an extract with the ID …
-            dict(name="王秀英", township="三防镇", event_key=_claim(None), file="医保补充.xlsx"),  # … re-sent without
+            dict(name="王秀英", id=a[3], township="三防镇", **CLAIM),  # an extract with the ID …
+            dict(name="王秀英", township="三防镇", file="医保补充.xlsx", **CLAIM),  # … the same claim re-sent without
             dict(name="王秀英", id=b[3][:17], township="三防镇"),  # lost X: the birth date survives
             dict(source="employment", name="王秀英", address="广西柳州市融水苗族自治县三防镇乙岭村"),  # the village
         ],
@@ -593,11 +607,14 @@ def test_mangled_id_region_code_and_birth_date_break_a_tie(tmp_path):
             dict(name="韦桂英", id=h14[3][:15] + "000.0", township="三防镇"),  # code + birth date
             dict(name="韦桂英", id=f"{int(h14[3][:7]) / 1e6:.5f}E+17", township="三防镇"),  # 4.50221E+17: code only
             dict(name="韦桂英", id=h13[3][:15] + "000.0", township="三防镇"),  # H13: 融水 code + 1958-05-05
+            # H13's ID in a number cell, written back as 18 digits: a float keeps the first 15
+            dict(name="韦桂英", id=str(int(float(h13[3][:17] + "0"))), number_cell=True, township="三防镇"),
         ],
     )
     assert (out[0]["match_method"], out[0]["id_number"]) == ("fuzzy", h14[3])
     assert out[1]["match_method"] == "review" and out[1]["candidates"] == 3
     assert (out[2]["match_method"], out[2]["id_number"]) == ("fuzzy", h13[3])
+    assert (out[3]["match_method"], out[3]["id_number"]) == ("fuzzy", h13[3])
 
 
 def test_homophone_agreement_is_weaker_than_exact(tmp_path):
