@@ -1,15 +1,21 @@
 -- Step 1c. Department records as linkage sees them: a stable rid, the name keys, and the evidence an ID gives even
 -- when it is unusable. A mangled ID (4.50222E+17, 450222199001011000.0, 17 digits with a lost X) is never compared
 -- as an ID, but the digits a spreadsheet keeps intact still say where (address code) and when (birth date) the person
--- was born: E-notation keeps its mantissa (the last digit may be rounded), ".0" keeps the first 15 digits.
+-- was born: E-notation keeps its mantissa (the last digit may be rounded), ".0" and a number cell written back as 18
+-- digits keep the first 15 digits.
 -- step: records
 CREATE OR REPLACE TEMP TABLE lk_rec AS
 WITH d AS (
     SELECT
         _rowid + 1 AS rid,
         source, source_file, source_row, name, id_raw, id_status, id_number, id_candidate, birth_date, sex,
-        -- the event key from its second field on (person|date|…): the claim follows the person's field
-        substr(event_key, instr(event_key, '|') + 1) AS event_rest,
+        -- the claim without the person: what the department paid, registered or assessed, and when (the same claim
+        -- re-sent in another extract has the same content, whatever its ID cell says)
+        CASE WHEN coalesce(event_date, settle_date, disaster_date, approved_on) IS NOT NULL
+             THEN hash(source, event_date, settle_date, institution, total_cost, fund_paid, critical_illness_paid,
+                       medical_aid_paid, out_of_pocket, visit_type, diagnosis, disaster_type, disaster_date,
+                       house_damage, direct_loss, aid_type, approved_on, amount, status, event, previous_workplace,
+                       previous_monthly_income, property_type) END AS claim_key,
         coalesce(is_head_only, false) AS is_head_only,
         nullif(concat_ws('', county, township, village, hukou_address), '') AS loc_text,
         CASE WHEN id_status IN ('mangled', 'bad_length')   -- the only rows whose raw digits are read below
@@ -22,6 +28,8 @@ m AS (
         CASE
             WHEN id_status = 'mangled' AND regexp_matches(id_clean, '^\d{17}$') THEN id_clean
             WHEN id_status = 'mangled' AND regexp_matches(id_clean, '^\d{18}\.0+$') THEN left(id_clean, 15)
+            -- a number cell written back as 18 digits (450224195704217024): a float keeps the first 15 exactly
+            WHEN id_status = 'mangled' AND regexp_matches(id_clean, '^\d{18}$') THEN left(id_clean, 15)
             WHEN id_status = 'mangled' AND regexp_matches(id_clean, '^\d(\.\d+)?E\+?17$')
                 THEN CASE WHEN length(regexp_replace(regexp_extract(id_clean, '^([\d.]+)E', 1), '\.', '')) >= 15
                           THEN left(regexp_replace(regexp_extract(id_clean, '^([\d.]+)E', 1), '\.', ''), 14)
@@ -33,7 +41,7 @@ m AS (
 , b AS (
 SELECT
     m.rid, m.source, m.source_file, m.source_row, m.name, k.name_key, k.name_plain, m.id_raw, m.id_status, m.id_number,
-    m.id_candidate, m.is_head_only, m.loc_text, m.event_rest,
+    m.id_candidate, m.is_head_only, m.loc_text, m.claim_key,
     -- birth date: from the ID candidate (even with a failed checksum), else from the digits of a mangled ID
     coalesce(
         m.birth_date,
@@ -54,13 +62,10 @@ FROM m
 LEFT JOIN lk_namekey k ON k.name = m.name
 LEFT JOIN lk_names n ON n.name_key = k.name_key
 )
-SELECT b.* EXCLUDE (birth_raw, event_rest),
-    -- the claim without the person (the same claim re-sent in another extract), and the claim under this name;
-    -- the same name in the same township of the same feed (the person's other records). Hashed: joined on often.
-    CASE WHEN b.event_rest IS NOT NULL THEN hash(b.source, substr(b.event_rest, instr(b.event_rest, '|') + 1)) END
-        AS claim_key,
-    CASE WHEN b.event_rest IS NOT NULL AND b.name_key IS NOT NULL THEN hash(b.source, substr(b.event_rest, instr(b.event_rest, '|') + 1), b.name_key) END
-        AS claim_id,
+SELECT b.* EXCLUDE (birth_raw),
+    -- the claim under this name, and the same name in the same township of the same feed (the person's other
+    -- records). Hashed: joined on often.
+    CASE WHEN b.claim_key IS NOT NULL AND b.name_key IS NOT NULL THEN hash(b.claim_key, b.name_key) END AS claim_id,
     CASE WHEN b.name_key IS NOT NULL AND l.township_code IS NOT NULL THEN hash(b.source, b.name_key, l.township_code) END
         AS sib_key,
     coalesce(tn.n, 0) AS n_name_r,

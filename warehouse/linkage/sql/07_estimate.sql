@@ -11,9 +11,9 @@ CREATE OR REPLACE TEMP TABLE lk_est_prior (source VARCHAR, prior DOUBLE);
 
 -- step: others
 -- The person's other records, from the ID decisions: the same name in the same township of the same feed (lk_sib),
--- and the same claim (the event without the person: date, institution, amount …) re-sent under the same name
--- (lk_claim). A claim key shared by more than ${max_claim_records} records is a batch (a day's approvals, one
--- village's flood), not one claim, and is not used.
+-- and the same claim (the record's content without the person: dates, institution, amounts, types …) re-sent under
+-- the same name (lk_claim). A claim content shared by more than ${max_claim_records} records is a batch (a day's
+-- approvals at the standard amount), not one claim, and is not used.
 CREATE OR REPLACE TEMP TABLE lk_sib AS
 SELECT r.sib_key, d.pid, count(*) AS n, min(r.rid) AS first_rid
 FROM lk_decision d JOIN lk_rec r USING (rid)
