@@ -63,7 +63,9 @@ LEFT JOIN (SELECT county_code, count(*) AS n FROM p GROUP BY county_code) g USIN
 -- step: frequencies
 -- name frequencies for the records' side (a record's name may be a spelling no registry person has)
 CREATE OR REPLACE TEMP TABLE lk_tf_name AS SELECT name_key, any_value(n_name) AS n FROM lk_person WHERE name_key IS NOT NULL GROUP BY name_key;
--- namesakes within a township / a county (how many registry persons a record's name and place point to)
+-- namesakes within a village / a township / a county (how many registry persons a record's name and place point to)
+CREATE OR REPLACE TEMP TABLE lk_tf_name_village AS
+SELECT name_key, village_code, count(*) AS n FROM lk_person WHERE name_key IS NOT NULL GROUP BY name_key, village_code;
 CREATE OR REPLACE TEMP TABLE lk_tf_name_town AS
 SELECT name_key, township_code, count(*) AS n FROM lk_person WHERE name_key IS NOT NULL GROUP BY name_key, township_code;
 CREATE OR REPLACE TEMP TABLE lk_tf_name_county AS

@@ -18,6 +18,7 @@ WITH d AS (
                        previous_monthly_income, property_type) END AS claim_key,
         coalesce(is_head_only, false) AS is_head_only,
         nullif(concat_ws('', county, township, village, hukou_address), '') AS loc_text,
+        nullif(institution, '') AS inst_text,
         CASE WHEN id_status IN ('mangled', 'bad_length')   -- the only rows whose raw digits are read below
              THEN upper(regexp_replace(translate(coalesce(id_raw, ''), '０１２３４５６７８９ｘＸ', '0123456789XX'), '[\s''`]', '', 'g'))
         END AS id_clean
@@ -41,7 +42,7 @@ m AS (
 , b AS (
 SELECT
     m.rid, m.source, m.source_file, m.source_row, m.name, k.name_key, k.name_plain, m.id_raw, m.id_status, m.id_number,
-    m.id_candidate, m.is_head_only, m.loc_text, m.claim_key,
+    m.id_candidate, m.is_head_only, m.loc_text, m.inst_text, m.claim_key,
     -- birth date: from the ID candidate (even with a failed checksum), else from the digits of a mangled ID
     coalesce(
         m.birth_date,
@@ -62,17 +63,25 @@ FROM m
 LEFT JOIN lk_namekey k ON k.name = m.name
 LEFT JOIN lk_names n ON n.name_key = k.name_key
 )
-SELECT b.* EXCLUDE (birth_raw),
+SELECT b.* EXCLUDE (birth_raw, inst_text),
     -- the claim under this name, and the same name in the same township of the same feed (the person's other
     -- records). Hashed: joined on often.
     CASE WHEN b.claim_key IS NOT NULL AND b.name_key IS NOT NULL THEN hash(b.claim_key, b.name_key) END AS claim_id,
     CASE WHEN b.name_key IS NOT NULL AND l.township_code IS NOT NULL THEN hash(b.source, b.name_key, l.township_code) END
         AS sib_key,
     coalesce(tn.n, 0) AS n_name_r,
-    -- how many registry persons the name and the place point to (none, one, several): the in-registry evidence of a
-    -- record depends on it (an outsider who happens to carry a name of the township is often one of its common ones)
+    -- how many registry persons the name and the finest place the record states point to (none, one, several): the
+    -- in-registry evidence of a record depends on it (an outsider who happens to carry a name of the township is often
+    -- one of its common ones, and then lives in another village than its registry namesakes)
     CASE WHEN b.name_key IS NULL THEN 'p?'
-         WHEN coalesce(nt.n, nc.n, 0) = 0 THEN 'p0' WHEN coalesce(nt.n, nc.n) = 1 THEN 'p1' ELSE 'p2+' END AS place_names,
+         WHEN coalesce(nv.n, nt.n, nc.n, 0) = 0 THEN 'p0' WHEN coalesce(nv.n, nt.n, nc.n) = 1 THEN 'p1' ELSE 'p2+' END
+        AS place_names,
+    -- where the record's institution is, against the place the record states
+    CASE WHEN b.inst_text IS NULL THEN NULL
+         WHEN i.township_code IS NOT NULL AND i.township_code = l.township_code THEN 'township'
+         WHEN i.county_code IS NOT NULL AND i.county_code = l.county_code THEN 'county'
+         WHEN i.county_code IS NOT NULL THEN 'elsewhere'
+         ELSE 'unplaced' END AS inst_class,
     -- what the record's place says about being in the registry at all
     CASE WHEN o.t IS NOT NULL AND l.township_code IS NULL THEN 'outside'
          WHEN l.village_code IS NOT NULL THEN 'village'
@@ -97,7 +106,10 @@ LEFT JOIN lk_loc l ON l.t = b.loc_text
 LEFT JOIN lk_loc_outside o ON o.t = b.loc_text
 LEFT JOIN lk_area_map am ON am.area6 = b.id_area
 LEFT JOIN lk_tf_name tn ON tn.name_key = b.name_key
+LEFT JOIN lk_loc i ON i.t = b.inst_text
+LEFT JOIN lk_tf_name_village nv ON nv.name_key = b.name_key AND nv.village_code = l.village_code
 LEFT JOIN lk_tf_name_town nt ON nt.name_key = b.name_key AND nt.township_code = l.township_code
+                             AND l.village_code IS NULL
 LEFT JOIN lk_tf_name_county nc ON nc.name_key = b.name_key AND nc.county_code = l.county_code
                                 AND l.township_code IS NULL;
 
