@@ -472,6 +472,7 @@ LINKAGE = Schema(
                     "enabled": Bool(),
                     "max_labels": Int(),
                     "pseudo_count": Num(ge=0),
+                    "in_out_pseudo_count": Num(ge=0),
                     "activity": Bool(),
                     "activity_pseudo_records": Num(ge=0),
                     "max_bits": MapOf(Num(ge=0)),

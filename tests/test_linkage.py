@@ -303,6 +303,7 @@ def test_one_mistyped_digit_confirmed_by_name_and_birth(tmp_path):
     r = one(tmp_path, name="覃建华", id=bad, **SANFANG_TXT)
     assert (r["match_method"], r["id_number"]) == ("id_repaired", p[3])
     assert r["reason"] == "证件号码一位数字错误，姓名与出生日期一致"
+    assert r["match_score"] == 0.98
 
 
 def test_one_transposed_digit(tmp_path):

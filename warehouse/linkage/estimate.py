@@ -129,7 +129,7 @@ def estimate(
         report.append(Parameter(f"others.m_{lv}", m[lv], m_prior[lv], n_m))
         report.append(Parameter(f"others.u_{lv}", u[lv], u_prior[lv], n_u))
 
-    report += _in_out(wh, cfg, alpha, float(caps.get("in_out", 8)))
+    report += _in_out(wh, cfg, alpha, float(est.get("in_out_pseudo_count", 20)), float(caps.get("in_out", 8)))
     if est.get("activity", True):
         report += _activity(wh, float(est.get("activity_pseudo_records", 20)), float(caps.get("activity", 4)))
     return out, report
@@ -146,8 +146,12 @@ def _configured_others(params: dict[str, object], cfg: dict[str, Any]) -> dict[s
     return out
 
 
-def _in_out(wh: Runner, cfg: dict[str, Any], alpha: float, cap: float) -> list[Parameter]:
-    """lk_est_prior (share in the registry per feed) and lk_est_inout (bits per feed, factor and class)."""
+def _in_out(wh: Runner, cfg: dict[str, Any], alpha: float, alpha_class: float, cap: float) -> list[Parameter]:
+    """lk_est_prior (share in the registry per feed) and lk_est_inout (bits per feed, factor and class).
+
+    The prior is smoothed with ``alpha``; the class distributions with ``alpha_class`` pseudo-records (the
+    outsiders' towards the registry persons': no outsiders seen → no evidence either way). Few outsiders are
+    labelled in a feed (a hundred or two in a city's disaster lists), so their smoothing must not drown them."""
     df = wh.frame("linkage/07_estimate.in_out")
     report: list[Parameter] = []
     priors, rows = [], []
@@ -164,8 +168,8 @@ def _in_out(wh: Runner, cfg: dict[str, Any], alpha: float, cap: float) -> list[P
             outs = {c: int(n) for c, n in f.filter(~pl.col("is_in")).select("class", "n").iter_rows()}
             classes = sorted(set(ins) | set(outs), key=str)
             uniform = {c: 1.0 for c in classes}
-            p_in, k_in = _smooth(ins, uniform, alpha)
-            p_out, k_out = _smooth(outs, p_in, alpha)  # towards p_in: no outsiders seen → no evidence either way
+            p_in, k_in = _smooth(ins, uniform, alpha_class)
+            p_out, k_out = _smooth(outs, p_in, alpha_class)  # towards p_in: no outsiders seen → no evidence either way
             for c in classes:
                 bits = _clip(math.log2(p_in[c] / p_out[c]), cap)
                 rows.append((source, factor, c, bits))

@@ -4,7 +4,8 @@
 CREATE OR REPLACE TEMP TABLE lk_decision AS
 SELECT x.rid, x.pid, pe.household_id, true AS person_link,
     CASE WHEN r.id_status = 'converted15' THEN 'id_repaired' ELSE 'id_exact' END AS match_method,
-    CASE WHEN r.id_status = 'converted15' THEN ${score_15} ELSE 1.0 END AS match_score,
+    -- DOUBLE: a decimal literal would make the column DECIMAL(2,1) and round every later score to one decimal
+    CAST(CASE WHEN r.id_status = 'converted15' THEN ${score_15} ELSE 1.0 END AS DOUBLE) AS match_score,
     CASE WHEN r.id_status = 'converted15' THEN '15位证件号码转换后一致' ELSE '证件号码一致' END AS reason,
     1 AS candidates,
     'id' AS stage

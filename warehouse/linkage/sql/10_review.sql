@@ -10,7 +10,7 @@ WITH c AS (
     WHERE c.rid IN (SELECT rid FROM lk_decision WHERE match_method = 'review' AND stage IN ('id', 'repair'))
       AND (c.rule = 'id' OR c.rid IN (SELECT rid FROM lk_decision WHERE stage = 'repair'))
 )
-SELECT rid, rank::INTEGER AS rank, pid, 0.5 AS score, {{detail}} AS detail FROM c WHERE rank <= ${top};
+SELECT rid, rank::INTEGER AS rank, pid, CAST(0.5 AS DOUBLE) AS score, {{detail}} AS detail FROM c WHERE rank <= ${top};
 
 INSERT INTO lk_review_cand
 SELECT g.rid, g.rk::INTEGER, g.pid, round(g.post, 4), {{detail}} || CASE WHEN g.head_only THEN '（按户）' ELSE '' END
