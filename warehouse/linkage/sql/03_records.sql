@@ -19,6 +19,8 @@ WITH d AS (
         coalesce(is_head_only, false) AS is_head_only,
         nullif(concat_ws('', county, township, village, hukou_address), '') AS loc_text,
         nullif(institution, '') AS inst_text,
+        -- what the record is about (inpatient stay, 农村低保 renewed, job lost, house collapsed …)
+        coalesce(visit_type, aid_type || '/' || coalesce(status, ''), event, house_damage, property_type) AS rec_kind,
         CASE WHEN id_status IN ('mangled', 'bad_length')   -- the only rows whose raw digits are read below
              THEN upper(regexp_replace(translate(coalesce(id_raw, ''), '０１２３４５６７８９ｘＸ', '0123456789XX'), '[\s''`]', '', 'g'))
         END AS id_clean
@@ -42,7 +44,7 @@ m AS (
 , b AS (
 SELECT
     m.rid, m.source, m.source_file, m.source_row, m.name, k.name_key, k.name_plain, m.id_raw, m.id_status, m.id_number,
-    m.id_candidate, m.is_head_only, m.loc_text, m.inst_text, m.claim_key,
+    m.id_candidate, m.is_head_only, m.loc_text, m.inst_text, m.rec_kind, m.claim_key,
     -- birth date: from the ID candidate (even with a failed checksum), else from the digits of a mangled ID
     coalesce(
         m.birth_date,

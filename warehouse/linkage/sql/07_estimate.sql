@@ -66,9 +66,9 @@ FROM lk_rec WHERE name_key IS NOT NULL GROUP BY ALL;
 -- step: in_out
 -- In the registry or not: records with a valid ID are labelled (their ID is a registry person's, or nobody's).
 -- Per feed: how many are in, and how the place (with how many registry persons of that place carry the name), the
--- ID's address code and the institution's place are distributed among those in and those out.
+-- ID's address code, the institution's place and what the record is about are distributed among those in and out.
 WITH v AS (
-    SELECT r.source, r.loc_class || ':' || r.place_names AS loc_class, r.inst_class,
+    SELECT r.source, r.loc_class || ':' || r.place_names AS loc_class, r.inst_class, r.rec_kind,
         CASE WHEN am.county_code IN (SELECT county_code FROM lk_reg_county) THEN 'registry'
              WHEN am.county_code IS NOT NULL THEN 'city' ELSE 'outside' END AS area_class,
         r.rid IN (SELECT rid FROM lk_pair WHERE rule = 'id') AS is_in
@@ -79,7 +79,9 @@ SELECT source, 'loc' AS factor, loc_class AS class, is_in, count(*) AS n FROM v 
 UNION ALL
 SELECT source, 'area', area_class, is_in, count(*) FROM v GROUP BY ALL
 UNION ALL
-SELECT source, 'inst', inst_class, is_in, count(*) FROM v WHERE inst_class IS NOT NULL GROUP BY ALL;
+SELECT source, 'inst', inst_class, is_in, count(*) FROM v WHERE inst_class IS NOT NULL GROUP BY ALL
+UNION ALL
+SELECT source, 'kind', rec_kind, is_in, count(*) FROM v WHERE rec_kind IS NOT NULL GROUP BY ALL;
 
 -- step: activity
 -- Records per person by activity class and feed (exact-ID links; head-of-household-only feeds are decided per

@@ -4,8 +4,8 @@
 --   P(candidate) = 2^w / (Σ_candidates 2^w + N·(1−prior)/prior · 2^−b)
 -- prior = the feed's share of records whose person is in the registry (estimated, else configured); b = the record's
 -- own evidence of being in the registry at all (its place and how many registry persons of that place carry its
--- name, its ID's address code, where its institution is: bits estimated per feed from the records whose valid ID
--- says in or out, lk_est_inout).
+-- name, its ID's address code, where its institution is, what it is about: bits estimated per feed from the records
+-- whose valid ID says in or out, lk_est_inout).
 -- Namesakes (same name, nothing else to tell them apart) share the posterior, so none reaches `accept`: review.
 -- A link needs more than the name: a birth date, the village / township, or the person's other records. County-level
 -- agreement (or the address code of an unusable ID) is enough for review but not for a link.
@@ -40,12 +40,13 @@ CREATE OR REPLACE TEMP TABLE lk_recbits AS
 SELECT t.rid, t.is_head_only, t.loc_class, t.area_class, t.birth_date IS NULL AS no_birth,
     t.id_number IS NOT NULL AS unknown_valid_id,
     coalesce(pr.prior, CASE WHEN t.is_head_only THEN ${household_prior} ELSE ${prior} END) AS prior,
-    coalesce(a.bits, 0) + coalesce(c.bits, 0) + coalesce(i.bits, 0) AS b
+    coalesce(a.bits, 0) + coalesce(c.bits, 0) + coalesce(i.bits, 0) + coalesce(k.bits, 0) AS b
 FROM lk_todo t
 LEFT JOIN lk_est_prior pr ON pr.source = t.source
 LEFT JOIN lk_est_inout a ON a.source = t.source AND a.factor = 'loc' AND a.class = t.loc_class || ':' || t.place_names
 LEFT JOIN lk_est_inout c ON c.source = t.source AND c.factor = 'area' AND c.class = t.area_class
-LEFT JOIN lk_est_inout i ON i.source = t.source AND i.factor = 'inst' AND i.class = t.inst_class;
+LEFT JOIN lk_est_inout i ON i.source = t.source AND i.factor = 'inst' AND i.class = t.inst_class
+LEFT JOIN lk_est_inout k ON k.source = t.source AND k.factor = 'kind' AND k.class = t.rec_kind;
 
 -- step: posterior
 CREATE OR REPLACE TEMP TABLE lk_group AS
