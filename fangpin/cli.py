@@ -31,6 +31,8 @@ MATCH_METHODS = {  # warehouse.linkage.METHODS, as an analyst would say them
 }
 FILE_STATUS = {"loaded": "已入库", "blocked": "未通过校验", "quarantined": "无法读取（已隔离）"}
 ROUND_STATUS = {"published": "已发布", "screening": "未完成"}
+FAILURE_NAMES = {"file": "文件", "rule": "规则", "config": "配置项"}  # what a failed step's dg.Failure names
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 class CliError(Exception):
@@ -193,17 +195,27 @@ def _failure_messages(result) -> list[str]:
             user = ev.step_failure_data.user_failure_data
             if user is not None and user.description:  # a dg.Failure: its description and what it names
                 named = [
-                    f"{k}: {getattr(v, 'value', v)}"
+                    f"{FAILURE_NAMES[k]} {getattr(v, 'value', v)}"
                     for k, v in (user.metadata or {}).items()
-                    if k in ("file", "rule", "config") and getattr(v, "value", v)
+                    if k in FAILURE_NAMES and getattr(v, "value", v)
                 ]
-                msgs.append(f"{where}：{user.description.strip()}" + (f"［{'；'.join(named)}］" if named else ""))
+                msgs.append(
+                    f"{where}：{_chinese_part(user.description)}" + (f"［{'；'.join(named)}］" if named else "")
+                )
                 continue
             err = ev.step_failure_data.error
             while err.cause is not None and "dagster" in (err.cls_name or "").lower():
                 err = err.cause
             msgs.append(f"{where}：{err.cls_name}: {err.message.strip()}")
     return msgs
+
+
+def _chinese_part(description: str) -> str:
+    """The assets describe a failure as '中文 / English' (the UI serves both): the analyst gets the Chinese half; the
+    English one, with the file and key, stays in the run's log."""
+    text = description.strip()
+    head = text.split(" / ", 1)[0]
+    return head if CJK.search(head) else text
 
 
 def _report_failure(what: str, result, home: DataHome) -> int:

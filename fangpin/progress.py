@@ -128,8 +128,15 @@ class RunProgress:
         event = getattr(entry, "dagster_event", None)
         if event is None:
             if getattr(entry, "level", 0) >= logging.WARNING and entry.user_message:
-                where = stage_label(entry.step_key, self.feed_names) if entry.step_key else "运行"
-                self._line(f"  注意（{where}）：{entry.user_message}")
+                step = entry.step_key
+                if step and entry.user_message.startswith("Dependencies for step"):  # Dagster skips it
+                    self.done += 1
+                    self._line(
+                        f"{self._prefix(self.done)}{stage_label(step, self.feed_names)}：未运行（前面的步骤失败）"
+                    )
+                else:
+                    where = stage_label(step, self.feed_names) if step else "运行"
+                    self._line(f"  注意（{where}）：{entry.user_message}")
             return
         kind = event.event_type_value
         step = event.step_key

@@ -179,7 +179,7 @@ def _event(kind: str, step: str, **data):
 
 
 def _feed(progress, clock):
-    for step in ("medical_records", "links"):
+    for step in ("medical_records", "links", "suspects"):
         progress(_event("ASSET_MATERIALIZATION_PLANNED", step))
     progress(_event("STEP_START", "medical_records"))
     clock[0] += 4.25
@@ -189,6 +189,8 @@ def _feed(progress, clock):
     progress(_event("STEP_START", "links"))
     clock[0] += 75
     progress(_event("STEP_FAILURE", "links"))
+    skipped = "Dependencies for step suspects failed: ['links']. Not executing."
+    progress(SimpleNamespace(dagster_event=None, level=30, user_message=skipped, step_key="suspects"))
     progress.close()
 
 
@@ -198,10 +200,11 @@ def test_progress_off_a_terminal_is_plain_lines():
     out, clock = io.StringIO(), [0.0]
     _feed(RunProgress(out, tty=False, feed_names={"medical": "医保局"}, clock=lambda: clock[0]), clock)
     assert out.getvalue().splitlines() == [
-        "[1/2] 入库 · 医保局 …",
-        "[1/2] 入库 · 医保局：新文件 6 个，入库 14,497 行，拒收 3 行，1 个文件未入库（见回执）（4.2 秒）",
-        "[2/2] 匹配 · 部门记录与户籍人员 …",
-        "[2/2] 匹配 · 部门记录与户籍人员：失败（1 分 15 秒）",
+        "[1/3] 入库 · 医保局 …",
+        "[1/3] 入库 · 医保局：新文件 6 个，入库 14,497 行，拒收 3 行，1 个文件未入库（见回执）（4.2 秒）",
+        "[2/3] 匹配 · 部门记录与户籍人员 …",
+        "[2/3] 匹配 · 部门记录与户籍人员：失败（1 分 15 秒）",
+        "[3/3] 筛查 · 疑似风险户：未运行（前面的步骤失败）",
     ]
 
 
@@ -215,11 +218,12 @@ def test_progress_on_a_terminal_redraws_one_status_line():
     out, clock = Tty(), [0.0]
     _feed(RunProgress(out, feed_names={"medical": "医保局"}, clock=lambda: clock[0], refresh_seconds=60), clock)
     text = out.getvalue()
-    assert "\r\x1b[2K[2/2] 匹配 · 部门记录与户籍人员 …" in text  # the transient status line of the running step
+    assert "\r\x1b[2K[2/3] 匹配 · 部门记录与户籍人员 …" in text  # the transient status line of the running step
     finished = [line.rsplit("\r\x1b[2K", 1)[-1] for line in text.split("\n")[:-1]]
     assert finished == [
-        "[1/2] 入库 · 医保局：新文件 6 个，入库 14,497 行，拒收 3 行，1 个文件未入库（见回执）（4.2 秒）",
-        "[2/2] 匹配 · 部门记录与户籍人员：失败（1 分 15 秒）",
+        "[1/3] 入库 · 医保局：新文件 6 个，入库 14,497 行，拒收 3 行，1 个文件未入库（见回执）（4.2 秒）",
+        "[2/3] 匹配 · 部门记录与户籍人员：失败（1 分 15 秒）",
+        "[3/3] 筛查 · 疑似风险户：未运行（前面的步骤失败）",
     ]
     assert text.endswith("\r\x1b[2K")  # the status line is cleared for the summary
 

@@ -234,7 +234,8 @@ def test_a_missing_threshold_fails_the_run_naming_the_config_key(screened_tiny, 
     assert failure.metadata["file"].value.endswith(os.path.join("config", "rules.yaml"))
     assert "规则配置" in failure.description and "lost_wage_months" in failure.description
     (msg,) = _failure_messages(result)
-    assert msg.startswith("筛查 · 疑似风险户：") and "rule: regions.4502.2026.lost_wage_months" in msg
+    assert msg.startswith("筛查 · 疑似风险户：规则配置不完整") and "规则 regions.4502.2026.lost_wage_months" in msg
+    assert "rules configuration" not in msg  # the English half stays in the run log
 
 
 def test_a_failing_rule_step_is_named(tmp_path, monkeypatch):
