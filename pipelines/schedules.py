@@ -4,9 +4,13 @@ Quarterly rounds: full screenings (集中全面排查) in Q2 and Q4, priority-ar
 A quarterly round runs on the 10th of the quarter's first month at 07:00 (Asia/Shanghai): departments push their
 monthly data by the end of the month (domain-notes §3), so the previous quarter's extracts are in by then. The round
 id is the quarter the run falls in; its reference date is the first day of that quarter; lists are pushed that day.
-The run covers the quarter's partitions × all counties as ONE run (partition-range tags, as a single-run backfill).
+The run covers the quarter's partitions × all counties as ONE run (partition-range tags, as a single-run backfill),
+tagged like every screening run (``round_tags``: round, kind, county, push date).
 A custom schedule rather than ``build_schedule_from_partitioned_job``: that one fires when a partition's window
 ENDS (i.e. for the previous quarter), while a round screens the quarter that has just begun.
+
+Both schedules are RUNNING by default: a deployed instance screens every quarter without anyone switching them on
+(README, "What runs when"; the folder sensors stay off by default, ``pipelines.sensors``).
 
 Monthly approval: on the 1st of each month at 08:00 the job ``monthly_approval`` prepares each county's approval
 batch of the previous month (县级…审定…原则上每月办理一次). It exists when the code location has an asset
