@@ -57,15 +57,18 @@ def _prepare_dagster(home: DataHome) -> None:
 
 def _feed_names(home: DataHome | None = None) -> dict[str, str]:
     """feed → the department that sends it (routing.yaml), plus the registry and county feedback."""
-    from fangpin.settings import load
+    import yaml
+
+    from fangpin.settings import ConfigError, load
 
     names = {"registry": "户籍", "feedback": "县级核实反馈"}
     try:
-        for dept in (load("routing", home.root if home else None).get("departments") or {}).values():
-            for feed in dept.get("feeds") or []:
-                names.setdefault(feed, dept.get("name", feed))
-    except Exception:  # a broken routing.yaml is reported by the run that needs it; here names are cosmetic
-        pass
+        departments = load("routing", home.root if home else None).get("departments") or {}
+    except (ConfigError, yaml.YAMLError):  # the run that needs routing.yaml reports it; here feeds keep their names
+        departments = {}
+    for dept in departments.values():
+        for feed in dept.get("feeds") or []:
+            names.setdefault(feed, dept.get("name", feed))
     return names
 
 
@@ -160,28 +163,28 @@ def _run_job(
     from pipelines.jobs import repository_tags
 
     job = defs.resolve_job_def(job_name)
-    instance = dg.DagsterInstance.get()
     run_id = str(uuid.uuid4())
     progress = RunProgress(sys.stdout, feed_names=_feed_names(home))
-    instance.add_event_listener(run_id, progress)
     home_config = {"config": {"home": str(home.root)}}
-    try:
-        return job.execute_in_process(
-            run_config={
-                **(run_config or {}),
-                "resources": {"fangpin": home_config, "warehouse": home_config},
-                # Dagster's own log is for the UI; on the command line the progress lines say what happens, and a
-                # failure is explained once, after the run (no stack traces for a clerk).
-                "loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}},
-            },
-            instance=instance,
-            partition_key=partition_key,
-            raise_on_error=False,
-            run_id=run_id,
-            tags={**repository_tags(), "fangpin/source": "cli", **(tags or {})},
-        )
-    finally:
-        progress.close()
+    with dg.DagsterInstance.get() as instance:
+        instance.add_event_listener(run_id, progress)
+        try:
+            return job.execute_in_process(
+                run_config={
+                    **(run_config or {}),
+                    "resources": {"fangpin": home_config, "warehouse": home_config},
+                    # Dagster's own log is for the UI; on the command line the progress lines say what happens, and a
+                    # failure is explained once, after the run (no stack traces for a clerk).
+                    "loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}},
+                },
+                instance=instance,
+                partition_key=partition_key,
+                raise_on_error=False,
+                run_id=run_id,
+                tags={**repository_tags(), "fangpin/source": "cli", **(tags or {})},
+            )
+        finally:
+            progress.close()
 
 
 def _failure_messages(result) -> list[str]:
@@ -355,10 +358,9 @@ def _print_round_summary(
     files = sorted(p for p in out.glob("*") if p.is_file())
     print(f"  输出目录：{out}（{len(files)} 个文件）")
     groups: dict[str, list[str]] = {}
-    for p in files:
-        groups.setdefault(p.name.split("_", 1)[0] if "_" in p.stem and p.suffix == ".xlsx" else p.name, []).append(
-            p.name
-        )
+    for p in files:  # one line per kind of workbook (疑似风险户清单_<县>.xlsx, …), other files by name
+        kind = p.name.split("_", 1)[0] if p.suffix == ".xlsx" and "_" in p.stem else p.name
+        groups.setdefault(kind, []).append(p.name)
     for name, members in groups.items():
         print(f"    {name}：{len(members)} 个" if len(members) > 1 else f"    {members[0]}")
 
