@@ -78,7 +78,18 @@ def _check_result(feed: str, outcome: FeedOutcome) -> dg.AssetCheckResult:
         metadata={
             "failed_files": dg.MetadataValue.json(failed),
             "failed_expectations": dg.MetadataValue.json(expectations),
+            # the same, readable where the UI lists the check's result (JSON and Markdown sit behind a button)
+            "未通过的校验项": dg.MetadataValue.int(len(expectations)),
+            "校验提示": dg.MetadataValue.text(_expectations_text(expectations)),
         },
+    )
+
+
+def _expectations_text(expectations: list[dict]) -> str:
+    if not expectations:
+        return "全部校验项通过"
+    return "；".join(
+        f"{e['file']}：{e['说明'] or e['expectation']}（{'阻断' if e['blocking'] else '提示'}）" for e in expectations
     )
 
 

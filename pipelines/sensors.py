@@ -54,6 +54,8 @@ def build_folder_sensor(feed: str) -> dg.SensorDefinition:
         name=f"landing_{feed}",
         job=screening_round_job if rounds else ingest_job,
         minimum_interval_seconds=30,
+        # Off until an analyst switches it on: an incremental round publishes county lists, and on a home whose
+        # landing folders already hold files the empty cursor sees them all as new (docs/DECISIONS.md).
         default_status=dg.DefaultSensorStatus.STOPPED,
         description=(
             f"监听 landing/{feed}/ 新投放的文件：入库、匹配，并运行一次增量筛查（全部县）。"
