@@ -35,7 +35,7 @@ WHERE event_date IS NOT NULL AND event_type IN ('suspected', 'verified_included'
 CREATE OR REPLACE TEMP TABLE _fu_case0 AS
 SELECT household_id, case_no, min(event_date) AS start,
        arg_min(due_date, event_date) AS verify_due, arg_min(round_id, event_date) AS round_id,
-       list_distinct(flatten(list(recipients))) AS recipients
+       list_sort(list_distinct(flatten(list(recipients)))) AS recipients
 FROM _fu_seq WHERE event_type = 'suspected' GROUP BY household_id, case_no;
 
 CREATE OR REPLACE TEMP TABLE _fu_case AS
@@ -116,7 +116,7 @@ WITH raw AS (
     SELECT v.household_id, [v.county_code], 'visit',
            CAST(year(v.q_start) AS VARCHAR) || '年第' || CAST(quarter(v.q_start) AS VARCHAR) || '季度',
            '帮扶人每季度至少入户走访' || CAST(${visits} AS VARCHAR) || '次', NULL, v.q_start, v.q_end,
-           CASE WHEN len(v.dates) >= ${visits} THEN list_sort(v.dates)[${visits}] END, false, 'calendar'
+           CASE WHEN array_length(v.dates) >= ${visits} THEN list_sort(v.dates)[${visits}] END, false, 'calendar'
     FROM (
         SELECT r.household_id, r.county_code, q.q_start, CAST(q.q_start + INTERVAL 3 MONTH - INTERVAL 1 DAY AS DATE) AS q_end,
                coalesce((SELECT list(e.event_date) FROM _fu_ev e WHERE e.household_id = r.household_id

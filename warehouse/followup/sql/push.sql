@@ -18,17 +18,17 @@ INSERT INTO household_event (household_id, event_type, event_date, round_id, det
                              due_date, category, risk_types, evidence_keys)
 WITH ev AS (
     SELECT round_id, household_id,
-           list(DISTINCT source || '|' || coalesce(source_file, '') || '|' || coalesce(CAST(source_row AS VARCHAR), ''))
-               FILTER (WHERE source <> 'registry') AS keys
+           list_sort(list(DISTINCT source || '|' || coalesce(source_file, '') || '|' || coalesce(CAST(source_row AS VARCHAR), ''))
+               FILTER (WHERE source <> 'registry')) AS keys
     FROM suspect_evidence WHERE round_id IN (SELECT DISTINCT round_id FROM _fu_push_src)
     GROUP BY round_id, household_id
 )
 SELECT s.household_id, 'suspected', s.pushed_on, s.round_id,
        '第' || s.round_id || '轮推送（' || coalesce(s.suspect_category, '') || '），核实截止 ' || coalesce(CAST(s.verify_by AS VARCHAR), '—'),
        'round', s.county_code,
-       list_distinct(list_filter([s.county_code,
+       list_sort(list_distinct(list_filter([s.county_code,
                                   CASE WHEN s.double_routed THEN s.live_county_code END,
-                                  CASE WHEN s.double_routed THEN s.hukou_county_code END], lambda x: x IS NOT NULL)),
+                                  CASE WHEN s.double_routed THEN s.hukou_county_code END], lambda x: x IS NOT NULL))),
        s.verify_by, s.suspect_category, s.risk_types, coalesce(ev.keys, CAST([] AS VARCHAR[]))
 FROM _fu_push_src s LEFT JOIN ev ON ev.round_id = s.round_id AND ev.household_id = s.household_id
 WHERE NOT EXISTS (SELECT 1 FROM household_event e

@@ -134,9 +134,9 @@ WHERE s.round_id = p.round_id AND s.household_id = a.household_id AND a.action <
 UPDATE household_event e SET
     event_date = s.pushed_on, due_date = s.verify_by, category = s.suspect_category, risk_types = s.risk_types,
     county_code = s.county_code,
-    recipients = list_distinct(list_filter([s.county_code, CASE WHEN s.double_routed THEN s.live_county_code END,
-                                            CASE WHEN s.double_routed THEN s.hukou_county_code END], lambda x: x IS NOT NULL)),
-    evidence_keys = coalesce((SELECT list(DISTINCT v.source || '|' || coalesce(v.source_file, '') || '|' || coalesce(CAST(v.source_row AS VARCHAR), ''))
+    recipients = list_sort(list_distinct(list_filter([s.county_code, CASE WHEN s.double_routed THEN s.live_county_code END,
+                                            CASE WHEN s.double_routed THEN s.hukou_county_code END], lambda x: x IS NOT NULL))),
+    evidence_keys = coalesce((SELECT list_sort(list(DISTINCT v.source || '|' || coalesce(v.source_file, '') || '|' || coalesce(CAST(v.source_row AS VARCHAR), '')))
                               FROM suspect_evidence v
                               WHERE v.round_id = s.round_id AND v.household_id = s.household_id AND v.source <> 'registry'),
                              CAST([] AS VARCHAR[]))
