@@ -6,3 +6,6 @@ SELECT count(*) AS n FROM {{table}};
 -- step: empty
 -- no rows, every column: the relation's schema as Arrow
 SELECT * FROM {{table}} LIMIT 0;
+
+-- step: all
+SELECT * FROM {{table}};
