@@ -206,6 +206,7 @@ class SparkRunner(Runner):
         self.read_only = read_only
         self.catalog = store.load()
         self.temps: dict[str, Any] = {}  # temp table name → checkpointed DataFrame
+        self.macros: dict[str, tuple[list[str], exp.Expression]] = {}  # DuckDB macro → (parameters, body)
         self._tx: Catalog | None = None  # the catalog as it was when the transaction began
         self._new_parts: list[str] = []  # parts written inside the transaction (removed on rollback)
         for name in self.catalog.tables:
@@ -279,6 +280,8 @@ class SparkRunner(Runner):
 
     # --- statements -------------------------------------------------------------------------------------------------
     def _statement(self, stmt: exp.Expression):
+        if self.macros:
+            stmt = self._expand(stmt)
         if isinstance(stmt, exp.Query):
             return self._query(stmt)
         if isinstance(stmt, exp.Create):
@@ -298,8 +301,39 @@ class SparkRunner(Runner):
             raise steps.StepError(f"the Spark runner cannot run: {stmt.sql(dialect='spark')[:200]}")
         return None
 
+    def _expand(self, stmt: exp.Expression) -> exp.Expression:
+        """DuckDB macros inlined: each call replaced by the macro's body with the arguments in place of the
+        parameters (a subquery body's value taken with max(), as Spark wants correlated scalar subqueries
+        aggregated; a DuckDB scalar subquery has one row or fails)."""
+
+        def inline(node: exp.Expression) -> exp.Expression:
+            if not isinstance(node, exp.Anonymous) or node.name.lower() not in self.macros:
+                return node
+            params, body = self.macros[node.name.lower()]
+            args = dict(zip(params, node.expressions, strict=True))
+            out = body.copy().transform(
+                lambda n: args[n.name].copy() if isinstance(n, exp.Column) and not n.table and n.name in args else n
+            )
+            return self._expand(out)
+
+        return stmt.transform(inline)
+
+    def _macro(self, stmt: exp.Create) -> None:
+        udf = stmt.this
+        body = stmt.expression
+        if isinstance(body, exp.Subquery) and isinstance(body.this, exp.Select):
+            select = body.this
+            if len(select.expressions) == 1 and not select.find(exp.AggFunc):
+                value = select.expressions[0]
+                select.set("expressions", [exp.Max(this=value.unalias().copy())])
+        name = udf.this.name if isinstance(udf.this, exp.Expression) else udf.name
+        self.macros[name.lower()] = ([p.name for p in udf.expressions], body)
+
     def _create(self, stmt: exp.Create) -> None:
         kind = stmt.args.get("kind", "").upper()
+        if kind in ("MACRO", "FUNCTION") and isinstance(stmt.this, exp.UserDefinedFunction):
+            self._macro(stmt)
+            return
         temp = stmt.find(exp.TemporaryProperty) is not None
         target = stmt.this.this if isinstance(stmt.this, exp.Schema) else stmt.this
         name = _name(target)
@@ -482,6 +516,10 @@ class SparkRunner(Runner):
         self._register(name)
 
     def _drop(self, name: str, kind: str, if_exists: bool) -> None:
+        if kind in ("MACRO", "FUNCTION"):
+            if self.macros.pop(name.lower(), None) is None and not if_exists:
+                raise steps.StepError(f"DROP MACRO {name}: no such macro")
+            return
         if name in self.temps:
             del self.temps[name]
             self.spark.catalog.dropTempView(name)

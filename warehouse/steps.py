@@ -152,6 +152,33 @@ def render(name: str, params: dict[str, object], dialect: str = "duckdb") -> str
     return sql
 
 
+def _try_strptime(value, fmt):
+    """DuckDB's try_strptime (NULL when the text does not parse) → Spark's try_to_timestamp, format translated."""
+    import sqlglot
+    from sqlglot import exp
+
+    spark = exp.StrToTime(this=value.copy(), format=fmt.copy()).sql(dialect="spark")
+    return sqlglot.parse_one("TRY_" + spark, read="spark")
+
+
+def _list_fn(template: str):
+    def build(*args):
+        import sqlglot
+
+        return sqlglot.parse_one(template.format(*(a.sql(dialect="spark") for a in args)), read="spark")
+
+    return build
+
+
+#: DuckDB functions sqlglot passes through by name, and their Spark equivalents (same result on the same input)
+_SPARK_FUNCTIONS = {
+    "TRY_STRPTIME": _try_strptime,
+    "LIST_SUM": _list_fn("AGGREGATE(FILTER({0}, x -> x IS NOT NULL), CAST(0 AS DOUBLE), (acc, x) -> acc + x)"),
+    "LIST_BOOL_OR": _list_fn("EXISTS({0}, x -> x)"),
+    "LIST_SLICE": _list_fn("SLICE({0}, {1}, ({2}) - ({1}) + 1)"),
+}
+
+
 def _sorted_list(node, where=None):
     from sqlglot import exp
 
@@ -239,6 +266,8 @@ def _spark_rewrite(node):
         return exp.RegexpLike(this=node.this, expression=exp.Literal.string(f"^(?:{node.expression.this})$"))
     if isinstance(node, exp.Anonymous) and node.name.upper() == "REGEXP_SPLIT_TO_ARRAY":
         return exp.RegexpSplit(this=node.expressions[0], expression=node.expressions[1])
+    if isinstance(node, exp.Anonymous) and node.name.upper() in _SPARK_FUNCTIONS:
+        return _SPARK_FUNCTIONS[node.name.upper()](*node.expressions)
     if isinstance(node, (exp.ArgMax, exp.ArgMin)) and isinstance(node.expression, exp.Tuple):
         node.set("expression", exp.Struct(expressions=node.expression.expressions))
     return node

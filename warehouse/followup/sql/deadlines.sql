@@ -9,7 +9,7 @@ WHERE event_type IN ('suspected', 'verified_included', 'verified_rejected', 'pen
 CREATE OR REPLACE TEMP TABLE _fu_wd AS SELECT ord, date FROM _fu_cal WHERE is_working;
 CREATE OR REPLACE TEMP TABLE _fu_asof AS SELECT CAST(${as_of} AS DATE) AS as_of;
 CREATE OR REPLACE TEMP MACRO fu_ord(d) AS (SELECT c.ord FROM _fu_cal c WHERE c.date = d);
-CREATE OR REPLACE TEMP MACRO fu_add_wd(d, n) AS (SELECT w.date FROM _fu_wd w WHERE w.ord = fu_ord(d) + n);
+CREATE OR REPLACE TEMP MACRO fu_add_wd(d, n) AS (SELECT w.date FROM _fu_cal c JOIN _fu_wd w ON w.ord = c.ord + n WHERE c.date = d);
 
 -- step: items
 CREATE OR REPLACE TEMP TABLE _fu_ev AS
@@ -124,10 +124,10 @@ WITH raw AS (
                          AND e.event_date < q.q_start + INTERVAL 3 MONTH), CAST([] AS DATE[])) AS dates
         FROM _fu_roster r
         CROSS JOIN (
-            SELECT CAST(unnest(generate_series(CAST(date_trunc('quarter', t.ts) AS DATE), CAST(date_trunc('quarter', a.as_of) AS DATE),
-                                               INTERVAL 3 MONTH)) AS DATE) AS q_start
-            FROM (SELECT min(event_date) AS ts FROM _fu_ev WHERE event_type = 'suspected') t, _fu_asof a
-            WHERE t.ts IS NOT NULL
+            -- every quarter from the first push's to as_of's (the calendar _fu_cal spans both)
+            SELECT DISTINCT CAST(date_trunc('quarter', c.date) AS DATE) AS q_start
+            FROM (SELECT min(event_date) AS ts FROM _fu_ev WHERE event_type = 'suspected') t, _fu_asof a, _fu_cal c
+            WHERE t.ts IS NOT NULL AND c.date >= CAST(date_trunc('quarter', t.ts) AS DATE) AND c.date <= a.as_of
         ) q
         WHERE q.q_start > greatest(coalesce(r.identified_on, DATE '1900-01-01'),
                                    (SELECT min(event_date) FROM _fu_ev WHERE event_type = 'suspected'))
@@ -136,8 +136,8 @@ WITH raw AS (
 ),
 lat AS (
     SELECT raw.*, a.as_of,
-           CASE WHEN deadline_kind = 'working' THEN fu_ord(done_date) - fu_ord(due_date) ELSE done_date - due_date END AS done_late,
-           CASE WHEN deadline_kind = 'working' THEN fu_ord(a.as_of) - fu_ord(due_date) ELSE a.as_of - due_date END AS now_late
+           CASE WHEN deadline_kind = 'working' THEN fu_ord(done_date) - fu_ord(due_date) ELSE date_diff('day', due_date, done_date) END AS done_late,
+           CASE WHEN deadline_kind = 'working' THEN fu_ord(a.as_of) - fu_ord(due_date) ELSE date_diff('day', due_date, a.as_of) END AS now_late
     FROM raw, _fu_asof a
 ),
 st AS (
@@ -157,8 +157,8 @@ SELECT st.household_id, r.county_code, r.county, r.township_code, r.township, r.
        st.period, st.rule, st.round_id, st.start_date, st.due_date, st.done_date, st.status,
        CASE st.status WHEN 'overdue' THEN fu_ord(st.as_of) - fu_ord(st.due_date)
                       WHEN 'late' THEN fu_ord(st.done_date) - fu_ord(st.due_date) ELSE 0 END AS days_overdue,
-       CASE st.status WHEN 'overdue' THEN st.as_of - st.due_date
-                      WHEN 'late' THEN st.done_date - st.due_date ELSE 0 END AS calendar_days_overdue,
+       CASE st.status WHEN 'overdue' THEN date_diff('day', st.due_date, st.as_of)
+                      WHEN 'late' THEN date_diff('day', st.due_date, st.done_date) ELSE 0 END AS calendar_days_overdue,
        st.deadline_kind, NULL::VARCHAR AS note
 FROM st LEFT JOIN _fu_reg r USING (household_id);
 
