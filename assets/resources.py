@@ -72,6 +72,10 @@ class Warehouse(_HoldsWriterLease, dg.ConfigurableResource):
         raise NotImplementedError
         yield  # pragma: no cover
 
+    def exists(self) -> bool:
+        """Whether anything was stored yet (a read-only session needs a warehouse to read)."""
+        raise NotImplementedError
+
 
 class DuckDBWarehouse(Warehouse):
     """Embedded DuckDB: one file per data home (``<home>/warehouse/fangpin.duckdb``), a connection per session."""
@@ -83,6 +87,9 @@ class DuckDBWarehouse(Warehouse):
         ) as runner:
             yield runner
 
+    def exists(self) -> bool:
+        return self.data_home().warehouse_path.exists()
+
 
 class SparkWarehouse(Warehouse):
     """Spark over Parquet (:mod:`warehouse.spark`): the session is started on first use, once per process."""
@@ -90,6 +97,11 @@ class SparkWarehouse(Warehouse):
     master: str = ""  # empty → $FANGPIN_SPARK_MASTER → local[*]
     root: str = ""  # empty → $FANGPIN_SPARK_WAREHOUSE → <home>/warehouse/spark
     spark_config: dict[str, str] = {}  # extra Spark settings (spark.executor.memory, …) over warehouse.spark's
+
+    def exists(self) -> bool:
+        from warehouse.spark import Store
+
+        return Store(self.store_root()).has_manifest()
 
     def store_root(self) -> str:
         return (

@@ -417,7 +417,7 @@ def cmd_followup(args) -> int:
 
 
 def _print_ingest_status(home: DataHome) -> None:
-    if not home.warehouse_path.exists():
+    if not _warehouse(home).exists():
         print("  还没有入库的文件")
         return
     with _warehouse_session(home) as wh:
@@ -436,11 +436,16 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(1, width - cols)
 
 
-def _warehouse_session(home: DataHome):
-    """A read-only step runner on the home's warehouse, on the engine of this deployment (FANGPIN_ENGINE)."""
+def _warehouse(home: DataHome):
+    """The warehouse resource of this deployment's engine (FANGPIN_ENGINE) on ``home``."""
     from assets.resources import resources_for
 
-    return resources_for(home=str(home.root))["warehouse"].session(read_only=True)
+    return resources_for(home=str(home.root))["warehouse"]
+
+
+def _warehouse_session(home: DataHome):
+    """A read-only step runner on the home's warehouse."""
+    return _warehouse(home).session(read_only=True)
 
 
 def cmd_status(args) -> int:
@@ -458,7 +463,7 @@ def cmd_status(args) -> int:
     if _print_writer_state(home):
         return 0
     _print_ingest_status(home)
-    if home.warehouse_path.exists():
+    if _warehouse(home).exists():
         with _warehouse_session(home) as wh:
             n_persons, n_hh = wh.rows("core/status.registry")[0]
             dept = wh.rows("core/status.records")

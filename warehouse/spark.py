@@ -118,20 +118,23 @@ class Store:
     def __init__(self, root: str) -> None:
         self.root = root.rstrip("/")
         self.fs, self.base = pafs.FileSystem.from_uri(self.root if "://" in self.root else os.path.abspath(self.root))
-        self.fs.create_dir(self.base, recursive=True)
 
     def url(self, part: str) -> str:
         return f"{self.root}/{part}"
 
+    def has_manifest(self) -> bool:
+        return self.fs.get_file_info(f"{self.base}/{MANIFEST}").type != pafs.FileType.NotFound
+
     def load(self) -> Catalog:
         path = f"{self.base}/{MANIFEST}"
-        if self.fs.get_file_info(path).type == pafs.FileType.NotFound:
+        if not self.has_manifest():
             return Catalog()
         with self.fs.open_input_stream(path) as f:
             return Catalog.from_json(f.read().decode("utf-8"))
 
     def save(self, catalog: Catalog) -> None:
         """Replace the manifest whole (written beside it, then moved over it)."""
+        self.fs.create_dir(self.base, recursive=True)
         tmp = f"{self.base}/{MANIFEST}.{uuid.uuid4().hex}.tmp"
         with self.fs.open_output_stream(tmp) as f:
             f.write(catalog.to_json().encode("utf-8"))
