@@ -214,8 +214,10 @@ class SparkRunner(Runner):
         self._new_parts: list[str] = []  # parts written inside the transaction (removed on rollback)
         for name in self.catalog.tables:
             self._register(name)
+        self._views_here: set[str] = set()  # stored views registered in this session
         for name, sql in self.catalog.views.items():
             self.spark.sql(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+            self._views_here.add(name)
 
     # --- reading --------------------------------------------------------------------------------------------------
     def _register(self, name: str) -> None:
@@ -344,6 +346,9 @@ class SparkRunner(Runner):
             return
         if kind == "VIEW":
             sql = self._spark_sql(stmt.expression)
+            if not temp and self.catalog.views.get(name) == sql and name in self._views_here:
+                return  # unchanged and already registered in this session (analysing a view costs seconds)
+            self._views_here.add(name)
             self.spark.sql(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
             if not temp:
                 self._writable(name)
