@@ -157,3 +157,28 @@ def test_follow_up_steps_same_on_both_engines(engines):
     spark.put("followup_suppressed", changed, temp=False)
     with pytest.raises(AssertionError, match="followup_suppressed"):
         assert_same_tables(duck, spark, ["followup_suppressed"])
+
+
+def _name_keys(batch):
+    """Vectorised Python over one Arrow batch (what linkage runs through map_arrow): the registry names' keys."""
+    import pyarrow as pa
+
+    from fangpin.domain.names import name_key_expr
+
+    frame = pl.from_arrow(pa.Table.from_batches([batch]))
+    out = frame.select("household_id", "name", name_key_expr(pl.col("name")).alias("key"))
+    return (
+        out.to_arrow().to_batches()[0] if out.height else pa.RecordBatch.from_pylist([], schema=out.to_arrow().schema)
+    )
+
+
+def test_map_arrow_same_on_both_engines(engines):
+    """map_arrow: DuckDB over its Arrow reader, Spark through mapInArrow on the executors; the same rows."""
+    from pyspark import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # Spark's workers cannot import a test module
+    duck, spark = engines
+    for wh in (duck, spark):
+        wh.map_arrow("registry_person", _name_keys, "_keys")
+    d, s = (sorted(wh.frame("core/queries.all", table="_keys").rows()) for wh in (duck, spark))
+    assert d == s and len(d) == duck.count("registry_person") and all(k for _, _, k in d)
