@@ -19,7 +19,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from test_followup_support import V_RONGSHUI, City, D, event, home_at, warehouse
 
-from warehouse import rounds, rules
+from warehouse import forms, registry_checks, rounds, rules
 from warehouse.followup import apply_followup, deadline_items, elimination_review, funds_factor
 from warehouse.runner import Runner
 
@@ -152,6 +152,14 @@ def test_follow_up_steps_same_on_both_engines(engines):
     assert funds_factor(duck).rows() == funds_factor(spark).rows()
     items = deadline_items(duck, as_of)  # working-day macros inlined on Spark
     assert items.height and sorted(items.rows(), key=repr) == sorted(deadline_items(spark, as_of).rows(), key=repr)
+    # the official forms' tables and the registry consistency checks
+    assert forms.build_forms(duck, as_of) == forms.build_forms(spark, as_of)
+    assert_same_tables(
+        duck, spark, ["_form_roster", "_form_member", "_form_wall", "_form_archive", "_form_archive_village"]
+    )
+    d_checks, s_checks = registry_checks.run_checks(duck, as_of), registry_checks.run_checks(spark, as_of)
+    assert d_checks.findings.height and d_checks.findings.rows() == s_checks.findings.rows()
+    assert d_checks.villages.rows() == s_checks.villages.rows() and d_checks.notes == s_checks.notes
     # the comparison is strict: one changed value on one engine fails it, naming the table
     changed = spark.frame("core/queries.all", table="followup_suppressed").with_columns(reason=pl.lit("改动"))
     spark.put("followup_suppressed", changed, temp=False)

@@ -177,6 +177,17 @@ def _safe_arrow(table: pa.Table) -> pa.Table:
     return table if schema == table.schema else table.cast(schema)
 
 
+def _cause(exc: Exception) -> str:
+    """The line of a Spark error that says what went wrong (a Py4J error's first line only names the call)."""
+    lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip() and not ln.strip().startswith("at ")]
+    if not lines:
+        return type(exc).__name__
+    if lines[0].startswith("An error occurred while calling"):
+        causes = [ln for ln in lines[1:] if "Exception" in ln or "Error" in ln]
+        return (causes[-1] if causes else lines[0])[:500]
+    return lines[0][:500]
+
+
 @contextlib.contextmanager
 def _spark_errors(step: str) -> Iterator[None]:
     """Spark's analysis errors as a StepError naming the step, with Spark's first line (not the whole plan)."""
@@ -186,8 +197,7 @@ def _spark_errors(step: str) -> Iterator[None]:
         raise
     except Exception as exc:
         if type(exc).__module__.startswith(("pyspark", "py4j")):
-            first = str(exc).strip().splitlines()[0][:500] if str(exc).strip() else type(exc).__name__
-            raise steps.StepError(f"step {step!r} on Spark: {first}") from None
+            raise steps.StepError(f"step {step!r} on Spark: {_cause(exc)}") from None
         raise
 
 

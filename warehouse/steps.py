@@ -197,7 +197,15 @@ def _sorted_list(node, where=None):
         return exp.Anonymous(this="REVERSE", expressions=[out]) if keys[0].args.get("desc") else out
     if distinct or any(k.args.get("desc") for k in keys):
         raise StepError(f"cannot translate {node.sql(dialect='duckdb')} to Spark: write a .spark.sql twin")
-    fields = [exp.alias_(k.this.copy(), f"k{i}") for i, k in enumerate(keys)] + [exp.alias_(inner.copy(), "v")]
+    # ascending keys, NULLs last as in DuckDB: a struct sorts a NULL field first, so each key is preceded by "is null"
+    fields = [
+        f
+        for i, k in enumerate(keys)
+        for f in (
+            exp.alias_(exp.Is(this=k.this.copy(), expression=exp.Null()), f"n{i}"),
+            exp.alias_(k.this.copy(), f"k{i}"),
+        )
+    ] + [exp.alias_(inner.copy(), "v")]
     structs = collect(exp.Struct(expressions=fields))
     sort = exp.Anonymous(this="ARRAY_SORT", expressions=[structs])
     lam = exp.Lambda(
@@ -232,9 +240,11 @@ def _spark_rewrite(node):
     - ``x SIMILAR TO p`` (a whole-string match) → ``x RLIKE '^(?:p)$'``;
     - ``regexp_split_to_array`` → ``split`` (a regular expression in both);
     - a row ``(a, b)`` as the ordering key of arg_max/arg_min → ``struct(a, b)``;
+    - ``\\p{Han}`` in a regular expression (RE2) → ``\\p{IsHan}`` (Java);
     - ``list(x ORDER BY …)`` (sqlglot drops the ORDER BY for Spark) → ``array_sort(collect_list(x))`` when ordered by
       the value itself, else the values sorted by a struct of the keys: ``transform(array_sort(collect_list(
-      struct(k1, …, x))), e -> e.v)``.
+      struct(k1 IS NULL, k1, …, x))), e -> e.v)``; ``string_agg(x, sep ORDER BY …)`` → ``array_join`` of that list
+      (Spark's LISTAGG … WITHIN GROUP fails with DISTINCT).
     """
     from sqlglot import exp
 
@@ -242,6 +252,9 @@ def _spark_rewrite(node):
         return _sorted_list(node.this, node.expression)
     if isinstance(node, exp.ArrayAgg) and isinstance(node.this, exp.Order):
         return _sorted_list(node)
+    if isinstance(node, exp.GroupConcat) and isinstance(node.this, exp.Order):
+        sep = node.args.get("separator") or exp.Literal.string(",")
+        return exp.Anonymous(this="ARRAY_JOIN", expressions=[_sorted_list(exp.ArrayAgg(this=node.this)), sep])
 
     if isinstance(node, exp.DateDiff):
         unit = (node.text("unit") or "DAY").upper()
@@ -266,6 +279,10 @@ def _spark_rewrite(node):
         return exp.RegexpLike(this=node.this, expression=exp.Literal.string(f"^(?:{node.expression.this})$"))
     if isinstance(node, exp.Anonymous) and node.name.upper() == "REGEXP_SPLIT_TO_ARRAY":
         return exp.RegexpSplit(this=node.expressions[0], expression=node.expressions[1])
+    if isinstance(node, (exp.RegexpReplace, exp.RegexpLike, exp.RegexpExtract, exp.RegexpSplit, exp.RegexpILike)):
+        pattern = node.args.get("expression")
+        if isinstance(pattern, exp.Literal) and "\\p{Han}" in pattern.this:  # RE2's script class, Java's IsHan
+            node.set("expression", exp.Literal.string(pattern.this.replace("\\p{Han}", "\\p{IsHan}")))
     if isinstance(node, exp.Anonymous) and node.name.upper() in _SPARK_FUNCTIONS:
         return _SPARK_FUNCTIONS[node.name.upper()](*node.expressions)
     if isinstance(node, (exp.ArgMax, exp.ArgMin)) and isinstance(node.expression, exp.Tuple):
