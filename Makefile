@@ -55,8 +55,8 @@ spark-deps: $(BIN)/.installed
 	  $$SUDO apt-get update -q && \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends openjdk-17-jre-headless; \
 	fi
-	@$(BIN)/python -c 'import pyspark, dagster_pyspark' 2>/dev/null || $(BIN)/python -m pip install -q -e '.[test,spark]'
-	@$(BIN)/python -c 'import pyspark, dagster_pyspark' || { echo "spark-deps: pyspark did not install (extra 'spark' in pyproject.toml)" >&2; exit 1; }
+	@$(BIN)/python -c 'import pyspark, dagster_pyspark, grpc, google.rpc' 2>/dev/null || $(BIN)/python -m pip install -q -e '.[test,spark]'
+	@$(BIN)/python -c 'import pyspark, dagster_pyspark, grpc, google.rpc' || { echo "spark-deps: pyspark did not install (extra 'spark' in pyproject.toml)" >&2; exit 1; }
 
 # umask: the webserver and daemon write the Dagster storage of the home (personal data in run logs): no world access,
 # group access only when FANGPIN_GROUP names a group sharing the home (fangpin.home)
