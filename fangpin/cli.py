@@ -538,16 +538,10 @@ def _print_writer_state(home: DataHome) -> bool:
 
 def _warehouse_locked_by(home: DataHome) -> str | None:
     """The holder DuckDB names when the warehouse cannot be opened read-only, else None."""
-    import duckdb
+    from warehouse import engine
 
-    if not home.warehouse_path.exists():
-        return None
-    try:
-        duckdb.connect(str(home.warehouse_path), read_only=True).close()
-    except duckdb.IOException as exc:
-        found = re.search(r"PID (\d+)", str(exc))
-        return f"pid {found.group(1)}" if found else "未知进程"
-    return None
+    holder = engine.locked_by(home.warehouse_path)
+    return None if holder is None else (holder or "未知进程")
 
 
 # ------------------------------------------------------------------------------------------------ parser
