@@ -417,16 +417,11 @@ def cmd_followup(args) -> int:
 
 
 def _print_ingest_status(home: DataHome) -> None:
-    from warehouse import engine
-
-    if not home.warehouse_path.exists():
+    if not _warehouse(home).exists():
         print("  还没有入库的文件")
         return
-    with engine.connect(home.warehouse_path, read_only=True) as con:
-        rows = con.sql(
-            "SELECT feed, status, count(*), coalesce(sum(rows_accepted),0), coalesce(sum(rows_rejected),0) "
-            "FROM ingested_file GROUP BY 1,2 ORDER BY 1,2"
-        ).fetchall()
+    with _warehouse_session(home) as wh:
+        rows = wh.rows("core/status.ingested")
     names = _feed_names(home)
     print("  已入库的文件（来源、状态、文件数、入库行数、拒收行数）：")
     for feed, status, n, acc, rej in rows:
@@ -441,9 +436,19 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(1, width - cols)
 
 
-def cmd_status(args) -> int:
-    from warehouse import engine
+def _warehouse(home: DataHome):
+    """The warehouse resource of this deployment's engine (FANGPIN_ENGINE) on ``home``."""
+    from assets.resources import resources_for
 
+    return resources_for(home=str(home.root))["warehouse"]
+
+
+def _warehouse_session(home: DataHome):
+    """A read-only step runner on the home's warehouse."""
+    return _warehouse(home).session(read_only=True)
+
+
+def cmd_status(args) -> int:
     home = _home(args)
     print(f"数据目录：{home.root}")
     if not home.root.exists():
@@ -458,19 +463,12 @@ def cmd_status(args) -> int:
     if _print_writer_state(home):
         return 0
     _print_ingest_status(home)
-    if home.warehouse_path.exists():
-        with engine.connect(home.warehouse_path, read_only=True) as con:
-            tables = {r[0] for r in con.sql("SELECT table_name FROM information_schema.tables").fetchall()}
-            n_persons, n_hh = con.sql("SELECT count(*), count(DISTINCT household_id) FROM registry_person").fetchall()[
-                0
-            ]
-            dept = con.sql("SELECT source, count(*) FROM dept_record GROUP BY 1 ORDER BY 1").fetchall()
-            rounds = con.sql(
-                "SELECT round_id, kind, reference_date, status, finished_at FROM round ORDER BY started_at DESC LIMIT 5"
-            ).fetchall()
-            counts = {}
-            if "suspect" in tables:
-                counts = dict(con.sql("SELECT round_id, count(*) FROM suspect GROUP BY 1").fetchall())
+    if _warehouse(home).exists():
+        with _warehouse_session(home) as wh:
+            n_persons, n_hh = wh.rows("core/status.registry")[0]
+            dept = wh.rows("core/status.records")
+            rounds = wh.rows("core/status.rounds")
+            counts = dict(wh.rows("core/status.suspects")) if wh.exists("suspect") else {}
         print(f"  户籍：{n_persons:,} 人，{n_hh:,} 户")
         for feed, n in dept:
             print(f"  {names.get(feed, feed)}：{n:,} 条部门记录")
@@ -540,16 +538,10 @@ def _print_writer_state(home: DataHome) -> bool:
 
 def _warehouse_locked_by(home: DataHome) -> str | None:
     """The holder DuckDB names when the warehouse cannot be opened read-only, else None."""
-    import duckdb
+    from warehouse import engine
 
-    if not home.warehouse_path.exists():
-        return None
-    try:
-        duckdb.connect(str(home.warehouse_path), read_only=True).close()
-    except duckdb.IOException as exc:
-        found = re.search(r"PID (\d+)", str(exc))
-        return f"pid {found.group(1)}" if found else "未知进程"
-    return None
+    holder = engine.locked_by(home.warehouse_path)
+    return None if holder is None else (holder or "未知进程")
 
 
 # ------------------------------------------------------------------------------------------------ parser

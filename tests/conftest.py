@@ -58,3 +58,26 @@ def copy_home(src: Path, dst: Path) -> Path:
     """A copy of a data home without its Dagster instance (the copy gets a fresh one) and DuckDB spill files."""
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns("dagster", "spill"))
     return dst
+
+
+@pytest.fixture(scope="session")
+def spark_warehouse(tmp_path_factory):
+    """One Spark session (``local[2]``) for the whole test run: a function data home → ``SparkWarehouse`` resource.
+
+    Needs the ``spark`` extra and Java 17 (``make test`` installs both); without them the Spark tests are skipped,
+    except in CI, where a missing engine is a failure."""
+    import importlib.util
+
+    if importlib.util.find_spec("pyspark") is None or shutil.which("java") is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must test the Spark engine: pyspark (extra 'spark') or java is missing")
+        pytest.skip("the Spark engine is not installed (pip install -e '.[spark]'; Java 17)")
+    from assets.resources import SparkWarehouse
+
+    scratch = tmp_path_factory.mktemp("spark")
+    conf = {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2", "spark.driver.memory": "1g"}
+
+    def make(home) -> SparkWarehouse:
+        return SparkWarehouse(home=str(home), master="local[2]", spark_config={**conf, "spark.local.dir": str(scratch)})
+
+    return make

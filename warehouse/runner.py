@@ -102,6 +102,14 @@ class Runner:
     def exists(self, table: str) -> bool:
         return bool(self.columns(table))
 
+    def count(self, table: str) -> int:
+        """Rows of relation ``table``."""
+        return int(self.scalar("core/queries.count", table=table))
+
+    def schema(self, table: str) -> pa.Schema:
+        """The Arrow schema of relation ``table`` (column names and types, engine-neutral)."""
+        return self.arrow("core/queries.empty", table=table).schema
+
 
 class DuckDBRunner(Runner):
     """The embedded engine: steps run on one open DuckDB connection."""
@@ -156,6 +164,18 @@ class DuckDBRunner(Runner):
         if not out:  # the result's schema comes from fn on an empty batch
             out = [fn(pa.RecordBatch.from_pylist([], schema=reader.schema))]
         self.put(target, pa.Table.from_batches(out))
+
+
+def duckdb_connection(wh: Runner | duckdb.DuckDBPyConnection, user: str = "") -> duckdb.DuckDBPyConnection:
+    """The DuckDB connection behind ``wh``, for a caller not yet moved to the step runner (``user`` names it in the
+    error on another engine). Migration only: tests/test_sql_seam.py lists the files that still need it."""
+    if isinstance(wh, duckdb.DuckDBPyConnection):
+        return wh
+    if isinstance(wh, DuckDBRunner):
+        return wh.con
+    raise NotImplementedError(
+        f"{user or 'this step'} still runs SQL on a DuckDB connection; it cannot run on {wh.dialect}"
+    )
 
 
 def runner_for(con_or_runner: duckdb.DuckDBPyConnection | Runner) -> Runner:
