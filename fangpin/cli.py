@@ -33,26 +33,67 @@ def _prepare_dagster(home: DataHome) -> None:
 # ------------------------------------------------------------------------------------------------ commands
 
 
+SOURCE_CN = {"medical": "医保", "disaster": "应急管理", "civil_affairs": "民政", "employment": "人社"}
+OUTSIDER_KIND_CN = {
+    "valid_id_elsewhere": "证件号为市外地区码",
+    "valid_id_city": "证件号为市区地区码",
+    "no_id_common_name": "无可用证件号且与本乡镇名册人员同名",
+    "no_id_local": "无可用证件号、本乡镇无同名",
+    "address_elsewhere": "无可用证件号、地址在市外",
+}
+LEVEL_CN = {"realistic": "现实水平", "stress": "压力测试", "custom": "自定"}
+
+
 def cmd_generate(args) -> int:
     from fangpin.synth import clear_generated, generate
+    from fangpin.synth.names import namesake_target
 
+    try:
+        namesake_target(args.namesake_share)
+    except ValueError as exc:
+        raise CliError(f"{exc}\n  fix: --namesake-share realistic, stress, or a share such as 0.3") from exc
     home = _home(args)
     if args.force:
         clear_generated(home.root)
     started = time.time()
     try:
-        manifest = generate(home.root, size=args.size, seed=args.seed, round_id=args.round, scale=args.scale)
+        manifest = generate(
+            home.root,
+            size=args.size,
+            seed=args.seed,
+            round_id=args.round,
+            scale=args.scale,
+            namesake_share=args.namesake_share,
+        )
     except ValueError as exc:
         raise CliError(
             f"{exc}\n  fix: choose an empty --home, or add --force to replace the generated city there"
         ) from exc
     elapsed = time.time() - started
-    counts = manifest.get("counts", {})
-    print(f"generated a {args.size} synthetic city (seed {args.seed}) in {elapsed:.1f} s into {home.root}")
-    for key, value in counts.items():
-        print(f"  {key}: {value}")
-    print(f"  landing files: {home.landing}")
-    print(f"  ground truth (never read by the pipeline): {home.truth}")
+    c = manifest.get("counts", {})
+    names = manifest.get("names", {})
+    ids = manifest.get("ids", {})
+    outsiders = manifest.get("outsiders", {})
+    print(f"已生成合成城市（规模 {args.size}，种子 {args.seed}，用时 {elapsed:.1f} 秒）：{home.root}")
+    print(
+        f"  名册：{c.get('households', 0):,} 户、{c.get('persons', 0):,} 人、{c.get('villages', 0):,} 个行政村；"
+        f"部门记录 {c.get('records', 0):,} 条，文件 {c.get('files', 0)} 个；应识别风险户 {c.get('at_risk_households', 0):,} 户"
+    )
+    if names:
+        print(
+            f"  同名：{names['namesake_share']:.1%} 的名册人员在本乡镇有同名同姓者"
+            f"（目标 {names['namesake_target']:.1%}，{LEVEL_CN.get(names['namesake_level'], names['namesake_level'])}；"
+            f"同村同名 {names['namesake_share_village']:.1%}；平均每乡镇 {names['persons_per_township']:,} 人）"
+        )
+    if ids:
+        per = "、".join(f"{SOURCE_CN.get(k, k)} {v:.1%}" for k, v in ids["no_usable_id_share"].items())
+        print(f"  无可用身份证号的部门记录：{per}（全部 {ids['no_usable_id_share_all']:.1%}）")
+    if outsiders:
+        n = sum(outsiders["records"].values())
+        kinds = "、".join(f"{OUTSIDER_KIND_CN.get(k, k)} {v:,}" for k, v in outsiders["by_kind"].items())
+        print(f"  名册外人员的部门记录：{n:,} 条（{kinds}）")
+    print(f"  落地文件：{home.landing}")
+    print(f"  真值（流水线从不读取）：{home.truth}")
     return 0
 
 
@@ -337,6 +378,13 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=20261, help="random seed; same seed and size give the same city")
     g.add_argument("--round", default="2026Q4", help="round the planted events are placed around (default 2026Q4)")
     g.add_argument("--scale", type=float, default=1.0, help="multiply the household count (e.g. 0.1 or 10)")
+    g.add_argument(
+        "--namesake-share",
+        default="realistic",
+        metavar="LEVEL|SHARE",
+        help="share of registry persons who share their exact name with someone of their township: "
+        "realistic (0.20, default), stress (0.45) or a number such as 0.3",
+    )
     g.add_argument(
         "--force",
         action="store_true",
