@@ -257,7 +257,8 @@ def _rows(
         else:
             data[f"t{j}"] = text
             t = pl.col(f"t{j}")
-            cell = pl.when(t != "").then(_INLINE_OPEN + _esc_expr(t) + _INLINE_CLOSE).otherwise(pl.lit(EMPTY))
+            body = _esc_expr(t) if text.str.contains("[&<>]").any() else t  # names and IDs seldom need escaping
+            cell = pl.when(t != "").then(_INLINE_OPEN + body + _INLINE_CLOSE).otherwise(pl.lit(EMPTY))
         num = numbers[j]
         if num is not None:
             data[f"n{j}"] = pl.Series(np.asarray(num, dtype=np.float64)).fill_nan(None)
