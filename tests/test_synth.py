@@ -569,3 +569,11 @@ def test_generate_command_reports_the_namesake_share(tmp_path, capsys):
     assert main(["generate", "--size", "tiny", "--home", str(tmp_path), "--force", "--namesake-share", "many"]) == 2
     assert "--namesake-share" in capsys.readouterr().err
     assert (tmp_path / "truth" / "manifest.json").exists(), "a refused value leaves the city in place"
+
+
+def test_households_at_risk_from_illness_have_an_ill_member(tiny, demo):
+    """The registry shows the patient of a planted large bill as ill (registry check R31 holds on every city)."""
+    for home, _ in (tiny, demo):
+        h = _truth(home, "households").filter(pl.col("expected_risk_types").list.contains("因病"))
+        p = _truth(home, "persons").filter(pl.col("health").is_in(["患有大病", "长期慢性病"]))
+        assert len(h) and h["household_id"].is_in(p["household_id"].implode()).all()
