@@ -22,15 +22,17 @@ PUSHED_ON = "2026-10-09"
 # change re-measures and updates these numbers in the same commit — any other change of them is a regression.
 DEMO_EXPECTED = {
     "at_risk": 91,
-    "suspects": 89,
-    "true_positives": 89,
-    "false_positives": 0,
-    "missed": 2,
-    "category_correct": 89,
-    "risk_types_correct": 89,
-    "flagged_by_category": {"监测户新增风险": 10, "突发严重困难户": 5, "脱贫不稳定户": 19, "边缘易致贫户": 55},
-    "missed_by_scenario": {"new_aid": 2},  # civil-affairs records without a usable ID of namesakes: in review
-    "false_positives_by_scenario": {},
+    "suspects": 91,
+    "true_positives": 90,
+    "false_positives": 1,
+    "missed": 1,
+    "category_correct": 90,
+    "risk_types_correct": 90,
+    "flagged_by_category": {"监测户新增风险": 10, "突发严重困难户": 5, "脱贫不稳定户": 19, "边缘易致贫户": 56},
+    # its decisive record (a collapsed house on a disaster list) has no ID and a namesake in the township: in review
+    "missed_by_scenario": {"multi_signal": 1},
+    # an outsider on a disaster list, no ID, named like 4 registry persons of the township, linked to one of them
+    "false_positives_by_scenario": {"quiet/边缘易致贫户": 1},
     "wrong_category": {},
 }
 
