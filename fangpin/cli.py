@@ -245,9 +245,25 @@ def _report_failure(what: str, result, home: DataHome) -> int:
 # ------------------------------------------------------------------------------------------------ commands
 
 
+SOURCE_CN = {"medical": "医保", "disaster": "应急管理", "civil_affairs": "民政", "employment": "人社"}
+OUTSIDER_KIND_CN = {
+    "valid_id_elsewhere": "证件号为市外地区码",
+    "valid_id_city": "证件号为市区地区码",
+    "no_id_common_name": "无可用证件号且与本乡镇名册人员同名",
+    "no_id_local": "无可用证件号、本乡镇无同名",
+    "address_elsewhere": "无可用证件号、地址在市外",
+}
+LEVEL_CN = {"realistic": "现实水平", "stress": "压力测试", "custom": "自定"}
+
+
 def cmd_generate(args) -> int:
     from fangpin.synth import clear_generated, generate
+    from fangpin.synth.names import namesake_target
 
+    try:
+        namesake_target(args.namesake_share)
+    except ValueError as exc:
+        raise CliError(f"--namesake-share：{exc}；应为 realistic、stress 或 0 到 1 之间的比例，例如 0.3") from None
     home = _home(args)
     _rules_for_year(home, int(args.round[:4]), "--round")
     if args.force:
@@ -256,27 +272,42 @@ def cmd_generate(args) -> int:
         raise CliError(f"{home.landing} 中已有文件：加 --force 先清除原有的模拟城市，或换一个空的 --home")
     print(f"正在生成模拟城市（规模 {args.size}，随机种子 {args.seed}）到 {home.root} …", flush=True)
     started = time.time()
-    manifest = generate(home.root, size=args.size, seed=args.seed, round_id=args.round, scale=args.scale)
-    counts = manifest.get("counts", {})
-    print(f"完成，用时 {time.time() - started:.1f} 秒")
-    labels = {
-        "households": "户数",
-        "persons": "人数",
-        "villages": "行政村",
-        "records": "部门记录",
-        "files": "投放文件",
-        "at_risk_households": "应被筛出的风险户（标准答案）",
-        "id_exact_share": "证件号码一致的部门记录占比",
-    }
-    names = _feed_names(home)
-    for key, value in counts.items():
-        label = labels.get(key) or (
-            f"{names.get(key.removeprefix('records_'), key)}记录" if key.startswith("records_") else key
+    try:
+        manifest = generate(
+            home.root,
+            size=args.size,
+            seed=args.seed,
+            round_id=args.round,
+            scale=args.scale,
+            namesake_share=args.namesake_share,
         )
-        shown = f"{value:.1%}" if isinstance(value, float) and value <= 1 else f"{value:,}"
-        print(f"  {label}：{shown}")
-    print(f"  投放文件夹：{home.landing}")
-    print(f"  标准答案（流水线从不读取）：{home.truth}")
+    except ValueError as exc:
+        raise CliError(f"{exc}（换一个空的 --home，或加 --force 替换其中的模拟城市）") from None
+    elapsed = time.time() - started
+    c = manifest.get("counts", {})
+    names = manifest.get("names", {})
+    ids = manifest.get("ids", {})
+    outsiders = manifest.get("outsiders", {})
+    print(f"已生成合成城市（规模 {args.size}，种子 {args.seed}，用时 {elapsed:.1f} 秒）：{home.root}")
+    print(
+        f"  名册：{c.get('households', 0):,} 户、{c.get('persons', 0):,} 人、{c.get('villages', 0):,} 个行政村；"
+        f"部门记录 {c.get('records', 0):,} 条，文件 {c.get('files', 0)} 个；应识别风险户 {c.get('at_risk_households', 0):,} 户"
+    )
+    if names:
+        print(
+            f"  同名：{names['namesake_share']:.1%} 的名册人员在本乡镇有同名同姓者"
+            f"（目标 {names['namesake_target']:.1%}，{LEVEL_CN.get(names['namesake_level'], names['namesake_level'])}；"
+            f"同村同名 {names['namesake_share_village']:.1%}；平均每乡镇 {names['persons_per_township']:,} 人）"
+        )
+    if ids:
+        per = "、".join(f"{SOURCE_CN.get(k, k)} {v:.1%}" for k, v in ids["no_usable_id_share"].items())
+        print(f"  无可用身份证号的部门记录：{per}（全部 {ids['no_usable_id_share_all']:.1%}）")
+    if outsiders:
+        n = sum(outsiders["records"].values())
+        kinds = "、".join(f"{OUTSIDER_KIND_CN.get(k, k)} {v:,}" for k, v in outsiders["by_kind"].items())
+        print(f"  名册外人员的部门记录：{n:,} 条（{kinds}）")
+    print(f"  落地文件：{home.landing}")
+    print(f"  真值（流水线从不读取）：{home.truth}")
     return 0
 
 
@@ -632,6 +663,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g.add_argument(
         "--seed", type=_integer, default=20261, help="随机种子：同样的种子和规模生成同样的城市（默认 20261）"
+    )
+    g.add_argument(
+        "--namesake-share",
+        default="realistic",
+        metavar="LEVEL|SHARE",
+        help="名册人员中在本乡镇有同名同姓者的比例：realistic（现实水平 0.20，默认）、stress（压力测试 0.45）或一个比例，例如 0.3",
     )
     g.add_argument("--round", type=_quarter_round, default="2026Q4", help="模拟事件围绕的季度轮次（默认 2026Q4）")
     g.add_argument("--scale", type=_positive, default=1.0, help="户数乘以此倍数，例如 0.1 或 10（默认 1）")
