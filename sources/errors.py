@@ -17,6 +17,10 @@ CODES = {
     "missing_columns": "缺少必需的列",
     "wrong_feed": "放错了文件夹",
     "unknown_feed": "未配置的数据类别",
+    "too_large": "工作簿过大或异常",
+    "reader_crash": "读取时程序中断",
+    "reader_memory": "读取时内存超限",
+    "reader_timeout": "读取超时",
 }
 
 
@@ -43,6 +47,14 @@ class UnreadableFile(Exception):
         self.detail = detail  # technical detail for logs (English, no personal data)
         self.looks_like = looks_like  # wrong_feed: the feed the file looks like
 
+    def __reduce__(self):  # crosses from a reader process to the parent (the default would lose the keywords)
+        kw = {k: getattr(self, k) for k in ("feed", "file_name", "file_hash", "detail", "looks_like")}
+        return (_rebuild, (self.code, self.reason, kw))
+
     @property
     def title(self) -> str:
         return CODES.get(self.code, self.code)
+
+
+def _rebuild(code: str, reason: str, kw: dict) -> UnreadableFile:
+    return UnreadableFile(code, reason, **kw)

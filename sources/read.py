@@ -32,6 +32,7 @@ from pathlib import Path
 
 import polars as pl
 
+from fangpin import settings
 from fangpin.domain.names import normalise_expr
 from sources import normalise as nz
 from sources.decode import decode_text, mojibake_advice, mojibake_reason, sniff
@@ -39,6 +40,7 @@ from sources.errors import UnreadableFile
 from sources.grid import Grid, csv_grid, xls_grids, xlsx_grids
 from sources.ids import add_id_columns
 from sources.spec import AliasConfig, FeedSpec, header_key, load_config
+from sources.xlsx_guard import ExcelLimits
 
 __all__ = [
     "UnreadableFile",
@@ -216,9 +218,10 @@ def read_file(
 _FAILURE_RANK = {"wrong_feed": 5, "missing_columns": 4, "mojibake": 3, "no_header": 2}
 
 
-def file_grids(data: bytes, file_name: str):
+def file_grids(data: bytes, file_name: str, limits: ExcelLimits | None = None):
     """The sheets of a dropped file as grids, whatever its format really is (the extension is only a hint), and the
-    notes on what was assumed. Raises :class:`UnreadableFile` for empty, encrypted, HTML or archive files."""
+    notes on what was assumed. Raises :class:`UnreadableFile` for empty, encrypted, HTML or archive files, and for a
+    workbook beyond the Excel ``limits`` (default: ``ingest.yaml`` as packaged)."""
     kind = sniff(data)
     ext = Path(file_name).suffix.lower()
     notes: list[str] = []
@@ -238,7 +241,7 @@ def file_grids(data: bytes, file_name: str):
     if kind == "xlsx":
         if ext in (".csv", ".txt", ".tsv"):
             notes.append(f"文件扩展名为{ext}，但内容是Excel工作簿，已按Excel读取")
-        return xlsx_grids(data), notes
+        return xlsx_grids(data, limits), notes
     if kind == "ole":
         return xls_grids(data), notes
     if ext in (".xlsx", ".xls", ".xlsm", ".et"):
@@ -255,7 +258,7 @@ def _read(data: bytes, feed: str, file_name: str, file_hash: str, home: Path | N
             "unknown_feed",
             f"数据类别“{feed}”没有配置表头对照（aliases.yaml），系统不知道如何读取这个文件夹中的文件。请联系系统管理员。",
         )
-    grids, pre_notes = file_grids(data, file_name)
+    grids, pre_notes = file_grids(data, file_name, ExcelLimits.from_config(settings.load("ingest", home)))
 
     failure: UnreadableFile | None = None
     any_grid = False

@@ -126,9 +126,10 @@ def test_duplicate_events_across_extracts_are_counted_once(city):
     assert dups.height > 0 and dups["duplicate_event"].mean() >= 0.8
 
 
-def test_corrected_file_resent_under_the_same_name_keeps_records_apart(city):
-    """A clerk re-sends 医保结算数据.csv with a change: both versions are kept, and the second one's rows carry the
-    name plus its content number, so that no two department rows share (source, source_file, source_row)."""
+def test_corrected_file_resent_under_the_same_name_supersedes_the_earlier_version(city):
+    """A clerk re-sends 医保结算数据.csv with a change: both versions are kept, the second one's rows carry the name
+    plus its content number (no two department rows share (source, source_file, source_row)), and the first one's
+    rows are marked superseded: every row accounted for and linked, each event counted from the new version only."""
     from warehouse.linkage import link_records
 
     _ingest_all(city)
@@ -139,20 +140,27 @@ def test_corrected_file_resent_under_the_same_name_keeps_records_apart(city):
     stored = f"{path.name}#{new.file_hash[:8]}"
     with engine.connect(city.warehouse_path) as con:
         versions = con.sql(
-            "SELECT count(*) FROM ingested_file WHERE file_name = ? AND status = 'loaded'", params=[path.name]
-        ).fetchall()[0][0]
+            "SELECT file_hash, superseded_by FROM ingested_file WHERE file_name = ? AND status = 'loaded'",
+            params=[path.name],
+        ).fetchall()
         dup_keys = con.sql(
             "SELECT count(*) FROM (SELECT source, source_file, source_row FROM dept_record GROUP BY ALL HAVING count(*) > 1)"
         ).fetchall()[0][0]
-        n_stored = con.sql(
-            "SELECT count(*), bool_and(duplicate_event) FROM dept_record WHERE source_file = ?", params=[stored]
-        ).fetchall()[0]
+        rows = con.sql(
+            "SELECT source_file, source_row, duplicate_event, superseded FROM dept_record WHERE source_file IN (?, ?)",
+            params=[path.name, stored],
+        ).pl()
         link_records(con, home=city.root)
         n_links, n_keys, n_records = con.sql(
             "SELECT count(*), count(DISTINCT (source, source_file, source_row)), (SELECT count(*) FROM dept_record) FROM link"
         ).fetchall()[0]
-    assert versions == 2 and dup_keys == 0
-    assert n_stored[0] == new.rows_accepted and n_stored[1], "the second version's rows: stored apart, counted once"
+    old_hash = next(h for h, _ in versions if h != new.file_hash)
+    assert sorted(versions) == sorted([(old_hash, new.file_hash), (new.file_hash, None)]) and dup_keys == 0
+    first, second = (rows.filter(pl.col("source_file") == n).sort("source_row") for n in (path.name, stored))
+    assert second.height == new.rows_accepted == first.height
+    assert first["superseded"].all() and not second["superseded"].any(), "the earlier version is superseded"
+    # the new version counts its events as the first one did (duplicates of other extracts stay duplicates)
+    assert second["duplicate_event"].to_list() == first["duplicate_event"].to_list()
     assert n_links == n_keys == n_records, "one link per department row, none doubled"
     receipt = Path(new.report_path).with_suffix(".txt").read_text(encoding="utf-8")
     assert stored in receipt, "the clerk's receipt says under which name the rows are kept"
