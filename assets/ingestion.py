@@ -32,7 +32,7 @@ from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
-import pyarrow.ipc  # noqa: F401 (pa.ipc)
+import pyarrow.ipc
 
 from fangpin import settings
 from fangpin.domain import names

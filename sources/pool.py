@@ -419,7 +419,7 @@ class ReaderPool:
             return "reader_timeout", f"still running after {self.limits.timeout_for(task.size):.0f} s"
         rc = w.process.returncode
         sig = f"signal {signal.Signals(-rc).name}" if rc is not None and rc < 0 else f"exit code {rc}"
-        report = self._stderr_tail(w)
+        report = self._stderr_tail(w, 1 << 16)
         if "memory allocation of" in report or "MemoryError" in report or "bad_alloc" in report:
             return "reader_memory", f"{sig}: allocation failed"
         if rc == -signal.SIGKILL:  # killed from outside: most likely the kernel's out-of-memory killer

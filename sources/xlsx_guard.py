@@ -97,6 +97,10 @@ def _mb(n: float) -> str:
     return f"{n / _MB:,.0f} MB" if n >= _MB else f"{n / 1024:,.0f} KB"
 
 
+def _count(n: int) -> str:
+    return f"{n / 1e4:,.0f}万" if n >= 100_000 else f"{n:,}"
+
+
 def _bomb(reason: str) -> UnreadableFile:
     return UnreadableFile("too_large", reason + "文件可能已损坏或是特意构造的。请从原系统重新导出后再放入文件夹。")
 
@@ -245,8 +249,8 @@ def _check_sheet(scan: SheetScan, limits: ExcelLimits) -> None:
             raise UnreadableFile(
                 "too_large",
                 f"工作表“{scan.name}”{how}数据区域异常大：一直延伸到单元格{far}（{rows:,}行×{cols:,}列，约"
-                f"{rows * cols / 1e4:,.0f}万个单元格），超过系统允许的范围（最多{limits.max_rows:,}行、"
-                f"{limits.max_columns:,}列、{limits.max_cells / 1e4:,.0f}万个单元格）。通常是远处的单元格（如{far}）"
+                f"{_count(rows * cols)}个单元格），超过系统允许的范围（最多{limits.max_rows:,}行、"
+                f"{limits.max_columns:,}列、{_count(limits.max_cells)}个单元格）。通常是远处的单元格（如{far}）"
                 "误填了内容或设置了格式。请删除多余的行和列（或把数据复制到一个新的工作表）后另存，再放入文件夹；"
                 "如果数据确实这么多，请拆分成几个文件。",
             )

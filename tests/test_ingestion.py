@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from assets.ingestion import ingest_feed
+from fangpin import settings
 from fangpin.home import CORE_FEEDS, DataHome
 from fangpin.synth import generate
 from sources import read
@@ -164,3 +169,95 @@ def test_corrected_file_resent_under_the_same_name_supersedes_the_earlier_versio
     assert n_links == n_keys == n_records, "one link per department row, none doubled"
     receipt = Path(new.report_path).with_suffix(".txt").read_text(encoding="utf-8")
     assert stored in receipt, "the clerk's receipt says under which name the rows are kept"
+
+
+# ------------------------------------------------------------------------------------------------ hostile drops
+
+CORPUS = Path(__file__).parent / "fault_corpus"
+_spec = importlib.util.spec_from_file_location("hostile", CORPUS / "hostile.py")
+hostile = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(hostile)
+GB = 1 << 30
+
+
+class _PeakRss:
+    """The largest resident memory of this process while the block runs (sampled every 20 ms)."""
+
+    def __enter__(self):
+        self.peak, self._stop = 0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        page = os.sysconf("SC_PAGE_SIZE")
+        while not self._stop.is_set():
+            with open("/proc/self/statm", "rb") as fh:
+                self.peak = max(self.peak, int(fh.read().split()[1]) * page)
+            time.sleep(0.02)
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def _receipt(outcome) -> str:
+    return Path(outcome.report_path).with_suffix(".txt").read_text(encoding="utf-8")
+
+
+def test_hostile_workbooks_are_quarantined_with_receipts_and_the_rest_goes_on(city):
+    """Issue 14: one value at XFD100000 (the parser would allocate ≈ 52 GB and abort the process), one at BH1048576,
+    a shared-string zip bomb. Each is quarantined with a receipt that says why, the process lives, memory stays
+    under 2 GB, and every good file is loaded as if the hostile ones were not there."""
+    hostile_drops = {
+        "医保_远处单元格.xlsx": (hostile.far_cell("XFD100000"), "XFD100000"),
+        "医保_整列.xlsx": (hostile.far_cell("BH1048576"), "BH1048576"),
+        "医保_共享文本.xlsx": (hostile.shared_string_bomb(200), "压缩了"),
+    }
+    for name, (data, _) in hostile_drops.items():
+        (city.landing_for("medical") / name).write_bytes(data)
+    with _PeakRss() as parent:
+        outcomes = _ingest_all(city)
+    by_name = {f.file_name: f for f in outcomes["medical"].files}
+    for name, (_, says) in hostile_drops.items():
+        f = by_name[name]
+        assert f.status == "quarantined" and says in f.reason, name
+        receipt = _receipt(f)
+        assert "已隔离" in receipt and says in receipt
+        assert list((city.quarantine / "medical").glob(f"*{name}.reason.txt"))
+    assert parent.peak < 2 * GB and outcomes["medical"].reader_peak_rss < 2 * GB
+    truth = pl.read_parquet(city.truth / "records.parquet")
+    for feed in CORE_FEEDS:
+        assert all(f.status == "loaded" for f in outcomes[feed].files if f.file_name not in hostile_drops), feed
+        n = _count(city, f"SELECT count(*) FROM dept_record WHERE source = '{feed}'")
+        assert n == truth.filter(pl.col("source") == feed).height, feed
+
+
+def test_a_file_that_kills_its_reader_is_quarantined_and_not_retried_until_dropped_again(city, tmp_path):
+    """With the pre-checks switched off in the home's configuration, the XFD workbook reaches the parser and its
+    reader process dies (a failed 52 GB allocation aborts it): that file is quarantined with a receipt, the others
+    load, and it is not read again until it is dropped again (a newer copy)."""
+    cfg = (settings.PACKAGED / "ingest.yaml").read_text(encoding="utf-8")
+    cfg = cfg.replace("max_cells: 40000000", "max_cells: 100000000000").replace(
+        "max_columns: 1000", "max_columns: 20000"
+    )
+    (city.config_dir).mkdir(parents=True, exist_ok=True)
+    (city.config_dir / "ingest.yaml").write_text(cfg, encoding="utf-8")
+    bad = city.landing_for("medical") / "医保_崩溃.xlsx"
+    bad.write_bytes(hostile.far_cell("XFD100001"))
+    with _PeakRss() as parent:
+        first = {f.file_name: f for f in _ingest_all(city, ("medical",))["medical"].files}
+    f = first[bad.name]
+    assert f.status == "quarantined" and "内存" in f.reason and "不会再被自动重试" in f.reason
+    assert "已隔离" in _receipt(f)
+    assert all(o.status == "loaded" for n, o in first.items() if n != bad.name)
+    assert parent.peak < 2 * GB
+    with engine.connect(city.warehouse_path, read_only=True) as con:
+        code = con.sql("SELECT reason_code FROM ingested_file WHERE file_name = ?", params=[bad.name]).fetchall()
+    assert code == [("reader_memory",)]
+    again = {f.file_name: f for f in _ingest_all(city, ("medical",))["medical"].files}
+    assert again[bad.name].status == "already_ingested", "not retried while it is the same drop"
+    later = time.time() + 5
+    os.utime(bad, (later, later))  # dropped again
+    retried = {f.file_name: f for f in _ingest_all(city, ("medical",))["medical"].files}
+    assert retried[bad.name].status == "quarantined", "a new drop is read again"
