@@ -49,7 +49,7 @@ log = logging.getLogger("fangpin.ingest")
 #: the function reader processes run (see :func:`prepare_file`)
 TASK = "assets.ingestion:prepare_file"
 #: the frames of a ReadResult that travel back from a reader process as Arrow IPC files
-FRAMES = ("rows", "rejected", "warnings", "skipped_rows")
+FRAMES = ("rows", "rejected", "warnings", "skipped_rows", "count_rows")
 #: codes of a reader process that did not finish: such a file is read again only when it is dropped again
 READER_FAILURES = frozenset({"reader_crash", "reader_memory", "reader_timeout", "reader_error"})
 
@@ -101,6 +101,7 @@ class ReadJob:
     archived_path: str
     home: str
     out_dir: str  # where the Arrow files go (the pool's private work folder)
+    arrived: dt.date | None = None  # the day the file was dropped: later event dates are rejected
 
 
 def _with_keys(frame: pl.DataFrame) -> pl.DataFrame:
@@ -116,7 +117,12 @@ def prepare_file(job: ReadJob) -> read.ReadResult | UnreadableFile:
     notes, the column map); an unreadable file comes back as its :class:`UnreadableFile`."""
     try:
         result = read.read_file(
-            Path(job.archived_path), job.feed, file_name=job.file_name, file_hash=job.file_hash, home=Path(job.home)
+            Path(job.archived_path),
+            job.feed,
+            file_name=job.file_name,
+            file_hash=job.file_hash,
+            home=Path(job.home),
+            arrived=job.arrived,
         )
     except UnreadableFile as exc:
         return exc
@@ -148,6 +154,7 @@ class _Pending:
     archived: archive_mod.ArchivedFile
     dropped: landing.DroppedFile
     job: Future | None  # Future[_Prepared]; None = nothing to read
+    copy_of: str | None = None  # an identical copy of this file (same bytes, another name) was taken in first
 
 
 @dataclass
@@ -165,7 +172,17 @@ def ingest_feed(home: DataHome, feed: str, con, reference_date: dt.date | None =
     """
     outcome = FeedOutcome(feed)
     cfg = settings.load("ingest", home.root)
-    dropped = landing.scan(home.root, [feed])
+    for skipped in landing.scan_skipped(home.root, [feed]):
+        outcome.files.append(_not_read(home, feed, skipped))
+    waits = cfg.get("landing") or {}
+    dropped, changing = landing.settle(
+        landing.scan(home.root, [feed]),
+        float(waits.get("settle_seconds", 2)),
+        float(waits.get("settle_max_wait_seconds", 30)),
+    )
+    for f in changing:  # no receipt: the next run reads it
+        log.info("not settled yet, left for the next run: %s/%s", feed, f.name)
+        outcome.files.append(FileOutcome(feed, f.name, "", "unsettled", reason="文件仍在写入或复制中，下次再读取"))
     if not dropped:
         return outcome
     known = load.known_files(con)
@@ -187,8 +204,10 @@ def ingest_feed(home: DataHome, feed: str, con, reference_date: dt.date | None =
                 t0 = _now()
                 archived = archive_mod.archive(home.root, nxt)
                 outcome.add_time("archive", _now() - t0)
-                if archived.file_hash in known and not _retry(known[archived.file_hash], nxt):
-                    queue.append(_Pending(archived, nxt, None))
+                seen = known.get(archived.file_hash)
+                if seen is not None and not _retry(seen, nxt):
+                    copy_of = seen.file_name if seen.file_name != archived.file_name else None
+                    queue.append(_Pending(archived, nxt, None, copy_of))
                     continue
                 known[archived.file_hash] = load.KnownFile(archived.file_name, "reading", None, None)
                 if not warmed:
@@ -196,7 +215,7 @@ def ingest_feed(home: DataHome, feed: str, con, reference_date: dt.date | None =
                     warmed = True
                 job = ReadJob(
                     feed, archived.file_name, archived.file_hash, str(archived.archived_path), str(home.root),
-                    str(readers.workdir),
+                    str(readers.workdir), _mtime(nxt).date(),
                 )  # fmt: skip
                 read_job = readers.submit(job, size=archived.size)
                 queue.append(_Pending(archived, nxt, checker.submit(_validate, home, feed, read_job, reference_date)))
@@ -207,9 +226,7 @@ def ingest_feed(home: DataHome, feed: str, con, reference_date: dt.date | None =
                 item = queue.popleft()
                 fill()  # keep the readers busy before working on this file
                 if item.job is None:
-                    outcome.files.append(
-                        FileOutcome(feed, item.archived.file_name, item.archived.file_hash, "already_ingested")
-                    )
+                    outcome.files.append(_not_read_again(home, feed, item))
                     continue
                 prepared = item.job.result()
                 outcome.add_time("read", prepared.read_seconds)
@@ -301,6 +318,12 @@ def _ingest_one(
             f"此前已收到一个同名但内容不同的文件，本文件的记录在系统中以“{lo.source_file}”标识（文件名后加内容编号），"
             "以免与前一个文件的行号混淆"
         )
+    if lo.superseded:
+        earlier = "、".join(h[:16] for h in lo.superseded)
+        result.notes.append(
+            f"本文件是“{archived.file_name}”的新版本，取代了此前收到的同名文件（文件指纹{earlier}）：此前版本的记录保留，"
+            "但标记为“已被取代”，不再计入筛查，同一事件不会计算两次"
+        )
     t0 = _now()
     rpath = report.write_clerk_report(
         home.root,
@@ -350,3 +373,45 @@ def _quarantine(home: DataHome, feed: str, item: _Pending, con, exc: UnreadableF
     return FileOutcome(
         feed, archived.file_name, archived.file_hash, "quarantined", reason=exc.reason, report_path=str(rpath)
     )
+
+
+def _not_read(home: DataHome, feed: str, skipped: landing.SkippedFile) -> FileOutcome:
+    """A hidden file or a link in the landing folder: not read; its receipt (written once) says why."""
+    if skipped.why == "link":
+        exc = UnreadableFile(
+            "link",
+            "这是一个快捷方式（链接），不是文件本身；为了安全，系统不读取链接指向的内容。请把文件本身复制到文件夹中。",
+        )
+    else:
+        exc = UnreadableFile(
+            "hidden_file",
+            "文件名以“.”开头，是隐藏文件（通常是系统或软件自动生成的），系统不读取。"
+            "如果这是要报送的数据，请去掉文件名开头的“.”后重新放入。",
+        )
+    path = _receipt_once(home, feed, exc, skipped.name, "")
+    return FileOutcome(feed, skipped.name, "", "skipped", reason=exc.reason, report_path=str(path))
+
+
+def _not_read_again(home: DataHome, feed: str, item: _Pending) -> FileOutcome:
+    """Bytes already taken in: under the same name nothing to say; under another name (an identical copy) the copy's
+    receipt (written once) names the file whose rows count."""
+    archived = item.archived
+    if item.copy_of is None:
+        return FileOutcome(feed, archived.file_name, archived.file_hash, "already_ingested")
+    exc = UnreadableFile(
+        "identical_copy",
+        f"本文件与“{item.copy_of}”内容完全相同（文件指纹相同），未重复导入：其中的记录只按“{item.copy_of}”计一次"
+        "（同样内容的文件以先收到的为准；同时收到的，以文件名排序在前的为准）。如果本文件本应是另一份数据，"
+        "请检查是否复制错了文件，重新导出后再放入。",
+    )
+    path = _receipt_once(home, feed, exc, archived.file_name, archived.file_hash)
+    return FileOutcome(
+        feed, archived.file_name, archived.file_hash, "identical_copy", reason=exc.reason, report_path=str(path)
+    )
+
+
+def _receipt_once(home: DataHome, feed: str, exc: UnreadableFile, file_name: str, file_hash: str) -> Path:
+    xlsx, txt = report.report_paths(home.root, feed, file_name, file_hash)
+    if xlsx.exists() and txt.exists():
+        return xlsx
+    return report.write_clerk_report(home.root, exc, feed=feed, file_name=file_name, file_hash=file_hash)

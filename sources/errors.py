@@ -21,11 +21,20 @@ CODES = {
     "reader_crash": "读取时程序中断",
     "reader_memory": "读取时内存超限",
     "reader_timeout": "读取超时",
+    "reader_error": "读取程序出错",
+    # not read at all, by rule (the receipt says 未导入, not 已隔离)
+    "hidden_file": "隐藏文件",
+    "link": "快捷方式（链接）",
+    "identical_copy": "与已接收的文件完全相同",
 }
+#: codes of drops that are deliberately not read (no quarantine copy; the receipt explains)
+NOT_READ = frozenset({"hidden_file", "link", "identical_copy"})
 
 
 class UnreadableFile(Exception):
-    """``code`` (one of :data:`CODES`) and ``reason`` (Chinese, for the clerk: what is wrong and what to do)."""
+    """``code`` (one of :data:`CODES`) and ``reason`` (Chinese, for the clerk: what is wrong and what to do).
+
+    Also stands for a drop that is not read by rule (:data:`NOT_READ`): its receipt says why."""
 
     def __init__(
         self,

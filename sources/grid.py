@@ -30,6 +30,8 @@ class Grid:
     delimiter: str | None = None
     notes: list[str] = field(default_factory=list)
     may_be_damaged: bool = True  # False when the decoded text has no replacement character at all
+    #: CSV only: the text does not end with a line break (the last line may have been cut off mid-row)
+    unterminated: bool = False
     #: XLSX only: columns → Boolean Series "this cell is a number/bool cell, not text" (aligned with frame rows)
     numeric_probe: Callable[[list[int]], dict[int, pl.Series]] | None = None
 
@@ -109,7 +111,10 @@ def csv_grid(text: str, encoding: str, notes: list[str] | None = None, raw: byte
     if delim != ",":
         notes.append({"\t": "文件用制表符分隔列", ";": "文件用分号分隔列", "|": "文件用竖线分隔列"}[delim])
     damaged = "\ufffd" in text or "锟斤拷" in text
-    return Grid(df, "csv", encoding=encoding, delimiter=delim, notes=notes, may_be_damaged=damaged)
+    unterminated = bool(text.strip()) and not text.endswith(("\n", "\r"))
+    return Grid(
+        df, "csv", encoding=encoding, delimiter=delim, notes=notes, may_be_damaged=damaged, unterminated=unterminated
+    )
 
 
 def _first_lines(text: str, n: int) -> list[str]:
