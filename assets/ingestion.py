@@ -11,10 +11,11 @@ Who does what:
   file, hands it to a reader process, and then — in landing order, one transaction per file — loads what came back
   into the warehouse (the only writer), writes the clerk's receipt and records the outcome;
 - reader processes (:mod:`sources.pool`, as many as the machine has cores) read one file each with
-  :func:`prepare_file`: pre-checks, parsing, normalisation, row-level rejects, name keys. The rows come back as
-  Arrow IPC files, not pickled rows;
-- a validator thread of the parent runs the feed's Great Expectations suite on the rows of the next file while the
-  current one is loaded (DuckDB releases the GIL).
+  :func:`prepare_file`: pre-checks, parsing, normalisation, row-level rejects, name keys, and the one pass over the
+  accepted rows that measures what the quality suite checks (:func:`quality.suites.measure_frame`). The rows come
+  back as Arrow IPC files, not pickled rows;
+- a validator thread of the parent lets Great Expectations judge the measured summary of the next file
+  (:func:`quality.suites.judge`; GX is imported once, in the parent only) while the current one is loaded.
 
 A reader that crashes, runs out of memory or time quarantines that one file (a receipt says why) and the other files
 go on; the file is not read again until it is dropped again (:func:`_retry`).
@@ -38,7 +39,7 @@ from fangpin import settings
 from fangpin.domain import names
 from fangpin.home import DataHome
 from quality import gx_runner
-from quality.suites import FeedValidation, validate_frame
+from quality.suites import FeedValidation, Measured, judge, measure_frame
 from sources import archive as archive_mod
 from sources import landing, pool, read, report
 from sources.errors import UnreadableFile
@@ -102,6 +103,7 @@ class ReadJob:
     home: str
     out_dir: str  # where the Arrow files go (the pool's private work folder)
     arrived: dt.date | None = None  # the day the file was dropped: later event dates are rejected
+    reference_date: dt.date | None = None  # the round's reference date, for the suite's date window
 
 
 def _with_keys(frame: pl.DataFrame) -> pl.DataFrame:
@@ -111,10 +113,11 @@ def _with_keys(frame: pl.DataFrame) -> pl.DataFrame:
     return frame
 
 
-def prepare_file(job: ReadJob) -> read.ReadResult | UnreadableFile:
-    """Runs in a reader process: read one archived file and add the name keys. The frames are written as Arrow IPC
-    files next to each other in ``job.out_dir`` and replaced by their paths in the returned result (small: counts,
-    notes, the column map); an unreadable file comes back as its :class:`UnreadableFile`."""
+def prepare_file(job: ReadJob) -> tuple[read.ReadResult, Measured] | UnreadableFile:
+    """Runs in a reader process: read one archived file, add the name keys and measure the quality suite's checks.
+    The frames are written as Arrow IPC files next to each other in ``job.out_dir`` and replaced by their paths in the
+    returned result (small: counts, notes, the column map); an unreadable file comes back as its
+    :class:`UnreadableFile`."""
     try:
         result = read.read_file(
             Path(job.archived_path),
@@ -127,12 +130,18 @@ def prepare_file(job: ReadJob) -> read.ReadResult | UnreadableFile:
     except UnreadableFile as exc:
         return exc
     result.rows = _with_keys(result.rows)
+    measured = measure_frame(result.rows, _suite(result), job.reference_date, Path(job.home))
     stem = Path(job.out_dir) / job.file_hash[:16]
     for name in FRAMES:
         path = f"{stem}.{name}.arrow"
         getattr(result, name).write_ipc(path, compression="uncompressed")
         setattr(result, name, path)
-    return result
+    return result, measured
+
+
+def _suite(result: read.ReadResult) -> str:
+    """The quality suite of a read file: its feed's, the village table's for the registry folder's village file."""
+    return "village" if result.table == "village" else result.feed
 
 
 def _take_frames(result: read.ReadResult) -> read.ReadResult:
@@ -215,10 +224,10 @@ def ingest_feed(home: DataHome, feed: str, con, reference_date: dt.date | None =
                     warmed = True
                 job = ReadJob(
                     feed, archived.file_name, archived.file_hash, str(archived.archived_path), str(home.root),
-                    str(readers.workdir), _mtime(nxt).date(),
+                    str(readers.workdir), _mtime(nxt).date(), reference_date,
                 )  # fmt: skip
                 read_job = readers.submit(job, size=archived.size)
-                queue.append(_Pending(archived, nxt, checker.submit(_validate, home, feed, read_job, reference_date)))
+                queue.append(_Pending(archived, nxt, checker.submit(_validate, home, read_job)))
 
         try:
             fill()
@@ -259,21 +268,16 @@ def _mtime(dropped: landing.DroppedFile) -> dt.datetime:
     return dt.datetime.fromtimestamp(dropped.mtime).replace(microsecond=0)
 
 
-def _validate(home: DataHome, feed: str, read_job: Future, reference_date) -> _Prepared:
-    """The validator thread: wait for the reader, take its frames, run the feed's suite on the accepted rows."""
+def _validate(home: DataHome, read_job: Future) -> _Prepared:
+    """The validator thread: wait for the reader, take its frames, let GX judge what the reader measured."""
     try:
         done = read_job.result()
     except pool.ReaderFailed as exc:
         return _Prepared(exc)
-    result = done.value
-    if isinstance(result, UnreadableFile):
-        return _Prepared(result, read_seconds=done.stats.seconds)
-    result = _take_frames(result)
-    table = getattr(result, "table", "dept_record" if feed != "registry" else "registry_person")
-    validation = validate_frame(
-        result.rows, "village" if table == "village" else feed, reference_date=reference_date, home=home.root
-    )
-    return _Prepared(result, validation, done.stats.seconds)
+    if isinstance(done.value, UnreadableFile):
+        return _Prepared(done.value, read_seconds=done.stats.seconds)
+    result, measured = done.value
+    return _Prepared(_take_frames(result), judge(measured, home.root), done.stats.seconds)
 
 
 def _ingest_one(
@@ -290,7 +294,7 @@ def _ingest_one(
         return _quarantine(home, feed, item, con, result)
 
     t0 = _now()
-    table = getattr(result, "table", "dept_record" if feed != "registry" else "registry_person")
+    table = result.table
     status, reason = "loaded", None
     if not validation.success:
         status = "blocked"
