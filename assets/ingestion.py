@@ -75,7 +75,8 @@ class FileOutcome:
 class FeedOutcome:
     feed: str
     files: list[FileOutcome] = field(default_factory=list)
-    #: wall seconds per step summed over the files (read/prepare happen in reader processes, in parallel)
+    #: seconds per step summed over the files: read (wall, in reader processes, in parallel), read_cpu (their CPU
+    #: seconds), validate (measure in the reader + GX's verdict in the parent), load, report, archive
     timings: dict[str, float] = field(default_factory=dict)
     #: the largest resident memory of a reader process while reading this feed's files (bytes)
     reader_peak_rss: int = 0
@@ -171,6 +172,7 @@ class _Prepared:
     result: object  # ReadResult, or the UnreadableFile that sends the file to quarantine
     validation: FeedValidation | None = None
     read_seconds: float = 0.0
+    read_cpu_seconds: float = 0.0
 
 
 def ingest_feed(home: DataHome, feed: str, con, reference_date: dt.date | None = None) -> FeedOutcome:
@@ -239,6 +241,7 @@ def ingest_feed(home: DataHome, feed: str, con, reference_date: dt.date | None =
                     continue
                 prepared = item.job.result()
                 outcome.add_time("read", prepared.read_seconds)
+                outcome.add_time("read_cpu", prepared.read_cpu_seconds)
                 if prepared.validation is not None:
                     outcome.add_time("validate", prepared.validation.elapsed_s)
                 outcome.files.append(_ingest_one(home, feed, item, con, prepared, outcome))
@@ -275,9 +278,9 @@ def _validate(home: DataHome, read_job: Future) -> _Prepared:
     except pool.ReaderFailed as exc:
         return _Prepared(exc)
     if isinstance(done.value, UnreadableFile):
-        return _Prepared(done.value, read_seconds=done.stats.seconds)
+        return _Prepared(done.value, None, done.stats.seconds, done.stats.cpu_seconds)
     result, measured = done.value
-    return _Prepared(_take_frames(result), judge(measured, home.root), done.stats.seconds)
+    return _Prepared(_take_frames(result), judge(measured, home.root), done.stats.seconds, done.stats.cpu_seconds)
 
 
 def _ingest_one(
