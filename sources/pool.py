@@ -226,9 +226,31 @@ def _rss(pid: int) -> int:
 
 
 def _private_dir() -> Path:
+    """A new folder for the Arrow files (mode 0700), in shared memory where the machine has it. Folders left by a
+    parent that was killed (its pid is in the name) are removed first: they hold personal data and take memory."""
     shm = Path("/dev/shm")
-    base = str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
-    return Path(tempfile.mkdtemp(prefix="fangpin-readers-", dir=base))  # mode 0700
+    base = shm if shm.is_dir() and os.access(shm, os.W_OK) else Path(tempfile.gettempdir())
+    for old in base.glob("fangpin-readers-*-*"):
+        pid = old.name.split("-")[2]
+        if pid.isdigit() and not _alive(int(pid)) and old.owner() == _me():
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"fangpin-readers-{os.getpid()}-", dir=base))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _me() -> str:
+    import pwd
+
+    return pwd.getpwuid(os.getuid()).pw_name
 
 
 class ReaderPool:

@@ -86,7 +86,7 @@ def test_processes_are_gone_after_close_and_polars_gets_its_share_of_cores(tasks
     assert not p.workdir.exists(), "the private work folder is removed"
 
 
-def test_reader_processes_die_with_a_killed_parent(tmp_path):
+def test_reader_processes_die_with_a_killed_parent_and_its_work_folder_goes(tmp_path, tasks):
     script = textwrap.dedent(
         f"""
         import sys, time
@@ -96,17 +96,20 @@ def test_reader_processes_die_with_a_killed_parent(tmp_path):
         p.submit(("sleep", 60))
         while not p.pids():
             time.sleep(0.05)
-        print(p.pids()[0], flush=True)
+        print(p.pids()[0], p.workdir, flush=True)
         time.sleep(60)
         """
     )
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
-        child = int(parent.stdout.readline())
+        pid, workdir = parent.stdout.readline().split()
         time.sleep(0.5)  # the reader is up and busy
         parent.kill()  # SIGKILL: no atexit, no cleanup
         parent.wait()
-        assert _gone(child), "the reader process outlived its killed parent"
+        assert _gone(int(pid)), "the reader process outlived its killed parent"
+        assert Path(workdir).is_dir()
+        pool.ReaderPool(tasks, pool.PoolLimits(workers=1, memory_bytes=1 << 30, linger_s=0)).close()
+        assert not Path(workdir).exists(), "the next pool removes the folder a killed parent left"
     finally:
         if parent.poll() is None:
             parent.kill()
