@@ -4,9 +4,9 @@ A department feed's drop launches ONE run per tick for all its settled files: in
 incremental round ``<YYYYMMDD>-<feed>`` over all counties (``pipelines.schedules.incremental_round_request``).
 A registry drop only ingests (a new registry snapshot is screened by the next round).
 
-A file is picked up only when its size and modification time are unchanged since the previous tick and it has not
-been modified for ``landing.settle_seconds`` (``ingest.yaml``), so a file still being written (or copied over a slow
-share) waits. Temporary names (``~$…``, ``.part``, ``.tmp``, lock files) never start a run; hidden files and links
+A file is picked up only when its size and modification time are unchanged since the previous tick (ticks are at
+least ``TICK_SECONDS`` apart) and — when ``landing.settle_seconds`` of ``ingest.yaml`` is longer than a tick — it has
+not been modified for that long, so a file still being written (or copied over a slow share) waits. Temporary names (``~$…``, ``.part``, ``.tmp``, lock files) never start a run; hidden files and links
 do not either (the next run writes their receipts). The cursor remembers, per file name, the last (size, mtime) seen
 and whether that version was already requested.
 """
@@ -25,6 +25,9 @@ from fangpin.home import DataHome, apply_umask
 from pipelines.jobs import ingest_job, screening_round_job
 from pipelines.schedules import TIMEZONE, incremental_round_request
 from sources.landing import is_candidate
+
+#: the sensors' minimum interval: a file unchanged across two ticks was unchanged at least this long
+TICK_SECONDS = 30
 
 
 def settled_files(
@@ -58,7 +61,7 @@ def build_folder_sensor(feed: str) -> dg.SensorDefinition:
     @dg.sensor(
         name=f"landing_{feed}",
         job=screening_round_job if rounds else ingest_job,
-        minimum_interval_seconds=30,
+        minimum_interval_seconds=TICK_SECONDS,
         # Off until an analyst switches it on: an incremental round publishes county lists, and on a home whose
         # landing folders already hold files the empty cursor sees them all as new (docs/DECISIONS.md).
         default_status=dg.DefaultSensorStatus.STOPPED,
@@ -74,7 +77,8 @@ def build_folder_sensor(feed: str) -> dg.SensorDefinition:
         _fail_dead_runs(context, home)
         cursor = json.loads(context.cursor) if context.cursor else {}
         waits = settings.load("ingest", home.root).get("landing") or {}
-        ready, new_cursor = settled_files(home.landing_for(feed), cursor, float(waits.get("settle_seconds", 2)))
+        settle = float(waits.get("settle_seconds", 2))
+        ready, new_cursor = settled_files(home.landing_for(feed), cursor, settle if settle > TICK_SECONDS else 0.0)
         if rounds:
             now = dt.datetime.now(dt.UTC).astimezone(_tz())
             requests = [incremental_round_request(feed, ready, now, dg.AssetKey(asset_name(feed)))] if ready else []
