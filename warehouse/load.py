@@ -11,7 +11,7 @@ once), their registry persons are replaced. The new version's rows carry ``<name
 no two rows share a record key (:func:`stored_file_name`).
 
 The frames come in as Polars frames (zero-copy views of the reader processes' Arrow files) and go into DuckDB in bulk
-through the step runner (``put`` → one ``INSERT … SELECT``).
+through the step runner: attached as relations (read in place, no staging copy) for one ``INSERT … SELECT``.
 """
 
 from __future__ import annotations
@@ -114,8 +114,7 @@ def load_file(
             if superseded:
                 wh.run("core/load.supersede", hashes=superseded, file_hash=file_hash)
         if status == "loaded" and rows.height:
-            wh.put("_load_rows", rows)
-            try:
+            with wh.attached("_load_rows", rows):
                 if table == "dept_record":
                     cols = _columns(wh, table, rows, skip=("duplicate_event", "superseded"))
                     wh.run("core/load.dept_insert", columns=cols)
@@ -130,19 +129,14 @@ def load_file(
                     elif table == "village":
                         wh.run("core/load.village_replace")
                     wh.run("core/load.insert", table=table, columns=_columns(wh, table, rows))
-            finally:
-                wh.drop("_load_rows")
             loaded = rows.height
         if rejected.height:
-            wh.put("_load_rejected", rejected)
-            try:
+            with wh.attached("_load_rejected", rejected):
                 wh.run(
                     "core/load.rejected_insert",
                     file_hash=file_hash,
                     columns=_columns(wh, "rejected_row", rejected, skip=("file_hash",)),
                 )
-            finally:
-                wh.drop("_load_rejected")
         wh.run(
             "core/load.record_file",
             file_hash=file_hash,
