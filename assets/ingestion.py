@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -78,7 +79,8 @@ class FeedOutcome:
     #: seconds per step summed over the files: read (wall, in reader processes, in parallel), read_cpu (their CPU
     #: seconds), validate (measure in the reader + GX's verdict in the parent), load, report, archive
     timings: dict[str, float] = field(default_factory=dict)
-    #: the largest resident memory of a reader process while reading this feed's files (bytes)
+    #: the largest resident memory of a reader process that read one of this feed's files (bytes; a process's maximum
+    #: so far, so an earlier, larger file of the same process may set it)
     reader_peak_rss: int = 0
 
     def count(self, status: str) -> int:
@@ -165,6 +167,7 @@ class _Pending:
     dropped: landing.DroppedFile
     job: Future | None  # Future[_Prepared]; None = nothing to read
     copy_of: str | None = None  # an identical copy of this file (same bytes, another name) was taken in first
+    read: Future | None = None  # the reader process's task (cancelled if the run stops early)
 
 
 @dataclass
@@ -173,6 +176,7 @@ class _Prepared:
     validation: FeedValidation | None = None
     read_seconds: float = 0.0
     read_cpu_seconds: float = 0.0
+    read_peak_rss: int = 0
 
 
 def ingest_feed(home: DataHome, feed: str, con, reference_date: dt.date | None = None) -> FeedOutcome:
@@ -212,9 +216,9 @@ def ingest_feed(home: DataHome, feed: str, con, reference_date: dt.date | None =
                 if nxt is None:
                     return
                 # Archive first: whatever happens next, the clerk's bytes are safe and never modified.
-                t0 = _now()
+                t0 = time.perf_counter()
                 archived = archive_mod.archive(home.root, nxt)
-                outcome.add_time("archive", _now() - t0)
+                outcome.add_time("archive", time.perf_counter() - t0)
                 seen = known.get(archived.file_hash)
                 if seen is not None and not _retry(seen, nxt):
                     copy_of = seen.file_name if seen.file_name != archived.file_name else None
@@ -228,8 +232,8 @@ def ingest_feed(home: DataHome, feed: str, con, reference_date: dt.date | None =
                     feed, archived.file_name, archived.file_hash, str(archived.archived_path), str(home.root),
                     str(readers.workdir), _mtime(nxt).date(), reference_date,
                 )  # fmt: skip
-                read_job = readers.submit(job, size=archived.size)
-                queue.append(_Pending(archived, nxt, checker.submit(_validate, home, read_job)))
+                read = readers.submit(job, size=archived.size)
+                queue.append(_Pending(archived, nxt, checker.submit(_validate, home, read), read=read))
 
         try:
             fill()
@@ -242,21 +246,16 @@ def ingest_feed(home: DataHome, feed: str, con, reference_date: dt.date | None =
                 prepared = item.job.result()
                 outcome.add_time("read", prepared.read_seconds)
                 outcome.add_time("read_cpu", prepared.read_cpu_seconds)
+                outcome.reader_peak_rss = max(outcome.reader_peak_rss, prepared.read_peak_rss)
                 if prepared.validation is not None:
                     outcome.add_time("validate", prepared.validation.elapsed_s)
                 outcome.files.append(_ingest_one(home, feed, item, con, prepared, outcome))
         finally:
-            for item in queue:
-                if item.job is not None:
-                    item.job.cancel()
-        outcome.reader_peak_rss = max(outcome.reader_peak_rss, readers.stats.peak_rss)
+            for item in queue:  # stopped early (an exception): no reader works for nothing
+                for fut in (item.read, item.job):
+                    if fut is not None:
+                        fut.cancel()
     return outcome
-
-
-def _now() -> float:
-    import time
-
-    return time.perf_counter()
 
 
 def _retry(known: load.KnownFile, dropped: landing.DroppedFile) -> bool:
@@ -276,11 +275,12 @@ def _validate(home: DataHome, read_job: Future) -> _Prepared:
     try:
         done = read_job.result()
     except pool.ReaderFailed as exc:
-        return _Prepared(exc)
+        return _Prepared(exc, read_peak_rss=exc.peak_rss)
+    stats = done.stats
     if isinstance(done.value, UnreadableFile):
-        return _Prepared(done.value, None, done.stats.seconds, done.stats.cpu_seconds)
+        return _Prepared(done.value, None, stats.seconds, stats.cpu_seconds, stats.peak_rss)
     result, measured = done.value
-    return _Prepared(_take_frames(result), judge(measured, home.root), done.stats.seconds, done.stats.cpu_seconds)
+    return _Prepared(_take_frames(result), judge(measured, home.root), stats.seconds, stats.cpu_seconds, stats.peak_rss)
 
 
 def _ingest_one(
@@ -296,7 +296,7 @@ def _ingest_one(
     if isinstance(result, UnreadableFile):
         return _quarantine(home, feed, item, con, result)
 
-    t0 = _now()
+    t0 = time.perf_counter()
     table = result.table
     status, reason = "loaded", None
     if not validation.success:
@@ -319,7 +319,7 @@ def _ingest_one(
         reason=reason,
         dropped_at=_mtime(item.dropped),
     )
-    outcome.add_time("load", _now() - t0)
+    outcome.add_time("load", time.perf_counter() - t0)
     if lo.source_file != archived.file_name:
         result.notes.append(
             f"此前已收到一个同名但内容不同的文件，本文件的记录在系统中以“{lo.source_file}”标识（文件名后加内容编号），"
@@ -331,7 +331,7 @@ def _ingest_one(
             f"本文件是“{archived.file_name}”的新版本，取代了此前收到的同名文件（文件指纹{earlier}）：此前版本的记录保留，"
             "但标记为“已被取代”，不再计入筛查，同一事件不会计算两次"
         )
-    t0 = _now()
+    t0 = time.perf_counter()
     rpath = report.write_clerk_report(
         home.root,
         result,
@@ -342,7 +342,7 @@ def _ingest_one(
         status=status,
         duplicates=lo.duplicate_rows,
     )
-    outcome.add_time("report", _now() - t0)
+    outcome.add_time("report", time.perf_counter() - t0)
     return FileOutcome(
         feed,
         archived.file_name,
