@@ -171,7 +171,7 @@ class _Patterns:
         p = re.escape(prefix)
         self.row = re.compile(b"<" + p + rb'row\s(?:[^>]*?\s)?r="(\d+)"')
         self.wide = re.compile(b"<" + p + rb'c r="([A-Z]{2,3})\d')  # cells beyond column Z, in the usual form
-        self.cell_any = b"<" + prefix + b"c "
+        self.cell_unusual = re.compile(b"<" + p + rb"c(?:>|/>| [^r])")  # a cell whose reference is not first
         self.cell_usual = b"<" + prefix + b'c r="'
         self.cell_general = re.compile(b"<" + p + rb'c\s(?:[^>]*?\s)?r="([A-Z]{1,3})(\d+)"')
         self.long_any = re.compile(b"<" + p + rb"v>(?:\d{16}|[\d.]+[eE]\+?\d\d<)")
@@ -219,7 +219,7 @@ def _scan_sheet(zf: zipfile.ZipFile, name: str, part: str) -> SheetScan:
         rows = pats.row.findall(buf)
         if rows:
             scan.max_row = max(scan.max_row, max(map(int, rows)))
-        if buf.count(pats.cell_any) != buf.count(pats.cell_usual):
+        if pats.cell_unusual.search(buf):
             # some cells carry their reference elsewhere than first: the general (slower) pattern for this piece
             for letters, row in pats.cell_general.findall(buf):
                 scan.max_col = max(scan.max_col, column_index(letters))
