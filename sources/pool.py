@@ -137,6 +137,19 @@ def _die_with_parent() -> None:
         pass
 
 
+def _high_water() -> int:
+    """This process's largest resident memory so far (bytes). ``VmHWM``, not ``ru_maxrss``: the latter keeps the
+    parent's resident size from before ``exec`` (a reader started by a 700 MB parent would report 700 MB)."""
+    try:
+        with open("/proc/self/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 def _child_entry() -> None:
     """Entry point of a reader process (``_BOOT``): socket, task and limits come in its environment."""
     import resource
@@ -173,12 +186,7 @@ def _child_entry() -> None:
             where = f"{Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else "?"
             traceback.print_exc()  # the full report stays in the private stderr file
             kind = ("failed", tid, "reader_error", f"{type(exc).__name__} at {where}")
-        stats = TaskStats(
-            time.perf_counter() - t0,
-            time.process_time() - c0,
-            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-            os.getpid(),
-        )
+        stats = TaskStats(time.perf_counter() - t0, time.process_time() - c0, _high_water(), os.getpid())
         conn.send((*kind, stats))
         if kind[2:3] == ("reader_memory",):
             os._exit(3)  # a fresh process takes the next file

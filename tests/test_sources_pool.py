@@ -125,3 +125,15 @@ def test_shared_pool_lingers_for_the_next_user_then_closes(tasks):
         assert second.pids() == pids, "warm processes reused"
     time.sleep(1.5)
     assert not first.alive and all(_gone(pid) for pid in pids)
+
+
+def test_a_reader_reports_its_own_memory_not_its_parents(tasks):
+    ballast = bytearray(500 * MB)  # this process is large when it starts the reader
+    ballast[:: 1 << 12] = b"x" * len(ballast[:: 1 << 12])
+    p = pool.ReaderPool(tasks, pool.PoolLimits(workers=1, memory_bytes=1024 * MB, linger_s=0))
+    try:
+        done = p.submit(("echo", 1)).result(timeout=60)
+    finally:
+        p.close()
+    assert done.stats.peak_rss < 300 * MB, "the reader's own peak (a fresh interpreter), not the parent's"
+    del ballast
