@@ -332,15 +332,7 @@ def _write_xlsx(
                 [(int(a), SKIP_LABELS.get(b, b), c or "") for a, b, c in r.skipped_rows.sort("source_row").iter_rows()],
             )
             if r.count_rows.height:
-                table(
-                    "计数明细",
-                    ["事项", "起始行号", "结束行号"],
-                    [70, 10, 10],
-                    [
-                        (a, int(b), int(c))
-                        for a, b, c in r.count_rows.select("item", "first_row", "last_row").iter_rows()
-                    ],
-                )
+                table("计数明细", ["事项", "行号"], [60, 100], _count_lines(r.count_rows))
             if dup_rows is not None and dup_rows.height:
                 table(
                     "重复记录",
@@ -360,6 +352,25 @@ def _write_xlsx(
         wb.close()
 
     _atomic(path, write)
+
+
+def _count_lines(count_rows: pl.DataFrame, width: int = 2000) -> list[tuple[str, str]]:
+    """(item, rows) lines of the 计数明细 sheet: every row behind every count, as runs ("3—5、9、12"), about ``width``
+    characters to a cell, continued on the next line: a large file's scattered rows stay a few hundred cells."""
+    run = (
+        pl.when(pl.col("first_row") == pl.col("last_row"))
+        .then(pl.col("first_row").cast(pl.String))
+        .otherwise(pl.col("first_row").cast(pl.String) + "—" + pl.col("last_row").cast(pl.String))
+    )
+    chunks = (
+        count_rows.with_columns(run.alias("run"), pl.int_range(pl.len()).alias("_i"))
+        .with_columns((pl.col("run").str.len_chars() + 1).cum_sum().over("item").floordiv(width).alias("_chunk"))
+        .group_by("item", "_chunk", maintain_order=True)
+        .agg(pl.col("run").str.join("、"), pl.col("_i").min())
+        .sort("_i")
+    )
+    first = pl.col("_chunk") == pl.col("_chunk").min().over("item")
+    return chunks.select(pl.when(first).then("item").otherwise(pl.lit("（续上行）")), "run").rows()
 
 
 def _write_txt(

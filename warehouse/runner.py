@@ -153,7 +153,8 @@ class DuckDBRunner(Runner):
 
     @contextlib.contextmanager
     def attached(self, name: str, data: Data) -> Iterator[None]:
-        table = data.to_arrow() if isinstance(data, pl.DataFrame) else data
+        # the newest Arrow layout keeps Polars' string views: no copy (the default converts every string column)
+        table = data.to_arrow(compat_level=pl.CompatLevel.newest()) if isinstance(data, pl.DataFrame) else data
         name = steps.identifier(name)
         self.con.register(name, table)  # read in place by the statements of the block (no copy)
         try:

@@ -32,14 +32,17 @@ UPDATE ingested_file SET superseded_by = ${file_hash} WHERE file_hash IN (${hash
 -- step: dept_insert
 -- The same event arriving twice (overlapping extracts, or twice in one file) is counted once: the first file wins.
 -- Later copies stay accounted for (and linked) but carry duplicate_event = true: a row whose event key appeared in an
--- earlier row of this file, or in a counted, not superseded row already stored.
+-- earlier row of this file, or in a counted, not superseded row already stored. (The first row per key comes from a
+-- grouped join, not a window function: a window over the incoming rows doubled the cost of the insert.)
 INSERT INTO dept_record BY NAME
 SELECT {{columns}},
-       coalesce(r.event_key IS NOT NULL
-                AND (r.source_row > min(r.source_row) OVER (PARTITION BY r.event_key) OR s.event_key IS NOT NULL),
-                false) AS duplicate_event,
+       coalesce(r.event_key IS NOT NULL AND (r.source_row > m.first_row OR s.event_key IS NOT NULL), false)
+           AS duplicate_event,
        false AS superseded
 FROM _load_rows r
+LEFT JOIN (
+    SELECT event_key, min(source_row) AS first_row FROM _load_rows WHERE event_key IS NOT NULL GROUP BY event_key
+) m ON m.event_key = r.event_key
 LEFT JOIN (
     SELECT DISTINCT d.source, d.event_key
     FROM dept_record d
