@@ -77,7 +77,8 @@ class FeedOutcome:
     feed: str
     files: list[FileOutcome] = field(default_factory=list)
     #: seconds per step summed over the files: read (wall, in reader processes, in parallel), read_cpu (their CPU
-    #: seconds), validate (measure in the reader + GX's verdict in the parent), load, report, archive
+    #: seconds), validate (measure in the reader + GX's verdict in the parent), load, report, archive; settle (waiting
+    #: for young files)
     timings: dict[str, float] = field(default_factory=dict)
     #: the largest resident memory of a reader process that read one of this feed's files (bytes; a process's maximum
     #: so far, so an earlier, larger file of the same process may set it)
@@ -190,11 +191,13 @@ def ingest_feed(home: DataHome, feed: str, con, reference_date: dt.date | None =
     for skipped in landing.scan_skipped(home.root, [feed]):
         outcome.files.append(_not_read(home, feed, skipped))
     waits = cfg.get("landing") or {}
+    t0 = time.perf_counter()
     dropped, changing = landing.settle(
         landing.scan(home.root, [feed]),
         float(waits.get("settle_seconds", 2)),
         float(waits.get("settle_max_wait_seconds", 30)),
     )
+    outcome.add_time("settle", time.perf_counter() - t0)
     for f in changing:  # no receipt: the next run reads it
         log.info("not settled yet, left for the next run: %s/%s", feed, f.name)
         outcome.files.append(FileOutcome(feed, f.name, "", "unsettled", reason="文件仍在写入或复制中，下次再读取"))
