@@ -218,8 +218,11 @@ def _to_grid(sheet: Any, probe: Callable[[int, list[int]], Probe]) -> Grid | Non
         return None
     df = _named(df.select(pl.all().cast(pl.String)))
     cols = [c for c in df.columns if c != "_row"]
-    nonblank = pl.any_horizontal([pl.col(c).str.strip_chars().fill_null("") != "" for c in cols])
-    last = df.select(pl.when(nonblank).then(pl.col("_row")).max()).item()
+    nonblank = pl.any_horizontal([pl.col(c).str.contains(r"\S").fill_null(False) for c in cols])
+    # the last row with content: almost always near the end, so the tail is looked at first
+    last = df.tail(1000).select(pl.when(nonblank).then(pl.col("_row")).max()).item()
+    if last is None:
+        last = df.select(pl.when(nonblank).then(pl.col("_row")).max()).item()
     if last is None:
         return None
     df = df.head(int(last))
