@@ -205,7 +205,10 @@ def ingest_feed(home: DataHome, feed: str, con, reference_date: dt.date | None =
         return outcome
     known = load.known_files(con)
     limits = pool.PoolLimits.from_config(cfg)
-    depth = limits.workers + 1  # files read ahead of the one being loaded (bounds the Arrow data waiting)
+    # Files read ahead of the one being loaded: enough that a large file at the head of the line does not leave the
+    # other readers idle, bounded in number and in bytes (their rows wait as Arrow files in shared memory).
+    depth = 2 * limits.workers + 1
+    budget = float((cfg.get("readers") or {}).get("read_ahead_mb", 256)) * 2**20
     files = iter(dropped)
     queue: deque[_Pending] = deque()
     warmed = False
@@ -214,7 +217,7 @@ def ingest_feed(home: DataHome, feed: str, con, reference_date: dt.date | None =
 
         def fill() -> None:
             nonlocal warmed
-            while len(queue) < depth:
+            while len(queue) < depth and (not queue or sum(i.archived.size for i in queue) < budget):
                 nxt = next(files, None)
                 if nxt is None:
                     return
