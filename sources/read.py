@@ -858,17 +858,21 @@ def _build(
     warnings = ok.filter(pl.col("_warn_reason").is_not_null()).select(
         pl.col("_row").alias("source_row"), pl.col("_warn_field").alias("field"), pl.col("_warn_reason").alias("reason")
     )
-    if grid.unterminated and ok.height and ok["_row"].max() == grid.frame["_row"].max():
-        # the file ends in the middle of its last line: that row may be cut off (read while still being written)
-        last = int(ok["_row"].max())
-        cut = "文件末尾没有换行：这一行可能不完整（文件可能在写入或复制完成前就被读取了），请核对；如有完整的文件，请用同一文件名重新报送，新文件将取代本文件"
-        warnings = pl.concat(
-            [
-                warnings,
-                pl.DataFrame({"source_row": [last], "field": ["（整行）"], "reason": [cut]}, schema=ISSUE_SCHEMA),
-            ]
+    if grid.unterminated and grid.frame.height:
+        # the file ends in the middle of its last line: that row may be cut off (read while still being written) —
+        # the clerk is told whether the row was accepted, rejected or taken for a total line
+        last = int(grid.frame["_row"].max())
+        if ok.height and ok["_row"].max() == last:
+            cut = "文件末尾没有换行：这一行可能不完整（文件可能在写入或复制完成前就被读取了），请核对；如有完整的文件，请用同一文件名重新报送，新文件将取代本文件"
+            warnings = pl.concat(
+                [
+                    warnings,
+                    pl.DataFrame({"source_row": [last], "field": ["（整行）"], "reason": [cut]}, schema=ISSUE_SCHEMA),
+                ]
+            )
+        notes.append(
+            f"文件末尾没有换行，最后一行（第{last}行）可能不完整，请核对；如有完整的文件，请用同一文件名重新报送"
         )
-        notes.append(f"文件末尾没有换行，最后一行（第{last}行）可能不完整，请核对")
 
     # ---- 6. notes on what was normalised, each with the rows behind its count (one pass over the accepted rows)
     count_rows = pl.DataFrame(schema=COUNT_ROWS_SCHEMA)
