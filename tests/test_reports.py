@@ -16,7 +16,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).parent))
 from test_rules_support import PUSHED, REF, City, D
 
-from fangpin.reports.publish import publish_round
+from assets.publishing import publish_round
 from fangpin.reports.safe import FORMULA_PREFIXES, child_path, safe_filename, safe_text
 from fangpin.settings import PACKAGED
 from warehouse.engine import connect
@@ -162,7 +162,9 @@ def test_one_workbook_per_county_with_the_required_layout(published):
         "核实人",
     ):
         assert col in header, col
-    assert ws.column_dimensions["V"].width > 30  # evidence column is wide
+    from openpyxl.utils import get_column_letter
+
+    assert ws.column_dimensions[get_column_letter(header.index("证据") + 1)].width > 30  # evidence column is wide
     rows = _sheet_rows(ws)
     scores = [r["优先级"] for r in rows]
     assert scores == sorted(scores, reverse=True)  # priority order
@@ -170,8 +172,8 @@ def test_one_workbook_per_county_with_the_required_layout(published):
     ev = next(r for r in rows if r["户编号"] == "RS-1")["证据"]
     assert ev.startswith("【医保局｜medical_2026.xlsx 第") and "个人自付 15,000.00元" in ev
     assert all(r["核实结果"] is None for r in rows)
-    empty = _sheet_rows(openpyxl.load_workbook(out / "疑似风险户清单_柳江区.xlsx")["疑似风险户清单"])
-    assert empty == []
+    empty = openpyxl.load_workbook(out / "疑似风险户清单_柳江区.xlsx")["疑似风险户清单"]
+    assert _sheet_rows(empty) == [] and any("本县本轮没有疑似风险户" in str(c.value) for c in empty["A"])
 
 
 def test_county_workbooks_hold_only_their_households_and_labelled_routed_ones(published):
@@ -217,10 +219,10 @@ def test_formula_text_from_inputs_is_inert_everywhere(published):
                         if "HYPERLINK" in cell.value:
                             found.append((path.name, cell.value))
     # the department file's name and the registry head's name both arrive as visible, inert text
-    unmatched = _sheet_rows(openpyxl.load_workbook(out / "未匹配记录_医保局.xlsx")["未匹配记录"])
+    unmatched = _sheet_rows(openpyxl.load_workbook(out / "未匹配记录_医保局.xlsx")["仅供参考（非本市农村人员）"])
     assert (
         unmatched[0]["姓名"] == "'" + EVIL
-        and unmatched[0]["文件名"] == "医保2026年3月.xlsx"
+        and unmatched[0]["来源文件"] == "医保2026年3月.xlsx"
         and unmatched[0]["行号"] == 9
     )
     head = next(
@@ -230,7 +232,7 @@ def test_formula_text_from_inputs_is_inert_everywhere(published):
     )
     assert head["户主姓名"] == "'" + EVIL
     assert any(name.startswith("未匹配记录_医保局") for name, _ in found)
-    hr = _sheet_rows(openpyxl.load_workbook(out / "未匹配记录_人社局.xlsx")["未匹配记录"])
+    hr = _sheet_rows(openpyxl.load_workbook(out / "未匹配记录_人社局.xlsx")["仅供参考（非本市农村人员）"])
     assert [r["姓名"] for r in hr] == ["'-张三"]  # the review record is not returned as unmatched
 
 
@@ -390,12 +392,13 @@ def test_formula_name_in_a_dropped_department_file_arrives_as_inert_text(tmp_pat
         screen(con, "2026Q4", "full", REF, PUSHED, home=dh.root)
         publish_round(con, dh.root, "2026Q4")
     wb = openpyxl.load_workbook(dh.root / "out" / "2026Q4" / "未匹配记录_医保局.xlsx")
-    cells = {r["行号"]: r for r in _sheet_rows(wb["未匹配记录"])}
+    cells = {r["行号"]: r for sheet in ("需核对更正", "仅供参考（非本市农村人员）") for r in _sheet_rows(wb[sheet])}
     assert cells[2]["姓名"] == "'" + EVIL and cells[3]["姓名"] == "'@张三" and cells[4]["姓名"] == "李四"
-    assert cells[2]["文件名"] == "医保2026年3月.csv"
-    for row in wb["未匹配记录"].iter_rows():
-        for cell in row:
-            assert cell.data_type != "f"
+    assert cells[2]["来源文件"] == "医保2026年3月.csv"
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f"
 
 
 # ------------------------------------------------------------------------------------------ county reruns, 双帮扶人
