@@ -105,11 +105,10 @@ GUANGXI_CITY_NAMES = {
 
 def region_names() -> dict[str, str]:
     """Address-code prefixes → the place an ID number was issued in, as a person reads it: a province (2 digits),
-    a Guangxi city (4 digits, 广西壮族自治区南宁市), a county of this city (6 digits, 柳州市融水苗族自治县; historic
+    a Guangxi city (4 digits, 广西南宁市), a county of this city (6 digits, 柳州市融水苗族自治县; historic
     codes under their current name)."""
     out = dict(PROVINCE_NAMES)
-    province = PROVINCE_NAMES[CITY_CODE[:2]]
-    out |= {code: province + name for code, name in GUANGXI_CITY_NAMES.items()}
+    out |= {code: "广西" + name for code, name in GUANGXI_CITY_NAMES.items()}
     county_names = counties()
     out |= {code: CITY_NAME + name for code, name in county_names.items()}
     out |= {old: CITY_NAME + county_names[new] for old, new in HISTORIC_COUNTY_CODES.items() if new in county_names}

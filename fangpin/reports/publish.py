@@ -202,22 +202,27 @@ TASK_COLS = [
     Col("推送日期", "pushed_on", 11, "date", screen_only=True),
 ]
 
-_RECORD_COLS = [
-    Col("序号", "seq", 5, "int"),
-    Col("来源文件", "source_file", 22, "wrap"),
-    Col("行号", "source_row", 6, "int"),
-    Col("姓名", "name", 8),
-    Col("证件号码（原样）", "id_raw", 20),
-    Col("记录地址", "place", 18, "wrap"),
-    Col("日期", "event_date", 11, "date"),
-    Col("内容", "content", 24, "wrap"),
-]
-FIX_COLS = _RECORD_COLS + [
-    Col("问题", "basis", 26, "wrap"),
-    Col("更正方法", "fix", 30, "wrap"),
+
+def _record_cols(place: float, content: float) -> list[Col]:
+    return [
+        Col("序号", "seq", 5, "int"),
+        Col("来源文件", "source_file", 30, "wrap"),
+        Col("行号", "source_row", 6, "int"),
+        Col("姓名", "name", 8),
+        Col("证件号码（原样）", "id_raw", 20),
+        Col("记录地址", "place", place, "wrap"),
+        Col("日期", "event_date", 11, "date"),
+        Col("内容", "content", content, "wrap"),
+    ]
+
+
+FIX_COLS = _record_cols(18, 30) + [
+    Col("问题", "basis", 30, "wrap"),
+    Col("更正方法", "fix", 36, "wrap"),
     Col("处理情况", "handling", 12, fill=fills.HANDLING),
 ]
-REFERENCE_COLS = _RECORD_COLS + [Col("判断依据", "basis", 36, "wrap")]
+#: one line a row where the texts allow: a department may print hundreds of people outside the registry
+REFERENCE_COLS = _record_cols(16, 48) + [Col("判断依据", "basis", 40, "wrap")]
 FIX_SHEET = "需核对更正"
 REFERENCE_SHEET = "仅供参考（非本市农村人员）"
 

@@ -132,8 +132,8 @@ SELECT r.source, r.source_file, r.source_row, r.name, r.id_raw, r.id_status,
             WHEN np.source IS NOT NULL THEN '未填写证件号码；户籍系统中' || np.township || '有姓名相同或相近的人员'
             WHEN ni.source IS NOT NULL THEN '户籍系统中没有此证件号码，但有出生日期、性别相同且姓名相同或相近的人员'
             WHEN r.id_number IS NOT NULL THEN
-                '证件号码有效，归属' || coalesce(g.region_name, '地区码' || left(r.id_number, 6))
-                || CASE WHEN g.in_city THEN '；本市农村人口户籍系统中无此人' ELSE '（非本市）' END
+                '证件号码归属' || coalesce(g.region_name, '地区码' || left(r.id_number, 6))
+                || CASE WHEN g.in_city THEN '，不在本市农村人口户籍系统中' ELSE '（非本市）' END
             WHEN r.place IS NULL THEN '未填证件号码和地址；户籍系统中无法对应'
             WHEN pl.source IS NOT NULL THEN '未填证件号码；地址“' || r.place || '”的户籍人员中没有姓名相近的'
             ELSE '未填证件号码；地址“' || r.place || '”不在本市农村地区'
