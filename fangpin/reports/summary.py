@@ -90,7 +90,7 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:left} th{background:#DDEB
 
 
 def write_html(path: Path, data: dict) -> None:
-    """``data``: the dict built by publish._summary_data."""
+    """``data``: the dict built by :func:`fangpin.reports.publish.summary_data`."""
     k = data["kpis"]
     kpis = "".join(f'<div class="kpi">{_e(label)}<b>{_e(value)}</b></div>' for label, value in k)
     notes = "".join(f'<p class="note">{_e(n)}</p>' for n in data.get("notes", []))
