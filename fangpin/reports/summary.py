@@ -44,6 +44,16 @@ def svg_bars(
     ]
     if not items:
         parts.append(f'<text x="0" y="{top + 16}" font-size="13" fill="#777">（无数据）</text>')
+    if percent and items:  # the grid first: the bars are drawn over it
+        bottom = top + n * (bar_h + gap)
+        for k in range(5):
+            x = label_w + plot_w * k / 4
+            parts.append(
+                f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{bottom}" stroke="#BBBBBB" stroke-dasharray="3,3"/>'
+            )
+            parts.append(
+                f'<text x="{x:.1f}" y="{bottom + 15}" font-size="11" fill="#555" text-anchor="middle">{25 * k}%</text>'
+            )
     for i, (label, value) in enumerate(items):
         y = top + i * (bar_h + gap)
         w = 0 if vmax <= 0 else max(0.0, float(value)) / vmax * plot_w
@@ -57,16 +67,6 @@ def svg_bars(
             f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{color}"><title>{_e(label)}: {_e(shown)}</title></rect>'
         )
         parts.append(f'<text x="{label_w + w + 4:.1f}" y="{y + 16}" font-size="12">{_e(shown)}</text>')
-    if percent and items:
-        bottom = top + n * (bar_h + gap)
-        for k in range(5):
-            x = label_w + plot_w * k / 4
-            parts.append(
-                f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{bottom}" stroke="#BBBBBB" stroke-dasharray="3,3"/>'
-            )
-            parts.append(
-                f'<text x="{x:.1f}" y="{bottom + 15}" font-size="11" fill="#555" text-anchor="middle">{25 * k}%</text>'
-            )
     parts.append("</svg>")
     return "".join(parts)
 
