@@ -796,3 +796,18 @@ def test_workbooks_written_by_worker_processes_are_the_bytes_written_in_process(
             outs.append({Path(f).name: Path(f).read_bytes() for f in result["files"] if str(f).endswith(".xlsx")})
     assert len(outs[0]) >= 15 and outs[0].keys() == outs[1].keys()
     assert [n for n in outs[0] if outs[0][n] != outs[1][n]] == []
+
+
+def _exit_in_a_worker(n: int) -> int:
+    import multiprocessing
+    import os
+
+    if multiprocessing.parent_process() is not None:
+        os._exit(3)  # a worker killed (out of memory, say)
+    return n * 2
+
+
+def test_a_broken_worker_pool_falls_back_to_writing_in_process():
+    from fangpin.reports.parallel import run_jobs
+
+    assert run_jobs([(_exit_in_a_worker, (i,)) for i in range(3)], workers=2) == [0, 2, 4]

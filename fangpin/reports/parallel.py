@@ -4,19 +4,24 @@ with ``spawn`` — never ``fork``: the parent holds a DuckDB connection and its 
 not inherit.
 
 ``run_jobs(jobs, workers)``: ``workers <= 1`` runs the jobs here, one after another; otherwise in a process pool.
-Results come back in job order; the first failure is raised (the remaining jobs are cancelled). A job writes the
-same bytes wherever it runs.
+Results come back in job order; the first failure of a job is raised (the remaining jobs are cancelled). A job
+writes the same bytes wherever it runs. A pool that breaks (a worker killed, e.g. by the memory limit, or a main
+script that is not import-safe — ``spawn`` imports it in every worker, so it needs ``if __name__ == "__main__"``)
+is not a failure of the publication: the jobs are then written here, and the log says so.
 """
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 Job = tuple[Callable[..., Any], tuple]
+log = logging.getLogger(__name__)
 
 
 def default_workers() -> int:
@@ -33,6 +38,14 @@ def default_workers() -> int:
 def run_jobs(jobs: Sequence[Job], workers: int) -> list[Any]:
     if workers <= 1 or len(jobs) <= 1:
         return [fn(*args) for fn, args in jobs]
+    try:
+        return _in_pool(jobs, workers)
+    except BrokenProcessPool as exc:
+        log.warning("workbook worker processes failed (%s); writing the %d workbooks in this process", exc, len(jobs))
+        return [fn(*args) for fn, args in jobs]
+
+
+def _in_pool(jobs: Sequence[Job], workers: int) -> list[Any]:
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as pool:
         futures = [pool.submit(fn, *args) for fn, args in jobs]
