@@ -527,8 +527,8 @@ def test_table_body_cells_keep_their_types_formats_and_stay_inert(tmp_path):
 
 
 def _unmatched_city():
-    """A registry household in 融水 和睦镇 and department records nobody matched: five of registry people whose record
-    is wrong, four of people outside the city's rural registry."""
+    """A registry household in 融水 和睦镇 and department records nobody matched: six of registry people whose record
+    is wrong, five of people outside the city's rural registry."""
     from fangpin.domain.idnumber import birth_date, make_id, sex
 
     city = City()
@@ -559,7 +559,9 @@ def _unmatched_city():
     record(7, "侯伟兵", "522633197901129457", "valid", id_number="522633197901129457", township="贵州省从江县")
     record(8, "杨娟兰", "450202198609029625", "valid", id_number="450202198609029625", township="柳州市城中区")
     record(9, "李四", None, "missing", township="南宁市青秀区")
-    record(10, "赵六", None, "missing")  # 和睦镇, but nobody of a near name there
+    record(10, "赵六", None, "missing")  # 和睦镇, but nobody of that name there
+    record(11, "韦芳", None, "missing")  # one character from 韦丽, not a homophone: any 韦 namesake would be "near"
+    record(12, "韦莉", None, "missing")  # a homophone of 韦丽 (li)
     return city, xiaoming
 
 
@@ -575,8 +577,8 @@ def test_unmatched_records_are_split_into_ours_with_the_fix_and_outsiders(tmp_pa
         publish_round(con, home, "2026Q4")
     by_row = {r["source_row"]: r for r in unmatched.to_dicts()}
     assert {row: r["class"] for row, r in by_row.items()} == {
-        **dict.fromkeys((2, 3, 4, 5, 6), "fix"),
-        **dict.fromkeys((7, 8, 9, 10), "ref"),
+        **dict.fromkeys((2, 3, 4, 5, 6, 12), "fix"),
+        **dict.fromkeys((7, 8, 9, 10, 11), "ref"),
     }
     assert f"第18位应为“{xiaoming[17]}”" in by_row[2]["fix"]
     assert "Excel" in by_row[3]["basis"] and "文本格式" in by_row[3]["fix"]
@@ -589,7 +591,7 @@ def test_unmatched_records_are_split_into_ours_with_the_fix_and_outsiders(tmp_pa
     assert wb.sheetnames == ["需核对更正", "仅供参考（非本市农村人员）", "拒收记录"]
     fix = _sheet_rows(wb["需核对更正"])
     ref = _sheet_rows(wb["仅供参考（非本市农村人员）"])
-    assert sorted(r["行号"] for r in fix) == [2, 3, 4, 5, 6] and sorted(r["行号"] for r in ref) == [7, 8, 9, 10]
+    assert sorted(r["行号"] for r in fix) == [2, 3, 4, 5, 6, 12] and sorted(r["行号"] for r in ref) == [7, 8, 9, 10, 11]
     assert all(r["来源文件"] == "医保.xlsx" and r["更正方法"] for r in fix)
     assert all(r["来源文件"] == "医保.xlsx" and r["判断依据"] for r in ref)
 

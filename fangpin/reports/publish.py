@@ -374,9 +374,7 @@ def write_round(tables: dict, home: Path, round_id: str, *, workers: int | None 
     county_jobs, county_meta = _county_jobs(tables, scratch, round_id, legend, priority)
     dept_jobs = _task_jobs(tables, scratch, round_id, routing, legend)
     return_jobs = _return_jobs(tables, scratch, round_id) if returns else []
-    review = (
-        review_jobs(tables["review"], scratch, round_id, departments.FEED_LABELS | tables["labels"]) if returns else []
-    )
+    review = review_jobs(tables["review"], scratch, round_id, tables["labels"]) if returns else []
     data = summary_data(tables, round_id)
     summary_jobs = [
         (_write_summary, (scratch, safe_filename(f"汇总_{round_id}.html"), "html", data)),

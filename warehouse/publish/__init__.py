@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 import polars as pl
 
-from fangpin.domain import departments, divisions
+from fangpin.domain import departments, divisions, names
 from fangpin.domain.workdays import add_working_days
 from warehouse.runner import Runner, runner_for
 from warehouse.steps import Sql
@@ -115,10 +115,29 @@ def department_returns(wh, feeds: Iterable[str]) -> tuple[pl.DataFrame, pl.DataF
     regions = divisions.region_names()
     wh.put("pub_region", pl.DataFrame({"code": list(regions), "name": list(regions.values())}))
     try:
-        unmatched = wh.frame("publish/returns.unmatched", feeds=feeds, city_code=divisions.CITY_CODE)
+        wh.run("publish/returns.unmatched_records", feeds=feeds)
+        wh.put("pub_homophone", homophones(wh.frame("publish/returns.name_pairs")))
+        unmatched = wh.frame("publish/returns.unmatched", city_code=divisions.CITY_CODE)
     finally:
+        wh.run("publish/returns.unmatched_drop")
         wh.drop("pub_region")
     return unmatched, wh.frame("publish/returns.rejects", feeds=feeds)
+
+
+def homophones(pairs: pl.DataFrame) -> pl.DataFrame:
+    """The (record_key, person_key) pairs whose names read the same in pinyin (either reading of a polyphonic
+    character): a name typed by pinyin with the wrong character."""
+    table = names.name_table(pl.concat([pairs["record_key"], pairs["person_key"]])).select("name_key", "py", "py_alt")
+    joined = pairs.join(table.rename(lambda c: f"r_{c}"), left_on="record_key", right_on="r_name_key").join(
+        table.rename(lambda c: f"p_{c}"), left_on="person_key", right_on="p_name_key"
+    )
+    same = (
+        (pl.col("r_py") == pl.col("p_py"))
+        | (pl.col("r_py") == pl.col("p_py_alt"))
+        | (pl.col("r_py_alt") == pl.col("p_py"))
+        | (pl.col("r_py_alt") == pl.col("p_py_alt"))
+    )
+    return joined.filter(same).select("record_key", "person_key")
 
 
 def review_rows(wh) -> pl.DataFrame:
