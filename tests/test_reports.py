@@ -813,3 +813,21 @@ def test_a_broken_worker_pool_falls_back_to_writing_in_process():
     from fangpin.reports.parallel import run_jobs
 
     assert run_jobs([(_exit_in_a_worker, (i,)) for i in range(3)], workers=2) == [0, 2, 4]
+
+
+def _fail_writing(name: str) -> str:
+    from fangpin.reports.publish import _Stage
+
+    with _Stage(name):
+        raise ValueError("磁盘已满")
+    return name
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_failing_workbook_names_its_file_wherever_it_was_written(workers):
+    from fangpin.reports.parallel import run_jobs
+    from fangpin.reports.publish import PublishError
+
+    with pytest.raises(PublishError) as err:
+        run_jobs([(_fail_writing, ("疑似风险户清单_融水苗族自治县.xlsx",)), (len, ("ab",))], workers)
+    assert err.value.file == "疑似风险户清单_融水苗族自治县.xlsx" and "磁盘已满" in str(err.value)
