@@ -743,7 +743,7 @@ def _write_returns(
             .then(pl.lit("整个文件"))
             .otherwise(pl.format("第{}行", pl.col("source_row")))
         )
-        with Book(child_path(folder, name)) as book:
+        with Book(child_path(folder, name), rows=unmatched.height + rejects.height) as book:
             book.table(
                 FIX_SHEET,
                 FIX_COLS,

@@ -84,7 +84,7 @@ def _write_review_list(folder: Path, county: str, round_id: str | None, part: pl
     name = safe_filename(f"待核实匹配清单_{county}.xlsx")
     title = f"{county} 待核实匹配清单" + (f"（第 {round_id} 轮）" if round_id else "")
     max_rank = int(part["rank"].max() or 1) if part.height else 1
-    with Book(child_path(folder, name)) as book:
+    with Book(child_path(folder, name), rows=part.height) as book:
         book.table(
             "待核实匹配",
             COLS + [verified_col(max_rank)],
