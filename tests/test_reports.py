@@ -831,3 +831,27 @@ def test_a_failing_workbook_names_its_file_wherever_it_was_written(workers):
     with pytest.raises(PublishError) as err:
         run_jobs([(_fail_writing, ("疑似风险户清单_融水苗族自治县.xlsx",)), (len, ("ab",))], workers)
     assert err.value.file == "疑似风险户清单_融水苗族自治县.xlsx" and "磁盘已满" in str(err.value)
+
+
+def test_row_heights_are_the_same_from_a_frame_and_from_dicts(tmp_path):
+    """Frames get their row heights from Polars, dict rows from Python: the same arithmetic, the same workbook."""
+    from fangpin.reports.xlsx import Book, Col
+
+    cols = [Col("序号", "seq", 5, "int"), Col("证据", "t", 12, "wrap"), Col("风险类型", "l", 8, "wrap")]
+    rows = [
+        {
+            "seq": 1,
+            "t": "【医保局｜医保结算数据.csv 第339行】杨萍：2025年10月12日 住院\n第二行",
+            "l": ["因病", None, "因灾"],
+        },
+        {"seq": 2, "t": None, "l": []},
+        {"seq": 3, "t": "中文" * 40, "l": ["缺劳动力"] * 6},
+        {"seq": 4, "t": "短", "l": None},
+    ]
+    books = []
+    for name, data in (("dicts.xlsx", rows), ("frame.xlsx", pl.DataFrame(rows))):
+        with Book(tmp_path / name) as book:
+            book.table("表", cols, data, title="标题")
+        ws = openpyxl.load_workbook(tmp_path / name).active
+        books.append([ws.row_dimensions[r].height for r in range(3, 7)])
+    assert books[0] == books[1] and books[0][1] is None and books[0][0] > 30 and books[0][2] > books[0][0]

@@ -296,6 +296,8 @@ def _excel_serial(value: dt.date) -> float:
 
 def _text(value: Any) -> str:
     """The text a non-numeric value shows (lists joined with 、, flags as 是/否)."""
+    if value.__class__ is str:  # by far the most common: no other test
+        return str(safe_text(value))
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, (list, tuple)):
@@ -307,10 +309,11 @@ def _cell_xml(ref: str, style: str, value: Any, kind: str) -> str:
     """One ``<c>`` element: what :meth:`Book.table` promises for a value in a column of ``kind``."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return f'<c r="{ref}"{style}/>'
-    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool) and kind in _NUMERIC:
-        return f'<c r="{ref}"{style}><v>{float(value):.16G}</v></c>'
-    if isinstance(value, (dt.date, dt.datetime)) and kind == "date":
-        return f'<c r="{ref}"{style}><v>{_excel_serial(value):.16G}</v></c>'
+    if value.__class__ is not str:
+        if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool) and kind in _NUMERIC:
+            return f'<c r="{ref}"{style}><v>{float(value):.16G}</v></c>'
+        if isinstance(value, (dt.date, dt.datetime)) and kind == "date":
+            return f'<c r="{ref}"{style}><v>{_excel_serial(value):.16G}</v></c>'
     text = _text(value)
     if not text:
         return f'<c r="{ref}"{style}/>'
@@ -325,9 +328,34 @@ def _lines_of(value: Any, width: float) -> int:
     return text_lines(_text(value)[:MAX_STRING], width)
 
 
-def _dict_slices(rows: Sequence[dict[str, Any]] | pl.DataFrame) -> Iterator[Sequence[dict[str, Any]]]:
+_LINES = "__lines__"  # the column the frame path adds: lines the row's tallest wrapped cell needs
+
+
+def _lines_expr(name: str, dtype: pl.DataType, width: float) -> pl.Expr:
+    """:func:`text_lines` of every cell of a column, in Polars (the same arithmetic, per explicit line)."""
+    col = pl.col(name)
+    if isinstance(dtype, (pl.List, pl.Array)):
+        text = col.list.eval(pl.element().cast(pl.String)).list.drop_nulls().list.join("、")
+    else:
+        text = col.cast(pl.String)
+    per_line = max(width - 1.0, 1.0)
+    line = pl.element()
+    chars = line.str.len_chars().cast(pl.Float64)
+    width_units = chars + (line.str.len_bytes().cast(pl.Float64) - chars) / 2 * (CJK_UNITS - 1)
+    per = (width_units * 1.05 / per_line).ceil().clip(lower_bound=1)
+    return text.str.split("\n").list.eval(per).list.sum().fill_null(1).cast(pl.Int64)
+
+
+def _dict_slices(
+    rows: Sequence[dict[str, Any]] | pl.DataFrame, wrapped: Sequence[tuple[str, float]]
+) -> Iterator[Sequence[dict[str, Any]]]:
+    """Rows as dicts a slice at a time; from a frame with the ``__lines__`` of each row computed by Polars."""
     if isinstance(rows, pl.DataFrame):
+        present = [(k, w) for k, w in wrapped if k in rows.columns]
+        exprs = [_lines_expr(k, rows.schema[k], w) for k, w in present]
         for part in rows.iter_slices(_SLICE):
+            if exprs:
+                part = part.with_columns(pl.max_horizontal(exprs).alias(_LINES))
             yield part.to_dicts()
     elif rows:
         yield rows
@@ -357,7 +385,7 @@ class _TableSheet(Worksheet):
         wrapped = [(col.key, col.width) for col in cols if col.kind == "wrap"]
         spans = f"1:{len(cols)}"
         n = first_row  # XML row numbers are 1-based: row index n is XML row n + 1
-        for part in _dict_slices(rows):
+        for part in _dict_slices(rows, wrapped):
             if self._body is None:
                 self._body = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
             for start in range(0, len(part), _CHUNK):
@@ -365,7 +393,9 @@ class _TableSheet(Worksheet):
                 for row in part[start : start + _CHUNK]:
                     n += 1
                     get = row.get
-                    height = max([_lines_of(get(key), width) for key, width in wrapped], default=1)
+                    height = get(_LINES)
+                    if height is None:
+                        height = max([_lines_of(get(key), width) for key, width in wrapped], default=1)
                     tall = f' ht="{row_height(height):.16g}" customHeight="1"' if height > 1 else ""
                     lines.append(
                         f'<row r="{n}" spans="{spans}"{tall}>'
