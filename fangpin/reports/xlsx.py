@@ -7,7 +7,8 @@ are written as numbers and dates. Nothing from an input is ever written as a for
 
 Row heights: neither LibreOffice nor WPS sizes a row to its wrapped text when a file is opened (Excel does only
 for rows it lays out itself), so every row whose wrapped cells need more than one line gets an explicit height,
-estimated from the text and the column width (:func:`text_lines`: a CJK character is about two column units).
+estimated from the text and the column width (:func:`text_lines`: a CJK character is about two column units; for
+the rows of a Polars frame the same arithmetic runs as a Polars expression).
 
 Speed: xlsxwriter keeps every cell as an object and turns it into XML in Python (≈ 8 µs a cell); a city round
 writes a few million cells. So the title, notes and header of a table go through xlsxwriter (formats, widths,
