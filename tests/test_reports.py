@@ -855,3 +855,16 @@ def test_row_heights_are_the_same_from_a_frame_and_from_dicts(tmp_path):
         ws = openpyxl.load_workbook(tmp_path / name).active
         books.append([ws.row_dimensions[r].height for r in range(3, 7)])
     assert books[0] == books[1] and books[0][1] is None and books[0][0] > 30 and books[0][2] > books[0][0]
+
+
+def test_reports_only_present():
+    """fangpin/reports takes frames: it imports no warehouse code and holds no SQL (issue 13, item 4)."""
+    import re
+
+    root = Path(__file__).resolve().parents[1] / "fangpin" / "reports"
+    for path in root.glob("*.py"):
+        code = "\n".join(
+            line for line in path.read_text(encoding="utf-8").splitlines() if not line.lstrip().startswith("#")
+        )
+        assert not re.search(r"^\s*(from|import)\s+(warehouse|duckdb)\b", code, re.M), path.name
+        assert not re.search(r"\b(SELECT|INSERT|CREATE|DELETE)\s+[A-Z*(]", code), path.name
