@@ -4,7 +4,8 @@
   record; metadata = match rates per feed; one asset check per feed (``match_rate_<feed>``, WARN).
 - ``suspects`` → ``round_outputs`` — partitioned by quarter × county (``assets.rounds.round_partitions``),
   single-run backfills: screen the run's rounds (``warehouse.rules.screen``, a county subset when the run does not
-  cover all counties of a quarter), then publish them (``fangpin.reports.publish.publish_round``).
+  cover all counties of a quarter), then publish them (``assets.publishing.publish_round``: the warehouse's
+  publish-ready tables, written by ``fangpin.reports``).
 
 Failures say what broke: a missing threshold names the rules file and key, a failing rule names its SQL file, a
 failing output names the file (``dg.Failure`` metadata ``file`` / ``rule``).
@@ -18,11 +19,12 @@ import time
 import dagster as dg
 
 from assets.ingest import INGEST_FEEDS, asset_name
+from assets.publishing import publish_round
 from assets.resources import FangpinHome
 from assets.rounds import RoundConfig, RoundScope, round_partitions, run_partition_keys, scopes_for
 from fangpin.domain import divisions
 from fangpin.home import CORE_FEEDS, OPTIONAL_FEEDS
-from fangpin.reports.publish import PublishError, publish_round
+from fangpin.reports.publish import PublishError
 from fangpin.settings import ConfigError
 from warehouse import rounds, rules
 from warehouse.followup import apply_followup

@@ -13,7 +13,7 @@ resets it). Stages:
   seconds include the readers'. ``validate`` / ``load`` / ``report`` / ``archive`` are the parent's sums.
 * ``link``     — warehouse.linkage.link_records
 * ``flag``     — warehouse.rounds.start_round + warehouse.rules.screen
-* ``publish``  — fangpin.reports.publish.publish_round + warehouse.rounds.finish_round
+* ``publish``  — assets.publishing.publish_round + warehouse.rounds.finish_round
 
 The process imports (Polars, DuckDB, the project; not Dagster) are timed as ``startup``.
 """
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         import datetime as dt
 
         import assets.ingestion as ingestion
-        import fangpin.reports.publish as publish
+        import assets.publishing as publish
         from fangpin.domain.rounds import parse_round
         from fangpin.home import DataHome
         from warehouse import engine, rounds, rules

@@ -6,11 +6,12 @@ import duckdb
 import polars as pl
 import pytest
 
-from fangpin.reports.review_lists import review_frame, write_review_lists
+from assets.publishing import write_review_lists
 from warehouse.engine import connect
 from warehouse.linkage import devcity, link_records
 from warehouse.linkage.evaluate import evaluate, format_report
 from warehouse.linkage.evaluate import main as evaluate_main
+from warehouse.publish import review_rows
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +68,7 @@ def test_review_lists(city, tmp_path):
     _, db, _ = city
     con = duckdb.connect(str(db), read_only=True)
     try:
-        rows = review_frame(con).to_dicts()
+        rows = review_rows(con).to_dicts()
         n_review = con.sql("SELECT count(*) FROM link WHERE match_method = 'review'").fetchall()[0][0]
         files = write_review_lists(con, tmp_path, round_id="2026Q4")
     finally:
@@ -89,7 +90,7 @@ def test_review_lists(city, tmp_path):
     sheet = fastexcel.read_excel(tmp_path / book).load_sheet(0, header_row=3).to_polars()
     assert sheet.height > 0 and sheet["序号"][0] == 1 and sheet["候选序号"][0] == 1
     per_record = sheet.group_by("序号").agg(
-        pl.struct("文件名", "行号").n_unique().alias("records"), pl.col("候选序号").min().alias("first")
+        pl.struct("来源文件", "行号").n_unique().alias("records"), pl.col("候选序号").min().alias("first")
     )
     assert per_record["records"].max() == 1 and per_record["first"].max() == 1
     assert sorted(per_record["序号"].cast(pl.Int64).to_list()) == list(range(1, per_record.height + 1))

@@ -16,10 +16,6 @@ ENGINES = {"warehouse/runner.py", "warehouse/engine.py", "warehouse/spark.py"}
 #: The ratchet: files that still run SQL outside the runner. Only ever remove entries.
 NOT_YET_MIGRATED = {
     "assets/resources.py",  # FangpinHome.warehouse(): the raw connection of the modules below
-    "fangpin/reports/followup.py",
-    "fangpin/reports/forms.py",
-    "fangpin/reports/publish.py",
-    "fangpin/reports/review_lists.py",
     "warehouse/followup/feedback.py",
     "warehouse/linkage/__init__.py",
     "warehouse/linkage/_sql.py",
