@@ -597,7 +597,8 @@ def test_unmatched_records_are_split_into_ours_with_the_fix_and_outsiders(tmp_pa
 
 
 def test_demo_city_unmatched_outsiders_are_for_reference_and_registry_people_to_correct(screened_demo, tmp_path):
-    """Ground truth of the demo city: every unmatched outsider lands in 仅供参考; and had linkage left the registry
+    """Ground truth of the demo city: every unmatched outsider with a usable ID lands in 仅供参考, and one in 需核对更正
+    has a broken ID or a registry namesake in its township (its department cannot tell it apart); and had linkage left the registry
     people it matched with a broken ID or name (repaired, fuzzy, review) unmatched, every one would be in 需核对更正."""
     import duckdb
     from conftest import DEMO_ROUND
@@ -605,7 +606,16 @@ def test_demo_city_unmatched_outsiders_are_for_reference_and_registry_people_to_
     from warehouse.publish import department_returns
 
     truth = pl.read_parquet(screened_demo / "truth" / "records.parquet").select(
-        "source", "source_file", "source_row", (pl.col("true_id_number").is_null()).alias("outsider")
+        "source",
+        "source_file",
+        "source_row",
+        (pl.col("true_id_number").is_null()).alias("outsider"),
+        "id_usable",
+        # what makes an outsider's record look like a registry person's to its department: an ID that is written
+        # but broken (Excel, a wrong check character), or no ID and a registry namesake in the township it names
+        ((pl.col("id_written").is_not_null() & ~pl.col("id_usable")) | (pl.col("outsider_kind") == "no_id_common_name"))
+        .fill_null(False)
+        .alias("looks_local"),
     )
     out = screened_demo / "out" / DEMO_ROUND
     published = []
@@ -617,7 +627,11 @@ def test_demo_city_unmatched_outsiders_are_for_reference_and_registry_people_to_
         truth.unique(["source_file", "source_row"]), on=["source_file", "source_row"], how="left"
     )
     assert got.height > 500 and got["outsider"].null_count() == 0
-    assert got.filter(pl.col("outsider") & (pl.col("class") != "ref")).height == 0
+    # an outsider with a usable ID is for reference; one in 需核对更正 has a record that gives its department a reason
+    # to check it (the department cannot tell it from a registry person's broken record either)
+    assert got.filter(pl.col("outsider") & pl.col("id_usable")).height > 500
+    assert got.filter(pl.col("outsider") & pl.col("id_usable") & (pl.col("class") != "ref")).height == 0
+    assert got.filter(pl.col("outsider") & (pl.col("class") == "fix") & ~pl.col("looks_local")).height == 0
     assert got.filter(~pl.col("outsider") & (pl.col("class") != "fix")).height == 0
 
     db = tmp_path / "flip.duckdb"
@@ -625,15 +639,22 @@ def test_demo_city_unmatched_outsiders_are_for_reference_and_registry_people_to_
     con = duckdb.connect(str(db))
     try:
         flipped = con.execute(
-            "UPDATE link SET match_method = 'unmatched' WHERE match_method IN ('id_repaired', 'fuzzy', 'review')"
-        ).fetchall()[0][0]
+            "UPDATE link SET match_method = 'unmatched' WHERE match_method IN ('id_repaired', 'fuzzy', 'review') "
+            "RETURNING source, source_file, source_row"
+        )
+        flipped = pl.DataFrame(
+            flipped.fetchall(), schema=["source", "source_file", "source_row"], orient="row", infer_schema_length=None
+        )
         unmatched, _ = department_returns(con, ["medical", "employment", "civil_affairs", "disaster"])
     finally:
         con.close()
     j = unmatched.join(truth, on=["source", "source_file", "source_row"], how="left")
-    assert flipped > 1000 and j.filter(~pl.col("outsider")).height >= flipped
+    flipped_people = flipped.join(truth, on=["source", "source_file", "source_row"]).filter(~pl.col("outsider"))
+    assert flipped_people.height > 1000
+    assert flipped_people.join(j, on=["source", "source_file", "source_row"], how="anti").height == 0
     assert j.filter(~pl.col("outsider") & (pl.col("class") != "fix")).height == 0
-    assert j.filter(pl.col("outsider") & (pl.col("class") != "ref")).height == 0
+    assert j.filter(pl.col("outsider") & pl.col("id_usable") & (pl.col("class") != "ref")).height == 0
+    assert j.filter(pl.col("outsider") & (pl.col("class") == "fix") & ~pl.col("looks_local")).height == 0
 
 
 # ------------------------------------------------------------------------------------------ printing and filling in

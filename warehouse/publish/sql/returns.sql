@@ -71,7 +71,8 @@ WHERE length(p.name_key) = length(t.name_key) AND p.name_key <> t.name_key;
 --   fix  需核对更正 — probably a person of the registry whose record is wrong: an ID number Excel destroyed, with a
 --        wrong check character, an impossible birth date, region or length; no ID but a registry person of the same
 --        name or a homophone in a township the record names; a valid ID the registry holds under another name; a valid
---        ID unknown to the registry but a registry person of the same name, birth date and sex (a mistyped ID).
+--        ID unknown to the registry but a registry person of the same name, birth date and sex (a mistyped ID) or of
+--        the same surname and the same number to 15 digits (a number cell rewrote the last digits).
 --        Each row says what to correct (fix).
 --   ref  仅供参考（非本市农村人员）— a valid ID of someone the registry does not hold (the ID's region says from where),
 --        or no ID and nobody of that name or a homophone in a township the record names.
@@ -102,6 +103,17 @@ near_id AS (
     FROM rec r
     JOIN registry_person p ON p.birth_date = r.birth_date AND p.name_key = r.name_key
     WHERE r.id_number IS NOT NULL AND (p.sex IS NULL OR r.sex IS NULL OR p.sex = r.sex)
+),
+-- a valid ID the registry does not hold, but the number of a registry person of the same surname cut to 15
+-- significant digits, as a spreadsheet keeps a number (read back as a double, the last digits come out changed and now
+-- and then with a valid check character)
+cell_id AS (
+    SELECT DISTINCT r.source, r.source_file, r.source_row
+    FROM rec r
+    JOIN registry_person p
+      ON floor(TRY_CAST(p.id_number AS DOUBLE) / 1000) = round(TRY_CAST(r.id_number AS DOUBLE) / 1000)
+     AND left(p.name_key, 1) = left(r.name_key, 1)
+    WHERE r.id_number IS NOT NULL
 ),
 expected AS (   -- the check character the first 17 characters give (GB 11643: weights 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2)
     SELECT source, source_file, source_row,
@@ -135,7 +147,8 @@ SELECT r.source, r.source_file, r.source_row, r.name, r.id_raw, r.id_status,
        r.county, r.township, r.village, r.hukou_address, r.place, r.event_date, r.content,
        CASE WHEN NOT r.has_record THEN 'fix'
             WHEN r.id_status IN ('mangled', 'bad_checksum', 'bad_date', 'bad_area', 'bad_length') THEN 'fix'
-            WHEN np.source IS NOT NULL OR ni.source IS NOT NULL OR ik.source IS NOT NULL THEN 'fix'
+            WHEN np.source IS NOT NULL OR ni.source IS NOT NULL OR ik.source IS NOT NULL OR ci.source IS NOT NULL
+                THEN 'fix'
             ELSE 'ref' END AS class,
        CASE WHEN NOT r.has_record THEN coalesce(r.link_reason, '户籍系统中找不到此人')
             WHEN r.id_status = 'mangled' THEN i.quoted || '已被Excel存成数字，后几位已丢失，无法与户籍系统比对'
@@ -146,6 +159,7 @@ SELECT r.source, r.source_file, r.source_row, r.name, r.id_raw, r.id_status,
             WHEN ik.source IS NOT NULL THEN '户籍系统中有此证件号码，但登记的姓名不同'
             WHEN np.source IS NOT NULL THEN '未填写证件号码；户籍系统中' || np.township || '有姓名相同或同音的人员'
             WHEN ni.source IS NOT NULL THEN '户籍系统中没有此证件号码，但有姓名、出生日期和性别都相同的人员'
+            WHEN ci.source IS NOT NULL THEN '户籍系统中没有此证件号码，但有前15位数相同的同姓人员：可能被Excel存成数字后末几位已变'
             WHEN r.id_number IS NOT NULL THEN
                 '证件号码归属' || coalesce(g.region_name, '地区码' || left(r.id_number, 6))
                 || CASE WHEN g.in_city THEN '，不在本市农村人口户籍系统中' ELSE '（非本市）' END
@@ -164,12 +178,14 @@ SELECT r.source, r.source_file, r.source_row, r.name, r.id_raw, r.id_status,
             WHEN ik.source IS NOT NULL THEN '请对照身份证核对姓名，在下次报送时更正本行'
             WHEN np.source IS NOT NULL THEN '请补填证件号码，在下次报送时更正本行'
             WHEN ni.source IS NOT NULL THEN '请对照身份证核对证件号码，在下次报送时更正本行'
+            WHEN ci.source IS NOT NULL THEN '在原系统中把证件号码一列设为文本格式，重新导出本行（应为18位完整号码）'
        END AS fix
 FROM rec r
 JOIN id_text i USING (source, source_file, source_row)
 LEFT JOIN near_place np USING (source, source_file, source_row)
 LEFT JOIN (SELECT DISTINCT source, source_file, source_row FROM rec_tw) pl USING (source, source_file, source_row)
 LEFT JOIN near_id ni USING (source, source_file, source_row)
+LEFT JOIN cell_id ci USING (source, source_file, source_row)
 LEFT JOIN id_known ik USING (source, source_file, source_row)
 LEFT JOIN expected e USING (source, source_file, source_row)
 LEFT JOIN region g USING (source, source_file, source_row)
