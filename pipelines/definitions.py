@@ -1,4 +1,6 @@
-"""The code location: assets by group, resources per deployment, jobs, schedules and sensors."""
+"""The code location: assets by group, jobs, schedules and sensors, and the resources of this deployment:
+``resources_for()`` reads ``FANGPIN_ENGINE`` (``duckdb`` by default, or ``spark``) and ``FANGPIN_HOME`` when the code
+location loads (assets/resources.py)."""
 
 from __future__ import annotations
 

@@ -15,6 +15,9 @@ DAGSTER_YAML = """\
 # Dagster instance settings for this data home (written by fangpin; edit freely, it is not overwritten).
 telemetry:
   enabled: false
+nux:
+  # The UI's first-visit pop-up (a newsletter sign-up for Dagster's community) means nothing to a bureau analyst.
+  enabled: false
 concurrency:
   pools:
     # Every asset that writes the DuckDB warehouse is in pool "warehouse": DuckDB allows one writer process,
