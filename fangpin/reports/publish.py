@@ -72,10 +72,11 @@ OWN_PATTERNS = (
     r"^priority_targets\.parquet$",
     r"^priority_households\.parquet$",
     r"^待核实匹配清单_.*\.xlsx$",
+    r"^同名待定记录_.*\.xlsx$",
 )
 _ROUND_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
-VERIFY_FILL = ("verify_result", "verify_date", "verifier")
+VERIFY_FILL = ("verify_result", "verify_date", "verifier", "namesake_result")
 
 
 def _rows(con, query: str, params: list | None = None) -> list[dict]:
@@ -157,12 +158,14 @@ MAIN_COLS = [
     Col("备注", "flags_text", 16, "wrap"),
     Col("情况说明", "reason_summary", 46, "wrap"),
     Col("证据", "evidence_text", 60, "wrap"),
+    Col("同名待确认（入户核实要点）", "pending_check", 40, "wrap"),
     Col("推送日期", "pushed_on", 11, "date"),
     Col("核实截止日期", "verify_by", 12, "date"),
     Col("截止日期说明", "verify_by_note", 16, "wrap"),
     Col("核实结果", "verify_result", 12),
     Col("核实日期", "verify_date", 12),
     Col("核实人", "verifier", 10),
+    Col("同名记录核实（是本户/不是本户）", "namesake_result", 14),
 ]
 
 RELOC_COLS = [
@@ -458,7 +461,7 @@ def publish_round(con, home: Path, round_id: str, counties=None) -> dict:
         counts["unmatched"] = dept_files["unmatched_counts"]
         # ambiguous links (namesakes, weak evidence) go to the county as a review list, never to a silent best guess
         with _Stage("待核实匹配清单"):
-            review_files = write_review_lists(con, scratch, round_id)
+            review_files = write_review_lists(con, scratch, round_id, home=home)
         written += review_files
         counts["review_lists"] = len(review_files)
 
@@ -682,6 +685,8 @@ def _county_workbooks(
             r["evidence_text"] = _evidence_text_for(evidence.get(r["household_id"], []))
             r["property_text"] = "财产检索命中" if r.get("property_hit") else None
             flags = []
+            if r.get("pending_namesake"):
+                flags.append("同名待确认")
             if r.get("reflagged_eliminated"):
                 flags.append("风险消除户再次预警")
             if r.get("double_routed"):

@@ -111,15 +111,22 @@ from fangpin.domain.rounds import check_kind
 from fangpin.domain.workdays import add_working_days, fallback_note
 from fangpin.settings import ConfigError, config_path, load, rules_for
 from warehouse.rounds import last_finished
+from warehouse.rules.counterfactual import COUNTERFACTUAL, EVIDENCE_METHODS, screen_review_records
+from warehouse.runner import Runner, runner_for
 
 SQL_DIR = Path(__file__).parent / "sql"
+#: the round's steps (``rules/<step>`` through the step runner); the counterfactual screening of the records left
+#: for review runs after 30_screen (warehouse.rules.counterfactual)
 STEPS = (
-    "10_households.sql",
-    "20_evidence.sql",
-    "30_screen.sql",
-    "40_priority.sql",
-    "50_relocation.sql",
-    "60_round.sql",
+    "00_macros",
+    "10_households",
+    "20_evidence.linked",
+    "20_evidence.signals",
+    "30_screen",
+    COUNTERFACTUAL,
+    "40_priority",
+    "50_relocation",
+    "60_round",
 )
 
 #: official risk types our rules can produce (domain-notes §2)
@@ -152,6 +159,7 @@ _OPTIONAL_DEFAULTS = {
     "priority_weight_breadth": 0.10,
     "priority_weight_housing": 0.15,
     "risk_type_order": list(RISK_TYPES),
+    "review_min_candidate_posterior": 0.1,
 }
 
 
@@ -177,6 +185,9 @@ class ScreenStats:
     priority_targets: int = 0
     priority_households: int = 0
     relocation_followups: int = 0
+    review_records: int = 0  # records linkage left for review (with a registry candidate)
+    review_material: int = 0  # ... of which attaching them to a candidate would change its screening result
+    pending_namesake: int = 0  # households of the round on the list only because of such a record (同名待确认)
     counties: list[str] | None = None  # the county subset written (None = the whole round)
     notes: list[str] = field(default_factory=list)
 
@@ -185,6 +196,7 @@ class RuleStepError(RuntimeError):
     """One SQL step of the rules failed; ``step`` is its file (e.g. ``30_screen.sql``), ``path`` the repo path."""
 
     def __init__(self, step: str, cause: BaseException):
+        step = step.split(".")[0] + ".sql"  # a section (20_evidence.linked) names its file
         self.step = step
         self.path = f"warehouse/rules/sql/{step}"
         super().__init__(f"risk rule step {self.path} failed (风险规则步骤 {step} 执行失败): {cause}")
@@ -211,12 +223,8 @@ def county_scope(counties: Iterable[str] | None) -> list[str] | None:
     return sorted(set(wanted) | set(historic))
 
 
-def sql_step(name: str) -> str:
-    return (SQL_DIR / name).read_text(encoding="utf-8")
-
-
 def ensure_tables(con) -> None:
-    con.execute(sql_step("tables.sql"))
+    runner_for(con).run("rules/tables")
 
 
 def _months_before(d: dt.date, months: int) -> dt.date:
@@ -398,79 +406,77 @@ def screen(
     counties = _county_frame()
 
     ensure_tables(con)
-    temps = (
-        "_p",
-        "_r",
-        "_county",
-        "_newfiles",
-        "_person",
-        "_hh",
-        "_reloc",
-        "_linked",
-        "_ev",
-        "_sig",
-        "_med_person",
-        "_job_person",
-        "_agg",
-        "_scr",
-        "_vill",
-        "_recent_disaster",
-        "_ptarget",
-        "_phh",
-        "_reloc_followup",
-        "_reloc_followup_w",
-        "_rec_types",
-        "_round_hh",
-        "_evid",
-    )
+    wh = runner_for(con)
     try:
         # 1. read-only work in TEMP tables (no lock on the round's tables yet)
         for name, frame in (("_p", params), ("_r", rules_df), ("_county", counties)):
-            con.register(f"{name}_in", frame.to_arrow())
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_in")
-            con.unregister(f"{name}_in")
+            wh.put(name, frame)
         if kind == "incremental" and since is not None:
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE _newfiles AS SELECT file_hash FROM ingested_file WHERE ingested_at > ?",
-                [since],
-            )
-        elif kind == "incremental":
-            con.execute("CREATE OR REPLACE TEMP TABLE _newfiles AS SELECT DISTINCT file_hash FROM dept_record")
+            _run(wh, "05_newfiles.since", since=since)
         else:
-            con.execute("CREATE OR REPLACE TEMP TABLE _newfiles (file_hash VARCHAR)")
+            _run(wh, "05_newfiles.all" if kind == "incremental" else "05_newfiles.none")
         for step in STEPS:
-            if step == "40_priority.sql" and kind != "priority":
+            if step == COUNTERFACTUAL:
+                try:
+                    screen_review_records(wh, con, float(region_cfg["review_min_candidate_posterior"]))
+                except Exception as exc:
+                    raise RuleStepError("35_counterfactual", exc) from exc
+            elif step == "40_priority" and kind != "priority":
                 # target villages only matter to priority rounds (SPEC §6.4); the round selection needs _phh
-                con.execute(
-                    "CREATE OR REPLACE TEMP TABLE _phh AS SELECT NULL::VARCHAR AS household_id, "
-                    "NULL::VARCHAR AS target_county_code WHERE false"
-                )
-                continue
-            _run_step(con, step)
+                _run(wh, "41_no_priority")
+            elif step.startswith("20_evidence.linked"):
+                _run(wh, step, links="link", evidence_methods=EVIDENCE_METHODS)
+            else:
+                _run(wh, step)
         # 2. the round's rows (or the county subset's), replaced atomically
-        con.execute("BEGIN TRANSACTION")
-        try:
-            _run_step(con, "65_write.sql")
+        with wh.transaction():
+            _run(wh, "65_write")
             if kind == "priority":
-                _run_step(con, "70_priority_insert.sql")
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+                _run(wh, "70_priority_insert")
         stats = _stats(con, round_id, kind, reference_date, region_row, pushed_on, fallback, since, notes)
         stats.counties = [c for c in scope if c in divisions.counties()] if scope is not None else None
     finally:
-        for t in temps:
-            try:
-                con.execute(f"DROP TABLE IF EXISTS {t}")
-            except Exception:  # pragma: no cover - cleanup only
-                pass
+        wh.drop(*TEMPS)
     return stats
 
 
-def _run_step(con, step: str) -> None:
+#: the round's working relations (TEMP tables of its session), dropped at the end
+TEMPS = (
+    "_p",
+    "_r",
+    "_county",
+    "_newfiles",
+    "_person",
+    "_hh",
+    "_reloc",
+    "_linked",
+    "_ev",
+    "_sig",
+    "_med_person",
+    "_job_person",
+    "_agg",
+    "_scr",
+    "_cf_pair",
+    "_cf_scr",
+    "_cf_sig",
+    "_cf_med",
+    "_cf_impact",
+    "_cf_pending",
+    "_vill",
+    "_recent_disaster",
+    "_ptarget",
+    "_phh",
+    "_reloc_followup",
+    "_reloc_followup_w",
+    "_rec_types",
+    "_round_hh",
+    "_evid",
+)
+
+
+def _run(wh: Runner, step: str, **params) -> None:
     try:
-        con.execute(sql_step(step))
+        wh.run(f"rules/{step}", **params)
     except Exception as exc:  # duckdb.Error and friends: name the rule file that broke
         raise RuleStepError(step, exc) from exc
 
@@ -516,4 +522,9 @@ def _stats(con, round_id, kind, reference_date, region_row, pushed_on, fallback,
     st.priority_targets = one("SELECT count(*) FROM priority_target WHERE round_id = ?", [round_id])
     st.priority_households = one("SELECT count(*) FROM priority_household WHERE round_id = ?", [round_id])
     st.relocation_followups = one("SELECT count(*) FROM relocation_followup WHERE round_id = ?", [round_id])
+    st.review_records = one("SELECT count(DISTINCT (source, source_file, source_row)) FROM _cf_pair")
+    st.review_material = one("SELECT count(DISTINCT (source, source_file, source_row)) FROM _cf_impact WHERE material")
+    st.pending_namesake = one(
+        "SELECT count(*) FROM suspect WHERE round_id = ? AND coalesce(pending_namesake, false)", [round_id]
+    )
     return st

@@ -1,0 +1,62 @@
+"""Risk-aware review: screen every candidate household of every ambiguous record with the record attached.
+
+A record linkage could not decide (``link.match_method = 'review'``, candidates in ``link_candidate``) matters to
+the round only if attaching it to one of its candidates would change that household's screening result (suspect
+category, or risk types). :func:`screen_review_records` finds out for all of them at once, set-based:
+
+1. ``rules/35_counterfactual.pairs`` — one scenario per (record, candidate household), ``_cf_pair``;
+2. a second session of the warehouse (its own TEMP relations) receives the scenario households (the candidate's
+   registry rows under a scenario id), their members, and a link relation holding each candidate household's own
+   evidence links plus the attached record; the round's thresholds and parameters are copied over;
+3. the round's own steps ``rules/20_evidence`` and ``rules/30_screen`` run there unchanged, so the counterfactual
+   can never drift from the rules;
+4. back in the round's session, ``rules/36_impact`` compares each scenario with the household's real result
+   (``_cf_impact``), marks the households only an ambiguous record would flag (同名待确认, ``_cf_pending``) and gives
+   them their scenario's screening so the round lists them with the record as evidence.
+
+A candidate the linker finds improbable (posterior below ``review_min_candidate_posterior``: most often the record
+belongs to somebody outside the registry) is screened and its change shown, but it is not at stake: it neither sends
+the record to a county nor marks the household. Several ambiguous records of one household are judged one at a time (each against the household's confirmed
+evidence); a 同名待确认 household is shown with its most urgent scenario and lists every record that would flag it.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from warehouse.runner import DuckDBRunner, Runner
+
+#: the step slot of the counterfactual in warehouse.rules.STEPS
+COUNTERFACTUAL = "35_counterfactual"
+#: match methods whose records are evidence (SPEC §5: review and unmatched never are)
+EVIDENCE_METHODS = ("id_exact", "id_repaired", "fuzzy")
+
+_HANDED_OVER = ("_r", "_p", "_newfiles")
+_RESULTS = (("_scr", "_cf_scr"), ("_sig", "_cf_sig"), ("_med_person", "_cf_med"))
+
+
+def screen_review_records(wh: Runner, con: duckdb.DuckDBPyConnection, min_posterior: float) -> None:
+    """Run the counterfactual for the round whose working relations are in ``wh``'s session (after 30_screen).
+
+    ``con`` is the round's DuckDB connection: its cursor is the second session (DuckDB TEMP tables are per
+    connection; on Spark this is ``SparkSession.newSession()``). A candidate whose linkage posterior is below
+    ``min_posterior`` (rules.yaml ``review_min_candidate_posterior``) is screened but not at stake."""
+    wh.run("rules/35_counterfactual.pairs")
+    cursor = con.cursor()
+    try:
+        scenario = DuckDBRunner(cursor)
+        scenario.put("_hh", wh.arrow("rules/35_counterfactual.households"))
+        scenario.put("_person", wh.arrow("rules/35_counterfactual.persons"))
+        scenario.put("_cf_links", wh.arrow("rules/35_counterfactual.links", evidence_methods=EVIDENCE_METHODS))
+        for name in _HANDED_OVER:
+            scenario.put(name, wh.arrow("rules/35_counterfactual.relation", relation=name))
+        scenario.run("rules/20_evidence.linked", links="_cf_links", evidence_methods=(*EVIDENCE_METHODS, "review"))
+        scenario.run("rules/20_evidence.signals")
+        scenario.run("rules/30_screen")
+        for theirs, ours in _RESULTS:
+            wh.put(ours, scenario.arrow("rules/35_counterfactual.relation", relation=theirs))
+    finally:
+        cursor.close()
+    wh.run("rules/36_impact.impact", min_posterior=min_posterior)
+    wh.run("rules/36_impact.pending")
+    wh.run("rules/36_impact.patch")
