@@ -87,12 +87,17 @@ def test_a_record_that_would_flag_a_candidate_puts_it_on_the_list_as_pending(scr
     assert (stats.review_records, stats.review_material, stats.pending_namesake) == (2, 1, 2)
 
 
-def test_an_improbable_candidate_is_not_at_stake(tmp_path):
+@pytest.mark.parametrize(
+    "c1_candidate",
+    [(0.02, "姓名一致；同乡镇"), (0.3, "姓名一致；同县（区）")],
+    ids=["improbable", "only-the-district-agrees"],
+)
+def test_a_candidate_linkage_could_never_link_is_not_at_stake(tmp_path, c1_candidate):
     from warehouse.engine import connect
 
     city, t = township()
-    city.candidates[:] = [c for c in city.candidates if not (c["household_id"] == "C1")]
-    city.ambiguous(t["r1"], (t["a"][0], 0.45), (t["b"][0], 0.45), (t["c"][0], 0.02))
+    city.candidates[:] = [c for c in city.candidates if c["source_row"] != t["r1"][2]]
+    city.ambiguous(t["r1"], (t["a"][0], 0.45), (t["b"][0], 0.45), (t["c"][0], *c1_candidate))
     with connect(tmp_path / "w.duckdb") as con:
         city.flush(con)
         screen(con, "2026Q4", "full", REF, PUSHED)

@@ -247,9 +247,10 @@ class City:
     def property(self, person: str, kind: str = "小型汽车", day: dt.date | None = D(2024, 5, 1), **kw):
         return self._add("property", person, None, {"event_date": day, "property_type": kind}, **kw)
 
-    def ambiguous(self, record: tuple[str, str, int], *candidates: tuple[str, float]) -> None:
+    def ambiguous(self, record: tuple[str, str, int], *candidates: tuple) -> None:
         """Linkage left ``record`` (source, source_file, source_row) for review between registry persons, each given
-        as (ID number, posterior): the review link and the link_candidate rows, ranked in the order given."""
+        as (ID number, posterior[, comparison in words]): the review link and the link_candidate rows, ranked in the
+        order given (default comparison 姓名一致；同乡镇)."""
         link = next(r for r in self.links if (r["source"], r["source_file"], r["source_row"]) == record)
         link.update(
             match_method="review",
@@ -261,7 +262,7 @@ class City:
         )
         rec = next(r for r in self.records if (r["source"], r["source_file"], r["source_row"]) == record)
         rec.update(id_raw=None, id_status="missing", id_number=None)
-        for rank, (person, score) in enumerate(candidates, start=1):
+        for rank, (person, score, *detail) in enumerate(candidates, start=1):
             p = next(x for x in self.persons if x["id_number"] == person)
             self.candidates.append(
                 {
@@ -276,7 +277,7 @@ class City:
                     "township_code": p["township_code"],
                     "village_code": p["village_code"],
                     "score": score,
-                    "detail": "姓名一致；同乡镇",
+                    "detail": detail[0] if detail else "姓名一致；同乡镇",
                 }
             )
 

@@ -3,18 +3,21 @@
 ``screen(con, round_id, kind, reference_date, pushed_on, home=None, region="4502", counties=None)`` reads
 ``registry_person``, ``village``, ``dept_record`` and ``link`` and (re)writes the round's rows of ``suspect``,
 ``suspect_evidence``, ``relocation_followup`` and, for priority rounds, ``priority_target`` / ``priority_household``
-— all of them, or only those of ``counties`` (a county rerun, see "County subsets" below). The SQL lives in
-``warehouse/rules/sql/`` (numbered steps over TEMP tables: 10 households, 20 evidence, 30 screen, 40 priority areas,
-50 relocation, 60 round selection; then 65/70 delete-then-insert the round in one transaction); this module only
-prepares the parameters (thresholds per county from ``rules.yaml``, deadlines in Chinese working days) and runs the
-steps. No Dagster needed: tests call ``screen`` on a hand-built DuckDB file. Everything is set-based SQL
-(SPEC §9): a 350k-household / 1.5M-record city screens in ≈ 10 s on 2 cores.
+— all of them, or only those of ``counties`` (a county rerun, see "County subsets" below) — and the round's
+``review_impact``. The SQL lives in ``warehouse/rules/sql/`` (named steps over TEMP tables, run through the step
+runner: 00 macros, 05 new files, 10 households, 20 evidence, 30 screen, 35/36 the counterfactual screening of the
+records left for review, 40 priority areas, 50 relocation, 60 round selection; then 65/70 delete-then-insert the round
+in one transaction); this module only prepares the parameters (thresholds per county from ``rules.yaml``, deadlines
+in Chinese working days) and runs the steps. No Dagster needed: tests call ``screen`` on a hand-built DuckDB file.
+Everything is set-based SQL (SPEC §9): a 350k-household / 1.5M-record city screens in ≈ 10 s on 2 cores.
 
 How SPEC §6 is read (interpretation choices)
 -------------------------------------------
 Window and evidence
-- Evidence = a department record whose ``link.match_method`` is ``id_exact``, ``id_repaired`` or ``fuzzy``; ``review``
-  and ``unmatched`` never count. ``link`` is joined to ``dept_record`` on (source, source_file, source_row).
+- Evidence = a department record whose ``link.match_method`` is ``id_exact``, ``id_repaired`` or ``fuzzy`` (a link a
+  county confirmed is ``fuzzy`` too, warehouse.review); ``review`` and ``unmatched`` never count as confirmed evidence
+  (a review record may put a household on the list as 同名待确认, below). ``link`` is joined to ``dept_record`` on
+  (source, source_file, source_row).
 - Window: event date (``event_date``, else the feed's own date) in [reference_date − window months, reference_date).
   Property-search hits are a state, not an event: they annotate whatever their date.
 - The same event twice: the loader keeps one row per ``event_key``; here rows are also de-duplicated per
@@ -80,6 +83,20 @@ Configuration
 - ``rules_for(region, year of the reference date)``; a county entry (6-digit code) needs only the values that
   differ from its city's (county > city > defaults). A missing monitoring line, or any other threshold the rules
   need, is a ``ConfigError`` naming ``regions.<code>.<year>.<key>`` — checked before anything is read or written.
+Records left for review (issue 12; warehouse/rules/counterfactual.py, sql/35_counterfactual.sql, sql/36_impact.sql)
+- Every candidate household of every ``review`` record (``link_candidate``) is screened again with the record attached
+  to the candidate person, by steps 20 and 30 themselves in a second session (all scenarios at once). A screening
+  result = (suspect category, risk types when flagged); income or priority alone is not a result.
+- A scenario is *material* when the result changes and the candidate is plausible: posterior (link_candidate.score)
+  ≥ ``review_min_candidate_posterior`` (rules.yaml, 0.1) and evidence beyond the name that linkage would accept for a
+  link (birth date, village or township). Every scenario is stored in ``review_impact`` with its change in words.
+- A household that only a material record would flag is listed 同名待确认 (``pending_namesake``): it takes its most
+  urgent scenario's screening (category, risk types, evidence with the record marked （同名待确认）, so also its place
+  in priority areas and the resettlement comparison); ``pending_records`` lists every record that would flag it and
+  ``pending_check`` says what to check at the visit, naming the other candidates of its own county only. A household
+  flagged anyway gets ``pending_records`` / ``pending_check`` for the records that would change its result.
+- Each record is judged alone against the household's confirmed evidence (two ambiguous records that only together
+  would flag a household are not combined).
 Deadlines
 - verify_by = ``add_working_days(pushed_on, verify_working_days)`` (Chinese working days); outside the holiday
   calendar's years the weekends-only fallback is used and ``verify_by_note`` says so.

@@ -12,7 +12,12 @@ CREATE OR REPLACE TEMP TABLE _cf_pair AS
 WITH c AS (
     SELECT c.source, c.source_file, c.source_row, c.rank, c.household_id, c.id_number, c.name AS cand_name,
            c.county_code AS cand_county_code, c.township_code AS cand_township_code,
-           c.village_code AS cand_village_code, c.score AS cand_score
+           c.village_code AS cand_village_code, c.score AS cand_score,
+           -- evidence beyond the name that linkage would accept for a link (SPEC §5: a link must be backed by more
+           -- than the name): the birth date, or the village / township. Read from link_candidate.detail, the
+           -- comparison levels in words (warehouse/linkage/decide.py); a district alone is not enough.
+           coalesce(c.detail LIKE '%出生日期一致%' OR c.detail LIKE '%出生日期相近%'
+                    OR c.detail LIKE '%同村%' OR c.detail LIKE '%同乡镇%', false) AS cand_linkable
     FROM link l
     JOIN link_candidate c ON c.source = l.source AND c.source_file = l.source_file AND c.source_row = l.source_row
     WHERE l.match_method = 'review' AND c.household_id IN (SELECT household_id FROM _hh)

@@ -2,8 +2,9 @@
 -- Inputs: _cf_pair (35_counterfactual.sql), _cf_scr / _cf_sig / _cf_med (the scenario session's _scr, _sig,
 -- _med_person), and the round's _scr / _sig / _med_person / _hh.
 -- A screening result = (suspect category, risk types when flagged). A scenario has changed when its result differs
--- from the household's real one; it is material when it changed and the candidate is plausible (linkage posterior
--- ≥ min_posterior); new_flag when it is material and only the record would put the household on the list.
+-- from the household's real one; it is material when it changed and the candidate is plausible: linkage posterior
+-- ≥ min_posterior and evidence beyond the name that linkage accepts for a link (birth date, village or township —
+-- 35_counterfactual.sql); new_flag when it is material and only the record would put the household on the list.
 
 -- step: impact
 CREATE OR REPLACE TEMP TABLE _cf_impact AS
@@ -21,7 +22,7 @@ WITH j AS (
 c AS (
     SELECT *,
            base_category IS DISTINCT FROM cf_category OR base_types <> cf_types AS changed,
-           coalesce(cand_score, 0) >= ${min_posterior} AS plausible
+           coalesce(cand_score, 0) >= ${min_posterior} AND cand_linkable AS plausible
     FROM j
 ),
 d AS (
