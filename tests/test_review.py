@@ -193,8 +193,8 @@ def _next_round(con):
     return suspects(con, R2_ROUND)
 
 
-def test_the_published_list_marks_pending_households(tmp_path):
-    home, _ = _published(tmp_path)
+def test_the_published_lists_mark_pending_households_and_hold_the_immaterial_record_for_its_department(tmp_path):
+    home, t = _published(tmp_path)
     out = pl.read_parquet(home.out / "2026Q4" / "suspects.parquet")
     pending = dict(out.select("household_id", "pending_namesake").iter_rows())
     assert pending == {"A1": True, "C1": True}
@@ -204,6 +204,21 @@ def test_the_published_list_marks_pending_households(tmp_path):
     row = dict(zip(header, next(r for r in rows if "A1" in r), strict=True))
     assert "同名待确认" in row["备注"] and row["同名待确认（入户核实要点）"].startswith("同名待确认：")
     assert "同名记录核实（是本户/不是本户）" in header
+    # the record that changes nobody's result went to its department, not to a village
+    names = sorted(f.name for f in (home.out / "2026Q4").glob("*匹配清单_*.xlsx")) + sorted(
+        f.name for f in (home.out / "2026Q4").glob("同名待定记录_*.xlsx")
+    )
+    assert names == [
+        "待核实匹配清单_三江侗族自治县.xlsx",
+        "待核实匹配清单_融水苗族自治县.xlsx",
+        "同名待定记录_医保局.xlsx",
+    ]
+    held = list(
+        openpyxl.load_workbook(home.out / "2026Q4" / "同名待定记录_医保局.xlsx").active.iter_rows(values_only=True)
+    )
+    header = next(r for r in held if r[0] == "序号")
+    rows = [dict(zip(header, r, strict=True)) for r in held[held.index(header) + 1 :]]
+    assert [(r["文件名"], r["行号"]) for r in rows] == [(t["r2"][1], t["r2"][2])]
 
 
 def test_a_confirmed_pending_link_becomes_evidence_and_is_no_longer_pending(tmp_path):
