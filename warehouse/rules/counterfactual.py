@@ -10,9 +10,10 @@ category, or risk types). :func:`screen_review_records` finds out for all of the
    evidence links plus the attached record; the round's thresholds and parameters are copied over;
 3. the round's own steps ``rules/20_evidence`` and ``rules/30_screen`` run there unchanged, so the counterfactual
    can never drift from the rules;
-4. back in the round's session, ``rules/36_impact`` compares each scenario with the household's real result
-   (``_cf_impact``), marks the households only an ambiguous record would flag (同名待确认, ``_cf_pending``) and gives
-   them their scenario's screening so the round lists them with the record as evidence.
+4. there too, ``rules/36_impact`` compares each scenario with the household's real result (``_cf_impact``) and marks
+   the households only an ambiguous record would flag (同名待确认, ``_cf_pending``); these two and the scenarios of the
+   同名待确认 households come back, and the round's session gives those households their scenario's screening, so
+   the round lists them with the record as evidence.
 
 A candidate the linker finds improbable (posterior below ``review_min_candidate_posterior``: most often the record
 belongs to somebody outside the registry) is screened and its change shown, but it is not at stake: it neither sends
@@ -31,8 +32,9 @@ COUNTERFACTUAL = "35_counterfactual"
 #: match methods whose records are evidence (SPEC §5: review and unmatched never are)
 EVIDENCE_METHODS = ("id_exact", "id_repaired", "fuzzy")
 
-_HANDED_OVER = ("_r", "_p", "_newfiles")
-_RESULTS = (("_scr", "_cf_scr"), ("_sig", "_cf_sig"), ("_med_person", "_cf_med"))
+_HANDED_OVER = ("_r", "_p", "_newfiles", "_cf_pair")
+_RESULTS = ("_cf_impact", "_cf_pending")
+_SHOWN = (("_scr", "_cf_scr"), ("_sig", "_cf_sig"), ("_med_person", "_cf_med"))
 
 
 def screen_review_records(wh: Runner, con: duckdb.DuckDBPyConnection, min_posterior: float) -> None:
@@ -48,15 +50,18 @@ def screen_review_records(wh: Runner, con: duckdb.DuckDBPyConnection, min_poster
         scenario.put("_hh", wh.arrow("rules/35_counterfactual.households"))
         scenario.put("_person", wh.arrow("rules/35_counterfactual.persons"))
         scenario.put("_cf_links", wh.arrow("rules/35_counterfactual.links", evidence_methods=EVIDENCE_METHODS))
+        scenario.put("_cf_base", wh.arrow("rules/35_counterfactual.base"))
         for name in _HANDED_OVER:
             scenario.put(name, wh.arrow("rules/35_counterfactual.relation", relation=name))
         scenario.run("rules/20_evidence.linked", links="_cf_links", evidence_methods=(*EVIDENCE_METHODS, "review"))
         scenario.run("rules/20_evidence.signals")
         scenario.run("rules/30_screen")
-        for theirs, ours in _RESULTS:
-            wh.put(ours, scenario.arrow("rules/35_counterfactual.relation", relation=theirs))
+        scenario.run("rules/36_impact.impact", min_posterior=min_posterior)
+        scenario.run("rules/36_impact.pending")
+        results = {name: scenario.arrow("rules/35_counterfactual.relation", relation=name) for name in _RESULTS}
+        results |= {ours: scenario.arrow("rules/35_counterfactual.shown", relation=theirs) for theirs, ours in _SHOWN}
     finally:
-        cursor.close()
-    wh.run("rules/36_impact.impact", min_posterior=min_posterior)
-    wh.run("rules/36_impact.pending")
+        cursor.close()  # its relations go with it
+    for name, table in results.items():
+        wh.put(name, table)
     wh.run("rules/36_impact.patch")

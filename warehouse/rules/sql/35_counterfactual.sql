@@ -3,7 +3,8 @@
 -- (record, candidate household) pair — a scenario — the candidate household is screened again with the record
 -- attached to the candidate person, by the very same steps (20_evidence, 30_screen) run in a second session of the
 -- warehouse whose _hh / _person / link relation hold only the scenario households. All scenarios at once, set-based:
--- no loop of rule runs. 36_impact.sql compares each scenario with the household's real result.
+-- no loop of rule runs. 36_impact.sql compares each scenario with the household's real result (`base`), there too;
+-- only the comparison and the scenarios of 同名待确认 households come back to the round's session.
 -- A scenario household is the candidate household under a new id (vh = 'cf:<n>'): its registry fields and members,
 -- its own evidence links, plus the attached record.
 
@@ -45,6 +46,15 @@ FROM _cf_pair p JOIN _hh h ON h.household_id = p.household_id;
 SELECT p.vh AS household_id, x.* EXCLUDE (household_id)
 FROM _cf_pair p JOIN _person x ON x.household_id = p.household_id;
 
+-- step: base
+-- The candidate households' real results, for the comparison in the scenario session (36_impact.sql)
+SELECT household_id, county_code, max_risk_types, suspect_category, risk_types, priority_score
+FROM _scr WHERE household_id IN (SELECT household_id FROM _cf_pair);
+
 -- step: relation
 -- (a relation handed between the round's session and the scenario session)
 SELECT * FROM {{relation}};
+
+-- step: shown
+-- (the rows of the scenarios a 同名待确认 household is listed with, handed back to the round's session)
+SELECT * FROM {{relation}} WHERE household_id IN (SELECT shown_vh FROM _cf_pending WHERE pending_namesake);

@@ -1,6 +1,7 @@
 -- What each ambiguous record would change (issue 12: risk-aware review, suspects pending confirmation).
--- Inputs: _cf_pair (35_counterfactual.sql), _cf_scr / _cf_sig / _cf_med (the scenario session's _scr, _sig,
--- _med_person), and the round's _scr / _sig / _med_person / _hh.
+-- `impact` and `pending` run in the scenario session (35_counterfactual.sql): _cf_pair, the scenarios' _scr and _hh
+-- (under scenario ids), _cf_base (the candidate households' real results). `patch` runs in the round's session with
+-- _cf_pending and the shown scenarios' rows (_cf_scr, _cf_sig, _cf_med) handed back.
 -- A screening result = (suspect category, risk types when flagged). A scenario has changed when its result differs
 -- from the household's real one; it is material when it changed and the candidate is plausible: linkage posterior
 -- ≥ min_posterior and evidence beyond the name that linkage accepts for a link (birth date, village or township —
@@ -16,8 +17,8 @@ WITH j AS (
            CASE WHEN c.suspect_category IS NULL THEN CAST([] AS VARCHAR[]) ELSE c.risk_types END AS cf_types,
            b.priority_score AS base_priority, c.priority_score AS cf_priority
     FROM _cf_pair p
-    JOIN _scr b ON b.household_id = p.household_id
-    JOIN _cf_scr c ON c.household_id = p.vh
+    JOIN _cf_base b ON b.household_id = p.household_id
+    JOIN _scr c ON c.household_id = p.vh
 ),
 c AS (
     SELECT *,
@@ -74,7 +75,7 @@ others AS (
     FROM recs r
     JOIN _cf_pair o ON o.source = r.source AND o.source_file = r.source_file AND o.source_row = r.source_row
                    AND o.vh <> r.vh
-    LEFT JOIN _hh h ON h.household_id = o.household_id
+    LEFT JOIN _hh h ON h.household_id = o.vh
     GROUP BY r.vh
 ),
 lines AS (
@@ -112,26 +113,19 @@ GROUP BY l.household_id, f.pending_namesake, b.vh;
 
 -- step: patch
 -- A 同名待确认 household takes its shown scenario's screening (result, evidence rows, medical totals), so the round
--- lists it with the record's evidence as if the record were its own; every household gets the marker columns.
-CREATE OR REPLACE TEMP TABLE _sig AS
-SELECT * FROM _sig WHERE household_id NOT IN (SELECT household_id FROM _cf_pending WHERE pending_namesake)
-UNION ALL
+-- lists it with the record's evidence as if the record were its own. The marker columns come from _cf_pending
+-- (65_write.sql).
+DELETE FROM _sig WHERE household_id IN (SELECT household_id FROM _cf_pending WHERE pending_namesake);
+INSERT INTO _sig
 SELECT s.* REPLACE (pd.household_id AS household_id)
 FROM _cf_sig s JOIN _cf_pending pd ON pd.shown_vh = s.household_id;
 
-CREATE OR REPLACE TEMP TABLE _med_person AS
-SELECT * FROM _med_person WHERE household_id NOT IN (SELECT household_id FROM _cf_pending WHERE pending_namesake)
-UNION ALL
+DELETE FROM _med_person WHERE household_id IN (SELECT household_id FROM _cf_pending WHERE pending_namesake);
+INSERT INTO _med_person
 SELECT m.* REPLACE (pd.household_id AS household_id)
 FROM _cf_med m JOIN _cf_pending pd ON pd.shown_vh = m.household_id;
 
-CREATE OR REPLACE TEMP TABLE _scr AS
-SELECT s.*, coalesce(pd.pending_namesake, false) AS pending_namesake,
-       coalesce(pd.pending_records, CAST([] AS VARCHAR[])) AS pending_records, pd.pending_check
-FROM (
-    SELECT * FROM _scr WHERE household_id NOT IN (SELECT household_id FROM _cf_pending WHERE pending_namesake)
-    UNION ALL
-    SELECT c.* REPLACE (pd.household_id AS household_id)
-    FROM _cf_scr c JOIN _cf_pending pd ON pd.shown_vh = c.household_id
-) s
-LEFT JOIN _cf_pending pd ON pd.household_id = s.household_id;
+DELETE FROM _scr WHERE household_id IN (SELECT household_id FROM _cf_pending WHERE pending_namesake);
+INSERT INTO _scr
+SELECT c.* REPLACE (pd.household_id AS household_id)
+FROM _cf_scr c JOIN _cf_pending pd ON pd.shown_vh = c.household_id;

@@ -63,8 +63,10 @@ SELECT p.round_id, sc.household_id, sc.county_code, sc.township_code, sc.village
            CASE WHEN sc.property_hit THEN '财产检索有命中记录，已降低优先级，请在行政村评议时核实' END
        ) AS reason_summary,
        ev.new_evidence_summary, coalesce(ev.evidence_count, 0) AS evidence_count,
-       sc.pending_namesake, sc.pending_records, sc.pending_check
+       coalesce(pd.pending_namesake, false) AS pending_namesake,
+       coalesce(pd.pending_records, CAST([] AS VARCHAR[])) AS pending_records, pd.pending_check
 FROM _scr sc
+LEFT JOIN _cf_pending pd ON pd.household_id = sc.household_id
 JOIN _r r ON r.county_key = sc.county_key
 LEFT JOIN _reloc rl ON rl.household_id = sc.household_id
 LEFT JOIN ev ON ev.household_id = sc.household_id
