@@ -13,7 +13,7 @@ Assets (thin wrappers over ``warehouse.followup`` and ``fangpin.reports.followup
   the run tag ``fangpin/approval_month`` (set by the lead's ``monthly_approval`` schedule), else config ``month``,
   else the previous month; files in ``out/followup/approval/<YYYY-MM>/``.
 
-Re-push suppression is not an asset: ``warehouse.followup.apply_followup(con, round_id, pushed_on)`` is called inside
+Re-push suppression is not an asset: ``warehouse.followup.apply_followup(wh, round_id, pushed_on)`` is called inside
 the ``suspects`` asset right after ``rules.screen`` (docs/FOLLOWUP.md, "Wiring").
 
 ``run_followup(home, as_of)`` does the same as the three assets without Dagster (scripts, a CLI command, tests).
@@ -27,11 +27,12 @@ from pathlib import Path
 import dagster as dg
 
 from assets.ingest import _metadata as _ingest_metadata
-from assets.resources import FangpinHome
+from assets.publishing import write_approval_batch, write_followup
+from assets.resources import Warehouse
 from fangpin.home import DataHome
-from fangpin.reports.followup import write_approval_batch, write_followup
 from warehouse.followup import backfill_pushes, ensure_tables, ingest_feedback
 from warehouse.followup.feedback import FeedbackOutcome
+from warehouse.runner import duckdb_connection
 
 
 class FollowupConfig(dg.Config):
@@ -82,10 +83,10 @@ def _feedback_check(outcome: FeedbackOutcome) -> dg.AssetCheckResult:
     pool="warehouse",
     kinds={"duckdb", "polars"},
 )
-def feedback_records(context: dg.AssetExecutionContext, fangpin: FangpinHome) -> dg.MaterializeResult:
-    home = fangpin.data_home()
-    with fangpin.warehouse() as con:
-        outcome = ingest_feedback(home, con)
+def feedback_records(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    home = warehouse.data_home()
+    with warehouse.session() as wh:
+        outcome = ingest_feedback(home, duckdb_connection(wh, "warehouse.followup.feedback"))
     for f in outcome.files:
         if f.status != "already_ingested":
             context.log.info(
@@ -105,15 +106,13 @@ def feedback_records(context: dg.AssetExecutionContext, fangpin: FangpinHome) ->
     pool="warehouse",
     kinds={"duckdb"},
 )
-def monitoring_state(context: dg.AssetExecutionContext, fangpin: FangpinHome) -> dg.MaterializeResult:
-    with fangpin.warehouse() as con:
-        ensure_tables(con)
-        added = backfill_pushes(con)
-        roster = dict(
-            con.sql("SELECT source || ':' || status, count(*) FROM monitoring_roster GROUP BY 1 ORDER BY 1").fetchall()
-        )
-        stages = dict(con.sql("SELECT stage, count(*) FROM household_state GROUP BY 1 ORDER BY 1").fetchall())
-        events = dict(con.sql("SELECT event_type, count(*) FROM household_event GROUP BY 1 ORDER BY 1").fetchall())
+def monitoring_state(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    with warehouse.session() as wh:
+        ensure_tables(wh)
+        added = backfill_pushes(wh)
+        roster = dict(wh.rows("followup/status.roster"))
+        stages = dict(wh.rows("followup/status.stages"))
+        events = dict(wh.rows("followup/status.events"))
     return dg.MaterializeResult(
         metadata={
             "pushes_backfilled": dg.MetadataValue.int(added),
@@ -132,12 +131,12 @@ def monitoring_state(context: dg.AssetExecutionContext, fangpin: FangpinHome) ->
     kinds={"excel", "parquet"},
 )
 def followup_outputs(
-    context: dg.AssetExecutionContext, config: FollowupConfig, fangpin: FangpinHome
+    context: dg.AssetExecutionContext, config: FollowupConfig, warehouse: Warehouse
 ) -> dg.MaterializeResult:
     as_of = config.resolve()
-    home = fangpin.data_home()
-    with fangpin.warehouse() as con:
-        result = write_followup(con, home.root, as_of)
+    home = warehouse.data_home()
+    with warehouse.session() as wh:
+        result = write_followup(wh, home.root, as_of)
     counts = result["counts"]
     return dg.MaterializeResult(
         metadata={
@@ -171,13 +170,13 @@ def _previous_month(day: dt.date) -> str:
     kinds={"excel", "parquet"},
 )
 def approval_batch(
-    context: dg.AssetExecutionContext, config: ApprovalConfig, fangpin: FangpinHome
+    context: dg.AssetExecutionContext, config: ApprovalConfig, warehouse: Warehouse
 ) -> dg.MaterializeResult:
     month = config.month or context.run.tags.get("fangpin/approval_month") or _previous_month(dt.date.today())
-    home = fangpin.data_home()
-    with fangpin.warehouse() as con:
+    home = warehouse.data_home()
+    with warehouse.session() as wh:
         try:
-            result = write_approval_batch(con, home.root, month)
+            result = write_approval_batch(wh, home.root, month)
         except ValueError as exc:
             raise dg.Failure(f"县级审定批次的月份无效 / invalid approval month: {exc}") from None
     return dg.MaterializeResult(
@@ -196,13 +195,13 @@ followup_assets = [feedback_records, monitoring_state, followup_outputs, approva
 def run_followup(home: str | Path | None, as_of: dt.date | None = None) -> dict:
     """Without Dagster: ingest new feedback, record pushes, write ``out/followup/<as_of>/``. Returns the outputs'
     {"folder", "files", "counts", "feedback"}."""
-    from warehouse import engine
+    from assets.resources import resources_for
 
     data_home = DataHome.at(home).ensure()
     as_of = as_of or dt.date.today()
-    with engine.connect(data_home.warehouse_path) as con:
-        outcome = ingest_feedback(data_home, con)
-        backfill_pushes(con)
-        result = write_followup(con, data_home.root, as_of)
+    with resources_for(home=str(data_home.root))["warehouse"].session() as wh:
+        outcome = ingest_feedback(data_home, duckdb_connection(wh, "warehouse.followup.feedback"))
+        backfill_pushes(wh)
+        result = write_followup(wh, data_home.root, as_of)
     result["feedback"] = outcome
     return result

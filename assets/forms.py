@@ -11,9 +11,9 @@ import datetime as dt
 
 import dagster as dg
 
-from assets.resources import FangpinHome
-from fangpin.reports.forms import publish_forms, scan_public_workbook
-from fangpin.reports.registry_quality import publish_registry_quality
+from assets.publishing import publish_forms, publish_registry_quality
+from assets.resources import Warehouse
+from fangpin.reports.forms import scan_public_workbook
 
 
 class FormsConfig(dg.Config):
@@ -49,12 +49,12 @@ FOLLOWUP_DEPS = [dg.AssetKey("registry"), dg.AssetKey("monitoring_state")]
     kinds={"duckdb", "excel"},
 )
 def official_forms(
-    context: dg.AssetExecutionContext, config: FormsConfig, fangpin: FangpinHome
+    context: dg.AssetExecutionContext, config: FormsConfig, warehouse: Warehouse
 ) -> dg.MaterializeResult:
     as_of = config.resolve()
-    home = fangpin.data_home()
-    with fangpin.warehouse() as con:
-        result = publish_forms(con, home.root, as_of)  # raises PrivacyError (nothing published) on a leak
+    home = warehouse.data_home()
+    with warehouse.session() as wh:
+        result = publish_forms(wh, home.root, as_of)  # raises PrivacyError (nothing published) on a leak
     walls = [p for p in result["files"] if p.name.startswith("防贫监测对象帮扶情况一览表")]
     leaks = [f for p in walls for f in scan_public_workbook(p)]
     return dg.MaterializeResult(
@@ -92,12 +92,12 @@ def official_forms(
     kinds={"duckdb", "excel", "parquet"},
 )
 def registry_quality(
-    context: dg.AssetExecutionContext, config: FormsConfig, fangpin: FangpinHome
+    context: dg.AssetExecutionContext, config: FormsConfig, warehouse: Warehouse
 ) -> dg.MaterializeResult:
     as_of = config.resolve()
-    home = fangpin.data_home()
-    with fangpin.warehouse() as con:
-        result = publish_registry_quality(con, home.root, as_of)
+    home = warehouse.data_home()
+    with warehouse.session() as wh:
+        result = publish_registry_quality(wh, home.root, as_of)
     counts = result["counts"]
     for note in result["notes"]:
         context.log.warning(note)

@@ -1,10 +1,11 @@
 """Round parameters shared by the screening and publishing assets: the partitions (quarter × county) and the run
 config, and how a run's partition keys and config become the rounds it screens.
 
-Partitions (docs/DECISIONS.md, "Rounds and partitions"): ``round_partitions`` = quarter × county. The quarter is a
-``TimeWindowPartitionsDefinition`` on the quarter starts (key ``2026-10-01`` = round ``2026Q4``, whose reference date
-is that day), from 2025Q1 to the quarter after the current one (``end_offset=2``: a Q4 round runs in October, while
-its window is still open, and the next quarter's round can be prepared ahead). The county is one of the 10
+Partitions (docs/DECISIONS.md, "Rounds and partitions"): ``round_partitions`` = quarter × county, with keys an analyst
+reads as they are: ``融水苗族自治县|2026Q4`` is 融水 in round 2026Q4 (Dagster joins the dimensions in the order of their
+names: county, then quarter). The quarter keys are the quarterly round ids, ``2025Q1`` up to the fourth quarter of
+next year (a static list computed when the code location loads: Dagster's time-window partitions can only format
+dates, and ``2026-10-01`` is not what a bureau calls a round). The county keys are the official names of the 10
 county-level units of 柳州市. A run over several partitions is ONE run (``BackfillPolicy.single_run``): the asset gets
 all keys and screens each quarter once, for all its counties together.
 
@@ -20,49 +21,69 @@ import warnings
 from dataclasses import dataclass
 
 import dagster as dg
+from pydantic import Field
 
 from fangpin.domain import divisions
-from fangpin.domain.rounds import RoundInfo, parse_round
+from fangpin.domain.rounds import KIND_NAMES, KINDS, RoundInfo, parse_round
 
 # BackfillPolicy.single_run() is "beta" in Dagster 1.13 (it works: tests/test_rounds_partitions.py); the warning is
 # for us, not for the analyst reading the command line's output.
 warnings.filterwarnings("ignore", category=dg.BetaWarning, message=r".*backfill_policy.*")
 
-QUARTER_CRON = "0 0 1 1,4,7,10 *"
-FIRST_QUARTER = "2025-01-01"
+FIRST_QUARTER = "2025Q1"
 TIMEZONE = "Asia/Shanghai"
 COUNTY_CODES = tuple(sorted(divisions.counties()))
 
-quarter_partitions = dg.TimeWindowPartitionsDefinition(
-    cron_schedule=QUARTER_CRON,
-    start=FIRST_QUARTER,
-    fmt="%Y-%m-%d",
-    timezone=TIMEZONE,
-    end_offset=2,
-)
-county_partitions = dg.StaticPartitionsDefinition(list(COUNTY_CODES))
+
+def quarter_keys(today: dt.date | None = None) -> list[str]:
+    """The quarter partition keys: FIRST_QUARTER up to the fourth quarter of next year (a round can be prepared
+    ahead, and a long-running code location still knows the coming quarters)."""
+    today = today or dt.date.today()
+    first = parse_round(FIRST_QUARTER)
+    return [
+        f"{y}Q{q}"
+        for y in range(first.year, today.year + 2)
+        for q in range(1, 5)
+        if (y, q) >= (first.year, first.quarter)
+    ]
+
+
+def county_key(code: str) -> str:
+    """A county code → its partition key, the official name ('450225' → '融水苗族自治县')."""
+    return divisions.counties()[code]
+
+
+def county_code(key: str) -> str:
+    """A county partition key (name) → its code."""
+    return _CODE_BY_NAME[key]
+
+
+_CODE_BY_NAME = {name: code for code, name in divisions.counties().items()}
+
+quarter_partitions = dg.StaticPartitionsDefinition(quarter_keys())
+county_partitions = dg.StaticPartitionsDefinition([county_key(c) for c in COUNTY_CODES])
 round_partitions = dg.MultiPartitionsDefinition({"quarter": quarter_partitions, "county": county_partitions})
 
 
 def quarter_key(round_id: str) -> str:
-    """'2026Q4' (or an ad-hoc id such as '20261115-medical') → '2026-10-01', the quarter partition it falls in."""
-    return parse_round(round_id).reference_date.isoformat()
+    """'2026Q4' (or an ad-hoc id such as '20261115-medical') → '2026Q4', the quarter partition it falls in."""
+    info = parse_round(round_id)
+    return f"{info.year}Q{info.quarter}"
 
 
 def quarter_round_id(key: str) -> str:
-    """'2026-10-01' → '2026Q4'."""
-    d = dt.date.fromisoformat(key)
-    return f"{d.year}Q{(d.month - 1) // 3 + 1}"
+    """A quarter partition key is the id of that quarter's scheduled round ('2026Q4' → '2026Q4')."""
+    return quarter_key(key)
 
 
 def partition_key(round_id: str, county: str) -> dg.MultiPartitionKey:
-    """The partition of one county in the quarter of a round: ('2026Q4', '450225') → '450225|2026-10-01'."""
-    return dg.MultiPartitionKey({"quarter": quarter_key(round_id), "county": county})
+    """The partition of one county (code) in the quarter of a round: ('2026Q4', '450225') → '融水苗族自治县|2026Q4'."""
+    return dg.MultiPartitionKey({"quarter": quarter_key(round_id), "county": county_key(county)})
 
 
-def has_quarter(key: str, current_time: dt.datetime | None = None) -> bool:
-    """Whether a quarter key is a partition now (quarters before FIRST_QUARTER or after the current one are not)."""
-    return key in quarter_partitions.get_partition_keys(current_time=current_time)
+def has_quarter(key: str) -> bool:
+    """Whether a quarter key is a partition (quarters before FIRST_QUARTER or after next year's fourth are not)."""
+    return key in quarter_partitions.get_partition_keys()
 
 
 def resolve_county(value: str) -> str:
@@ -76,8 +97,8 @@ def resolve_county(value: str) -> str:
     for code, name in current.items():
         if v and (v == name or v == divisions.short_name(name)):
             return code
-    valid = ", ".join(f"{k} {n}" for k, n in sorted(current.items()))
-    raise ValueError(f"unknown county {value!r}; use a code or a name: {valid}")
+    valid = "、".join(divisions.short_name(n) for _, n in sorted(current.items()))
+    raise ValueError(f"没有名为 {value!r} 的县区：请写县区代码或名称（{valid}）")
 
 
 class RoundConfig(dg.Config):
@@ -86,9 +107,17 @@ class RoundConfig(dg.Config):
     ``20261115-medical``), which then replaces the quarterly id. ``resolve()`` without partitions: the current
     quarter."""
 
-    round_id: str = ""  # empty → the partition's quarter (2026-10-01 → 2026Q4); or an ad-hoc id of that quarter
-    kind: str = ""  # full | priority | incremental; empty → Q2/Q4 full, Q1/Q3 priority, ad-hoc incremental
-    pushed_on: str = ""  # ISO date the lists are pushed; empty → today
+    round_id: str = Field(
+        default="", description="轮次编号：留空 = 分区的季度（如 2026Q4）；或本季度内的临时轮次，如 20261115-medical"
+    )
+    kind: str = Field(
+        default="",
+        description="排查类型：full（集中全面排查）、priority（重点区域排查）、incremental（增量排查）；"
+        "留空 = 第二、四季度 full，第一、三季度 priority，临时轮次 incremental",
+    )
+    pushed_on: str = Field(
+        default="", description="清单推送日期（如 2026-10-09），核实期限按工作日从这天算起；留空 = 今天"
+    )
 
     def resolve(self, today: dt.date | None = None) -> tuple[RoundInfo, str, dt.date]:
         today = today or dt.date.today()
@@ -99,21 +128,22 @@ class RoundConfig(dg.Config):
 def _resolve(round_id: str, kind: str, pushed_on: str, today: dt.date) -> tuple[RoundInfo, str, dt.date]:
     try:
         info = parse_round(round_id)
-    except ValueError as exc:
+    except ValueError:
         raise dg.Failure(
-            description=f"轮次编号无效 / invalid round id: {exc}", metadata={"config": "round_id"}
+            description=f"轮次编号 round_id={round_id!r} 无效：应为 2026Q4 这样的季度编号，或 20261115-medical 这样的临时轮次编号",
+            metadata={"config": "round_id"},
         ) from None
     kind = kind or info.default_kind
-    if kind not in ("full", "priority", "incremental"):
+    if kind not in KINDS:
         raise dg.Failure(
-            description=f"轮次类型无效 / unknown round kind {kind!r}: use full, priority or incremental",
+            description=f"排查类型 kind={kind!r} 无效：应为 " + "、".join(f"{k}（{KIND_NAMES[k]}）" for k in KINDS),
             metadata={"config": "kind"},
         )
     try:
         pushed = dt.date.fromisoformat(pushed_on) if pushed_on else today
     except ValueError:
         raise dg.Failure(
-            description=f"推送日期无效 / pushed_on {pushed_on!r} is not an ISO date (e.g. 2026-10-09)",
+            description=f"推送日期 pushed_on={pushed_on!r} 无效：应为 2026-10-09 这样的日期",
             metadata={"config": "pushed_on"},
         ) from None
     return info, kind, pushed
@@ -139,7 +169,7 @@ class RoundScope:
 
     def describe(self) -> str:
         where = "全部县" if self.counties is None else "、".join(divisions.counties().get(c, c) for c in self.counties)
-        return f"{self.round_id}（{self.kind}，{where}）"
+        return f"{self.round_id}（{KIND_NAMES.get(self.kind, self.kind)}，{where}）"
 
 
 def _counties_or_all(codes) -> tuple[str, ...] | None:
@@ -153,31 +183,30 @@ def scopes_for(partition_keys: list[str] | None, config: RoundConfig, today: dt.
     today = today or dt.date.today()
     if not partition_keys:
         raise dg.Failure(
-            description="请选择分区（季度 × 县）再运行：例如 2026-10-01 × 全部县为 2026Q4 整轮，单个县为该县重跑 / choose "
-            "partitions (quarter × county) for a screening run: a quarter × all counties is the round "
-            "(one run), one county reruns that county. Command line: fangpin screen --round 2026Q4 [--county CODE]",
+            description="请选择分区（县 × 季度）再运行：一个季度的全部县为一轮（一次运行），单个县为该县重跑；"
+            "例如 融水苗族自治县|2026Q4。命令行：fangpin screen --round 2026Q4 [--county 融水]",
             metadata={"config": "partition"},
         )
     by_quarter: dict[str, list[str]] = {}
     keys_by_quarter: dict[str, list[str]] = {}
     for key in partition_keys:
         dims = round_partitions.get_partition_key_from_str(str(key)).keys_by_dimension
-        by_quarter.setdefault(dims["quarter"], []).append(dims["county"])
+        by_quarter.setdefault(dims["quarter"], []).append(county_code(dims["county"]))
         keys_by_quarter.setdefault(dims["quarter"], []).append(str(key))
     if config.round_id and len(by_quarter) > 1:
         raise dg.Failure(
-            description=f"轮次编号 {config.round_id} 只能用于一个季度，本次运行含 {len(by_quarter)} 个季度 / "
-            "a round id in config applies to one quarter: launch one run per quarter",
+            description=f"轮次编号 round_id={config.round_id} 只能用于一个季度，本次运行含 {len(by_quarter)} 个季度："
+            "请每个季度单独运行",
             metadata={"config": "round_id", "quarters": sorted(by_quarter)},
         )
     scopes = []
-    for q in sorted(by_quarter):
+    for q in sorted(by_quarter):  # '2025Q4' < '2026Q1': the keys sort as time does
         round_id = config.round_id or quarter_round_id(q)
         info, kind, pushed = _resolve(round_id, config.kind, config.pushed_on, today)
-        if info.reference_date.isoformat() != q:
+        if quarter_key(info.round_id) != q:
             raise dg.Failure(
-                description=f"轮次 {round_id} 的基准日 {info.reference_date} 不在分区季度 {q} / round {round_id} "
-                f"(reference date {info.reference_date}) does not belong to the partition's quarter {q}",
+                description=f"轮次 {round_id} 的基准日 {info.reference_date} 不在分区的季度 {q} 内：请选择该季度的分区，"
+                "或改用该季度的轮次编号",
                 metadata={"config": "round_id", "quarter": q},
             )
         scopes.append(

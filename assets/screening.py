@@ -1,10 +1,12 @@
 """Linkage, risk screening and publishing assets.
 
 - ``links`` (unpartitioned: the department data is shared by every round and county) — match every department
-  record; metadata = match rates per feed; one asset check per feed (``match_rate_<feed>``, WARN).
+  record; metadata = match rates per feed and the parameters estimated from this round's exact-ID links; one asset
+  check per feed (``match_rate_<feed>``, WARN).
 - ``suspects`` → ``round_outputs`` — partitioned by quarter × county (``assets.rounds.round_partitions``),
   single-run backfills: screen the run's rounds (``warehouse.rules.screen``, a county subset when the run does not
-  cover all counties of a quarter), then publish them (``fangpin.reports.publish.publish_round``).
+  cover all counties of a quarter), then publish them (``assets.publishing.publish_round``: the warehouse's
+  publish-ready tables, written by ``fangpin.reports``).
 
 Failures say what broke: a missing threshold names the rules file and key, a failing rule names its SQL file, a
 failing output names the file (``dg.Failure`` metadata ``file`` / ``rule``).
@@ -18,15 +20,17 @@ import time
 import dagster as dg
 
 from assets.ingest import INGEST_FEEDS, asset_name
+from assets.publishing import publish_round
 from assets.resources import FangpinHome
 from assets.rounds import RoundConfig, RoundScope, round_partitions, run_partition_keys, scopes_for
 from fangpin.domain import divisions
 from fangpin.home import CORE_FEEDS, OPTIONAL_FEEDS
-from fangpin.reports.publish import PublishError, publish_round
+from fangpin.reports.publish import PublishError
 from fangpin.settings import ConfigError
 from warehouse import review, rounds, rules
 from warehouse.followup import apply_followup
 from warehouse.linkage import link_records
+from warehouse.runner import runner_for
 
 LINK_FEEDS = CORE_FEEDS + OPTIONAL_FEEDS
 #: below this share of a feed's records linked to a registry person the check warns: usually a wrong ID column or
@@ -54,13 +58,7 @@ def links(context: dg.AssetExecutionContext, fangpin: FangpinHome) -> dg.Materia
         stats = link_records(con, home=fangpin.data_home().root)
         # what counties already decided about records linkage cannot decide (warehouse/review): remembered links
         applied = review.apply_decisions(con)
-        rows = con.sql(
-            "SELECT source, count(*) AS n, "
-            "count(*) FILTER (WHERE match_method IN ('id_exact','id_repaired','fuzzy')) AS linked, "
-            "count(*) FILTER (WHERE match_method = 'review') AS review, "
-            "count(*) FILTER (WHERE match_method = 'unmatched') AS unmatched "
-            "FROM link GROUP BY source ORDER BY source"
-        ).fetchall()
+        rows = runner_for(con).rows("core/screening.match_rates")
     by_feed = {
         s: {"records": n, "linked": k, "review": r, "unmatched": u, "rate": (k / n if n else 0.0)}
         for s, n, k, r, u in rows
@@ -73,6 +71,16 @@ def links(context: dg.AssetExecutionContext, fangpin: FangpinHome) -> dg.Materia
             [
                 [s, v["records"], v["linked"], v["review"], v["unmatched"], f"{v['rate']:.1%}"]
                 for s, v in by_feed.items()
+            ],
+        )
+    )
+    # what this round's exact-ID links taught linkage (counts and probabilities only: no personal data)
+    meta["estimated_parameters"] = dg.MetadataValue.md(
+        _table(
+            ["parameter", "estimated", "configured", "observations"],
+            [
+                [p.name, f"{p.value:.4g}", "" if p.configured is None else f"{p.configured:.4g}", p.observations]
+                for p in stats.parameters
             ],
         )
     )
@@ -217,8 +225,7 @@ def _publish(con, scope: RoundScope, home) -> dict:
 
 
 def _require_screened(con, scope: RoundScope) -> None:
-    n = con.sql("SELECT count(*) FROM round WHERE round_id = ?", params=[scope.round_id]).fetchall()[0][0]
-    if not n:
+    if not runner_for(con).scalar("core/screening.round_known", round_id=scope.round_id):
         raise dg.Failure(
             description=f"轮次 {scope.round_id} 尚未筛查，请先（或一起）运行 suspects / round {scope.round_id} "
             "has not been screened: materialize suspects for these partitions first (or together)",
@@ -232,49 +239,31 @@ def _config_location(message: str) -> tuple[str, str]:
 
 
 def _scope_counts(con, scope: RoundScope) -> dict[str, int]:
-    rows = con.sql(
-        "SELECT coalesce(county_code, ''), count(*) FROM suspect WHERE round_id = ? "
-        "AND (? OR coalesce(list_contains(?, county_code), false)) GROUP BY 1 ORDER BY 1",
-        params=[scope.round_id, scope.counties is None, rules.county_scope(scope.county_list) or []],
-    ).fetchall()
+    rows = runner_for(con).rows("core/screening.suspects_by_county", **_scope_params(scope))
     return {c: n for c, n in rows}
+
+
+def _scope_params(scope: RoundScope) -> dict:
+    counties = rules.county_scope(scope.county_list)
+    # a placeholder list for the whole round (the step ignores it then; IN () is not SQL)
+    return {"round_id": scope.round_id, "all_counties": scope.counties is None, "counties": counties or [""]}
 
 
 def _suspects_without_evidence(con, scopes: list[RoundScope]) -> list[str]:
     missing = []
     for scope in scopes:
-        missing += [
-            r[0]
-            for r in con.sql(
-                "SELECT s.household_id FROM suspect s WHERE s.round_id = ? "
-                "AND (? OR coalesce(list_contains(?, s.county_code), false)) "
-                "AND NOT EXISTS (SELECT 1 FROM suspect_evidence e WHERE e.round_id = s.round_id AND e.household_id = s.household_id) "
-                "ORDER BY 1",
-                params=[scope.round_id, scope.counties is None, rules.county_scope(scope.county_list) or []],
-            ).fetchall()
-        ]
+        missing += [r[0] for r in runner_for(con).rows("core/screening.without_evidence", **_scope_params(scope))]
     return missing
 
 
 def _counties_without_workbook(con, published: list[tuple[RoundScope, dict]]) -> list[str]:
     """Counties of the run with households in the registry (or routed suspects) but no workbook on disk."""
-    registry = {
-        r[0]
-        for r in con.sql("SELECT DISTINCT coalesce(county_code, left(village_code, 6)) FROM registry_person").fetchall()
-        if r[0]
-    }
+    wh = runner_for(con)
+    registry = {r[0] for r in wh.rows("core/screening.registry_counties") if r[0]}
     absent = []
     for scope, result in published:
         files = result["counts"].get("workbook_files", {})
-        routed = {
-            r[0]
-            for r in con.sql(
-                "SELECT county_code FROM suspect WHERE round_id = ? UNION SELECT live_county_code FROM suspect "
-                "WHERE round_id = ? AND double_routed UNION SELECT hukou_county_code FROM suspect WHERE round_id = ? AND double_routed",
-                params=[scope.round_id] * 3,
-            ).fetchall()
-            if r[0]
-        }
+        routed = {r[0] for r in wh.rows("core/screening.routed_counties", round_id=scope.round_id) if r[0]}
         wanted = (
             (registry | routed) if scope.counties is None else {c for c in scope.counties if c in registry | routed}
         )

@@ -18,6 +18,10 @@ exact join, no reports:
 Which column holds the ID / household / amount is decided by the header aliases the pipeline uses
 (``fangpin/config/aliases.yaml``, by ``sources.spec``) on the first rows of each file — a few milliseconds per file.
 The village table (registry folder, no ID column) is not needed and is skipped.
+
+This script runs its SQL on a raw DuckDB connection on purpose, outside the step runner (warehouse/runner.py): it
+is the baseline the product is measured against, not part of the product, and must not pay for the runner's
+rendering, timing or engine seam.
 """
 
 from __future__ import annotations

@@ -2,11 +2,12 @@
 
     make bench [SCALE=1] [HOME_DIR=var/bench-x1] [BENCH_ARGS="--repeat 2"]
     python bench/run.py --scale 1 [--home DIR] [--reuse] [--repeat N] [--skip-splink] [--skip-dagster] [--skip-floor]
-                        [--memory-limit 8GB] [--keep-state]
+                        [--memory-limit 8GB] [--keep-state] [--namesake-share realistic|stress|SHARE]
 
 Scale 1 is a Liuzhou-size city (350,000 households, ≈ 1.3 M persons, ≈ 1.4 M department rows in CSV — UTF-8, UTF-8
 with BOM, GBK — and XLSX); scale 10 is a province (generated in parts: ``fangpin generate --size province``); any other
-scale is ``fangpin generate --size city --scale F``. Steps, each in a fresh process, one after the other:
+scale is ``fangpin generate --size city --scale F``; ``--namesake-share`` chooses the city's namesake level (issue 12:
+realistic by default, stress for the stress figures). Steps, each in a fresh process, one after the other:
 
 1. generate the synthetic city into the data home (skipped with ``--reuse`` when the home already holds one of this
    size and scale) — reported, but not part of the round;
@@ -83,7 +84,9 @@ def size_args(scale: float) -> tuple[str, float]:
     return "city", scale
 
 
-def have_city(home: Path, scale: float) -> bool:
+def have_city(home: Path, scale: float, namesake_share: str = "realistic") -> bool:
+    from fangpin.synth.names import namesake_target
+
     size, sub = size_args(scale)
     try:
         m = json.loads((home / "truth" / "manifest.json").read_text(encoding="utf-8"))
@@ -92,6 +95,7 @@ def have_city(home: Path, scale: float) -> bool:
     return (
         m.get("size") == size
         and abs(float(m.get("scale", 0)) - sub) < 1e-9
+        and m.get("names", {}).get("namesake_target") == namesake_target(namesake_share)[1]
         and any((home / "landing" / "registry").glob("*"))
     )
 
@@ -131,6 +135,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--keep-state", action="store_true", help="leave the last round's warehouse and outputs in the home"
     )
+    ap.add_argument(
+        "--namesake-share",
+        default="realistic",
+        help="namesake level of the generated city: realistic (default), stress, or a share (fangpin generate)",
+    )
     ap.add_argument("--results", type=Path, default=BENCH / "results")
     args = ap.parse_args(argv)
 
@@ -156,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # 1. the city
     size, sub = size_args(scale)
-    if args.reuse and have_city(home, scale):
+    if args.reuse and have_city(home, scale, args.namesake_share):
         log(f"reusing the {size} ×{sub:g} city in {home}")
         result["generate"] = {"reused": True}
     else:
@@ -164,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         home.mkdir(parents=True, exist_ok=True)
         reset(home)
         g = run_child(
-            [fangpin_bin(), "generate", "--size", size, "--scale", str(sub), "--home", str(home), "--force"],
+            [fangpin_bin(), "generate", "--size", size, "--scale", str(sub), "--home", str(home), "--force"]
+            + ["--namesake-share", args.namesake_share],
             env=env,
             log_path=logs / "generate.log",
         )
@@ -174,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         result["generate"] = g
     manifest = json.loads((home / "truth" / "manifest.json").read_text(encoding="utf-8"))
     result["counts"] = manifest.get("counts", {})
+    result["names"] = manifest.get("names", {})
     landing = home / "landing"
     files = [p for p in landing.rglob("*") if p.is_file()]
     result["landing"] = {
@@ -304,6 +315,12 @@ def markdown(r: dict) -> str:
             f" Generated in {r['generate']['wall_s']:.0f} s (not counted)."
             if "wall_s" in r.get("generate", {})
             else " (reused)"
+        )
+        + (
+            f" Namesakes: {r['names']['namesake_share']:.1%} of registry persons share their exact name within their "
+            f"township ({r['names']['namesake_level']} level)."
+            if r.get("names")
+            else ""
         ),
         "",
         f"### Round, stage by stage (best of {len(r['stages_runs'])}; every run: "

@@ -2,6 +2,10 @@
 
 Packaged defaults sit in ``fangpin/config/*.yaml``. A data home may override any of them by placing a file
 of the same name in ``<home>/config/`` (whole-file override: what you see in that file is what applies).
+
+Every file is checked against its schema (``fangpin.config_schema.SCHEMAS``) when it is read, whoever reads it: a
+wrong value is a :class:`ConfigError` of one line naming the file, the key and what is expected, never a round that
+runs on it. :func:`check_all` checks every file in force at once (what the command line does before a run).
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from fangpin import config_schema
+
 PACKAGED = Path(__file__).parent / "config"
 
 
@@ -21,11 +27,32 @@ class ConfigError(RuntimeError):
 
 @lru_cache(maxsize=64)
 def _load(path: str, mtime: float) -> dict[str, Any]:
-    with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh) or {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: top level must be a mapping")
+    """The parsed, schema-checked file (cached per path and modification time; errors are not cached)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"配置错误 {path}: {_yaml_problem(exc)}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"配置错误 {path}: 文件不是 UTF-8 编码，请以 UTF-8 保存") from None
+    data = {} if data is None else data
+    try:
+        if not isinstance(data, dict):
+            raise config_schema.Invalid("", "一个映射（key: value）", data)
+        config_schema.validate(Path(path).stem, data)
+    except config_schema.Invalid as bad:
+        raise ConfigError(f"配置错误 {path}: {bad.line()}") from None
     return data
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """PyYAML's error as one line: where (1-based line and column) and what."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark is not None else ""
+    what = f"{context}, {problem}" if context else problem
+    return f"{where} YAML 语法错误（{what}），请检查这一行及上一行的缩进、冒号和引号".strip()
 
 
 def config_path(name: str, home: Path | None = None) -> Path:
@@ -41,6 +68,19 @@ def load(name: str, home: Path | None = None) -> dict[str, Any]:
     if not path.exists():
         raise ConfigError(f"configuration file {path} is missing")
     return _load(str(path), path.stat().st_mtime)
+
+
+def check_all(home: Path | None = None) -> list[Path]:
+    """Load every configuration file in force for ``home`` (packaged, or its override) — each checked against its
+    schema — and return their paths. Raises the first :class:`ConfigError`."""
+    names = {p.stem for p in PACKAGED.glob("*.yaml")}
+    if home is not None and (Path(home) / "config").is_dir():
+        names |= {p.stem for p in (Path(home) / "config").glob("*.yaml")}
+    paths = []
+    for name in sorted(names):
+        load(name, home)
+        paths.append(config_path(name, home))
+    return paths
 
 
 def rules_for(region: str, year: int, home: Path | None = None) -> dict[str, Any]:

@@ -1,4 +1,6 @@
-"""The code location: assets by group, resources per deployment, jobs, schedules and sensors."""
+"""The code location: assets by group, jobs, schedules and sensors, and the resources of this deployment:
+``resources_for()`` reads ``FANGPIN_ENGINE`` (``duckdb`` by default, or ``spark``) and ``FANGPIN_HOME`` when the code
+location loads (assets/resources.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +11,13 @@ from assets.forms import official_forms, registry_quality
 from assets.ingest import ingest_assets
 from assets.resources import resources_for
 from assets.screening import links, round_outputs, suspects
+from fangpin.home import apply_umask
 from pipelines.jobs import jobs_for
 from pipelines.schedules import schedules_for
 from pipelines.sensors import folder_sensors
+
+# the code location's processes (code server, run workers, sensor ticks) create the warehouse, outputs and receipts
+apply_umask()
 
 all_assets = [*ingest_assets, links, suspects, round_outputs, *followup_assets, official_forms, registry_quality]
 

@@ -1,10 +1,11 @@
 """Jobs. Pipeline jobs run in process: DuckDB has a single writer and a process per step costs more than it saves
 on 2 cores (STACK.md).
 
-- ``screening_round`` — a screening round: ingest → link → screen → publish. Partitioned quarter × county (the
-  screening assets are): a schedule, sensor or backfill runs a quarter × all counties as ONE run (partition-range
-  tags); one partition reruns one county. A launch must name its partitions.
+- ``screening_round`` — a screening round: ingest → link → screen → publish. Partitioned county × quarter (the
+  screening assets are): a schedule, sensor, backfill or ``fangpin screen`` runs a quarter × all counties as ONE run
+  (partition-range tags); one partition reruns one county. A launch must name its partitions.
 - ``ingest`` — ingest new files only (what ``fangpin ingest`` does).
+- ``followup`` — county feedback, monitoring state, deadlines, forms (what ``fangpin followup`` does).
 - ``monthly_approval`` — each county's approval batch of the previous month (县级审定, 原则上每月办理一次), present
   when the code location has an asset ``approval_batch`` (built with its schedule, ``pipelines.schedules``).
 """
@@ -15,6 +16,8 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+#: the code location's name (workspace.yaml ``location_name``; ``dg dev`` names it after the project, the same)
+CODE_LOCATION = "fangpin"
 #: asset groups of a screening round (the follow-up / forms groups have their own jobs and schedules)
 ROUND_GROUPS = ("ingest", "linkage", "screening", "publish")
 APPROVAL_ASSET = "approval_batch"
@@ -23,7 +26,7 @@ screening_round_job = dg.define_asset_job(
     name="screening_round",
     selection=dg.AssetSelection.groups(*ROUND_GROUPS),
     executor_def=dg.in_process_executor,
-    description="一轮排查：各部门数据入库 → 匹配 → 风险筛查 → 发布清单。分区 = 季度 × 县：一个季度的全部县为一轮，单个县为该县重跑。",
+    description="一轮排查：各部门数据入库 → 匹配 → 风险筛查 → 发布清单。分区 = 县 × 季度（如 融水苗族自治县|2026Q4）：一个季度的全部县为一轮（一次运行），单个县为该县重跑。",
 )
 
 ingest_job = dg.define_asset_job(
@@ -44,27 +47,14 @@ followup_job = dg.define_asset_job(
 )
 
 
-def _groups(asset) -> set[str]:
-    return set((getattr(asset, "group_names_by_key", None) or {}).values())
+def repository_tags() -> dict[str, str]:
+    """The tag that files a run under this code location's jobs in the UI. A run the webserver or daemon launches
+    carries it (``DagsterRun.tags_for_storage``); a run started in process (``fangpin screen``) has no remote origin,
+    so the command line adds it — the job's run history in the UI filters on it."""
+    from dagster._core.definitions.repository_definition import SINGLETON_REPOSITORY_NAME
+    from dagster._core.storage.tags import REPOSITORY_LABEL_TAG
 
-
-def round_assets(assets: Sequence) -> list:
-    """The assets a command-line round materialises in one run: those of the round's groups that are unpartitioned or
-    partitioned like the round (a differently partitioned asset, e.g. a monthly approval batch, cannot share the run;
-    the follow-up group has its own job)."""
-    from assets.rounds import round_partitions
-
-    return [
-        a
-        for a in assets
-        if getattr(a, "partitions_def", None) in (None, round_partitions) and _groups(a) <= set(ROUND_GROUPS)
-    ]
-
-
-def followup_assets(assets: Sequence) -> list:
-    """The assets ``fangpin followup`` materialises: the follow-up job's selection."""
-    names = {"feedback_records", "monitoring_state", "followup_outputs", "official_forms", "registry_quality"}
-    return [a for a in assets if {k.to_user_string() for k in a.keys} & names]
+    return {REPOSITORY_LABEL_TAG: f"{SINGLETON_REPOSITORY_NAME}@{CODE_LOCATION}"}
 
 
 def approval_asset(assets: Sequence):

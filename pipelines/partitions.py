@@ -17,8 +17,9 @@ import dagster as dg
 from assets.rounds import (  # noqa: F401  (re-exported: the one place pipelines and the CLI import them from)
     COUNTY_CODES,
     FIRST_QUARTER,
-    QUARTER_CRON,
     TIMEZONE,
+    county_code,
+    county_key,
     county_partitions,
     has_quarter,
     partition_key,
@@ -41,10 +42,11 @@ def range_tags(first: dg.MultiPartitionKey | str, last: dg.MultiPartitionKey | s
 
 
 def round_partition_tags(round_ids: list[str] | str, county: str | None = None) -> dict[str, str]:
-    """Tags for ONE run over the quarters of ``round_ids`` (contiguous) × all counties, or × one county."""
+    """Tags for ONE run over the quarters of ``round_ids`` (contiguous) × all counties, or × one county (code)."""
     ids = [round_ids] if isinstance(round_ids, str) else list(round_ids)
     quarters = sorted({quarter_key(r) for r in ids})
-    lo, hi = (county, county) if county else (COUNTY_CODES[0], COUNTY_CODES[-1])
+    names = county_partitions.get_partition_keys()
+    lo, hi = (county_key(county),) * 2 if county else (names[0], names[-1])
     return range_tags(
         dg.MultiPartitionKey({"quarter": quarters[0], "county": lo}),
         dg.MultiPartitionKey({"quarter": quarters[-1], "county": hi}),
@@ -67,5 +69,5 @@ def keys_in_tags(tags: dict[str, str]) -> list[str]:
 
 
 def quarter_of(day: dt.date) -> str:
-    """The quarter partition key of a day: 2026-11-29 → '2026-10-01'."""
-    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1).isoformat()
+    """The quarter partition key of a day: 2026-11-29 → '2026Q4'."""
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"

@@ -58,3 +58,24 @@ def copy_home(src: Path, dst: Path) -> Path:
     """A copy of a data home without its Dagster instance (the copy gets a fresh one) and DuckDB spill files."""
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns("dagster", "spill"))
     return dst
+
+
+@pytest.fixture(scope="session")
+def spark_warehouse(tmp_path_factory):
+    """One Spark session (``local[2]``) for the whole test run: a function data home → ``SparkWarehouse`` resource.
+
+    Needs the ``spark`` extra and Java 17, which ``make test`` installs (``spark-deps``): without them the Spark
+    tests fail, saying what is missing — never a quiet skip."""
+    import importlib.util
+
+    if importlib.util.find_spec("pyspark") is None or shutil.which("java") is None:
+        pytest.fail("the Spark engine is not installed: run `make spark-deps` (pip install -e '.[spark]'; Java 17)")
+    from assets.resources import SparkWarehouse
+
+    scratch = tmp_path_factory.mktemp("spark")
+    conf = {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2", "spark.driver.memory": "1g"}
+
+    def make(home) -> SparkWarehouse:
+        return SparkWarehouse(home=str(home), master="local[2]", spark_config={**conf, "spark.local.dir": str(scratch)})
+
+    return make

@@ -1,49 +1,124 @@
-"""The command line: help everywhere, and errors that name the problem and the fix."""
+"""The command line as a bureau analyst meets it: Chinese help; every bad argument caught before anything runs (one
+Chinese line naming the option, exit code 2, no Dagster run recorded, no traceback); output piped into `head` ends
+cleanly; progress lines from the run's event stream, on a terminal and off it."""
 
 from __future__ import annotations
 
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
 import pytest
+import yaml
 
 from fangpin.cli import build_parser, main
 
+REPO = Path(__file__).resolve().parent.parent
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
-@pytest.mark.parametrize("cmd", [[], ["generate"], ["screen"], ["ingest"], ["status"]])
-def test_help_everywhere(cmd, capsys):
+
+def _fangpin(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    """The installed command's entry point (``fangpin.cli:console``) in a fresh process."""
+    return subprocess.run(
+        [sys.executable, "-c", "import sys; from fangpin.cli import console; sys.exit(console())", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize("cmd", [[], ["generate"], ["screen"], ["ingest"], ["followup"], ["status"]])
+def test_help_everywhere_in_chinese(cmd, capsys):
     with pytest.raises(SystemExit) as exc:
         main(cmd + ["--help"])
     assert exc.value.code == 0
-    assert "--home" in capsys.readouterr().out or cmd == []
+    out = capsys.readouterr().out
+    assert out.startswith("用法：") and "显示本帮助后退出" in out
+    assert "--home" in out or cmd == []
+    assert "show this help" not in out and "usage:" not in out
+
+
+def test_parser_lists_the_commands():
+    text = build_parser().format_help()
+    for cmd in ("generate", "screen", "ingest", "followup", "status"):
+        assert cmd in text
+
+
+def _runs(home: Path) -> int:
+    import dagster as dg
+
+    return len(dg.DagsterInstance.from_config(str(home / "dagster")).get_runs())
+
+
+@pytest.mark.parametrize(
+    "argv, option",
+    [
+        (["screen", "--round", "2026Q4", "--pushed-on", "2026-13-01"], "--pushed-on"),
+        (["screen", "--round", "2026Q4", "--pushed-on", "today"], "--pushed-on"),
+        (["screen", "--round", "2026Q9"], "--round"),
+        (["screen", "--round", "2040Q1"], "--round"),  # a well-formed round outside the partitions
+        (["screen", "--round", "../2026Q4"], "--round"),
+        (["screen", "--round", "2026Q4", "--kind", "weekly"], "--kind"),
+        (["screen", "--round", "2026Q4", "--county", "南宁"], "--county"),
+        (["screen", "--round", "2026Q4", "--verbos"], "--verbos"),  # not taken for --verbose
+        (["screen", "--round", "2026Q4", "--pushed", "2026-10-09"], "--pushed"),
+        (["screen"], "--round"),
+        (["followup", "--as-of", "2027-02-30"], "--as-of"),
+        (["generate", "--size", "huge"], "--size"),
+        (["generate", "--scale", "0"], "--scale"),
+        (["generate", "--round", "2026-11-adhoc"], "--round"),
+    ],
+)
+def test_a_bad_argument_is_one_chinese_line_and_no_run(argv, option, screened_tiny, capsys):
+    """Checked before the run: the data home's Dagster instance records nothing (so no asset is marked failed)."""
+    before = _runs(screened_tiny)
+    assert main(argv + ["--home", str(screened_tiny)]) == 2
+    out, err = capsys.readouterr()
+    (line,) = err.splitlines()
+    assert line.startswith(f"fangpin {argv[0]}：") and option in line and CJK.search(line), line
+    assert "Traceback" not in err and out == ""
+    assert _runs(screened_tiny) == before
 
 
 def test_screen_without_registry_says_what_to_do(tmp_path, capsys):
     code = main(["screen", "--round", "2026Q4", "--home", str(tmp_path / "empty")])
-    err = capsys.readouterr().err
+    (line,) = capsys.readouterr().err.splitlines()
     assert code == 2
-    assert "no registry files" in err and "fangpin generate" in err
-
-
-def test_screen_with_a_bad_round_id(tmp_path, capsys):
-    reg = tmp_path / "landing" / "registry"
-    reg.mkdir(parents=True)
-    (reg / "x.csv").write_text("户编号\n", encoding="utf-8")
-    code = main(["screen", "--round", "2026Q9", "--home", str(tmp_path)])
-    assert code == 2
-    assert "2026Q4" in capsys.readouterr().err
+    assert "没有户籍文件" in line and "fangpin generate" in line
 
 
 def test_screen_for_a_year_without_monitoring_line(tmp_path, capsys):
+    from fangpin.settings import PACKAGED
+
     reg = tmp_path / "landing" / "registry"
     reg.mkdir(parents=True)
     (reg / "x.csv").write_text("户编号\n", encoding="utf-8")
-    code = main(["screen", "--round", "2031Q2", "--home", str(tmp_path)])
-    err = capsys.readouterr().err
+    rules = yaml.safe_load((PACKAGED / "rules.yaml").read_text(encoding="utf-8"))
+    del rules["regions"]["4502"][2026]
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "rules.yaml").write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    code = main(["screen", "--round", "2026Q3", "--home", str(tmp_path)])
+    (line,) = capsys.readouterr().err.splitlines()
     assert code == 2
-    assert "monitoring_line" in err and "2031" in err
+    assert "--round" in line and "2026 年的监测线" in line and "regions.4502.2026.monitoring_line" in line
+    assert not (tmp_path / "dagster").exists(), "nothing may start before the arguments are checked"
 
 
 def test_status_on_a_new_home(tmp_path, capsys):
     assert main(["status", "--home", str(tmp_path / "nothing")]) == 0
-    assert "does not exist yet" in capsys.readouterr().out
+    assert "尚不存在" in capsys.readouterr().out
+
+
+def test_status_speaks_chinese(screened_tiny, capsys):
+    assert main(["status", "--home", str(screened_tiny)]) == 0
+    out = capsys.readouterr().out
+    assert "医保局" in out and "集中全面排查" in out and "已发布" in out and "已入库" in out
+    for code in ("loaded", "published", " full ", "ingested files", "last rounds"):
+        assert code not in out
 
 
 def test_generate_refuses_to_overwrite_without_force(tmp_path, capsys):
@@ -53,32 +128,115 @@ def test_generate_refuses_to_overwrite_without_force(tmp_path, capsys):
     assert main(["generate", "--size", "tiny", "--home", str(tmp_path), "--force"]) == 0
 
 
-def test_parser_lists_the_commands():
-    text = build_parser().format_help()
-    for cmd in ("generate", "screen", "ingest", "status"):
-        assert cmd in text
+def test_status_piped_into_head_exits_cleanly(screened_tiny):
+    """`fangpin status | head -1`: head leaves after one line; fangpin must end without a BrokenPipeError."""
+    cmd = f"{sys.executable} -m fangpin.cli status --home {screened_tiny} | head -1"
+    run = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, cwd=REPO)
+    assert run.returncode == 0 and run.stdout.startswith("数据目录：") and len(run.stdout.splitlines()) == 1
+    assert run.stderr == ""
+    # deterministic variant: the reader is gone before fangpin writes a byte
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fangpin.cli", "status", "--home", str(screened_tiny)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+    )
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 0 and err == ""
 
 
 def test_the_fangpin_command_passes_on_output_and_exit_code(tmp_path):
     """The installed ``fangpin`` command is ``fangpin.cli:console`` (main, then a quick exit): what it prints and its
     exit code must be main's."""
-    import subprocess
-    import sys
     import tomllib
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent
     assert (
-        tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]["fangpin"]
+        tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]["fangpin"]
         == "fangpin.cli:console"
     )
-    run = lambda *a: subprocess.run(  # noqa: E731
-        [sys.executable, "-c", "import sys; from fangpin.cli import console; sys.exit(console())", *a],
-        capture_output=True,
-        text=True,
-        cwd=root,
-    )
-    ok = run("status", "--home", str(tmp_path / "new"))
+    ok = _fangpin("status", "--home", str(tmp_path / "new"))
     assert ok.returncode == 0 and ok.stdout.strip()
-    bad = run("screen", "--round", "2026Q4", "--home", str(tmp_path / "new"))
+    bad = _fangpin("screen", "--round", "2026Q4", "--home", str(tmp_path / "new"))
     assert bad.returncode == 2 and "fangpin generate" in bad.stderr, "the error and its fix reach the clerk"
+    assert len(bad.stderr.splitlines()) == 1
+
+
+# ------------------------------------------------------------------------------------------ progress
+
+
+def _event(kind: str, step: str, **data):
+    """An event log entry as the instance hands it to a listener (only the fields RunProgress reads)."""
+    specific = SimpleNamespace(**data)
+    if "metadata" in data:
+        specific = SimpleNamespace(materialization=SimpleNamespace(metadata=data["metadata"]))
+    return SimpleNamespace(
+        dagster_event=SimpleNamespace(event_type_value=kind, step_key=step, event_specific_data=specific),
+        level=20,
+        user_message="",
+        step_key=step,
+    )
+
+
+def _feed(progress, clock):
+    for step in ("medical_records", "links", "suspects"):
+        progress(_event("ASSET_MATERIALIZATION_PLANNED", step))
+    progress(_event("STEP_START", "medical_records"))
+    clock[0] += 4.25
+    meta = {"new_files": 6, "rows_loaded": 14497, "rows_rejected": 3, "blocked_files": 1, "quarantined_files": 0}
+    progress(_event("ASSET_MATERIALIZATION", "medical_records", metadata=meta))
+    progress(_event("STEP_SUCCESS", "medical_records"))
+    progress(_event("STEP_START", "links"))
+    clock[0] += 75
+    progress(_event("STEP_FAILURE", "links"))
+    skipped = "Dependencies for step suspects failed: ['links']. Not executing."
+    progress(SimpleNamespace(dagster_event=None, level=30, user_message=skipped, step_key="suspects"))
+    progress.close()
+
+
+def test_progress_off_a_terminal_is_plain_lines():
+    from fangpin.progress import RunProgress
+
+    out, clock = io.StringIO(), [0.0]
+    _feed(RunProgress(out, tty=False, feed_names={"medical": "医保局"}, clock=lambda: clock[0]), clock)
+    assert out.getvalue().splitlines() == [
+        "[1/3] 入库 · 医保局 …",
+        "[1/3] 入库 · 医保局：新文件 6 个，入库 14,497 行，拒收 3 行，1 个文件未入库（见回执）（4.2 秒）",
+        "[2/3] 匹配 · 部门记录与户籍人员 …",
+        "[2/3] 匹配 · 部门记录与户籍人员：失败（1 分 15 秒）",
+        "[3/3] 筛查 · 疑似风险户：未运行（前面的步骤失败）",
+    ]
+
+
+def test_progress_on_a_terminal_redraws_one_status_line():
+    from fangpin.progress import RunProgress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    out, clock = Tty(), [0.0]
+    _feed(RunProgress(out, feed_names={"medical": "医保局"}, clock=lambda: clock[0], refresh_seconds=60), clock)
+    text = out.getvalue()
+    assert "\r\x1b[2K[2/3] 匹配 · 部门记录与户籍人员 …" in text  # the transient status line of the running step
+    finished = [line.rsplit("\r\x1b[2K", 1)[-1] for line in text.split("\n")[:-1]]
+    assert finished == [
+        "[1/3] 入库 · 医保局：新文件 6 个，入库 14,497 行，拒收 3 行，1 个文件未入库（见回执）（4.2 秒）",
+        "[2/3] 匹配 · 部门记录与户籍人员：失败（1 分 15 秒）",
+        "[3/3] 筛查 · 疑似风险户：未运行（前面的步骤失败）",
+    ]
+    assert text.endswith("\r\x1b[2K")  # the status line is cleared for the summary
+
+
+def test_progress_stops_quietly_when_the_reader_goes_away():
+    """`fangpin screen | head -3`: the pipe closes mid-run; the run must go on (no exception into Dagster)."""
+    from fangpin.progress import RunProgress
+
+    class Closed(io.StringIO):
+        def write(self, s):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    progress = RunProgress(Closed(), tty=False)
+    progress(_event("STEP_START", "links"))
+    progress(_event("STEP_SUCCESS", "links"))
+    assert progress.out is None and progress.done == 1

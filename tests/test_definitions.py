@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
 
 
@@ -47,3 +49,35 @@ def test_folder_sensor_waits_until_a_file_settles(tmp_path):
     assert ready == []  # changed: wait for it to settle again
     ready, cursor = settled_files(folder, cursor)
     assert [r[0] for r in ready] == ["医保2026年9月.csv"]
+
+
+def test_the_ui_files_cli_runs_under_this_code_location():
+    """The job page in the UI lists runs tagged with its repository label; the CLI tags its runs with the label of
+    the code location workspace.yaml (make ui) serves."""
+    import yaml
+
+    from pipelines.jobs import CODE_LOCATION, repository_tags
+
+    workspace = yaml.safe_load((Path(__file__).resolve().parents[1] / "workspace.yaml").read_text(encoding="utf-8"))
+    (entry,) = workspace["load_from"]
+    assert entry["python_module"]["location_name"] == CODE_LOCATION
+    assert repository_tags() == {".dagster/repository": f"__repository__@{CODE_LOCATION}"}
+
+
+def test_what_runs_by_itself_in_a_deployed_instance():
+    """Schedules on (the quarterly screening must not wait for someone to switch it on); folder sensors off (an
+    incremental round publishes county lists: an analyst's decision)."""
+    from pipelines.definitions import defs
+
+    repo = defs.get_repository_def()
+    assert "quarterly_screening" in {s.name for s in repo.schedule_defs}
+    assert {s.default_status for s in repo.schedule_defs} == {dg.DefaultScheduleStatus.RUNNING}
+    assert {s.default_status for s in repo.sensor_defs} == {dg.DefaultSensorStatus.STOPPED}
+
+
+def test_round_partitions_read_as_county_and_quarter():
+    from pipelines.definitions import defs
+
+    keys = defs.resolve_job_def("screening_round").partitions_def.get_partition_keys()
+    assert "融水苗族自治县|2026Q4" in keys and "城中区|2025Q1" in keys
+    assert len(keys) == 10 * len({k.split("|")[1] for k in keys})

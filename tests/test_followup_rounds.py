@@ -63,15 +63,14 @@ def _fill_workbooks(home: DataHome, con, picks: dict[str, str]) -> dict[str, int
         ws = wb["疑似风险户清单"]
         header_row = next(r for r in range(1, 10) if "户编号" in [c.value for c in ws[r]])
         col = {c.value: i + 1 for i, c in enumerate(ws[header_row])}
-        touched = False
-        for r in range(header_row + 1, ws.max_row + 1):
-            hid = ws.cell(r, col["户编号"]).value
+        rows = [(r, ws.cell(r, col["户编号"]).value) for r in range(header_row + 1, ws.max_row + 1)]
+        touched = any(hid in result for _, hid in rows)
+        for r, hid in rows:
             if hid in result:
                 ws.cell(r, col["核实结果"], result[hid][0])
                 ws.cell(r, col["核实日期"], result[hid][1])
                 ws.cell(r, col["核实人"], "村委核实组")
-                touched = True
-            elif touched and path.name not in bad_rows:
+            elif touched and hid and path.name not in bad_rows:  # any other household of a returned workbook
                 ws.cell(r, col["核实结果"], "不纳入")
                 ws.cell(r, col["核实日期"], dt.datetime(2026, 10, 1))  # before the push of 2026-10-09
                 bad_rows[path.name] = r
@@ -102,8 +101,7 @@ def _new_bill(home: DataHome, con, hid: str) -> None:
 @pytest.fixture(scope="module")
 def two_rounds(screened_tiny, tmp_path_factory):
     from assets.ingestion import ingest_feed
-    from fangpin.reports.followup import write_followup
-    from fangpin.reports.publish import publish_round
+    from assets.publishing import publish_round, write_followup
     from warehouse import engine, rounds, rules
     from warehouse.followup import apply_followup, ingest_feedback
     from warehouse.linkage import link_records

@@ -54,9 +54,7 @@ def test_followup_assets_load_next_to_the_ingest_assets():
 
 def test_followup_assets_load_next_to_part_a_assets():
     """With the ``monitoring_state`` asset (part A) in the code location, the forms come after it."""
-    import pytest
-
-    followup = pytest.importorskip("assets.followup")
+    from assets import followup
     from assets.ingest import ingest_assets
 
     defs = dg.Definitions(

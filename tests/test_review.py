@@ -20,9 +20,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from test_followup_support import home_at, warehouse
 from test_rules_support import PUSHED, REF, City, D, evidence, suspects
 
-from fangpin.reports.review_lists import review_frame
+from fangpin.reports.review_lists import prepare
 from warehouse import review
 from warehouse.followup import apply_followup, ingest_feedback
+from warehouse.publish import review_rows
 from warehouse.review import lists
 from warehouse.rules import screen
 
@@ -109,7 +110,7 @@ def test_a_candidate_linkage_could_never_link_is_not_at_stake(tmp_path, c1_candi
 
 def test_county_review_lists_hold_only_material_records_most_urgent_first_own_candidates_only(screened):
     con, _, t = screened
-    rows = review_frame(con, "2026Q4").to_dicts()
+    rows = prepare(review_rows(con, "2026Q4")).to_dicts()
     records = {(r["source"], r["source_file"], r["source_row"]) for r in rows}
     assert records == {t["r1"]}  # R2 changes nobody's result: not pushed to the villages
     rongshui = [r for r in rows if r["county_code"] == "450225"]
@@ -127,7 +128,7 @@ def test_county_review_lists_hold_only_material_records_most_urgent_first_own_ca
 
 def test_without_a_screened_round_every_review_record_goes_to_a_county(screened):
     con, _, t = screened
-    rows = review_frame(con, "2025Q4").to_dicts()  # a round that screened nothing
+    rows = prepare(review_rows(con, "2025Q4")).to_dicts()  # a round that screened nothing
     assert {(r["source"], r["source_file"], r["source_row"]) for r in rows} == {t["r1"], t["r2"]}
     assert lists.department_rows(con, "2025Q4", ["medical"]).height == 0
 
@@ -137,7 +138,7 @@ def test_without_a_screened_round_every_review_record_goes_to_a_county(screened)
 
 def _published(tmp_path):
     """A data home whose round 2026Q4 was screened, pushed and published."""
-    from fangpin.reports.publish import publish_round
+    from assets.publishing import publish_round
 
     home = home_at(tmp_path)
     city, t = township()
@@ -218,7 +219,7 @@ def test_the_published_lists_mark_pending_households_and_hold_the_immaterial_rec
     )
     header = next(r for r in held if r[0] == "序号")
     rows = [dict(zip(header, r, strict=True)) for r in held[held.index(header) + 1 :]]
-    assert [(r["文件名"], r["行号"]) for r in rows] == [(t["r2"][1], t["r2"][2])]
+    assert [(r["来源文件"], r["行号"]) for r in rows] == [(t["r2"][1], t["r2"][2])]
 
 
 def test_a_confirmed_pending_link_becomes_evidence_and_is_no_longer_pending(tmp_path):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import re
 
 import dagster as dg
 import polars as pl
@@ -34,49 +35,65 @@ def _county_of(path) -> str:
 def test_partition_keys_become_rounds_with_their_counties():
     from assets.rounds import COUNTY_CODES, RoundConfig, partition_key, scopes_for
 
+    # keys an analyst reads as they are: the county's name and the round
+    assert str(partition_key("2026Q4", "450225")) == "融水苗族自治县|2026Q4"
+    assert str(partition_key("20261129-medical", "450226")) == "三江侗族自治县|2026Q4"
     all_q4 = [str(partition_key("2026Q4", c)) for c in COUNTY_CODES]
     (full,) = scopes_for(all_q4, RoundConfig(pushed_on="2026-10-09"))
     assert (full.round_id, full.kind, full.counties, full.pushed_on) == ("2026Q4", "full", None, dt.date(2026, 10, 9))
-    q3, q4 = scopes_for(["450225|2026-07-01", "450226|2026-07-01", *all_q4], RoundConfig())
+    q3, q4 = scopes_for(["融水苗族自治县|2026Q3", "三江侗族自治县|2026Q3", *all_q4], RoundConfig())
     assert (q3.round_id, q3.kind, q3.counties) == ("2026Q3", "priority", ("450225", "450226"))
     assert (q4.round_id, q4.counties) == ("2026Q4", None)
     # an ad-hoc round id replaces the quarterly one, within its quarter
-    (adhoc,) = scopes_for(["450225|2026-10-01"], RoundConfig(round_id="20261129-medical"))
+    (adhoc,) = scopes_for(["融水苗族自治县|2026Q4"], RoundConfig(round_id="20261129-medical"))
     assert (adhoc.round_id, adhoc.kind, adhoc.counties) == ("20261129-medical", "incremental", ("450225",))
-    with pytest.raises(dg.Failure, match="2026-07-01"):
-        scopes_for(["450225|2026-07-01"], RoundConfig(round_id="20261129-medical"))
-    with pytest.raises(dg.Failure, match="choose partitions"):
+    with pytest.raises(dg.Failure, match="2026Q3"):
+        scopes_for(["融水苗族自治县|2026Q3"], RoundConfig(round_id="20261129-medical"))
+    with pytest.raises(dg.Failure, match="请选择分区"):
         scopes_for(None, RoundConfig())
+    with pytest.raises(dg.Failure, match="pushed_on"):
+        scopes_for(all_q4, RoundConfig(pushed_on="2026-13-01"))
 
 
 def test_cli_rounds_map_to_one_run_over_the_quarter():
-    from pipelines.partitions import COUNTY_CODES, backfill_tags, keys_in_tags, round_partition_tags
+    from pipelines.partitions import COUNTY_CODES, backfill_tags, county_key, keys_in_tags, round_partition_tags
 
     keys = keys_in_tags(round_partition_tags("2026Q4"))
-    assert sorted(keys) == sorted(f"{c}|2026-10-01" for c in COUNTY_CODES)
-    assert keys_in_tags(round_partition_tags("2026Q4", "450225")) == ["450225|2026-10-01"]
+    assert sorted(keys) == sorted(f"{county_key(c)}|2026Q4" for c in COUNTY_CODES)
+    assert keys_in_tags(round_partition_tags("2026Q4", "450225")) == ["融水苗族自治县|2026Q4"]
     two = keys_in_tags(backfill_tags("2026Q3", "2026Q4"))
-    assert len(two) == 20 and {k.split("|")[1] for k in two} == {"2026-07-01", "2026-10-01"}
+    assert len(two) == 20 and {k.split("|")[1] for k in two} == {"2026Q3", "2026Q4"}
 
 
 # ------------------------------------------------------------------------------------------ full round
 
 
-def test_a_full_round_from_the_cli_is_one_run_over_every_county(screened_tiny):
-    from pipelines.partitions import COUNTY_CODES, keys_in_tags
+def test_a_full_round_from_the_cli_is_one_run_of_screening_round_over_every_county(screened_tiny):
+    """What the UI's run history shows for `fangpin screen --round 2026Q4`: a run of the job screening_round (not
+    an ad-hoc asset job), filed under the code location, tagged with the round, over the quarter × all counties."""
+    from pipelines.jobs import repository_tags
+    from pipelines.partitions import COUNTY_CODES, county_key, keys_in_tags
 
     instance = dg.DagsterInstance.from_config(str(screened_tiny / "dagster"))
-    runs = [r for r in instance.get_runs() if r.tags.get("fangpin/source") == "cli"]
-    assert runs
+    runs = instance.get_runs(filters=dg.RunsFilter(job_name="screening_round", tags={"fangpin/round": TINY_ROUND}))
+    assert runs and {r.tags.get("fangpin/source") for r in runs} == {"cli"}
+    assert not instance.get_runs(filters=dg.RunsFilter(job_name="__ephemeral_asset_job__"))
     for run in runs:  # every `fangpin screen --round 2026Q4` of the session: one run, the quarter × all counties
-        assert sorted(keys_in_tags(run.tags)) == sorted(f"{c}|2026-10-01" for c in COUNTY_CODES)
+        assert run.status == dg.DagsterRunStatus.SUCCESS
+        assert sorted(keys_in_tags(run.tags)) == sorted(f"{county_key(c)}|2026Q4" for c in COUNTY_CODES)
+        assert {k: run.tags[k] for k in ("fangpin/kind", "fangpin/county", "fangpin/pushed-on")} == {
+            "fangpin/kind": "full",
+            "fangpin/county": "全部县",
+            "fangpin/pushed-on": PUSHED_ON,
+        }
+        assert repository_tags().items() <= run.tags.items()  # listed under the job in the UI
     assert len(instance.get_materialized_partitions(dg.AssetKey("round_outputs"))) == len(COUNTY_CODES)
 
 
 # ------------------------------------------------------------------------------------------ county rerun
 
 
-def test_rerunning_one_county_leaves_the_other_counties_untouched(screened_tiny, tmp_path):
+def test_rerunning_one_county_leaves_the_other_counties_untouched(screened_tiny, tmp_path, capsys):
     from fangpin.cli import main
 
     home = copy_home(screened_tiny, tmp_path / "home")
@@ -112,9 +129,30 @@ def test_rerunning_one_county_leaves_the_other_counties_untouched(screened_tiny,
     # round-wide department files are left to full rounds
     assert (_sha(out / "links.parquet"), (out / "links.parquet").stat().st_mtime_ns) == links_before
 
+    # what the analyst saw (stdout is not a terminal here): a plain line per step as it started and ended, then a
+    # summary in Chinese without the linkage's codes
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("2026Q4 轮集中全面排查开始：融水苗族自治县（单县重跑），推送日期 2026-10-12")
+    steps = [line for line in lines if re.match(r"^\[\d+/\d+\] ", line)]
+    assert "[1/10] 入库 · 户籍（防止返贫监测对象信息） …" in steps and len(steps) == 20
+    assert re.search(r"^\[9/10\] 筛查 · 疑似风险户：疑似风险户 \d+ 户（[\d.]+ 秒）$", "\n".join(steps), re.M)
+    assert any(line.startswith("[10/10] 发布 · 清单与汇总：写出 ") for line in steps)
+    summary = "\n".join(lines[lines.index(steps[-1]) + 1 :])
+    assert "融水苗族自治县重跑" in summary and "证件号码一致" in summary and "模糊匹配" in summary
+    assert not re.search(r"id_exact|id_repaired|fuzzy|unmatched|review|\x1b|\r", summary)
+
     # the run was that one partition, and the warehouse agrees with the files
     instance = dg.DagsterInstance.from_config(str(home / "dagster"))
-    assert set(instance.get_materialized_partitions(dg.AssetKey("round_outputs"))) == {f"{RERUN}|2026-10-01"}
+    assert set(instance.get_materialized_partitions(dg.AssetKey("round_outputs"))) == {"融水苗族自治县|2026Q4"}
+    (run,) = instance.get_runs(filters=dg.RunsFilter(job_name="screening_round"))
+    assert run.tags["dagster/partition"] == "融水苗族自治县|2026Q4"
+    assert {k: v for k, v in run.tags.items() if k.startswith("fangpin/")} == {
+        "fangpin/round": "2026Q4",
+        "fangpin/kind": "full",
+        "fangpin/county": "融水苗族自治县",
+        "fangpin/pushed-on": "2026-10-12",
+        "fangpin/source": "cli",
+    }
     from warehouse.engine import connect
 
     with connect(home / "warehouse" / "fangpin.duckdb", read_only=True) as con:
@@ -150,7 +188,7 @@ def test_backfill_over_two_quarters_is_one_run(screened_tiny, tmp_path):
         assert len(runs) == 1
         for key in ("suspects", "round_outputs"):
             parts = instance.get_materialized_partitions(dg.AssetKey(key))
-            assert len(parts) == 20 and {p.split("|")[1] for p in parts} == {"2026-07-01", "2026-10-01"}
+            assert len(parts) == 20 and {p.split("|")[1] for p in parts} == {"2026Q3", "2026Q4"}
         checks = {
             (e.asset_check_evaluation_data.check_name, e.asset_check_evaluation_data.passed)
             for e in result.all_events
@@ -187,7 +225,7 @@ def test_a_missing_threshold_fails_the_run_naming_the_config_key(screened_tiny, 
             [suspects],
             resources=resources_for(home=str(home)),
             instance=instance,
-            partition_key=f"{RERUN}|2026-10-01",
+            partition_key="融水苗族自治县|2026Q4",
             raise_on_error=False,
         )
     assert not result.success
@@ -196,7 +234,8 @@ def test_a_missing_threshold_fails_the_run_naming_the_config_key(screened_tiny, 
     assert failure.metadata["file"].value.endswith(os.path.join("config", "rules.yaml"))
     assert "规则配置" in failure.description and "lost_wage_months" in failure.description
     (msg,) = _failure_messages(result)
-    assert msg.startswith("suspects:") and "rule: regions.4502.2026.lost_wage_months" in msg
+    assert msg.startswith("筛查 · 疑似风险户：规则配置不完整") and "规则 regions.4502.2026.lost_wage_months" in msg
+    assert "rules configuration" not in msg  # the English half stays in the run log
 
 
 def test_a_failing_rule_step_is_named(tmp_path, monkeypatch):
@@ -230,4 +269,4 @@ def test_a_run_without_partitions_says_to_choose_them(screened_tiny, tmp_path):
         )
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure).step_failure_data.user_failure_data
-    assert "choose partitions" in failure.description and "请选择分区" in failure.description
+    assert "请选择分区" in failure.description and "fangpin screen --round" in failure.description

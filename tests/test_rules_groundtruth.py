@@ -1,66 +1,91 @@
-"""Acceptance: a full round on a generated demo city, scored against its ground truth (issue: risk rules).
+"""Acceptance: a full round on a generated demo city, scored against its ground truth (issue: risk rules; issue 12:
+the demo city's ground-truth test asserts the figures it measures, not loose floors).
 
-recall ≥ 0.99 of truly at-risk households, precision ≥ 0.95, suspect category correct for ≥ 0.95 of true positives.
-
-The skips below exist ONLY while the generator (fangpin.synth.generate) or the pipeline pieces the CLI runs are
-not in the tree yet; the lead makes this test unconditional once they are.
+No skips: a renamed or missing pipeline function fails the import below, never hides the test.
 """
 
 from __future__ import annotations
 
-import importlib
-
 import polars as pl
 import pytest
+
+from assets.ingestion import ingest_feed
+from fangpin.synth import generate
 
 ROUND = "2026Q4"
 PUSHED_ON = "2026-10-09"
 
-
-def _require(module: str, attr: str | None = None):
-    mod = pytest.importorskip(module, reason=f"{module} is not in the tree yet")
-    if attr and not hasattr(mod, attr):
-        pytest.skip(f"{module}.{attr} is not in the tree yet")
-    return getattr(mod, attr) if attr else mod
+# ---- the figures of the demo round (tests/conftest.py: demo city seed 11, 2026Q4, realistic namesake level 0.20)
+# Measured by test_demo_city_recall_precision_and_category itself (``_measure``; on a mismatch the assertion
+# message prints the whole measured dict, ready to paste here). Measured on branch h/synth (generator of issue 12)
+# with the linkage and rules of main at b007811. Linkage and rules change as issue 12 lands: whoever merges such a
+# change re-measures and updates these numbers in the same commit — any other change of them is a regression.
+DEMO_EXPECTED = {
+    "at_risk": 91,
+    "suspects": 90,
+    "true_positives": 90,
+    "false_positives": 0,
+    "missed": 1,
+    "category_correct": 90,
+    "risk_types_correct": 90,
+    "flagged_by_category": {"监测户新增风险": 10, "突发严重困难户": 5, "脱贫不稳定户": 19, "边缘易致贫户": 56},
+    # its decisive record (a collapsed house on a disaster list) has no ID and a namesake in the township: in review
+    "missed_by_scenario": {"multi_signal": 1},
+    # the outsider on a disaster list (no ID, named like 4 registry persons of the township) that an older linker
+    # linked to one of them stays an outsider
+    "false_positives_by_scenario": {},
+    "wrong_category": {},
+}
 
 
 @pytest.fixture(scope="module")
 def demo_round(screened_demo):
     """The session's demo city (tests/conftest.py: seed 11, 2026Q4, screened by the CLI)."""
-    _require("fangpin.synth", "generate")
-    _require("warehouse.linkage", "link_records")
     return screened_demo
+
+
+def _measure(home) -> dict:
+    """What the round got right and wrong, counted in households against truth/households.parquet."""
+    truth = pl.read_parquet(home / "truth" / "households.parquet")
+    suspects = pl.read_parquet(home / "out" / ROUND / "suspects.parquet")
+    assert suspects["household_id"].is_duplicated().sum() == 0
+    at_risk = truth.filter(pl.col("at_risk"))
+    tp = at_risk.join(suspects, on="household_id", how="inner")
+    false_pos = suspects.join(at_risk.select("household_id"), on="household_id", how="anti").join(
+        truth.select("household_id", "scenario"), on="household_id", how="left"
+    )
+    missed = at_risk.join(suspects.select("household_id"), on="household_id", how="anti")
+
+    def by(df: pl.DataFrame, *cols: str) -> dict[str, int]:
+        g = df.group_by(cols).len().sort(list(cols))
+        return {"/".join(str(v) for v in row[:-1]): row[-1] for row in g.iter_rows()}
+
+    return {
+        "at_risk": at_risk.height,
+        "suspects": suspects.height,
+        "true_positives": tp.height,
+        "false_positives": false_pos.height,
+        "missed": missed.height,
+        "category_correct": tp.filter(pl.col("suspect_category") == pl.col("expected_category")).height,
+        "risk_types_correct": tp.filter(
+            pl.col("risk_types").list.sort() == pl.col("expected_risk_types").list.sort()
+        ).height,
+        "flagged_by_category": by(tp, "expected_category"),
+        "missed_by_scenario": by(missed, "scenario"),
+        "false_positives_by_scenario": by(false_pos, "scenario", "suspect_category"),
+        "wrong_category": by(
+            tp.filter(pl.col("suspect_category") != pl.col("expected_category")),
+            "expected_category",
+            "suspect_category",
+        ),
+    }
 
 
 @pytest.mark.slow
 def test_demo_city_recall_precision_and_category(demo_round):
-    truth = pl.read_parquet(demo_round / "truth" / "households.parquet")
-    suspects = pl.read_parquet(demo_round / "out" / ROUND / "suspects.parquet")
-    assert suspects["household_id"].is_duplicated().sum() == 0
-
-    at_risk = truth.filter(pl.col("at_risk"))
-    assert at_risk.height > 0, "the demo city must plant at-risk households"
-    tp = at_risk.join(suspects, on="household_id", how="inner")
-    false_pos = suspects.join(at_risk.select("household_id"), on="household_id", how="anti")
-    missed = at_risk.join(suspects.select("household_id"), on="household_id", how="anti")
-
-    recall = tp.height / at_risk.height
-    precision = tp.height / max(suspects.height, 1)
-    cat_ok = tp.filter(pl.col("suspect_category") == pl.col("expected_category")).height / max(tp.height, 1)
-    types_ok = tp.filter(pl.col("risk_types").list.sort() == pl.col("expected_risk_types").list.sort()).height / max(
-        tp.height, 1
-    )
-
-    detail = (
-        f"recall {recall:.4f}, precision {precision:.4f}, category {cat_ok:.4f}, risk types {types_ok:.4f} "
-        f"(at risk {at_risk.height}, suspects {suspects.height}, true positives {tp.height})\n"
-        f"missed by scenario: {missed.group_by('scenario').len().sort('len', descending=True).head(10).to_dicts()}\n"
-        f"false positives: {false_pos.join(truth.select('household_id', 'scenario'), on='household_id', how='left').group_by('scenario', 'suspect_category').len().sort('len', descending=True).head(10).to_dicts()}\n"
-        f"wrong categories: {tp.filter(pl.col('suspect_category') != pl.col('expected_category')).group_by('scenario', 'expected_category', 'suspect_category').len().sort('len', descending=True).head(10).to_dicts()}"
-    )
-    assert recall >= 0.99, detail
-    assert precision >= 0.95, detail
-    assert cat_ok >= 0.95, detail
+    got = _measure(demo_round)
+    assert got["at_risk"] > 0, "the demo city must plant at-risk households"
+    assert got == DEMO_EXPECTED, f"the demo round measured (paste into DEMO_EXPECTED if intended):\n{got!r}"
 
 
 @pytest.mark.slow
@@ -69,8 +94,6 @@ def test_rules_reproduce_the_truth_exactly_given_true_links(tmp_path):
     category, risk type and adjusted income must match the ground truth exactly (no linkage error to hide behind)."""
     import datetime as dt
 
-    generate = _require("fangpin.synth", "generate")
-    ingest_feed = _require("assets.ingestion", "ingest_feed")
     from fangpin.home import CORE_FEEDS, OPTIONAL_FEEDS, DataHome
     from warehouse.engine import connect
     from warehouse.rules import screen
@@ -114,8 +137,3 @@ def test_rules_reproduce_the_truth_exactly_given_true_links(tmp_path):
         "adjusted_per_capita_income",
         "adjusted_per_capita_income_got",
     ).head(10)
-
-
-def test_module_imports_without_the_pipeline():
-    # keeps the file importable (and this check green) while the generator is being written
-    assert importlib.import_module("warehouse.rules").screen

@@ -11,7 +11,7 @@ import os
 import dagster as dg
 import pytest
 
-from pipelines.partitions import COUNTY_CODES, keys_in_tags
+from pipelines.partitions import COUNTY_CODES, county_key, keys_in_tags, quarter_of
 from pipelines.schedules import (
     approval_month_for,
     approval_run_request,
@@ -42,9 +42,10 @@ def test_quarterly_schedule_launches_the_right_round(day, round_id, kind):
         assert cfg["kind"] == kind and cfg["pushed_on"] == day.isoformat() and cfg["round_id"] == ""
     assert req.run_key == f"round-{round_id}"
     assert req.tags["fangpin/round"] == round_id and req.tags["fangpin/kind"] == kind
+    assert req.tags["fangpin/pushed-on"] == day.isoformat() and req.tags["fangpin/county"] == "全部县"
     # one run over the round's quarter × every county (a single-run backfill's partition range)
-    quarter = dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1).isoformat()
-    assert sorted(keys_in_tags(req.tags)) == sorted(f"{c}|{quarter}" for c in COUNTY_CODES)
+    assert quarter_of(day) == round_id
+    assert sorted(keys_in_tags(req.tags)) == sorted(f"{county_key(c)}|{round_id}" for c in COUNTY_CODES)
     assert req.partition_key is None
 
 
@@ -52,6 +53,22 @@ def test_quarterly_schedule_fires_on_the_tenth_of_each_quarter_in_beijing_time()
     assert quarterly_screening.cron_schedule == "0 7 10 1,4,7,10 *"
     assert quarterly_screening.execution_timezone == "Asia/Shanghai"
     assert quarterly_screening.job_name == "screening_round"
+
+
+def test_the_schedules_run_by_default_in_a_deployed_instance():
+    """A new deployment screens every quarter (and prepares the monthly approval) without anyone switching the
+    schedules on in the UI first."""
+    asset = _approval_asset()
+    for sched in schedules_for([asset]):
+        assert sched.default_status == dg.DefaultScheduleStatus.RUNNING, sched.name
+
+
+def test_a_quarter_the_code_location_does_not_know_is_skipped_with_the_reason():
+    """A code location loaded long ago (its quarter list ends at next year's fourth quarter) says what to do in the
+    tick history instead of launching a run that would fail."""
+    ctx = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2099, 1, 10, 7, 0))
+    result = quarterly_screening.evaluate_tick(ctx)
+    assert not result.run_requests and "2099Q1" in result.skip_message and "Reload" in result.skip_message
 
 
 @pytest.mark.parametrize(
@@ -151,9 +168,9 @@ def test_a_settled_department_drop_launches_one_incremental_round(tmp_path, monk
         "suspects",
         "round_outputs",
     }
-    quarter = dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1).isoformat()
-    assert sorted(keys_in_tags(req.tags)) == sorted(f"{c}|{quarter}" for c in COUNTY_CODES)
+    assert sorted(keys_in_tags(req.tags)) == sorted(f"{county_key(c)}|{quarter_of(today)}" for c in COUNTY_CODES)
     assert req.tags["fangpin/round"] == round_id and "医保2026年11月.xlsx" in req.tags["fangpin/files"]
+    assert req.tags["fangpin/kind"] == "incremental" and req.tags["fangpin/pushed-on"] == today.isoformat()
     assert set(json.loads(second.cursor)) == {"医保2026年10月.csv", "医保2026年11月.xlsx"}
 
 
@@ -191,6 +208,7 @@ def test_instance_settings_live_under_the_data_home(tmp_path, monkeypatch):
     assert pools.default_pool_limit == 1 and pools.pool_granularity.value == "run"
     assert instance.run_retries_enabled and instance.run_retries_max_retries == 1
     assert not instance.run_retries_retry_on_asset_or_op_failure
+    assert not instance.nux_enabled  # the UI's first-visit newsletter pop-up is off
     # an analyst's edits are kept
     cfg.write_text(cfg.read_text(encoding="utf-8").replace("max_retries: 1", "max_retries: 3"), encoding="utf-8")
     assert ensure_instance(home.root) == cfg and "max_retries: 3" in cfg.read_text(encoding="utf-8")

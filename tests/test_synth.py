@@ -350,11 +350,17 @@ def test_homophone_groups_are_homophones():
     assert set(ID_TAG.values()) < ALL_NOISE
 
 
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> tuple[Path, dict]:
+    home = tmp_path_factory.mktemp("demo")
+    return home, generate(home, size="demo", seed=3)
+
+
 @pytest.mark.slow
-def test_demo_city_covers_all_counties(tmp_path):
-    m = generate(tmp_path, size="demo", seed=3)
-    h = _truth(tmp_path, "households")
-    p = _truth(tmp_path, "persons")
+def test_demo_city_covers_all_counties(demo):
+    home, m = demo
+    h = _truth(home, "households")
+    p = _truth(home, "persons")
     assert 4500 <= len(h) <= 5500
     assert h["county_code"].n_unique() == 10
     assert p["id_number"].str.starts_with("450221").sum() > 50
@@ -375,8 +381,199 @@ def test_large_cities_are_generated_in_parts(tmp_path, monkeypatch):
     assert p["id_number"].n_unique() == len(p)
     assert h["household_id"].n_unique() == len(h)
     assert r.filter(~pl.col("is_duplicate"))["event_id"].is_unique().all()
+    # namesakes are counted over the whole city, not per part (parts share townships)
+    counted = p.with_columns(n=pl.len().over("township_code", "name"))
+    assert (counted["namesakes_in_township"] == counted["n"] - 1).all()
     names = {f["file"] for f in m["files"]}
     assert any("（第2部分）" in n for n in names)
     on_disk = {q.name for q in (tmp_path / "landing").rglob("*") if q.is_file()}
     assert names == on_disk
     assert set(r["source_file"]) <= names
+
+
+# ---------------------------------------------------------------------------------------------- names at scale
+
+
+def _township_namesake_share(home: Path) -> float:
+    p = _truth(home, "persons")
+    return p.select((pl.len().over("township_code", "name") > 1).mean()).item()
+
+
+@pytest.mark.parametrize("asked, want", [("stress", 0.45), ("0.3", 0.3), (0.05, 0.05)])
+def test_namesake_knob_reaches_the_requested_share(tmp_path, asked, want):
+    m = generate(tmp_path, size="tiny", seed=5, namesake_share=asked)
+    share = _township_namesake_share(tmp_path)
+    assert abs(share - want) <= 0.01, (asked, share)
+    assert m["names"]["namesake_share"] == round(share, 4) and m["names"]["namesake_target"] == want
+
+
+def test_namesake_truth_columns_agree_with_the_registry(tiny):
+    home, m = tiny
+    assert abs(_township_namesake_share(home) - 0.20) <= 0.01, "the default is the realistic level"
+    p, r = _truth(home, "persons"), _truth(home, "records")
+    counted = p.with_columns(n=pl.len().over("township_code", "name"))
+    assert (counted["namesakes_in_township"] == counted["n"] - 1).all()
+    reg = r.filter(pl.col("true_id_number").is_not_null()).join(
+        p.select("id_number", person=pl.col("namesakes_in_township")), left_on="true_id_number", right_on="id_number"
+    )
+    assert len(reg) == r["true_id_number"].is_not_null().sum()
+    assert (reg["namesakes_in_township"] == reg["person"]).all()
+    assert (reg["name_unique_in_township"] == (reg["person"] == 0)).all()
+    assert reg["outsider_kind"].is_null().all() and not reg["name_unique_in_township"].all()
+    out = r.filter(pl.col("true_id_number").is_null())
+    assert out["outsider_kind"].is_not_null().all() and out["name_unique_in_township"].is_null().all()
+
+
+def test_given_names_follow_their_generation(demo):
+    home, _ = demo
+    p = _truth(home, "persons").with_columns(year=pl.col("birth_date").dt.year(), given=pl.col("name").str.slice(1))
+
+    def top(cond: pl.Expr, k: int = 5) -> list[str]:
+        g = p.filter(cond).group_by("given").len().sort(["len", "given"], descending=[True, False])
+        return g.head(k)["given"].to_list()
+
+    woman, man = pl.col("sex") == "女", pl.col("sex") == "男"
+    old_w, young_w = top(woman & (pl.col("year") < 1965)), top(woman & (pl.col("year") >= 1995))
+    old_m, young_m = top(man & (pl.col("year") < 1965)), top(man & (pl.col("year") >= 1995))
+    assert "秀英" in old_w[:2] and not set(old_w) & set(young_w), (old_w, young_w)
+    assert not set(old_m) & set(young_m), (old_m, young_m)
+    for given, sex, born in (
+        ("秀英", woman, pl.col("year") < 1965),
+        ("建国", man, pl.col("year").is_between(1950, 1964)),
+    ):
+        then = p.filter(sex & born).select((pl.col("given") == given).mean()).item()
+        later = p.filter(sex & (pl.col("year") >= 1980)).select((pl.col("given") == given).mean()).item()
+        assert then > 0.005 and then > 5 * later, (given, then, later)
+    # Guangxi surnames: 韦 覃 莫 蓝 among the registry's; Miao and Dong names keep their middle dot
+    surnames = set(p["name"].str.slice(0, 1))
+    assert {"韦", "覃", "莫", "蓝", "潘", "梁"} <= surnames
+    assert p["name"].str.contains("·", literal=True).any()
+
+
+def test_departments_lack_ids_at_their_own_rates(demo):
+    home, m = demo
+    r = _truth(home, "records")
+    in_file = [idnumber.classify(x)[0] in ("valid", "converted15") for x in r["id_written"].to_list()]
+    r = r.with_columns(in_file=pl.Series(in_file))
+    # id_usable is what the file shows; only a spreadsheet number may pass the check character by chance
+    differ = r.filter(pl.col("in_file") != pl.col("id_usable"))
+    assert differ.filter((pl.col("id_cell") != "number") | pl.col("id_usable")).is_empty()
+    rate = dict(r.group_by("source").agg((~pl.col("id_usable")).mean()).iter_rows())
+    assert rate["medical"] < 0.12 and 0.08 < rate["employment"] < 0.22
+    assert 0.18 < rate["civil_affairs"] < 0.35 and rate["disaster"] > 0.55
+    assert rate["medical"] < rate["employment"] < rate["civil_affairs"] < rate["disaster"]
+    assert m["ids"]["no_usable_id_share"] == {k: round(v, 4) for k, v in sorted(rate.items())}
+
+
+def test_id_noise_rates_are_spec_configuration(tmp_path, monkeypatch):
+    from fangpin.synth import generator
+    from fangpin.synth.feeds import ID_NOISE
+
+    rates = {**ID_NOISE, "civil_affairs": {"missing": 1.0}}
+    monkeypatch.setitem(generator.SIZES, "tiny", {**generator.SIZES["tiny"], "id_noise": rates})
+    generate(tmp_path, size="tiny", seed=5)
+    r = _truth(tmp_path, "records")
+    civil = r.filter(pl.col("source") == "civil_affairs")
+    assert len(civil) and (civil["id_written"].fill_null("") == "").all() and not civil["id_usable"].any()
+    assert r.filter(pl.col("source") == "medical")["id_usable"].mean() > 0.8
+
+
+def test_outsiders_share_common_names_and_come_from_elsewhere(demo):
+    home, _ = demo
+    r, p = _truth(home, "records"), _truth(home, "persons")
+    out = r.filter(pl.col("true_id_number").is_null())
+    kinds = set(out["outsider_kind"])
+    assert kinds == {"valid_id_elsewhere", "valid_id_city", "no_id_common_name", "no_id_local", "address_elsewhere"}
+    assert out["name_written"].is_in(p["name"].implode()).mean() > 0.4  # common names collide
+    common = out.filter(pl.col("outsider_kind") == "no_id_common_name")
+    assert (common["namesakes_in_township"] >= 1).all() and common["name_written"].is_in(p["name"].implode()).all()
+    assert not out["id_written"].is_in(p["id_number"].implode()).any()
+    city = set(vocab.SHORT_COUNTY) | {"450221"}
+    valid = out.filter(pl.col("outsider_kind").str.starts_with("valid_id"))
+    for kind, raw in valid.select("outsider_kind", "id_written").iter_rows():
+        status, number = idnumber.classify(raw)
+        assert status in ("valid", "converted15") and (number[:6] in city) == (kind == "valid_id_city"), raw
+    assert (out.filter(pl.col("outsider_kind") == "address_elsewhere")["namesakes_in_township"].is_null()).all()
+    assert set(out["source"]) == set(FEEDS)
+
+
+def test_a_city_registry_comes_as_one_xlsx_per_county(tmp_path, monkeypatch):
+    from fangpin.synth import generator
+
+    monkeypatch.setitem(generator.SIZES, "city", generator.SIZES["tiny"])  # the city rule on a tiny population
+    m = generate(tmp_path, size="city", seed=3)
+    p = _truth(tmp_path, "persons")
+    reg = [f for f in m["files"] if f["feed"] == "registry" and not f.get("village_table")]
+    assert sorted(f["county_code"] for f in reg) == sorted(p["county_code"].unique())
+    assert {f["format"] for f in reg} == {"xlsx"}
+    for info in reg:
+        rows = _read_rows(DataHome(tmp_path).landing_for("registry") / info["file"], info)
+        k = rows[info["header_row"] - 1].index("证件号码")
+        ids = sorted(row[k] for row in rows[info["first_data_row"] - 1 :])
+        assert ids == sorted(p.filter(pl.col("county_code") == info["county_code"])["id_number"]), info["file"]
+
+
+def test_xlsx_writer_cells_read_back_like_xlsxwriter(tmp_path):
+    import numpy as np
+    import xlsxwriter
+
+    from fangpin.synth.xlsx import write_xlsx
+
+    header = ["姓名", "金额", "证件号码", "日期"]
+    texts = [
+        pl.Series(["a&b<c>", "王秀英", "", None, "韦·阿妹"] * 30),
+        pl.Series(["1", "2.5", "3", "4", "x"] * 30),
+        pl.Series(["4.5E+17", "", "450221196501011234", "", ""] * 30),
+        pl.Series(["2024-01-01", "2024年1月2日", "", "", ""] * 30),
+    ]
+    numbers = [
+        None,
+        np.array([1.0, 2.5, np.nan, 4.0, np.nan] * 30),
+        np.array([450221196501011000.0, np.nan, np.nan, np.nan, np.nan] * 30),
+        np.array([45000.0, np.nan, np.nan, 45003.0, np.nan] * 30),
+    ]
+    dates = [False, False, False, True]
+    total = [("合计", None), ("", 12.5), ("", None), ("", None)]
+    ours = tmp_path / "ours.xlsx"
+    write_xlsx(ours, ["标题", "副标题"], header, texts, numbers, dates, total, [10] * 4)
+    ref = tmp_path / "ref.xlsx"
+    wb = xlsxwriter.Workbook(str(ref))
+    ws, date_fmt = wb.add_worksheet(), wb.add_format({"num_format": "yyyy-mm-dd"})
+    ws.write_string(0, 0, "标题")
+    ws.write_string(1, 0, "副标题")
+    for j, h in enumerate(header):
+        ws.write_string(2, j, h)
+    for i in range(len(texts[0])):
+        for j in range(4):
+            num = None if numbers[j] is None else numbers[j][i]
+            if num is not None and not math.isnan(num):
+                ws.write_number(3 + i, j, num, date_fmt if dates[j] else None)
+            elif texts[j][i]:
+                ws.write_string(3 + i, j, texts[j][i])
+    ws.write_string(3 + len(texts[0]), 0, "合计")
+    ws.write_number(3 + len(texts[0]), 1, 12.5)
+    wb.close()
+    for dtype in ("string", "boolean"):  # the text and the number-cell probe of sources/grid.py
+        a, b = (fastexcel.read_excel(f.read_bytes()).load_sheet(0, header_row=None, dtypes=dtype) for f in (ours, ref))
+        assert a.to_polars().equals(b.to_polars()), dtype
+
+
+def test_generate_command_reports_the_namesake_share(tmp_path, capsys):
+    from fangpin.cli import main
+
+    assert main(["generate", "--size", "tiny", "--home", str(tmp_path), "--namesake-share", "0.3"]) == 0
+    out = capsys.readouterr().out
+    share = _township_namesake_share(tmp_path)
+    assert f"同名：{share:.1%} 的名册人员在本乡镇有同名同姓者（目标 30.0%" in out
+    assert "无可用身份证号的部门记录：" in out and "名册外人员的部门记录：" in out
+    assert main(["generate", "--size", "tiny", "--home", str(tmp_path), "--force", "--namesake-share", "many"]) == 2
+    assert "--namesake-share" in capsys.readouterr().err
+    assert (tmp_path / "truth" / "manifest.json").exists(), "a refused value leaves the city in place"
+
+
+def test_households_at_risk_from_illness_have_an_ill_member(tiny, demo):
+    """The registry shows the patient of a planted large bill as ill (registry check R31 holds on every city)."""
+    for home, _ in (tiny, demo):
+        h = _truth(home, "households").filter(pl.col("expected_risk_types").list.contains("因病"))
+        p = _truth(home, "persons").filter(pl.col("health").is_in(["患有大病", "长期慢性病"]))
+        assert len(h) and h["household_id"].is_in(p["household_id"].implode()).all()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,6 +36,20 @@ def default_memory_limit() -> str | None:
     except (ValueError, OSError, AttributeError):
         return None
     return f"{max(1024, int(total * DEFAULT_MEMORY_SHARE / 2**20))}MB"
+
+
+def locked_by(path: Path | str) -> str | None:
+    """Who holds the warehouse file when it cannot even be opened read-only: ``"pid N"``, ``""`` when DuckDB does not
+    say, None when it is free (or does not exist)."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        duckdb.connect(str(path), read_only=True).close()
+    except duckdb.IOException as exc:
+        found = re.search(r"PID (\d+)", str(exc))
+        return f"pid {found.group(1)}" if found else ""
+    return None
 
 
 @contextlib.contextmanager

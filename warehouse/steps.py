@@ -128,9 +128,8 @@ def identifier(value: object) -> str:
     raise StepError(f"{value!r} is not an identifier (use steps.Sql for a fragment built by code)")
 
 
-def render(name: str, params: dict[str, object], dialect: str = "duckdb") -> str:
-    """The executable text of step ``name`` with its parameters substituted, in ``dialect``."""
-    text, native = template(name, dialect)
+def substitute(name: str, text: str, params: dict[str, object]) -> str:
+    """``text`` (of step ``name``) with its ``${}`` / ``{{}}`` parameters substituted."""
 
     def sub(m: re.Match) -> str:
         key = m.group(1) or m.group(2)
@@ -141,10 +140,79 @@ def render(name: str, params: dict[str, object], dialect: str = "duckdb") -> str
         except StepError as exc:
             raise StepError(f"step {name!r}, parameter {key!r}: {exc}") from None
 
-    sql = _PARAM.sub(sub, text)
+    return _PARAM.sub(sub, text)
+
+
+def render(name: str, params: dict[str, object], dialect: str = "duckdb") -> str:
+    """The executable text of step ``name`` with its parameters substituted, in ``dialect``."""
+    text, native = template(name, dialect)
+    sql = substitute(name, text, params)
     if not native:
         sql = transpile(sql, dialect)
     return sql
+
+
+def _try_strptime(value, fmt):
+    """DuckDB's try_strptime (NULL when the text does not parse) → Spark's try_to_timestamp, format translated."""
+    import sqlglot
+    from sqlglot import exp
+
+    spark = exp.StrToTime(this=value.copy(), format=fmt.copy()).sql(dialect="spark")
+    return sqlglot.parse_one("TRY_" + spark, read="spark")
+
+
+def _list_fn(template: str):
+    def build(*args):
+        import sqlglot
+
+        return sqlglot.parse_one(template.format(*(a.sql(dialect="spark") for a in args)), read="spark")
+
+    return build
+
+
+#: DuckDB functions sqlglot passes through by name, and their Spark equivalents (same result on the same input)
+_SPARK_FUNCTIONS = {
+    "TRY_STRPTIME": _try_strptime,
+    "LIST_SUM": _list_fn("AGGREGATE(FILTER({0}, x -> x IS NOT NULL), CAST(0 AS DOUBLE), (acc, x) -> acc + x)"),
+    "LIST_BOOL_OR": _list_fn("EXISTS({0}, x -> x)"),
+    "LIST_SLICE": _list_fn("SLICE({0}, {1}, ({2}) - ({1}) + 1)"),
+}
+
+
+def _sorted_list(node, where=None):
+    from sqlglot import exp
+
+    def collect(what):
+        agg = exp.ArrayAgg(this=what)
+        return exp.Filter(this=agg, expression=where.copy()) if where is not None else agg
+
+    order = node.this
+    value = order.this
+    distinct = isinstance(value, exp.Distinct)
+    inner = value.expressions[0] if distinct else value
+    keys = order.expressions
+    agg = collect(value.copy())
+    if len(keys) == 1 and keys[0].this == inner:
+        out = exp.Anonymous(this="ARRAY_SORT", expressions=[agg])
+        return exp.Anonymous(this="REVERSE", expressions=[out]) if keys[0].args.get("desc") else out
+    if distinct or any(k.args.get("desc") for k in keys):
+        raise StepError(f"cannot translate {node.sql(dialect='duckdb')} to Spark: write a .spark.sql twin")
+    # ascending keys, NULLs last as in DuckDB: a struct sorts a NULL field first, so each key is preceded by "is null"
+    fields = [
+        f
+        for i, k in enumerate(keys)
+        for f in (
+            exp.alias_(exp.Is(this=k.this.copy(), expression=exp.Null()), f"n{i}"),
+            exp.alias_(k.this.copy(), f"k{i}"),
+        )
+    ] + [exp.alias_(inner.copy(), "v")]
+    structs = collect(exp.Struct(expressions=fields))
+    sort = exp.Anonymous(this="ARRAY_SORT", expressions=[structs])
+    lam = exp.Lambda(
+        this=exp.Dot(this=exp.to_identifier("e"), expression=exp.to_identifier("v")),
+        expressions=[exp.to_identifier("e")],
+    )
+    return exp.Transform(this=sort, expression=lam)
 
 
 @functools.lru_cache(maxsize=512)
@@ -152,7 +220,74 @@ def transpile(sql: str, dialect: str) -> str:
     """DuckDB SQL → ``dialect`` with sqlglot (statements separated by ``;``)."""
     import sqlglot
 
-    return ";\n".join(sqlglot.transpile(sql, read="duckdb", write=dialect, pretty=False)) + ";"
+    trees = [t for t in sqlglot.parse(sql, read="duckdb") if t is not None]
+    if dialect == "spark":
+        return ";\n".join(to_spark(t) for t in trees) + ";"
+    return ";\n".join(t.sql(dialect=dialect) for t in trees) + ";"
+
+
+def to_spark(node) -> str:
+    """A parsed DuckDB expression as Spark SQL: sqlglot's generator, after the rewrites where DuckDB and Spark
+    differ in meaning rather than spelling (see :func:`_spark_rewrite`)."""
+    return node.copy().transform(_spark_rewrite).sql(dialect="spark")
+
+
+def _spark_rewrite(node):
+    """DuckDB constructs whose Spark spelling sqlglot gets wrong or whose meaning differs:
+
+    - ``date_diff('month'|'year'|'quarter', a, b)`` counts unit boundaries crossed (DuckDB), Spark's DATEDIFF counts
+      whole units: the boundary count is spelled out with year() and month();
+    - ``x SIMILAR TO p`` (a whole-string match) → ``x RLIKE '^(?:p)$'``;
+    - ``regexp_split_to_array`` → ``split`` (a regular expression in both);
+    - a row ``(a, b)`` as the ordering key of arg_max/arg_min → ``struct(a, b)``;
+    - ``\\p{Han}`` in a regular expression (RE2) → ``\\p{IsHan}`` (Java);
+    - ``list(x ORDER BY …)`` (sqlglot drops the ORDER BY for Spark) → ``array_sort(collect_list(x))`` when ordered by
+      the value itself, else the values sorted by a struct of the keys: ``transform(array_sort(collect_list(
+      struct(k1 IS NULL, k1, …, x))), e -> e.v)``; ``string_agg(x, sep ORDER BY …)`` → ``array_join`` of that list
+      (Spark's LISTAGG … WITHIN GROUP fails with DISTINCT).
+    """
+    from sqlglot import exp
+
+    if isinstance(node, exp.Filter) and isinstance(node.this, exp.ArrayAgg) and isinstance(node.this.this, exp.Order):
+        return _sorted_list(node.this, node.expression)
+    if isinstance(node, exp.ArrayAgg) and isinstance(node.this, exp.Order):
+        return _sorted_list(node)
+    if isinstance(node, exp.GroupConcat) and isinstance(node.this, exp.Order):
+        sep = node.args.get("separator") or exp.Literal.string(",")
+        return exp.Anonymous(this="ARRAY_JOIN", expressions=[_sorted_list(exp.ArrayAgg(this=node.this)), sep])
+
+    if isinstance(node, exp.DateDiff):
+        unit = (node.text("unit") or "DAY").upper()
+        if unit in ("MONTH", "YEAR", "QUARTER"):
+            a, b = node.expression, node.this
+
+            def months(d):
+                return exp.Add(
+                    this=exp.Mul(this=exp.Year(this=d.copy()), expression=exp.Literal.number(12)),
+                    expression=exp.Month(this=d.copy()),
+                )
+
+            diff = exp.Sub(this=months(b), expression=exp.Paren(this=months(a)))
+            if unit == "YEAR":
+                diff = exp.Sub(this=exp.Year(this=b.copy()), expression=exp.Year(this=a.copy()))
+            if unit == "QUARTER":
+                q = exp.Sub(this=exp.Quarter(this=b.copy()), expression=exp.Quarter(this=a.copy()))
+                y = exp.Sub(this=exp.Year(this=b.copy()), expression=exp.Year(this=a.copy()))
+                diff = exp.Add(this=exp.Mul(this=exp.Paren(this=y), expression=exp.Literal.number(4)), expression=q)
+            return exp.Paren(this=diff)
+    if isinstance(node, exp.SimilarTo) and isinstance(node.expression, exp.Literal):
+        return exp.RegexpLike(this=node.this, expression=exp.Literal.string(f"^(?:{node.expression.this})$"))
+    if isinstance(node, exp.Anonymous) and node.name.upper() == "REGEXP_SPLIT_TO_ARRAY":
+        return exp.RegexpSplit(this=node.expressions[0], expression=node.expressions[1])
+    if isinstance(node, (exp.RegexpReplace, exp.RegexpLike, exp.RegexpExtract, exp.RegexpSplit, exp.RegexpILike)):
+        pattern = node.args.get("expression")
+        if isinstance(pattern, exp.Literal) and "\\p{Han}" in pattern.this:  # RE2's script class, Java's IsHan
+            node.set("expression", exp.Literal.string(pattern.this.replace("\\p{Han}", "\\p{IsHan}")))
+    if isinstance(node, exp.Anonymous) and node.name.upper() in _SPARK_FUNCTIONS:
+        return _SPARK_FUNCTIONS[node.name.upper()](*node.expressions)
+    if isinstance(node, (exp.ArgMax, exp.ArgMin)) and isinstance(node.expression, exp.Tuple):
+        node.set("expression", exp.Struct(expressions=node.expression.expressions))
+    return node
 
 
 def statements(sql: str, dialect: str = "duckdb") -> list[str]:

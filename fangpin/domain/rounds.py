@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 
 KINDS = ("full", "priority", "incremental")
+#: what the work plan calls each kind (for people: command line, launchpad, run tags stay the codes above)
+KIND_NAMES = {"full": "集中全面排查", "priority": "重点区域排查", "incremental": "增量排查"}
 
 _QUARTERLY = re.compile(r"^(\d{4})-?[Qq]([1-4])$")
 _DAY = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})(?:[-_]([A-Za-z0-9_-]+))?$")

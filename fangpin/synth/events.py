@@ -252,6 +252,7 @@ class Planter:
         self.dibao_hh = hh["dibao_hh"].to_numpy().copy()
         self.labour = p["labour_code"].to_numpy().copy()
         self.health = p["health_code"].to_numpy().copy()
+        self.patient = np.zeros(len(self.health), dtype=bool)  # has a planted large medical bill: stays ill
         self.student = p["student_code"].to_numpy().copy()
         self.dibao = p["dibao_code"].to_numpy().copy()
         self.tekun = p["tekun_code"].to_numpy().copy()
@@ -338,7 +339,7 @@ class Planter:
         chosen = np.concatenate([pid1[pid1 >= 0], pid2[pid2 >= 0]])
         lacks = self.labour[chosen] > 2
         self.labour[chosen[lacks]] = np.where(self.rng.random(int(lacks.sum())) < 0.6, 1, 0)
-        sick = chosen[lacks & (self.health[chosen] >= 2)]
+        sick = chosen[lacks & (self.health[chosen] >= 2) & ~self.patient[chosen]]
         self.health[sick] = 0
         self.student[chosen] = 0
         return pid1, pid2
@@ -462,9 +463,12 @@ class Planter:
         rng = self.rng
         n = len(hs)
         patient = self._pick_patient(hs)
-        big = np.isin(mode, ["strict", "lenient"])
-        healthy = patient[big & (self.health[patient] == 0)]
-        self.health[healthy] = 2  # 患有大病 in the registry
+        big = np.isin(mode, ["strict", "lenient", "stay"])
+        # the registry shows the patient of a large bill as 患有大病 (a 残疾 patient too: the registry holds one
+        # health status, and a household at risk 因病 has an ill member — registry check R31)
+        healthy = patient[big & ~np.isin(self.health[patient], [1, 2])]
+        self.health[healthy] = 2
+        self.patient[patient[big]] = True
         k = np.select(
             [mode == "stay", mode == "under", mode == "duptrap"],
             [1, np.ceil(O / 7000).astype(int), 2],

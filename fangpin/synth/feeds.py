@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from fangpin.synth import render, vocab
+from fangpin.synth import names, render, vocab
 from fangpin.synth.events import EPOCH, Window
 from fangpin.synth.population import City
 from fangpin.synth.writer import Col, ext, write_table
@@ -94,15 +94,24 @@ AMOUNT_SOURCE = {
     "amount": "amount_c",
     "previous_monthly_income": "prev_income_c",
 }
-#: ID noise rates per feed (records of registry persons). id_15 only for people born before 2000 (else clean).
+#: ID noise rates per department: every record on its lists, registry person or outsider, gets one. A record has
+#: no *usable* ID when the ID is missing, mistyped (typo, transposed digits: the check character fails) or mangled
+#: by a spreadsheet (scientific notation keeps 15 digits, a dropped X leaves 17). Rates (no usable ID in brackets):
+#: - medical (医保结算, system export: the settlement system requires the ID; damage comes from Excel) — 1 % missing
+#:   (≈ 8 %); - disaster (应急管理 受灾户 lists, filled in on paper by village cadres: 户主姓名 and village, often no
+#:   ID) — 60 % missing (≈ 66 %); - civil affairs (民政 台账, township paper lists of 临时救助 and 低保 decisions
+#:   typed up later) — 18 % missing (≈ 25 %); - employment (人社 registrations, typed from forms) — 5 % missing
+#:   (≈ 15 %). id_15 applies only to people born before 2000 (others get a clean ID instead). Overall ≈ 12 % of a
+#:   city's department rows carry no usable ID (medical rows are ~70 % of all rows). A size may override this
+#:   table with a spec key ``id_noise`` (generator.SPEC_DEFAULTS).
 ID_NOISE = {
     "medical": {
-        "clean": 0.82,
+        "clean": 0.89,
         "fullwidth": 0.03,
-        "missing": 0.03,
-        "id_15": 0.03,
-        "id_typo": 0.03,
-        "id_transposed": 0.02,
+        "missing": 0.01,
+        "id_15": 0.02,
+        "id_typo": 0.02,
+        "id_transposed": 0.01,
         "id_mangled": 0.04,
     },
     "disaster": {
@@ -115,11 +124,11 @@ ID_NOISE = {
         "id_mangled": 0.03,
     },
     "civil_affairs": {
-        "clean": 0.88,
+        "clean": 0.70,
         "fullwidth": 0.02,
-        "missing": 0.02,
-        "id_15": 0.02,
-        "id_typo": 0.02,
+        "missing": 0.18,
+        "id_15": 0.03,
+        "id_typo": 0.03,
         "id_transposed": 0.02,
         "id_mangled": 0.02,
     },
@@ -316,9 +325,22 @@ def _draw(rng, n: int, probs: dict[str, float]) -> np.ndarray:
 
 
 def build_records(
-    rng: np.random.Generator, feed: str, ev: pl.DataFrame, city: City, win: Window, force: bool
+    rng: np.random.Generator,
+    feed: str,
+    ev: pl.DataFrame,
+    city: City,
+    win: Window,
+    force: bool,
+    id_noise: dict[str, float] | None = None,
 ) -> pl.DataFrame:
-    """One row per written record (primary + duplicate copies) with every raw field as text (+ XLSX numbers)."""
+    """One row per written record (primary + duplicate copies) with every raw field as text (+ XLSX numbers).
+
+    id_noise: the department's ID noise rates (default :data:`ID_NOISE`); they apply to everyone on its lists,
+    registry persons and outsiders alike (a paper list lacks the ID whoever the person is). Also carries, for the
+    ground truth, ``claimed_town`` (code of the registry township the record points at: the person's own, or for
+    an outsider the township their record names; null when it names a place outside the city's registry) and
+    ``clean_name_key`` (:func:`names.name_key` of the true name, before any noise)."""
+    rates = id_noise or ID_NOISE[feed]
     P, O, H, V = city.persons, city.outsiders, city.households, city.villages
     n = len(ev)
     pid = ev["pid"].to_numpy()
@@ -341,9 +363,7 @@ def build_records(
     birth = num("birth_days")
 
     # ---- ID noise (codes into render.ID_NOISES)
-    id_noise = np.where(
-        reg, _draw(rng, n, ID_NOISE[feed]), _draw(rng, n, {"clean": 0.9, "missing": 0.05, "fullwidth": 0.05})
-    )
+    id_noise = _draw(rng, n, rates)
     born_2000 = birth >= (dt.date(2000, 1, 1) - EPOCH).days
     id_noise = np.where((id_noise == render.ID_NOISES.index("id_15")) & born_2000, 0, id_noise)
     # ---- name noise
@@ -357,8 +377,10 @@ def build_records(
 
     # ---- locality
     vi = H["village_idx"].to_numpy()[hhp]
-    # outsiders in the disaster feed live in some village of the city (they are simply not in the registry)
-    vi = np.where(reg, vi, rng.integers(0, len(V), n))
+    # outsiders on a disaster list live in a village of the city: of their township if they live in one
+    o_town = O["town_code"].gather(oo)
+    vi = np.where(reg, vi, _village_in(rng, V, o_town))
+    town_name, town_county = _town_names(V, o_town)
     wrong = np.zeros(n, bool)
     if feed in WRONG_VILLAGE:
         wrong = reg & (rng.random(n) < WRONG_VILLAGE[feed])
@@ -386,11 +408,14 @@ def build_records(
     }
     u = rng.random(n)
     place = O["place"].gather(oo)
+    local = o_town.is_not_null()
+    o_short = pl.select(pl.when(local).then(town_name).otherwise(place)).to_series()
+    o_long = pl.select(pl.when(local).then(town_county + town_name).otherwise(place)).to_series()
     if feed in ("medical", "civil_affairs"):
         town = H["township"].gather(hhp)
         long = H["county"].gather(hhp) + town
-        cols["town_long"] = text(long, place)
-        short = text(town, place)
+        cols["town_long"] = text(long, o_long)
+        short = text(town, o_short)
         if feed == "civil_affairs":
             short = pl.select(pl.when(pl.Series(u < 0.2)).then(cols["town_long"]).otherwise(short)).to_series()
         cols["town_short"] = short
@@ -407,6 +432,16 @@ def build_records(
         ).to_series()
     if feed == "employment":
         cols["hukou_address"] = _addresses(rng, vcounty, vshort, V["township"].gather(vi), vname, regS, place)
+    own_town = H["township_code"].gather(hhp)
+    if feed == "disaster":
+        claimed = text(own_town, V["township_code"].gather(vi))
+    elif feed == "employment":  # the 户籍地 of an outsider is their home place
+        claimed = text(own_town, pl.repeat(None, n, dtype=pl.String, eager=True))
+    else:
+        claimed = text(own_town, o_town)
+    cols["claimed_town"] = claimed.cast(pl.Int64)
+    cols["clean_name_key"] = np.where(reg, names.frame_keys(P)[pp], names.frame_keys(O)[oo])
+    cols["outsider_area"] = pl.select(pl.when(~regS).then(O["id_number"].gather(oo).str.slice(0, 6))).to_series()
     rec = pl.DataFrame({k: (v.alias(k) if isinstance(v, pl.Series) else v) for k, v in cols.items()})
     extra = [c for c in ev.columns if c not in rec.columns and c not in ("planted", "force_dup", "episode")]
     rec = pl.concat([rec, ev.select(extra)], how="horizontal").with_columns(is_dup=pl.lit(False))
@@ -447,6 +482,28 @@ def _force(rng, id_noise, reg, born_2000, sur, g1, g2, dot, d) -> None:
         if len(cand):
             d["sep"][cand[0]] = 3
             d["minority_dot"][cand[0]] = True
+
+
+def _village_in(rng, V: pl.DataFrame, town: pl.Series) -> np.ndarray:
+    """A random (non-resettlement) village of each township code; any village of the city where the code is null."""
+    plain = V.filter(~pl.col("resettlement_community"))
+    codes = plain["township_code"].cast(pl.Int64).to_numpy()
+    order = np.argsort(codes, kind="stable")
+    sorted_codes, v_idx = codes[order], plain["village_idx"].to_numpy()[order]
+    t = town.cast(pl.Int64).fill_null(-1).to_numpy()
+    lo = np.searchsorted(sorted_codes, t, side="left")
+    hi = np.searchsorted(sorted_codes, t, side="right")
+    size = hi - lo
+    j = lo + (rng.random(len(t)) * np.maximum(size, 1)).astype(np.int64)
+    anywhere = rng.integers(0, len(V), len(t))
+    return np.where(size > 0, v_idx[np.minimum(j, len(v_idx) - 1)], anywhere)
+
+
+def _town_names(V: pl.DataFrame, town: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """(township name, county name) of each township code (null where the code is null)."""
+    names = V.select("township_code", "township", "county").unique("township_code")
+    j = town.to_frame("township_code").join(names, on="township_code", how="left", maintain_order="left")
+    return j["township"].fill_null(""), j["county"].fill_null("")
 
 
 def _wrong_village(rng, V: pl.DataFrame, vi: np.ndarray, wrong: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -4,12 +4,18 @@ Stages draw from independent random streams (``numpy.random.SeedSequence(seed).s
 give byte-identical files (CSV and XLSX) and identical truth. Nothing is read from the clock except the elapsed
 times in manifest.json. Cities above ``PART_MAX_HOUSEHOLDS`` (province) are generated in parts with disjoint village
 codes, ID sequence ranges and event ids; their files carry a "（第N部分）" suffix and the truth parts are streamed
-together at the end.
+together at the end (names are counted per township over all parts).
+
+Names (``names``): given names by birth cohort and sex, village clan surnames, and the namesake knob
+(``namesake_share``: realistic 0.20 / stress 0.45 / a number). Departments lack IDs at their own rates
+(``feeds.ID_NOISE``, spec key ``id_noise``); people outside the registry appear on every department's lists, some
+with a common name of the township they live in (``population.build_outsiders``).
 
 Ground truth (docs/ARCHITECTURE.md is the contract; columns beyond it are extras):
 
-* ``persons.parquet``: the clean registry, plus ``has_namesake`` (same name in the same village) and
-  ``historic_address_code`` (ID carries 450221, the old 柳江县 code).
+* ``persons.parquet``: the clean registry, plus ``has_namesake`` (same name in the same village),
+  ``historic_address_code`` (ID carries 450221, the old 柳江县 code) and ``namesakes_in_township`` (how many other
+  registry persons of the same township have exactly the same name).
 * ``households.parquet``: plus ``suspect_again`` (a risk-eliminated household suspected again), ``signals`` (feeds
   with a qualifying signal), ``adjusted_per_capita_income``, ``rigid_spending``, ``monitoring_line``, ``dibao``,
   ``resettlement_village_code``. ``scenario`` is a planted scenario name (see ``events.SCENARIOS``), or
@@ -21,6 +27,14 @@ Ground truth (docs/ARCHITECTURE.md is the contract; columns beyond it are extras
   carries ``duplicate_event``), ``id_written`` / ``id_cell`` (the ID as written; ``number`` = an XLSX numeric cell
   holding the float shown as ``id_written``), ``name_written``. ``id_exact`` = the raw text classifies as ``valid``
   and equals the true ID (clean or full-width digits); a 15-digit ID is not exact (it needs the 15→18 repair).
+  ``id_usable``: the written ID yields the person's 18-digit ID (valid, full-width or 15-digit; false = missing,
+  mistyped, transposed, spreadsheet-mangled). ``namesakes_in_township``: registry person → other registry persons
+  of their township with the same name; outsider → registry persons with the outsider's name in the township their
+  record names (null when it names a place outside the city's registry). ``name_unique_in_township`` (registry
+  persons only): that count is 0. ``outsider_kind`` (outsiders only): valid_id_elsewhere (usable ID, region code
+  outside the city) | valid_id_city (usable ID of an urban district) | no_id_common_name (no usable ID, named after
+  ≥ 1 registry person of the township the record names) | no_id_local (no usable ID, in the city, no such
+  namesake) | address_elsewhere (no usable ID, the record names a place outside the city).
 """
 
 from __future__ import annotations
@@ -40,9 +54,9 @@ from fangpin.home import DataHome
 from fangpin.settings import rules_for
 from fangpin.synth import events as E
 from fangpin.synth import feeds as F
+from fangpin.synth import names, render, vocab
 from fangpin.synth import population as P
 from fangpin.synth import registry as R
-from fangpin.synth import render, vocab
 from fangpin.synth import truth as T
 
 VERSION = 1
@@ -54,7 +68,6 @@ SIZES: dict[str, dict] = {
         townships_per_county=2,
         hh_per_village=8,
         max_resettlement=1,
-        namesake_rate=0.08,
         force_dots=2,
         min_scenario=1,
         force_noise=True,
@@ -71,6 +84,16 @@ SIZES: dict[str, dict] = {
 FORMATS = ("mixed", "csv", "xlsx")
 #: people who are not in the registry, as a share of each feed's records
 OUTSIDER_SHARE = {"medical": 0.05, "disaster": 0.01, "civil_affairs": 0.02, "employment": 0.08}
+#: every size's spec starts from these (a size may override them): the departments' ID noise rates
+#: (feeds.ID_NOISE: what share of each department's rows carry no usable ID, and why) and the outsider shares
+SPEC_DEFAULTS: dict = {"id_noise": F.ID_NOISE, "outsider_share": OUTSIDER_SHARE}
+#: ID noises after which the written ID still yields the person's 18-digit ID (valid, or a 15-digit one converted)
+USABLE_ID_NOISE = ("clean", "fullwidth", "id_15")
+#: record columns the parts carry for the name truth computed over the whole city (then dropped)
+NAME_TRUTH_INPUTS = ("claimed_town", "clean_name_key", "outsider_area")
+#: registry region codes of the city (its counties and the old 柳江县 code): an outsider's ID with another code is
+#: from elsewhere
+CITY_AREA_CODES = (*vocab.SHORT_COUNTY, "450221")
 #: larger cities are generated in parts of at most this many households (bounded memory: ≈3 GB per part)
 PART_MAX_HOUSEHOLDS = 400_000
 CLEARED = ("landing", "truth", "archive", "quarantine", "warehouse", "out", "reports")
@@ -112,19 +135,25 @@ def generate(
     round_id: str = "2026Q4",
     scale: float = 1.0,
     formats: str = "mixed",
+    namesake_share: float | str = "realistic",
 ) -> dict:
     """Write a synthetic city into ``<home>/landing/<feed>/`` and its ground truth into ``<home>/truth/``.
 
     size: tiny (≈120 households, 3 counties) | demo (≈5,000) | city (≈350,000) | province (city × 10);
-    scale multiplies the household count. formats: mixed (default) | csv (every file CSV) | xlsx (every file XLSX).
+    scale multiplies the household count. formats: mixed (default) | csv (every file CSV) | xlsx (every file XLSX);
+    the registry of a city or province comes as one XLSX export per county unless formats is csv.
+    namesake_share: share of registry persons who share their exact name with another person of their township —
+    a level of :data:`names.NAMESAKE_LEVELS` (realistic, stress) or a number; the manifest reports the achieved share.
     Refuses (ValueError) to write into a home whose landing folders already hold files: call
     :func:`clear_generated` first (the CLI's --force).
     """
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     timings: dict[str, float] = {}
+    cpu: dict[str, float] = {}  # CPU seconds of this process (all threads) per stage
 
     def lap(name: str) -> None:
         timings[name] = round(time.perf_counter() - t0 - sum(timings.values()), 3)
+        cpu[name] = round(time.process_time() - c0 - sum(cpu.values()), 3)
 
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}; choose one of {', '.join(SIZES)}")
@@ -141,7 +170,8 @@ def generate(
             f"{dh.landing} already holds {len(existing)} file(s) ({shown}{', …' if len(existing) > 3 else ''}); "
             f"refusing to mix a new synthetic city with them — remove them first (fangpin.synth.clear_generated)"
         )
-    spec = dict(SIZES[size])
+    level, share = names.namesake_target(namesake_share)
+    spec = {**SPEC_DEFAULTS, **SIZES[size], "namesake_share": share, "namesake_level": level}
     n_households = max(10, int(round(spec["households"] * scale)))
     rules_cfg = rules_for("4502", ref.year, dh.root)
     rules = E.Rules.from_config(rules_cfg)
@@ -158,9 +188,10 @@ def generate(
 
     file_infos: list[dict] = []
     villages = []
+    truth_frames: dict[str, pl.DataFrame] = {}
     for part in range(n_parts):
         n_part = n_households // n_parts + (1 if part < n_households % n_parts else 0)
-        v, infos = _generate_part(
+        v, infos, truth_frames = _generate_part(
             dh, spec, size, formats, rules, win, ref, part, n_parts, n_part, part_seeds[part], parts_dir, lap
         )
         villages.append(v)
@@ -172,33 +203,32 @@ def generate(
         + [i for i in file_infos if i["feed"] != "registry"]
     )
 
-    # ---- ground truth files (parts streamed together)
-    for name in ("persons", "households", "records"):
-        files = sorted(parts_dir.glob(f"{name}-*.parquet"))
-        target = dh.truth / f"{name}.parquet"
-        if len(files) == 1:
-            files[0].replace(target)
-        else:
-            pl.scan_parquet(files).sink_parquet(target)
+    # ---- ground truth files (a city in parts: the parts streamed together; names counted over the whole city)
+    if n_parts == 1:
+        truth_frames["households"].write_parquet(dh.truth / "households.parquet")
+        persons, records = truth_frames["persons"].lazy(), truth_frames["records"].lazy()
+    else:
+        pl.scan_parquet(sorted(parts_dir.glob("households-*.parquet"))).sink_parquet(dh.truth / "households.parquet")
+        persons = pl.scan_parquet(sorted(parts_dir.glob("persons-*.parquet")))
+        records = pl.scan_parquet(sorted(parts_dir.glob("records-*.parquet")))
+    _name_truth(persons, records, dh.truth)
+    del truth_frames, persons, records
     shutil.rmtree(parts_dir)
     lap("truth_files")
 
-    manifest = _manifest(
-        dh,
-        size,
-        seed,
-        scale,
-        round_id,
-        ref,
-        win,
-        formats,
-        rules_cfg,
-        sum(len(v) for v in villages),
-        n_parts,
-        file_infos,
-        timings,
-        t0,
-    )
+    head = {
+        "generator_version": VERSION,
+        "seed": int(seed),
+        "size": size,
+        "scale": scale,
+        "round": round_id,
+        "formats": formats,
+        "parts": n_parts,
+        "reference_date": ref.isoformat(),
+        "window": {"start": (P.EPOCH + dt.timedelta(days=win.start)).isoformat(), "end_exclusive": ref.isoformat()},
+        "rules": {k: v for k, v in rules_cfg.items() if isinstance(v, (int, float, str))},
+    }
+    manifest = _manifest(dh, head, spec, sum(len(v) for v in villages), file_infos, timings, cpu, t0)
     (dh.truth / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return manifest
 
@@ -217,9 +247,10 @@ def _generate_part(
     seed: np.random.SeedSequence,
     parts_dir: Path,
     lap,
-) -> tuple[pl.DataFrame, list[dict]]:
+) -> tuple[pl.DataFrame, list[dict], dict[str, pl.DataFrame]]:
     """One part of the city (the whole city unless it is larger than PART_MAX_HOUSEHOLDS): population, events,
-    truth, files. Parts share nothing but the divisions; codes, ID sequences and event ids are disjoint."""
+    truth, files. Parts share nothing but the divisions; codes, ID sequences and event ids are disjoint. Returns
+    the villages, the file descriptions and, for a city in one part, its truth frames (else written to parts_dir)."""
     streams = [np.random.default_rng(s) for s in seed.spawn(10)]
     suffix = f"（第{part + 1}部分）" if n_parts > 1 else ""
 
@@ -234,7 +265,8 @@ def _generate_part(
     if spec.get("force_dots"):
         city = _force_dots(streams[3], city, bg, spec["force_dots"])
     reg_counts = {f: sum(len(b["pid"]) for src in (planter.events, bg) for b in src[f]) for f in E.FEEDS}
-    out_counts = {f: max(2, int(round(reg_counts[f] * OUTSIDER_SHARE[f] / (1 - OUTSIDER_SHARE[f])))) for f in E.FEEDS}
+    o_share = spec["outsider_share"]
+    out_counts = {f: max(2, int(round(reg_counts[f] * o_share[f] / (1 - o_share[f])))) for f in E.FEEDS}
     outs = E.outsider_events(streams[4], city, win, out_counts)
     events = E.assemble([planter.events, bg, outs], first_id=1 + part * 1_000_000_000)
     lap(f"events{suffix}")
@@ -261,7 +293,7 @@ def _generate_part(
     for i, feed in enumerate(E.FEEDS):
         rng = streams[5 + i]
         ev = F.assign_files(rng, feed, events[feed], win)
-        rec = F.build_records(rng, feed, ev, city, win, force=bool(spec.get("force_noise")))
+        rec = F.build_records(rng, feed, ev, city, win, bool(spec.get("force_noise")), spec["id_noise"][feed])
         rows = dict(rec.group_by("file_key").len().iter_rows())
         specs = F.plan_files(feed, win, rows, formats, spec.get("xlsx_max_rows"), suffix)
         written, infos = F.write_feed(dh.landing_for(feed), feed, rec, specs, rng)
@@ -273,10 +305,16 @@ def _generate_part(
     lap(f"registry{suffix}")
 
     recs = pl.concat(records, how="vertical_relaxed")
-    _households_truth(city, truth, recs, rules).write_parquet(parts_dir / f"households-{part:03d}.parquet")
-    _persons_truth(city).write_parquet(parts_dir / f"persons-{part:03d}.parquet")
-    recs.drop("hh_idx").write_parquet(parts_dir / f"records-{part:03d}.parquet")
-    return city.villages, file_infos
+    frames = {
+        "households": _households_truth(city, truth, recs, rules),
+        "persons": _persons_truth(city),
+        "records": recs.drop("hh_idx"),
+    }
+    if n_parts == 1:  # kept in memory for the name truth (no round trip through the disk)
+        return city.villages, file_infos, frames
+    for name, frame in frames.items():
+        frame.write_parquet(parts_dir / f"{name}-{part:03d}.parquet")
+    return city.villages, file_infos, {}
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -373,10 +411,43 @@ def _record_rows(feed: str, w: pl.DataFrame, city: P.City, flags: pl.DataFrame) 
             "id_written",
             "id_cell",
             "name_written",
+            pl.col("id_noise").is_in([render.ID_NOISES.index(k) for k in USABLE_ID_NOISE]).alias("id_usable"),
+            *NAME_TRUTH_INPUTS,
             "hh_idx",
         )
         .sort("source", "source_file", "source_row")
     )
+
+
+def _name_truth(persons: pl.LazyFrame, records: pl.LazyFrame, truth_dir: Path) -> None:
+    """Write persons.parquet and records.parquet with the namesake and outsider columns (docs/ARCHITECTURE.md).
+    Names are counted per township over the whole city (all parts), on integer keys (township code, name key)."""
+    counts = persons.group_by("_town", "_name_key").agg(_n=pl.len()).collect()
+    persons.join(counts.lazy(), on=["_town", "_name_key"], how="left", maintain_order="left").with_columns(
+        namesakes_in_township=(pl.col("_n") - 1).cast(pl.Int32)
+    ).drop("_n", "_town", "_name_key").sink_parquet(truth_dir / "persons.parquet")
+
+    claimed = counts.rename({"_town": "claimed_town", "_name_key": "clean_name_key"}).lazy()
+    registry = pl.col("true_id_number").is_not_null()
+    n = pl.col("_n").fill_null(0).cast(pl.Int32)
+    kind = (
+        pl.when(registry)
+        .then(pl.lit(None, dtype=pl.String))
+        .when(pl.col("id_usable") & pl.col("outsider_area").is_in(CITY_AREA_CODES))
+        .then(pl.lit("valid_id_city"))
+        .when(pl.col("id_usable"))
+        .then(pl.lit("valid_id_elsewhere"))
+        .when(pl.col("claimed_town").is_null())
+        .then(pl.lit("address_elsewhere"))
+        .when(n > 0)
+        .then(pl.lit("no_id_common_name"))
+        .otherwise(pl.lit("no_id_local"))
+    )
+    records.join(claimed, on=list(NAME_TRUTH_INPUTS[:2]), how="left", maintain_order="left").with_columns(
+        name_unique_in_township=pl.when(registry).then(n == 1),
+        namesakes_in_township=pl.when(registry).then(n - 1).when(pl.col("claimed_town").is_not_null()).then(n),
+        outsider_kind=kind,
+    ).drop("_n", *NAME_TRUTH_INPUTS).sink_parquet(truth_dir / "records.parquet")
 
 
 def _households_truth(city: P.City, truth: pl.DataFrame, recs: pl.DataFrame, rules: E.Rules) -> pl.DataFrame:
@@ -445,7 +516,8 @@ def _persons_truth(city: P.City) -> pl.DataFrame:
     hh = city.households.select(
         "hh_idx", "household_id", "county_code", "county", "township_code", "township", "village_code", "village"
     )
-    return city.persons.join(hh, on="hh_idx", how="left").select(
+    persons = city.persons.with_columns(_name_key=pl.Series(names.frame_keys(city.persons)))
+    return persons.join(hh, on="hh_idx", how="left").select(
         "household_id",
         "person_no",
         "name",
@@ -466,12 +538,39 @@ def _persons_truth(city: P.City) -> pl.DataFrame:
         "tekun",
         "has_namesake",
         (pl.col("id_number").str.slice(0, 6) != pl.col("county_code")).alias("historic_address_code"),
+        pl.col("township_code").cast(pl.Int64).alias("_town"),
+        "_name_key",
     )
 
 
-def _manifest(
-    dh: DataHome, size, seed, scale, round_id, ref, win, formats, rules_cfg, n_villages, n_parts, files, timings, t0
-) -> dict:
+def _shares(lf: pl.LazyFrame, by: str, cond: pl.Expr) -> dict:
+    rows = lf.group_by(by).agg(cond.mean().alias("share")).sort(by).collect().iter_rows()
+    return {str(k): round(float(v or 0), 4) for k, v in rows}
+
+
+def _name_figures(dh: DataHome, spec: dict) -> dict:
+    """The namesake knob and what it achieved (persons; records of registry persons)."""
+    p = pl.scan_parquet(dh.truth / "persons.parquet")
+    r = pl.scan_parquet(dh.truth / "records.parquet").filter(pl.col("true_id_number").is_not_null())
+    got = p.select(
+        town=(pl.col("namesakes_in_township") > 0).mean(),
+        village=pl.col("has_namesake").mean(),
+        townships=pl.col("township_code").n_unique(),
+        persons=pl.len(),
+    ).collect()
+    return {
+        "namesake_level": spec["namesake_level"],
+        "namesake_target": spec["namesake_share"],
+        "namesake_share": round(float(got["town"].item() or 0), 4),
+        "namesake_share_village": round(float(got["village"].item() or 0), 4),
+        "records_namesake_share": round(
+            float(r.select((~pl.col("name_unique_in_township")).mean()).collect().item() or 0), 4
+        ),
+        "persons_per_township": round(got["persons"].item() / max(1, got["townships"].item())),
+    }
+
+
+def _manifest(dh: DataHome, head: dict, spec: dict, n_villages: int, files, timings, cpu, t0) -> dict:
     """Counts read back from the truth files (streaming), so that parts add up."""
     hh = pl.scan_parquet(dh.truth / "households.parquet")
     recs = pl.scan_parquet(dh.truth / "records.parquet")
@@ -487,16 +586,7 @@ def _manifest(
     n_hh = hh.select(pl.len()).collect().item()
     exact = recs.filter(pl.col("true_id_number").is_not_null()).select(pl.col("id_exact").mean()).collect().item()
     return {
-        "generator_version": VERSION,
-        "seed": int(seed),
-        "size": size,
-        "scale": scale,
-        "round": round_id,
-        "formats": formats,
-        "parts": n_parts,
-        "reference_date": ref.isoformat(),
-        "window": {"start": (P.EPOCH + dt.timedelta(days=win.start)).isoformat(), "end_exclusive": ref.isoformat()},
-        "rules": {k: v for k, v in rules_cfg.items() if isinstance(v, (int, float, str))},
+        **head,
         "counts": {
             "households": n_hh,
             "persons": persons,
@@ -507,10 +597,21 @@ def _manifest(
             "at_risk_households": at_risk.select(pl.len()).collect().item(),
             "id_exact_share": round(float(exact or 0), 4),
         },
+        "names": _name_figures(dh, spec),
+        "ids": {
+            "no_usable_id_share": _shares(recs, "source", ~pl.col("id_usable")),
+            "no_usable_id_share_all": round(float(recs.select((~pl.col("id_usable")).mean()).collect().item() or 0), 4),
+            "rates": spec["id_noise"],
+        },
+        "outsiders": {
+            "records": counts(recs.filter(pl.col("outsider_kind").is_not_null()), "source"),
+            "by_kind": counts(recs.filter(pl.col("outsider_kind").is_not_null()), "outsider_kind"),
+        },
         "scenarios": counts(hh, "scenario"),
         "categories": counts(at_risk, "expected_category"),
         "risk_types": counts(types, "t"),
         "noise": counts(noise, "n"),
         "files": files,
         "elapsed_seconds": {**timings, "total": round(time.perf_counter() - t0, 3)},
+        "cpu_seconds": {**cpu, "total": round(sum(cpu.values()), 3)},
     }

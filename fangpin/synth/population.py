@@ -14,7 +14,7 @@ import polars as pl
 
 from fangpin.domain import divisions
 from fangpin.domain.idnumber import CHECK_CHARS, WEIGHTS
-from fangpin.synth import vocab
+from fangpin.synth import names, vocab
 
 EPOCH = dt.date(1970, 1, 1)
 
@@ -324,25 +324,29 @@ def with_household_text(hh: pl.DataFrame) -> pl.DataFrame:
 # ---------------------------------------------------------------------------------------------- persons
 
 
-def _surnames(rng, minority: np.ndarray) -> np.ndarray:
-    """Indices into :func:`vocab.surname_list`."""
+def _surnames(rng, minority: np.ndarray, village: np.ndarray | None = None, n_villages: int = 0) -> np.ndarray:
+    """Indices into :func:`vocab.surname_list`. With villages: each village has vocab.CLAN_SURNAMES clan surnames
+    (drawn from its county's table) that vocab.CLAN_SHARE of the persons drawn for it carry."""
     index = {s: i for i, s in enumerate(vocab.surname_list())}
     gen_s, gen_w = zip(*vocab.SURNAMES_GENERAL)
     min_s, min_w = zip(*vocab.SURNAMES_MINORITY)
     a = _choice(rng, [index[s] for s in gen_s], gen_w, len(minority))
     b = _choice(rng, [index[s] for s in min_s], min_w, len(minority))
-    return np.where(minority, b, a).astype(np.int64)
+    out = np.where(minority, b, a).astype(np.int64)
+    if village is None or n_villages == 0:
+        return out
+    k = vocab.CLAN_SURNAMES
+    clan_gen = _choice(rng, [index[s] for s in gen_s], gen_w, n_villages * k).reshape(n_villages, k)
+    clan_min = _choice(rng, [index[s] for s in min_s], min_w, n_villages * k).reshape(n_villages, k)
+    pick = rng.integers(0, k, len(minority))
+    clan = np.where(minority, clan_min[village, pick], clan_gen[village, pick])
+    return np.where(rng.random(len(minority)) < vocab.CLAN_SHARE, clan, out)
 
 
-def _given(rng, male: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    chars, index, _ = vocab.given_pool()
-    m_idx = np.array([index[c] for c in vocab.MALE_CHARS])
-    f_idx = np.array([index[c] for c in vocab.FEMALE_CHARS])
-    n = len(male)
-    g1 = np.where(male, m_idx[rng.integers(0, len(m_idx), n)], f_idx[rng.integers(0, len(f_idx), n)])
-    g2 = np.where(male, m_idx[rng.integers(0, len(m_idx), n)], f_idx[rng.integers(0, len(f_idx), n)])
-    g2 = np.where(rng.random(n) < 0.2, -1, g2)  # single-character given names
-    return g1, g2
+def _national_surnames(rng, n: int) -> np.ndarray:
+    index = {s: i for i, s in enumerate(vocab.surname_list())}
+    s, w = zip(*vocab.SURNAMES_NATIONAL)
+    return _choice(rng, [index[x] for x in s], w, n).astype(np.int64)
 
 
 def render_names(sur: np.ndarray, g1: np.ndarray, g2: np.ndarray, sep: pl.Series | None = None) -> pl.Series:
@@ -414,48 +418,42 @@ def build_persons(rng: np.random.Generator, hh: pl.DataFrame, ref_date: dt.date,
         [0, 1, 3 - m, 4 + m, 7 - m, 9 - m],
     )
 
-    # names
-    sur_own = _surnames(rng, minority)
-    head_sur = sur_own[first]
+    # names: heads carry their village's clan surnames (the family inherits them), the married-in their own;
+    # given names follow the fashion of the birth cohort (see vocab, names)
+    vidx = hh["village_idx"].to_numpy()[h]
+    head_sur = _surnames(rng, minority, vidx, int(vidx.max(initial=-1)) + 1)[first]
     inherit = (role == HEAD) | (role == CHILD) | (role == SON) | (role == GRAND) | ((role == PARENT) & male)
-    surname = np.where(inherit, head_sur[h], sur_own)
-    g1, g2 = _given(rng, male)
-    chars, index, _ = vocab.given_pool()
+    surname = np.where(inherit, head_sur[h], _surnames(rng, minority))
+    cohort = names.cohort_of(birth)
+    g1, g2 = names.draw_given(rng, male, cohort)
+    _, index, _ = vocab.given_pool()
     gen_chars = np.array([index[c] for c in vocab.GENERATION_CHARS])
     gen_i = rng.integers(0, len(gen_chars), len(hh))[h]
-    # grandchildren carry the next generation character
+    # siblings share the generation character (字辈); grandchildren carry the next one
     hh_gen = np.where(role == GRAND, gen_chars[(gen_i + 1) % len(gen_chars)], gen_chars[gen_i])
     use_gen = (
         hh["gen_name"].to_numpy()[h]
         & ((role == CHILD) | (role == SON) | (role == GRAND))
         & (male | (rng.random(n) < 0.3))
     )
+    second1, second2 = names.draw_given(rng, male, cohort)
+    g2 = np.where(use_gen & (g2 < 0), np.where(second2 >= 0, second2, second1), g2)
     g1 = np.where(use_gen, hh_gen, g1)
-    g2 = np.where(use_gen & (g2 < 0), _given(rng, male)[1], g2)
-    mei = index["妹"]
-    g2 = np.where(minority & ~male & (rng.random(n) < 0.15), mei, g2)
-    g2 = np.where(use_gen & (g2 < 0), mei, g2)
+    # Miao and Dong women of the older cohorts: …妹
+    g2 = np.where(minority & ~male & (cohort <= 2) & (rng.random(n) < 0.15), index["妹"], g2)
     dot = minority & (rng.random(n) < spec.get("dot_rate", 0.004))
     dot_pairs = np.array([[index[p[0]], index[p[1]]] for p in vocab.DOT_GIVEN])
     dp = dot_pairs[rng.integers(0, len(dot_pairs), n)]
     g1 = np.where(dot, dp[:, 0], g1)
     g2 = np.where(dot, dp[:, 1], g2)
 
-    # namesakes: copy the given name of another person of the same sex and surname in the same village
-    vidx = hh["village_idx"].to_numpy()[h]
-    key_order = np.lexsort((rng.random(n), male, surname, vidx))
-    prev = np.roll(key_order, 1)
-    same_group = (
-        (vidx[key_order] == vidx[prev])
-        & (surname[key_order] == surname[prev])
-        & (male[key_order] == male[prev])
-        & (h[key_order] != h[prev])
-        & (dot[key_order] == dot[prev])
-    )
-    same_group[0] = False
-    pick = same_group & (rng.random(n) < spec.get("namesake_rate", 0.012))
-    tgt, src = key_order[pick], prev[pick]
-    g1[tgt], g2[tgt] = g1[src], g2[src]
+    # the namesake knob: share of persons sharing their exact name with someone of their township
+    if spec.get("namesake_share") is not None:
+        town = hh["township_code"].cast(pl.Int64).to_numpy()[h]
+        own = (role == SPOUSE) | (role == INLAW) | ((role == PARENT) & ~male)
+        surname, g1, g2 = names.tune_namesakes(
+            rng, float(spec["namesake_share"]), town, h, male, cohort, own, surname, g1, g2, dot
+        )
 
     # health, labour, student
     uh = rng.random(n)
@@ -609,14 +607,52 @@ def assign_ids(
 # ---------------------------------------------------------------------------------------------- outsiders
 
 
-def build_outsiders(rng: np.random.Generator, n: int, ref_date: dt.date) -> pl.DataFrame:
-    """People who are not in the registry (urban residents of Liuzhou, migrants from other places)."""
+#: people who are not in the rural registry: share of them living in a township of the city (their department
+#: records name it), share carrying the exact name of a registry person whose name is common in that township
+OUTSIDER_LOCAL = 0.5
+OUTSIDER_COLLIDE = 0.5
+
+
+def build_outsiders(
+    rng: np.random.Generator, n: int, ref_date: dt.date, persons: pl.DataFrame, hh: pl.DataFrame
+) -> pl.DataFrame:
+    """People who are not in the registry: urban residents of Liuzhou, people from other cities of Guangxi and from
+    other provinces (vocab.OUTSIDER_AREAS; their IDs carry that area's code).
+
+    Each is tied to a registry person of the same sex (``src``): a *local* outsider lives in that person's township
+    (their records name it: ``town_code``, else null — their records show their home place); a *colliding*
+    outsider carries that person's exact name, and then ``src`` is drawn among persons who share their name in
+    their township (common names: 韦秀英, not a rare one, is what an outsider shares by chance)."""
     male = rng.random(n) < 0.55
     age = 18 + rng.random(n) * 60
     birth = _days(ref_date) - np.round(age * 365.25).astype(np.int64) - 1
-    area_i = rng.integers(0, len(vocab.OTHER_AREAS), n)
-    surname = _surnames(rng, rng.random(n) < 0.3)
-    g1, g2 = _given(rng, male)
+    areas = vocab.OUTSIDER_AREAS
+    area_i = rng.integers(0, len(areas), n)
+    kind = np.array([k for _, _, k in areas])[area_i]
+    surname = np.where(kind == "province", _national_surnames(rng, n), _surnames(rng, rng.random(n) < 0.3))
+    g1, g2 = names.draw_given(rng, male, names.cohort_of(birth))
+
+    p_male = persons["male"].to_numpy()
+    p_town = hh["township_code"].cast(pl.Int64).to_numpy()[persons["hh_idx"].to_numpy()]
+    p_dot = persons["dot"].to_numpy()
+    keys = names.name_key(persons["sur_idx"].to_numpy(), persons["g1"].to_numpy(), persons["g2"].to_numpy(), p_dot)
+    shared = (names.group_sizes(p_town, keys) > 1) & ~p_dot
+    collide = rng.random(n) < OUTSIDER_COLLIDE
+    local = rng.random(n) < OUTSIDER_LOCAL
+    src = np.zeros(n, dtype=np.int64)
+    for m in (False, True):
+        for common in (False, True):
+            pool = np.flatnonzero((p_male == m) & (shared if common else ~p_dot))
+            sel = np.flatnonzero((male == m) & (collide == common))
+            if len(sel):
+                if not len(pool):  # a tiny city without any common name
+                    pool = np.flatnonzero(p_male == m) if (p_male == m).any() else np.arange(len(p_male))
+                src[sel] = pool[rng.integers(0, len(pool), len(sel))]
+    collide &= len(p_male) > 0
+    surname = np.where(collide, persons["sur_idx"].to_numpy()[src], surname)
+    g1 = np.where(collide, persons["g1"].to_numpy()[src], g1)
+    g2 = np.where(collide, persons["g2"].to_numpy()[src], g2)
+    town = hh["township_code"].gather(persons["hh_idx"].gather(src))
     return pl.DataFrame(
         {
             "oid": np.arange(n, dtype=np.int64),
@@ -627,8 +663,10 @@ def build_outsiders(rng: np.random.Generator, n: int, ref_date: dt.date) -> pl.D
             "g1": g1.astype(np.int64),
             "g2": g2.astype(np.int64),
             "dot": np.zeros(n, dtype=bool),
-            "area": np.array([int(a) for a, _ in vocab.OTHER_AREAS])[area_i],
-            "place": vocab.lut([p for _, p in vocab.OTHER_AREAS], area_i),
+            "area": np.array([int(a) for a, _, _ in areas])[area_i],
+            "place": vocab.lut([p for _, p, _ in areas], area_i),
+            "area_kind": pl.Series(kind),
+            "town_code": _where(local, town, None),
         }
     ).with_columns(
         name=render_names(surname, g1, g2),
@@ -650,7 +688,7 @@ def build_city(
     villages, counts = build_villages(rng, spec, n_households, part, n_parts)
     hh = build_households(rng, villages, counts, ref_date, line, spec.get("min_relocated", 0))
     persons = build_persons(rng, hh, ref_date, spec)
-    outsiders = build_outsiders(rng, n_outsiders, ref_date)
+    outsiders = build_outsiders(rng, n_outsiders, ref_date, persons, hh)
     # disjoint sequence ranges: registry persons 1..440, outsiders 441..499, each split between the parts
     rw, ow = 440 // n_parts, 59 // n_parts
     ids = assign_ids(

@@ -1,8 +1,9 @@
 """The registry (system of record) as the national monitoring system exports it: clean, canonical headers, one file per
-county, and the village table (a file whose name contains 行政村)."""
+county (XLSX for a city or province), and the village table (a file whose name contains 行政村)."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
@@ -83,20 +84,29 @@ def registry_frame(city: City) -> pl.DataFrame:
     )
 
 
+#: registry files written at the same time (XLSX: Polars renders, zlib compresses; both release the GIL)
+WRITERS = 2
+
+
+def registry_format(i: int, formats: str, size: str) -> str:
+    """File format of the i-th county export. The national system exports the registry per county as XLSX: a city
+    or province gets exactly that (issue 17); tiny and demo cities mix XLSX and CSV so that ingestion meets both;
+    ``formats`` csv / xlsx forces one format everywhere."""
+    if formats in ("csv", "xlsx"):
+        return "csv_bom" if formats == "csv" and i % 3 == 2 else ("csv_utf8" if formats == "csv" else "xlsx")
+    if size in ("tiny", "demo"):
+        return ("xlsx", "csv_utf8", "csv_bom")[i % 3]
+    return "xlsx"
+
+
 def write_registry(folder: Path, city: City, formats: str, size: str, suffix: str = "") -> list[dict]:
-    """One person-level export per county (tiny/demo: XLSX with a title row or CSV; larger: CSV)."""
+    """One person-level export per county (see :func:`registry_format`), with a title row when XLSX."""
     folder.mkdir(parents=True, exist_ok=True)
     reg = registry_frame(city)
-    infos = []
-    small = size in ("tiny", "demo")
     counties = reg.select("county_code", "county").unique(maintain_order=True).sort("county_code").rows()
-    for i, (code, cname) in enumerate(counties):
-        if formats == "xlsx":
-            fmt = "xlsx"
-        elif formats == "csv" or not small:
-            fmt = "csv_bom" if i % 3 == 2 else "csv_utf8"
-        else:
-            fmt = ("xlsx", "csv_utf8", "csv_bom")[i % 3]
+
+    def one(i: int, code: str, cname: str) -> dict:
+        fmt = registry_format(i, formats, size)
         part = reg.filter(pl.col("county_code") == code)
         name = f"防止返贫监测对象信息_{cname}{suffix}.{ext(fmt)}"
         titles = [f"防止返贫监测对象信息（柳州市{cname}）"] if fmt == "xlsx" else []
@@ -115,8 +125,10 @@ def write_registry(folder: Path, city: City, formats: str, size: str, suffix: st
         ]
         info = write_table(folder / name, fmt, titles, cols, None)
         info.update(feed="registry", county_code=code)
-        infos.append(info)
-    return infos
+        return info
+
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        return list(pool.map(lambda c: one(*c), [(i, code, cname) for i, (code, cname) in enumerate(counties)]))
 
 
 def write_village_table(folder: Path, villages: pl.DataFrame, formats: str) -> dict:

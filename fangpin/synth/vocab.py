@@ -215,12 +215,114 @@ HOMOPHONE_GROUPS = (
 )
 
 
+# --------------------------------------------------------------------------------------------- names by birth cohort
+# Given names follow their time (公安部《全国姓名报告》2019–2021: the most used two-character given name is 秀英,
+# 2.169 M bearers, almost all women born before 1965; the most used one-character name is 伟, 3.236 M bearers, men
+# born 1965–1995; 1950s boys 建国/建华, newborns of 2020–21 沐宸/浩宇/若汐/一诺). A person draws a *fashion* name of
+# their birth cohort and sex with probability FASHION_SHARE, else composes one from the cohort's characters (one
+# character with probability SINGLE_SHARE). Weights inside a list fall with rank (Zipf, exponent FASHION_ZIPF /
+# POOL_ZIPF), so 秀英 ends up ≈ 1.2 % of the women of its cohorts, 伟 ≈ 1 % of the men of his — the published shares.
+#: first birth year of cohorts 1..5 (cohort 0: born before 1950)
+COHORT_STARTS = (1950, 1965, 1980, 1995, 2010)
+COHORT_LABELS = ("1949年及以前", "1950—1964年", "1965—1979年", "1980—1994年", "1995—2009年", "2010年及以后")
+FASHION_FEMALE = (
+    "秀英 桂英 秀兰 玉兰 桂兰 秀珍 凤英 玉英 兰英 玉珍 秀芳 桂珍 翠英 秀云 桂芳 玉梅 金莲 月英 素珍 金妹 秀妹 美英 二妹 桂香 玉秀",
+    "秀英 桂英 秀兰 玉兰 秀珍 凤英 桂兰 玉梅 桂芳 秀云 丽华 秀梅 玉珍 美华 秀琼 玉凤 春梅 桂香 爱华 玉英 金凤 秀芬 美玲 月娥 凤娟",
+    "丽 红 艳 燕 霞 玲 芳 敏 丽华 红梅 海燕 艳红 春梅 秀梅 丽萍 小红 桂香 美玲 金凤 丽娟 春燕 玉梅 红霞 小燕 翠萍",
+    "丽 娟 艳 婷 静 敏 燕 芳 丽丽 丹丹 婷婷 晓燕 小燕 雪梅 玉婷 春燕 美玲 海燕 倩 晓丽 丽娟 秋菊 雪 莉 琳",
+    "婷 雪 欣怡 佳怡 雨欣 思琪 梦婷 婷婷 欣 佳慧 雨婷 诗琪 慧敏 晓雪 思雨 心怡 雨涵 梓涵 佳琪 雅婷 静怡 丽萍 金凤 美琪 玉婷",
+    "一诺 欣怡 梓涵 雨桐 若汐 依诺 梓萱 语桐 可欣 紫涵 诗涵 思涵 雨涵 欣妍 子涵 语汐 梦瑶 佳怡 芷若 艺涵 欣悦 雨萱 诗琪 沐晴 梓琪",
+)
+FASHION_MALE = (
+    "德明 永福 德福 有才 光明 福生 德胜 树林 志明 国华 金生 福 贵 荣 文 明 桂林 家福 德华 正华 秀山 金华 永昌 德才 有福",
+    "建国 建华 国华 建军 国强 建平 德明 志明 和平 国庆 卫国 建新 文华 明 军 光明 永红 国平 伟 志强 建明 红军 振华 援朝 跃进",
+    "勇 军 伟 强 斌 建华 志强 海 波 平 刚 华 建军 红军 卫东 小平 东 宁 永 明 建 辉 俊 卫华 海军",
+    "伟 涛 磊 杰 勇 强 军 超 鹏 斌 俊 浩 健 亮 华 明 峰 刚 文 海 小龙 志伟 俊杰 海波 伟华",
+    "浩 杰 宇 俊 鑫 浩然 子豪 俊杰 宇航 晨 鹏 旭 凯 家豪 文杰 博 宇轩 子轩 志豪 佳豪 俊宇 浩宇 明辉 泽宇 嘉豪",
+    "子轩 浩宇 宇轩 奕辰 梓豪 浩然 子墨 宇航 沐宸 一鸣 俊熙 梓轩 宇泽 子睿 皓轩 铭泽 博文 睿 思远 嘉豪 沐辰 俊宇 宇辰 亦辰 梓睿",
+)
+#: characters composed names are made of, by cohort (most used first)
+POOL_FEMALE = (
+    "秀英兰珍桂玉凤梅芳云琼香莲娥翠素金美月春花菊爱群妹娟",
+    "秀英兰桂玉凤梅芳云华琼香莲翠金美月春花菊爱群妹娟丽萍",
+    "丽红艳燕霞玲芳敏娟萍琴静梅春秋海美玉金慧英华凤翠桂莲",
+    "丽娟艳婷静燕芳敏萍琴梅雪莉琳丹倩晓春秋海美玉金慧玲霞",
+    "婷雪欣怡佳慧雨思琪诗雅静心晓梦丽美玉敏蓉倩妍悦萍琳丹",
+    "欣怡雨涵梓萱诗琪思佳慧雅语桐若汐可紫妍瑶晴依诺芷萌悦",
+)
+POOL_MALE = (
+    "德明福贵荣文光成国华林生金永家有才胜山正昌发祥忠义顺田",
+    "建国华军强伟平志明德文光成林生金永家荣新红卫庆东和正忠",
+    "建国华军强伟平志明勇刚海波东辉红卫新斌宁俊文荣林金永忠",
+    "伟涛磊杰勇强军超鹏斌俊浩健亮华明峰刚文海龙志辉波东宁新",
+    "浩宇杰俊鑫晨鹏旭凯家豪文博轩子志佳泽嘉明辉俊峰磊航然睿",
+    "浩宇轩子豪辰泽睿杰俊博文鑫晨凯鹏旭嘉铭皓熙沐一航然梓奕",
+)
+FASHION_SHARE = (0.03, 0.03, 0.03, 0.03, 0.03, 0.03)
+SINGLE_SHARE = (0.10, 0.12, 0.18, 0.16, 0.06, 0.03)
+FASHION_ZIPF = 0.8
+POOL_ZIPF = 0.3
+#: Guangxi-typical surnames of heads of household in 壮 areas and the city overall, with village clans: each
+#: village has CLAN_SURNAMES surnames of its own that CLAN_SHARE of its households carry (a 韦 village, a 覃 village)
+CLAN_SURNAMES = 2
+CLAN_SHARE = 0.45
+#: where people who are not in the rural registry come from: (address code, place text, kind)
+#: kind: city (urban districts of Liuzhou: an ID region code inside the city), guangxi (another city of Guangxi),
+#: province (another province)
+OUTSIDER_AREAS = (
+    ("450202", "柳州市城中区", "city"),
+    ("450203", "柳州市鱼峰区", "city"),
+    ("450204", "柳州市柳南区", "city"),
+    ("450205", "柳州市柳北区", "city"),
+    ("450102", "南宁市兴宁区", "guangxi"),
+    ("450103", "南宁市青秀区", "guangxi"),
+    ("450305", "桂林市七星区", "guangxi"),
+    ("451202", "河池市金城江区", "guangxi"),
+    ("451302", "来宾市兴宾区", "guangxi"),
+    ("450802", "贵港市港北区", "guangxi"),
+    ("452226", "来宾市象州县", "guangxi"),
+    ("441900", "广东省东莞市", "province"),
+    ("440306", "广东省深圳市宝安区", "province"),
+    ("440106", "广东省广州市天河区", "province"),
+    ("430111", "湖南省长沙市雨花区", "province"),
+    ("431227", "湖南省新晃侗族自治县", "province"),
+    ("522631", "贵州省黎平县", "province"),
+    ("522632", "贵州省榕江县", "province"),
+    ("522633", "贵州省从江县", "province"),
+)
+#: surnames of people from other provinces (national order: 王 李 张 刘 陈 …)
+SURNAMES_NATIONAL: tuple[tuple[str, float], ...] = (
+    ("王", 7.2),
+    ("李", 7.1),
+    ("张", 6.8),
+    ("刘", 5.4),
+    ("陈", 4.5),
+    ("杨", 3.1),
+    ("黄", 2.5),
+    ("赵", 2.3),
+    ("吴", 2.0),
+    ("周", 1.9),
+    ("徐", 1.5),
+    ("孙", 1.4),
+    ("马", 1.3),
+    ("朱", 1.3),
+    ("胡", 1.2),
+    ("郭", 1.2),
+    ("何", 1.1),
+    ("林", 1.1),
+    ("罗", 1.0),
+    ("梁", 0.9),
+)
+
+
 @lru_cache(maxsize=1)
 def given_pool() -> tuple[tuple[str, ...], dict[str, int], tuple[int, ...]]:
     """(chars, index of char, homophone alternative index or -1 per char)."""
     chars: list[str] = []
-    for text in (MALE_CHARS, FEMALE_CHARS, GENERATION_CHARS, "".join(DOT_GIVEN), "".join(HOMOPHONE_GROUPS)):
-        for c in text:
+    sources = (MALE_CHARS, FEMALE_CHARS, GENERATION_CHARS, "".join(DOT_GIVEN), "".join(HOMOPHONE_GROUPS))
+    sources += FASHION_FEMALE + FASHION_MALE + POOL_FEMALE + POOL_MALE
+    for text in sources:
+        for c in text.replace(" ", ""):
             if c not in chars:
                 chars.append(c)
     index = {c: i for i, c in enumerate(chars)}
@@ -241,7 +343,7 @@ def traditional_map() -> dict[str, str]:
 
     cc = opencc.OpenCC("s2t")
     chars, _, _ = given_pool()
-    pool = set(chars) | {s for s, _ in SURNAMES_GENERAL} | {s for s, _ in SURNAMES_MINORITY}
+    pool = set(chars) | set(surname_list())
     out = {}
     for c in sorted(pool):
         t = cc.convert(c)
@@ -304,23 +406,6 @@ RESETTLEMENT_NAMES = (
 VILLAGE_FIRST = "大小上下新老东西南北高龙凤石古平长安良和同江洞岭坪田塘板那六福民富兴红双三杆滚香白拱林梅马沙中九黄金"
 VILLAGE_SECOND = "坪洞寨岭田塘江头口冲坡山水桥溪河陇平安和团宁乐门岩竹木峒良荣勇美丰华林湾岸"
 HAMLET_SUFFIX = ("屯", "寨", "组")
-
-OTHER_AREAS = (  # (address code, township-ish place text) for people not in the registry
-    ("450202", "柳州市城中区"),
-    ("450203", "柳州市鱼峰区"),
-    ("450204", "柳州市柳南区"),
-    ("450205", "柳州市柳北区"),
-    ("450102", "南宁市兴宁区"),
-    ("450103", "南宁市青秀区"),
-    ("450305", "桂林市七星区"),
-    ("451202", "河池市金城江区"),
-    ("441900", "广东省东莞市"),
-    ("440306", "广东省深圳市宝安区"),
-    ("430111", "湖南省长沙市雨花区"),
-    ("522631", "贵州省黎平县"),
-    ("522632", "贵州省榕江县"),
-    ("522633", "贵州省从江县"),
-)
 
 # --------------------------------------------------------------------------------------------- department values
 CITY_HOSPITALS = (
@@ -420,7 +505,8 @@ YESNO = ("否", "是")
 
 @lru_cache(maxsize=1)
 def surname_list() -> tuple[str, ...]:
-    return tuple(dict.fromkeys([s for s, _ in SURNAMES_GENERAL] + [s for s, _ in SURNAMES_MINORITY]))
+    lists = (SURNAMES_GENERAL, SURNAMES_MINORITY, SURNAMES_NATIONAL)
+    return tuple(dict.fromkeys(s for table in lists for s, _ in table))
 
 
 def lut(values, codes):

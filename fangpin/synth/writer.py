@@ -1,17 +1,18 @@
 """Write a table as a clerk's system would: CSV (UTF-8, UTF-8 with BOM, GBK) or XLSX with title rows above the header.
 
-Deterministic: the same input gives byte-identical CSV files; XLSX files carry a fixed creation time.
+Deterministic: the same input gives byte-identical files (XLSX: :mod:`fangpin.synth.xlsx`, fixed timestamps).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import polars as pl
+
+from fangpin.synth.xlsx import write_xlsx
 
 FORMATS = ("xlsx", "csv_utf8", "csv_bom", "csv_gbk")
 FIXED_TIME = dt.datetime(2026, 1, 1, 8, 0, 0)
@@ -78,48 +79,15 @@ def _write_csv(path: Path, fmt: str, cols: list[Col], total) -> None:
 
 
 def _write_xlsx(path: Path, titles: list[str], cols: list[Col], total, sheet: str) -> None:
-    import xlsxwriter
-
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
-    wb.set_properties({"created": FIXED_TIME, "author": "", "company": ""})
-    ws = wb.add_worksheet(sheet)
-    title_fmt = wb.add_format({"bold": True, "font_size": 14, "align": "center"})
-    head_fmt = wb.add_format({"bold": True, "border": 1, "align": "center"})
-    date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
-    r = 0
-    ncol = len(cols)
-    for i, t in enumerate(titles):
-        if ncol > 1:
-            ws.merge_range(r, 0, r, ncol - 1, t, title_fmt if i == 0 else None)
-        else:
-            ws.write_string(r, 0, t)
-        r += 1
-    for j, c in enumerate(cols):
-        ws.write_string(r, j, c.header, head_fmt)
-        ws.set_column(j, j, max(8, min(40, 2 * len(c.header) + 4)))
-    r += 1
-    texts = [c.text.to_list() for c in cols]
-    numbers = [None if c.number is None else c.number.tolist() for c in cols]
-    dates = [c.date_cell for c in cols]
-    n = len(texts[0]) if texts else 0
-    for i in range(n):
-        for j in range(ncol):
-            num = numbers[j][i] if numbers[j] is not None else None
-            if num is not None and not (isinstance(num, float) and math.isnan(num)):
-                if dates[j]:
-                    ws.write_number(r, j, num, date_fmt)
-                else:
-                    ws.write_number(r, j, num)
-                continue
-            t = texts[j][i]
-            if t:
-                ws.write_string(r, j, t)
-        r += 1
-    if total is not None:
-        for j, c in enumerate(cols):
-            text, num = total.get(c.header, ("", None))
-            if num is not None:
-                ws.write_number(r, j, num)
-            elif text:
-                ws.write_string(r, j, text)
-    wb.close()
+    write_xlsx(
+        path,
+        titles,
+        [c.header for c in cols],
+        [c.text for c in cols],
+        [c.number for c in cols],
+        [c.date_cell for c in cols],
+        None if total is None else [total.get(c.header, ("", None)) for c in cols],
+        [max(8, min(40, 2 * len(c.header) + 4)) for c in cols],
+        sheet,
+        FIXED_TIME,
+    )

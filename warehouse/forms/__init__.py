@@ -1,6 +1,6 @@
 """The tables behind the official forms of the work plan (附件 1–3; SPEC §8): pure SQL over the warehouse.
 
-``build_forms(con, as_of)`` creates TEMP tables (the writers in ``fangpin.reports.forms`` turn them into workbooks):
+``build_forms(wh, as_of)`` creates TEMP tables (the writers in ``fangpin.reports.forms`` turn them into workbooks):
 
 - ``_form_roster``  one row per household on the monitoring roster (名册, 桌上有账): codes and names of county /
   township / village, head's name and registered ID, household size, 户类型, 监测对象类别, risk types (list),
@@ -22,9 +22,12 @@ Household fields the roster lacks come from the registry head's row (户主, els
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
-SQL_DIR = Path(__file__).parent / "sql"
+import pyarrow as pa
+
+from warehouse.runner import runner_for
+from warehouse.steps import Sql
+
 ROSTER_VIEW = "monitoring_roster"
 
 #: The normalised roster (TEMP ``_roster_src``): column → kind. ``monitoring_roster`` must have household_id (status
@@ -58,32 +61,20 @@ TEMPS = (
 )
 
 
-def sql_step(name: str) -> str:
-    return (SQL_DIR / name).read_text(encoding="utf-8")
+def has_roster_view(wh) -> bool:
+    return runner_for(wh).exists(ROSTER_VIEW)
 
 
-def _columns(con, table: str) -> dict[str, str]:
-    rows = con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
-        [table],
-    ).fetchall()
-    return {name.lower(): dtype for name, dtype in rows}
-
-
-def has_roster_view(con) -> bool:
-    n = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [ROSTER_VIEW]).fetchall()[0][
-        0
-    ]
-    return n > 0
-
-
-def roster_source(con) -> str:
+def roster_source(wh) -> str:
     """``'monitoring_roster'`` when the warehouse has that view/table, else ``'registry'`` (the fallback)."""
-    return ROSTER_VIEW if has_roster_view(con) else "registry"
+    return ROSTER_VIEW if has_roster_view(wh) else "registry"
 
 
-def _expr(col: str, kind: str, dtype: str | None) -> str:
+def _expr(col: str, kind: str, dtype: pa.DataType | None) -> str:
     """One projected column of ``monitoring_roster`` (NULL when absent, list columns also from delimited text)."""
+    if col == "source":  # a row without a source came from the roster itself
+        inner = "NULL" if dtype is None else f"nullif(trim(CAST(\"{col}\" AS VARCHAR)), '')"
+        return f"coalesce({inner}, 'roster') AS {col}"
     if dtype is None:
         return {
             "list": "CAST([] AS VARCHAR[])",
@@ -93,7 +84,7 @@ def _expr(col: str, kind: str, dtype: str | None) -> str:
         }.get(kind, "CAST(NULL AS VARCHAR)") + f" AS {col}"
     q = f'"{col}"'
     if kind == "list":
-        if dtype.endswith("[]"):
+        if pa.types.is_list(dtype) or pa.types.is_large_list(dtype):
             e = f"list_filter(list_transform(CAST({q} AS VARCHAR[]), lambda x: trim(x)), lambda x: x IS NOT NULL AND x <> '')"
         else:
             e = (
@@ -113,44 +104,35 @@ def _expr(col: str, kind: str, dtype: str | None) -> str:
     return f"nullif(trim(CAST({q} AS VARCHAR)), '') AS {col}"
 
 
-def load_roster(con) -> str:
+def load_roster(wh) -> str:
     """Create TEMP ``_roster_src`` (the columns of ``ROSTER_COLUMNS``, one row per household); return the source."""
-    source = roster_source(con)
+    wh = runner_for(wh)
+    source = roster_source(wh)
     if source == ROSTER_VIEW:
-        cols = _columns(con, ROSTER_VIEW)
-        if "household_id" not in cols:
+        types = {f.name.lower(): f.type for f in wh.schema(ROSTER_VIEW)}
+        if "household_id" not in types:
             raise ValueError(f"{ROSTER_VIEW} has no household_id column")
-        select = ",\n       ".join(_expr(c, k, cols.get(c)) for c, k in ROSTER_COLUMNS.items())
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE _roster_src AS
-            SELECT * FROM (
-                SELECT {select}
-                FROM {ROSTER_VIEW}
-                WHERE nullif(trim(CAST(household_id AS VARCHAR)), '') IS NOT NULL
-            )
-            QUALIFY row_number() OVER (PARTITION BY household_id
-                                       ORDER BY CASE WHEN status = 'monitored' THEN 0 ELSE 1 END,
-                                                identified_on DESC NULLS LAST) = 1
-        """)
-        con.execute("UPDATE _roster_src SET source = coalesce(source, 'roster')")
+        select = ",\n       ".join(_expr(c, k, types.get(c)) for c, k in ROSTER_COLUMNS.items())
+        wh.run(
+            "forms/10_roster_from_view", columns=Sql(select), names=Sql(", ".join(ROSTER_COLUMNS)), roster=ROSTER_VIEW
+        )
     else:
-        con.execute(sql_step("10_roster_from_registry.sql"))
+        wh.run("forms/10_roster_from_registry")
     return source
 
 
-def build_forms(con, as_of: dt.date) -> dict:
+def build_forms(wh, as_of: dt.date) -> dict:
     """(Re)create the form TEMP tables for a snapshot date; returns counts and the roster source."""
-    con.execute("CREATE OR REPLACE TEMP TABLE _form_params AS SELECT CAST(? AS DATE) AS as_of", [as_of])
-    source = load_roster(con)
-    for step in ("20_roster.sql", "30_members.sql", "40_wall.sql", "50_archive.sql"):
-        con.execute(sql_step(step))
+    wh = runner_for(wh)
+    wh.run("forms/00_params", as_of=as_of)
+    source = load_roster(wh)
+    for step in ("forms/20_roster", "forms/30_members", "forms/40_wall", "forms/50_archive"):
+        wh.run(step)
     counts = {
-        t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
-        for t in ("_form_roster", "_form_member", "_form_wall", "_form_archive", "_form_archive_village")
+        t: wh.count(t) for t in ("_form_roster", "_form_member", "_form_wall", "_form_archive", "_form_archive_village")
     }
     return {"roster_source": source, "counts": counts}
 
 
-def drop_temps(con) -> None:
-    for t in TEMPS:
-        con.execute(f"DROP TABLE IF EXISTS {t}")
+def drop_temps(wh) -> None:
+    runner_for(wh).drop(*TEMPS)

@@ -3,8 +3,9 @@
 the packaging rule ``sql/*.sql`` ships them).
 
 Each rule file starts with a header of ``-- key: value`` lines — ``code``, ``severity`` (错误 | 提醒), ``level``
-(户 | 人), ``title``, ``description`` (Chinese, for the county staff), ``basis`` (where the rule comes from) and,
-optionally, ``needs: roster`` — followed by ONE ``SELECT`` returning
+(户 | 人), ``title``, ``description`` (Chinese, for the county staff), ``basis`` (where the rule comes from, for
+developers), ``basis_zh`` (the same in Chinese words for the county staff, no developer references) and, optionally,
+``needs: roster`` — followed by ONE ``SELECT`` returning
 ``household_id, id_number, name, source_file, source_row, detail`` (one row per finding; household-level rules point
 at the head's row). The SQL reads the TEMP tables made by ``sql/00_prepare.sql``:
 
@@ -19,7 +20,7 @@ Rules marked ``needs: roster`` (risk types and measures are not registry columns
 ``monitoring_roster``; otherwise they are reported as not run. A county without a configured monitoring line for
 the year is reported (``notes``) and the two income-vs-line rules do not run there; nothing is silently defaulted.
 
-``run_checks(con, as_of, home=None)`` → :class:`CheckResult` (findings, rule catalogue with counts, per-village
+``run_checks(wh, as_of, home=None)`` → :class:`CheckResult` (findings, rule catalogue with counts, per-village
 summary). Set-based SQL only; adding a rule = adding a file.
 """
 
@@ -34,12 +35,14 @@ from pathlib import Path
 import polars as pl
 
 from fangpin.settings import ConfigError, rules_for
+from warehouse import steps
+from warehouse.runner import runner_for
+from warehouse.steps import Sql
 
-SQL_DIR = Path(__file__).parent / "sql"
-RULES_DIR = SQL_DIR
+RULES_DIR = Path(__file__).parent / "sql"
 SEVERITIES = ("错误", "提醒")
 LEVELS = ("户", "人")
-TEMPS = ("_rc_params", "_rc_line", "_rc_person", "_rc_household", "_rc_roster", "_rc_found")
+TEMPS = ("_rc_params", "_rc_line", "_rc_person", "_rc_head", "_rc_household", "_rc_roster", "_rc_found")
 
 #: thresholds of the rules (domain-notes §2 / §4); override per call with ``run_checks(..., params=...)``
 DEFAULT_PARAMS = {
@@ -80,6 +83,7 @@ class Rule:
     title: str
     description: str
     basis: str
+    basis_zh: str
     needs: str
     sql: str
     file: str
@@ -89,7 +93,8 @@ def parse_rule(path: Path) -> Rule:
     meta: dict[str, str] = {}
     body: list[str] = []
     in_header = True
-    for line in path.read_text(encoding="utf-8").splitlines():
+    text, _ = steps.template(f"registry_checks/{path.stem}")
+    for line in text.splitlines():
         m = _HEADER.match(line) if in_header else None
         if m:
             meta[m.group(1).lower()] = m.group(2)
@@ -113,6 +118,7 @@ def parse_rule(path: Path) -> Rule:
         title=meta["title"],
         description=meta["description"],
         basis=meta.get("basis", ""),
+        basis_zh=meta.get("basis_zh", ""),
         needs=meta.get("needs", "registry"),
         sql=sql,
         file=path.name,
@@ -133,7 +139,10 @@ def rules() -> tuple[Rule, ...]:
 def catalogue() -> pl.DataFrame:
     return pl.DataFrame(
         [
-            {k: getattr(r, k) for k in ("code", "severity", "level", "title", "description", "basis", "needs")}
+            {
+                k: getattr(r, k)
+                for k in ("code", "severity", "level", "title", "description", "basis", "basis_zh", "needs")
+            }
             for r in rules()
         ]
     )
@@ -149,11 +158,8 @@ class CheckResult:
     notes: list[str] = field(default_factory=list)
 
 
-def _lines(con, as_of: dt.date, home: Path | None) -> tuple[pl.DataFrame, list[str]]:
-    codes = [
-        r[0]
-        for r in con.execute("SELECT DISTINCT c_code FROM _rc_person WHERE c_code IS NOT NULL ORDER BY 1").fetchall()
-    ]
+def _lines(wh, as_of: dt.date, home: Path | None) -> tuple[pl.DataFrame, list[str]]:
+    codes = [r[0] for r in wh.rows("registry_checks/run.counties")]
     rows, notes = [], []
     for code in codes:
         try:
@@ -167,49 +173,37 @@ def _lines(con, as_of: dt.date, home: Path | None) -> tuple[pl.DataFrame, list[s
     return pl.DataFrame(rows, schema={"county_code": pl.String, "monitoring_line": pl.Float64}), notes
 
 
-def _roster(con) -> str:
+def _roster(wh) -> str:
     from warehouse.forms import ROSTER_VIEW, load_roster, roster_source
 
-    if roster_source(con) == ROSTER_VIEW:
-        load_roster(con)
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _rc_roster AS SELECT household_id, risk_types, measures FROM _roster_src"
-        )
+    if roster_source(wh) == ROSTER_VIEW:
+        load_roster(wh)
+        wh.run("registry_checks/run.roster")
         return ROSTER_VIEW
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _rc_roster (household_id VARCHAR, risk_types VARCHAR[], measures VARCHAR[])"
-    )
+    wh.run("registry_checks/run.no_roster")
     return "registry"
 
 
 def run_checks(
-    con, as_of: dt.date, home: Path | None = None, params: dict | None = None, only: list[str] | None = None
+    wh, as_of: dt.date, home: Path | None = None, params: dict | None = None, only: list[str] | None = None
 ) -> CheckResult:
     """Run every rule (or the codes in ``only``) on the warehouse's registry as of a date."""
+    wh = runner_for(wh)
     prm = {**DEFAULT_PARAMS, **(params or {})}
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _rc_params AS SELECT CAST(? AS DATE) AS as_of, CAST(? AS INTEGER) AS child_age, "
-        "CAST(? AS INTEGER) AS working_age_max, CAST(? AS INTEGER) AS min_months_before_elimination, "
-        "CAST(? AS DOUBLE) AS identification_income_max, CAST(? AS DOUBLE) AS able_share_max",
-        [
-            as_of,
-            prm["child_age"],
-            prm["working_age_max"],
-            prm["min_months_before_elimination"],
-            prm["identification_income_max"],
-            prm["able_share_max"],
-        ],
+    wh.run(
+        "registry_checks/run.params",
+        as_of=as_of,
+        child_age=int(prm["child_age"]),
+        working_age_max=int(prm["working_age_max"]),
+        min_months_before_elimination=int(prm["min_months_before_elimination"]),
+        identification_income_max=float(prm["identification_income_max"]),
+        able_share_max=float(prm["able_share_max"]),
     )
-    con.execute((SQL_DIR / "00_prepare.sql").read_text(encoding="utf-8"))
-    lines, notes = _lines(con, as_of, home)
-    con.register("_rc_line_in", lines.to_arrow())
-    con.execute("CREATE OR REPLACE TEMP TABLE _rc_line AS SELECT * FROM _rc_line_in")
-    con.unregister("_rc_line_in")
-    source = _roster(con)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _rc_found (code VARCHAR, household_id VARCHAR, id_number VARCHAR, "
-        "name VARCHAR, source_file VARCHAR, source_row BIGINT, detail VARCHAR)"
-    )
+    wh.run("registry_checks/00_prepare")
+    lines, notes = _lines(wh, as_of, home)
+    wh.put("_rc_line", lines)
+    source = _roster(wh)
+    wh.run("registry_checks/run.found_table")
     status = []
     for rule in rules():
         if only is not None and rule.code not in only:
@@ -220,41 +214,20 @@ def run_checks(
                 {
                     "code": rule.code,
                     "ran": False,
-                    "not_run_reason": "需要帮扶台账（monitoring_roster：风险类型、帮扶措施），当前仓库没有",
+                    "not_run_reason": "需要帮扶台账（风险类型、帮扶措施），本次没有帮扶台账数据",
                 }
             )
             continue
-        con.execute(
-            f"INSERT INTO _rc_found SELECT ? AS code, CAST(household_id AS VARCHAR), CAST(id_number AS VARCHAR), "
-            f"CAST(name AS VARCHAR), CAST(source_file AS VARCHAR), CAST(source_row AS BIGINT), CAST(detail AS VARCHAR) "
-            f"FROM (\n{rule.sql}\n) AS rule_rows",
-            [rule.code],
-        )
+        wh.run("registry_checks/run.found", code=rule.code, rule=Sql(rule.sql))
         status.append({"code": rule.code, "ran": True, "not_run_reason": None})
 
     cat = catalogue()
-    con.register("_rc_cat", cat.to_arrow())
-    findings = con.sql(
-        """
-        SELECT CAST(? AS DATE) AS as_of, f.code, c.severity, c.level, c.title,
-               coalesce(h.county_code, '') AS county_code, h.township_code, h.village_code, h.county, h.township, h.village,
-               f.household_id, f.id_number, f.name, f.source_file, f.source_row, f.detail
-        FROM _rc_found f
-        JOIN _rc_cat c USING (code)
-        LEFT JOIN _rc_household h USING (household_id)
-        ORDER BY county_code, h.township_code, h.village_code, f.household_id, f.code, f.source_file, f.source_row
-        """,
-        params=[as_of],
-    ).pl()
-    villages = con.sql(
-        """
-        SELECT coalesce(county_code, '') AS county_code, township_code, village_code,
-               any_value(county) AS county, any_value(township) AS township, any_value(village) AS village,
-               count(*) AS households, CAST(sum(n_rows) AS BIGINT) AS persons
-        FROM _rc_household GROUP BY ALL ORDER BY ALL
-        """
-    ).pl()
-    con.unregister("_rc_cat")
+    wh.put("_rc_cat", cat)
+    try:
+        findings = wh.frame("registry_checks/run.findings", as_of=as_of)
+        villages = wh.frame("registry_checks/run.villages")
+    finally:
+        wh.drop("_rc_cat")
 
     status_df = pl.DataFrame(status, schema={"code": pl.String, "ran": pl.Boolean, "not_run_reason": pl.String})
     per_rule = findings.group_by("code").agg(findings=pl.len(), households=pl.col("household_id").n_unique())
@@ -298,7 +271,5 @@ def _village_summary(villages: pl.DataFrame, findings: pl.DataFrame) -> pl.DataF
     )
 
 
-def drop_temps(con) -> None:
-    for t in TEMPS:
-        con.execute(f"DROP TABLE IF EXISTS {t}")
-    con.execute("DROP TABLE IF EXISTS _roster_src")
+def drop_temps(wh) -> None:
+    runner_for(wh).drop(*TEMPS, "_roster_src")

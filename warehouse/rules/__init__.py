@@ -282,12 +282,7 @@ def thresholds(region: str, year: int, home: Path | None = None) -> dict:
 def _rules_frame(con, region: str, year: int, reference_date: dt.date, pushed_on: dt.date, home: Path | None):
     """One row of thresholds per county present in the registry (county entry, else the region's)."""
     region_cfg = thresholds(region, year, home)  # fails first, naming the missing key
-    counties = [
-        r[0]
-        for r in con.sql(
-            "SELECT DISTINCT coalesce(county_code, left(village_code, 6), '') FROM registry_person"
-        ).fetchall()
-    ]
+    counties = [r[0] for r in runner_for(con).rows("rules/stats.registry_counties")]
     rows, notes, fallback_any = [], [], False
     verify_cache: dict[int, tuple[dt.date, bool]] = {}
     for key in sorted(set(counties) | {""}):
@@ -435,7 +430,7 @@ def screen(
         for step in STEPS:
             if step == COUNTERFACTUAL:
                 try:
-                    screen_review_records(wh, con, float(region_cfg["review_min_candidate_posterior"]))
+                    screen_review_records(wh, float(region_cfg["review_min_candidate_posterior"]))
                 except Exception as exc:
                     raise RuleStepError("35_counterfactual", exc) from exc
             elif step == "40_priority" and kind != "priority":
@@ -450,7 +445,7 @@ def screen(
             _run(wh, "65_write")
             if kind == "priority":
                 _run(wh, "70_priority_insert")
-        stats = _stats(con, round_id, kind, reference_date, region_row, pushed_on, fallback, since, notes)
+        stats = _stats(wh, round_id, kind, reference_date, region_row, pushed_on, fallback, since, notes)
         stats.counties = [c for c in scope if c in divisions.counties()] if scope is not None else None
     finally:
         wh.drop(*TEMPS)
@@ -498,8 +493,7 @@ def _run(wh: Runner, step: str, **params) -> None:
         raise RuleStepError(step, exc) from exc
 
 
-def _stats(con, round_id, kind, reference_date, region_row, pushed_on, fallback, since, notes) -> ScreenStats:
-    one = lambda q, p=None: con.sql(q, params=p).fetchall()[0][0]  # noqa: E731
+def _stats(wh: Runner, round_id, kind, reference_date, region_row, pushed_on, fallback, since, notes) -> ScreenStats:
     st = ScreenStats(
         round_id=round_id,
         kind=kind,
@@ -511,37 +505,10 @@ def _stats(con, round_id, kind, reference_date, region_row, pushed_on, fallback,
         since=since,
         notes=notes,
     )
-    st.households = one("SELECT count(*) FROM _hh")
-    st.households_with_evidence = one("SELECT count(DISTINCT household_id) FROM _ev")
-    st.suspects = one("SELECT count(*) FROM suspect WHERE round_id = ?", [round_id])
-    st.evidence_rows = one("SELECT count(*) FROM suspect_evidence WHERE round_id = ?", [round_id])
-    st.by_category = dict(
-        con.sql(
-            "SELECT suspect_category, count(*) FROM suspect WHERE round_id = ? GROUP BY 1 ORDER BY 1", params=[round_id]
-        ).fetchall()
-    )
-    st.by_risk_type = dict(
-        con.sql(
-            "SELECT t, count(*) FROM (SELECT unnest(risk_types) AS t FROM suspect WHERE round_id = ?) GROUP BY 1 ORDER BY 1",
-            params=[round_id],
-        ).fetchall()
-    )
-    st.by_county = dict(
-        con.sql(
-            "SELECT coalesce(county_code, ''), count(*) FROM suspect WHERE round_id = ? GROUP BY 1 ORDER BY 1",
-            params=[round_id],
-        ).fetchall()
-    )
-    st.reflagged_eliminated = one(
-        "SELECT count(*) FROM suspect WHERE round_id = ? AND reflagged_eliminated", [round_id]
-    )
-    st.property_hits = one("SELECT count(*) FROM suspect WHERE round_id = ? AND property_hit", [round_id])
-    st.priority_targets = one("SELECT count(*) FROM priority_target WHERE round_id = ?", [round_id])
-    st.priority_households = one("SELECT count(*) FROM priority_household WHERE round_id = ?", [round_id])
-    st.relocation_followups = one("SELECT count(*) FROM relocation_followup WHERE round_id = ?", [round_id])
-    st.review_records = one("SELECT count(DISTINCT (source, source_file, source_row)) FROM _cf_pair")
-    st.review_material = one("SELECT count(DISTINCT (source, source_file, source_row)) FROM _cf_impact WHERE material")
-    st.pending_namesake = one(
-        "SELECT count(*) FROM suspect WHERE round_id = ? AND coalesce(pending_namesake, false)", [round_id]
-    )
+    counts = wh.frame("rules/stats.counts", round_id=round_id).row(0, named=True)
+    for name, value in counts.items():
+        setattr(st, name, value)
+    st.by_category = dict(wh.rows("rules/stats.by_category", round_id=round_id))
+    st.by_risk_type = dict(wh.rows("rules/stats.by_risk_type", round_id=round_id))
+    st.by_county = dict(wh.rows("rules/stats.by_county", round_id=round_id))
     return st

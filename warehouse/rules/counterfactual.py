@@ -5,7 +5,7 @@ the round only if attaching it to one of its candidates would change that househ
 category, or risk types). :func:`screen_review_records` finds out for all of them at once, set-based:
 
 1. ``rules/35_counterfactual.pairs`` — one scenario per (record, candidate household), ``_cf_pair``;
-2. a second session of the warehouse (its own TEMP relations) receives the scenario households (the candidate's
+2. a second session of the warehouse (``Runner.session``: its own TEMP relations) receives the scenario households (the candidate's
    registry rows under a scenario id), their members, and a link relation holding each candidate household's own
    evidence links plus the attached record; the round's thresholds and parameters are copied over;
 3. the round's own steps ``rules/20_evidence`` and ``rules/30_screen`` run there unchanged, so the counterfactual
@@ -23,9 +23,7 @@ evidence); a 同名待确认 household is shown with its most urgent scenario an
 
 from __future__ import annotations
 
-import duckdb
-
-from warehouse.runner import DuckDBRunner, Runner
+from warehouse.runner import Runner
 
 #: the step slot of the counterfactual in warehouse.rules.STEPS
 COUNTERFACTUAL = "35_counterfactual"
@@ -37,16 +35,13 @@ _RESULTS = ("_cf_impact", "_cf_pending")
 _SHOWN = (("_scr", "_cf_scr"), ("_sig", "_cf_sig"), ("_med_person", "_cf_med"))
 
 
-def screen_review_records(wh: Runner, con: duckdb.DuckDBPyConnection, min_posterior: float) -> None:
+def screen_review_records(wh: Runner, min_posterior: float) -> None:
     """Run the counterfactual for the round whose working relations are in ``wh``'s session (after 30_screen).
 
-    ``con`` is the round's DuckDB connection: its cursor is the second session (DuckDB TEMP tables are per
-    connection; on Spark this is ``SparkSession.newSession()``). A candidate whose linkage posterior is below
-    ``min_posterior`` (rules.yaml ``review_min_candidate_posterior``) is screened but not at stake."""
+    A candidate whose linkage posterior is below ``min_posterior`` (rules.yaml ``review_min_candidate_posterior``)
+    is screened but not at stake."""
     wh.run("rules/35_counterfactual.pairs")
-    cursor = con.cursor()
-    try:
-        scenario = DuckDBRunner(cursor)
+    with wh.session() as scenario:  # its relations go with it
         scenario.put("_hh", wh.arrow("rules/35_counterfactual.households"))
         scenario.put("_person", wh.arrow("rules/35_counterfactual.persons"))
         scenario.put("_cf_links", wh.arrow("rules/35_counterfactual.links", evidence_methods=EVIDENCE_METHODS))
@@ -60,8 +55,8 @@ def screen_review_records(wh: Runner, con: duckdb.DuckDBPyConnection, min_poster
         scenario.run("rules/36_impact.pending")
         results = {name: scenario.arrow("rules/35_counterfactual.relation", relation=name) for name in _RESULTS}
         results |= {ours: scenario.arrow("rules/35_counterfactual.shown", relation=theirs) for theirs, ours in _SHOWN}
-    finally:
-        cursor.close()  # its relations go with it
+        for step, seconds in scenario.timings.items():  # the benchmarks see the scenario session's steps too
+            wh.timings[f"scenario:{step}"] = wh.timings.get(f"scenario:{step}", 0.0) + seconds
     for name, table in results.items():
         wh.put(name, table)
     wh.run("rules/36_impact.patch")

@@ -24,8 +24,10 @@ import json
 import sys
 from pathlib import Path
 
-import duckdb
 import polars as pl
+
+from warehouse import engine
+from warehouse.runner import runner_for
 
 TARGETS = {
     "realistic": {"recall": 0.995, "precision": 0.98, "county_list_records": 1500},
@@ -72,44 +74,24 @@ def _ratio(a: int, b: int) -> float:
 
 
 def _review(home: Path, round_id: str) -> dict:
-    con = duckdb.connect(str(home / "warehouse" / "fangpin.duckdb"), read_only=True)
-    try:
-        records = pl.read_parquet(home / "truth" / "records.parquet").select(
-            "source", "source_file", "source_row", "true_household_id"
-        )
-        con.register("_truth", records.to_arrow())
-        has_impact = con.sql(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'review_impact'"
-        ).fetchall()[0][0]
-        review = con.sql("SELECT count(*) FROM link WHERE match_method = 'review'").fetchall()[0][0]
+    records = pl.read_parquet(home / "truth" / "records.parquet").select(
+        "source", "source_file", "source_row", "true_household_id"
+    )
+    with engine.connect(home / "warehouse" / "fangpin.duckdb", read_only=True) as con:
+        wh = runner_for(con)
+        review = wh.scalar("rules/evaluate.review_records")
         out = {"review_records": review}
-        if not has_impact:
+        if not wh.exists("review_impact"):
             return out
-        material, rows, true_cand = con.sql(
-            """
-            WITH m AS (
-                SELECT i.* FROM review_impact i
-                SEMI JOIN (SELECT * FROM link WHERE match_method = 'review') l USING (source, source_file, source_row)
-                WHERE i.round_id = ? AND i.material
-            )
-            SELECT count(DISTINCT (source, source_file, source_row)),
-                   count(DISTINCT (source, source_file, source_row, county_code)),
-                   count(DISTINCT (source, source_file, source_row)) FILTER (
-                       WHERE household_id = (SELECT t.true_household_id FROM _truth t WHERE t.source = m.source
-                                             AND t.source_file = m.source_file AND t.source_row = m.source_row))
-            FROM m
-            """,
-            params=[round_id],
-        ).fetchall()[0]
-        out.update(
-            county_list_records=material,
-            county_list_rows=rows,
-            department_held=review - material,
-            material_with_true_candidate=true_cand,
-        )
-        return out
-    finally:
-        con.close()
+        wh.put("_truth", records)
+        material, rows, true_cand = wh.rows("rules/evaluate.material", round_id=round_id)[0]
+    out.update(
+        county_list_records=material,
+        county_list_rows=rows,
+        department_held=review - material,
+        material_with_true_candidate=true_cand,
+    )
+    return out
 
 
 def check(res: dict, level: str) -> list[str]:

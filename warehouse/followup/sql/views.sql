@@ -159,7 +159,7 @@ SELECT d.household_id, d.county_code, d.township_code, d.village_code, d.county,
        coalesce(CASE WHEN d.source = 'feedback' THEN d.fb_category END, d.monitoring_category,
                 CASE WHEN lp.suspect_category IN ('脱贫不稳定户', '边缘易致贫户', '突发严重困难户') THEN lp.suspect_category END)
            AS category,
-       coalesce(CASE WHEN len(d.fb_risk_types) > 0 THEN d.fb_risk_types END, lp.risk_types, CAST([] AS VARCHAR[])) AS risk_types,
+       coalesce(CASE WHEN array_length(d.fb_risk_types) > 0 THEN d.fb_risk_types END, lp.risk_types, CAST([] AS VARCHAR[])) AS risk_types,
        d.identified_on,
        CASE WHEN d.source = 'feedback' THEN d.approved_on END AS approved_on,
        d.helper_name, d.helper_assigned_on,

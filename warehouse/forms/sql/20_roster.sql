@@ -2,15 +2,18 @@
 -- household_size: the roster's value, else the number of distinct registry members (by ID, else raw ID, else
 -- name + birth date + relation — as the screening counts them).
 CREATE OR REPLACE TEMP TABLE _form_reg_hh AS
-WITH pick AS (
-    SELECT arg_min(rowid, {'h': CASE WHEN relation = '户主' THEN 0 ELSE 1 END, 'r': coalesce(source_row, 0),
-                           'f': source_file, 'n': name}) AS pid
-    FROM registry_person
-    WHERE household_id IN (SELECT household_id FROM _roster_src)
-    GROUP BY household_id
-),
-head AS (
-    SELECT p.* FROM registry_person p JOIN pick ON p.rowid = pick.pid
+WITH head AS (
+    -- the head's row (户主, else the first row): the wanted columns of the row with the smallest key, in one
+    -- hash aggregate (no sort, no join back)
+    SELECT hd.household_id, hd.county_code, hd.township_code, hd.village_code, hd.county, hd.township, hd.village,
+           hd.name, hd.id_number, hd.id_raw, hd.household_type, hd.monitoring_category, hd.eliminated_month
+    FROM (SELECT arg_min({'household_id': household_id, 'county_code': county_code, 'township_code': township_code,
+                          'village_code': village_code, 'county': county, 'township': township, 'village': village,
+                          'name': name, 'id_number': id_number, 'id_raw': id_raw, 'household_type': household_type,
+                          'monitoring_category': monitoring_category, 'eliminated_month': eliminated_month},
+                         {'h': CASE WHEN relation = '户主' THEN 0 ELSE 1 END, 'r': coalesce(source_row, 0), 'f': source_file, 'n': name}) AS hd
+          FROM registry_person
+          WHERE household_id IN (SELECT household_id FROM _roster_src) GROUP BY household_id) picked
 ),
 n AS (
     SELECT household_id,

@@ -30,14 +30,14 @@ SELECT county_code, township_code, village_code, county, township, village, hous
        CASE WHEN identified_on IS NOT NULL THEN '应存档' ELSE '待补' END AS d5,
        CASE WHEN identified_on IS NOT NULL THEN '应存档' ELSE '待补' END AS d6,
        CASE WHEN helper_name IS NOT NULL THEN '已有记录' ELSE '待补' END AS d7,
-       CASE WHEN len(measures) > 0 THEN '已有记录' ELSE '待补' END AS d8,
+       CASE WHEN array_length(measures) > 0 THEN '已有记录' ELSE '待补' END AS d8,
        CASE WHEN last_visit >= quarter_start THEN '已有记录' ELSE '待补' END AS d9,
        CASE WHEN status <> 'eliminated' THEN '不适用' WHEN eliminated_on IS NOT NULL THEN '应存档' ELSE '待补' END AS d10,
        concat_ws('；',
            CASE WHEN identified_on IS NULL THEN '系统无识别监测时间' END,
            CASE WHEN property_hits > 0 THEN '财产检索命中' || property_hits || '条，请附检索结果及评议意见' END,
            CASE WHEN helper_name IS NOT NULL THEN '帮扶责任人：' || helper_name ELSE '系统无帮扶责任人' END,
-           CASE WHEN len(measures) > 0 THEN '已录入' || len(measures) || '项帮扶措施' ELSE '系统无帮扶措施' END,
+           CASE WHEN array_length(measures) > 0 THEN '已录入' || array_length(measures) || '项帮扶措施' ELSE '系统无帮扶措施' END,
            CASE WHEN last_visit >= quarter_start THEN '本季度已走访（最近' || strftime(last_visit, '%Y-%m-%d') || '）'
                 WHEN last_visit IS NOT NULL THEN '本季度尚无走访（最近' || strftime(last_visit, '%Y-%m-%d') || '）'
                 ELSE '系统无走访记录' END,

@@ -23,16 +23,21 @@ SELECT p.*,
          - CASE WHEN strftime(prm.as_of, '%m%d') < strftime(eff_birth, '%m%d') THEN 1 ELSE 0 END AS age
 FROM p, _rc_params prm;
 
--- the head's row: 户主, else the first row by source_row (arg_min over the row id: one hash aggregate, no sort)
 CREATE OR REPLACE TEMP TABLE _rc_head AS
-WITH pick AS (
-    SELECT arg_min(rowid, {'h': _h, 'r': _r, 'f': source_file, 'n': name}) AS pid
-    FROM _rc_person GROUP BY household_id
-)
-SELECT p.household_id, p.c_code, p.t_code, p.village_code, p.county, p.township, p.village, p.name, p.id_number,
-       p.id_raw, p.source_file, p.source_row, p.household_type, p.monitoring_category, p.risk_eliminated,
-       p.identified_month, p.eliminated_month, p.per_capita_net_income, p.household_size
-FROM _rc_person p JOIN pick ON p.rowid = pick.pid;
+-- the head's row (户主, else the first row): the wanted columns of the row with the smallest key, in one
+-- hash aggregate (no sort, no join back)
+SELECT hd.household_id, hd.c_code, hd.t_code, hd.village_code, hd.county, hd.township, hd.village, hd.name,
+       hd.id_number, hd.id_raw, hd.source_file, hd.source_row, hd.household_type, hd.monitoring_category,
+       hd.risk_eliminated, hd.identified_month, hd.eliminated_month, hd.per_capita_net_income, hd.household_size
+FROM (SELECT arg_min({'household_id': household_id, 'c_code': c_code, 't_code': t_code,
+                      'village_code': village_code, 'county': county, 'township': township, 'village': village,
+                      'name': name, 'id_number': id_number, 'id_raw': id_raw, 'source_file': source_file,
+                      'source_row': source_row, 'household_type': household_type,
+                      'monitoring_category': monitoring_category, 'risk_eliminated': risk_eliminated,
+                      'identified_month': identified_month, 'eliminated_month': eliminated_month,
+                      'per_capita_net_income': per_capita_net_income, 'household_size': household_size},
+                     {'h': _h, 'r': _r, 'f': source_file, 'n': name}) AS hd
+      FROM _rc_person GROUP BY household_id) picked;
 
 CREATE OR REPLACE TEMP TABLE _rc_household AS
 WITH agg AS (

@@ -32,8 +32,8 @@ GROUP BY c.source, c.source_file, c.source_row;
 -- The rows of the county lists from _rv_stake (stake or stake_unscreened): each record with its candidates of that
 -- county and, when round ${round_id} screened it, what confirming each would change.
 WITH d AS (
-    SELECT DISTINCT ON (source, source_file, source_row) source, source_file, source_row, name, id_raw, county,
-           township, village, hukou_address
+    SELECT DISTINCT ON (source, source_file, source_row) source, source_file, source_row, name, id_raw, id_status,
+           county, township, village, hukou_address
     FROM dept_record SEMI JOIN _rv_stake USING (source, source_file, source_row)
     ORDER BY source, source_file, source_row
 ),
@@ -47,8 +47,18 @@ imp AS (
 )
 SELECT s.county_code, l.source, l.source_file, l.source_row, d.name AS record_name, d.id_raw,
        concat_ws('', d.county, d.township, d.village, d.hukou_address) AS record_place,
-       l.reason, c.rank, c.name AS cand_name, c.id_number AS cand_id, c.household_id AS cand_household,
-       v.township AS cand_township, v.village AS cand_village, c.score AS cand_score, c.detail AS cand_detail,
+       -- a record whose ID number Excel had turned into a number says so (why the ID could not tell people apart)
+       CASE WHEN d.id_status = 'mangled'
+            THEN '证件号码“' || d.id_raw || '”已被Excel存成数字（后几位丢失），不能用来区分同名人员；' || coalesce(l.reason, '')
+            ELSE l.reason END AS reason,
+       c.rank, c.name AS cand_name, c.id_number AS cand_id, c.household_id AS cand_household,
+       v.township AS cand_township, v.village AS cand_village, c.score AS cand_score,
+       -- the score with what decided it: a tie with other candidates is why nobody could be chosen
+       CASE WHEN count(*) OVER (PARTITION BY c.source, c.source_file, c.source_row, c.score) > 1
+            THEN coalesce(c.detail || '；', '') || '与另外'
+                 || CAST(count(*) OVER (PARTITION BY c.source, c.source_file, c.source_row, c.score) - 1 AS VARCHAR)
+                 || '名候选人条件相同，系统无法区分'
+            ELSE c.detail END AS cand_detail,
        CASE WHEN i.change_text IS NOT NULL THEN '若确认为该候选人，' || i.change_text
                 || CASE WHEN i.new_flag THEN '（该户已按“同名待确认”列入本县疑似风险户清单）' ELSE '' END END AS change_text,
        s.new_flag AS stake_new_flag, s.stake
@@ -74,7 +84,8 @@ held AS (
                       WHERE i.round_id = ${round_id} AND i.material AND i.source = rv.source
                         AND i.source_file = rv.source_file AND i.source_row = rv.source_row)
 )
-SELECT h.source, h.source_file, h.source_row, d.name, d.id_raw, d.county, d.township, d.village, d.hukou_address,
+SELECT h.source, h.source_file, h.source_row, d.name, d.id_raw,
+       concat_ws('', d.county, d.township, d.village, d.hukou_address) AS place,
        coalesce(d.event_date, d.settle_date, d.disaster_date, d.approved_on) AS event_date,
        CASE h.source
            WHEN 'medical' THEN concat_ws('，', d.institution, d.visit_type, '个人自付 ' || format('{:,.2f}', d.out_of_pocket) || '元')

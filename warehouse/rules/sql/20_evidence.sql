@@ -20,7 +20,8 @@ SELECT d.source, d.source_file, d.source_row, d.file_hash, d.event_key,
        d.property_type
 FROM dept_record d
 JOIN {{links}} l ON l.source = d.source AND l.source_file = d.source_file AND l.source_row = d.source_row
-WHERE l.match_method IN (${evidence_methods}) AND l.household_id IS NOT NULL;
+WHERE l.match_method IN (${evidence_methods}) AND l.household_id IS NOT NULL
+  AND NOT coalesce(d.superseded, false);  -- a later version of the same file name replaced it
 
 -- step: signals
 
