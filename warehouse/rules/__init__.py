@@ -88,7 +88,8 @@ Records left for review (issue 12; warehouse/rules/counterfactual.py, sql/35_cou
   to the candidate person, by steps 20 and 30 themselves in a second session (all scenarios at once). A screening
   result = (suspect category, risk types when flagged); income or priority alone is not a result.
 - A scenario is *material* when the result changes and the candidate is plausible: posterior (link_candidate.score)
-  ≥ ``review_min_candidate_posterior`` (rules.yaml, 0.1) and evidence beyond the name that linkage would accept for a
+  ≥ ``review_min_candidate_posterior`` (rules.yaml, 0.1) and ≥ ``review_min_candidate_ratio`` (0.5) of the record's
+  best candidate's, and evidence beyond the name that linkage would accept for a
   link (birth date, village or township). Every scenario is stored in ``review_impact`` with its change in words.
 - A household that only a material record would flag is listed 同名待确认 (``pending_namesake``): it takes its most
   urgent scenario's screening (category, risk types, evidence with the record marked （同名待确认）, so also its place
@@ -177,6 +178,7 @@ _OPTIONAL_DEFAULTS = {
     "priority_weight_housing": 0.15,
     "risk_type_order": list(RISK_TYPES),
     "review_min_candidate_posterior": 0.1,
+    "review_min_candidate_ratio": 0.5,
 }
 
 
@@ -430,7 +432,11 @@ def screen(
         for step in STEPS:
             if step == COUNTERFACTUAL:
                 try:
-                    screen_review_records(wh, float(region_cfg["review_min_candidate_posterior"]))
+                    screen_review_records(
+                        wh,
+                        float(region_cfg["review_min_candidate_posterior"]),
+                        float(region_cfg["review_min_candidate_ratio"]),
+                    )
                 except Exception as exc:
                     raise RuleStepError("35_counterfactual", exc) from exc
             elif step == "40_priority" and kind != "priority":

@@ -16,7 +16,7 @@ category, or risk types). :func:`screen_review_records` finds out for all of the
    the round lists them with the record as evidence.
 
 A candidate the linker finds improbable (posterior below ``review_min_candidate_posterior``: most often the record
-belongs to somebody outside the registry) is screened and its change shown, but it is not at stake: it neither sends
+belongs to somebody outside the registry; or below ``review_min_candidate_ratio`` of the record's best candidate's) is screened and its change shown, but it is not at stake: it neither sends
 the record to a county nor marks the household. Several ambiguous records of one household are judged one at a time (each against the household's confirmed
 evidence); a 同名待确认 household is shown with its most urgent scenario and lists every record that would flag it.
 """
@@ -35,11 +35,12 @@ _RESULTS = ("_cf_impact", "_cf_pending")
 _SHOWN = (("_scr", "_cf_scr"), ("_sig", "_cf_sig"), ("_med_person", "_cf_med"))
 
 
-def screen_review_records(wh: Runner, min_posterior: float) -> None:
+def screen_review_records(wh: Runner, min_posterior: float, min_ratio: float = 0.0) -> None:
     """Run the counterfactual for the round whose working relations are in ``wh``'s session (after 30_screen).
 
-    A candidate whose linkage posterior is below ``min_posterior`` (rules.yaml ``review_min_candidate_posterior``)
-    is screened but not at stake."""
+    A candidate whose linkage posterior is below ``min_posterior`` (rules.yaml ``review_min_candidate_posterior``),
+    or below ``min_ratio`` times the record's best candidate's (``review_min_candidate_ratio``), is screened but not
+    at stake."""
     wh.run("rules/35_counterfactual.pairs")
     with wh.session() as scenario:  # its relations go with it
         scenario.put("_hh", wh.arrow("rules/35_counterfactual.households"))
@@ -51,7 +52,7 @@ def screen_review_records(wh: Runner, min_posterior: float) -> None:
         scenario.run("rules/20_evidence.linked", links="_cf_links", evidence_methods=(*EVIDENCE_METHODS, "review"))
         scenario.run("rules/20_evidence.signals")
         scenario.run("rules/30_screen")
-        scenario.run("rules/36_impact.impact", min_posterior=min_posterior)
+        scenario.run("rules/36_impact.impact", min_posterior=min_posterior, min_ratio=min_ratio)
         scenario.run("rules/36_impact.pending")
         results = {name: scenario.arrow("rules/35_counterfactual.relation", relation=name) for name in _RESULTS}
         results |= {ours: scenario.arrow("rules/35_counterfactual.shown", relation=theirs) for theirs, ours in _SHOWN}

@@ -4,7 +4,7 @@
 -- _cf_pending and the shown scenarios' rows (_cf_scr, _cf_sig, _cf_med) handed back.
 -- A screening result = (suspect category, risk types when flagged). A scenario has changed when its result differs
 -- from the household's real one; it is material when it changed and the candidate is plausible: linkage posterior
--- ≥ min_posterior and evidence beyond the name that linkage accepts for a link (birth date, village or township —
+-- ≥ min_posterior and ≥ min_ratio × the record's best candidate's, and evidence beyond the name that linkage accepts for a link (birth date, village or township —
 -- 35_counterfactual.sql); new_flag when it is material and only the record would put the household on the list.
 
 -- step: impact
@@ -15,7 +15,8 @@ WITH j AS (
            CASE WHEN b.suspect_category IS NULL THEN CAST([] AS VARCHAR[]) ELSE b.risk_types END AS base_types,
            c.suspect_category AS cf_category,
            CASE WHEN c.suspect_category IS NULL THEN CAST([] AS VARCHAR[]) ELSE c.risk_types END AS cf_types,
-           b.priority_score AS base_priority, c.priority_score AS cf_priority
+           b.priority_score AS base_priority, c.priority_score AS cf_priority,
+           max(coalesce(p.cand_score, 0)) OVER (PARTITION BY p.source, p.source_file, p.source_row) AS best_score
     FROM _cf_pair p
     JOIN _cf_base b ON b.household_id = p.household_id
     JOIN _scr c ON c.household_id = p.vh
@@ -23,7 +24,8 @@ WITH j AS (
 c AS (
     SELECT *,
            base_category IS DISTINCT FROM cf_category OR base_types <> cf_types AS changed,
-           coalesce(cand_score, 0) >= ${min_posterior} AND cand_linkable AS plausible
+           coalesce(cand_score, 0) >= ${min_posterior} AND coalesce(cand_score, 0) >= ${min_ratio} * best_score
+               AND cand_linkable AS plausible
     FROM j
 ),
 d AS (
