@@ -51,8 +51,9 @@ def publish_round(wh, home: Path, round_id: str, counties=None, *, workers: int 
 
 
 def write_review_lists(wh, folder: Path, round_id: str | None = None) -> list[str]:
-    """待核实匹配清单_<县>.xlsx per county with review records, into ``folder``; returns the file names."""
-    return review_lists.write_review_lists(tables.review_rows(wh), folder, round_id)
+    """待核实匹配清单_<县>.xlsx per county with material review records of round ``round_id`` (every review record when
+    that round screened none), into ``folder``; returns the file names."""
+    return review_lists.write_review_lists(tables.review_rows(wh, round_id), folder, round_id)
 
 
 def write_followup(wh, home: Path, as_of: dt.date) -> dict:

@@ -27,7 +27,7 @@ from fangpin.domain import divisions
 from fangpin.home import CORE_FEEDS, OPTIONAL_FEEDS
 from fangpin.reports.publish import PublishError
 from fangpin.settings import ConfigError
-from warehouse import rounds, rules
+from warehouse import review, rounds, rules
 from warehouse.followup import apply_followup
 from warehouse.linkage import link_records
 from warehouse.runner import runner_for
@@ -56,6 +56,8 @@ MIN_MATCH_RATE = 0.5
 def links(context: dg.AssetExecutionContext, fangpin: FangpinHome) -> dg.MaterializeResult:
     with fangpin.warehouse() as con:
         stats = link_records(con, home=fangpin.data_home().root)
+        # what counties already decided about records linkage cannot decide (warehouse/review): remembered links
+        applied = review.apply_decisions(con)
         rows = runner_for(con).rows("core/screening.match_rates")
     by_feed = {
         s: {"records": n, "linked": k, "review": r, "unmatched": u, "rate": (k / n if n else 0.0)}
@@ -83,6 +85,7 @@ def links(context: dg.AssetExecutionContext, fangpin: FangpinHome) -> dg.Materia
         )
     )
     meta["stats"] = dg.MetadataValue.json(_jsonable(stats))
+    meta["county_decisions_applied"] = dg.MetadataValue.json({"confirmed": applied.confirmed, "denied": applied.denied})
     checks = []
     for feed in LINK_FEEDS:
         v = by_feed.get(feed)
@@ -307,6 +310,10 @@ def _suspects_metadata(results: list[tuple[RoundScope, rules.ScreenStats, dict]]
         meta["round_by_risk_type"] = dg.MetadataValue.json(stats.by_risk_type)
         meta["round_priority_targets"] = dg.MetadataValue.int(stats.priority_targets)
         meta["round_relocation_followups"] = dg.MetadataValue.int(stats.relocation_followups)
+        # risk-aware review (issue 12): records left for review, those that matter, households 同名待确认
+        meta["round_review_records"] = dg.MetadataValue.int(stats.review_records)
+        meta["round_review_material"] = dg.MetadataValue.int(stats.review_material)
+        meta["round_pending_namesake"] = dg.MetadataValue.int(stats.pending_namesake)
     meta["stats"] = dg.MetadataValue.json([_jsonable(st) for _, st, _ in results])
     return meta
 

@@ -351,6 +351,8 @@ RULE_FIELDS: dict[str, Node] = {
     "priority_weight_breadth": WEIGHT,
     "priority_weight_housing": WEIGHT,
     "risk_type_order": ListOf(Str(), min_items=1),
+    "review_min_candidate_posterior": Share(),
+    "review_min_candidate_ratio": Share(),
 }
 
 RULES = Schema(

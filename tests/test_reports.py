@@ -712,6 +712,7 @@ def test_fill_in_columns_offer_what_the_feedback_reader_accepts(tmp_path):
 
     assert fb_reader.RESULTS == verification.RESULTS and fb_reader.CATEGORIES == verification.CATEGORIES
     assert fb_reader.DECISIONS == verification.DECISIONS and fb_reader.DATE_RANGE == verification.DATE_RANGE
+    assert fb_reader.NAMESAKE_RESULTS == verification.NAMESAKE_RESULTS
     dh = DataHome.at(tmp_path / "home").ensure()
     with connect(dh.warehouse_path) as con:
         build_city().flush(con)
@@ -723,7 +724,11 @@ def test_fill_in_columns_offer_what_the_feedback_reader_accepts(tmp_path):
     ws = wb["疑似风险户清单"]
     dv = _validations(ws)
     offered = {h: v.formula1.strip('"').split(",") for h, v in dv.items() if v.type == "list"}
-    assert offered == {"核实结果": list(verification.RESULTS), "认定类别": list(verification.CATEGORIES)}
+    assert offered == {
+        "核实结果": list(verification.RESULTS),
+        "认定类别": list(verification.CATEGORIES),
+        "同名记录核实（是本户/不是本户）": list(verification.NAMESAKE_RESULTS),
+    }
     assert dv["核实日期"].type == "date" and dv["核实人"].type is None  # any text, with an input message
     assert all(v.prompt and v.promptTitle for v in dv.values())
     header_row = next(r for r in ws.iter_rows() if r[0].value == "序号")

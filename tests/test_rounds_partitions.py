@@ -240,12 +240,14 @@ def test_a_missing_threshold_fails_the_run_naming_the_config_key(screened_tiny, 
 
 def test_a_failing_rule_step_is_named(tmp_path, monkeypatch):
     from tests.test_rules_support import PUSHED, REF, City
-    from warehouse import rules
+    from warehouse import rules, steps
     from warehouse.engine import connect
 
-    real = rules.sql_step
+    real = steps.render
     monkeypatch.setattr(
-        rules, "sql_step", lambda name: "SELECT * FROM no_such_table" if name == "30_screen.sql" else real(name)
+        steps,
+        "render",
+        lambda name, *a, **k: "SELECT * FROM no_such_table" if name == "rules/30_screen" else real(name, *a, **k),
     )
     city = City()
     city.household("H1")

@@ -35,6 +35,7 @@ class City:
     villages: list[dict] = field(default_factory=list)
     records: list[dict] = field(default_factory=list)
     links: list[dict] = field(default_factory=list)
+    candidates: list[dict] = field(default_factory=list)  # link_candidate rows of records sent to review
     _seq: itertools.count = field(default_factory=lambda: itertools.count(11))
     _row: itertools.count = field(default_factory=lambda: itertools.count(3))
 
@@ -246,6 +247,40 @@ class City:
     def property(self, person: str, kind: str = "小型汽车", day: dt.date | None = D(2024, 5, 1), **kw):
         return self._add("property", person, None, {"event_date": day, "property_type": kind}, **kw)
 
+    def ambiguous(self, record: tuple[str, str, int], *candidates: tuple) -> None:
+        """Linkage left ``record`` (source, source_file, source_row) for review between registry persons, each given
+        as (ID number, posterior[, comparison in words]): the review link and the link_candidate rows, ranked in the
+        order given (default comparison 姓名一致；同乡镇)."""
+        link = next(r for r in self.links if (r["source"], r["source_file"], r["source_row"]) == record)
+        link.update(
+            match_method="review",
+            id_number=None,
+            household_id=None,
+            match_score=0.0,
+            reason="同乡镇同名多人，无证件号码区分",
+            candidates=len(candidates),
+        )
+        rec = next(r for r in self.records if (r["source"], r["source_file"], r["source_row"]) == record)
+        rec.update(id_raw=None, id_status="missing", id_number=None)
+        for rank, (person, score, *detail) in enumerate(candidates, start=1):
+            p = next(x for x in self.persons if x["id_number"] == person)
+            self.candidates.append(
+                {
+                    "source": record[0],
+                    "source_file": record[1],
+                    "source_row": record[2],
+                    "rank": rank,
+                    "id_number": person,
+                    "household_id": p["household_id"],
+                    "name": p["name"],
+                    "county_code": p["county_code"],
+                    "township_code": p["township_code"],
+                    "village_code": p["village_code"],
+                    "score": score,
+                    "detail": detail[0] if detail else "姓名一致；同乡镇",
+                }
+            )
+
     # ------------------------------------------------------------------ write
     def flush(self, con) -> None:
         def insert(table: str, rows: list[dict]) -> None:
@@ -258,6 +293,7 @@ class City:
         insert("village", self.villages)
         insert("dept_record", self.records)
         insert("link", self.links)
+        insert("link_candidate", self.candidates)
         files = {(r["file_hash"], r["source"], r["source_file"]) for r in self.records}
         for h, feed, name in sorted(files, key=lambda t: t[0]):
             con.execute(

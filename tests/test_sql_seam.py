@@ -21,7 +21,6 @@ NOT_YET_MIGRATED = {
     "warehouse/linkage/devcity.py",
     "warehouse/linkage/evaluate.py",
     "warehouse/load.py",
-    "warehouse/rules/__init__.py",
 }
 
 RAW_SQL = re.compile(

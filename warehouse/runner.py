@@ -65,6 +65,11 @@ class Runner:
     def columns(self, table: str) -> list[str]:
         raise NotImplementedError
 
+    def session(self) -> contextlib.AbstractContextManager[Runner]:
+        """A second session of the same warehouse: it sees the stored tables, but has its own temp relations (gone
+        when the block ends). Data moves between the two sessions with ``arrow`` / ``put``."""
+        raise NotImplementedError(f"a second session is not available on {self.dialect}")
+
     def transaction(self) -> contextlib.AbstractContextManager[None]:
         raise NotImplementedError
 
@@ -168,6 +173,14 @@ class DuckDBRunner(Runner):
             [table],
         ).fetchall()
         return [r[0] for r in rows]
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Runner]:
+        cursor = self.con.cursor()  # DuckDB TEMP tables belong to a connection; a cursor is a new one
+        try:
+            yield DuckDBRunner(cursor)
+        finally:
+            cursor.close()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

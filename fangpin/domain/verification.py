@@ -11,6 +11,8 @@ import datetime as dt
 
 #: 核实结果 of a pushed household
 RESULTS = ("纳入监测", "不纳入", "待核实")
+#: 同名记录核实 of a 同名待确认 household: is the ambiguous record this household's (issue 12)
+NAMESAKE_RESULTS = ("是本户", "不是本户")
 #: the results that close a case (they need a 核实日期)
 DECISIONS = ("纳入监测", "不纳入")
 #: 监测对象类别 (认定类别) of an included household

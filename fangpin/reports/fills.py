@@ -4,7 +4,7 @@ kind of entry, shared by every workbook. The values offered are those the feedba
 
 from __future__ import annotations
 
-from fangpin.domain.verification import CATEGORIES, RESULTS
+from fangpin.domain.verification import CATEGORIES, NAMESAKE_RESULTS, RESULTS
 from fangpin.reports.xlsx import Fill
 
 VERIFY_RESULT = Fill(
@@ -13,6 +13,9 @@ VERIFY_RESULT = Fill(
 CATEGORY = Fill("纳入监测时请选择认定的监测对象类别；不填则按“疑似类别”认定。", choices=CATEGORIES)
 VERIFY_DATE = Fill("入户核实的日期，如 2026-10-12。选择“纳入监测”或“不纳入”时必须填写。", date=True)
 VERIFIER = Fill("核实人姓名（多人用顿号分隔）。")
+NAMESAKE_RESULT = Fill(
+    "仅“同名待确认”户填写：入户核实后选择该同名记录“是本户”或“不是本户”（见“同名待确认”栏）。", choices=NAMESAKE_RESULTS
+)
 SCREEN_RESULT = Fill("请从下拉列表选择排查结果：纳入监测、不纳入或待核实。", choices=RESULTS)
 SCREEN_DATE = Fill("入户排查的日期，如 2026-07-15。", date=True)
 SCREENER = Fill("排查人姓名。")

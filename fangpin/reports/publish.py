@@ -20,7 +20,9 @@ caller joins the two, e.g. :func:`assets.publishing.publish_round`) — this mod
 - ``未匹配记录_<部门>.xlsx`` per department sending a feed: sheet 需核对更正 (records that are probably people of the
   registry, each with what to correct), sheet 仅供参考（非本市农村人员） (people outside the city's rural registry),
   sheet 拒收记录 (rows intake rejected) — file and row on every line so the clerk can find it;
-- ``待核实匹配清单_<县>.xlsx`` per county with review records (:mod:`fangpin.reports.review_lists`);
+- ``待核实匹配清单_<县>.xlsx`` per county with material review records (confirming one would change a household's
+  screening result) and ``同名待定记录_<部门>.xlsx`` per department with its other undecided records
+  (:mod:`fangpin.reports.review_lists`);
 - ``汇总_<round_id>.html`` (inline SVG, no external resource) and ``汇总_<round_id>.xlsx`` (native Excel charts).
 
 Workbooks are independent jobs run side by side in worker processes (:mod:`fangpin.reports.parallel`); each job
@@ -49,7 +51,7 @@ from fangpin.domain import departments, divisions
 from fangpin.reports import fills
 from fangpin.reports import summary as summary_mod
 from fangpin.reports.parallel import default_workers, run_jobs
-from fangpin.reports.review_lists import review_jobs
+from fangpin.reports.review_lists import held_jobs, review_jobs
 from fangpin.reports.safe import child_path, safe_filename
 from fangpin.reports.xlsx import Book, Col
 from fangpin.settings import load
@@ -66,10 +68,11 @@ OWN_PATTERNS = (
     r"^priority_targets\.parquet$",
     r"^priority_households\.parquet$",
     r"^待核实匹配清单_.*\.xlsx$",
+    r"^同名待定记录_.*\.xlsx$",
 )
 ROUND_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
-VERIFY_FILL = ("verify_result", "verify_date", "verifier")
+VERIFY_FILL = ("verify_result", "verify_date", "verifier", "namesake_result")
 #: below this many table rows the workbooks are written here: starting worker processes would cost more
 PARALLEL_MIN_ROWS = 20_000
 
@@ -89,10 +92,12 @@ MAIN_COLS = [
     Col("备注", "flags_text", 14, "wrap"),
     Col("情况说明", "reason_summary", 28, "wrap"),
     Col("证据", "evidence_text", 40, "wrap"),
+    Col("同名待确认（入户核实要点）", "pending_check", 28, "wrap"),
     Col("核实结果", "verify_result", 10, fill=fills.VERIFY_RESULT),
     Col("认定类别", "decided_category", 12, fill=fills.CATEGORY),
     Col("核实日期", "verify_date", 11, fill=fills.VERIFY_DATE),
     Col("核实人", "verifier", 8, fill=fills.VERIFIER),
+    Col("同名记录核实（是本户/不是本户）", "namesake_result", 10, fill=fills.NAMESAKE_RESULT),
     # on screen only (filters, programs): the printout states the deadline and the line in its notes
     Col("核实截止日期", "verify_by", 12, "date", screen_only=True),
     Col("分流标签", "routing_label", 12, screen_only=True),
@@ -374,7 +379,12 @@ def write_round(tables: dict, home: Path, round_id: str, *, workers: int | None 
     county_jobs, county_meta = _county_jobs(tables, scratch, round_id, legend, priority)
     dept_jobs = _task_jobs(tables, scratch, round_id, routing, legend)
     return_jobs = _return_jobs(tables, scratch, round_id) if returns else []
-    review = review_jobs(tables["review"], scratch, round_id, tables["labels"]) if returns else []
+    review = (
+        review_jobs(tables["review"], scratch, round_id, tables["labels"])
+        + held_jobs(tables["review_held"], scratch, round_id)
+        if returns
+        else []
+    )
     data = summary_data(tables, round_id)
     summary_jobs = [
         (_write_summary, (scratch, safe_filename(f"汇总_{round_id}.html"), "html", data)),
@@ -550,6 +560,7 @@ def _county_jobs(tables: dict, folder: Path, round_id: str, legend: str, priorit
 def _flags(rows: pl.DataFrame) -> pl.Expr:
     """备注: what a cadre must know about a household beyond its category and risks."""
     parts = [
+        pl.when(pl.col("pending_namesake")).then(pl.lit("同名待确认")),
         pl.when(pl.col("reflagged_eliminated")).then(pl.lit("风险消除户再次预警")),
         pl.when(pl.col("double_routed")).then(
             pl.lit("易地搬迁户（户籍未迁出）：")

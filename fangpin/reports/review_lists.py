@@ -1,7 +1,12 @@
-"""County review lists for people: 待核实匹配清单_<县>.xlsx, one per county with review records, from the review rows
-of :func:`warehouse.publish.review_rows` (records linkage could not decide, their candidates and the reason).
+"""Lists about records linkage could not decide, for people (rows from :mod:`warehouse.review.lists`):
 
-The rows stay a Polars frame (a province has millions of review rows): 序号 numbers the records of a county (a
+- 待核实匹配清单_<县>.xlsx per county: the records that matter this round — confirming one as a candidate's would
+  change that household's screening result — most urgent first, each candidate with what it would change
+  (:func:`warehouse.publish.review_rows`);
+- 同名待定记录_<部门>.xlsx per department: its other undecided records (they change nobody's result, so the villages
+  are not asked; an ID in the next extract lets them link).
+
+The rows stay Polars frames (a province has millions of review rows): 序号 numbers the records of a county (a
 record's candidates share it), and each county's frame goes to its workbook as it is."""
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import polars as pl
 
 from fangpin.domain import divisions
 from fangpin.domain.departments import FEED_LABELS
+from fangpin.reports import fills
 from fangpin.reports.safe import child_path, safe_filename
 from fangpin.reports.xlsx import Book, Col, Fill
 
@@ -32,6 +38,7 @@ COLS = [
     Col("行政村", "cand_village", 10),
     Col("匹配度", "cand_score", 7, "percent"),
     Col("匹配度依据", "cand_detail", 24, "wrap"),
+    Col("对筛查结果的影响", "change_text", 30, "wrap"),
 ]
 VERIFIED_HEADER = "核实结果（填写正确的候选序号，或“均不是”）"
 NONE_OF_THEM = "均不是"
@@ -91,10 +98,53 @@ def _write_review_list(folder: Path, county: str, round_id: str | None, part: pl
             part,
             title=title,
             notes=[
-                "以下部门记录无法自动确定对应人员（同村同名、证件号码缺失或证据不足），请核实后在黄色列选择正确的候选序号。",
+                "以下部门记录无法自动确定对应人员（同村同名、证件号码缺失或证据不足），且确认后会改变候选户的筛查结果，"
+                "按风险从高到低排列。请核实后在黄色列选择正确的候选序号。",
                 "匹配度：该候选人是记录本人的估计可能性；同一记录的候选人按匹配度从高到低排列，"
-                "“匹配度依据”写明比对了什么、为什么无法确定。",
+                "“匹配度依据”写明比对了什么、为什么无法确定；“对筛查结果的影响”说明若确认为该候选人，"
+                "该户的疑似类别或风险类型将如何变化。只列出本县的候选人员。",
             ],
             empty="本县没有需要核实的匹配记录。",
+        )
+    return name
+
+
+#: a department's undecided records: where they are in its files, what they say, why and among how many undecided
+HELD_COLS = [
+    Col("序号", "seq", 5, "int"),
+    Col("来源文件", "source_file", 30, "wrap"),
+    Col("行号", "source_row", 6, "int"),
+    Col("姓名", "name", 8),
+    Col("证件号码（原样）", "id_raw", 20),
+    Col("记录地址", "place", 18, "wrap"),
+    Col("日期", "event_date", 11, "date"),
+    Col("内容", "content", 30, "wrap"),
+    Col("无法确定的原因", "reason", 30, "wrap"),
+    Col("候选人数", "candidates", 6, "int"),
+    Col("处理情况", "handling", 12, fill=fills.HANDLING),
+]
+
+
+def held_jobs(held: dict[str, pl.DataFrame], folder: Path, round_id: str | None) -> list:
+    """One job per department with undecided records that change nobody's result (``held``: department name → rows
+    of :func:`warehouse.review.lists.department_rows`); each returns its file name."""
+    return [
+        (_write_held_list, (Path(folder), dname, round_id, rows)) for dname, rows in sorted(held.items()) if rows.height
+    ]
+
+
+def _write_held_list(folder: Path, dname: str, round_id: str | None, rows: pl.DataFrame) -> str:
+    name = safe_filename(f"同名待定记录_{dname}.xlsx")
+    rows = rows.with_columns(pl.int_range(1, rows.height + 1, dtype=pl.Int64).alias("seq"))
+    with Book(child_path(folder, name), rows=rows.height) as book:
+        book.table(
+            "同名待定（不影响筛查）",
+            HELD_COLS,
+            rows,
+            title=f"{dname} 同名待定记录" + (f"（第 {round_id} 轮）" if round_id else ""),
+            notes=[
+                "以下记录没有有效证件号码，户籍系统中有多名同名（或相近）人员，无法确定本人。经比对，无论属于其中哪一人，"
+                "本轮筛查结果都不变，因此不推送乡村核实。请在下次报送时补充有效证件号码，系统即可自动匹配。",
+            ],
         )
     return name

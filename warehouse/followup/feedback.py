@@ -31,19 +31,12 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from fangpin.domain import divisions
+from sources.read import REJECTED_SCHEMA
+from warehouse import review
 from warehouse.followup._base import backfill_pushes, ensure_tables
-from warehouse.followup.reader import FEED, FEEDBACK_COLUMNS, read_feedback_file
+from warehouse.followup.reader import FEED, FEEDBACK_COLUMNS, REVIEW_COLUMNS, REVIEW_TABLE, read_feedback_file
 
 log = logging.getLogger("fangpin.followup")
-
-REJECTED_SCHEMA = {
-    "source": pl.String,
-    "source_file": pl.String,
-    "source_row": pl.Int64,
-    "field": pl.String,
-    "reason": pl.String,
-    "file_hash": pl.String,
-}
 
 
 @dataclass
@@ -61,6 +54,7 @@ class FeedbackFile:
     rows_duplicate_event: int = 0
     rows_without_result: int = 0
     events: int = 0
+    decisions: int = 0  # link decisions recorded (同名待确认 households, a returned 待核实匹配清单)
     results: dict = field(default_factory=dict)
     reason: str | None = None
     validation: object = None
@@ -350,33 +344,25 @@ QUALIFY row_number() OVER (PARTITION BY x.household_id, x.event_type, x.event_da
 """
 
 
-def load_feedback(
+def _load_file(
     con,
     *,
     file_name: str,
     file_hash: str,
     archived_path: str,
-    accepted: pl.DataFrame,
     rejected: pl.DataFrame,
     rows_in_file: int,
+    rows_accepted: int,
     rows_skipped: int,
-) -> int:
-    """Load one validated file atomically; returns the number of events added to the history."""
-    cols = list(FEEDBACK_COLUMNS) + ["county_code", "reporting_county_code", "round_id", "matched_pushed_on"]
-    rows = accepted.select(cols + ["_event_category", "_event_risk_types"])
+    body,
+):
+    """One file atomically: its earlier rows (a rerun) deleted, ``body()`` inserting its own rows, the rejected rows,
+    the ``ingested_file`` entry. Returns what ``body`` returns."""
     con.execute("BEGIN TRANSACTION")
     try:
-        for t in ("feedback_record", "household_event", "rejected_row", "ingested_file"):
+        for t in ("feedback_record", "household_event", "rejected_row", "ingested_file", "link_decision"):
             con.execute(f"DELETE FROM {t} WHERE file_hash = ?", [file_hash])
-        con.register("_fb_rows", rows.to_arrow())
-        try:
-            col_list = ", ".join(cols)
-            con.execute(f"INSERT INTO feedback_record ({col_list}) SELECT {col_list} FROM _fb_rows")
-            before = con.sql("SELECT count(*) FROM household_event").fetchall()[0][0]
-            con.execute(EVENTS_SQL, [file_name, file_hash])
-            events = con.sql("SELECT count(*) FROM household_event").fetchall()[0][0] - before
-        finally:
-            con.unregister("_fb_rows")
+        out = body()
         if rejected.height:
             con.register("_fb_rej", rejected.to_arrow())
             con.execute(
@@ -387,13 +373,54 @@ def load_feedback(
         con.execute(
             "INSERT INTO ingested_file (file_hash, feed, file_name, archived_path, status, rows_in_file, rows_accepted,"
             " rows_rejected, rows_skipped, rows_duplicate_event, reason) VALUES (?,?,?,?, 'loaded', ?,?,?,?, 0, NULL)",
-            [file_hash, FEED, file_name, archived_path, rows_in_file, accepted.height, rejected.height, rows_skipped],
+            [file_hash, FEED, file_name, archived_path, rows_in_file, rows_accepted, rejected.height, rows_skipped],
         )
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
-    return int(events)
+    return out
+
+
+def load_feedback(
+    con,
+    *,
+    file_name: str,
+    file_hash: str,
+    archived_path: str,
+    accepted: pl.DataFrame,
+    rejected: pl.DataFrame,
+    rows_in_file: int,
+    rows_skipped: int,
+) -> tuple[int, int]:
+    """Load one validated returned list atomically; returns (events added to the history, link decisions recorded
+    for its 同名待确认 households, warehouse.review)."""
+    cols = list(FEEDBACK_COLUMNS) + ["county_code", "reporting_county_code", "round_id", "matched_pushed_on"]
+    rows = accepted.select(cols + ["_event_category", "_event_risk_types"])
+
+    def body() -> tuple[int, int]:
+        con.register("_fb_rows", rows.to_arrow())
+        try:
+            col_list = ", ".join(cols)
+            con.execute(f"INSERT INTO feedback_record ({col_list}) SELECT {col_list} FROM _fb_rows")
+            before = con.sql("SELECT count(*) FROM household_event").fetchall()[0][0]
+            con.execute(EVENTS_SQL, [file_name, file_hash])
+            events = con.sql("SELECT count(*) FROM household_event").fetchall()[0][0] - before
+        finally:
+            con.unregister("_fb_rows")
+        return int(events), review.record_suspect_list(con, file_hash)
+
+    return _load_file(
+        con,
+        file_name=file_name,
+        file_hash=file_hash,
+        archived_path=archived_path,
+        rejected=rejected,
+        rows_in_file=rows_in_file,
+        rows_accepted=accepted.height,
+        rows_skipped=rows_skipped,
+        body=body,
+    )
 
 
 # ------------------------------------------------------------------------------------------------ ingestion
@@ -407,6 +434,7 @@ def ingest_feedback(home, con) -> FeedbackOutcome:
     from warehouse import load
 
     ensure_tables(con)
+    review.ensure_tables(con)
     backfill_pushes(con)
     outcome = FeedbackOutcome()
     seen = load.known_hashes(con)
@@ -443,10 +471,13 @@ def ingest_feedback(home, con) -> FeedbackOutcome:
                 )
             )
             continue
+        if result.table == REVIEW_TABLE:
+            outcome.files.append(_ingest_review_list(home, con, archived, result))
+            continue
         accepted, rejected_push = validate_against_pushes(con, result.rows, archived.file_name, archived.file_hash)
         rejected = pl.concat([result.rejected.cast(REJECTED_SCHEMA), rejected_push], how="vertical")
         skipped = sum(result.skipped.values())
-        events = load_feedback(
+        events, decisions = load_feedback(
             con,
             file_name=archived.file_name,
             file_hash=archived.file_hash,
@@ -456,8 +487,11 @@ def ingest_feedback(home, con) -> FeedbackOutcome:
             rows_in_file=result.rows_in_file,
             rows_skipped=skipped,
         )
+        applied = review.apply_decisions(con)  # a confirmed 同名待确认 record is evidence from now on
         shown = dataclasses.replace(result, rows=accepted.select(list(FEEDBACK_COLUMNS)), rejected=rejected)
         shown.check_accounting()
+        if decisions:
+            shown.notes.append(_decisions_note(decisions, applied))
         if rejected_push.height:
             shown.notes.append(
                 f"{rejected_push.height}行与推送情况不符（未推送的户、其他县的户或核实日期早于推送日期），已拒收，见“拒收明细”"
@@ -478,8 +512,69 @@ def ingest_feedback(home, con) -> FeedbackOutcome:
                 rows_skipped=skipped,
                 rows_without_result=accepted.filter(pl.col("verify_result").is_null()).height,
                 events=events,
+                decisions=decisions,
                 results=results,
                 report_path=str(rpath),
             )
         )
     return outcome
+
+
+def _decisions_note(decisions: int, applied: review.AppliedDecisions) -> str:
+    return (
+        f"同名记录核实：记录{decisions}项确认或否认结果（今后不再询问这些记录）；"
+        f"全部核实结果现已确认{applied.confirmed}条记录归属，排除{applied.denied}个候选人员"
+    )
+
+
+def _ingest_review_list(home, con, archived, result) -> FeedbackFile:
+    """A returned 待核实匹配清单: its rows checked against the records and candidates (warehouse.review), the
+    decisions stored and applied, a clerk receipt."""
+    import datetime as dt
+
+    from sources import report
+
+    file_county = county_of_file(archived.file_name)
+    decisions, rejected_rec, n_ok = review.review_list_decisions(
+        con, result.rows, archived.file_name, archived.file_hash, file_county, dt.date.today()
+    )
+    rejected = pl.concat([result.rejected.cast(REJECTED_SCHEMA), rejected_rec], how="vertical")
+    skipped = sum(result.skipped.values())
+    _load_file(
+        con,
+        file_name=archived.file_name,
+        file_hash=archived.file_hash,
+        archived_path=str(archived.archived_path),
+        rejected=rejected,
+        rows_in_file=result.rows_in_file,
+        rows_accepted=n_ok,
+        rows_skipped=skipped,
+        body=lambda: review.record_review_list(con, decisions),
+    )
+    applied = review.apply_decisions(con)
+    accepted = result.rows.join(rejected_rec.select("source_row"), on="source_row", how="anti")
+    shown = dataclasses.replace(result, rows=accepted.select(list(REVIEW_COLUMNS)), rejected=rejected)
+    shown.check_accounting()
+    shown.notes.append(_decisions_note(decisions.height, applied))
+    if rejected_rec.height:
+        shown.notes.append(
+            f"{rejected_rec.height}行与待核实记录不符（记录或候选人员对不上、答案冲突），已拒收，见“拒收明细”"
+        )
+    rpath = report.write_clerk_report(
+        home.root, shown, feed=FEED, file_name=archived.file_name, file_hash=archived.file_hash, status="loaded"
+    )
+    counts = dict(decisions.group_by("decision").len().iter_rows()) if decisions.height else {}
+    return FeedbackFile(
+        FEED,
+        archived.file_name,
+        archived.file_hash,
+        "loaded",
+        rows_in_file=result.rows_in_file,
+        rows_accepted=n_ok,
+        rows_rejected=rejected.height,
+        rows_skipped=skipped,
+        rows_without_result=accepted.filter(pl.col("answer").is_null()).height,
+        decisions=decisions.height,
+        results={"确认": counts.get("confirmed", 0), "否认": counts.get("denied", 0)},
+        report_path=str(rpath),
+    )

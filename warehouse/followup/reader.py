@@ -25,7 +25,9 @@ import datetime as _dt
 import hashlib
 import re
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -37,7 +39,11 @@ from sources.spec import load_config
 
 FEED = "feedback"
 TABLE = "feedback_record"
+#: a returned 待核实匹配清单 (spec review_feedback): its rows decide links (warehouse.review), not households
+REVIEW_TABLE = "link_decision"
+NONE_OF_THEM = "均不是"
 RESULTS = ("纳入监测", "不纳入", "待核实")
+NAMESAKE_RESULTS = ("是本户", "不是本户")
 DECISIONS = ("纳入监测", "不纳入")
 CATEGORIES = ("脱贫不稳定户", "边缘易致贫户", "突发严重困难户")
 DATE_RANGE = (_dt.date(2000, 1, 1), _dt.date(2099, 12, 31))
@@ -71,7 +77,33 @@ FEEDBACK_COLUMNS: dict[str, pl.DataType] = {
     "income": pl.Float64,
     "pushed_on": pl.Date,
     "note": pl.String,
+    "namesake_result": pl.String,  # 同名记录核实 of a 同名待确认 household: 是本户 | 不是本户 | null
 }
+REVIEW_COLUMNS: dict[str, pl.DataType] = {
+    "source": pl.String,
+    "source_file": pl.String,  # the returned file and the row a person sees
+    "source_row": pl.Int64,
+    "file_hash": pl.String,
+    "feed_label": pl.String,  # 来源部门 as written
+    "record_file": pl.String,  # 文件名 / 行号 of the department record (as the list showed them)
+    "record_row": pl.Int64,
+    "rank": pl.Int64,  # 候选序号 of the row's candidate
+    "household_id": pl.String,  # 户编号 of the row's candidate
+    "cand_id": pl.String,  # 候选人证件号码 of the row's candidate
+    "answer": pl.String,  # the candidate number the county chose ("2"), 均不是, or null (not answered on this row)
+    "verify_date": pl.Date,
+}
+REVIEW_FIELD_ZH = {
+    "feed_label": "来源部门",
+    "record_file": "文件名",
+    "record_row": "行号",
+    "rank": "候选序号",
+    "household_id": "户编号",
+    "cand_id": "候选人证件号码",
+    "review_result": "核实结果",
+    "verify_date": "核实日期",
+}
+
 DATE_FIELDS = (
     "verify_date",
     "helper_date",
@@ -105,6 +137,7 @@ FIELD_ZH = {
     "income": "人均纯收入（元）",
     "pushed_on": "推送日期",
     "note": "核实说明",
+    "namesake_result": "同名记录核实",
 }
 
 
@@ -153,7 +186,8 @@ def read_feedback_file(
                     failure = exc
                 continue
             grid.notes[:0] = pre_notes
-            result = _build(grid, hdr, cfg, file_name, file_hash)
+            build = _build_review if hdr.spec.table == REVIEW_TABLE else _build
+            result = build(grid, hdr, cfg, file_name, file_hash)
             break
         if result is None:
             if not any_grid:
@@ -217,8 +251,39 @@ def _classify(grid, hdr, cfg) -> pl.DataFrame:
     return df.with_columns(kind.alias("_kind"))
 
 
-def _build(grid, hdr, cfg, file_name: str, file_hash: str) -> _read.ReadResult:
-    spec = hdr.spec
+@dataclass
+class _Sheet:
+    """The data rows of a header-mapped grid with the cleaned raw text of every mapped field (``_r_<field>``), the
+    row-level faults ``_damaged`` / ``_extra``, and what was skipped."""
+
+    grid: Any
+    hdr: Any
+    d: pl.DataFrame
+    skipped: dict[str, int]
+    skipped_rows: pl.DataFrame
+    notes: list[str]
+    labels: dict[str, str]
+    header_row: int  # physical row of the (first) header row
+
+    def R(self, f: str) -> pl.Expr:
+        return pl.col(f"_r_{f}") if f in self.hdr.mapping else pl.lit(None, dtype=pl.String)
+
+    def lab(self, f: str) -> str:
+        return self.labels.get(f) or self.hdr.spec.label_of(f)
+
+    def row_checks(self) -> list[tuple[str, bool, pl.Expr]]:
+        """Faults of a whole row (field label, reject?, reason or null): broken encoding, cells beyond the header."""
+        return [
+            ("（整行）", True, pl.when(pl.col("_damaged")).then(_s("本行含有无法识别的字符（文件编码损坏）"))),
+            (
+                "（整行）",
+                True,
+                pl.when(pl.col("_extra")).then(_s("本行的列数比表头多（可能有未加引号的逗号），各列已错位")),
+            ),
+        ]
+
+
+def _sheet(grid, hdr, cfg) -> _Sheet:
     notes = list(grid.notes)
     df = _classify(grid, hdr, cfg)
     cols = [f"c{j}" for j in range(grid.width)]
@@ -261,12 +326,12 @@ def _build(grid, hdr, cfg, file_name: str, file_hash: str) -> _read.ReadResult:
     ]
     if unused:
         notes.append("未使用的列：" + "、".join(unused[:20]) + ("等" if len(unused) > 20 else ""))
+    return _Sheet(grid, hdr, d, skipped, skipped_rows, notes, labels, int(df["_row"][hdr.rows[0]]))
 
-    def R(f: str) -> pl.Expr:
-        return pl.col(f"_r_{f}") if f in hdr.mapping else pl.lit(None, dtype=pl.String)
 
-    def lab(f: str) -> str:
-        return labels.get(f) or spec.label_of(f)
+def _build(grid, hdr, cfg, file_name: str, file_hash: str) -> _read.ReadResult:
+    sheet = _sheet(grid, hdr, cfg)
+    spec, d, notes, R, lab = hdr.spec, sheet.d, sheet.notes, sheet.R, sheet.lab
 
     # ---- XLSX: 户编号 cells that are number cells with 16+ digits lost their last digits
     numeric_hid = pl.lit(False)
@@ -286,7 +351,7 @@ def _build(grid, hdr, cfg, file_name: str, file_hash: str) -> _read.ReadResult:
             plans.append(nz.date_plan(f"_r_{f}", f"_t_{f}"))
     if "income" in hdr.mapping:
         plans.append(nz.amount_plan("_r_income", "_t_income"))
-    for f in TEXT_FIELDS + ("verify_result", "category", "suggested_category"):
+    for f in TEXT_FIELDS + ("verify_result", "category", "suggested_category", "namesake_result"):
         if f in hdr.mapping:
             plans.append(nz.text_plan(f"_r_{f}", f"_t_{f}"))
     d = nz.run(d, plans)
@@ -300,7 +365,10 @@ def _build(grid, hdr, cfg, file_name: str, file_hash: str) -> _read.ReadResult:
     category = T("category")
     if "category" in spec.values:
         category = nz.map_values(category, spec.values["category"])
-    d = d.with_columns(result.alias("_result"), category.alias("_category"))
+    namesake = T("namesake_result")
+    if "namesake_result" in spec.values:
+        namesake = nz.map_values(namesake.str.replace_all(r"\s+", ""), spec.values["namesake_result"])
+    d = d.with_columns(result.alias("_result"), category.alias("_category"), namesake.alias("_namesake"))
 
     # lists: risk types and measures (several values per cell), visit dates (several dates per cell)
     def split_list(f: str) -> pl.Expr:
@@ -343,14 +411,7 @@ def _build(grid, hdr, cfg, file_name: str, file_hash: str) -> _read.ReadResult:
         )
 
     # ---- faults: (field label, reject?, reason or null)
-    checks: list[tuple[str, bool, pl.Expr]] = [
-        ("（整行）", True, pl.when(pl.col("_damaged")).then(_s("本行含有无法识别的字符（文件编码损坏）"))),
-        (
-            "（整行）",
-            True,
-            pl.when(pl.col("_extra")).then(_s("本行的列数比表头多（可能有未加引号的逗号），各列已错位")),
-        ),
-    ]
+    checks = sheet.row_checks()
     hid, hid_raw, L = T("household_id"), R("household_id"), lab("household_id")
     checks.append(
         (
@@ -369,17 +430,20 @@ def _build(grid, hdr, cfg, file_name: str, file_hash: str) -> _read.ReadResult:
             ),
         )
     )
+
+    def unknown_value(f: str, col: str, allowed: tuple[str, ...]) -> tuple[str, bool, pl.Expr]:
+        L = lab(f)
+        return (
+            L,
+            True,
+            pl.when(pl.col(col).is_not_null() & ~pl.col(col).is_in(list(allowed))).then(
+                _s(L) + _quote(R(f)) + _s("无法识别，应填写：" + "、".join(allowed[:-1]) + "或" + allowed[-1])
+            ),
+        )
+
     if "verify_result" in hdr.mapping:
         L = lab("verify_result")
-        checks.append(
-            (
-                L,
-                True,
-                pl.when(pl.col("_result").is_not_null() & ~pl.col("_result").is_in(list(RESULTS))).then(
-                    _s(L) + _quote(R("verify_result")) + _s("无法识别，应填写：纳入监测、不纳入或待核实")
-                ),
-            )
-        )
+        checks.append(unknown_value("verify_result", "_result", RESULTS))
         dl = lab("verify_date")
         checks.append(
             (
@@ -392,6 +456,8 @@ def _build(grid, hdr, cfg, file_name: str, file_hash: str) -> _read.ReadResult:
                 ).then(_s(f"{L}为“") + pl.col("_result") + _s(f"”但{dl}为空，请补填{dl}（核实截止日期按此判断）")),
             )
         )
+    if "namesake_result" in hdr.mapping:
+        checks.append(unknown_value("namesake_result", "_namesake", NAMESAKE_RESULTS))
     for f in DATE_FIELDS:
         if f not in hdr.mapping:
             continue
@@ -442,6 +508,48 @@ def _build(grid, hdr, cfg, file_name: str, file_hash: str) -> _read.ReadResult:
             )
         )
 
+    rejected, ok, warnings = _faults(d, checks, file_name, file_hash)
+
+    rows = ok.select(
+        _s(FEED).alias("source"),
+        _s(file_name).alias("source_file"),
+        pl.col("_row").cast(pl.Int64).alias("source_row"),
+        _s(file_hash).alias("file_hash"),
+        T("household_id").alias("household_id"),
+        *[T(f).alias(f) for f in ("county", "township", "village", "head_name")],
+        pl.col("_result").alias("verify_result"),
+        T("verify_date", pl.Date).alias("verify_date"),
+        T("verifier").alias("verifier"),
+        pl.when(pl.col("_category").is_in(list(CATEGORIES))).then(pl.col("_category")).alias("category"),
+        T("suggested_category").alias("suggested_category"),
+        pl.col("_risk_types").alias("risk_types"),
+        T("helper_name").alias("helper_name"),
+        T("helper_date", pl.Date).alias("helper_date"),
+        pl.col("_measures").alias("measures"),
+        T("measure_date", pl.Date).alias("measure_date"),
+        pl.col("_visits").alias("visit_dates"),
+        T("included_on", pl.Date).alias("included_on"),
+        T("county_approved_on", pl.Date).alias("county_approved_on"),
+        T("eliminated_on", pl.Date).alias("eliminated_on"),
+        T("income", pl.Float64).alias("income"),
+        T("pushed_on", pl.Date).alias("pushed_on"),
+        T("note").alias("note"),
+        pl.col("_namesake").alias("namesake_result"),
+    ).select([pl.col(c).cast(t) for c, t in FEEDBACK_COLUMNS.items()])
+
+    if rows.height:
+        n_empty = rows.filter(pl.col("verify_result").is_null()).height
+        if n_empty and "verify_result" in hdr.mapping:
+            notes.append(f"{n_empty}行未填写核实结果，视为尚未核实（已接收，不计入核实结论）")
+        counts = rows.group_by("verify_result").len()
+        done = {r: n for r, n in counts.iter_rows() if r}
+        if done:
+            notes.append("核实结果：" + "，".join(f"{k}{v}户" for k, v in sorted(done.items())))
+    return _result(sheet, rows, rejected, warnings, file_name, file_hash, TABLE, FIELD_ZH)
+
+
+def _faults(d: pl.DataFrame, checks, file_name: str, file_hash: str):
+    """(rejected rows, accepted rows, warnings) from ``checks``: (field label, reject?, reason or null) per row."""
     d = d.with_columns([e.alias(f"_x{i}") for i, (_, _, e) in enumerate(checks)])
 
     def joined(reject: bool):
@@ -475,45 +583,18 @@ def _build(grid, hdr, cfg, file_name: str, file_hash: str) -> _read.ReadResult:
         pl.col("_row").alias("source_row"), pl.col("_warn_field").alias("field"), pl.col("_warn_reason").alias("reason")
     )
 
-    rows = ok.select(
-        _s(FEED).alias("source"),
-        _s(file_name).alias("source_file"),
-        pl.col("_row").cast(pl.Int64).alias("source_row"),
-        _s(file_hash).alias("file_hash"),
-        T("household_id").alias("household_id"),
-        *[T(f).alias(f) for f in ("county", "township", "village", "head_name")],
-        pl.col("_result").alias("verify_result"),
-        T("verify_date", pl.Date).alias("verify_date"),
-        T("verifier").alias("verifier"),
-        pl.when(pl.col("_category").is_in(list(CATEGORIES))).then(pl.col("_category")).alias("category"),
-        T("suggested_category").alias("suggested_category"),
-        pl.col("_risk_types").alias("risk_types"),
-        T("helper_name").alias("helper_name"),
-        T("helper_date", pl.Date).alias("helper_date"),
-        pl.col("_measures").alias("measures"),
-        T("measure_date", pl.Date).alias("measure_date"),
-        pl.col("_visits").alias("visit_dates"),
-        T("included_on", pl.Date).alias("included_on"),
-        T("county_approved_on", pl.Date).alias("county_approved_on"),
-        T("eliminated_on", pl.Date).alias("eliminated_on"),
-        T("income", pl.Float64).alias("income"),
-        T("pushed_on", pl.Date).alias("pushed_on"),
-        T("note").alias("note"),
-    ).select([pl.col(c).cast(t) for c, t in FEEDBACK_COLUMNS.items()])
+    return rejected, ok, warnings
 
-    if rows.height:
-        n_empty = rows.filter(pl.col("verify_result").is_null()).height
-        if n_empty and "verify_result" in hdr.mapping:
-            notes.append(f"{n_empty}行未填写核实结果，视为尚未核实（已接收，不计入核实结论）")
-        counts = rows.group_by("verify_result").len()
-        done = {r: n for r, n in counts.iter_rows() if r}
-        if done:
-            notes.append("核实结果：" + "，".join(f"{k}{v}户" for k, v in sorted(done.items())))
+
+def _result(
+    sheet: _Sheet, rows, rejected, warnings, file_name: str, file_hash: str, table: str, field_zh: dict[str, str]
+) -> _read.ReadResult:
+    grid, hdr = sheet.grid, sheet.hdr
     # (header in the file, what it was read as): the clerk's receipt shows the second in Chinese
     columns = [
         (
             str(hdr.labels[j]).strip(),
-            FIELD_ZH.get(f, f)
+            field_zh.get(f, f)
             if (f := next((f for f, lst in hdr.mapping.items() if any(jj == j for _, jj in lst)), None))
             else None,
         )
@@ -527,16 +608,98 @@ def _build(grid, hdr, cfg, file_name: str, file_hash: str) -> _read.ReadResult:
         rows=rows,
         rejected=rejected,
         rows_in_file=grid.rows_in_file,
-        skipped=skipped,
+        skipped=sheet.skipped,
         encoding=grid.encoding,
         sheet=grid.sheet,
-        header_row=int(df["_row"][hdr.rows[0]]),
-        notes=notes,
-        table=TABLE,
-        spec=spec.name,
+        header_row=sheet.header_row,
+        notes=sheet.notes,
+        table=table,
+        spec=hdr.spec.name,
         warnings=warnings,
-        skipped_rows=skipped_rows,
+        skipped_rows=sheet.skipped_rows,
         columns=columns,
         file_format=grid.kind,
-        label=spec.label,
+        label=hdr.spec.label,
     )
+
+
+def _build_review(grid, hdr, cfg, file_name: str, file_hash: str) -> _read.ReadResult:
+    """A returned 待核实匹配清单: one row per (record, candidate); the county wrote the right candidate's number, or
+    均不是, on any row of the record. Rejected here (format only; warehouse.review checks the rows against the
+    records and candidates): no 文件名 or 行号, an unreadable 行号 / 候选序号 / 核实日期, an answer that is neither a
+    number nor 均不是 (synonyms in aliases.yaml), a broken-encoding row."""
+    sheet = _sheet(grid, hdr, cfg)
+    spec, d, R, lab = hdr.spec, sheet.d, sheet.R, sheet.lab
+    plans = [nz.int_plan(f"_r_{f}", f"_t_{f}") for f in ("record_row", "rank") if f in hdr.mapping]
+    plans += [nz.code_plan(f"_r_{f}", f"_t_{f}") for f in ("household_id", "cand_id") if f in hdr.mapping]
+    plans += [nz.text_plan(f"_r_{f}", f"_t_{f}") for f in ("feed_label", "record_file") if f in hdr.mapping]
+    if "verify_date" in hdr.mapping:
+        plans.append(nz.date_plan("_r_verify_date", "_t_verify_date"))
+    d = nz.run(d, plans)
+
+    def T(f: str, dtype=pl.String) -> pl.Expr:
+        return pl.col(f"_t_{f}") if f in hdr.mapping else pl.lit(None, dtype=dtype)
+
+    raw = R("review_result").str.normalize("NFKC").str.replace_all(r"\s+", "")
+    number = raw.str.extract(r"^(?:第|候选(?:序号)?)?(\d{1,2})(?:号|个|名|人)?$", 1).cast(pl.Int64, strict=False)
+    none = nz.map_values(raw, spec.values.get("review_result", {})) == _s(NONE_OF_THEM)
+    d = d.with_columns(
+        pl.when(number.is_not_null())
+        .then(number.cast(pl.String))
+        .when(none.fill_null(False))
+        .then(_s(NONE_OF_THEM))
+        .alias("_answer")
+    )
+    checks = sheet.row_checks()
+    for f in ("record_file", "record_row"):
+        L = lab(f)
+        checks.append(
+            (
+                L,
+                True,
+                pl.when(R(f).is_null())
+                .then(_s(L + "为空（请勿修改清单中的文件名和行号）"))
+                .when(T(f, pl.Int64 if f == "record_row" else pl.String).is_null())
+                .then(_s(L) + _quote(R(f)) + _s("无法识别")),
+            )
+        )
+    for f, dtype in (("rank", pl.Int64), ("verify_date", pl.Date)):
+        if f in hdr.mapping:
+            L = lab(f)
+            checks.append(
+                (
+                    L,
+                    True,
+                    pl.when(R(f).is_not_null() & T(f, dtype).is_null()).then(_s(L) + _quote(R(f)) + _s("无法识别")),
+                )
+            )
+    L = lab("review_result")
+    checks.append(
+        (
+            L,
+            True,
+            pl.when(raw.is_not_null() & (raw != "") & pl.col("_answer").is_null()).then(
+                _s(L) + _quote(R("review_result")) + _s("无法识别，应填写正确的候选序号（如 1）或“均不是”")
+            ),
+        )
+    )
+    rejected, ok, warnings = _faults(d, checks, file_name, file_hash)
+    rows = ok.select(
+        _s(FEED).alias("source"),
+        _s(file_name).alias("source_file"),
+        pl.col("_row").cast(pl.Int64).alias("source_row"),
+        _s(file_hash).alias("file_hash"),
+        T("feed_label").alias("feed_label"),
+        T("record_file").alias("record_file"),
+        T("record_row", pl.Int64).alias("record_row"),
+        T("rank", pl.Int64).alias("rank"),
+        T("household_id").alias("household_id"),
+        T("cand_id").alias("cand_id"),
+        pl.col("_answer").alias("answer"),
+        T("verify_date", pl.Date).alias("verify_date"),
+    ).select([pl.col(c).cast(t) for c, t in REVIEW_COLUMNS.items()])
+    answered = rows.filter(pl.col("answer").is_not_null()).height
+    sheet.notes.append(
+        f"待核实匹配清单：{answered}行填写了核实结果" if answered else "待核实匹配清单：尚未填写任何核实结果"
+    )
+    return _result(sheet, rows, rejected, warnings, file_name, file_hash, REVIEW_TABLE, REVIEW_FIELD_ZH)

@@ -1,13 +1,14 @@
 """Publish-ready tables (SPEC §7): the warehouse side of every publication.
 
 The queries behind each output are named SQL steps in ``warehouse/publish/sql`` (``round.sql``, ``returns.sql``,
-``summary.sql``, ``review.sql``), run through the step runner; the functions here return Polars frames that
+``summary.sql``; the review lists' in ``warehouse/review/sql/lists.sql``), run through the step runner; the functions here return Polars frames that
 ``fangpin.reports`` presents (it runs no SQL). The Chinese evidence text of the workbooks (【部门｜文件 第N行】 and the
 rules' summary of each record) and the reasons and fixes of the unmatched records are built here, in SQL, once.
 
 - :func:`round_tables` — everything a round publishes: suspects, links, rejected rows, the rows of each county's
   workbook, relocation follow-ups and helpers, priority targets, department task lists (with their deadline),
-  the departments' unmatched records (classified: 需核对更正 / 仅供参考) and rejects, the review rows, the summary.
+  the departments' unmatched records (classified: 需核对更正 / 仅供参考) and rejects, the review rows and each
+  department's undecided records that change nobody's result (同名待定记录), the summary.
 - :func:`review_rows` — the county review lists' rows (待核实匹配清单).
 """
 
@@ -19,6 +20,7 @@ import polars as pl
 
 from fangpin.domain import departments, divisions, names
 from fangpin.domain.workdays import add_working_days
+from warehouse.review import lists
 from warehouse.runner import Runner, runner_for
 from warehouse.steps import Sql
 
@@ -88,7 +90,8 @@ def round_tables(
             owners = departments.feed_owners(routing, [r[0] for r in wh.rows("publish/returns.feeds")])
             out["owners"] = owners
             out["unmatched"], out["rejects"] = department_returns(wh, [f for fs in owners.values() for f in fs])
-            out["review"] = review_rows(wh)
+            out["review"] = review_rows(wh, round_id)
+            out["review_held"] = {d: lists.department_rows(wh, round_id, fs) for d, fs in owners.items()}
         out["summary"] = summary_tables(wh, round_id)
     finally:
         wh.run("publish/round.drop")
@@ -140,9 +143,10 @@ def homophones(pairs: pl.DataFrame) -> pl.DataFrame:
     return joined.filter(same).select("record_key", "person_key")
 
 
-def review_rows(wh) -> pl.DataFrame:
-    """The county review lists' rows: (county, record, candidate) in that order (``publish/review.rows``)."""
-    return runner_for(wh).frame("publish/review.rows")
+def review_rows(wh, round_id: str | None = None) -> pl.DataFrame:
+    """The county review lists' rows: (county, record, candidate), most urgent first — the material records of round
+    ``round_id`` with what each candidate would change (:func:`warehouse.review.lists.county_rows`)."""
+    return lists.county_rows(wh, round_id)
 
 
 def summary_tables(wh, round_id: str) -> dict[str, pl.DataFrame]:

@@ -3,18 +3,21 @@
 ``screen(con, round_id, kind, reference_date, pushed_on, home=None, region="4502", counties=None)`` reads
 ``registry_person``, ``village``, ``dept_record`` and ``link`` and (re)writes the round's rows of ``suspect``,
 ``suspect_evidence``, ``relocation_followup`` and, for priority rounds, ``priority_target`` / ``priority_household``
-— all of them, or only those of ``counties`` (a county rerun, see "County subsets" below). The SQL lives in
-``warehouse/rules/sql/`` (numbered steps over TEMP tables: 10 households, 20 evidence, 30 screen, 40 priority areas,
-50 relocation, 60 round selection; then 65/70 delete-then-insert the round in one transaction); this module only
-prepares the parameters (thresholds per county from ``rules.yaml``, deadlines in Chinese working days) and runs the
-steps. No Dagster needed: tests call ``screen`` on a hand-built DuckDB file. Everything is set-based SQL
-(SPEC §9): a 350k-household / 1.5M-record city screens in ≈ 10 s on 2 cores.
+— all of them, or only those of ``counties`` (a county rerun, see "County subsets" below) — and the round's
+``review_impact``. The SQL lives in ``warehouse/rules/sql/`` (named steps over TEMP tables, run through the step
+runner: 00 macros, 05 new files, 10 households, 20 evidence, 30 screen, 35/36 the counterfactual screening of the
+records left for review, 40 priority areas, 50 relocation, 60 round selection; then 65/70 delete-then-insert the round
+in one transaction); this module only prepares the parameters (thresholds per county from ``rules.yaml``, deadlines
+in Chinese working days) and runs the steps. No Dagster needed: tests call ``screen`` on a hand-built DuckDB file.
+Everything is set-based SQL (SPEC §9): a 350k-household / 1.5M-record city screens in ≈ 10 s on 2 cores.
 
 How SPEC §6 is read (interpretation choices)
 -------------------------------------------
 Window and evidence
-- Evidence = a department record whose ``link.match_method`` is ``id_exact``, ``id_repaired`` or ``fuzzy``; ``review``
-  and ``unmatched`` never count. ``link`` is joined to ``dept_record`` on (source, source_file, source_row).
+- Evidence = a department record whose ``link.match_method`` is ``id_exact``, ``id_repaired`` or ``fuzzy`` (a link a
+  county confirmed is ``fuzzy`` too, warehouse.review); ``review`` and ``unmatched`` never count as confirmed evidence
+  (a review record may put a household on the list as 同名待确认, below). ``link`` is joined to ``dept_record`` on
+  (source, source_file, source_row).
 - Window: event date (``event_date``, else the feed's own date) in [reference_date − window months, reference_date).
   Property-search hits are a state, not an event: they annotate whatever their date.
 - The same event twice: the loader keeps one row per ``event_key``; here rows are also de-duplicated per
@@ -80,6 +83,21 @@ Configuration
 - ``rules_for(region, year of the reference date)``; a county entry (6-digit code) needs only the values that
   differ from its city's (county > city > defaults). A missing monitoring line, or any other threshold the rules
   need, is a ``ConfigError`` naming ``regions.<code>.<year>.<key>`` — checked before anything is read or written.
+Records left for review (issue 12; warehouse/rules/counterfactual.py, sql/35_counterfactual.sql, sql/36_impact.sql)
+- Every candidate household of every ``review`` record (``link_candidate``) is screened again with the record attached
+  to the candidate person, by steps 20 and 30 themselves in a second session (all scenarios at once). A screening
+  result = (suspect category, risk types when flagged); income or priority alone is not a result.
+- A scenario is *material* when the result changes and the candidate is plausible: posterior (link_candidate.score)
+  ≥ ``review_min_candidate_posterior`` (rules.yaml, 0.1) and ≥ ``review_min_candidate_ratio`` (0.5) of the record's
+  best candidate's, and evidence beyond the name that linkage would accept for a
+  link (birth date, village or township). Every scenario is stored in ``review_impact`` with its change in words.
+- A household that only a material record would flag is listed 同名待确认 (``pending_namesake``): it takes its most
+  urgent scenario's screening (category, risk types, evidence with the record marked （同名待确认）, so also its place
+  in priority areas and the resettlement comparison); ``pending_records`` lists every record that would flag it and
+  ``pending_check`` says what to check at the visit, naming the other candidates of its own county only. A household
+  flagged anyway gets ``pending_records`` / ``pending_check`` for the records that would change its result.
+- Each record is judged alone against the household's confirmed evidence (two ambiguous records that only together
+  would flag a household are not combined).
 Deadlines
 - verify_by = ``add_working_days(pushed_on, verify_working_days)`` (Chinese working days); outside the holiday
   calendar's years the weekends-only fallback is used and ``verify_by_note`` says so.
@@ -111,15 +129,22 @@ from fangpin.domain.rounds import check_kind
 from fangpin.domain.workdays import add_working_days, fallback_note
 from fangpin.settings import ConfigError, config_path, load, rules_for
 from warehouse.rounds import last_finished
+from warehouse.rules.counterfactual import COUNTERFACTUAL, EVIDENCE_METHODS, screen_review_records
+from warehouse.runner import Runner, runner_for
 
 SQL_DIR = Path(__file__).parent / "sql"
+#: the round's steps (``rules/<step>`` through the step runner); the counterfactual screening of the records left
+#: for review runs after 30_screen (warehouse.rules.counterfactual)
 STEPS = (
-    "10_households.sql",
-    "20_evidence.sql",
-    "30_screen.sql",
-    "40_priority.sql",
-    "50_relocation.sql",
-    "60_round.sql",
+    "00_macros",
+    "10_households",
+    "20_evidence.linked",
+    "20_evidence.signals",
+    "30_screen",
+    COUNTERFACTUAL,
+    "40_priority",
+    "50_relocation",
+    "60_round",
 )
 
 #: official risk types our rules can produce (domain-notes §2)
@@ -152,6 +177,8 @@ _OPTIONAL_DEFAULTS = {
     "priority_weight_breadth": 0.10,
     "priority_weight_housing": 0.15,
     "risk_type_order": list(RISK_TYPES),
+    "review_min_candidate_posterior": 0.1,
+    "review_min_candidate_ratio": 0.5,
 }
 
 
@@ -177,6 +204,9 @@ class ScreenStats:
     priority_targets: int = 0
     priority_households: int = 0
     relocation_followups: int = 0
+    review_records: int = 0  # records linkage left for review (with a registry candidate)
+    review_material: int = 0  # ... of which attaching them to a candidate would change its screening result
+    pending_namesake: int = 0  # households of the round on the list only because of such a record (同名待确认)
     counties: list[str] | None = None  # the county subset written (None = the whole round)
     notes: list[str] = field(default_factory=list)
 
@@ -185,6 +215,7 @@ class RuleStepError(RuntimeError):
     """One SQL step of the rules failed; ``step`` is its file (e.g. ``30_screen.sql``), ``path`` the repo path."""
 
     def __init__(self, step: str, cause: BaseException):
+        step = step.split(".")[0] + ".sql"  # a section (20_evidence.linked) names its file
         self.step = step
         self.path = f"warehouse/rules/sql/{step}"
         super().__init__(f"risk rule step {self.path} failed (风险规则步骤 {step} 执行失败): {cause}")
@@ -211,12 +242,8 @@ def county_scope(counties: Iterable[str] | None) -> list[str] | None:
     return sorted(set(wanted) | set(historic))
 
 
-def sql_step(name: str) -> str:
-    return (SQL_DIR / name).read_text(encoding="utf-8")
-
-
 def ensure_tables(con) -> None:
-    con.execute(sql_step("tables.sql"))
+    runner_for(con).run("rules/tables")
 
 
 def _months_before(d: dt.date, months: int) -> dt.date:
@@ -257,12 +284,7 @@ def thresholds(region: str, year: int, home: Path | None = None) -> dict:
 def _rules_frame(con, region: str, year: int, reference_date: dt.date, pushed_on: dt.date, home: Path | None):
     """One row of thresholds per county present in the registry (county entry, else the region's)."""
     region_cfg = thresholds(region, year, home)  # fails first, naming the missing key
-    counties = [
-        r[0]
-        for r in con.sql(
-            "SELECT DISTINCT coalesce(county_code, left(village_code, 6), '') FROM registry_person"
-        ).fetchall()
-    ]
+    counties = [r[0] for r in runner_for(con).rows("rules/stats.registry_counties")]
     rows, notes, fallback_any = [], [], False
     verify_cache: dict[int, tuple[dt.date, bool]] = {}
     for key in sorted(set(counties) | {""}):
@@ -398,85 +420,86 @@ def screen(
     counties = _county_frame()
 
     ensure_tables(con)
-    temps = (
-        "_p",
-        "_r",
-        "_county",
-        "_newfiles",
-        "_person",
-        "_hh",
-        "_reloc",
-        "_linked",
-        "_ev",
-        "_sig",
-        "_med_person",
-        "_job_person",
-        "_agg",
-        "_scr",
-        "_vill",
-        "_recent_disaster",
-        "_ptarget",
-        "_phh",
-        "_reloc_followup",
-        "_reloc_followup_w",
-        "_rec_types",
-        "_round_hh",
-        "_evid",
-    )
+    wh = runner_for(con)
     try:
         # 1. read-only work in TEMP tables (no lock on the round's tables yet)
         for name, frame in (("_p", params), ("_r", rules_df), ("_county", counties)):
-            con.register(f"{name}_in", frame.to_arrow())
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_in")
-            con.unregister(f"{name}_in")
+            wh.put(name, frame)
         if kind == "incremental" and since is not None:
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE _newfiles AS SELECT file_hash FROM ingested_file WHERE ingested_at > ?",
-                [since],
-            )
-        elif kind == "incremental":
-            con.execute("CREATE OR REPLACE TEMP TABLE _newfiles AS SELECT DISTINCT file_hash FROM dept_record")
+            _run(wh, "05_newfiles.since", since=since)
         else:
-            con.execute("CREATE OR REPLACE TEMP TABLE _newfiles (file_hash VARCHAR)")
+            _run(wh, "05_newfiles.all" if kind == "incremental" else "05_newfiles.none")
         for step in STEPS:
-            if step == "40_priority.sql" and kind != "priority":
+            if step == COUNTERFACTUAL:
+                try:
+                    screen_review_records(
+                        wh,
+                        float(region_cfg["review_min_candidate_posterior"]),
+                        float(region_cfg["review_min_candidate_ratio"]),
+                    )
+                except Exception as exc:
+                    raise RuleStepError("35_counterfactual", exc) from exc
+            elif step == "40_priority" and kind != "priority":
                 # target villages only matter to priority rounds (SPEC §6.4); the round selection needs _phh
-                con.execute(
-                    "CREATE OR REPLACE TEMP TABLE _phh AS SELECT NULL::VARCHAR AS household_id, "
-                    "NULL::VARCHAR AS target_county_code WHERE false"
-                )
-                continue
-            _run_step(con, step)
+                _run(wh, "41_no_priority")
+            elif step.startswith("20_evidence.linked"):
+                _run(wh, step, links="link", evidence_methods=EVIDENCE_METHODS)
+            else:
+                _run(wh, step)
         # 2. the round's rows (or the county subset's), replaced atomically
-        con.execute("BEGIN TRANSACTION")
-        try:
-            _run_step(con, "65_write.sql")
+        with wh.transaction():
+            _run(wh, "65_write")
             if kind == "priority":
-                _run_step(con, "70_priority_insert.sql")
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
-        stats = _stats(con, round_id, kind, reference_date, region_row, pushed_on, fallback, since, notes)
+                _run(wh, "70_priority_insert")
+        stats = _stats(wh, round_id, kind, reference_date, region_row, pushed_on, fallback, since, notes)
         stats.counties = [c for c in scope if c in divisions.counties()] if scope is not None else None
     finally:
-        for t in temps:
-            try:
-                con.execute(f"DROP TABLE IF EXISTS {t}")
-            except Exception:  # pragma: no cover - cleanup only
-                pass
+        wh.drop(*TEMPS)
     return stats
 
 
-def _run_step(con, step: str) -> None:
+#: the round's working relations (TEMP tables of its session), dropped at the end
+TEMPS = (
+    "_p",
+    "_r",
+    "_county",
+    "_newfiles",
+    "_person",
+    "_hh",
+    "_reloc",
+    "_linked",
+    "_ev",
+    "_sig",
+    "_med_person",
+    "_job_person",
+    "_agg",
+    "_scr",
+    "_cf_pair",
+    "_cf_scr",
+    "_cf_sig",
+    "_cf_med",
+    "_cf_impact",
+    "_cf_pending",
+    "_vill",
+    "_recent_disaster",
+    "_ptarget",
+    "_phh",
+    "_reloc_followup",
+    "_reloc_followup_w",
+    "_rec_types",
+    "_round_hh",
+    "_evid",
+)
+
+
+def _run(wh: Runner, step: str, **params) -> None:
     try:
-        con.execute(sql_step(step))
+        wh.run(f"rules/{step}", **params)
     except Exception as exc:  # duckdb.Error and friends: name the rule file that broke
         raise RuleStepError(step, exc) from exc
 
 
-def _stats(con, round_id, kind, reference_date, region_row, pushed_on, fallback, since, notes) -> ScreenStats:
-    one = lambda q, p=None: con.sql(q, params=p).fetchall()[0][0]  # noqa: E731
+def _stats(wh: Runner, round_id, kind, reference_date, region_row, pushed_on, fallback, since, notes) -> ScreenStats:
     st = ScreenStats(
         round_id=round_id,
         kind=kind,
@@ -488,32 +511,10 @@ def _stats(con, round_id, kind, reference_date, region_row, pushed_on, fallback,
         since=since,
         notes=notes,
     )
-    st.households = one("SELECT count(*) FROM _hh")
-    st.households_with_evidence = one("SELECT count(DISTINCT household_id) FROM _ev")
-    st.suspects = one("SELECT count(*) FROM suspect WHERE round_id = ?", [round_id])
-    st.evidence_rows = one("SELECT count(*) FROM suspect_evidence WHERE round_id = ?", [round_id])
-    st.by_category = dict(
-        con.sql(
-            "SELECT suspect_category, count(*) FROM suspect WHERE round_id = ? GROUP BY 1 ORDER BY 1", params=[round_id]
-        ).fetchall()
-    )
-    st.by_risk_type = dict(
-        con.sql(
-            "SELECT t, count(*) FROM (SELECT unnest(risk_types) AS t FROM suspect WHERE round_id = ?) GROUP BY 1 ORDER BY 1",
-            params=[round_id],
-        ).fetchall()
-    )
-    st.by_county = dict(
-        con.sql(
-            "SELECT coalesce(county_code, ''), count(*) FROM suspect WHERE round_id = ? GROUP BY 1 ORDER BY 1",
-            params=[round_id],
-        ).fetchall()
-    )
-    st.reflagged_eliminated = one(
-        "SELECT count(*) FROM suspect WHERE round_id = ? AND reflagged_eliminated", [round_id]
-    )
-    st.property_hits = one("SELECT count(*) FROM suspect WHERE round_id = ? AND property_hit", [round_id])
-    st.priority_targets = one("SELECT count(*) FROM priority_target WHERE round_id = ?", [round_id])
-    st.priority_households = one("SELECT count(*) FROM priority_household WHERE round_id = ?", [round_id])
-    st.relocation_followups = one("SELECT count(*) FROM relocation_followup WHERE round_id = ?", [round_id])
+    counts = wh.frame("rules/stats.counts", round_id=round_id).row(0, named=True)
+    for name, value in counts.items():
+        setattr(st, name, value)
+    st.by_category = dict(wh.rows("rules/stats.by_category", round_id=round_id))
+    st.by_risk_type = dict(wh.rows("rules/stats.by_risk_type", round_id=round_id))
+    st.by_county = dict(wh.rows("rules/stats.by_county", round_id=round_id))
     return st

@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS feedback_record (
     income               DOUBLE,               -- per-capita net income the county reports (元/人/年)
     pushed_on            DATE,                 -- 推送日期 column of a returned workbook
     note                 VARCHAR,
+    namesake_result      VARCHAR,              -- 同名记录核实 of a 同名待确认 household: 是本户 | 不是本户 (issue 12)
     -- resolved when validated against what was pushed
     county_code          VARCHAR,              -- the household's registry county
     reporting_county_code VARCHAR,             -- county that returned the row (county column, else the file name)
@@ -74,3 +75,6 @@ CREATE TABLE IF NOT EXISTS followup_suppressed (
     suspect_category VARCHAR,          -- what the rules said this round
     reason          VARCHAR
 );
+
+-- Columns added after a warehouse was first created (CREATE TABLE IF NOT EXISTS does not add them).
+ALTER TABLE feedback_record ADD COLUMN IF NOT EXISTS namesake_result VARCHAR;

@@ -1,19 +1,6 @@
 -- Households as the rules see them: one row per registry household (SPEC §4.1, §6.1).
 -- Inputs: registry_person, village, _p (round parameters), _r (thresholds per county), _county (division names).
 
-CREATE OR REPLACE TEMP MACRO fp_yes(x) AS coalesce(trim(CAST(x AS VARCHAR)) IN ('是', 'Y', 'y', '1', 'true', 'True', 'TRUE', '有'), false);
-CREATE OR REPLACE TEMP MACRO fp_blank(x) AS (x IS NULL OR trim(CAST(x AS VARCHAR)) IN ('', '无', '否', '-', '—', '/', '空'));
-CREATE OR REPLACE TEMP MACRO fp_short_village(x) AS
-    regexp_replace(regexp_replace(coalesce(x, ''), '\s+', '', 'g'), '(村民委员会|村委会|居民委员会|居委会|社区|村)$', '');
-CREATE OR REPLACE TEMP MACRO fp_short_township(x) AS
-    regexp_replace(regexp_replace(coalesce(x, ''), '\s+', '', 'g'), '(仫佬族|苗族|瑶族|侗族|壮族)?(镇|乡|街道|街道办事处)$', '');
-CREATE OR REPLACE TEMP MACRO fp_date(d) AS strftime(d, '%Y年%-m月%-d日');
-CREATE OR REPLACE TEMP MACRO fp_money(x) AS format('{:,.2f}', CAST(x AS DOUBLE)) || '元';
--- County subset of this run (a county rerun writes only its rows): _p.all_counties, else the codes in _p.scope
--- (current codes plus the historic codes that belong to them).
-CREATE OR REPLACE TEMP MACRO fp_in_scope(code) AS
-    ((SELECT all_counties FROM _p) OR coalesce(list_contains((SELECT scope FROM _p), code), false));
-
 -- Members by ID (for labour and names of evidence); a person listed twice in a household counts once.
 CREATE OR REPLACE TEMP TABLE _person AS
 SELECT household_id, id_number, arg_min(name, coalesce(source_row, 0)) AS name, arg_min(labour, coalesce(source_row, 0)) AS labour

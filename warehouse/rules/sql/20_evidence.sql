@@ -1,6 +1,10 @@
 -- Department evidence: linked, in the window, de-duplicated, with per-record signal flags (SPEC §6.1–6.2).
--- Only links with match_method id_exact / id_repaired / fuzzy count as evidence; review and unmatched never do.
+-- Two steps: `linked` (which records count, from a link relation) and `signals` (window, de-duplication, flags).
+-- The round passes links = link and evidence_methods = id_exact, id_repaired, fuzzy: review and unmatched never
+-- count. The counterfactual screening (35_counterfactual.sql) runs the same steps on its own scenario households,
+-- with a link relation that attaches one ambiguous record to one candidate (and 'review' among the methods).
 
+-- step: linked
 CREATE OR REPLACE TEMP TABLE _linked AS
 SELECT d.source, d.source_file, d.source_row, d.file_hash, d.event_key,
        d.name AS rec_name, d.name_key AS rec_name_key,
@@ -15,9 +19,11 @@ SELECT d.source, d.source_file, d.source_row, d.file_hash, d.event_key,
        d.event, d.previous_workplace, d.previous_monthly_income,
        d.property_type
 FROM dept_record d
-JOIN link l ON l.source = d.source AND l.source_file = d.source_file AND l.source_row = d.source_row
-WHERE l.match_method IN ('id_exact', 'id_repaired', 'fuzzy') AND l.household_id IS NOT NULL
+JOIN {{links}} l ON l.source = d.source AND l.source_file = d.source_file AND l.source_row = d.source_row
+WHERE l.match_method IN (${evidence_methods}) AND l.household_id IS NOT NULL
   AND NOT coalesce(d.superseded, false);  -- a later version of the same file name replaced it
+
+-- step: signals
 
 -- Window: event date in [reference date − window months, reference date). Property hits are a state, not an event:
 -- they count whatever their date. De-duplication: the loader already keeps one row per (source, event_key); here the

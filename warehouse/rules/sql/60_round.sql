@@ -42,6 +42,8 @@ WITH rec AS (
            OR (t.source = 'disaster' AND coalesce(t.direct_loss, 0) > 0))
 )
 SELECT household_id, source, source_file, source_row,
+       -- a record attached to a 同名待确认 household says so (it is not a link yet)
+       CASE WHEN match_method = 'review' THEN '（同名待确认）' ELSE '' END ||
        CASE source
            WHEN 'medical' THEN coalesce(member_name || '：', '') || coalesce(fp_date(ev_date), '日期不详') || ' '
                 || coalesce(institution, '医疗机构不详') || ' ' || coalesce(visit_type, '就医')

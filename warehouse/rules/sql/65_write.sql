@@ -62,8 +62,11 @@ SELECT p.round_id, sc.household_id, sc.county_code, sc.township_code, sc.village
            CASE WHEN sc.reflagged_eliminated THEN '该户风险已消除，现出现新的风险信号，请重新核实' END,
            CASE WHEN sc.property_hit THEN '财产检索有命中记录，已降低优先级，请在行政村评议时核实' END
        ) AS reason_summary,
-       ev.new_evidence_summary, coalesce(ev.evidence_count, 0) AS evidence_count
+       ev.new_evidence_summary, coalesce(ev.evidence_count, 0) AS evidence_count,
+       coalesce(pd.pending_namesake, false) AS pending_namesake,
+       coalesce(pd.pending_records, CAST([] AS VARCHAR[])) AS pending_records, pd.pending_check
 FROM _scr sc
+LEFT JOIN _cf_pending pd ON pd.household_id = sc.household_id
 JOIN _r r ON r.county_key = sc.county_key
 LEFT JOIN _reloc rl ON rl.household_id = sc.household_id
 LEFT JOIN ev ON ev.household_id = sc.household_id
@@ -75,3 +78,13 @@ SELECT p.round_id, f.household_id, f.site_key, f.resettlement_site, f.live_count
        f.hukou_moved_flag AS hukou_moved, round(f.adjusted_income, 2) AS adjusted_per_capita_income, f.monitoring_line,
        f.rank_in_site, f.n_in_site AS households_in_site, f.reason
 FROM _reloc_followup_w f CROSS JOIN _p p;
+
+-- What each ambiguous record would change (36_impact.sql), for the review lists and the feedback that decides them.
+-- The scenarios cover the whole city whatever the county subset, so the round's rows are replaced as a whole.
+DELETE FROM review_impact WHERE round_id = (SELECT round_id FROM _p);
+INSERT INTO review_impact BY NAME
+SELECT p.round_id, i.source, i.source_file, i.source_row, i.rank, i.household_id, i.id_number, i.cand_name,
+       i.cand_county_code AS county_code, i.base_category, i.base_types AS base_risk_types, i.cf_category,
+       i.cf_types AS cf_risk_types, i.base_priority AS base_priority_score, i.cf_priority AS cf_priority_score,
+       i.cand_score, i.changed, i.material, i.new_flag, i.change_text
+FROM _cf_impact i CROSS JOIN _p p;

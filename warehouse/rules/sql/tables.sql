@@ -44,7 +44,10 @@ CREATE TABLE IF NOT EXISTS suspect (
     rigid_spending             DOUBLE,
     reason_summary             VARCHAR,      -- why, in words for a village official
     new_evidence_summary       VARCHAR,
-    evidence_count             INTEGER
+    evidence_count             INTEGER,
+    pending_namesake           BOOLEAN,      -- 同名待确认: on the list only because of ambiguous record(s), see below
+    pending_records            VARCHAR[],    -- those records (source|source_file|source_row), or material ones
+    pending_check              VARCHAR       -- what to check at the visit (Chinese)
 );
 
 CREATE TABLE IF NOT EXISTS suspect_evidence (
@@ -113,3 +116,33 @@ CREATE TABLE IF NOT EXISTS relocation_followup (
 
 -- Columns added after a warehouse was first created (CREATE TABLE IF NOT EXISTS does not add them).
 ALTER TABLE priority_household ADD COLUMN IF NOT EXISTS target_county_code VARCHAR;
+ALTER TABLE suspect ADD COLUMN IF NOT EXISTS pending_namesake BOOLEAN;
+ALTER TABLE suspect ADD COLUMN IF NOT EXISTS pending_records VARCHAR[];
+ALTER TABLE suspect ADD COLUMN IF NOT EXISTS pending_check VARCHAR;
+
+-- Risk-aware review (36_impact.sql): one row per (record left for review, candidate) and round — what attaching the
+-- record to that candidate would change in the household's screening result. material = it changes the result of a
+-- plausible candidate (county review list 待核实匹配清单); new_flag = only this record would flag the household
+-- (同名待确认).
+CREATE TABLE IF NOT EXISTS review_impact (
+    round_id             VARCHAR NOT NULL,
+    source               VARCHAR NOT NULL,
+    source_file          VARCHAR NOT NULL,
+    source_row           BIGINT NOT NULL,
+    rank                 INTEGER,      -- the candidate's rank in link_candidate
+    household_id         VARCHAR NOT NULL,
+    id_number            VARCHAR,      -- the candidate person
+    cand_name            VARCHAR,
+    county_code          VARCHAR,      -- the candidate's county (whose list may name it)
+    base_category        VARCHAR,      -- the household's result without the record
+    base_risk_types      VARCHAR[],
+    cf_category          VARCHAR,      -- ... and with it
+    cf_risk_types        VARCHAR[],
+    base_priority_score  DOUBLE,
+    cf_priority_score    DOUBLE,
+    cand_score           DOUBLE,       -- the candidate's linkage posterior (link_candidate.score)
+    changed              BOOLEAN,      -- the record would change the household's result
+    material             BOOLEAN,      -- changed, and the candidate is plausible (score ≥ review_min_candidate_posterior)
+    new_flag             BOOLEAN,
+    change_text          VARCHAR       -- after "若确认为该户，": 将新增风险类型“因病”并列为疑似风险户（边缘易致贫户）
+);
