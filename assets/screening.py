@@ -136,7 +136,7 @@ def suspects(context: dg.AssetExecutionContext, config: RoundConfig, fangpin: Fa
 
 @dg.asset(
     group_name="publish",
-    deps=[suspects],
+    deps=[suspects, dg.AssetKey("systemic_risk")],  # the summary shows the round's systemic-risk flags
     description="out/<round_id>/：SPEC §7 的 Parquet 文件、各县疑似风险户清单（含易地搬迁分流、安置点横向比较）、"
     "重点区域排查（第一、三季度）、部门任务清单、未匹配记录和本轮汇总。单个县重跑只改写该县的文件和行。",
     check_specs=[

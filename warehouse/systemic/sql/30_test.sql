@@ -1,0 +1,136 @@
+-- Systemic-risk watch, part 3: counts per area and quarter, and each area's baselines (docs/DECISIONS.md,
+-- "Systemic-risk watch"). Inputs put by the driver: sys_signal(signal, name, feed, unit, kind).
+
+-- step: cells
+-- The quarters each signal is looked at in (its feed covers them; below_line: any feed does), and the counts of
+-- units (n) and their sum (v) per area, signal and quarter (only non-zero cells).
+CREATE OR REPLACE TEMP TABLE sys_signal_quarter AS
+SELECT s.signal, q.q_index
+FROM sys_signal s
+CROSS JOIN sys_quarter q
+WHERE EXISTS (SELECT 1 FROM sys_coverage c WHERE c.q_index = q.q_index AND (c.source = s.feed OR s.feed = 'all'));
+
+CREATE OR REPLACE TEMP TABLE sys_cell AS
+SELECT 'village' AS area_level, h.village_code AS area_code, u.signal, u.q_index,
+       CAST(count(*) AS BIGINT) AS n, sum(u.x) AS v
+FROM sys_unit u JOIN sys_household h ON h.household_id = u.household_id
+GROUP BY h.village_code, u.signal, u.q_index
+UNION ALL
+SELECT 'township', h.township_code, u.signal, u.q_index, CAST(count(*) AS BIGINT), sum(u.x)
+FROM sys_unit u JOIN sys_household h ON h.household_id = u.household_id
+GROUP BY h.township_code, u.signal, u.q_index;
+
+-- step: phi
+-- Amount signals are tested as compound counts: a sum of amounts X over Poisson-many units has variance λ·E[X²], so
+-- the sum divided by phi = E[X²] / E[X] behaves like a count (mean = variance). phi comes from the units of the
+-- history quarters (all quarters when the history has none); 1 for count signals.
+CREATE OR REPLACE TEMP TABLE sys_phi AS
+WITH hist AS (
+    SELECT u.signal, sum(u.x * u.x) AS s2, sum(u.x) AS s1
+    FROM sys_unit u
+    JOIN sys_signal_quarter sq ON sq.signal = u.signal AND sq.q_index = u.q_index
+    WHERE u.q_index >= 1 AND u.x > 0
+    GROUP BY u.signal
+),
+every AS (
+    SELECT signal, sum(x * x) AS s2, sum(x) AS s1 FROM sys_unit WHERE x > 0 GROUP BY signal
+)
+SELECT s.signal,
+       CASE WHEN s.kind = 'amount'
+            THEN coalesce(h.s2 / nullif(h.s1, 0), e.s2 / nullif(e.s1, 0), 1.0) ELSE 1.0 END AS phi
+FROM sys_signal s
+LEFT JOIN hist h ON h.signal = s.signal
+LEFT JOIN every e ON e.signal = s.signal;
+
+-- step: baselines
+-- One row per area (of the levels ${levels}) and signal looked at this quarter, in effective counts y = v / phi:
+--   y0          the round's quarter;
+--   m           the history quarters held (the feed covers them), hist_y their sum, hist_t = m × persons;
+--   r_trail     the trailing history rate per person-quarter, shrunk toward the county's trailing rate with the
+--               strength of ${prior} person-quarters (a thin history leans on the county);
+--   r_same      the same quarter last year (q_index ${same_quarter}), shrunk alike toward the county's same quarter;
+--   r_hist      the higher of the two (a flood every summer is not a surge the next summer);
+--   r_rest      the rate of the other areas of the county (same level) in the round's quarter;
+--   s1_y, s2_y  history sums of y and y² (for the dispersion estimate).
+CREATE OR REPLACE TEMP TABLE sys_baseline AS
+WITH grid AS (
+    SELECT a.area_level, a.area_code, a.county_code, a.persons, s.signal, p.phi
+    FROM sys_area a
+    CROSS JOIN sys_signal s
+    JOIN sys_phi p ON p.signal = s.signal
+    WHERE a.area_level IN (${levels}) AND a.persons > 0
+      AND EXISTS (SELECT 1 FROM sys_signal_quarter sq WHERE sq.signal = s.signal AND sq.q_index = 0)
+),
+hq AS (
+    SELECT signal, CAST(count(*) AS INTEGER) AS m,
+           CAST(count(*) FILTER (WHERE q_index = ${same_quarter}) AS INTEGER) AS has_same
+    FROM sys_signal_quarter WHERE q_index >= 1 GROUP BY signal
+),
+cur AS (SELECT area_level, area_code, signal, n, v FROM sys_cell WHERE q_index = 0),
+hist AS (
+    SELECT c.area_level, c.area_code, c.signal,
+           sum(c.v) AS s1_v, sum(c.v * c.v) AS s2_v,
+           sum(CASE WHEN c.q_index = ${same_quarter} THEN c.v ELSE 0 END) AS same_v
+    FROM sys_cell c
+    JOIN sys_signal_quarter sq ON sq.signal = c.signal AND sq.q_index = c.q_index
+    WHERE c.q_index >= 1
+    GROUP BY c.area_level, c.area_code, c.signal
+),
+base AS (
+    SELECT g.area_level, g.area_code, g.county_code, g.persons, g.signal, g.phi,
+           coalesce(cur.n, 0) AS n0, coalesce(cur.v, 0) AS v0,
+           coalesce(h.s1_v, 0) AS s1_v, coalesce(h.s2_v, 0) AS s2_v,
+           coalesce(hq.m, 0) AS m, coalesce(hq.m, 0) * g.persons AS hist_t,
+           CASE WHEN coalesce(hq.has_same, 0) > 0 THEN coalesce(h.same_v, 0) END AS same_v
+    FROM grid g
+    LEFT JOIN hq ON hq.signal = g.signal
+    LEFT JOIN cur ON cur.area_level = g.area_level AND cur.area_code = g.area_code AND cur.signal = g.signal
+    LEFT JOIN hist h ON h.area_level = g.area_level AND h.area_code = g.area_code AND h.signal = g.signal
+),
+county AS (
+    SELECT area_level, county_code, signal,
+           sum(s1_v) AS c_hist_v, sum(hist_t) AS c_hist_t, sum(same_v) AS c_same_v, sum(persons) AS c_persons,
+           sum(v0) AS c_v0
+    FROM base
+    GROUP BY area_level, county_code, signal
+),
+rates AS (
+    SELECT b.*,
+           c.c_hist_v / b.phi / nullif(c.c_hist_t, 0) AS r_county,
+           c.c_same_v / b.phi / nullif(c.c_persons, 0) AS r_county_same,
+           (c.c_v0 - b.v0) / b.phi / nullif(c.c_persons - b.persons, 0) AS r_rest
+    FROM base b
+    JOIN county c ON c.area_level = b.area_level AND c.county_code = b.county_code AND c.signal = b.signal
+),
+shrunk AS (
+    SELECT r.*,
+           CASE WHEN r.m > 0 THEN (r.s1_v / r.phi + ${prior} * coalesce(r.r_county, 0)) / (r.hist_t + ${prior}) END
+               AS r_trail,
+           CASE WHEN r.same_v IS NOT NULL
+                THEN (r.same_v / r.phi + ${prior} * coalesce(r.r_county_same, 0)) / (r.persons + ${prior}) END
+               AS r_same
+    FROM rates r
+)
+SELECT area_level, area_code, county_code, persons, signal, phi, n0, v0, m, same_v,
+       v0 / phi AS y0,
+       s1_v / phi AS s1_y,
+       s2_v / (phi * phi) AS s2_y,
+       r_county, r_trail, r_same,
+       CASE WHEN r_trail IS NOT NULL THEN greatest(r_trail, coalesce(r_same, r_trail)) END AS r_hist,
+       r_rest
+FROM shrunk;
+
+-- step: dispersion
+-- Extra-Poisson variation of each signal's counts from the areas' own history (method of moments over the areas with
+-- two or more history quarters): Var(y) = μ + α·μ², α = Σ (s² − μ) / Σ μ² (never below 0).
+SELECT area_level, signal,
+       greatest(sum((s2_y - m * (s1_y / m) * (s1_y / m)) / (m - 1) - s1_y / m), 0)
+           / nullif(sum((s1_y / m) * (s1_y / m)), 0) AS alpha,
+       CAST(count(*) AS BIGINT) AS areas
+FROM sys_baseline
+WHERE m >= 2
+GROUP BY area_level, signal
+ORDER BY area_level, signal;
+
+-- step: frame
+SELECT * FROM sys_baseline ORDER BY area_level, area_code, signal;
