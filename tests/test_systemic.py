@@ -252,3 +252,19 @@ def test_a_county_rerun_rewrites_only_its_workbook(watched, tmp_path):
     out = write_systemic(frames, tmp_path, ROUND, "2026Q3", names, counties=["450225"])
     assert out["workbooks"] == {"450225": "规模性风险预警_融水苗族自治县.xlsx"}
     assert other.stat().st_mtime_ns == before
+
+
+def test_summary_section_charts_each_flag_against_its_history_offline(watched):
+    from fangpin.reports.summary import systemic_section
+
+    town, _, _, frames, _, _ = watched
+    html = systemic_section({"quarter": "2026Q3", "survey_households": frames["survey"].height, **frames})
+    flags = frames["flags"]
+    assert html.count("<svg") == min(flags.height, 12) and flags.height > 0
+    for name in flags["area_name"].unique():
+        assert name in html
+    assert "http" not in html and "<script" not in html and "<img" not in html
+    # one chart: a column per quarter held (8 before + the round's), the last (the round's quarter) in red
+    first = html[html.index("<svg") : html.index("</svg>")]
+    assert first.count("<rect") == 9 and first.count('fill="#A50021"') == 1
+    assert "本季度未发现" in systemic_section({"quarter": "2026Q3", **{k: v.head(0) for k, v in frames.items()}})
