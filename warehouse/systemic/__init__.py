@@ -176,7 +176,7 @@ def analyse(
             prior=float(model.get("prior_person_quarters", 2000)),
             same_quarter=SAME_QUARTER,
         )
-        estimates = wh.frame("systemic/30_test.dispersion")
+        estimates = wh.frame("systemic/30_test.dispersion", levels=levels)
         base = wh.frame("systemic/30_test.frame")
         result = surge_test(base, estimates, cfg)
         wh.put("sys_result", result)

@@ -50,8 +50,7 @@ LEFT JOIN every e ON e.signal = s.signal;
 --               strength of ${prior} person-quarters (a thin history leans on the county);
 --   r_same      the same quarter last year (q_index ${same_quarter}), shrunk alike toward the county's same quarter;
 --   r_hist      the higher of the two (a flood every summer is not a surge the next summer);
---   r_rest      the rate of the other areas of the county (same level) in the round's quarter;
---   s1_y, s2_y  history sums of y and y² (for the dispersion estimate).
+--   r_rest      the rate of the other areas of the county (same level) in the round's quarter.
 CREATE OR REPLACE TEMP TABLE sys_baseline AS
 WITH grid AS (
     SELECT a.area_level, a.area_code, a.county_code, a.persons, s.signal, p.phi
@@ -69,7 +68,7 @@ hq AS (
 cur AS (SELECT area_level, area_code, signal, n, v FROM sys_cell WHERE q_index = 0),
 hist AS (
     SELECT c.area_level, c.area_code, c.signal,
-           sum(c.v) AS s1_v, sum(c.v * c.v) AS s2_v,
+           sum(c.v) AS s1_v,
            sum(CASE WHEN c.q_index = ${same_quarter} THEN c.v ELSE 0 END) AS same_v
     FROM sys_cell c
     JOIN sys_signal_quarter sq ON sq.signal = c.signal AND sq.q_index = c.q_index
@@ -79,7 +78,7 @@ hist AS (
 base AS (
     SELECT g.area_level, g.area_code, g.county_code, g.persons, g.signal, g.phi,
            coalesce(cur.n, 0) AS n0, coalesce(cur.v, 0) AS v0,
-           coalesce(h.s1_v, 0) AS s1_v, coalesce(h.s2_v, 0) AS s2_v,
+           coalesce(h.s1_v, 0) AS s1_v,
            coalesce(hq.m, 0) AS m, coalesce(hq.m, 0) * g.persons AS hist_t,
            CASE WHEN coalesce(hq.has_same, 0) > 0 THEN coalesce(h.same_v, 0) END AS same_v
     FROM grid g
@@ -113,24 +112,55 @@ shrunk AS (
 )
 SELECT area_level, area_code, county_code, persons, signal, phi, n0, v0, m, same_v,
        v0 / phi AS y0,
-       s1_v / phi AS s1_y,
-       s2_v / (phi * phi) AS s2_y,
        r_county, r_trail, r_same,
        CASE WHEN r_trail IS NOT NULL THEN greatest(r_trail, coalesce(r_same, r_trail)) END AS r_hist,
        r_rest
 FROM shrunk;
 
 -- step: dispersion
--- Extra-Poisson variation of each signal's counts from the areas' own history (method of moments over the areas with
--- two or more history quarters): Var(y) = μ + α·μ², α = Σ (s² − μ) / Σ μ² (never below 0).
-SELECT area_level, signal,
-       greatest(sum((s2_y - m * (s1_y / m) * (s1_y / m)) / (m - 1) - s1_y / m), 0)
-           / nullif(sum((s1_y / m) * (s1_y / m)), 0) AS alpha,
+-- Extra-Poisson variation of each signal's counts, from the areas' own history (method of moments), after the
+-- quarters' common ups and downs: with the county's share s_h of its history in quarter h, an area's expected count
+-- in h is Y·s_h (Y = its history total). Under Var(y) = μ + α·μ², E[Σ_h (y_h − Y·s_h)²] = Y·(1 − S) + α·Y²·(S − 2T + S²)
+-- (S = Σ s_h², T = Σ s_h³), so α = Σ_areas [Q − Y·(1 − S)] / Σ_areas Y²·(S − 2T + S²), never below 0. A quarter in
+-- which every area of a county had more (a season, a department's catch-up extract) does not count as dispersion.
+WITH hist AS (
+    SELECT c.area_level, c.area_code, a.county_code, c.signal, c.q_index, c.v / p.phi AS y
+    FROM sys_cell c
+    JOIN sys_signal_quarter sq ON sq.signal = c.signal AND sq.q_index = c.q_index
+    JOIN sys_area a ON a.area_level = c.area_level AND a.area_code = c.area_code
+    JOIN sys_phi p ON p.signal = c.signal
+    WHERE c.q_index >= 1 AND a.area_level IN (${levels})
+),
+county_q AS (
+    SELECT area_level, county_code, signal, q_index, sum(y) AS cy FROM hist
+    GROUP BY area_level, county_code, signal, q_index
+),
+shares AS (
+    SELECT q.area_level, q.county_code, q.signal, q.q_index,
+           q.cy / sum(q.cy) OVER (PARTITION BY q.area_level, q.county_code, q.signal) AS s
+    FROM county_q q
+),
+moments AS (
+    SELECT area_level, county_code, signal, sum(s * s) AS s2, sum(s * s * s) AS s3, count(*) AS quarters
+    FROM shares GROUP BY area_level, county_code, signal
+),
+per_area AS (
+    SELECT h.area_level, h.area_code, h.county_code, h.signal,
+           sum(h.y) AS y_total, sum(h.y * h.y) AS y2, sum(h.y * sh.s) AS ys
+    FROM hist h
+    JOIN shares sh ON sh.area_level = h.area_level AND sh.county_code = h.county_code AND sh.signal = h.signal
+                  AND sh.q_index = h.q_index
+    GROUP BY h.area_level, h.area_code, h.county_code, h.signal
+)
+SELECT a.area_level, a.signal,
+       greatest(sum(a.y2 - 2 * a.y_total * a.ys + a.y_total * a.y_total * m.s2 - a.y_total * (1 - m.s2)), 0)
+           / nullif(sum(a.y_total * a.y_total * (m.s2 - 2 * m.s3 + m.s2 * m.s2)), 0) AS alpha,
        CAST(count(*) AS BIGINT) AS areas
-FROM sys_baseline
-WHERE m >= 2
-GROUP BY area_level, signal
-ORDER BY area_level, signal;
+FROM per_area a
+JOIN moments m ON m.area_level = a.area_level AND m.county_code = a.county_code AND m.signal = a.signal
+WHERE m.quarters >= 2
+GROUP BY a.area_level, a.signal
+ORDER BY a.area_level, a.signal;
 
 -- step: frame
 SELECT * FROM sys_baseline ORDER BY area_level, area_code, signal;
