@@ -24,7 +24,7 @@ WHERE source = 'medical' AND coalesce(oop, 0) >= ${min_out_of_pocket}
 GROUP BY person_key, q_index;
 
 -- step: disaster_houses
--- Households whose house collapsed or was severely damaged.
+-- Households whose house was damaged (config house_damage_pattern: collapsed, severely or generally damaged).
 INSERT INTO sys_unit
 SELECT 'disaster_houses', household_id, household_id, q_index, 1.0
 FROM sys_record
