@@ -612,6 +612,7 @@ SYSTEMIC = Schema(
                     "max_dispersion": Num(ge=0),
                     "prior_person_quarters": Num(ge=0, unit="人·季度"),
                     "min_expected": Num(gt=0),
+                    "amount_cap_quantile": Share(),
                     "fdr": Prob(),
                     "min_ratio": Num(ge=1),
                     "county_test": Bool(),

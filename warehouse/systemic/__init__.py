@@ -168,7 +168,7 @@ def analyse(
         if "below_line" in signals:
             wh.run("systemic/20_units.below_line")
 
-        wh.run("systemic/30_test.cells")
+        wh.run("systemic/30_test.cells", cap_quantile=float(model.get("amount_cap_quantile", 0.95)))
         wh.run("systemic/30_test.phi")
         wh.run(
             "systemic/30_test.baselines",

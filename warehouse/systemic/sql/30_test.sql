@@ -2,38 +2,60 @@
 -- "Systemic-risk watch"). Inputs put by the driver: sys_signal(signal, name, feed, unit, kind).
 
 -- step: cells
--- The quarters each signal is looked at in (its feed covers them; below_line: any feed does), and the counts of
--- units (n) and their sum (v) per area, signal and quarter (only non-zero cells).
+-- The quarters each signal is looked at in (its feed covers them; below_line: any feed does). Amount signals: each
+-- unit's quarterly amount is capped at the ${cap_quantile} quantile of the history's (sys_cap), so one huge bill or
+-- one collapsed house does not make a surge, while many ordinary ones do. Per area, signal and quarter (only
+-- non-zero cells): n units, v their (capped) sum — what the test and the rates use — and v_raw the uncapped sum.
 CREATE OR REPLACE TEMP TABLE sys_signal_quarter AS
 SELECT s.signal, q.q_index
 FROM sys_signal s
 CROSS JOIN sys_quarter q
 WHERE EXISTS (SELECT 1 FROM sys_coverage c WHERE c.q_index = q.q_index AND (c.source = s.feed OR s.feed = 'all'));
 
-CREATE OR REPLACE TEMP TABLE sys_cell AS
-SELECT 'village' AS area_level, h.village_code AS area_code, u.signal, u.q_index,
-       CAST(count(*) AS BIGINT) AS n, sum(u.x) AS v
-FROM sys_unit u JOIN sys_household h ON h.household_id = u.household_id
-GROUP BY h.village_code, u.signal, u.q_index
-UNION ALL
-SELECT 'township', h.township_code, u.signal, u.q_index, CAST(count(*) AS BIGINT), sum(u.x)
-FROM sys_unit u JOIN sys_household h ON h.household_id = u.household_id
-GROUP BY h.township_code, u.signal, u.q_index;
-
--- step: phi
--- Amount signals are tested as compound counts: a sum of amounts X over Poisson-many units has variance λ·E[X²], so
--- the sum divided by phi = E[X²] / E[X] behaves like a count (mean = variance). phi comes from the units of the
--- history quarters (all quarters when the history has none); 1 for count signals.
-CREATE OR REPLACE TEMP TABLE sys_phi AS
+CREATE OR REPLACE TEMP TABLE sys_cap AS
 WITH hist AS (
-    SELECT u.signal, sum(u.x * u.x) AS s2, sum(u.x) AS s1
+    SELECT u.signal, quantile_cont(u.x, ${cap_quantile}) AS cap
     FROM sys_unit u
     JOIN sys_signal_quarter sq ON sq.signal = u.signal AND sq.q_index = u.q_index
     WHERE u.q_index >= 1 AND u.x > 0
     GROUP BY u.signal
 ),
+every AS (SELECT signal, quantile_cont(x, ${cap_quantile}) AS cap FROM sys_unit WHERE x > 0 GROUP BY signal)
+SELECT s.signal, CASE WHEN s.kind = 'amount' THEN coalesce(h.cap, e.cap) END AS cap
+FROM sys_signal s
+LEFT JOIN hist h ON h.signal = s.signal
+LEFT JOIN every e ON e.signal = s.signal;
+
+CREATE OR REPLACE TEMP TABLE sys_unit_capped AS
+SELECT u.signal, u.unit_key, u.household_id, u.q_index, u.x AS x_raw,
+       CASE WHEN c.cap IS NULL THEN u.x ELSE least(u.x, c.cap) END AS x
+FROM sys_unit u
+JOIN sys_cap c ON c.signal = u.signal;
+
+CREATE OR REPLACE TEMP TABLE sys_cell AS
+SELECT 'village' AS area_level, h.village_code AS area_code, u.signal, u.q_index,
+       CAST(count(*) AS BIGINT) AS n, sum(u.x) AS v, sum(u.x_raw) AS v_raw
+FROM sys_unit_capped u JOIN sys_household h ON h.household_id = u.household_id
+GROUP BY h.village_code, u.signal, u.q_index
+UNION ALL
+SELECT 'township', h.township_code, u.signal, u.q_index, CAST(count(*) AS BIGINT), sum(u.x), sum(u.x_raw)
+FROM sys_unit_capped u JOIN sys_household h ON h.household_id = u.household_id
+GROUP BY h.township_code, u.signal, u.q_index;
+
+-- step: phi
+-- Amount signals are tested as compound counts: a sum of amounts X over Poisson-many units has variance λ·E[X²], so
+-- the sum divided by phi = E[X²] / E[X] behaves like a count (mean = variance). phi comes from the (capped) units
+-- of the history quarters (all quarters when the history has none); 1 for count signals.
+CREATE OR REPLACE TEMP TABLE sys_phi AS
+WITH hist AS (
+    SELECT u.signal, sum(u.x * u.x) AS s2, sum(u.x) AS s1
+    FROM sys_unit_capped u
+    JOIN sys_signal_quarter sq ON sq.signal = u.signal AND sq.q_index = u.q_index
+    WHERE u.q_index >= 1 AND u.x > 0
+    GROUP BY u.signal
+),
 every AS (
-    SELECT signal, sum(x * x) AS s2, sum(x) AS s1 FROM sys_unit WHERE x > 0 GROUP BY signal
+    SELECT signal, sum(x * x) AS s2, sum(x) AS s1 FROM sys_unit_capped WHERE x > 0 GROUP BY signal
 )
 SELECT s.signal,
        CASE WHEN s.kind = 'amount'
@@ -65,7 +87,7 @@ hq AS (
            CAST(count(*) FILTER (WHERE q_index = ${same_quarter}) AS INTEGER) AS has_same
     FROM sys_signal_quarter WHERE q_index >= 1 GROUP BY signal
 ),
-cur AS (SELECT area_level, area_code, signal, n, v FROM sys_cell WHERE q_index = 0),
+cur AS (SELECT area_level, area_code, signal, n, v, v_raw FROM sys_cell WHERE q_index = 0),
 hist AS (
     SELECT c.area_level, c.area_code, c.signal,
            sum(c.v) AS s1_v,
@@ -77,7 +99,7 @@ hist AS (
 ),
 base AS (
     SELECT g.area_level, g.area_code, g.county_code, g.persons, g.signal, g.phi,
-           coalesce(cur.n, 0) AS n0, coalesce(cur.v, 0) AS v0,
+           coalesce(cur.n, 0) AS n0, coalesce(cur.v, 0) AS v0, coalesce(cur.v_raw, 0) AS v0_raw,
            coalesce(h.s1_v, 0) AS s1_v,
            coalesce(hq.m, 0) AS m, coalesce(hq.m, 0) * g.persons AS hist_t,
            CASE WHEN coalesce(hq.has_same, 0) > 0 THEN coalesce(h.same_v, 0) END AS same_v
@@ -110,7 +132,7 @@ shrunk AS (
                AS r_same
     FROM rates r
 )
-SELECT area_level, area_code, county_code, persons, signal, phi, n0, v0, m, same_v,
+SELECT area_level, area_code, county_code, persons, signal, phi, n0, v0, v0_raw, m, same_v,
        v0 / phi AS y0,
        r_county, r_trail, r_same,
        CASE WHEN r_trail IS NOT NULL THEN greatest(r_trail, coalesce(r_same, r_trail)) END AS r_hist,

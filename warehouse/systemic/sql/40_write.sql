@@ -91,7 +91,7 @@ DELETE FROM systemic_flag WHERE round_id = ${round_id};
 
 INSERT INTO systemic_flag (
     round_id, area_level, area_code, area_name, county, signal, count, rate, baseline_rate, ratio, p_value,
-    households_near_line, quarter, county_code, township_code, township, signal_name, unit, kind, value,
+    households_near_line, quarter, county_code, township_code, township, signal_name, unit, kind, value, amount_cap,
     history_rate, county_rate, same_quarter_rate, expected, q_value, dispersion, persons, households, history_quarters
 )
 WITH near AS (
@@ -104,13 +104,14 @@ SELECT ${round_id} AS round_id, r.area_level, r.area_code, ar.area_name,
        coalesce(c.county, b.county_code) AS county, r.signal, b.n0 AS count, r.rate, r.baseline_rate, r.ratio,
        r.p_value, coalesce(nr.households_near_line, 0) AS households_near_line,
        ${quarter} AS quarter, b.county_code, ar.township_code, ar.township, s.name AS signal_name, s.unit, s.kind,
-       b.v0 AS value, r.history_rate, r.county_rate,
+       b.v0_raw AS value, cp.cap AS amount_cap, r.history_rate, r.county_rate,
        CASE WHEN b.same_v IS NOT NULL THEN 1000 * b.same_v / b.persons END AS same_quarter_rate,
        r.expected, r.q_value, r.alpha AS dispersion, b.persons, ar.households, b.m AS history_quarters
 FROM sys_result r
 JOIN sys_baseline b ON b.area_level = r.area_level AND b.area_code = r.area_code AND b.signal = r.signal
 JOIN sys_area ar ON ar.area_level = r.area_level AND ar.area_code = r.area_code
 JOIN sys_signal s ON s.signal = r.signal
+JOIN sys_cap cp ON cp.signal = r.signal
 LEFT JOIN sys_county c ON c.county_code = b.county_code
 LEFT JOIN near nr ON nr.area_level = r.area_level AND nr.area_code = r.area_code
 WHERE r.flagged;
@@ -130,7 +131,7 @@ county_p AS (
     SELECT area_level, county_code, sum(persons) AS persons FROM sys_area GROUP BY area_level, county_code
 )
 SELECT ${round_id} AS round_id, f.area_level, f.area_code, f.signal, sq.q_index, q.label AS quarter,
-       coalesce(c.n, 0) AS count, coalesce(c.v, 0) AS value,
+       coalesce(c.n, 0) AS count, coalesce(c.v_raw, 0) AS value,
        1000 * coalesce(c.v, 0) / a.persons AS rate,
        1000 * coalesce(cq.v, 0) / cp.persons AS county_rate
 FROM flagged f
@@ -152,6 +153,8 @@ DROP TABLE IF EXISTS sys_unit;
 DROP TABLE IF EXISTS sys_spend;
 DROP TABLE IF EXISTS sys_adjusted;
 DROP TABLE IF EXISTS sys_signal_quarter;
+DROP TABLE IF EXISTS sys_cap;
+DROP TABLE IF EXISTS sys_unit_capped;
 DROP TABLE IF EXISTS sys_cell;
 DROP TABLE IF EXISTS sys_phi;
 DROP TABLE IF EXISTS sys_baseline;

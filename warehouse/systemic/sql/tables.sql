@@ -2,7 +2,7 @@
 
 -- systemic_flag: one row per flagged area and signal. The columns of SPEC §7 systemic_risk.parquet first
 -- (area_level … households_near_line), then extras. Rates per 1,000 registry persons in the round's quarter (amount
--- signals: yuan per 1,000 persons); baseline_rate = the higher of history_rate (the area's own, shrunk toward its
+-- signals: yuan per 1,000 persons, each unit's amount capped at amount_cap); baseline_rate = the higher of history_rate (the area's own, shrunk toward its
 -- county) and county_rate (the other areas of its county this quarter).
 CREATE TABLE IF NOT EXISTS systemic_flag (
     round_id             VARCHAR NOT NULL,
@@ -25,7 +25,9 @@ CREATE TABLE IF NOT EXISTS systemic_flag (
     signal_name          VARCHAR,
     unit                 VARCHAR,              -- person | household
     kind                 VARCHAR,              -- count | amount
-    value                DOUBLE,               -- amount signals: the yuan; count signals: = count
+    value                DOUBLE,               -- amount signals: the yuan (uncapped); count signals: = count
+    amount_cap           DOUBLE,               -- amount signals: a unit's quarterly amount counts up to this in the
+                                               -- rates and the test (history quantile model.amount_cap_quantile)
     history_rate         DOUBLE,
     county_rate          DOUBLE,
     same_quarter_rate    DOUBLE,               -- the same quarter last year, unshrunk (null when not held)
@@ -47,8 +49,8 @@ CREATE TABLE IF NOT EXISTS systemic_history (
     q_index     INTEGER NOT NULL,
     quarter     VARCHAR,
     count       BIGINT,
-    value       DOUBLE,
-    rate        DOUBLE,
+    value       DOUBLE,                          -- uncapped (amount signals)
+    rate        DOUBLE,                          -- per 1,000 persons, capped like the test
     county_rate DOUBLE
 );
 
@@ -80,3 +82,6 @@ CREATE TABLE IF NOT EXISTS systemic_survey (
     rank_group         INTEGER,              -- 1 near the line and carries the signal, 2 near the line, 3 carries it
     survey_rank        INTEGER
 );
+
+-- Columns added after a warehouse first held these tables (CREATE TABLE IF NOT EXISTS does not add them).
+ALTER TABLE systemic_flag ADD COLUMN IF NOT EXISTS amount_cap DOUBLE;
