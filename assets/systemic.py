@@ -25,8 +25,9 @@ from fangpin.reports.systemic import write_systemic
 from fangpin.settings import ConfigError
 from warehouse import systemic
 
-#: share of villages flagged in a quarter above which the check warns (the issue's quiet-city bound is 1 %)
-MAX_FLAGGED_SHARE = 0.05
+#: share of villages flagged in a quarter above which the check warns: a quiet synthetic city flags under 1 %, the demo
+#: city with its five planted surges (one a whole township) 5.6 % of its 143 villages
+MAX_FLAGGED_SHARE = 0.10
 
 
 def _county_names(codes: list[str]) -> dict[str, str]:

@@ -610,7 +610,7 @@ SYSTEMIC = Schema(
                     "test": OneOf(("negative_binomial", "poisson")),
                     "dispersion": Either((Str(pattern="auto", describe="auto"), Num(ge=0))),
                     "max_dispersion": Num(ge=0),
-                    "prior_person_quarters": Num(ge=0, unit="人·季度"),
+                    "prior_events": Num(ge=0, unit="起（人或户）"),
                     "min_expected": Num(gt=0),
                     "amount_cap_quantile": Share(),
                     "fdr": Prob(),

@@ -173,7 +173,7 @@ def analyse(
         wh.run(
             "systemic/30_test.baselines",
             levels=levels,
-            prior=float(model.get("prior_person_quarters", 2000)),
+            prior=float(model.get("prior_events", 2)),
             same_quarter=SAME_QUARTER,
         )
         estimates = wh.frame("systemic/30_test.dispersion", levels=levels)

@@ -68,8 +68,9 @@ LEFT JOIN every e ON e.signal = s.signal;
 -- One row per area (of the levels ${levels}) and signal looked at this quarter, in effective counts y = v / phi:
 --   y0          the round's quarter;
 --   m           the history quarters held (the feed covers them), hist_y their sum, hist_t = m × persons;
---   r_trail     the trailing history rate per person-quarter, shrunk toward the county's trailing rate with the
---               strength of ${prior} person-quarters (a thin history leans on the county);
+--   r_trail     the trailing history rate per person-quarter, shrunk toward the county's trailing rate r_county
+--               by a gamma prior worth ${prior} events: (Y + prior) / (T + prior / r_county). A history with few
+--               events leans on the county; a village that always has many (on a river) keeps its own rate;
 --   r_same      the same quarter last year (q_index ${same_quarter}), shrunk alike toward the county's same quarter;
 --   r_hist      the higher of the two (a flood every summer is not a surge the next summer);
 --   r_rest      the rate of the other areas of the county (same level) in the round's quarter.
@@ -125,10 +126,12 @@ rates AS (
 ),
 shrunk AS (
     SELECT r.*,
-           CASE WHEN r.m > 0 THEN (r.s1_v / r.phi + ${prior} * coalesce(r.r_county, 0)) / (r.hist_t + ${prior}) END
+           CASE WHEN r.m > 0 AND r.r_county > 0 THEN (r.s1_v / r.phi + ${prior}) / (r.hist_t + ${prior} / r.r_county)
+                WHEN r.m > 0 THEN r.s1_v / r.phi / r.hist_t END
                AS r_trail,
-           CASE WHEN r.same_v IS NOT NULL
-                THEN (r.same_v / r.phi + ${prior} * coalesce(r.r_county_same, 0)) / (r.persons + ${prior}) END
+           CASE WHEN r.same_v IS NOT NULL AND r.r_county_same > 0
+                THEN (r.same_v / r.phi + ${prior}) / (r.persons + ${prior} / r.r_county_same)
+                WHEN r.same_v IS NOT NULL THEN r.same_v / r.phi / r.persons END
                AS r_same
     FROM rates r
 )
