@@ -24,7 +24,7 @@ from fangpin.domain import divisions
 from fangpin.home import CORE_FEEDS, OPTIONAL_FEEDS
 from fangpin.reports.publish import PublishError, publish_round
 from fangpin.settings import ConfigError
-from warehouse import rounds, rules
+from warehouse import rounds, rules, systemic
 from warehouse.followup import apply_followup
 from warehouse.linkage import link_records
 from warehouse.runner import runner_for
@@ -200,7 +200,9 @@ def _screen(con, scope: RoundScope, home) -> rules.ScreenStats:
 
 def _publish(con, scope: RoundScope, home) -> dict:
     try:
-        return publish_round(con, home, scope.round_id, counties=scope.county_list)
+        return publish_round(
+            con, home, scope.round_id, counties=scope.county_list, systemic=systemic.summary(con, scope.round_id)
+        )
     except PublishError as exc:
         raise dg.Failure(
             description=f"发布 {exc.file} 失败（轮次 {scope.round_id}）/ publishing {exc.file} failed: {exc.__cause__}",

@@ -180,6 +180,8 @@ def test_a_surge_is_flagged_in_its_own_quarter_not_later(tmp_path):
         # two members of a household back home lose 2 × 6 × 3000: those households fell below the line as well
         assert set(flagged) == {v} and {"job_loss", "below_line"} == flagged[v]
         assert systemic.frames(con, ROUND)["flags"].is_empty()  # each round keeps its own rows
+        assert systemic.summary(con, "2026Q2")["quarter"] == "2026Q1"
+        assert systemic.summary(con, "2025Q4") is None  # never looked at: the summary says nothing, not "nothing found"
 
 
 def test_a_rise_across_the_whole_county_is_not_a_local_surge(tmp_path):

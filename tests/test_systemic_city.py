@@ -80,3 +80,11 @@ def test_planted_truth_is_what_the_generator_promises(screened_demo, kind):
 
 def test_a_city_without_surges_plants_none(tiny_home):
     assert _truth(tiny_home, "surges").is_empty() and _truth(tiny_home, "surge_households").is_empty()
+
+
+def test_the_round_summary_shows_each_planted_surge_against_its_history(screened_demo):
+    html = (screened_demo / "out" / DEMO_ROUND / f"汇总_{DEMO_ROUND}.html").read_text(encoding="utf-8")
+    section = html[html.index("规模性、系统性风险研判（2026Q3）") :]
+    for name in _truth(screened_demo, "surges")["area_name"]:
+        assert f"{name}（" in section  # a chart title: 白安村（村）· …
+    assert section.count("<svg") == 12  # the 12 most significant flags (the demo city has more)

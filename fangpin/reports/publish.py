@@ -347,12 +347,13 @@ def _merge_rows(
     return merged
 
 
-def publish_round(con, home: Path, round_id: str, counties=None) -> dict:
+def publish_round(con, home: Path, round_id: str, counties=None, *, systemic: dict | None = None) -> dict:
     """Publish the round's outputs (all of them), or — ``counties`` given — a county rerun: only those counties'
     workbooks, their rows of the round-wide Parquet files (other counties' rows kept as published), the department
     task lists and the summary (both regenerated from the round's tables). ``links.parquet``, ``rejected.parquet``
     and the department returns (未匹配记录) describe department data, not counties: full publications, and the first
-    publication of a round."""
+    publication of a round. ``systemic``: the round's systemic-risk frames for the summary
+    (``fangpin.reports.summary.systemic_section``), None when the watch did not look at the round."""
     if not isinstance(round_id, str) or not _ROUND_ID.match(round_id) or ".." in round_id:
         raise ValueError(f"round id {round_id!r} cannot be used as a folder name (letters, digits, '-', '_' only)")
     from fangpin.reports.review_lists import write_review_lists
@@ -464,6 +465,7 @@ def publish_round(con, home: Path, round_id: str, counties=None) -> dict:
 
     # ---------------------------------------------------------------- summary (always from the round's tables)
     data = _summary_data(con, round_id, dept_of_feed)
+    data["systemic"] = systemic
     html_name = safe_filename(f"汇总_{round_id}.html")
     xlsx_name = safe_filename(f"汇总_{round_id}.xlsx")
     with _Stage(html_name):

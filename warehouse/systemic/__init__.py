@@ -194,6 +194,16 @@ def analyse(
             wh.run("systemic/40_write.flags", **params)
             wh.run("systemic/40_write.history", **params)
         _fill_stats(stats, wh, base, result, round_id)
+        wh.run(
+            "systemic/40_write.run",
+            round_id=round_id,
+            quarter=stats.quarter,
+            tests=stats.tests,
+            flags=stats.flags,
+            villages=stats.villages,
+            flagged_villages=stats.flagged_villages,
+            survey_households=stats.survey_households,
+        )
     finally:
         wh.run("systemic/40_write.drop")
     return stats
@@ -232,3 +242,20 @@ def frames(wh, round_id: str) -> dict[str, pl.DataFrame]:
 def registry_counties(wh) -> list[str]:
     """The county codes of the registry (as the registry writes them)."""
     return [r[0] for r in runner_for(wh).rows("systemic/50_publish.counties")]
+
+
+def summary(wh, round_id: str) -> dict | None:
+    """What the round summary shows (``fangpin.reports.summary.systemic_section``): the quarter, the flags, their
+    history and the number of survey households — or None when the watch has not looked at this round."""
+    wh = runner_for(wh)
+    wh.run("systemic/tables")
+    run = wh.frame("systemic/50_publish.run", round_id=round_id)
+    if run.is_empty():
+        return None
+    published = frames(wh, round_id)
+    return {
+        "quarter": run["quarter"][0],
+        "flags": published["flags"],
+        "history": published["history"],
+        "survey_households": int(run["survey_households"][0]),
+    }

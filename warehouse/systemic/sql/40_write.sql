@@ -144,6 +144,12 @@ LEFT JOIN sys_cell c ON c.area_level = f.area_level AND c.area_code = f.area_cod
 LEFT JOIN county_q cq ON cq.area_level = a.area_level AND cq.county_code = a.county_code AND cq.signal = f.signal
                      AND cq.q_index = sq.q_index;
 
+-- step: run
+DELETE FROM systemic_run WHERE round_id = ${round_id};
+INSERT INTO systemic_run (round_id, quarter, tests, flags, villages, flagged_villages, survey_households, finished_at)
+VALUES (${round_id}, ${quarter}, ${tests}, ${flags}, ${villages}, ${flagged_villages}, ${survey_households},
+        current_timestamp);
+
 -- step: drop
 DROP TABLE IF EXISTS sys_household;
 DROP TABLE IF EXISTS sys_area;

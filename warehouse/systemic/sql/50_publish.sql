@@ -17,6 +17,10 @@ ORDER BY f.p_value, h.area_level DESC, h.area_code, h.signal, h.q_index DESC;
 SELECT * FROM systemic_survey WHERE round_id = ${round_id}
 ORDER BY county_code, survey_rank;
 
+-- step: run
+SELECT quarter, tests, flags, villages, flagged_villages, survey_households FROM systemic_run
+WHERE round_id = ${round_id};
+
 -- step: counties
 -- The counties of the registry (each gets its workbook, with or without flagged areas).
 SELECT DISTINCT coalesce(county_code, substr(village_code, 1, 6)) AS county_code

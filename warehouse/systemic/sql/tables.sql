@@ -83,5 +83,18 @@ CREATE TABLE IF NOT EXISTS systemic_survey (
     survey_rank        INTEGER
 );
 
+-- systemic_run: one row per round the watch looked at (a round without a row was not looked at: its summary says
+-- nothing about systemic risk rather than "nothing found").
+CREATE TABLE IF NOT EXISTS systemic_run (
+    round_id           VARCHAR NOT NULL,
+    quarter            VARCHAR,
+    tests              BIGINT,
+    flags              BIGINT,
+    villages           BIGINT,
+    flagged_villages   BIGINT,
+    survey_households  BIGINT,
+    finished_at        TIMESTAMP
+);
+
 -- Columns added after a warehouse first held these tables (CREATE TABLE IF NOT EXISTS does not add them).
 ALTER TABLE systemic_flag ADD COLUMN IF NOT EXISTS amount_cap DOUBLE;
