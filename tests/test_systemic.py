@@ -236,7 +236,15 @@ def test_publications_parquet_and_one_workbook_per_county_with_only_its_househol
     households = [r[3] for r in survey[h + 1 :]]
     near = set(planted["near"]) & set(frames["survey"]["household_id"])
     assert near <= set(households) and all(x.startswith("450225") for x in households)
-    assert survey[h][-4:] == ("走访日期", "走访结果（无风险/持续关注/建议纳入监测）", "走访人", "备注")
+    assert survey[h][-4:] == ("走访日期", "走访结果", "走访人", "备注")
+    # print-ready: landscape, one page wide, the header row on every page; 走访结果 from a dropdown
+    ws = load_workbook(tmp_path / "规模性风险预警_融水苗族自治县.xlsx")["专项调查名单"]
+    assert ws.page_setup.orientation == "landscape" and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.page_setup.fitToHeight == 0 and ws.page_setup.fitToWidth in (None, 1)  # 1 page wide, as tall as needed
+    assert ws.print_title_rows == f"${h + 1}:${h + 1}"
+    (dv,) = ws.data_validations.dataValidation
+    assert dv.type == "list" and dv.formula1 == '"无风险,持续关注,建议纳入监测"'
+    assert str(dv.sqref) == f"Q{h + 2}:Q{h + 1 + len(households)}"
 
     quiet = load_workbook(tmp_path / "规模性风险预警_柳城县.xlsx", read_only=True)
     text = " ".join(str(c) for r in quiet["预警区域"].iter_rows(values_only=True) for c in r if c)

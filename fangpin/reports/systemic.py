@@ -65,11 +65,12 @@ SURVEY_COLS = [
     Col("所在预警区域", "areas", 22, "wrap"),
     Col("预警信号", "signals", 22, "wrap"),
     Col("走访日期", "visit_date", 12),
-    Col("走访结果（无风险/持续关注/建议纳入监测）", "visit_result", 16),
+    Col("走访结果", "visit_result", 14),
     Col("走访人", "visitor", 10),
     Col("备注", "note", 16),
 ]
 SURVEY_FILL = ("visit_date", "visit_result", "visitor", "note")
+VISIT_RESULTS = ("无风险", "持续关注", "建议纳入监测")
 
 
 def workbook_name(county_name: str) -> str:
@@ -78,6 +79,34 @@ def workbook_name(county_name: str) -> str:
 
 def _replace(tmp: Path, final: Path) -> None:
     os.replace(tmp, final)
+
+
+def _print_ready(book: Book, header_row: int, title: str, rows: int, dropdown: int | None = None) -> None:
+    """The last sheet of ``book`` prints: A4 landscape, one page wide, its header row on every page, the title top
+    left and 第 n 页，共 m 页 at the foot; ``dropdown`` (a column) gets the choices of 走访结果."""
+    ws = book.wb.worksheets()[-1]
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(header_row)
+    ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.6)
+    ws.set_header("&L" + title.replace("&", "&&")[:200], {"margin": 0.3})
+    ws.set_footer("&C第 &P 页，共 &N 页", {"margin": 0.3})
+    if dropdown is not None and rows:
+        ws.data_validation(
+            header_row + 1,
+            dropdown,
+            header_row + rows,
+            dropdown,
+            {
+                "validate": "list",
+                "source": list(VISIT_RESULTS),
+                "input_title": "走访结果",
+                "input_message": "请从下拉列表中选择：" + "、".join(VISIT_RESULTS),
+                "error_title": "走访结果",
+                "error_message": "请从下拉列表中选择：" + "、".join(VISIT_RESULTS),
+            },
+        )
 
 
 def write_parquet(flags: pl.DataFrame, out_dir: Path, round_id: str) -> Path:
@@ -151,21 +180,21 @@ def write_county_workbook(
                 method,
                 f"本县本季度共 {n_areas} 个预警区域、{flags.height} 项预警信号；请组织专项调查、系统核查和入户核实。",
             ]
-        book.table("预警区域", AREA_COLS, _area_rows(flags), title=title, notes=notes)
-        book.table(
-            "专项调查名单",
-            SURVEY_COLS,
-            _survey_rows(survey),
-            title=f"{county_name} 专项调查名单（{quarter}）",
-            notes=[
-                "列入范围：预警区域内未列入本轮疑似风险户清单、未在监测中的农户，其估算调整后人均收入低于或接近监测线"
-                "（高出不足设定比例），或本季度有预警信号相关记录。排序：既接近监测线又有相关记录的在前，其次接近监测线的，"
-                "再次仅有相关记录的；同组内按高出监测线比例由低到高。",
-                "估算调整后人均收入 = 上年人均纯收入 − 近 12 个月医疗自付、受灾损失和务工损失按人均折算，仅供排查参考，以入户核实为准。",
-                "请在走访后填写走访日期、走访结果和走访人；符合监测条件的农户按程序纳入监测。",
-            ],
-            fill_keys=SURVEY_FILL,
-        )
+        areas = _area_rows(flags)
+        book.table("预警区域", AREA_COLS, areas, title=title, notes=notes)
+        _print_ready(book, 1 + len(notes), title, len(areas))
+        survey_title = f"{county_name} 专项调查名单（{quarter}）"
+        survey_notes = [
+            "列入范围：预警区域内未列入本轮疑似风险户清单、未在监测中的农户，其估算调整后人均收入低于或接近监测线"
+            "（高出不足设定比例），或本季度有预警信号相关记录。排序：既接近监测线又有相关记录的在前，其次接近监测线的，"
+            "再次仅有相关记录的；同组内按高出监测线比例由低到高。",
+            "估算调整后人均收入 = 上年人均纯收入 − 近 12 个月医疗自付、受灾损失和务工损失按人均折算，仅供排查参考，以入户核实为准。",
+            "请在走访后填写走访日期、走访结果（下拉选择）和走访人；符合监测条件的农户按程序纳入监测。",
+        ]
+        book.table("专项调查名单", SURVEY_COLS, _survey_rows(survey), title=survey_title, notes=survey_notes,
+                   fill_keys=SURVEY_FILL)  # fmt: skip
+        result_col = next(i for i, c in enumerate(SURVEY_COLS) if c.key == "visit_result")
+        _print_ready(book, 1 + len(survey_notes), survey_title, survey.height, dropdown=result_col)
 
 
 def write_systemic(
