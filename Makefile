@@ -6,7 +6,7 @@ HOME_DIR ?= var/demo
 ROUND  ?= 2026Q4
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint install browser-deps spark-deps ui bench clean-home
+.PHONY: demo test lint install browser-deps spark-deps render-deps ui bench clean-home
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required (found %s)" % sys.version.split()[0]'
@@ -21,7 +21,7 @@ demo: $(BIN)/.installed
 	$(BIN)/fangpin generate --size demo --home $(HOME_DIR) --force
 	$(BIN)/fangpin screen --round $(ROUND) --home $(HOME_DIR)
 
-test: $(BIN)/.installed browser-deps spark-deps lint
+test: $(BIN)/.installed browser-deps spark-deps render-deps lint
 	$(BIN)/python -m pytest -q -n auto
 
 # Lint and format check (ruff, pinned in the test extra): part of `make test`, so CI fails on either.
@@ -57,6 +57,19 @@ spark-deps: $(BIN)/.installed
 	fi
 	@$(BIN)/python -c 'import pyspark, dagster_pyspark, grpc, google.rpc' 2>/dev/null || $(BIN)/python -m pip install -q -e '.[test,spark]'
 	@$(BIN)/python -c 'import pyspark, dagster_pyspark, grpc, google.rpc' || { echo "spark-deps: pyspark did not install (extra 'spark' in pyproject.toml)" >&2; exit 1; }
+
+# What tests/test_rendering.py needs (workbooks printed to PDF as a township office would): Debian's LibreOffice Calc
+# (headless soffice), poppler-utils (pdfinfo, pdftotext, pdftoppm), Carlito (metric-compatible with Calibri, the
+# workbooks' font: LibreOffice then lays out pages and wrapped rows as Excel does) and a CJK font. Idempotent: apt
+# runs only when one of them is missing. apt needs root (CI is root), else sudo.
+render-deps:
+	@if ! command -v soffice >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1 || ! fc-list | grep -q Carlito || ! fc-list :lang=zh | grep -q .; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	  else echo "render-deps: LibreOffice, poppler or fonts are missing and installing them needs root: run 'make render-deps' as root" >&2; exit 1; fi; \
+	  echo "render-deps: installing Debian's libreoffice-calc, poppler-utils, fonts-crosextra-carlito, fonts-wqy-zenhei"; \
+	  $$SUDO apt-get update -q && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends libreoffice-calc poppler-utils fonts-crosextra-carlito fonts-wqy-zenhei; \
+	fi
 
 # umask: the webserver and daemon write the Dagster storage of the home (personal data in run logs): no world access,
 # group access only when FANGPIN_GROUP names a group sharing the home (fangpin.home)

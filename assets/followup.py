@@ -27,9 +27,9 @@ from pathlib import Path
 import dagster as dg
 
 from assets.ingest import _metadata as _ingest_metadata
+from assets.publishing import write_approval_batch, write_followup
 from assets.resources import Warehouse
 from fangpin.home import DataHome
-from fangpin.reports.followup import write_approval_batch, write_followup
 from warehouse.followup import backfill_pushes, ensure_tables, ingest_feedback
 from warehouse.followup.feedback import FeedbackOutcome
 from warehouse.runner import duckdb_connection
@@ -136,7 +136,7 @@ def followup_outputs(
     as_of = config.resolve()
     home = warehouse.data_home()
     with warehouse.session() as wh:
-        result = write_followup(duckdb_connection(wh, "fangpin.reports.followup"), home.root, as_of)
+        result = write_followup(wh, home.root, as_of)
     counts = result["counts"]
     return dg.MaterializeResult(
         metadata={
@@ -176,7 +176,7 @@ def approval_batch(
     home = warehouse.data_home()
     with warehouse.session() as wh:
         try:
-            result = write_approval_batch(duckdb_connection(wh, "fangpin.reports.followup"), home.root, month)
+            result = write_approval_batch(wh, home.root, month)
         except ValueError as exc:
             raise dg.Failure(f"县级审定批次的月份无效 / invalid approval month: {exc}") from None
     return dg.MaterializeResult(
@@ -200,9 +200,8 @@ def run_followup(home: str | Path | None, as_of: dt.date | None = None) -> dict:
     data_home = DataHome.at(home).ensure()
     as_of = as_of or dt.date.today()
     with resources_for(home=str(data_home.root))["warehouse"].session() as wh:
-        con = duckdb_connection(wh, "warehouse.followup.feedback, fangpin.reports.followup")
-        outcome = ingest_feedback(data_home, con)
+        outcome = ingest_feedback(data_home, duckdb_connection(wh, "warehouse.followup.feedback"))
         backfill_pushes(wh)
-        result = write_followup(con, data_home.root, as_of)
+        result = write_followup(wh, data_home.root, as_of)
     result["feedback"] = outcome
     return result

@@ -11,10 +11,9 @@ import datetime as dt
 
 import dagster as dg
 
+from assets.publishing import publish_forms, publish_registry_quality
 from assets.resources import Warehouse
-from fangpin.reports.forms import publish_forms, scan_public_workbook
-from fangpin.reports.registry_quality import publish_registry_quality
-from warehouse.runner import duckdb_connection
+from fangpin.reports.forms import scan_public_workbook
 
 
 class FormsConfig(dg.Config):
@@ -55,9 +54,7 @@ def official_forms(
     as_of = config.resolve()
     home = warehouse.data_home()
     with warehouse.session() as wh:
-        result = publish_forms(
-            duckdb_connection(wh, "fangpin.reports.forms"), home.root, as_of
-        )  # raises PrivacyError (nothing published) on a leak
+        result = publish_forms(wh, home.root, as_of)  # raises PrivacyError (nothing published) on a leak
     walls = [p for p in result["files"] if p.name.startswith("防贫监测对象帮扶情况一览表")]
     leaks = [f for p in walls for f in scan_public_workbook(p)]
     return dg.MaterializeResult(
@@ -100,7 +97,7 @@ def registry_quality(
     as_of = config.resolve()
     home = warehouse.data_home()
     with warehouse.session() as wh:
-        result = publish_registry_quality(duckdb_connection(wh, "fangpin.reports.registry_quality"), home.root, as_of)
+        result = publish_registry_quality(wh, home.root, as_of)
     counts = result["counts"]
     for note in result["notes"]:
         context.log.warning(note)

@@ -26,6 +26,10 @@ def asset_name(feed: str) -> str:
     return "registry" if feed == "registry" else f"{feed}_records"
 
 
+#: outcomes of files that were read in this run
+READ = ("loaded", "blocked", "quarantined")
+
+
 def _metadata(outcome: FeedOutcome) -> dict:
     files = [
         {
@@ -40,10 +44,14 @@ def _metadata(outcome: FeedOutcome) -> dict:
         for f in outcome.files
     ]
     return {
-        "new_files": dg.MetadataValue.int(sum(1 for f in outcome.files if f.status != "already_ingested")),
+        "new_files": dg.MetadataValue.int(sum(1 for f in outcome.files if f.status in READ)),
         "loaded_files": dg.MetadataValue.int(outcome.count("loaded")),
         "blocked_files": dg.MetadataValue.int(outcome.count("blocked")),
         "quarantined_files": dg.MetadataValue.int(outcome.count("quarantined")),
+        # not read, each with a receipt: hidden files, links, identical copies of a file already received
+        "not_read_files": dg.MetadataValue.int(outcome.count("skipped") + outcome.count("identical_copy")),
+        # still being written: the next run reads them
+        "unsettled_files": dg.MetadataValue.int(outcome.count("unsettled")),
         "rows_loaded": dg.MetadataValue.int(outcome.rows_loaded),
         "rows_rejected": dg.MetadataValue.int(sum(f.rows_rejected for f in outcome.files)),
         "files": dg.MetadataValue.json(files),
@@ -112,7 +120,7 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
         with fangpin.warehouse() as con:
             outcome = ingest_feed(home, feed, con)
         for f in outcome.files:
-            if f.status != "already_ingested":
+            if f.status in READ:
                 context.log.info(
                     f"{feed}/{f.file_name}: {f.status} rows={f.rows_in_file} accepted={f.rows_accepted} rejected={f.rows_rejected}"
                 )

@@ -1,10 +1,12 @@
 """Linkage, risk screening and publishing assets.
 
 - ``links`` (unpartitioned: the department data is shared by every round and county) — match every department
-  record; metadata = match rates per feed; one asset check per feed (``match_rate_<feed>``, WARN).
+  record; metadata = match rates per feed and the parameters estimated from this round's exact-ID links; one asset
+  check per feed (``match_rate_<feed>``, WARN).
 - ``suspects`` → ``round_outputs`` — partitioned by quarter × county (``assets.rounds.round_partitions``),
   single-run backfills: screen the run's rounds (``warehouse.rules.screen``, a county subset when the run does not
-  cover all counties of a quarter), then publish them (``fangpin.reports.publish.publish_round``).
+  cover all counties of a quarter), then publish them (``assets.publishing.publish_round``: the warehouse's
+  publish-ready tables, written by ``fangpin.reports``).
 
 Failures say what broke: a missing threshold names the rules file and key, a failing rule names its SQL file, a
 failing output names the file (``dg.Failure`` metadata ``file`` / ``rule``).
@@ -18,11 +20,12 @@ import time
 import dagster as dg
 
 from assets.ingest import INGEST_FEEDS, asset_name
+from assets.publishing import publish_round
 from assets.resources import FangpinHome
 from assets.rounds import RoundConfig, RoundScope, round_partitions, run_partition_keys, scopes_for
 from fangpin.domain import divisions
 from fangpin.home import CORE_FEEDS, OPTIONAL_FEEDS
-from fangpin.reports.publish import PublishError, publish_round
+from fangpin.reports.publish import PublishError
 from fangpin.settings import ConfigError
 from warehouse import rounds, rules, systemic
 from warehouse.followup import apply_followup
@@ -66,6 +69,16 @@ def links(context: dg.AssetExecutionContext, fangpin: FangpinHome) -> dg.Materia
             [
                 [s, v["records"], v["linked"], v["review"], v["unmatched"], f"{v['rate']:.1%}"]
                 for s, v in by_feed.items()
+            ],
+        )
+    )
+    # what this round's exact-ID links taught linkage (counts and probabilities only: no personal data)
+    meta["estimated_parameters"] = dg.MetadataValue.md(
+        _table(
+            ["parameter", "estimated", "configured", "observations"],
+            [
+                [p.name, f"{p.value:.4g}", "" if p.configured is None else f"{p.configured:.4g}", p.observations]
+                for p in stats.parameters
             ],
         )
     )

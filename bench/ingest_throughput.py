@@ -1,11 +1,24 @@
-"""Throughput of the department-drop readers (sources.read.read_file), in rows per second.
+"""Throughput of ingestion: the readers alone on generated files, or the whole ingest stage of a city.
 
     .venv/bin/python bench/ingest_throughput.py [--rows 200000] [--repeat 2]
+    .venv/bin/python bench/ingest_throughput.py --city var/city-xlsx [--json out.json]
 
-Generates its own files into a temporary folder (nothing is written to the repository): a 医保 extract with a title
-row, messy dates/amounts, some bad rows and a 合计 row, as UTF-8 CSV, GBK CSV and XLSX (text ID cells, plus a variant
-with ID numbers stored as number cells, which costs a second read of that column), and a registry person export as
-CSV. Prints one line per file: rows, seconds (best of --repeat), rows/s, and the accepted/rejected/skipped split.
+Generated files (default): a 医保 extract with a title row, messy dates/amounts, some bad rows and a 合计 row, as UTF-8
+CSV, GBK CSV and XLSX (text ID cells, plus a variant with ID numbers stored as number cells), and a registry person
+export as CSV, in a temporary folder (nothing is written to the repository). Prints one line per file: rows, seconds
+(best of --repeat), rows/s, and the accepted/rejected/skipped split.
+
+``--city HOME`` (issue 17), in one run on the same machine, with the landing folders of ``HOME`` (a city whose
+registry arrives as per-county xlsx workbooks: bench/registry_xlsx.py makes one from a generated city):
+
+1. read alone: every registry workbook parsed into Polars frames (fastexcel, every sheet as text; nothing else), in
+   reader processes as ingestion uses them (same pool, same number of processes), and once more serially in one;
+2. the ingest stage: every feed's folder ingested into a fresh warehouse (archive, pre-checks, read, normalise,
+   measure, GX verdict, load, receipts), in a scratch copy of the home (hard links to the landing files);
+3. the registry step (the registry folder's ingest) over the parallel read alone: issue 17 asks for ≤ 2×.
+
+Reported with wall and CPU seconds (the parent's and the reader processes'), the readers' and the parent's peak
+resident memory, and the load average before and after each step.
 """
 
 from __future__ import annotations
@@ -21,6 +34,7 @@ from pathlib import Path
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # reader processes import this module by name
 
 from fangpin.domain.idnumber import make_id
 from sources.read import read_file
@@ -165,11 +179,142 @@ def run(path: Path, feed: str, repeat: int) -> None:
     )
 
 
+# ------------------------------------------------------------------------------------------------ --city
+
+
+def read_alone(path: str) -> int:
+    """What a reader process does in step 1: parse one workbook (or CSV) into frames of text, nothing else."""
+    import fastexcel
+
+    data = Path(path).read_bytes()
+    if data[:2] != b"PK":
+        return pl.read_csv(data, has_header=False, infer_schema=False, truncate_ragged_lines=True).height
+    reader = fastexcel.read_excel(data)
+    return sum(
+        reader.load_sheet(i, header_row=None, dtypes="string").to_polars().height
+        for i in range(len(reader.sheet_names))
+    )
+
+
+def _cpu() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _maxrss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def city(home: Path) -> dict:
+    import os
+    import shutil
+
+    from fangpin import settings
+    from fangpin.home import DataHome
+    from sources import pool
+
+    registry = sorted(p for p in (home / "landing" / "registry").iterdir() if p.is_file() and "行政村" not in p.name)
+    out: dict = {
+        "home": str(home),
+        "registry_files": len(registry),
+        "registry_mb": round(sum(p.stat().st_size for p in registry) / 1e6, 1),
+        "cores": pool.cpu_count(),
+    }
+    limits = pool.PoolLimits.from_config(settings.load("ingest", home))
+    out["reader_processes"] = limits.workers
+
+    # 1. read alone, in reader processes (as ingestion runs them), then serially in this process
+    load0, t0 = os.getloadavg(), time.perf_counter()
+    rp = pool.ReaderPool("ingest_throughput:read_alone", limits)
+    try:
+        done = [f.result() for f in [rp.submit(str(p), size=p.stat().st_size) for p in registry]]
+    finally:
+        rp.close()
+    out["read_alone_parallel"] = {
+        "wall_s": round(time.perf_counter() - t0, 2),
+        "reader_cpu_s": round(sum(d.stats.cpu_seconds for d in done), 2),
+        "rows": sum(d.value for d in done),
+        "reader_peak_rss_mb": round(rp.stats.peak_rss / 2**20),
+        "load": [load0, os.getloadavg()],
+    }
+    load0, t0, c0 = os.getloadavg(), time.perf_counter(), _cpu()
+    rows = sum(read_alone(str(p)) for p in registry)
+    out["read_alone_serial"] = {
+        "wall_s": round(time.perf_counter() - t0, 2),
+        "cpu_s": round(_cpu() - c0, 2),
+        "rows": rows,
+        "load": [load0, os.getloadavg()],
+    }
+
+    # 2. the ingest stage in a scratch home (hard links to the landing files), feed by feed as the assets run it
+    from assets.ingestion import ingest_feed
+    from warehouse import engine
+
+    scratch = home.parent / f".{home.name}-ingest-bench"
+    shutil.rmtree(scratch, ignore_errors=True)
+    shutil.copytree(home / "landing", scratch / "landing", copy_function=os.link)
+    if (home / "config").is_dir():
+        shutil.copytree(home / "config", scratch / "config")
+    try:
+        dh = DataHome.at(scratch).ensure()
+        feeds = ("registry", "medical", "disaster", "civil_affairs", "employment", "property")
+        stage: dict = {"feeds": {}}
+        load0, t0, c0 = os.getloadavg(), time.perf_counter(), _cpu()
+        reader_cpu = 0.0
+        for feed in feeds:
+            tf, cf = time.perf_counter(), _cpu()
+            with engine.connect(dh.warehouse_path) as con:
+                o = ingest_feed(dh, feed, con)
+            stage["feeds"][feed] = {
+                "wall_s": round(time.perf_counter() - tf, 2),
+                "parent_cpu_s": round(_cpu() - cf, 2),
+                "reader_cpu_s": round(o.timings.get("read_cpu", 0.0), 2),
+                "files": len(o.files),
+                "loaded": o.count("loaded"),
+                "rows_loaded": o.rows_loaded,
+                "reader_peak_rss_mb": round(o.reader_peak_rss / 2**20),
+                "steps_s": {k: round(v, 2) for k, v in o.timings.items() if k != "read_cpu"},
+            }
+            reader_cpu += o.timings.get("read_cpu", 0.0)
+        stage.update(
+            wall_s=round(time.perf_counter() - t0, 2),
+            parent_cpu_s=round(_cpu() - c0, 2),
+            reader_cpu_s=round(reader_cpu, 2),
+            parent_peak_rss_mb=round(_maxrss_mb()),
+            reader_peak_rss_mb=max(f["reader_peak_rss_mb"] for f in stage["feeds"].values()),
+            load=[load0, os.getloadavg()],
+        )
+        out["ingest_stage"] = stage
+    finally:
+        pool.close_all()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    reg = out["ingest_stage"]["feeds"]["registry"]
+    out["registry_over_read_alone"] = round(reg["wall_s"] / out["read_alone_parallel"]["wall_s"], 2)
+    out["registry_over_serial_read_alone"] = round(reg["wall_s"] / out["read_alone_serial"]["wall_s"], 2)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=200_000)
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--city", type=Path, help="a city home: read alone vs the ingest stage (see the docstring)")
+    ap.add_argument("--json", type=Path)
     args = ap.parse_args()
+    if args.city:
+        import json
+
+        result = city(args.city.resolve())
+        text = json.dumps(result, indent=2, ensure_ascii=False)
+        print(text)
+        if args.json:
+            args.json.write_text(text, encoding="utf-8")
+        return
     print(f"polars {pl.__version__}; {args.rows:,} data rows per file; best of {args.repeat}")
     rows = medical_rows(args.rows)
     with tempfile.TemporaryDirectory() as tmp:

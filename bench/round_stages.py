@@ -7,11 +7,13 @@ assets/screening.py), on a data home whose landing folders are full and whose pi
 resets it). Stages:
 
 * ``ingest``   — every feed's landing folder: archive, read + normalise, validate, load, clerk report (one connection
-  per feed, as the ingest assets open one). ``validate`` (Great Expectations on each file's accepted rows, including
-  the one-off GX import) and ``read`` / ``load`` / ``report`` are timed inside it as sub-stages.
+  per feed, as the ingest assets open one). Files are read (and their quality checks measured) in reader processes,
+  in parallel: their wall and CPU seconds and their largest resident memory are reported by ingest_feed and added as
+  ``ingest.read`` (wall summed over files), ``reader_cpu_s`` and ``reader_peak_rss_mb``; the ingest stage's CPU
+  seconds include the readers'. ``validate`` / ``load`` / ``report`` / ``archive`` are the parent's sums.
 * ``link``     — warehouse.linkage.link_records
 * ``flag``     — warehouse.rounds.start_round + warehouse.rules.screen
-* ``publish``  — fangpin.reports.publish.publish_round + warehouse.rounds.finish_round
+* ``publish``  — assets.publishing.publish_round + warehouse.rounds.finish_round
 
 The process imports (Polars, DuckDB, the project; not Dagster) are timed as ``startup``.
 """
@@ -51,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         import datetime as dt
 
         import assets.ingestion as ingestion
-        import fangpin.reports.publish as publish
+        import assets.publishing as publish
         from fangpin.domain.rounds import parse_round
         from fangpin.home import DataHome
         from warehouse import engine, rounds, rules
@@ -73,11 +75,6 @@ def main(argv: list[str] | None = None) -> int:
 
         setattr(module, name, wrapper)
 
-    timed(ingestion, "validate_frame", "validate")
-    timed(ingestion.read, "read_file", "read")
-    timed(ingestion.load, "load_file", "load")
-    timed(ingestion.report, "write_clerk_report", "report")
-    timed(ingestion.archive_mod, "archive", "archive")
     # linkage steps (peak memory per step; wall per step is also in LinkStats.steps)
     from warehouse.linkage import blocking as lk_blocking
     from warehouse.linkage import compare as lk_compare
@@ -92,13 +89,22 @@ def main(argv: list[str] | None = None) -> int:
     timed(lk_decide, "decide_fuzzy", "link.decide")
 
     counts: dict = {}
-    with rec.stage("ingest"):
+    steps: dict[str, float] = {}
+    reader_peak = 0
+    with rec.stage("ingest") as ingest_stage:
         for feed in feeds:
             with engine.connect(home.warehouse_path, memory_limit=mem) as con:
                 out = ingestion.ingest_feed(home, feed, con)
             counts[feed] = {s: out.count(s) for s in ("loaded", "blocked", "quarantined", "already_ingested")}
             counts[feed]["rows_loaded"] = out.rows_loaded
             counts[feed]["rows_in_files"] = sum(f.rows_in_file for f in out.files)
+            for k, v in out.timings.items():
+                steps[k] = steps.get(k, 0.0) + v
+            reader_peak = max(reader_peak, out.reader_peak_rss)
+    ingest_stage.cpu_s += steps.get("read_cpu", 0.0)  # the reader processes' CPU
+    ingest_stage.extra["steps_s"] = {k: round(v, 2) for k, v in steps.items() if k != "read_cpu"}
+    ingest_stage.extra["reader_cpu_s"] = round(steps.get("read_cpu", 0.0), 2)
+    ingest_stage.extra["reader_peak_rss_mb"] = round(reader_peak / 2**20, 1)
     with rec.stage("link") as st:
         with engine.connect(home.warehouse_path, memory_limit=mem) as con:
             stats = link_records(con, home=home.root)

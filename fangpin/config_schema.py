@@ -450,6 +450,8 @@ LINKAGE = Schema(
             "name": Struct(
                 {
                     "m_exact": Prob(),
+                    "m_folded": Prob(),
+                    "folded_share": Prob(),
                     "m_homophone": Prob(),
                     "m_near": Prob(),
                     "u_near_given_surname": Prob(),
@@ -465,6 +467,27 @@ LINKAGE = Schema(
             "id_area": Struct({"m_agree": Prob(), "m_differ": Prob(), "u_agree": Prob()}),
             "id_conflict": Struct({"weight": Num()}),
             "relation": Struct({"m_head": Prob(), "u_head": Prob()}),
+            "estimate": Struct(
+                {
+                    "enabled": Bool(),
+                    "max_labels": Int(),
+                    "pseudo_count": Num(ge=0),
+                    "in_out_pseudo_count": Num(ge=0),
+                    "activity": Bool(),
+                    "activity_pseudo_records": Num(ge=0),
+                    "max_bits": MapOf(Num(ge=0)),
+                }
+            ),
+            "outside": Struct({"places": ListOf(Str())}),
+            "others": Struct(
+                {
+                    "m_claim": Prob(),
+                    "u_claim": Prob(),
+                    "m_same": Prob(),
+                    "u_same": Prob(),
+                    "max_claim_records": Int(),
+                }
+            ),
         },
         rules=(_review_below_accept,),
     )

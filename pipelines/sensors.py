@@ -4,40 +4,48 @@ A department feed's drop launches ONE run per tick for all its settled files: in
 incremental round ``<YYYYMMDD>-<feed>`` over all counties (``pipelines.schedules.incremental_round_request``).
 A registry drop only ingests (a new registry snapshot is screened by the next round).
 
-A file is picked up only when its size and modification time are unchanged since the previous tick, so a file
-still being written (or copied over a slow share) waits one more tick. The cursor remembers, per file name, the last
-(size, mtime) seen and whether that version was already requested.
+A file is picked up only when its size and modification time are unchanged since the previous tick (ticks are at
+least ``TICK_SECONDS`` apart) and — when ``landing.settle_seconds`` of ``ingest.yaml`` is longer than a tick — it has
+not been modified for that long, so a file still being written (or copied over a slow share) waits. Temporary names (``~$…``, ``.part``, ``.tmp``, lock files) never start a run; hidden files and links
+do not either (the next run writes their receipts). The cursor remembers, per file name, the last (size, mtime) seen
+and whether that version was already requested.
 """
 
 import datetime as dt
 import json
 import os
+import time
 from pathlib import Path
 
 import dagster as dg
 
 from assets.ingest import INGEST_FEEDS, asset_name
-from fangpin import lock
+from fangpin import lock, settings
 from fangpin.home import DataHome, apply_umask
 from pipelines.jobs import ingest_job, screening_round_job
 from pipelines.schedules import TIMEZONE, incremental_round_request
+from sources.landing import is_candidate
 
-IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial")
+#: the sensors' minimum interval: a file unchanged across two ticks was unchanged at least this long
+TICK_SECONDS = 30
 
 
-def settled_files(folder: Path, cursor: dict) -> tuple[list[tuple[str, int, float]], dict]:
+def settled_files(
+    folder: Path, cursor: dict, settle_seconds: float = 0.0, now: float | None = None
+) -> tuple[list[tuple[str, int, float]], dict]:
     """Pure tick logic: return (files ready to ingest, new cursor). Cursor: {name: [size, mtime, requested]}."""
     new_cursor: dict = {}
     ready: list[tuple[str, int, float]] = []
     if not folder.is_dir():
         return ready, new_cursor
+    now = time.time() if now is None else now
     for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-        if not entry.is_file() or entry.name.startswith((".", "~$")) or entry.name.endswith(IGNORED_SUFFIXES):
+        if not is_candidate(Path(entry.path)):
             continue
         st = entry.stat()
         size, mtime = st.st_size, st.st_mtime
         prev = cursor.get(entry.name)
-        if prev and prev[0] == size and prev[1] == mtime:
+        if prev and prev[0] == size and prev[1] == mtime and now - mtime >= settle_seconds:
             requested = bool(prev[2])
             if not requested:
                 ready.append((entry.name, size, mtime))
@@ -53,7 +61,7 @@ def build_folder_sensor(feed: str) -> dg.SensorDefinition:
     @dg.sensor(
         name=f"landing_{feed}",
         job=screening_round_job if rounds else ingest_job,
-        minimum_interval_seconds=30,
+        minimum_interval_seconds=TICK_SECONDS,
         # Off until an analyst switches it on: an incremental round publishes county lists, and on a home whose
         # landing folders already hold files the empty cursor sees them all as new (docs/DECISIONS.md).
         default_status=dg.DefaultSensorStatus.STOPPED,
@@ -68,7 +76,9 @@ def build_folder_sensor(feed: str) -> dg.SensorDefinition:
         home = DataHome.at(None)
         _fail_dead_runs(context, home)
         cursor = json.loads(context.cursor) if context.cursor else {}
-        ready, new_cursor = settled_files(home.landing_for(feed), cursor)
+        waits = settings.load("ingest", home.root).get("landing") or {}
+        settle = float(waits.get("settle_seconds", 2))
+        ready, new_cursor = settled_files(home.landing_for(feed), cursor, settle if settle > TICK_SECONDS else 0.0)
         if rounds:
             now = dt.datetime.now(dt.UTC).astimezone(_tz())
             requests = [incremental_round_request(feed, ready, now, dg.AssetKey(asset_name(feed)))] if ready else []

@@ -26,8 +26,19 @@ date_not_future        ExpectColumnValuesToBeBetween (max)         not after ref
 date_not_too_old       ExpectColumnValuesToBeBetween (min)         not before reference_date − N years (warning)
 =====================  ==========================================  ============================================
 
-GX is imported lazily (first call pays 3–5 s, see :mod:`quality.gx_runner`); suites are built once per
-(feed, reference date, columns present, configuration) and cached for the process.
+How it runs (issue 17: validation that scales with the data). :func:`measure_frame` computes what every check needs
+in ONE Polars pass over the accepted rows, where they already are (in the reader process, right after reading):
+per check the rows considered, the unexpected rows and the first 20 unexpected values (GX's
+``partial_unexpected_list``), with GX's semantics (value checks count non-empty cells, pairs only rows with both
+values). That is a small, picklable :class:`Measured`. :func:`judge` then lets Great Expectations decide: the suite is
+a real GX ``ExpectationSuite``, one expectation per check, run on a one-row summary frame of the measured shares
+(``ExpectColumnMinToBeBetween`` with the check's ``mostly`` as the lower bound; counts and flags for the table-level
+checks), and GX's validation result is the verdict the outcomes report. Nothing row by row in Python, no pandas copy
+of the rows, and GX's cost no longer grows with the file (≈ 0.05 s a file, whatever its size).
+:func:`validate_frame` is both steps in one call.
+
+GX is imported lazily (first call pays 3–5 s, see :mod:`quality.gx_runner`) — only where :func:`judge` runs; suites are
+built once per (feed, reference date, columns present, configuration) and cached for the process.
 """
 
 from __future__ import annotations
@@ -83,7 +94,7 @@ _DUP_COL = "_fp_duplicate"
 @dataclass(frozen=True)
 class ExpectationOutcome:
     name: str  # short English id: schema, not_null, value_set, range, id_valid_rate, ...
-    expectation_type: str  # GX class name, e.g. ExpectColumnValuesToBeInSet
+    expectation_type: str  # the GX expectation measured on the rows, e.g. ExpectColumnValuesToBeInSet
     column: str | None  # canonical column checked (None for table-level checks)
     blocking: bool  # a failure keeps the file out of the screening
     success: bool
@@ -405,13 +416,28 @@ def _plan(
 _SUITES: dict[tuple, tuple[list[_Check], list[str], dict[str, Any], Any]] = {}
 
 
-def _suite_for(feed: str, cfg: dict[str, Any], reference_date: _dt.date, columns: dict[str, str]):
+def _verdict_spec(i: int, c: _Check) -> ExpectationSpec:
+    """The GX expectation that judges check ``i`` on the summary frame (column ``c<i>``)."""
+    if c.name == "row_count":
+        bounds = {"min_value": c.kwargs.get("min_value"), "max_value": c.kwargs.get("max_value")}
+    elif c.name in ("schema", "column_type"):
+        bounds = {"min_value": 1.0}  # 1 = as expected, 0 = not
+    else:
+        bounds = {"min_value": float(c.kwargs.get("mostly", 1.0))}  # the share of considered rows that pass
+    # the summary has one row: its minimum is the value; the aggregate expectation costs a third of the map one
+    return ExpectationSpec(i, "ExpectColumnMinToBeBetween", {"column": f"c{i}", **bounds})
+
+
+def _suite_for(feed: str, cfg: dict[str, Any], reference_date: _dt.date, columns: dict[str, str], gx: bool = True):
+    """(checks, skipped, helpers, GX suite) — the suite only when ``gx`` (the reader processes never import GX)."""
     key = (feed, reference_date, tuple(sorted(columns.items())), _fingerprint(cfg))
     hit = _SUITES.get(key)
-    if hit is None:
+    if hit is None or (gx and hit[3] is None):
         checks, skipped, helpers = _plan(feed, cfg, reference_date, columns)
-        specs = [ExpectationSpec(i, c.expectation_type, c.kwargs) for i, c in enumerate(checks)]
-        suite = gx_runner.build_suite(f"fangpin_{feed}_{len(_SUITES)}", specs)
+        suite = None
+        if gx:
+            specs = [_verdict_spec(i, c) for i, c in enumerate(checks)]
+            suite = gx_runner.build_suite(f"fangpin_{feed}_{len(_SUITES)}", specs)
         if len(_SUITES) > 256:
             _SUITES.clear()
         hit = _SUITES[key] = (checks, skipped, helpers, suite)
@@ -446,53 +472,150 @@ def _referenced(feed_cfg: dict[str, Any]) -> set[str]:
     return cols
 
 
-def _prepare(
-    frame: pl.DataFrame, columns: dict[str, str], checks: list[_Check], helpers: dict[str, Any]
-) -> tuple[pl.DataFrame, Any]:
-    """(Polars frame of what GX reads, for diagnostics; its pandas twin for GX).
+@dataclass(frozen=True)
+class Measured:
+    """One pass over a file's accepted rows: per check of the feed's suite what GX needs to judge it (picklable: it
+    crosses from the reader process to the parent). ``results[i]`` has ``unexpected_count``, ``element_count`` (rows
+    considered), ``unexpected_percent``, ``partial_unexpected_list`` (first 20, in row order) and ``value`` (what the
+    summary frame holds for the check: the share of considered rows that pass, 1/0, or the row count)."""
 
-    Only what a check reads travels to pandas, in the cheapest faithful form: GX hashes the whole batch frame
-    (pandas ``hash_pandas_object``), which is slow on text. A text column that only ``not_null`` reads becomes a
-    1.0/NaN proxy (same nulls); a column only the schema check needs (presence) becomes a constant; dates become
-    datetime64[ns] and numbers float64, the dtypes GX's pandas metrics vectorise.
-    """
-    content: set[str] = set()
-    nullness: set[str] = set()
-    for c in checks:
-        for k in ("column", "column_A", "column_B"):
-            col = c.kwargs.get(k)
-            if col in columns:
-                (nullness if c.name == "not_null" else content).add(col)
-    schema_cols = next((set(c.info["columns"]) for c in checks if c.name == "schema"), set())
-    exprs: list[pl.Expr] = []
-    for col, kind in columns.items():
-        if kind == "date" and (col in content or col in nullness):
-            exprs.append(pl.col(col).cast(pl.Datetime("ns")))  # GX vectorises datetime64[ns] only
-        elif kind == "numeric" and (col in content or col in nullness):
-            exprs.append(pl.col(col).cast(pl.Float64))  # ... and numpy int/float64 only
-        elif col in content:
-            exprs.append(pl.col(col))
-        elif col in nullness:
-            exprs.append(pl.when(pl.col(col).is_not_null()).then(pl.lit(1.0)).otherwise(None).alias(col))
-        elif col in schema_cols:
-            exprs.append(pl.repeat(True, frame.height, dtype=pl.Boolean).alias(col))
-    source = helpers.get("id_status")
+    feed: str
+    reference_date: _dt.date
+    rows: int
+    columns: tuple[tuple[str, str], ...]  # (column, kind) of the columns the suite reads
+    present: frozenset[str]
+    results: tuple[dict[str, Any], ...]
+    id_breakdown: tuple[tuple[str, int], ...]  # unusable ID statuses and their row counts, most first
+    seconds: float
+
+
+def _id_status_expr(frame: pl.DataFrame, source: str) -> pl.Expr:
     if source == "id_status":
         status = pl.col("id_status").cast(pl.String)
     elif source in ("id_raw", "id_number"):  # not classified upstream: classify here (GB 11643)
         from fangpin.domain.idnumber import add_id_columns
 
         status = pl.lit(add_id_columns(frame.select(source), source, prefix="_fp_id")["_fp_id_status"])
-    elif source == "absent":
+    else:
         status = pl.repeat("missing", frame.height, dtype=pl.String)
-    if source:
-        exprs.append(status.fill_null("missing").cast(pl.Categorical).alias(_ID_COL))
-    key = helpers.get("duplicate_key")
-    if key:
-        k = pl.col(key)
-        exprs.append((k.is_not_null() & ~k.is_first_distinct()).alias(_DUP_COL))
-    small = frame.select(exprs) if exprs else pl.DataFrame({"_fp_empty": [None] * frame.height})
-    return small, small.to_pandas()
+    return status.fill_null("missing")
+
+
+def _bound(x: pl.Expr, value: Any, dtype: pl.DataType) -> pl.Expr:
+    """A bound for comparisons with column ``x``: dates compare with the date of a datetime bound."""
+    if isinstance(value, _dt.datetime) and dtype == pl.Date:
+        return pl.lit(value.date())
+    return pl.lit(value)
+
+
+def _measure(frame: pl.DataFrame, checks: list[_Check], helpers: dict[str, Any]) -> tuple[list[dict], list]:
+    """Per check its counts and examples, and the ID breakdown: one ``select`` over the frame."""
+    n_rows = frame.height
+    helper: dict[str, pl.Expr] = {}
+    if helpers.get("id_status"):
+        helper[_ID_COL] = _id_status_expr(frame, helpers["id_status"])
+    if helpers.get("duplicate_key"):
+        k = pl.col(helpers["duplicate_key"])
+        helper[_DUP_COL] = k.is_not_null() & ~k.is_first_distinct()
+    exprs: list[pl.Expr] = []
+    for i, c in enumerate(checks):
+        t, kw = c.expectation_type, c.kwargs
+        if c.name in ("schema", "column_type", "row_count"):
+            continue
+        if t == "ExpectColumnPairValuesAToBeGreaterThanB":
+            a, b = pl.col(kw["column_A"]), pl.col(kw["column_B"])
+            considered = a.is_not_null() & b.is_not_null()
+            bad = considered & ~((a >= b) if kw.get("or_equal") else (a > b))
+            example = pl.concat_list([a.cast(pl.Float64), b.cast(pl.Float64)])
+        else:
+            col = kw["column"]
+            x = helper.get(col, pl.col(col) if col in frame.columns else None)
+            dtype = frame.schema.get(col)
+            considered = x.is_not_null()
+            if t == "ExpectColumnValuesToNotBeNull":
+                considered, bad = pl.repeat(True, n_rows, dtype=pl.Boolean), x.is_null()
+            elif t == "ExpectColumnValuesToBeInSet" and col == _DUP_COL:
+                bad = x
+            elif t == "ExpectColumnValuesToBeInSet":
+                bad = considered & ~x.cast(pl.String).is_in([str(v) for v in kw["value_set"]])
+            elif t == "ExpectColumnValuesToMatchRegex":
+                bad = considered & ~x.cast(pl.String).str.contains(kw["regex"])
+            elif t == "ExpectColumnValuesToBeBetween":
+                lo, hi = kw.get("min_value"), kw.get("max_value")
+                out = pl.lit(False)
+                if lo is not None:
+                    out = out | (x < _bound(x, lo, dtype))
+                if hi is not None:
+                    out = out | (x > _bound(x, hi, dtype))
+                bad = considered & out
+            else:
+                raise ValueError(f"no measurement for {t}")
+            example = pl.col(kw["column"]) if col in frame.columns else x
+        exprs += [
+            bad.fill_null(False).sum().alias(f"u{i}"),
+            considered.fill_null(False).sum().alias(f"n{i}"),
+            example.filter(bad.fill_null(False)).head(20).implode().alias(f"e{i}"),
+        ]
+    got = frame.select(exprs).row(0, named=True) if exprs else {}
+    results: list[dict] = []
+    for i in range(len(checks)):
+        if f"u{i}" not in got:
+            results.append({})
+            continue
+        u, n = int(got[f"u{i}"]), int(got[f"n{i}"])
+        results.append(
+            {
+                "unexpected_count": u,
+                "element_count": n,
+                "unexpected_percent": 100.0 * u / n if n else 0.0,
+                "partial_unexpected_list": list(got[f"e{i}"] or []),
+                "value": (n - u) / n if n else 1.0,
+            }
+        )
+    breakdown: list = []
+    if _ID_COL in helper:
+        statuses = next((c.kwargs["value_set"] for c in checks if c.name == "id_valid_rate"), [])
+        s = helper[_ID_COL]
+        counts = frame.select(s.alias("s")).filter(~pl.col("s").is_in(statuses)).group_by("s").len()
+        breakdown = [tuple(r) for r in counts.sort(["len", "s"], descending=[True, False]).iter_rows()]
+    return results, breakdown
+
+
+def measure_frame(
+    frame: pl.DataFrame, feed: str, reference_date: _dt.date | None = None, home: Path | None = None
+) -> Measured:
+    """What the feed's suite needs from these accepted rows, in one pass (no GX; runs in a reader process)."""
+    t0 = time.perf_counter()
+    if isinstance(frame, pl.LazyFrame):
+        frame = frame.collect()
+    cfg = settings.load("quality", home)
+    fc = _feed_cfg(cfg, feed)
+    ref = reference_date or _dt.date.today()
+    if isinstance(ref, _dt.datetime):
+        ref = ref.date()
+    present = frozenset(frame.columns)
+    columns = {c: _kind(c, frame.schema[c]) for c in sorted(_referenced(fc) & present)}
+    checks, _, helpers, _ = _suite_for(feed, cfg, ref, columns, gx=False)
+    results, breakdown = _measure(frame, checks, helpers)
+    for i, c in enumerate(checks):  # the table-level checks
+        if c.name == "schema":
+            ok = all(col in present for col in c.info["columns"])
+            results[i] = {"value": 1.0 if ok else 0.0}
+        elif c.name == "column_type":
+            ok = columns.get(c.column) in ("date", "numeric")
+            results[i] = {"value": 1.0 if ok else 0.0, "observed_value": str(frame.schema[c.column])}
+        elif c.name == "row_count":
+            results[i] = {"value": float(frame.height)}
+    return Measured(
+        feed,
+        ref,
+        frame.height,
+        tuple(columns.items()),
+        present,
+        tuple(results),
+        tuple(breakdown),
+        round(time.perf_counter() - t0, 4),
+    )
 
 
 # ------------------------------------------------------------------------------------------------ translation
@@ -669,33 +792,19 @@ def _describe(
     return (f"{n_bad} unexpected", f"{lab}有 {n_bad} 行不符合要求{share}")
 
 
-def _id_breakdown(small: pl.DataFrame, statuses: list[str], status_labels: dict[str, str]) -> str:
-    counts = (
-        small.lazy()
-        .select(pl.col(_ID_COL).cast(pl.String))
-        .filter(~pl.col(_ID_COL).is_in(statuses))
-        .group_by(_ID_COL)
-        .len()
-        .sort(["len", _ID_COL], descending=[True, False])
-        .collect()
-    )
-    return "、".join(f"{status_labels.get(s, s)} {n} 行" for s, n in counts.iter_rows())
-
-
 def _translate(
     checks: list[_Check],
     results: dict[int, dict[str, Any]],
-    rows: int,
-    small: pl.DataFrame,
+    measured: Measured,
     cfg: dict[str, Any],
-    present: set[str],
 ) -> list[ExpectationOutcome]:
+    rows, present = measured.rows, measured.present
     labels = {k: str(v) for k, v in (cfg.get("labels") or {}).items()}
     status_labels = {k: str(v) for k, v in (cfg.get("id_status_labels") or {}).items()}
     out: list[ExpectationOutcome] = []
     for i, c in enumerate(checks):
-        r = results.get(i) or {"success": False, "result": {}, "exception": "no result returned by GX"}
-        res = r["result"]
+        r = results.get(i) or {"success": False, "exception": "no result returned by GX"}
+        res = measured.results[i]
         extra: dict[str, Any] = {}
         if c.name == "schema":
             missing = [col for col in c.info["columns"] if col not in present]
@@ -707,7 +816,7 @@ def _translate(
             n_bad = int(res.get("unexpected_count") or 0)
             pct = float(res.get("unexpected_percent") or 0.0)
         if c.name == "id_valid_rate" and n_bad:
-            extra["id_breakdown"] = _id_breakdown(small, c.kwargs["value_set"], status_labels)
+            extra["id_breakdown"] = "、".join(f"{status_labels.get(s, s)} {n} 行" for s, n in measured.id_breakdown)
         if r["exception"]:
             lab = labels.get(c.column or "", c.column or "")
             out.append(
@@ -744,6 +853,24 @@ def _translate(
 # ------------------------------------------------------------------------------------------------ API
 
 
+def judge(measured: Measured, home: Path | None = None) -> FeedValidation:
+    """Great Expectations' verdict on a measured file: the feed's suite run on the one-row summary of the shares."""
+    t0 = time.perf_counter()
+    cfg = settings.load("quality", home)
+    checks, skipped, _, suite = _suite_for(measured.feed, cfg, measured.reference_date, dict(measured.columns))
+    import pandas as pd
+
+    summary = pd.DataFrame({f"c{i}": [float(r["value"])] for i, r in enumerate(measured.results)})
+    # success per expectation is all the verdict needs (the counts and examples were measured): the cheapest format
+    results = gx_runner.validate(summary, suite, result_format="BOOLEAN_ONLY")
+    outcomes = _small_file_leniency(_translate(checks, results, measured, cfg), measured.rows, cfg)
+    success = not any(o.blocking and not o.success for o in outcomes)
+    seconds = round(measured.seconds + time.perf_counter() - t0, 4)
+    return FeedValidation(
+        measured.feed, success, outcomes, measured.rows, seconds, measured.reference_date, list(skipped)
+    )
+
+
 def validate_frame(
     frame: pl.DataFrame,
     feed: str,
@@ -755,24 +882,7 @@ def validate_frame(
     ``feed``: registry (registry_person rows), village, medical, disaster, civil_affairs, employment, property.
     ``reference_date``: the round's reference date (default: today) for the date window.
     """
-    t0 = time.perf_counter()
-    if isinstance(frame, pl.LazyFrame):
-        frame = frame.collect()
-    cfg = settings.load("quality", home)
-    fc = _feed_cfg(cfg, feed)
-    ref = reference_date or _dt.date.today()
-    if isinstance(ref, _dt.datetime):
-        ref = ref.date()
-    present = set(frame.columns)
-    columns = {c: _kind(c, frame.schema[c]) for c in sorted(_referenced(fc) & present)}
-    checks, skipped, helpers, suite = _suite_for(feed, cfg, ref, columns)
-    small, pdf = _prepare(frame, columns, checks, helpers)
-    # BASIC, not SUMMARY: the counts and the first unexpected values are all the messages need, and SUMMARY's extra
-    # metrics cost about a fifth of the validation time (GX's per-metric overhead is Python)
-    results = gx_runner.validate(pdf, suite, result_format="BASIC")
-    outcomes = _small_file_leniency(_translate(checks, results, frame.height, small, cfg, present), frame.height, cfg)
-    success = not any(o.blocking and not o.success for o in outcomes)
-    return FeedValidation(feed, success, outcomes, frame.height, round(time.perf_counter() - t0, 4), ref, list(skipped))
+    return judge(measure_frame(frame, feed, reference_date, home), home)
 
 
 #: Checks that judge a share of the rows; schema and column types are judged whatever the size.

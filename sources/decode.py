@@ -130,7 +130,8 @@ def decode_text(data: bytes) -> Decoded:
                 "文件声明为UTF-16编码，但内容无法按UTF-16读取（文件可能已损坏）。请重新导出。",
                 detail=str(exc),
             ) from None
-    if b"\x00" in data[:65536] or _control_share(data) > 0.01:
+    nuls = data.count(b"\x00")
+    if nuls > max(16, len(data) // 1000) or _control_share(data) > 0.01:
         # UTF-16 without BOM is the only text with many NULs; anything else with NULs is not a table
         if data[:65536].count(b"\x00") > 0.3 * min(len(data), 65536) and len(data) % 2 == 0:
             for enc in ("utf-16-le", "utf-16-be"):
@@ -144,6 +145,22 @@ def decode_text(data: bytes) -> Decoded:
             "binary",
             "文件内容不是文本表格（含有大量二进制字节，可能已损坏或不是CSV/Excel文件）。请从原系统重新导出CSV或xlsx文件。",
         )
+    decoded = _decode(data)
+    return _mark_nuls(decoded, nuls) if nuls else decoded
+
+
+def _mark_nuls(d: Decoded, nuls: int) -> Decoded:
+    """A few NUL bytes (a glitch in an export or a transfer) cost the rows they are in, not the file: they become the
+    replacement character, which the reader rejects row by row as damaged."""
+    d.text = d.text.replace("\x00", "\ufffd")
+    d.raw = None
+    d.damaged_lines += nuls
+    d.notes.append(f"文件中有{nuls}个空字符（NUL，导出或传输时损坏），所在的行不能导入，其余行照常读取")
+    return d
+
+
+def _decode(data: bytes) -> Decoded:
+    """Text without BOM and without (many) NUL bytes: UTF-8, else GB18030/GBK, else line by line."""
     try:
         return Decoded(data.decode("utf-8"), "utf-8", raw=data)
     except UnicodeDecodeError:

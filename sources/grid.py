@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 
 from sources.errors import UnreadableFile
+from sources.xlsx_guard import ExcelLimits, SheetScan, inspect_xlsx
 
 _DELIMS = (",", "\t", ";", "|")
 
@@ -29,6 +30,8 @@ class Grid:
     delimiter: str | None = None
     notes: list[str] = field(default_factory=list)
     may_be_damaged: bool = True  # False when the decoded text has no replacement character at all
+    #: CSV only: the text does not end with a line break (the last line may have been cut off mid-row)
+    unterminated: bool = False
     #: XLSX only: columns → Boolean Series "this cell is a number/bool cell, not text" (aligned with frame rows)
     numeric_probe: Callable[[list[int]], dict[int, pl.Series]] | None = None
 
@@ -108,7 +111,10 @@ def csv_grid(text: str, encoding: str, notes: list[str] | None = None, raw: byte
     if delim != ",":
         notes.append({"\t": "文件用制表符分隔列", ";": "文件用分号分隔列", "|": "文件用竖线分隔列"}[delim])
     damaged = "\ufffd" in text or "锟斤拷" in text
-    return Grid(df, "csv", encoding=encoding, delimiter=delim, notes=notes, may_be_damaged=damaged)
+    unterminated = bool(text.strip()) and not text.endswith(("\n", "\r"))
+    return Grid(
+        df, "csv", encoding=encoding, delimiter=delim, notes=notes, may_be_damaged=damaged, unterminated=unterminated
+    )
 
 
 def _first_lines(text: str, n: int) -> list[str]:
@@ -155,8 +161,11 @@ def _python_csv(body: str, delim: str, width: int) -> pl.DataFrame:
 # ----------------------------------------------------------------------------------------------------------- XLSX
 
 
-def xlsx_grids(data: bytes) -> Iterator[Grid]:
-    """Every sheet with content, visible sheets first. Raises UnreadableFile(truncated|corrupt|encrypted)."""
+def xlsx_grids(data: bytes, limits: ExcelLimits | None = None) -> Iterator[Grid]:
+    """Every sheet with content, visible sheets first. Raises UnreadableFile(truncated|corrupt|encrypted|too_large).
+
+    The workbook is checked first (:func:`sources.xlsx_guard.inspect_xlsx`): no parser sees a workbook whose used
+    area, parts or shared strings exceed ``limits``."""
     import fastexcel
 
     try:
@@ -168,6 +177,7 @@ def xlsx_grids(data: bytes) -> Iterator[Grid]:
         ) from None
     if not any(n.startswith("xl/") for n in names):
         raise UnreadableFile("unsupported", "文件是压缩包或其他Office文档，不是Excel表格。请提供CSV或xlsx文件。")
+    scans = inspect_xlsx(data, limits)
     try:
         reader = fastexcel.read_excel(data)
     except Exception as exc:
@@ -183,64 +193,83 @@ def xlsx_grids(data: bytes) -> Iterator[Grid]:
         if sheet.visible != "visible":
             hidden.append((idx, sheet))  # visible sheets first
             continue
-        grid = _to_grid(sheet, reader, idx)
+        grid = _to_grid(sheet, _scan_probe(scans.get(sheet.name)))
         if grid is not None:
             if idx > 0:
                 grid.notes.append(f"数据取自第{idx + 1}个工作表“{sheet.name}”（前面的工作表没有可识别的表头）")
             yield grid
-    for idx, sheet in hidden:
-        grid = _to_grid(sheet, reader, idx)
+    for _, sheet in hidden:
+        grid = _to_grid(sheet, _scan_probe(scans.get(sheet.name)))
         if grid is not None:
             grid.notes.append(f"数据在隐藏的工作表“{sheet.name}”中")
             yield grid
 
 
-def _to_grid(sheet: Any, reader: Any, idx: int) -> Grid | None:
+Probe = Callable[[list[int]], dict[int, pl.Series]]
+
+
+def _to_grid(sheet: Any, probe: Callable[[int, list[int]], Probe]) -> Grid | None:
     try:
         df = sheet.to_polars()
         absolute = [c.absolute_index for c in sheet.available_columns()]
     except Exception as exc:
         raise _excel_error(exc) from None
-    return _sheet_grid(df, reader, idx, sheet.name, absolute)
-
-
-def _sheet_grid(df: pl.DataFrame, reader: Any, idx: int, name: str, absolute: list[int] | None = None) -> Grid | None:
     if df.width == 0 or df.height == 0:
         return None
     df = _named(df.select(pl.all().cast(pl.String)))
     cols = [c for c in df.columns if c != "_row"]
-    nonblank = pl.any_horizontal([pl.col(c).str.strip_chars().fill_null("") != "" for c in cols])
-    last = df.select(pl.when(nonblank).then(pl.col("_row")).max()).item()
+    nonblank = pl.any_horizontal([pl.col(c).str.contains(r"\S").fill_null(False) for c in cols])
+    # the last row with content: almost always near the end, so the tail is looked at first
+    last = df.tail(1000).select(pl.when(nonblank).then(pl.col("_row")).max()).item()
+    if last is None:
+        last = df.select(pl.when(nonblank).then(pl.col("_row")).max()).item()
     if last is None:
         return None
     df = df.head(int(last))
-    return Grid(
-        df, "xlsx", sheet=name, numeric_probe=_probe(reader, idx, df.height, absolute or list(range(len(cols))))
-    )
+    return Grid(df, "xlsx", sheet=sheet.name, numeric_probe=probe(df.height, absolute or list(range(len(cols)))))
 
 
-def _probe(reader: Any, idx: int, height: int, absolute: list[int]) -> Callable[[list[int]], dict[int, pl.Series]]:
-    """Grid columns → Boolean Series "this cell is a number (or boolean) cell, not text".
+def _scan_probe(scan: SheetScan | None) -> Callable[[int, list[int]], Probe]:
+    """Grid columns → Boolean Series "this cell is a number cell with 16 or more digits" (Excel keeps 15), from the
+    pre-check's pass over the sheet's XML: no second parse. Grid row i is sheet row i + 1; fastexcel counts columns
+    from the first used one, the sheet from column A."""
 
-    A second read of just these columns as "boolean": text cells come back null, number cells non-null. fastexcel
-    selects columns by their absolute sheet index (column A = 0), while the grid counts from the first used column.
-    """
+    def bind(height: int, absolute: list[int]) -> Probe:
+        def probe(cols: list[int]) -> dict[int, pl.Series]:
+            out = {}
+            for c in cols:
+                rows = scan.long_numbers.get(absolute[c], []) if scan is not None else []
+                at = pl.Series("at", [r - 1 for r in rows if 0 < r <= height], dtype=pl.Int64)
+                out[c] = pl.int_range(0, height, dtype=pl.Int64, eager=True).is_in(at.implode())
+            return out
 
-    def probe(cols: list[int]) -> dict[int, pl.Series]:
-        absc = [absolute[c] for c in cols]
-        sheet = reader.load_sheet(
-            idx, header_row=None, skip_rows=0, use_columns=absc, dtypes={a: "boolean" for a in absc}
-        )
-        df = sheet.to_polars().head(height)
-        out = {}
-        for c, name in zip(cols, df.columns):
-            s = df[name].is_not_null()
-            if s.len() < height:
-                s = s.extend_constant(False, height - s.len())
-            out[c] = s
-        return out
+        return probe
 
-    return probe
+    return bind
+
+
+def _boolean_probe(reader: Any, idx: int) -> Callable[[int, list[int]], Probe]:
+    """Legacy .xls (no XML to scan): grid columns → "this cell is a number (or boolean) cell, not text", by a second
+    read of just these columns as "boolean" (text cells come back null)."""
+
+    def bind(height: int, absolute: list[int]) -> Probe:
+        def probe(cols: list[int]) -> dict[int, pl.Series]:
+            absc = [absolute[c] for c in cols]
+            sheet = reader.load_sheet(
+                idx, header_row=None, skip_rows=0, use_columns=absc, dtypes={a: "boolean" for a in absc}
+            )
+            df = sheet.to_polars().head(height)
+            out = {}
+            for c, name in zip(cols, df.columns):
+                s = df[name].is_not_null()
+                if s.len() < height:
+                    s = s.extend_constant(False, height - s.len())
+                out[c] = s
+            return out
+
+        return probe
+
+    return bind
 
 
 def _excel_error(exc: Exception) -> UnreadableFile:
@@ -273,14 +302,12 @@ def xls_grids(data: bytes) -> Iterator[Grid]:
                 detail=str(exc)[:200],
             )
         raise err from None
-    for idx, name in enumerate(reader.sheet_names):
+    for idx in range(len(reader.sheet_names)):
         try:
             sheet = reader.load_sheet(idx, header_row=None, skip_rows=0, dtypes="string")
-            df = sheet.to_polars()
-            absolute = [c.absolute_index for c in sheet.available_columns()]
+            grid = _to_grid(sheet, _boolean_probe(reader, idx))
         except Exception:
             continue
-        grid = _sheet_grid(df, reader, idx, name, absolute)
         if grid is not None:
             grid.notes.append("文件为旧版Excel（.xls）格式")
             yield grid

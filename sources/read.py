@@ -32,6 +32,7 @@ from pathlib import Path
 
 import polars as pl
 
+from fangpin import settings
 from fangpin.domain.names import normalise_expr
 from sources import normalise as nz
 from sources.decode import decode_text, mojibake_advice, mojibake_reason, sniff
@@ -39,6 +40,7 @@ from sources.errors import UnreadableFile
 from sources.grid import Grid, csv_grid, xls_grids, xlsx_grids
 from sources.ids import add_id_columns
 from sources.spec import AliasConfig, FeedSpec, header_key, load_config
+from sources.xlsx_guard import ExcelLimits
 
 __all__ = [
     "UnreadableFile",
@@ -156,6 +158,7 @@ REJECTED_SCHEMA = {
 }
 ISSUE_SCHEMA = {"source_row": pl.Int64, "field": pl.String, "reason": pl.String}
 SKIPPED_SCHEMA = {"source_row": pl.Int64, "kind": pl.String, "text": pl.String}
+COUNT_ROWS_SCHEMA = {"item": pl.String, "first_row": pl.Int64, "last_row": pl.Int64}
 SKIP_LABELS = {"title": "标题/说明行", "header": "表头行", "total": "合计/小计行", "blank": "空行"}
 
 
@@ -180,6 +183,8 @@ class ReadResult:
     file_format: str = "csv"
     label: str = ""  # Chinese name of the feed
     seconds: float = 0.0
+    #: the rows behind every count in ``notes``: one row per run of consecutive row numbers (COUNT_ROWS_SCHEMA)
+    count_rows: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=COUNT_ROWS_SCHEMA))
 
     def check_accounting(self) -> None:
         total = self.rows.height + self.rejected.height + sum(self.skipped.values())
@@ -193,16 +198,24 @@ class ReadResult:
 
 
 def read_file(
-    path: Path, feed: str, file_name: str | None = None, file_hash: str | None = None, home: Path | None = None
+    path: Path,
+    feed: str,
+    file_name: str | None = None,
+    file_hash: str | None = None,
+    home: Path | None = None,
+    arrived: _dt.date | None = None,
 ) -> ReadResult:
-    """Read a dropped (archived) file of ``feed``. Raises :class:`UnreadableFile` for a file that cannot be read."""
+    """Read a dropped (archived) file of ``feed``. Raises :class:`UnreadableFile` for a file that cannot be read.
+
+    ``arrived``: the day the file was dropped; a row whose event date is later is rejected (a birth date later is
+    set empty), beyond ``dates.future_tolerance_days`` of ``ingest.yaml``. None: no such check."""
     t0 = time.perf_counter()
     path = Path(path)
     data = path.read_bytes()
     file_name = file_name or path.name
     file_hash = file_hash or hashlib.sha256(data).hexdigest()
     try:
-        result = _read(data, feed, file_name, file_hash, home)
+        result = _read(data, feed, file_name, file_hash, home, arrived)
     except UnreadableFile as exc:
         exc.feed = exc.feed or feed
         exc.file_name = exc.file_name or file_name
@@ -216,9 +229,10 @@ def read_file(
 _FAILURE_RANK = {"wrong_feed": 5, "missing_columns": 4, "mojibake": 3, "no_header": 2}
 
 
-def file_grids(data: bytes, file_name: str):
+def file_grids(data: bytes, file_name: str, limits: ExcelLimits | None = None):
     """The sheets of a dropped file as grids, whatever its format really is (the extension is only a hint), and the
-    notes on what was assumed. Raises :class:`UnreadableFile` for empty, encrypted, HTML or archive files."""
+    notes on what was assumed. Raises :class:`UnreadableFile` for empty, encrypted, HTML or archive files, and for a
+    workbook beyond the Excel ``limits`` (default: ``ingest.yaml`` as packaged)."""
     kind = sniff(data)
     ext = Path(file_name).suffix.lower()
     notes: list[str] = []
@@ -238,7 +252,7 @@ def file_grids(data: bytes, file_name: str):
     if kind == "xlsx":
         if ext in (".csv", ".txt", ".tsv"):
             notes.append(f"文件扩展名为{ext}，但内容是Excel工作簿，已按Excel读取")
-        return xlsx_grids(data), notes
+        return xlsx_grids(data, limits), notes
     if kind == "ole":
         return xls_grids(data), notes
     if ext in (".xlsx", ".xls", ".xlsm", ".et"):
@@ -247,7 +261,9 @@ def file_grids(data: bytes, file_name: str):
     return iter([csv_grid(dec.text, dec.encoding, dec.notes, raw=dec.raw)]), notes
 
 
-def _read(data: bytes, feed: str, file_name: str, file_hash: str, home: Path | None) -> ReadResult:
+def _read(
+    data: bytes, feed: str, file_name: str, file_hash: str, home: Path | None, arrived: _dt.date | None
+) -> ReadResult:
     cfg = load_config(home)
     own = cfg.specs_for_folder(feed)
     if not own:
@@ -255,7 +271,12 @@ def _read(data: bytes, feed: str, file_name: str, file_hash: str, home: Path | N
             "unknown_feed",
             f"数据类别“{feed}”没有配置表头对照（aliases.yaml），系统不知道如何读取这个文件夹中的文件。请联系系统管理员。",
         )
-    grids, pre_notes = file_grids(data, file_name)
+    intake = settings.load("ingest", home)
+    grids, pre_notes = file_grids(data, file_name, ExcelLimits.from_config(intake))
+    latest = None
+    if arrived is not None:
+        tolerance = int(((intake.get("dates") or {}).get("future_tolerance_days")) or 0)
+        latest = (arrived, arrived + _dt.timedelta(days=tolerance))
 
     failure: UnreadableFile | None = None
     any_grid = False
@@ -274,7 +295,7 @@ def _read(data: bytes, feed: str, file_name: str, file_hash: str, home: Path | N
                 failure = exc
             continue
         grid.notes[:0] = pre_notes
-        return _build(grid, hdr, cfg, feed, file_name, file_hash)
+        return _build(grid, hdr, cfg, feed, file_name, file_hash, latest)
     if not any_grid:
         raise UnreadableFile("empty", "文件中没有任何数据（所有工作表都是空的）。请重新导出后再放入文件夹。")
     assert failure is not None
@@ -435,7 +456,16 @@ def _column_flags(d: pl.DataFrame, raw: dict[str, pl.Expr], types: dict[str, str
     return flags
 
 
-def _build(grid: Grid, hdr: _Header, cfg: AliasConfig, feed: str, file_name: str, file_hash: str) -> ReadResult:
+def _build(
+    grid: Grid,
+    hdr: _Header,
+    cfg: AliasConfig,
+    feed: str,
+    file_name: str,
+    file_hash: str,
+    latest: tuple[_dt.date, _dt.date] | None = None,
+) -> ReadResult:
+    """``latest``: (the day the file arrived, the latest plausible date), or None."""
     # Computed in stages (with_columns steps that materialise intermediate columns): one huge nested expression
     # costs Polars seconds of planning per call, whatever the row count.
     spec = hdr.spec
@@ -623,7 +653,13 @@ def _build(grid: Grid, hdr: _Header, cfg: AliasConfig, feed: str, file_name: str
     # ---- 5. faults: (label, reject?, reason expression — null when the row is fine)
     checks: list[tuple[str, bool, pl.Expr]] = []
     checks.append(
-        ("（整行）", True, pl.when(pl.col("_damaged")).then(_lit_str("本行含有无法识别的字符（文件编码损坏）")))
+        (
+            "（整行）",
+            True,
+            pl.when(pl.col("_damaged")).then(
+                _lit_str("本行含有无法识别的字符或空字符（文件编码损坏，或导出、传输时损坏）")
+            ),
+        )
     )
     checks.append(
         (
@@ -633,6 +669,7 @@ def _build(grid: Grid, hdr: _Header, cfg: AliasConfig, feed: str, file_name: str
         )
     )
     note_counts: list[tuple[pl.Expr, str]] = []
+    emptied: list[tuple[str, pl.Expr]] = []  # (field, keep): a value the warnings say was set empty
     for f in typed:
         t = spec.type_of(f)
         r, v, L = R(f), T(f), lab(f)
@@ -640,6 +677,8 @@ def _build(grid: Grid, hdr: _Header, cfg: AliasConfig, feed: str, file_name: str
             is_event = f == spec.event_date
             lo, hi = EVENT_DATE_RANGE if is_event else BIRTH_DATE_RANGE
             in_range = nz.date_in_range(v, lo, hi)
+            future = (v > pl.lit(latest[1])).fill_null(False) if latest else pl.lit(False)
+            day = latest[0].isoformat() if latest else ""
             if is_event:
                 checks.append(
                     (
@@ -650,7 +689,13 @@ def _build(grid: Grid, hdr: _Header, cfg: AliasConfig, feed: str, file_name: str
                         .when(r.is_not_null() & v.is_null())
                         .then(_lit_str(L) + _quote(r) + _lit_str("无法识别为日期"))
                         .when(r.is_not_null() & ~in_range)
-                        .then(_lit_str(L) + _quote(r) + _lit_str(f"不在合理范围（{lo.year}—{hi.year}年）")),
+                        .then(_lit_str(L) + _quote(r) + _lit_str(f"不在合理范围（{lo.year}—{hi.year}年）"))
+                        .when(future)
+                        .then(
+                            _lit_str(L)
+                            + _quote(r)
+                            + _lit_str(f"晚于文件报送的日期（{day}），事情不可能发生在报送之后，请核对日期后重新报送")
+                        ),
                     )
                 )
             else:
@@ -658,14 +703,16 @@ def _build(grid: Grid, hdr: _Header, cfg: AliasConfig, feed: str, file_name: str
                     (
                         L,
                         False,
-                        pl.when(r.is_not_null() & (v.is_null() | ~in_range)).then(
-                            _lit_str(L) + _quote(r) + _lit_str("无法识别为日期，已置空")
-                        ),
+                        pl.when(r.is_not_null() & (v.is_null() | ~in_range))
+                        .then(_lit_str(L) + _quote(r) + _lit_str("无法识别为日期，已置空"))
+                        .when(future)
+                        .then(_lit_str(L) + _quote(r) + _lit_str(f"晚于文件报送的日期（{day}），已置空")),
                     )
                 )
+                emptied.append((f, in_range.fill_null(False) & ~future))
             note_counts.append(
                 (
-                    (r.is_not_null() & in_range & (r != v.dt.strftime("%Y-%m-%d"))).sum(),
+                    r.is_not_null() & in_range & (r != v.dt.strftime("%Y-%m-%d")),
                     f"{L}：{{n}}个日期（如“2026/3/5”“2026年3月5日”、Excel日期序号或带时间的日期）已统一为年-月-日",
                 )
             )
@@ -693,7 +740,7 @@ def _build(grid: Grid, hdr: _Header, cfg: AliasConfig, feed: str, file_name: str
                 )
             note_counts.append(
                 (
-                    (r.is_not_null() & v.is_not_null() & ~nz.is_plain_number(r)).sum(),
+                    r.is_not_null() & v.is_not_null() & ~nz.is_plain_number(r),
                     f"{L}：{{n}}个金额（含千分位逗号、“元”、货币符号、全角数字或“万”）已统一为数字",
                 )
             )
@@ -708,9 +755,7 @@ def _build(grid: Grid, hdr: _Header, cfg: AliasConfig, feed: str, file_name: str
                 (L, False, pl.when(r.is_not_null() & v.is_null()).then(_lit_str(L) + _quote(r) + _lit_str(what)))
             )
         if f in synonyms:
-            note_counts.append(
-                ((v.is_not_null() & (v != pl.col(f"_m_{f}"))).sum(), f"{L}：{{n}}个同义写法已统一为标准值")
-            )
+            note_counts.append((v.is_not_null() & (v != pl.col(f"_m_{f}")), f"{L}：{{n}}个同义写法已统一为标准值"))
     if spec.table in ("dept_record", "registry_person"):
         has_name = "name" in hdr.mapping
         ident_label = "/".join(lab(f) for f in ("name", "id_number") if f in hdr.mapping)
@@ -775,6 +820,8 @@ def _build(grid: Grid, hdr: _Header, cfg: AliasConfig, feed: str, file_name: str
         d = d.with_columns(pl.coalesce(pl.col("_vc"), pl.col("_vc_hh")).alias("_t_village_code"))
 
     d = d.with_columns([e.alias(f"_x{i}") for i, (_, _, e) in enumerate(checks)])
+    if emptied:
+        d = d.with_columns([pl.when(keep).then(T(f)).alias(f"_t_{f}") for f, keep in emptied])
 
     def joined(reject: bool) -> tuple[pl.Expr, pl.Expr]:
         idx = [i for i, (_, rj, _) in enumerate(checks) if rj == reject]
@@ -811,30 +858,42 @@ def _build(grid: Grid, hdr: _Header, cfg: AliasConfig, feed: str, file_name: str
     warnings = ok.filter(pl.col("_warn_reason").is_not_null()).select(
         pl.col("_row").alias("source_row"), pl.col("_warn_field").alias("field"), pl.col("_warn_reason").alias("reason")
     )
+    if grid.unterminated and grid.frame.height:
+        # the file ends in the middle of its last line: that row may be cut off (read while still being written) —
+        # the clerk is told whether the row was accepted, rejected or taken for a total line
+        last = int(grid.frame["_row"].max())
+        if ok.height and ok["_row"].max() == last:
+            cut = "文件末尾没有换行：这一行可能不完整（文件可能在写入或复制完成前就被读取了），请核对；如有完整的文件，请用同一文件名重新报送，新文件将取代本文件"
+            warnings = pl.concat(
+                [
+                    warnings,
+                    pl.DataFrame({"source_row": [last], "field": ["（整行）"], "reason": [cut]}, schema=ISSUE_SCHEMA),
+                ]
+            )
+        notes.append(
+            f"文件末尾没有换行，最后一行（第{last}行）可能不完整，请核对；如有完整的文件，请用同一文件名重新报送"
+        )
 
-    # ---- 6. notes on what was normalised (one pass over the accepted rows)
+    # ---- 6. notes on what was normalised, each with the rows behind its count (one pass over the accepted rows)
+    count_rows = pl.DataFrame(schema=COUNT_ROWS_SCHEMA)
     if ok.height:
-        stats = ok.select(
-            *[e.alias(f"n{i}") for i, (e, _) in enumerate(note_counts)],
-            ((pl.col("_name").is_not_null()) & (pl.col("_name") != R("name").str.strip_chars()))
-            .sum()
-            .alias("names_changed"),
-            (pl.col("_id_status").is_in(["valid", "converted15"]) & (pl.col("_id_clean") != pl.col("_id_in")))
-            .sum()
-            .alias("ids_cleaned"),
-        ).row(0, named=True)
-        for i, (_, template) in enumerate(note_counts):
-            if stats[f"n{i}"]:
-                notes.append(template.format(n=stats[f"n{i}"]))
-        if stats["names_changed"]:
-            notes.append(f"姓名：{stats['names_changed']}个姓名去掉了空格、统一了全角字符或少数民族姓名中的间隔点（·）")
+        masks = list(note_counts)
+        masks.append(
+            (
+                pl.col("_name").is_not_null() & (pl.col("_name") != R("name").str.strip_chars()),
+                "姓名：{n}个姓名去掉了空格、统一了全角字符或少数民族姓名中的间隔点（·）",
+            )
+        )
         if spec.table != "village" and "id_number" in hdr.mapping:
-            if stats["ids_cleaned"]:
-                notes.append(f"证件号码：{stats['ids_cleaned']}个含空格、全角数字或小写x的号码已统一")
-            counts = dict(ok.group_by("_id_status").len().iter_rows())
-            for status, template in _ID_NOTES.items():
-                if counts.get(status):
-                    notes.append("证件号码：" + template.format(n=counts[status]))
+            masks.append(
+                (
+                    pl.col("_id_status").is_in(["valid", "converted15"]) & (pl.col("_id_clean") != pl.col("_id_in")),
+                    "证件号码：{n}个含空格、全角数字或小写x的号码已统一",
+                )
+            )
+            masks += [(pl.col("_id_status") == status, "证件号码：" + t) for status, t in _ID_NOTES.items()]
+        found, count_rows = _counted_rows(ok, masks)
+        notes += found
     for f in synonyms:
         ok = ok.with_columns(pl.col(f"_m_{f}").alias(f"_t_{f}"))
     rows = _assemble(
@@ -866,7 +925,43 @@ def _build(grid: Grid, hdr: _Header, cfg: AliasConfig, feed: str, file_name: str
         columns=columns,
         file_format=grid.kind,
         label=spec.label,
+        count_rows=count_rows,
     )
+
+
+def _counted_rows(ok: pl.DataFrame, masks: list[tuple[pl.Expr, str]]) -> tuple[list[str], pl.DataFrame]:
+    """For each (mask, note template): the note with its count, and the rows behind it as runs of consecutive row
+    numbers (``COUNT_ROWS_SCHEMA``), so a receipt can say which rows a count means — set-based, whatever the size."""
+    flags = ok.select(pl.col("_row"), *[m.fill_null(False).alias(f"m{i}") for i, (m, _) in enumerate(masks)])
+    totals = flags.select([pl.col(f"m{i}").sum() for i in range(len(masks))]).row(0)
+    notes: list[str] = []
+    parts = []
+    for i, ((_, template), n) in enumerate(zip(masks, totals)):
+        if not n:
+            continue
+        item = template.format(n=n)
+        runs = _runs(flags.filter(pl.col(f"m{i}")).get_column("_row"))
+        notes.append(f"{item}（{rows_text(runs)}）")
+        parts.append(runs.with_columns(pl.lit(item, dtype=pl.String).alias("item")).select(list(COUNT_ROWS_SCHEMA)))
+    return notes, (pl.concat(parts) if parts else pl.DataFrame(schema=COUNT_ROWS_SCHEMA))
+
+
+def _runs(rows: pl.Series) -> pl.DataFrame:
+    """Sorted row numbers → runs of consecutive numbers (first_row, last_row)."""
+    d = pl.DataFrame({"r": rows.sort()})
+    return (
+        d.with_columns((pl.col("r").diff().fill_null(1) != 1).cum_sum().alias("g"))
+        .group_by("g", maintain_order=True)
+        .agg(pl.col("r").min().alias("first_row"), pl.col("r").max().alias("last_row"))
+        .drop("g")
+    )
+
+
+def rows_text(runs: pl.DataFrame, most: int = 8) -> str:
+    """``第3—5、9行`` (at most ``most`` runs; the rest are in the receipt's 计数明细 sheet)."""
+    shown = [f"{a}" if a == b else f"{a}—{b}" for a, b in runs.head(most).select("first_row", "last_row").iter_rows()]
+    more = f"等{runs.height}段，逐行见回执“计数明细”" if runs.height > most else ""
+    return "第" + "、".join(shown) + "行" + more
 
 
 _ID_NOTES = {

@@ -1,11 +1,13 @@
-"""The clerk's receipt for one dropped file (Chinese): ``<home>/reports/ingest/<feed>/<hash16>__<name>.回执.xlsx``
-plus a plain-text twin ``….回执.txt``.
+"""The clerk's receipt for one dropped file (Chinese): ``<home>/reports/ingest/<feed>/<name>.回执.xlsx`` plus a
+plain-text twin ``….回执.txt``; a second file of the same name with other content gets ``<name>#<hash8>.回执.xlsx``
+(the name its rows carry in the warehouse), a drop that is not read ``<name>（未导入）.回执.xlsx``.
 
 Status line: 已接收 / 部分接收 (some rows rejected) / 未通过质量校验 (the file was read but a blocking data-quality
-check kept it out of screening) / 已隔离 (the file could not be read). Then the counts (rows in the file = accepted +
-rejected + skipped), the rejected rows with 行号/字段/原因, kept rows whose secondary values were set empty, the skipped
-title/header/total/blank rows, rows that repeat events already received, the normalisations done, and which column of
-the file was read as which field.
+check kept it out of screening) / 已隔离 (the file could not be read) / 未导入 (a hidden file, a link, a copy of a file
+already received). Then the counts (rows in the file = accepted + rejected + skipped), the rejected rows with
+行号/字段/原因, kept rows whose secondary values were set empty, the skipped title/header/total/blank rows, rows that
+repeat events already received, the normalisations done with the rows behind every count (计数明细), and which column
+of the file was read as which field.
 
 Cell texts copied from the input are neutralised (a leading = + - @ tab or CR gets a ' in front) and written as
 strings, so Excel never evaluates them. The file name is sanitised before it is used in a path.
@@ -22,7 +24,7 @@ from typing import Any
 import polars as pl
 
 from sources.archive import safe_feed, sanitise_name
-from sources.errors import UnreadableFile
+from sources.errors import NOT_READ, UnreadableFile
 from sources.read import SKIP_LABELS, ReadResult
 
 FEED_LABELS = {
@@ -98,12 +100,38 @@ def safe_text(v: Any) -> str:
 
 
 def report_paths(home: Path, feed: str, file_name: str, file_hash: str) -> tuple[Path, Path]:
+    """(xlsx, txt) of a file's receipt: named after the file; ``#<hash8>`` added when another file of that name
+    (other content) already has its receipt there. ``file_hash`` empty: a drop that is not read (hidden file, link)."""
     folder = Path(home) / "reports" / "ingest" / safe_feed(feed)
-    stem = f"{(file_hash or '0' * 16)[:16]}__{sanitise_name(file_name)}.回执"
+    base = sanitise_name(file_name)
+    if not file_hash:
+        base = f"{base}（未导入）"
+    stem = f"{base}.回执"
+    if file_hash:
+        owner = _fingerprint(folder / f"{stem}.txt")
+        if owner is not None and owner != file_hash[:16]:
+            stem = f"{base}#{file_hash[:8]}.回执"
     return folder / f"{stem}.xlsx", folder / f"{stem}.txt"
 
 
+_FINGERPRINT = "文件指纹（SHA-256前16位）"
+
+
+def _fingerprint(txt: Path) -> str | None:
+    """The content hash (16 hex) a receipt was written for; None when there is no such receipt."""
+    try:
+        with open(txt, encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith(_FINGERPRINT):
+                    return line.split("：", 1)[1].strip()
+    except OSError:
+        return None
+    return ""
+
+
 def _status(result: ReadResult | UnreadableFile, status: str | None) -> str:
+    if isinstance(result, UnreadableFile) and result.code in NOT_READ:
+        return f"未导入（{result.title}）"
     if isinstance(result, UnreadableFile):
         return "已隔离（文件无法读取，整个文件未导入）"
     if status == "blocked":
@@ -158,14 +186,15 @@ def write_clerk_report(
         ("文件名", file_name),
         ("数据类别", f"{label}（{feed}）"),
         ("处理结果", _status(r, status)),
-        ("文件指纹（SHA-256前16位）", file_hash[:16]),
     ]
+    if file_hash:
+        summary.append((_FINGERPRINT, file_hash[:16]))
     if received_at is not None:
         summary.append(("接收时间", received_at.strftime("%Y-%m-%d %H:%M")))
     notes: list[str] = []
     checks = _validation_lines(validation)
     if isinstance(r, UnreadableFile):
-        summary += [("隔离原因", f"{r.title}：{r.reason}")]
+        summary += [("未导入原因" if r.code in NOT_READ else "隔离原因", f"{r.title}：{r.reason}")]
     else:
         fmt = {"csv": "CSV文本", "xlsx": "Excel工作簿"}.get(r.file_format, r.file_format)
         if r.encoding:
@@ -302,6 +331,8 @@ def _write_xlsx(
                 [8, 16, 70],
                 [(int(a), SKIP_LABELS.get(b, b), c or "") for a, b, c in r.skipped_rows.sort("source_row").iter_rows()],
             )
+            if r.count_rows.height:
+                table("计数明细", ["事项", "行号"], [60, 100], _count_lines(r.count_rows))
             if dup_rows is not None and dup_rows.height:
                 table(
                     "重复记录",
@@ -321,6 +352,25 @@ def _write_xlsx(
         wb.close()
 
     _atomic(path, write)
+
+
+def _count_lines(count_rows: pl.DataFrame, width: int = 2000) -> list[tuple[str, str]]:
+    """(item, rows) lines of the 计数明细 sheet: every row behind every count, as runs ("3—5、9、12"), about ``width``
+    characters to a cell, continued on the next line: a large file's scattered rows stay a few hundred cells."""
+    run = (
+        pl.when(pl.col("first_row") == pl.col("last_row"))
+        .then(pl.col("first_row").cast(pl.String))
+        .otherwise(pl.col("first_row").cast(pl.String) + "—" + pl.col("last_row").cast(pl.String))
+    )
+    chunks = (
+        count_rows.with_columns(run.alias("run"), pl.int_range(pl.len()).alias("_i"))
+        .with_columns((pl.col("run").str.len_chars() + 1).cum_sum().over("item").floordiv(width).alias("_chunk"))
+        .group_by("item", "_chunk", maintain_order=True)
+        .agg(pl.col("run").str.join("、"), pl.col("_i").min())
+        .sort("_i")
+    )
+    first = pl.col("_chunk") == pl.col("_chunk").min().over("item")
+    return chunks.select(pl.when(first).then("item").otherwise(pl.lit("（续上行）")), "run").rows()
 
 
 def _write_txt(

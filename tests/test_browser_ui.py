@@ -292,10 +292,7 @@ def test_the_ui_shows_the_cli_round_and_runs_one_of_its_own(screened_tiny, tmp_p
 
                 # 5. Launch a round from the job's launchpad: one county's partition of the current quarter.
                 page.goto(f"{server.base}/locations/{location}/jobs/screening_round/playground")
-                picker = page.get_by_placeholder("Partition")
-                picker.fill(partition)
-                picker.press("Enter")
-                expect(page.get_by_text(f"partition: {partition}", exact=True)).to_be_visible()
+                _pick_partition(page, expect, partition)
                 launch = page.get_by_role("button", name="Launch Run")
                 expect(launch).to_be_enabled()
                 launch.click()
@@ -350,3 +347,26 @@ def test_the_ui_shows_the_cli_round_and_runs_one_of_its_own(screened_tiny, tmp_p
     print(
         f"browser test: server ready {t_server:.1f} s, stopped in {t_stop:.1f} s, total {elapsed:.1f} s; screenshots in {ARTIFACTS}"
     )
+
+
+def _pick_partition(page, expect, partition: str, attempts: int = 3) -> None:
+    """Choose ``partition`` in the launchpad's picker. The picker's list loads after the page: on a busy machine an
+    Enter pressed before it arrived selects nothing (CI saw the default partition stay), so wait for the option and
+    try again if the launchpad does not show it."""
+    chosen = page.get_by_text(f"partition: {partition}", exact=True)
+    for attempt in range(attempts):
+        picker = page.get_by_placeholder("Partition")
+        picker.click()
+        picker.fill(partition)
+        option = page.get_by_role("menuitem").filter(has_text=partition)
+        try:
+            expect(option.first).to_be_visible(timeout=15_000)
+            option.first.click()
+        except AssertionError:
+            picker.press("Enter")
+        try:
+            expect(chosen).to_be_visible(timeout=10_000)
+            return
+        except AssertionError:
+            if attempt == attempts - 1:
+                raise

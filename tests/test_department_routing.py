@@ -9,7 +9,7 @@ import pytest
 from test_reports import _sheet_rows
 from test_rules_support import PUSHED, REF, City, D
 
-from fangpin.reports.publish import publish_round
+from assets.publishing import publish_round
 from warehouse.engine import connect
 from warehouse.rules import screen
 

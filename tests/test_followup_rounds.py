@@ -101,8 +101,7 @@ def _new_bill(home: DataHome, con, hid: str) -> None:
 @pytest.fixture(scope="module")
 def two_rounds(screened_tiny, tmp_path_factory):
     from assets.ingestion import ingest_feed
-    from fangpin.reports.followup import write_followup
-    from fangpin.reports.publish import publish_round
+    from assets.publishing import publish_round, write_followup
     from warehouse import engine, rounds, rules
     from warehouse.followup import apply_followup, ingest_feedback
     from warehouse.linkage import link_records

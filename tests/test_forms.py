@@ -25,7 +25,8 @@ from test_forms_support import (
     member,
 )
 
-from fangpin.reports.forms import PrivacyError, publish_forms, scan_public_workbook
+from assets.publishing import publish_forms
+from fangpin.reports.forms import PrivacyError, scan_public_workbook
 from fangpin.reports.xlsx import Book, Col
 from warehouse import forms as wf
 from warehouse.engine import connect

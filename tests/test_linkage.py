@@ -44,6 +44,18 @@ PERSONS = [
     ("H9", V3, "莫丽萍", pid("450221", 1966, 2, 14, 362), "户主"),  # ID from the old 柳江县 code
     ("H10", V3, "蓝海", pid("450206", 1988, 8, 8, 375), "户主"),
     ("H10", V3, "蓝天宇", pid("450206", 2012, 10, 1, 397), "之子"),
+    # issue 12's township: two 王秀英 in 三防镇 (甲寨村, 乙岭村)
+    ("H11", V1, "王秀英", pid(RONGSHUI, 1952, 3, 8, 402), "户主"),
+    ("H12", V2, "王秀英", pid(RONGSHUI, 1961, 9, 27, 414), "户主"),
+    # three 韦桂英: two share a birth date, two an ID address code (born in the old 柳江县, 450221)
+    ("H13", V1, "韦桂英", pid(RONGSHUI, 1958, 5, 5, 426), "户主"),
+    ("H14", V2, "韦桂英", pid("450221", 1958, 5, 5, 438), "户主"),
+    ("H15", V2, "韦桂英", pid("450221", 1966, 10, 10, 442), "户主"),
+    # a homophone pair in one township
+    ("H16", V1, "蒙丽华", pid(RONGSHUI, 1979, 2, 2, 456), "户主"),
+    ("H17", V2, "蒙莉华", pid(RONGSHUI, 1983, 4, 4, 468), "户主"),
+    # a name the registry holds many times (150 more in other townships, _filler), once in 三防镇
+    ("H18", V1, "李桂英", pid(RONGSHUI, 1949, 12, 12, 472), "户主"),
 ]
 
 
@@ -53,7 +65,8 @@ def person(key: str) -> tuple:
 
 SURNAMES = "韦覃黄莫蓝梁吴杨李陈罗潘石龙廖谢何周刘张"
 GIVEN = "秀丽华芳英兰玉梅春志建国平军文海云红金德成福永光荣桂林凤珍宏伟勇强"
-TEST_NAMES = [p[2] for p in PERSONS] + ["王晓明", "陳曉明", "莫莉萍", "张三丰", "赵德柱", "欧阳娜娜"]
+TEST_NAMES = [p[2] for p in PERSONS] + ["王晓明", "陳曉明", "莫莉萍", "张三丰", "赵德柱", "欧阳娜娜", "蒙俪华"]
+COMMON_NAME, COMMON_ELSEWHERE = "李桂英", 150
 
 
 def _filler() -> list[tuple]:
@@ -83,6 +96,22 @@ def _filler() -> list[tuple]:
                         "户主" if seq % 3 == 0 else "之子",
                     )
                 )
+    others = [t for t in divisions.townships() if t.code != SANFANG]
+    for i in range(COMMON_ELSEWHERE):
+        t = others[i % len(others)]
+        birth = dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(0, 25000))
+        rows.append(
+            (
+                f"C{i}",
+                t.code + "201",
+                t.county_name,
+                t.name,
+                "某村",
+                COMMON_NAME,
+                make_id(t.county_code, birth, 500 + i % 400),
+                "户主",
+            )
+        )
     return rows
 
 
@@ -153,6 +182,10 @@ def _records(recs: list[dict]) -> pl.DataFrame:
                 "village": r.get("village"),
                 "hukou_address": r.get("address"),
                 "is_head_only": r.get("head_only", False),
+                # what the record says happened (a medical settlement): the claim without the person
+                "settle_date": r.get("settle_date"),
+                "institution": r.get("institution"),
+                "out_of_pocket": r.get("out_of_pocket"),
             }
         )
     df = pl.DataFrame(
@@ -164,9 +197,21 @@ def _records(recs: list[dict]) -> pl.DataFrame:
             "village": pl.String,
             "hukou_address": pl.String,
             "name": pl.String,
+            "settle_date": pl.Date,
+            "institution": pl.String,
+            "out_of_pocket": pl.Float64,
         },
     )
     df = add_id_columns(df, "id_raw").drop("id_clean")
+    # an ID the spreadsheet stored as a number (the reader marks it mangled and keeps nothing derived from it)
+    cell = pl.Series([bool(r.get("number_cell")) for r in recs])
+    df = df.with_columns(
+        pl.when(cell).then(pl.lit("mangled")).otherwise(pl.col("id_status")).alias("id_status"),
+        *[
+            pl.when(cell).then(None).otherwise(pl.col(c)).alias(c)
+            for c in ("id_number", "id_candidate", "id_birth_date", "id_sex")
+        ],
+    )
     return df.select(
         "source",
         "source_file",
@@ -184,6 +229,9 @@ def _records(recs: list[dict]) -> pl.DataFrame:
         "village",
         "hukou_address",
         "is_head_only",
+        "settle_date",
+        "institution",
+        "out_of_pocket",
     )
 
 
@@ -255,6 +303,7 @@ def test_one_mistyped_digit_confirmed_by_name_and_birth(tmp_path):
     r = one(tmp_path, name="覃建华", id=bad, **SANFANG_TXT)
     assert (r["match_method"], r["id_number"]) == ("id_repaired", p[3])
     assert r["reason"] == "证件号码一位数字错误，姓名与出生日期一致"
+    assert r["match_score"] == 0.98
 
 
 def test_one_transposed_digit(tmp_path):
@@ -373,7 +422,7 @@ def test_person_not_in_registry_is_unmatched(tmp_path):
     )
     assert [r["match_method"] for r in out] == ["unmatched", "unmatched"]
     assert all(r["id_number"] is None and r["household_id"] is None for r in out)
-    assert out[0]["reason"] == "未找到匹配人员"
+    assert out[0]["reason"] == "证件号码有效，但登记库中没有此人，不是本市农村户籍人员，请部门核实"
 
 
 def test_name_alone_is_not_enough(tmp_path):
@@ -450,7 +499,13 @@ def test_a_province_can_scope_the_location_free_rule_by_prefecture(tmp_path):
     ]  # the same, but an ID of Nanning (4501)
     default = run_linkage(tmp_path / "default", recs)
     assert default[0]["match_method"] == "fuzzy" and default[0]["id_number"] == p[3]
-    assert default[1]["match_method"] in ("fuzzy", "review"), "location-free: a candidate whatever the area"
+    # location-free: 王小明 is a candidate whatever the area — but a Nanning address code that is not his sends the
+    # record back (an outsider stays an outsider)
+    assert default[1]["candidates"] >= 1
+    assert (default[1]["match_method"], default[1]["reason"]) == (
+        "unmatched",
+        "证件号码地址码不属于本市，与登记库同名人员的证件号码不符，请部门核实",
+    )
 
     home = tmp_path / "province"
     (home / "config").mkdir(parents=True)
@@ -467,6 +522,156 @@ def test_a_province_can_scope_the_location_free_rule_by_prefecture(tmp_path):
     with connect(home / "w.duckdb") as con:
         _load(con, recs)
         link_records(con, home)
-        scoped = con.sql("SELECT match_method, id_number FROM link ORDER BY source_row").fetchall()
-    assert scoped[0] == ("fuzzy", p[3]), "same prefecture: still found"
-    assert scoped[1] == ("unmatched", None), "another prefecture's ID: not a candidate any more"
+        scoped = con.sql("SELECT match_method, id_number, candidates FROM link ORDER BY source_row").fetchall()
+    assert scoped[0][:2] == ("fuzzy", p[3]), "same prefecture: still found"
+    assert scoped[1] == ("unmatched", None, 0), "another prefecture's ID: not a candidate any more"
+
+
+# ---------------------------------------------------------------------------------------------- issue 12: evidence
+
+
+def _home(tmp_path: Path, **replace: str) -> Path:
+    """A data home whose linkage.yaml differs from the default by these text replacements."""
+    from fangpin import settings
+
+    text = settings.config_path("linkage").read_text(encoding="utf-8")
+    for old, new in replace.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    (tmp_path / "config").mkdir(parents=True)
+    (tmp_path / "config" / "linkage.yaml").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def run_in(home: Path, recs: list[dict]) -> list[dict]:
+    with connect(home / "w.duckdb") as con:
+        _load(con, recs)
+        link_records(con, home)
+        return con.sql("SELECT * FROM link ORDER BY source_row").pl().to_dicts()
+
+
+def _wang() -> tuple[tuple, tuple]:
+    a, b = [p for p in PERSONS if p[2] == "王秀英"]
+    return a, b  # 甲寨村 1952, 乙岭村 1961
+
+
+#: one medical settlement (the claim without the person)
+CLAIM = dict(settle_date=dt.date(2026, 6, 9), institution="融水县三防镇卫生院", out_of_pocket=1834.2)
+
+
+def test_namesakes_resolved_as_far_as_the_evidence_allows(tmp_path):
+    """Two 王秀英 in 三防镇. A record without an ID names only the township: nothing tells them apart (review). The same
+    claim re-sent with 甲寨村 王秀英's ID, a birth date left in a mangled ID, or the village each decide it."""
+    a, b = _wang()
+    out = run_linkage(
+        tmp_path,
+        [
+            dict(name="王秀英", township="三防镇"),  # nothing but the township
+            dict(name="王秀英", id=a[3], township="三防镇", **CLAIM),  # an extract with the ID …
+            dict(name="王秀英", township="三防镇", file="医保补充.xlsx", **CLAIM),  # … the same claim re-sent without
+            dict(name="王秀英", id=b[3][:17], township="三防镇"),  # lost X: the birth date survives
+            dict(source="employment", name="王秀英", address="广西柳州市融水苗族自治县三防镇乙岭村"),  # the village
+        ],
+    )
+    assert (out[0]["match_method"], out[0]["reason"], out[0]["candidates"]) == (
+        "review",
+        "同乡镇同名多人，无证件号码区分",
+        2,
+    )
+    assert (out[1]["match_method"], out[1]["id_number"]) == ("id_exact", a[3])
+    assert (out[2]["match_method"], out[2]["id_number"]) == ("fuzzy", a[3])
+    assert out[2]["reason"] == "姓名一致，乡镇一致，同一业务的另一条记录证件号码属于此人"
+    assert (out[3]["match_method"], out[3]["id_number"]) == ("fuzzy", b[3])
+    assert (out[4]["match_method"], out[4]["id_number"]) == ("fuzzy", b[3])
+
+
+def test_the_same_persons_other_records_count_as_much_as_they_tell(tmp_path):
+    """Another record of the same name in the same township of the same feed, whose ID is 甲寨村 王秀英's: by default
+    (a namesake is as likely to have records there as the person) it does not decide; where a feed's records say
+    more (configured / estimated m > u) it does."""
+    a, _ = _wang()
+    recs = [dict(name="王秀英", id=a[3], township="三防镇"), dict(name="王秀英", township="三防镇")]
+    default = run_in(_home(tmp_path / "default"), recs)
+    assert default[1]["match_method"] == "review"
+    telling = run_in(_home(tmp_path / "telling", **{"m_same: 0.3": "m_same: 0.6", "u_same: 0.3": "u_same: 0.05"}), recs)
+    assert (telling[1]["match_method"], telling[1]["id_number"]) == ("fuzzy", a[3])
+    assert telling[1]["reason"] == "姓名一致，乡镇一致，本部门同乡镇同名记录的证件号码属于此人"
+
+
+def test_mangled_id_region_code_and_birth_date_break_a_tie(tmp_path):
+    """Three 韦桂英 in 三防镇: H13 (融水 code, 1958-05-05), H14 (柳江 450221, 1958-05-05), H15 (450221, 1966). A
+    spreadsheet-mangled ID keeps the region code and the birth date: only H14 has both; either alone leaves a tie."""
+    h13, h14, h15 = [p for p in PERSONS if p[2] == "韦桂英"]
+    out = run_linkage(
+        tmp_path,
+        [
+            dict(name="韦桂英", id=h14[3][:15] + "000.0", township="三防镇"),  # code + birth date
+            dict(name="韦桂英", id=f"{int(h14[3][:7]) / 1e6:.5f}E+17", township="三防镇"),  # 4.50221E+17: code only
+            dict(name="韦桂英", id=h13[3][:15] + "000.0", township="三防镇"),  # H13: 融水 code + 1958-05-05
+            # H13's ID in a number cell, written back as 18 digits: a float keeps the first 15
+            dict(name="韦桂英", id=str(int(float(h13[3][:17] + "0"))), number_cell=True, township="三防镇"),
+        ],
+    )
+    assert (out[0]["match_method"], out[0]["id_number"]) == ("fuzzy", h14[3])
+    assert out[1]["match_method"] == "review" and out[1]["candidates"] == 3
+    assert (out[2]["match_method"], out[2]["id_number"]) == ("fuzzy", h13[3])
+    assert (out[3]["match_method"], out[3]["id_number"]) == ("fuzzy", h13[3])
+
+
+def test_homophone_agreement_is_weaker_than_exact(tmp_path):
+    """蒙丽华 and 蒙莉华 sound the same. A record written 蒙丽华 is the one with those characters; a record written
+    蒙俪华 (a third way to write li) could be either: review, not a guess."""
+    out = run_linkage(tmp_path, [dict(name="蒙丽华", township="三防镇"), dict(name="蒙俪华", township="三防镇")])
+    assert (out[0]["match_method"], out[0]["id_number"]) == ("fuzzy", person("蒙丽华")[3])
+    assert (out[1]["match_method"], out[1]["reason"]) == ("review", "多名候选人员相近，需人工核实")
+
+
+def test_a_common_name_is_weaker_evidence_than_a_rare_one(tmp_path):
+    """Name and township only. 覃建华 is the registry's only one: linked. 李桂英 is held by 151 registry persons
+    (one of them in 三防镇): the same agreement says much less, the record waits for a person."""
+    out = run_linkage(tmp_path, [dict(name="覃建华", township="三防镇"), dict(name=COMMON_NAME, township="三防镇")])
+    assert (out[0]["match_method"], out[0]["id_number"]) == ("fuzzy", person("覃建华")[3])
+    assert out[0]["match_score"] >= 0.99
+    assert (out[1]["match_method"], out[1]["reason"]) == ("review", "匹配证据不足，需人工核实")
+    assert out[1]["match_score"] < 0.8
+
+
+def test_outsiders_with_a_registry_name_stay_outsiders(tmp_path):
+    """People outside the registry whose names a registry person shares are not linked and go back to the department
+    with the reason: an address in another province, an ID code of another city, a name and nothing else."""
+    out = run_linkage(
+        tmp_path,
+        [
+            dict(source="employment", name="王秀英", address="广东省东莞市虎门镇"),
+            dict(name="覃建华", id="4.50103E+17", township="三防镇"),  # Nanning's code: not the 覃建华 of 三防镇
+            dict(name="王秀英"),
+            dict(name="覃建华", id=pid("450203", 1990, 1, 1, 7), township="三防镇"),  # a valid ID nobody holds
+        ],
+    )
+    assert [r["match_method"] for r in out] == ["unmatched"] * 4
+    assert all(r["id_number"] is None and r["household_id"] is None for r in out)
+    assert out[0]["reason"] == "户籍地址在本市以外，不是本市农村户籍人员，请部门核实"
+    assert out[1]["reason"] == "证件号码地址码不属于本市，与登记库同名人员的证件号码不符，请部门核实"
+    assert out[2]["reason"] == "仅有姓名，无证件号码、出生日期和住址可核对，无法确认为登记人员"
+    assert out[3]["reason"] == "证件号码有效，但登记库中没有此人，不是本市农村户籍人员，请部门核实"
+    assert out[3]["candidates"] >= 1
+
+
+def test_a_valid_id_the_registry_lacks_is_reviewed_only_for_a_namesake_born_the_same_day(tmp_path):
+    """The registry may hold a person under a mistyped ID: a valid ID nobody holds, with the name, the birth date and
+    the township of a registry person, goes to review (never linked); with another birth date it goes back."""
+    p = person("覃建华")  # 1975-11-30
+    out = run_linkage(
+        tmp_path,
+        [
+            dict(name="覃建华", id=pid(RONGSHUI, 1975, 11, 30, 998), township="三防镇"),
+            dict(name="覃建华", id=pid(RONGSHUI, 1976, 11, 30, 998), township="三防镇"),
+        ],
+    )
+    assert (out[0]["match_method"], out[0]["id_number"]) == ("review", None)
+    assert (
+        out[0]["reason"]
+        == "证件号码有效但登记库中无此号码，同村（乡镇）有姓名和出生日期相同的人员，需核实登记库证件号码"
+    )
+    assert out[1]["match_method"] == "unmatched"
+    assert p[3] not in {r["id_number"] for r in out}

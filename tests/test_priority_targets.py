@@ -28,7 +28,7 @@ def priority(screened_demo, tmp_path_factory):
     """A priority round on a copy of the screened demo city's warehouse (rules + publishing, no Dagster)."""
     import yaml
 
-    from fangpin.reports.publish import publish_round
+    from assets.publishing import publish_round
     from fangpin.settings import PACKAGED
     from warehouse.engine import connect
     from warehouse.rules import screen

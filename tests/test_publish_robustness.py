@@ -12,8 +12,8 @@ import pytest
 from test_reports import _sheet_rows
 from test_rules_support import City, D
 
+from assets.publishing import publish_round
 from fangpin.reports import publish
-from fangpin.reports.publish import publish_round
 from warehouse.engine import connect
 from warehouse.rules import screen
 

@@ -13,7 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from test_forms_support import AS_OF, D, clean_members, create_monitoring_roster, household, ident, insert_registry
 
-from fangpin.reports.registry_quality import publish_registry_quality
+from assets.publishing import publish_registry_quality
 from warehouse.engine import connect
 from warehouse.registry_checks import DEFAULT_PARAMS, catalogue, drop_temps, rules, run_checks
 
@@ -205,7 +205,7 @@ def test_roster_rules_do_not_run_without_monitoring_roster(tmp_path):
     assert (
         set(not_run["code"]) == {r.code for r in rules() if r.needs == "roster"} == {"R31", "R32", "R33", "R34", "R35"}
     )
-    assert all("monitoring_roster" in t for t in not_run["not_run_reason"])
+    assert all("帮扶台账" in t for t in not_run["not_run_reason"])
 
 
 def test_illness_with_ill_member_and_health_measure_is_consistent(tmp_path):

@@ -27,7 +27,8 @@ def test_registry_checks_on_the_tiny_city(screened_tiny):
 
 
 def test_forms_on_the_tiny_city(screened_tiny, tmp_path):
-    from fangpin.reports.forms import publish_forms, scan_public_workbook
+    from assets.publishing import publish_forms
+    from fangpin.reports.forms import scan_public_workbook
 
     with connect(DataHome.at(screened_tiny).warehouse_path, read_only=True) as con:
         out = publish_forms(con, tmp_path, AS_OF)

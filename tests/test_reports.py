@@ -4,6 +4,7 @@ inert formula text, sanitised file names, department task lists and returns, an 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import sys
 import zipfile
 from pathlib import Path
@@ -16,7 +17,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).parent))
 from test_rules_support import PUSHED, REF, City, D
 
-from fangpin.reports.publish import publish_round
+from assets.publishing import publish_round
 from fangpin.reports.safe import FORMULA_PREFIXES, child_path, safe_filename, safe_text
 from fangpin.settings import PACKAGED
 from warehouse.engine import connect
@@ -79,7 +80,7 @@ def published(tmp_path):
 
 def _sheet_rows(ws) -> list[dict]:
     rows = list(ws.iter_rows(values_only=True))
-    header_idx = next(i for i, r in enumerate(rows) if r and r[0] in ("序号", "排查顺序"))
+    header_idx = next(i for i, r in enumerate(rows) if r and r[0] in ("序号", "排查顺序", "规则代码"))
     header = rows[header_idx]
     return [dict(zip(header, r)) for r in rows[header_idx + 1 :] if any(v is not None for v in r)]
 
@@ -162,7 +163,9 @@ def test_one_workbook_per_county_with_the_required_layout(published):
         "核实人",
     ):
         assert col in header, col
-    assert ws.column_dimensions["V"].width > 30  # evidence column is wide
+    from openpyxl.utils import get_column_letter
+
+    assert ws.column_dimensions[get_column_letter(header.index("证据") + 1)].width > 30  # evidence column is wide
     rows = _sheet_rows(ws)
     scores = [r["优先级"] for r in rows]
     assert scores == sorted(scores, reverse=True)  # priority order
@@ -170,8 +173,8 @@ def test_one_workbook_per_county_with_the_required_layout(published):
     ev = next(r for r in rows if r["户编号"] == "RS-1")["证据"]
     assert ev.startswith("【医保局｜medical_2026.xlsx 第") and "个人自付 15,000.00元" in ev
     assert all(r["核实结果"] is None for r in rows)
-    empty = _sheet_rows(openpyxl.load_workbook(out / "疑似风险户清单_柳江区.xlsx")["疑似风险户清单"])
-    assert empty == []
+    empty = openpyxl.load_workbook(out / "疑似风险户清单_柳江区.xlsx")["疑似风险户清单"]
+    assert _sheet_rows(empty) == [] and any("本县本轮没有疑似风险户" in str(c.value) for c in empty["A"])
 
 
 def test_county_workbooks_hold_only_their_households_and_labelled_routed_ones(published):
@@ -217,10 +220,10 @@ def test_formula_text_from_inputs_is_inert_everywhere(published):
                         if "HYPERLINK" in cell.value:
                             found.append((path.name, cell.value))
     # the department file's name and the registry head's name both arrive as visible, inert text
-    unmatched = _sheet_rows(openpyxl.load_workbook(out / "未匹配记录_医保局.xlsx")["未匹配记录"])
+    unmatched = _sheet_rows(openpyxl.load_workbook(out / "未匹配记录_医保局.xlsx")["仅供参考（非本市农村人员）"])
     assert (
         unmatched[0]["姓名"] == "'" + EVIL
-        and unmatched[0]["文件名"] == "医保2026年3月.xlsx"
+        and unmatched[0]["来源文件"] == "医保2026年3月.xlsx"
         and unmatched[0]["行号"] == 9
     )
     head = next(
@@ -230,7 +233,7 @@ def test_formula_text_from_inputs_is_inert_everywhere(published):
     )
     assert head["户主姓名"] == "'" + EVIL
     assert any(name.startswith("未匹配记录_医保局") for name, _ in found)
-    hr = _sheet_rows(openpyxl.load_workbook(out / "未匹配记录_人社局.xlsx")["未匹配记录"])
+    hr = _sheet_rows(openpyxl.load_workbook(out / "未匹配记录_人社局.xlsx")["仅供参考（非本市农村人员）"])
     assert [r["姓名"] for r in hr] == ["'-张三"]  # the review record is not returned as unmatched
 
 
@@ -390,12 +393,13 @@ def test_formula_name_in_a_dropped_department_file_arrives_as_inert_text(tmp_pat
         screen(con, "2026Q4", "full", REF, PUSHED, home=dh.root)
         publish_round(con, dh.root, "2026Q4")
     wb = openpyxl.load_workbook(dh.root / "out" / "2026Q4" / "未匹配记录_医保局.xlsx")
-    cells = {r["行号"]: r for r in _sheet_rows(wb["未匹配记录"])}
+    cells = {r["行号"]: r for sheet in ("需核对更正", "仅供参考（非本市农村人员）") for r in _sheet_rows(wb[sheet])}
     assert cells[2]["姓名"] == "'" + EVIL and cells[3]["姓名"] == "'@张三" and cells[4]["姓名"] == "李四"
-    assert cells[2]["文件名"] == "医保2026年3月.csv"
-    for row in wb["未匹配记录"].iter_rows():
-        for cell in row:
-            assert cell.data_type != "f"
+    assert cells[2]["来源文件"] == "医保2026年3月.csv"
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f"
 
 
 # ------------------------------------------------------------------------------------------ county reruns, 双帮扶人
@@ -517,3 +521,371 @@ def test_table_body_cells_keep_their_types_formats_and_stay_inert(tmp_path):
         "the column to fill in is shaded"
     )
     assert ws.freeze_panes == "A4" and ws.auto_filter.ref == "A3:E7"
+
+
+# ------------------------------------------------------------------------------------------ 未匹配记录: ours or not
+
+
+def _unmatched_city():
+    """A registry household in 融水 和睦镇 and department records nobody matched: six of registry people whose record
+    is wrong, five of people outside the city's rural registry."""
+    from fangpin.domain.idnumber import birth_date, make_id, sex
+
+    city = City()
+    ids = city.household("UM", village_code="450225101201", names=["韦小明", "韦大山", "韦丽"], income=30000)
+    for p in city.persons:
+        p["birth_date"], p["sex"] = birth_date(p["id_number"]), sex(p["id_number"])
+    xiaoming, dashan, li = ids
+    other_seq = make_id(dashan[:6], birth_date(dashan), (int(dashan[14:17]) + 2) % 1000)  # valid, same sex
+    wrong_check = xiaoming[:17] + ("0" if xiaoming[17] != "0" else "1")
+
+    def record(row, name, id_raw, status, *, id_number=None, candidate=None, township="和睦镇"):
+        city.medical(None, D(2026, 3, 1), 800.0, match="unmatched", name=name, source_file="医保.xlsx", source_row=row)
+        city.records[-1].update(
+            id_raw=id_raw,
+            id_status=status,
+            id_number=id_number,
+            id_candidate=candidate or id_number,
+            birth_date=birth_date(id_number or candidate) if (id_number or candidate) else None,
+            sex=sex(id_number or candidate) if (id_number or candidate) else None,
+            township=township,
+        )
+
+    record(2, "韦小明", wrong_check, "bad_checksum", candidate=wrong_check)
+    record(3, "韦小明", "4.50225E+17", "mangled")
+    record(4, "韦晓明", None, "missing")  # no ID, a homophone of a registry person of 和睦镇
+    record(5, "韦大山", other_seq, "valid", id_number=other_seq)  # a mistyped ID that is still valid
+    record(6, "张三", li, "valid", id_number=li)  # the registry holds this ID under another name
+    record(7, "侯伟兵", "522633197901129457", "valid", id_number="522633197901129457", township="贵州省从江县")
+    record(8, "杨娟兰", "450202198609029625", "valid", id_number="450202198609029625", township="柳州市城中区")
+    record(9, "李四", None, "missing", township="南宁市青秀区")
+    record(10, "赵六", None, "missing")  # 和睦镇, but nobody of that name there
+    record(11, "韦芳", None, "missing")  # one character from 韦丽, not a homophone: any 韦 namesake would be "near"
+    record(12, "韦莉", None, "missing")  # a homophone of 韦丽 (li)
+    return city, xiaoming
+
+
+def test_unmatched_records_are_split_into_ours_with_the_fix_and_outsiders(tmp_path):
+    from warehouse.publish import department_returns
+
+    city, xiaoming = _unmatched_city()
+    home = tmp_path / "home"
+    with connect(tmp_path / "w.duckdb") as con:
+        city.flush(con)
+        unmatched, _ = department_returns(con, ["medical"])
+        screen(con, "2026Q4", "full", REF, PUSHED, home=home)
+        publish_round(con, home, "2026Q4")
+    by_row = {r["source_row"]: r for r in unmatched.to_dicts()}
+    assert {row: r["class"] for row, r in by_row.items()} == {
+        **dict.fromkeys((2, 3, 4, 5, 6, 12), "fix"),
+        **dict.fromkeys((7, 8, 9, 10, 11), "ref"),
+    }
+    assert f"第18位应为“{xiaoming[17]}”" in by_row[2]["fix"]
+    assert "Excel" in by_row[3]["basis"] and "文本格式" in by_row[3]["fix"]
+    assert "和睦镇" in by_row[4]["basis"] and "补填证件号码" in by_row[4]["fix"]
+    assert "出生日期" in by_row[5]["basis"] and "姓名不同" in by_row[6]["basis"]
+    assert "贵州省" in by_row[7]["basis"] and "柳州市城中区" in by_row[8]["basis"]
+    assert "不在本市农村地区" in by_row[9]["basis"] and by_row[10]["fix"] is None
+    # the workbook: one sheet each, both with 来源文件 and 行号, the fix on every row to correct
+    wb = openpyxl.load_workbook(home / "out" / "2026Q4" / "未匹配记录_医保局.xlsx")
+    assert wb.sheetnames == ["需核对更正", "仅供参考（非本市农村人员）", "拒收记录"]
+    fix = _sheet_rows(wb["需核对更正"])
+    ref = _sheet_rows(wb["仅供参考（非本市农村人员）"])
+    assert sorted(r["行号"] for r in fix) == [2, 3, 4, 5, 6, 12] and sorted(r["行号"] for r in ref) == [7, 8, 9, 10, 11]
+    assert all(r["来源文件"] == "医保.xlsx" and r["更正方法"] for r in fix)
+    assert all(r["来源文件"] == "医保.xlsx" and r["判断依据"] for r in ref)
+
+
+def test_demo_city_unmatched_outsiders_are_for_reference_and_registry_people_to_correct(screened_demo, tmp_path):
+    """Ground truth of the demo city: every unmatched outsider with a usable ID lands in 仅供参考, and one in 需核对更正
+    has a broken ID or a registry namesake in its township (its department cannot tell it apart); and had linkage left the registry
+    people it matched with a broken ID or name (repaired, fuzzy, review) unmatched, every one would be in 需核对更正."""
+    import duckdb
+    from conftest import DEMO_ROUND
+
+    from warehouse.publish import department_returns
+
+    truth = pl.read_parquet(screened_demo / "truth" / "records.parquet").select(
+        "source",
+        "source_file",
+        "source_row",
+        (pl.col("true_id_number").is_null()).alias("outsider"),
+        "id_usable",
+        # what makes an outsider's record look like a registry person's to its department: an ID that is written
+        # but broken (Excel, a wrong check character), or no ID and a registry namesake in the township it names
+        ((pl.col("id_written").is_not_null() & ~pl.col("id_usable")) | (pl.col("outsider_kind") == "no_id_common_name"))
+        .fill_null(False)
+        .alias("looks_local"),
+    )
+    out = screened_demo / "out" / DEMO_ROUND
+    published = []
+    for path in out.glob("未匹配记录_*.xlsx"):
+        wb = openpyxl.load_workbook(path, read_only=True)
+        for sheet, klass in (("需核对更正", "fix"), ("仅供参考（非本市农村人员）", "ref")):
+            published += [(r["来源文件"], r["行号"], klass) for r in _sheet_rows(wb[sheet])]
+    got = pl.DataFrame(published, schema=["source_file", "source_row", "class"], orient="row").join(
+        truth.unique(["source_file", "source_row"]), on=["source_file", "source_row"], how="left"
+    )
+    assert got.height > 500 and got["outsider"].null_count() == 0
+    # an outsider with a usable ID is for reference; one in 需核对更正 has a record that gives its department a reason
+    # to check it (the department cannot tell it from a registry person's broken record either)
+    assert got.filter(pl.col("outsider") & pl.col("id_usable")).height > 500
+    assert got.filter(pl.col("outsider") & pl.col("id_usable") & (pl.col("class") != "ref")).height == 0
+    assert got.filter(pl.col("outsider") & (pl.col("class") == "fix") & ~pl.col("looks_local")).height == 0
+    assert got.filter(~pl.col("outsider") & (pl.col("class") != "fix")).height == 0
+
+    db = tmp_path / "flip.duckdb"
+    shutil.copy(screened_demo / "warehouse" / "fangpin.duckdb", db)
+    con = duckdb.connect(str(db))
+    try:
+        flipped = con.execute(
+            "UPDATE link SET match_method = 'unmatched' WHERE match_method IN ('id_repaired', 'fuzzy', 'review') "
+            "RETURNING source, source_file, source_row"
+        )
+        flipped = pl.DataFrame(
+            flipped.fetchall(), schema=["source", "source_file", "source_row"], orient="row", infer_schema_length=None
+        )
+        unmatched, _ = department_returns(con, ["medical", "employment", "civil_affairs", "disaster"])
+    finally:
+        con.close()
+    j = unmatched.join(truth, on=["source", "source_file", "source_row"], how="left")
+    flipped_people = flipped.join(truth, on=["source", "source_file", "source_row"]).filter(~pl.col("outsider"))
+    assert flipped_people.height > 1000
+    assert flipped_people.join(j, on=["source", "source_file", "source_row"], how="anti").height == 0
+    assert j.filter(~pl.col("outsider") & (pl.col("class") != "fix")).height == 0
+    assert j.filter(pl.col("outsider") & pl.col("id_usable") & (pl.col("class") != "ref")).height == 0
+    assert j.filter(pl.col("outsider") & (pl.col("class") == "fix") & ~pl.col("looks_local")).height == 0
+
+
+# ------------------------------------------------------------------------------------------ printing and filling in
+
+
+def _validations(ws) -> dict[str, object]:
+    """header → the data validation on that column's body cells."""
+    from openpyxl.utils import column_index_from_string
+
+    header_row = next(r for r in ws.iter_rows() if r[0].value in ("序号", "排查顺序"))
+    headers = {c.column: c.value for c in header_row}
+    out = {}
+    for dv in ws.data_validations.dataValidation:
+        for rng in dv.sqref.ranges:
+            assert rng.min_row == header_row[0].row + 1, "validation starts on the first data row"
+            out[headers[rng.min_col]] = dv
+            assert column_index_from_string(rng.coord.split(":")[0].rstrip("0123456789")) == rng.min_col
+    return out
+
+
+def test_every_sheet_prints_landscape_one_page_wide_with_the_header_on_every_page(published):
+    out, _ = published
+    for path in out.glob("*.xlsx"):
+        wb = openpyxl.load_workbook(path)
+        for ws in wb.worksheets:
+            where = (path.name, ws.title)
+            assert ws.page_setup.orientation == "landscape", where
+            assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (None, 1), (
+                where
+            )  # 1 = default
+            assert ws.page_setup.fitToHeight == 0, where  # as many pages tall as needed
+            assert "&P" in (ws.oddFooter.center.text or ""), where
+            if ws.title != "汇总" and not path.name.startswith("汇总"):
+                header = next(r[0].row for r in ws.iter_rows() if r[0].value in ("序号", "排查顺序"))
+                assert ws.print_title_rows == f"${header}:${header}", where
+    # wrapped text gets the rows it needs: the evidence of a household with several records is several lines tall
+    ws = openpyxl.load_workbook(out / "疑似风险户清单_融水苗族自治县.xlsx")["疑似风险户清单"]
+    rows = list(ws.iter_rows())
+    head = next(i for i, r in enumerate(rows) if r[0].value == "序号")
+    col = [c.value for c in rows[head]].index("证据")
+    for r in rows[head + 1 :]:
+        lines = str(r[col].value).count("\n") + 1
+        assert ws.row_dimensions[r[0].row].height >= 15 * lines, (r[0].row, lines)
+    # the printout leaves out the screen-only columns (they stay in the workbook)
+    header = [c.value for c in rows[head]]
+    assert ws.print_area and "核实截止日期" in header and header.index("核实人") < header.index("核实截止日期")
+
+
+def test_fill_in_columns_offer_what_the_feedback_reader_accepts(tmp_path):
+    """A county that fills the suspect list only from its dropdowns gets every row accepted."""
+    from fangpin.domain import verification
+    from fangpin.home import DataHome
+    from warehouse.followup import apply_followup, ingest_feedback
+    from warehouse.followup import reader as fb_reader
+
+    assert fb_reader.RESULTS == verification.RESULTS and fb_reader.CATEGORIES == verification.CATEGORIES
+    assert fb_reader.DECISIONS == verification.DECISIONS and fb_reader.DATE_RANGE == verification.DATE_RANGE
+    dh = DataHome.at(tmp_path / "home").ensure()
+    with connect(dh.warehouse_path) as con:
+        build_city().flush(con)
+        screen(con, "2026Q4", "full", REF, PUSHED, home=dh.root)
+        apply_followup(con, "2026Q4", PUSHED)  # records the pushes, as the suspects asset does
+        publish_round(con, dh.root, "2026Q4")
+    src = dh.root / "out" / "2026Q4" / "疑似风险户清单_融水苗族自治县.xlsx"
+    wb = openpyxl.load_workbook(src)
+    ws = wb["疑似风险户清单"]
+    dv = _validations(ws)
+    offered = {h: v.formula1.strip('"').split(",") for h, v in dv.items() if v.type == "list"}
+    assert offered == {"核实结果": list(verification.RESULTS), "认定类别": list(verification.CATEGORIES)}
+    assert dv["核实日期"].type == "date" and dv["核实人"].type is None  # any text, with an input message
+    assert all(v.prompt and v.promptTitle for v in dv.values())
+    header_row = next(r for r in ws.iter_rows() if r[0].value == "序号")
+    col = {c.value: c.column for c in header_row}
+    n = 0
+    for i, row in enumerate(ws.iter_rows(min_row=header_row[0].row + 1)):
+        result = offered["核实结果"][i % 3]
+        ws.cell(row[0].row, col["核实结果"], result)
+        if result == "纳入监测":
+            ws.cell(row[0].row, col["认定类别"], offered["认定类别"][i % 3])
+        ws.cell(row[0].row, col["核实日期"], dt.datetime(2026, 10, 14))
+        ws.cell(row[0].row, col["核实人"], "覃核实")
+        n += 1
+    wb.save(dh.landing_for("feedback") / src.name)
+    with connect(dh.warehouse_path) as con:
+        f = ingest_feedback(dh, con).files[0]
+    assert f.status == "loaded" and f.rows_rejected == 0 and f.rows_accepted == n >= 3
+    assert sum(f.results.values()) == n
+
+
+def test_task_lists_give_the_deadline_and_explain_the_priority(published):
+    from fangpin.domain.workdays import add_working_days
+
+    out, _ = published
+    ws = openpyxl.load_workbook(out / "行业部门任务清单_医保局.xlsx")["行业部门任务清单"]
+    rows = _sheet_rows(ws)
+    assert rows and all(r["落实截止日期"].date() == add_working_days(PUSHED, 10)[0] for r in rows)
+    notes = [str(r[0].value) for r in ws.iter_rows(max_row=5) if r[0].value]
+    assert any(n.startswith("优先级（0—100分") and "45%" in n for n in notes)
+    empty = openpyxl.load_workbook(out / "行业部门任务清单_应急管理局.xlsx")["行业部门任务清单"]
+    assert any(str(c.value).startswith("本表没有记录：本轮没有监测户出现涉及本部门的新增风险") for c in empty["A"])
+
+
+def test_review_list_shows_the_score_as_a_percentage_and_why(tmp_path):
+    home = tmp_path / "home"
+    city = build_city()
+    with connect(tmp_path / "w.duckdb") as con:
+        city.flush(con)
+        con.execute("UPDATE dept_record SET id_raw = '4.50225E+17', id_status = 'mangled' WHERE source_row = 5")
+        con.execute("UPDATE link SET reason = '同村同名多人，无证件号码区分' WHERE match_method = 'review'")
+        con.execute(
+            "INSERT INTO link_candidate SELECT l.source, l.source_file, l.source_row, k, p.id_number, p.household_id, "
+            "p.name, p.county_code, p.township_code, p.village_code, 0.5, '姓名一致；同村' FROM link l, "
+            "(SELECT 1 AS k UNION ALL SELECT 2) r, (SELECT * FROM registry_person WHERE household_id = 'RS-1' "
+            "LIMIT 1) p WHERE l.match_method = 'review'"
+        )
+        screen(con, "2026Q4", "full", REF, PUSHED, home=home)
+        publish_round(con, home, "2026Q4")
+    ws = openpyxl.load_workbook(home / "out" / "2026Q4" / "待核实匹配清单_融水苗族自治县.xlsx").active
+    rows = _sheet_rows(ws)
+    assert [r["匹配度"] for r in rows] == [0.5, 0.5]
+    head = next(r for r in ws.iter_rows() if r[0].value == "序号")
+    score = next(c.column for c in head if c.value == "匹配度")
+    assert ws.cell(head[0].row + 1, score).number_format == "0%"
+    assert all("与另外1名候选人条件相同" in r["匹配度依据"] for r in rows)
+    assert "4.50225E+17" in rows[0]["待核实原因"] and "Excel" in rows[0]["待核实原因"]
+    verified = _validations(ws)["核实结果（填写正确的候选序号，或“均不是”）"]
+    assert verified.formula1.strip('"').split(",") == ["1", "2", "均不是"]
+
+
+def test_county_data_quality_workbook_speaks_to_county_staff_only(tmp_path):
+    """规则说明 of 户籍数据质量核查: Chinese, no developer references (files, SPEC, notes, GitHub paths)."""
+    import re
+
+    from assets.publishing import publish_registry_quality
+
+    home = tmp_path / "home"
+    with connect(tmp_path / "w.duckdb") as con:
+        build_city().flush(con)
+        out = publish_registry_quality(con, home, D(2026, 10, 9))
+    book = next(p for p in out["files"] if p.name.startswith("户籍数据质量核查_融水"))
+    wb = openpyxl.load_workbook(book)
+    texts = [
+        str(c.value)
+        for name in ("汇总", "规则说明")
+        for row in wb[name].iter_rows()
+        for c in row
+        if isinstance(c.value, str)
+    ]
+    rules_rows = _sheet_rows(wb["规则说明"])
+    assert len(rules_rows) >= 20 and all(r["依据"] for r in rules_rows)
+    for t in texts:
+        assert not re.search(r"[A-Za-z]{3,}|§|\.py|\.ya?ml|[A-Za-z0-9_]/[A-Za-z]", t), t  # R10, GB are fine
+
+
+def test_workbooks_written_by_worker_processes_are_the_bytes_written_in_process(tmp_path):
+    outs = []
+    with connect(tmp_path / "w.duckdb") as con:
+        build_city().flush(con)
+        screen(con, "2026Q4", "full", REF, PUSHED, home=tmp_path / "a")
+        for name, workers in (("a", 1), ("b", 2)):
+            result = publish_round(con, tmp_path / name, "2026Q4", workers=workers)
+            outs.append({Path(f).name: Path(f).read_bytes() for f in result["files"] if str(f).endswith(".xlsx")})
+    assert len(outs[0]) >= 15 and outs[0].keys() == outs[1].keys()
+    assert [n for n in outs[0] if outs[0][n] != outs[1][n]] == []
+
+
+def _exit_in_a_worker(n: int) -> int:
+    import multiprocessing
+    import os
+
+    if multiprocessing.parent_process() is not None:
+        os._exit(3)  # a worker killed (out of memory, say)
+    return n * 2
+
+
+def test_a_broken_worker_pool_falls_back_to_writing_in_process():
+    from fangpin.reports.parallel import run_jobs
+
+    assert run_jobs([(_exit_in_a_worker, (i,)) for i in range(3)], workers=2) == [0, 2, 4]
+
+
+def _fail_writing(name: str) -> str:
+    from fangpin.reports.publish import _Stage
+
+    with _Stage(name):
+        raise ValueError("磁盘已满")
+    return name
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_failing_workbook_names_its_file_wherever_it_was_written(workers):
+    from fangpin.reports.parallel import run_jobs
+    from fangpin.reports.publish import PublishError
+
+    with pytest.raises(PublishError) as err:
+        run_jobs([(_fail_writing, ("疑似风险户清单_融水苗族自治县.xlsx",)), (len, ("ab",))], workers)
+    assert err.value.file == "疑似风险户清单_融水苗族自治县.xlsx" and "磁盘已满" in str(err.value)
+
+
+def test_row_heights_are_the_same_from_a_frame_and_from_dicts(tmp_path):
+    """Frames get their row heights from Polars, dict rows from Python: the same arithmetic, the same workbook."""
+    from fangpin.reports.xlsx import Book, Col
+
+    cols = [Col("序号", "seq", 5, "int"), Col("证据", "t", 12, "wrap"), Col("风险类型", "l", 8, "wrap")]
+    rows = [
+        {
+            "seq": 1,
+            "t": "【医保局｜医保结算数据.csv 第339行】杨萍：2025年10月12日 住院\n第二行",
+            "l": ["因病", None, "因灾"],
+        },
+        {"seq": 2, "t": None, "l": []},
+        {"seq": 3, "t": "中文" * 40, "l": ["缺劳动力"] * 6},
+        {"seq": 4, "t": "短", "l": None},
+    ]
+    books = []
+    for name, data in (("dicts.xlsx", rows), ("frame.xlsx", pl.DataFrame(rows))):
+        with Book(tmp_path / name) as book:
+            book.table("表", cols, data, title="标题")
+        ws = openpyxl.load_workbook(tmp_path / name).active
+        books.append([ws.row_dimensions[r].height for r in range(3, 7)])
+    assert books[0] == books[1] and books[0][1] is None and books[0][0] > 30 and books[0][2] > books[0][0]
+
+
+def test_reports_only_present():
+    """fangpin/reports takes frames: it imports no warehouse code and holds no SQL (issue 13, item 4)."""
+    import re
+
+    root = Path(__file__).resolve().parents[1] / "fangpin" / "reports"
+    for path in root.glob("*.py"):
+        code = "\n".join(
+            line for line in path.read_text(encoding="utf-8").splitlines() if not line.lstrip().startswith("#")
+        )
+        assert not re.search(r"^\s*(from|import)\s+(warehouse|duckdb)\b", code, re.M), path.name
+        assert not re.search(r"\b(SELECT|INSERT|CREATE|DELETE)\s+[A-Z*(]", code), path.name

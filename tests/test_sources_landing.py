@@ -151,3 +151,47 @@ def test_home_override_of_aliases(tmp_path):
     (tmp_path / "config" / "aliases.yaml").write_text(patched, encoding="utf-8")
     r = read_file(p, "medical", home=tmp_path)
     assert r.rows.height == 1 and r.rows["out_of_pocket"][0] == 12.5 and r.rows["id_status"][0] == "valid"
+
+
+def test_only_settled_files_are_read(tmp_path):
+    """A file younger than the settle interval is waited for; one that keeps changing is left for the next run;
+    temporary and lock names are never listed; hidden files and links are listed apart (they get receipts)."""
+    now = 1_700_000_100.0
+    old = _drop(tmp_path, "medical", "a.csv", b"1")
+    young = _drop(tmp_path, "medical", "b.csv", b"2")
+    busy = _drop(tmp_path, "medical", "c.csv", b"3")
+    os.utime(old, (now - 60, now - 60))
+    os.utime(young, (now - 1, now - 1))
+    os.utime(busy, (now - 1, now - 1))
+    for name in ("~$a.xlsx", ".~lock.a.xlsx#", "d.csv.part", "e.tmp", ".hidden.csv"):
+        _drop(tmp_path, "medical", name, b"x")
+    os.symlink(old, tmp_path / "landing" / "medical" / "link.csv")
+    clock = {"t": now}
+
+    def sleep(s):  # time passes; the busy file is written again meanwhile
+        clock["t"] += s
+        busy.write_bytes(busy.read_bytes() + b"3")
+        os.utime(busy, (clock["t"], clock["t"]))
+
+    files = L.scan(tmp_path, ["medical"])
+    assert [f.name for f in files] == ["a.csv", "b.csv", "c.csv"]
+    ready, changing = L.settle(files, 2, 10, now=lambda: clock["t"], sleep=sleep)
+    assert [f.name for f in ready] == ["a.csv", "b.csv"] and [f.name for f in changing] == ["c.csv"]
+    assert 1 <= clock["t"] - now <= 10, "waited for the young file, not longer than the limit"
+    assert [(s.name, s.why) for s in L.scan_skipped(tmp_path, ["medical"])] == [
+        (".hidden.csv", "hidden"),
+        ("link.csv", "link"),
+    ]
+
+
+def test_sensor_waits_the_configured_settle_interval_when_longer_than_a_tick(tmp_path):
+    from pipelines.sensors import settled_files
+
+    folder = tmp_path / "landing" / "medical"
+    p = _drop(tmp_path, "medical", "a.csv", b"1")
+    mtime = p.stat().st_mtime
+    ready, cursor = settled_files(folder, {}, settle_seconds=120, now=mtime + 31)
+    ready, cursor = settled_files(folder, cursor, settle_seconds=120, now=mtime + 62)
+    assert ready == [], "unchanged across two ticks, but not yet for 120 s"
+    ready, cursor = settled_files(folder, cursor, settle_seconds=120, now=mtime + 125)
+    assert [r[0] for r in ready] == ["a.csv"]

@@ -242,7 +242,7 @@ def test_publications_parquet_and_one_workbook_per_county_with_only_its_househol
     assert ws.page_setup.orientation == "landscape" and ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.page_setup.fitToHeight == 0 and ws.page_setup.fitToWidth in (None, 1)  # 1 page wide, as tall as needed
     assert ws.print_title_rows == f"${h + 1}:${h + 1}"
-    (dv,) = ws.data_validations.dataValidation
+    (dv,) = [v for v in ws.data_validations.dataValidation if v.type == "list"]
     assert dv.type == "list" and dv.formula1 == '"无风险,持续关注,建议纳入监测"'
     assert str(dv.sqref) == f"Q{h + 2}:Q{h + 1 + len(households)}"
 

@@ -1,16 +1,29 @@
-"""Loading accepted rows into the warehouse, one dropped file per transaction.
+"""Loading accepted rows into the warehouse, one dropped file per transaction (SQL: ``warehouse/sql/load.sql``).
 
 Idempotence: a file is identified by its content hash. Loading deletes whatever an earlier, interrupted attempt may
 have left for that hash before inserting, and records the file in ``ingested_file`` in the same transaction, so a
 crash between archive and load followed by a rerun leaves no duplicates.
+
+Versions: a department that re-sends a corrected extract under the same file name sends a new version. When the new
+version loads, every earlier loaded version of that name is superseded (``ingested_file.superseded_by``): their
+department rows stay, marked ``superseded`` (the evidence never counts them, so an event in both versions counts
+once), their registry persons are replaced. The new version's rows carry ``<name>#<hash8>`` as ``source_file`` so that
+no two rows share a record key (:func:`stored_file_name`).
+
+The frames come in as Polars frames (zero-copy views of the reader processes' Arrow files) and go into DuckDB in bulk
+through the step runner: attached as relations (read in place, no staging copy) for one ``INSERT … SELECT``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import duckdb
 import polars as pl
+
+from warehouse.runner import Runner, runner_for
+from warehouse.steps import Sql
 
 
 @dataclass
@@ -19,9 +32,34 @@ class LoadOutcome:
     rows_duplicate_event: int
     duplicate_rows: pl.DataFrame  # source_row, event_key of events already received in another file
     source_file: str = ""  # the name the file's rows carry (see stored_file_name)
+    superseded: list[str] | None = None  # hashes of the earlier versions this file superseded
 
 
-def stored_file_name(con: duckdb.DuckDBPyConnection, feed: str, file_name: str, file_hash: str) -> str:
+@dataclass(frozen=True)
+class KnownFile:
+    file_name: str
+    status: str  # loaded | blocked | quarantined (or "reading": seen in this run)
+    reason_code: str | None
+    dropped_at: dt.datetime | None
+
+
+def _wh(con) -> Runner:
+    return runner_for(con)
+
+
+def known_files(con: duckdb.DuckDBPyConnection | Runner) -> dict[str, KnownFile]:
+    """Every file taken in so far, by content hash."""
+    return {
+        h: KnownFile(name, status, code, dropped)
+        for h, name, status, code, dropped in _wh(con).rows("core/load.known_files")
+    }
+
+
+def known_hashes(con: duckdb.DuckDBPyConnection | Runner) -> set[str]:
+    return set(known_files(con))
+
+
+def stored_file_name(con: duckdb.DuckDBPyConnection | Runner, feed: str, file_name: str, file_hash: str) -> str:
     """The ``source_file`` this file's rows are stored under.
 
     A record is identified by (source, source_file, source_row) everywhere downstream (``link``, review lists,
@@ -29,38 +67,19 @@ def stored_file_name(con: duckdb.DuckDBPyConnection, feed: str, file_name: str, 
     rows share that key, so the second and later versions of a name carry the start of their content hash:
     ``医保结算数据.csv#1a2b3c4d``. A file whose earlier namesake was blocked or quarantined (no rows stored) keeps its name.
     """
-    taken = con.sql(
-        "SELECT count(*) FROM ingested_file WHERE feed = ? AND file_name = ? AND file_hash <> ? AND status = 'loaded'",
-        params=[feed, file_name, file_hash],
-    ).fetchall()[0][0]
+    taken = _wh(con).scalar("core/load.loaded_namesakes", feed=feed, file_name=file_name, file_hash=file_hash)
     return f"{file_name}#{file_hash[:8]}" if taken else file_name
 
 
-def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    return [
-        r[0]
-        for r in con.sql(
-            f"SELECT column_name FROM information_schema.columns WHERE table_name = '{table}' ORDER BY ordinal_position"
-        ).fetchall()
-    ]
-
-
-def _lit(text: str) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
-
-
-def known_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in con.sql("SELECT file_hash FROM ingested_file").fetchall()}
-
-
-def _project(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> pl.DataFrame:
-    """Keep the columns the table has; the table's types decide (DuckDB casts on insert)."""
-    cols = [c for c in table_columns(con, table) if c in frame.columns]
-    return frame.select(cols)
+def _columns(wh: Runner, table: str, frame: pl.DataFrame, skip: tuple[str, ...] = ()) -> Sql:
+    """The frame's columns the table has (the table's types decide: DuckDB casts on insert), as ``r.<col>``."""
+    have = set(frame.columns)
+    cols = [c for c in wh.columns(table) if c in have and c not in skip]
+    return Sql(", ".join(f"r.{c}" for c in cols))
 
 
 def load_file(
-    con: duckdb.DuckDBPyConnection,
+    con: duckdb.DuckDBPyConnection | Runner,
     *,
     table: str,
     feed: str,
@@ -73,116 +92,92 @@ def load_file(
     rows_skipped: int,
     status: str = "loaded",
     reason: str | None = None,
+    dropped_at: dt.datetime | None = None,
 ) -> LoadOutcome:
     """Load one file's accepted rows (unless ``status`` says it is blocked) and its rejects, atomically."""
+    wh = _wh(con)
     dup = pl.DataFrame(schema={"source_row": pl.Int64, "event_key": pl.String})
-    con.execute("BEGIN TRANSACTION")
-    try:
-        stored = stored_file_name(con, feed, file_name, file_hash)
+    superseded: list[str] = []
+    with wh.transaction():
+        stored = stored_file_name(wh, feed, file_name, file_hash)
         if stored != file_name:
-            rows = (
-                rows.with_columns(pl.lit(stored, dtype=pl.String).alias("source_file"))
-                if "source_file" in rows.columns
-                else rows
-            )
-            rejected = (
-                rejected.with_columns(pl.lit(stored, dtype=pl.String).alias("source_file"))
-                if "source_file" in rejected.columns
-                else rejected
-            )
-        for t in ("registry_person", "dept_record", "village", "rejected_row"):
-            con.execute(f"DELETE FROM {t} WHERE file_hash = ?", [file_hash])
-        con.execute("DELETE FROM ingested_file WHERE file_hash = ?", [file_hash])
+            if "source_file" in rows.columns:
+                rows = rows.with_columns(pl.lit(stored, dtype=pl.String).alias("source_file"))
+            if "source_file" in rejected.columns:
+                rejected = rejected.with_columns(pl.lit(stored, dtype=pl.String).alias("source_file"))
+        wh.run("core/load.forget", file_hash=file_hash)
         loaded = 0
+        if status == "loaded":
+            superseded = [
+                h for (h,) in wh.rows("core/load.earlier_versions", feed=feed, file_name=file_name, file_hash=file_hash)
+            ]
+            if superseded:
+                wh.run("core/load.supersede", hashes=superseded, file_hash=file_hash)
         if status == "loaded" and rows.height:
-            data = rows
-            if table == "dept_record" and "event_key" in data.columns:
-                # The same event arriving twice (overlapping extracts, or twice in one file) is counted once: the
-                # first file wins. Later copies stay accounted for (and linked) but carry duplicate_event = true.
-                # Decided on the incoming frame (earlier row of this file with the key) plus one semi-join against
-                # the keys already stored, then inserted in one statement (no staging table, no UPDATE pass).
-                keys = data.select("source", "event_key").filter(pl.col("event_key").is_not_null()).unique()  # noqa: F841 (read by DuckDB by name)
-                seen = con.sql(
-                    "SELECT DISTINCT d.source, d.event_key, true AS _stored FROM dept_record d SEMI JOIN keys k "
-                    "ON d.source = k.source AND d.event_key = k.event_key WHERE NOT d.duplicate_event"
-                ).pl()
-                earlier_in_file = pl.col("source_row") > pl.col("source_row").min().over("event_key")
-                if seen.height:
-                    data = data.join(seen, on=["source", "event_key"], how="left", maintain_order="left")
+            with wh.attached("_load_rows", rows):
+                if table == "dept_record":
+                    cols = _columns(wh, table, rows, skip=("duplicate_event", "superseded"))
+                    wh.run("core/load.dept_insert", columns=cols)
+                    dup = wh.frame("core/load.duplicate_rows", file_hash=file_hash)
                 else:
-                    data = data.with_columns(pl.lit(None, dtype=pl.Boolean).alias("_stored"))
-                data = data.with_columns(
-                    (pl.col("event_key").is_not_null() & (earlier_in_file | pl.col("_stored").fill_null(False)))
-                    .fill_null(False)
-                    .alias("duplicate_event")
-                ).drop("_stored")
-                dup = data.filter(pl.col("duplicate_event")).select("source_row", "event_key").sort("source_row")
-            elif table == "registry_person":
-                # A registry export is a full snapshot of its households: newer rows replace the older ones.
-                ids = data.select("household_id").unique()
-                lo, hi = ids.select(
-                    pl.col("household_id").min().alias("lo"), pl.col("household_id").max().alias("hi")
-                ).row(0)
-                # The range test adds nothing logically (every id of the file is in it) but lets DuckDB skip, by the
-                # row groups' min/max, the households of other exports (other counties / parts): without it every
-                # registry file probes the whole registry, which grows with the number of files (quadratic at
-                # province scale). Literals, not parameters, so that the filter reaches the scan.
-                if lo is not None:
-                    con.execute(
-                        f"DELETE FROM registry_person WHERE household_id BETWEEN {_lit(lo)} AND {_lit(hi)} "
-                        "AND household_id IN (SELECT household_id FROM ids)"
-                    )
-            elif table == "village":
-                codes = data.select("village_code").unique()  # noqa: F841 (read by DuckDB by name)
-                con.execute("DELETE FROM village WHERE village_code IN (SELECT village_code FROM codes)")
-            if data is not None:
-                data = _project(con, table, data)
-                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM data")
-                loaded = data.height
+                    if table == "registry_person":
+                        lo, hi = rows.select(
+                            pl.col("household_id").min().alias("lo"), pl.col("household_id").max().alias("hi")
+                        ).row(0)
+                        if lo is not None:
+                            wh.run("core/load.registry_replace", lo=lo, hi=hi)
+                    elif table == "village":
+                        wh.run("core/load.village_replace")
+                    wh.run("core/load.insert", table=table, columns=_columns(wh, table, rows))
+            loaded = rows.height
         if rejected.height:
-            rej = _project(con, "rejected_row", rejected.with_columns(pl.lit(file_hash).alias("file_hash")))  # noqa: F841 (read by DuckDB by name)
-            con.execute("INSERT INTO rejected_row BY NAME SELECT * FROM rej")
-        con.execute(
-            "INSERT INTO ingested_file (file_hash, feed, file_name, archived_path, status, rows_in_file, rows_accepted,"
-            " rows_rejected, rows_skipped, rows_duplicate_event, reason) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            [
-                file_hash,
-                feed,
-                file_name,
-                archived_path,
-                status,
-                rows_in_file,
-                loaded,
-                rejected.height,
-                rows_skipped,
-                dup.height,
-                reason,
-            ],
+            with wh.attached("_load_rejected", rejected):
+                wh.run(
+                    "core/load.rejected_insert",
+                    file_hash=file_hash,
+                    columns=_columns(wh, "rejected_row", rejected, skip=("file_hash",)),
+                )
+        wh.run(
+            "core/load.record_file",
+            file_hash=file_hash,
+            feed=feed,
+            file_name=file_name,
+            archived_path=archived_path,
+            status=status,
+            rows_in_file=rows_in_file,
+            rows_accepted=loaded,
+            rows_rejected=rejected.height,
+            rows_skipped=rows_skipped,
+            rows_duplicate_event=dup.height,
+            reason=reason,
+            reason_code=None,
+            dropped_at=dropped_at,
         )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    return LoadOutcome(loaded, dup.height, dup, stored)
+    return LoadOutcome(loaded, dup.height, dup, stored, superseded)
 
 
 def record_unreadable(
-    con: duckdb.DuckDBPyConnection, *, feed: str, file_name: str, file_hash: str, archived_path: str, reason: str
+    con: duckdb.DuckDBPyConnection | Runner,
+    *,
+    feed: str,
+    file_name: str,
+    file_hash: str,
+    archived_path: str,
+    reason: str,
+    reason_code: str | None = None,
+    dropped_at: dt.datetime | None = None,
 ) -> None:
     """A file that could not be read at all: one ``rejected_row`` with a null row number, and its ``ingested_file`` entry."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute("DELETE FROM rejected_row WHERE file_hash = ?", [file_hash])
-        con.execute("DELETE FROM ingested_file WHERE file_hash = ?", [file_hash])
-        con.execute(
-            "INSERT INTO rejected_row (source, source_file, source_row, field, reason, file_hash) VALUES (?,?,NULL,NULL,?,?)",
-            [feed, file_name, reason, file_hash],
+    wh = _wh(con)
+    with wh.transaction():
+        wh.run("core/load.forget", file_hash=file_hash)
+        wh.run(
+            "core/load.record_unreadable",
+            feed=feed,
+            file_name=file_name,
+            file_hash=file_hash,
+            archived_path=archived_path,
+            reason=reason,
+            reason_code=reason_code,
+            dropped_at=dropped_at,
         )
-        con.execute(
-            "INSERT INTO ingested_file (file_hash, feed, file_name, archived_path, status, reason) VALUES (?,?,?,?, 'quarantined', ?)",
-            [file_hash, feed, file_name, archived_path, reason],
-        )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise

@@ -52,6 +52,16 @@ class Runner:
     def drop(self, *names: str) -> None:
         raise NotImplementedError
 
+    @contextlib.contextmanager
+    def attached(self, name: str, data: Data) -> Iterator[None]:
+        """``data`` readable as the relation ``name`` inside the block only (bulk loads: an engine that can read the
+        frame in place does so, without the copy ``put`` makes)."""
+        self.put(name, data)
+        try:
+            yield
+        finally:
+            self.drop(name)
+
     def columns(self, table: str) -> list[str]:
         raise NotImplementedError
 
@@ -140,6 +150,17 @@ class DuckDBRunner(Runner):
     def drop(self, *names: str) -> None:
         for name in names:
             self.con.execute(f"DROP TABLE IF EXISTS {steps.identifier(name)}")
+
+    @contextlib.contextmanager
+    def attached(self, name: str, data: Data) -> Iterator[None]:
+        # the newest Arrow layout keeps Polars' string views: no copy (the default converts every string column)
+        table = data.to_arrow(compat_level=pl.CompatLevel.newest()) if isinstance(data, pl.DataFrame) else data
+        name = steps.identifier(name)
+        self.con.register(name, table)  # read in place by the statements of the block (no copy)
+        try:
+            yield
+        finally:
+            self.con.unregister(name)
 
     def columns(self, table: str) -> list[str]:
         rows = self.con.execute(

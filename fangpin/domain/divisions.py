@@ -84,3 +84,32 @@ def short_name(name: str | None) -> str:
         if n.endswith(suf) and len(n) > len(suf) + 1:
             return n[: -len(suf)]
     return n
+
+
+#: Province-level divisions by the first two digits of an address (ID-number) code (GB/T 2260).
+PROVINCE_NAMES = {
+    "11": "北京市", "12": "天津市", "13": "河北省", "14": "山西省", "15": "内蒙古自治区", "21": "辽宁省", "22": "吉林省",
+    "23": "黑龙江省", "31": "上海市", "32": "江苏省", "33": "浙江省", "34": "安徽省", "35": "福建省", "36": "江西省",
+    "37": "山东省", "41": "河南省", "42": "湖北省", "43": "湖南省", "44": "广东省", "45": "广西壮族自治区",
+    "46": "海南省", "50": "重庆市", "51": "四川省", "52": "贵州省", "53": "云南省", "54": "西藏自治区", "61": "陕西省",
+    "62": "甘肃省", "63": "青海省", "64": "宁夏回族自治区", "65": "新疆维吾尔自治区", "71": "台湾省",
+    "81": "香港特别行政区", "82": "澳门特别行政区",
+}  # fmt: skip
+#: Guangxi's prefecture-level cities by the first four digits.
+GUANGXI_CITY_NAMES = {
+    "4501": "南宁市", "4502": "柳州市", "4503": "桂林市", "4504": "梧州市", "4505": "北海市", "4506": "防城港市",
+    "4507": "钦州市", "4508": "贵港市", "4509": "玉林市", "4510": "百色市", "4511": "贺州市", "4512": "河池市",
+    "4513": "来宾市", "4514": "崇左市",
+}  # fmt: skip
+
+
+def region_names() -> dict[str, str]:
+    """Address-code prefixes → the place an ID number was issued in, as a person reads it: a province (2 digits),
+    a Guangxi city (4 digits, 广西南宁市), a county of this city (6 digits, 柳州市融水苗族自治县; historic
+    codes under their current name)."""
+    out = dict(PROVINCE_NAMES)
+    out |= {code: "广西" + name for code, name in GUANGXI_CITY_NAMES.items()}
+    county_names = counties()
+    out |= {code: CITY_NAME + name for code, name in county_names.items()}
+    out |= {old: CITY_NAME + county_names[new] for old, new in HISTORIC_COUNTY_CODES.items() if new in county_names}
+    return out

@@ -169,6 +169,13 @@ def name_key(name: object) -> str:
     return fold(normalise(name).replace("·", ""))
 
 
+def written_key_expr(col: pl.Expr) -> pl.Expr:
+    """The name as written, for telling exact-character agreement from agreement after folding: normalised, without
+    the minority-name dot, characters NOT folded (陳曉明 stays 陳曉明). Empty names give null."""
+    e = normalise_expr(col).str.replace_all("·", "", literal=True)
+    return pl.when(e.str.len_chars() > 0).then(e)
+
+
 def name_key_expr(col: pl.Expr, normalised: bool = False) -> pl.Expr:
     """Vectorised :func:`name_key` (what the loader stores in ``name_key``). Empty names give null.
 

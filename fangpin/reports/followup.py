@@ -1,4 +1,5 @@
-"""Follow-up outputs for the monthly supervision (SPEC §8, work plan 三(四)): ``write_followup(con, home, as_of)``.
+"""Follow-up outputs for the monthly supervision (SPEC §8, work plan 三(四)): ``write_followup(tables, home, as_of)``
+writes the tables of :func:`warehouse.publish.followup.followup_tables` (this module runs no SQL).
 
 Everything goes to ``<home>/out/followup/<as_of>/`` (e.g. ``out/followup/2027-01-20/``): the follow-up is a picture
 of one day, not of a screening round, and a supervisor asks for it by date. Round folders (``out/<round_id>/``)
@@ -14,7 +15,7 @@ are never touched; ``followup`` cannot be a round id.
 - Parquet twins for programs: ``deadline_items.parquet``, ``compliance.parquet``, ``elimination_review.parquet``,
   ``funds.parquet``.
 
-``write_approval_batch(con, home, month, as_of)`` — the monthly 县级审定 batch (work plan (二): 原则上每月办理一次):
+``write_approval_batch(batch, home, month, as_of)`` — the monthly 县级审定 batch (work plan (二): 原则上每月办理一次):
 ``<home>/out/followup/approval/<YYYY-MM>/县级审定批次_<县>_<YYYY-MM>.xlsx`` per county with households, plus
 ``approval_batch.parquet``: every household whose 纳入监测 result falls in that month, with its state on ``as_of``.
 
@@ -34,6 +35,7 @@ from pathlib import Path
 import polars as pl
 
 from fangpin.domain import divisions
+from fangpin.reports import fills
 from fangpin.reports.safe import child_path, safe_filename
 from fangpin.reports.xlsx import Book, Col
 
@@ -70,8 +72,8 @@ OVERDUE_COLS = [
     Col("逾期自然日", "calendar_days_overdue", 9, "int"),
     Col("推送轮次", "round_id", 10),
     Col("备注", "note", 30, "wrap"),
-    Col("整改情况", "fix", 16),
-    Col("完成日期", "fix_date", 12),
+    Col("整改情况", "fix", 16, fill=fills.FIX),
+    Col("完成日期", "fix_date", 11, fill=fills.FIX_DATE),
 ]
 SOON_COLS = [c for c in OVERDUE_COLS if c.key not in ("days_overdue", "calendar_days_overdue")]
 BATCH_COLS = [
@@ -84,7 +86,7 @@ BATCH_COLS = [
     Col("核实纳入日期", "proposed_on", 12, "date"),
     Col("审定截止日期", "due_date", 12, "date"),
     Col("审定状态", "approval_status", 12),
-    Col("县级审定日期", "approved_fill", 12),
+    Col("县级审定日期", "approved_fill", 11, fill=fills.APPROVED_ON),
 ]
 RATE_KEYS = ("verify", "decision", "helper", "measures", "visit", "approval")
 RATE_LABELS = {
@@ -136,7 +138,7 @@ CANDIDATE_COLS = HOUSEHOLD_COLS + [
     Col("监测线", "monitoring_line", 10, "money"),
     Col("最近走访", "last_visit", 11, "date"),
     Col("名册来源", "source_zh", 10),
-    Col("村级商讨意见", "opinion", 16),
+    Col("村级商讨意见", "opinion", 16, fill=fills.OPINION),
 ]
 NOT_YET_COLS = CANDIDATE_COLS[:10] + [Col("暂不符合风险消除条件的原因", "reasons", 60, "wrap")]
 FUNDS_COLS = [
@@ -168,28 +170,14 @@ def _file_for(prefix: str, code: str, used: dict[str, str]) -> str:
     return name
 
 
-def write_followup(con, home: Path, as_of: dt.date) -> dict:
-    """Write the follow-up outputs of ``as_of``; returns {"folder", "files", "counts"}."""
-    from warehouse.followup import approval_batches, compliance, deadline_items, elimination_review, funds_factor
-
+def write_followup(tables: dict, home: Path, as_of: dt.date) -> dict:
+    """Write the follow-up outputs of ``as_of`` from ``tables`` (items, compliance, batches, review, funds,
+    counties); returns {"folder", "files", "counts"}."""
     if isinstance(as_of, dt.datetime):
         as_of = as_of.date()
     home = Path(home)
-    items = deadline_items(con, as_of, home)
-    comp = compliance(con, as_of, home, items=items)
-    batches = approval_batches(con, as_of, home, items=items)
-    review = elimination_review(con, as_of, home)
-    funds = funds_factor(con)
-    counties = sorted(
-        {
-            r[0]
-            for r in con.sql(
-                "SELECT DISTINCT coalesce(county_code, left(village_code, 6)) FROM registry_person WHERE village_code IS NOT NULL"
-            ).fetchall()
-            if r[0]
-        }
-        | set(items["county_code"].drop_nulls().to_list())
-    )
+    items, comp, batches = tables["items"], tables["compliance"], tables["batches"]
+    review, funds, counties = tables["review"], tables["funds"], list(tables["counties"])
 
     out_root = home / "out" / "followup"
     final_dir = out_root / as_of.isoformat()
@@ -237,14 +225,14 @@ def write_followup(con, home: Path, as_of: dt.date) -> dict:
                 notes=[
                     f"共 {len(rows)} 项。工作日已扣除法定节假日并计入调休上班日；整改后请填写黄色列并随核实结果反馈。"
                 ],
-                fill_keys=("fix", "fix_date"),
+                empty=f"截至{as_of:%Y年%m月%d日}，本县没有逾期未完成的事项。",
             )
             book.table(
                 "即将到期",
                 SOON_COLS,
                 soon_rows,
                 title=f"{cname} 7天内到期事项（{as_of:%m月%d日}—{soon_limit:%m月%d日}）",
-                fill_keys=("fix", "fix_date"),
+                empty="本县未来7天内没有到期的事项。",
             )
             book.table(
                 "县级审定批次",
@@ -252,7 +240,7 @@ def write_followup(con, home: Path, as_of: dt.date) -> dict:
                 bt_rows,
                 title=f"{cname} 拟纳入监测对象县级审定批次（按月）",
                 notes=["工作方案（二）：县级原则上每月审定一次。审定后请在“县级审定日期”列填写日期并随核实结果反馈。"],
-                fill_keys=("approved_fill",),
+                empty="本县目前没有等待县级审定的拟纳入监测对象。",
             )
         written.append(name)
         overdue_counts[cname] = len(rows)
@@ -281,9 +269,15 @@ def write_followup(con, home: Path, as_of: dt.date) -> dict:
                     "住房和饮水安全有保障、无失学辍学；整户无劳动能力的不列入。",
                     "候选仅供参考：须按“村级商讨研究、入户核实、行政村评议、乡镇审核公示、县级审定”程序认定。",
                 ],
-                fill_keys=("opinion",),
+                empty="本县暂无同时满足全部风险消除条件的监测户。",
             )
-            book.table("暂不符合条件", NOT_YET_COLS, notyet, title=f"{cname} 监测户暂不符合风险消除条件的原因")
+            book.table(
+                "暂不符合条件",
+                NOT_YET_COLS,
+                notyet,
+                title=f"{cname} 监测户暂不符合风险消除条件的原因",
+                empty="本县没有风险未消除、暂不符合风险消除条件的监测户。",
+            )
         written.append(name)
         candidate_counts[cname] = len(cand)
 
@@ -335,7 +329,7 @@ def write_followup(con, home: Path, as_of: dt.date) -> dict:
                 "落实帮扶措施10个工作日（安排帮扶责任人起）；每季度至少走访1次；县级每月审定一次（次月底前）。",
             ],
         )
-        book.table("明细", DETAIL_COLS, detail, title="各县各类事项明细")
+        book.table("明细", DETAIL_COLS, detail, title="各县各类事项明细", empty="没有任何到期或未到期的事项。")
     written.append(name)
 
     # ---------------------------------------------------------------- fund-allocation factor
@@ -360,6 +354,7 @@ def write_followup(con, home: Path, as_of: dt.date) -> dict:
             notes=[
                 "工作方案（五）：把防贫监测对象人数列为资金分配要素之一。监测人数 = 风险未消除的监测户的家庭人口（户籍系统）。"
             ],
+            empty="没有风险未消除的监测户。",
         )
     written.append(name)
 
@@ -389,26 +384,24 @@ APPROVAL_COLS = HOUSEHOLD_COLS + [
     Col("帮扶责任人", "helper_name", 10),
     Col("审定截止日期", "due_date", 12, "date"),
     Col("审定状态", "approval_status", 12),
-    Col("县级审定日期", "approved_on", 12, "date"),
-    Col("审定意见", "opinion", 16),
+    Col("县级审定日期", "approved_on", 11, "date", fill=fills.APPROVED_ON),
+    Col("审定意见", "opinion", 16, fill=fills.OPINION),
 ]
 
 
-def write_approval_batch(con, home: Path, month: str, as_of: dt.date | None = None) -> dict:
-    """The 县级审定 batch of ``month`` ('YYYY-MM'): per county, the households included (纳入监测) that month."""
-    from warehouse.followup import approval_batches
-
+def batch_month(month: str) -> tuple[dt.date, str]:
+    """('YYYY-MM') → (its first day, the batch label, e.g. 2026年10月批次); a bad month is a ValueError."""
     if not re.fullmatch(r"\d{4}-\d{2}", str(month)):
         raise ValueError(f"month {month!r} is not YYYY-MM")
     first = dt.date(int(month[:4]), int(month[5:]), 1)
-    as_of = as_of or dt.date.today()
+    return first, f"{first:%Y年%m月}批次"
+
+
+def write_approval_batch(batch: pl.DataFrame, home: Path, month: str, as_of: dt.date) -> dict:
+    """The 县级审定 batch of ``month`` ('YYYY-MM'): per county, the households included (纳入监测) that month
+    (``batch``: :func:`warehouse.publish.followup.approval_batch`)."""
+    first, _ = batch_month(month)
     home = Path(home)
-    label = f"{first:%Y年%m月}批次"
-    batch = approval_batches(con, as_of, home).filter(pl.col("batch") == label)
-    roster = con.sql(
-        "SELECT household_id, household_size, category, risk_types, helper_name FROM monitoring_roster"
-    ).pl()
-    batch = batch.join(roster, on="household_id", how="left")
     folder = home / "out" / "followup" / "approval" / month
     scratch = folder.parent / f".{month}.partial"
     if scratch.exists():
@@ -432,9 +425,9 @@ def write_approval_batch(con, home: Path, month: str, as_of: dt.date | None = No
                 title=f"{cname} {first:%Y年%m月}拟纳入监测对象县级审定批次",
                 notes=[
                     f"共 {len(rows)} 户（{first:%Y年%m月}核实为纳入监测）。审定截止：次月底前（工作方案（二）：原则上每月办理一次）。"
-                    f"审定状态截至{as_of:%Y年%m月%d日}。审定后请在黄色列填写县级审定日期并随核实结果反馈。"
+                    f"审定状态截至{as_of:%Y年%m月%d日}。审定后请在黄色列填写县级审定日期和审定意见，随核实结果反馈。"
                 ],
-                fill_keys=("opinion",),
+                empty=f"本县{first:%Y年%m月}没有核实为纳入监测的户。",
             )
         written.append(name)
         counts[cname] = len(rows)

@@ -1,7 +1,7 @@
 """The official forms of the work plan (附件 1–3; SPEC §8), as Chinese workbooks per county / township / village.
 
-``publish_forms(con, home, as_of)`` builds the form tables (``warehouse.forms.build_forms``) and writes, under
-``<home>/out/forms/<as_of YYYY-MM-DD>/<县>/``:
+``publish_forms(tables, home, as_of)`` writes the form tables of :func:`warehouse.publish.forms.form_tables` (this
+module runs no SQL), under ``<home>/out/forms/<as_of YYYY-MM-DD>/<县>/``:
 
 - ``防止返贫监测和帮扶对象名册_<县>.xlsx`` — the roster (附件 3, 桌上有账), INTERNAL: sheet 监测对象名册 (one row per
   household, 乡镇/行政村 filters, the head's full registered ID number, risk types 1–5, helper, measures, last visit,
@@ -31,11 +31,12 @@ from html import unescape
 from pathlib import Path
 
 import openpyxl
+import polars as pl
 
 from fangpin.domain import divisions
+from fangpin.reports import fills
 from fangpin.reports.safe import child_path, safe_filename
 from fangpin.reports.xlsx import Book, Col
-from warehouse import forms as wf
 
 ROSTER_TITLE = "防止返贫监测和帮扶对象名册"
 WALL_TITLE = "防贫监测对象帮扶情况一览表"
@@ -112,11 +113,10 @@ ARCHIVE_COLS = [
     Col("监测状态", "status_text", 7),
     *[Col(name, f"d{i}", 8) for i, name in enumerate(ARCHIVE_DOCS, start=1)],
     Col("系统提示", "hint", 36, "wrap"),
-    Col("核对人（填写）", "fill_checker", 9),
-    Col("核对日期（填写）", "fill_date", 10),
-    Col("备注（填写）", "fill_note", 14),
+    Col("核对人（填写）", "fill_checker", 9, fill=fills.CHECKER),
+    Col("核对日期（填写）", "fill_date", 10, fill=fills.CHECK_DATE),
+    Col("备注（填写）", "fill_note", 14, fill=fills.NOTE),
 ]
-ARCHIVE_FILL = ("fill_checker", "fill_date", "fill_note")
 ARCHIVE_VILLAGE_COLS = [
     Col("序号", "seq", 5, "int"),
     Col("行政村", "village", 12),
@@ -124,9 +124,9 @@ ARCHIVE_VILLAGE_COLS = [
     Col("档案材料", "doc_name", 34, "wrap"),
     Col("状态", "state", 8),
     Col("系统掌握情况", "detail", 36, "wrap"),
-    Col("是否齐全（填写）", "fill_complete", 10),
-    Col("核对人（填写）", "fill_checker", 9),
-    Col("备注（填写）", "fill_note", 14),
+    Col("是否齐全（填写）", "fill_complete", 10, fill=fills.COMPLETE),
+    Col("核对人（填写）", "fill_checker", 9, fill=fills.CHECKER),
+    Col("备注（填写）", "fill_note", 14, fill=fills.NOTE),
 ]
 ARCHIVE_LEGEND = (
     "状态：已有记录＝系统有相应记录；应存档＝应有原件，系统无法判断；待补＝系统未见或已逾期；不适用＝无需此材料。"
@@ -273,24 +273,12 @@ def _sheet_name(name: str | None, used: set[str], fallback: str) -> str:
     return cand
 
 
-def _print_setup(book: Book, header_row: int, landscape: bool = True) -> None:
-    ws = book.wb.worksheets()[-1]
-    if landscape:
-        ws.set_landscape()
-    ws.set_paper(9)  # A4
-    ws.fit_to_pages(1, 0)  # one page wide, as many pages tall as needed
-    ws.repeat_rows(header_row)
-    ws.center_horizontally()
-    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-    ws.set_footer("&C第 &P 页，共 &N 页")
-
-
 def _month(d: dt.date | None) -> str | None:
     return f"{d:%Y%m}" if d else None
 
 
-def _rows(con, query: str, params: list | None = None) -> list[dict]:
-    return con.sql(query, params=params).pl().to_dicts()
+def _dicts(frame: pl.DataFrame | None) -> list[dict]:
+    return frame.to_dicts() if frame is not None else []
 
 
 def _group(rows: list[dict], *keys: str) -> dict[tuple, list[dict]]:
@@ -309,8 +297,9 @@ def _numbered(rows: list[dict]) -> list[dict]:
 # ---------------------------------------------------------------------------------------------- publish
 
 
-def publish_forms(con, home: Path, as_of: dt.date) -> dict:
-    """Write the three forms for every county on the roster; returns {"dir", "files", "counts", "roster_source"}."""
+def publish_forms(tables: dict, home: Path, as_of: dt.date) -> dict:
+    """Write the three forms for every county on the roster from ``tables`` (roster, members, wall, archive,
+    archive_village, roster_source, counts); returns {"dir", "files", "counts", "roster_source"}."""
     if not isinstance(as_of, dt.date):
         raise TypeError("as_of must be a date")
     home = Path(home)
@@ -322,8 +311,7 @@ def publish_forms(con, home: Path, as_of: dt.date) -> dict:
         shutil.rmtree(scratch)
     scratch.mkdir(parents=True)
     try:
-        built = wf.build_forms(con, as_of)
-        files, counts, public = _write_all(con, scratch, as_of)
+        files, counts, public = _write_all(tables, scratch, as_of)
         findings = [f for p in public for f in scan_public_workbook(p)]
         if findings:
             where = "；".join(f"{f.file} {f.where}：{f.kind}" for f in findings[:20])
@@ -332,8 +320,6 @@ def publish_forms(con, home: Path, as_of: dt.date) -> dict:
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         raise
-    finally:
-        wf.drop_temps(con)
     old = root / f".{stamp}.old"
     if old.exists():
         shutil.rmtree(old)
@@ -342,38 +328,22 @@ def publish_forms(con, home: Path, as_of: dt.date) -> dict:
     os.replace(scratch, final_dir)
     shutil.rmtree(old, ignore_errors=True)
     rel = [f.relative_to(scratch) for f in files]
-    counts.update({k.lstrip("_"): v for k, v in built["counts"].items()})
+    counts.update({k.lstrip("_"): v for k, v in tables["counts"].items()})
     return {
         "dir": final_dir,
         "files": [final_dir / r for r in rel],
         "counts": counts,
-        "roster_source": built["roster_source"],
+        "roster_source": tables["roster_source"],
         "scanned_public_files": len(public),
     }
 
 
-def _write_all(con, folder: Path, as_of: dt.date) -> tuple[list[Path], dict, list[Path]]:
-    roster = _rows(
-        con,
-        "SELECT * FROM _form_roster ORDER BY county_code, township_code NULLS LAST, village_code NULLS LAST, "
-        "household_id",
-    )
-    members = _rows(con, "SELECT * FROM _form_member ORDER BY county_code, township, village, household_id, member_no")
-    wall = _rows(
-        con,
-        "SELECT * FROM _form_wall ORDER BY county_code, township_code NULLS LAST, village_code NULLS LAST, "
-        "CASE WHEN status = 'monitored' THEN 0 ELSE 1 END, identified_on NULLS LAST, household_id",
-    )
-    archive = _rows(
-        con,
-        "SELECT * FROM _form_archive ORDER BY county_code, township_code NULLS LAST, village_code NULLS LAST, "
-        "CASE WHEN status = 'monitored' THEN 0 ELSE 1 END, identified_on NULLS LAST, household_id",
-    )
-    archive_v = _rows(
-        con,
-        "SELECT * FROM _form_archive_village ORDER BY county_code, township_code NULLS LAST, "
-        "village_code NULLS LAST, doc_no",
-    )
+def _write_all(tables: dict, folder: Path, as_of: dt.date) -> tuple[list[Path], dict, list[Path]]:
+    roster = _dicts(tables.get("roster"))
+    members = _dicts(tables.get("members"))
+    wall = _dicts(tables.get("wall"))
+    archive = _dicts(tables.get("archive"))
+    archive_v = _dicts(tables.get("archive_village"))
     files: list[Path] = []
     public: list[Path] = []
     counts: dict = {"counties": 0, "wall_villages": 0, "archive_villages": 0, "wall_cells_masked": 0}
@@ -423,16 +393,22 @@ def _write_roster(folder: Path, county: str, rows: list[dict], members: list[dic
     path = child_path(folder, safe_filename(f"{ROSTER_TITLE}_{county}.xlsx"))
     with Book(path) as book:
         notes = [f"截至{as_of:%Y年%m月%d日}；数据来源：{'、'.join(sources)}；共{len(out)}户。", ROSTER_NOTE]
-        book.table("监测对象名册", ROSTER_COLS, _numbered(out), title=f"{ROSTER_TITLE}（{county}）", notes=notes)
-        _print_setup(book, 1 + len(notes))
+        book.table(
+            "监测对象名册",
+            ROSTER_COLS,
+            _numbered(out),
+            title=f"{ROSTER_TITLE}（{county}）",
+            notes=notes,
+            empty="本县名册上没有监测对象。",
+        )
         book.table(
             "家庭成员",
             MEMBER_COLS,
             _numbered([dict(m) for m in members]),
             title=f"{ROSTER_TITLE}（{county}）— 家庭成员",
             notes=[ROSTER_NOTE],
+            empty="户籍系统中没有名册上各户的家庭成员记录。",
         )
-        _print_setup(book, 2)
     return path
 
 
@@ -463,7 +439,6 @@ def _write_wall(folder: Path, county: str, rows: list[dict], as_of: dt.date, cou
             book.table(
                 _sheet_name(village, used, "行政村"), WALL_COLS, data, title=f"{village}{WALL_TITLE}", notes=notes
             )
-            _print_setup(book, 1 + len(notes))
     return path
 
 
@@ -488,11 +463,7 @@ def _write_archive(folder: Path, county: str, rows: list[dict], village_rows: li
                 _numbered([dict(r) for r in vrows]),
                 title=f"{village}防贫动态监测和帮扶工作{ARCHIVE_TITLE}（户档）",
                 notes=notes,
-                fill_keys=ARCHIVE_FILL,
             )
-            header = 1 + len(notes)
-            book.wb.worksheets()[-1].set_row(header, 48)
-            _print_setup(book, header)
         notes = [f"{county}{township}　　截至{as_of:%Y年%m月%d日}", ARCHIVE_LEGEND]
         book.table(
             "村级材料",
@@ -500,7 +471,6 @@ def _write_archive(folder: Path, county: str, rows: list[dict], village_rows: li
             _numbered([dict(r) for r in village_rows]),
             title=f"{township}各行政村防贫动态监测和帮扶工作{ARCHIVE_TITLE}（村级材料）",
             notes=notes,
-            fill_keys=("fill_complete", "fill_checker", "fill_note"),
+            empty="本乡镇没有村级材料记录。",
         )
-        _print_setup(book, 1 + len(notes))
     return path

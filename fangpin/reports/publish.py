@@ -1,31 +1,35 @@
-"""Everything a round publishes under ``<home>/out/<round_id>/`` (SPEC §7).
+"""Everything a round publishes under ``<home>/out/<round_id>/`` (SPEC §7), written from the round's tables.
 
-``publish_round(con, home, round_id, counties=None)`` reads the round's ``suspect`` / ``suspect_evidence`` /
-``priority_*`` / ``relocation_followup`` (written by ``warehouse.rules.screen``), ``link``, ``dept_record``,
-``rejected_row``, ``ingested_file`` and writes:
+``write_round(tables, home, round_id)`` takes the frames of :func:`warehouse.publish.round_tables` (a dict: the
+caller joins the two, e.g. :func:`assets.publishing.publish_round`) — this module runs no SQL — and writes:
 
 - ``suspects.parquet``  — SPEC §7 columns + extras; ``evidence`` = list of struct{source, source_file, source_row,
   summary, amount, risk_type} (one entry per department record; risk_type joins the flags the record supports);
 - ``links.parquet``     — the ``link`` table (one row per accepted department record);
 - ``rejected.parquet``  — the ``rejected_row`` table (source_row null = a whole file);
 - ``疑似风险户清单_<县>.xlsx`` per county in the registry: sheet 疑似风险户清单 (priority order, township/village
-  columns with filters, evidence in words, deadline, blank 核实结果/核实日期/核实人 for county staff), sheet
-  易地搬迁分流 (relocated households whose hukou did not move: both places, the label 安置地 / 户籍地分流 / 同县, the
-  two helpers 户籍地帮扶联系人 / 安置社区帮扶联系人 — from returned follow-up data when the two counties differ,
+  columns with filters, evidence in words, blank 核实结果/认定类别/核实日期/核实人 with dropdowns for county staff),
+  sheet 易地搬迁分流 (relocated households whose hukou did not move: both places, the label 安置地 / 户籍地分流 / 同县,
+  the two helpers 户籍地帮扶联系人 / 安置社区帮扶联系人 — from returned follow-up data when the two counties differ,
   else blank for staff), sheet 安置点横向比较 (SPEC §6.5); a county's workbook holds only its own households plus
   relocated households routed to it, labelled;
 - priority rounds (SPEC §6.4, Q1/Q3): ``重点区域排查_<县>.xlsx`` per county (sheets 重点排查村 with the reasons,
   重点排查户 in screening order) and ``priority_targets.parquet`` / ``priority_households.parquet``;
 - ``行业部门任务清单_<部门>.xlsx`` per department in routing.yaml: monitored households with a new risk
-  (监测户新增风险) whose risk types concern the department;
-- ``未匹配记录_<部门>.xlsx`` per department sending a feed: its records that matched nobody (file and row so the
-  clerk can find them) and its rejected rows;
-- ``汇总_<round_id>.html`` (inline SVG, no external resource) and ``汇总_<round_id>.xlsx`` (native Excel charts).
+  (监测户新增风险) whose risk types concern the department, with the deadline (落实截止日期) and a priority legend;
+- ``未匹配记录_<部门>.xlsx`` per department sending a feed: sheet 需核对更正 (records that are probably people of the
+  registry, each with what to correct), sheet 仅供参考（非本市农村人员） (people outside the city's rural registry),
+  sheet 拒收记录 (rows intake rejected) — file and row on every line so the clerk can find it;
+- ``待核实匹配清单_<县>.xlsx`` per county with review records (:mod:`fangpin.reports.review_lists`);
+- ``汇总_<round_id>.html`` (inline SVG, no external resource) and ``汇总_<round_id>.xlsx`` (native Excel charts),
+  with the systemic-risk section when ``tables["systemic"]`` holds the round's flags
+  (:func:`fangpin.reports.summary.systemic_section`).
 
-A county rerun (``counties``) writes only those counties' workbooks; in the round-wide Parquet files it replaces
-only their rows (the published rows of the other counties are read back and kept as they were); task lists and the
-summary are regenerated from the round's tables; links/rejected/未匹配记录 are left to full publications (or written
-by the first publication of a round, whatever its counties).
+Workbooks are independent jobs run side by side in worker processes (:mod:`fangpin.reports.parallel`); each job
+gets only its own rows. A county rerun (tables of a scope) writes only those counties' workbooks; in the round-wide
+Parquet files it replaces only their rows (the published rows of the other counties are read back and kept as they
+were); task lists and the summary are regenerated from the round's tables; links/rejected/未匹配记录/review lists
+are left to full publications (or written by the first publication of a round, whatever its counties).
 
 Files are written to a scratch folder and moved into place one by one; files of an earlier run of the same round
 that a full publication no longer produces (e.g. a department with nothing left) are removed. Other files in the
@@ -35,6 +39,7 @@ A failure names the output it was writing (``PublishError.file``).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -42,24 +47,15 @@ from pathlib import Path
 
 import polars as pl
 
-from fangpin.domain import divisions
+from fangpin.domain import departments, divisions
+from fangpin.reports import fills
 from fangpin.reports import summary as summary_mod
+from fangpin.reports.parallel import default_workers, run_jobs
+from fangpin.reports.review_lists import review_jobs
 from fangpin.reports.safe import child_path, safe_filename
 from fangpin.reports.xlsx import Book, Col
 from fangpin.settings import load
 
-FEED_LABELS = {
-    "medical": "医保",
-    "disaster": "应急管理",
-    "civil_affairs": "民政",
-    "employment": "人社",
-    "property": "财产检索",
-    "registry": "户籍系统",
-    "housing": "住建",
-    "education": "教育",
-    "disability": "残联",
-    "water": "水利",
-}
 OWN_PATTERNS = (
     r"^suspects\.parquet$",
     r"^links\.parquet$",
@@ -73,229 +69,187 @@ OWN_PATTERNS = (
     r"^priority_households\.parquet$",
     r"^待核实匹配清单_.*\.xlsx$",
 )
-_ROUND_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+ROUND_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 VERIFY_FILL = ("verify_result", "verify_date", "verifier")
-
-
-def _rows(con, query: str, params: list | None = None) -> list[dict]:
-    return con.sql(query, params=params).pl().to_dicts()
-
-
-def _county_name(code: str | None, fallback: str | None = None) -> str:
-    if code and code in divisions.counties():
-        return divisions.counties()[code]
-    return fallback or (f"县别代码{code}" if code else "县别不详")
-
-
-def _ensure(con) -> None:
-    from warehouse.rules import ensure_tables
-
-    ensure_tables(con)
-
-
-def _evidence_text(con, round_id: str, dept_of_feed: dict[str, str]) -> None:
-    """TEMP table _ev_text(household_id, risk_types VARCHAR[], line): one line per department record."""
-    labels = pl.DataFrame({"source": list(dept_of_feed), "label": list(dept_of_feed.values())})  # noqa: F841 (read by DuckDB by name)
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _ev_text AS
-        SELECT e.household_id, list(DISTINCT e.risk_type) FILTER (WHERE e.risk_type IS NOT NULL) AS risk_types,
-               min(e.event_date) AS event_date, e.source, e.source_file, e.source_row,
-               '【' || coalesce(any_value(l.label), e.source) || '｜' || coalesce(e.source_file, '') ||
-               CASE WHEN e.source_row IS NOT NULL THEN ' 第' || e.source_row || '行' ELSE '' END || '】' ||
-               any_value(e.summary) AS line
-        FROM suspect_evidence e LEFT JOIN labels l ON l.source = e.source
-        WHERE e.round_id = ?
-        GROUP BY e.household_id, e.source, e.source_file, e.source_row
-        """,
-        [round_id],
-    )
-
-
-def _evidence_by_household(con) -> dict[str, list[tuple[list[str], str]]]:
-    """household_id → [(risk types the record supports, display line)], in date order. Fetched once per publish."""
-    rows = con.sql(
-        "SELECT household_id, risk_types, line FROM _ev_text "
-        "ORDER BY household_id, event_date NULLS LAST, source, source_file, source_row"
-    ).fetchall()
-    out: dict[str, list[tuple[list[str], str]]] = {}
-    for hid, types, line in rows:
-        out.setdefault(hid, []).append((types or [], line))
-    return out
-
-
-def _evidence_text_for(lines: list[tuple[list[str], str]], wanted: list[str] | None = None) -> str:
-    """All lines, or only those supporting one of ``wanted`` risk types (department task lists)."""
-    if wanted is None:
-        return "\n".join(line for _, line in lines)
-    return "\n".join(line for types, line in lines if set(types) & set(wanted))
-
+#: below this many table rows the workbooks are written here: starting worker processes would cost more
+PARALLEL_MIN_ROWS = 20_000
 
 # ---------------------------------------------------------------------------------------------- columns
 
 MAIN_COLS = [
-    Col("序号", "seq", 6, "int"),
-    Col("分流标签", "routing_label", 12),
-    Col("县(市、区)", "county_name", 12),
-    Col("乡(镇)", "township", 12),
-    Col("行政村", "village", 14),
-    Col("户编号", "household_id", 18),
-    Col("户主姓名", "head_name", 10),
-    Col("家庭人口数", "household_size", 8, "int"),
-    Col("户类型", "household_type", 10),
-    Col("监测对象类别", "monitoring_category", 13),
-    Col("风险是否已消除", "risk_eliminated", 9),
-    Col("疑似类别", "suspect_category", 14),
-    Col("风险类型", "risk_types", 18),
-    Col("基础人均收入", "base_per_capita_income", 12, "money"),
-    Col("调整后人均收入", "adjusted_per_capita_income", 12, "money"),
-    Col("监测线", "monitoring_line", 10, "money"),
-    Col("刚性支出合计", "rigid_spending", 12, "money"),
-    Col("优先级", "priority_score", 8, "number"),
-    Col("财产检索", "property_text", 10),
-    Col("备注", "flags_text", 16, "wrap"),
-    Col("情况说明", "reason_summary", 46, "wrap"),
-    Col("证据", "evidence_text", 60, "wrap"),
-    Col("推送日期", "pushed_on", 11, "date"),
-    Col("核实截止日期", "verify_by", 12, "date"),
-    Col("截止日期说明", "verify_by_note", 16, "wrap"),
-    Col("核实结果", "verify_result", 12),
-    Col("核实日期", "verify_date", 12),
-    Col("核实人", "verifier", 10),
+    Col("序号", "seq", 5, "int"),
+    Col("乡(镇)", "township", 10),
+    Col("行政村", "village", 10),
+    Col("户编号", "household_id", 17),
+    Col("户主姓名", "head_name", 8),
+    Col("家庭人口数", "household_size", 5, "int"),
+    Col("疑似类别", "suspect_category", 12, "wrap"),
+    Col("风险类型", "risk_types", 12, "wrap"),
+    Col("调整后人均收入", "adjusted_per_capita_income", 10, "money"),
+    Col("优先级", "priority_score", 6, "number"),
+    Col("备注", "flags_text", 14, "wrap"),
+    Col("情况说明", "reason_summary", 28, "wrap"),
+    Col("证据", "evidence_text", 40, "wrap"),
+    Col("核实结果", "verify_result", 10, fill=fills.VERIFY_RESULT),
+    Col("认定类别", "decided_category", 12, fill=fills.CATEGORY),
+    Col("核实日期", "verify_date", 11, fill=fills.VERIFY_DATE),
+    Col("核实人", "verifier", 8, fill=fills.VERIFIER),
+    # on screen only (filters, programs): the printout states the deadline and the line in its notes
+    Col("核实截止日期", "verify_by", 12, "date", screen_only=True),
+    Col("分流标签", "routing_label", 12, screen_only=True),
+    Col("县(市、区)", "county_name", 12, screen_only=True),
+    Col("户类型", "household_type", 10, screen_only=True),
+    Col("监测对象类别", "monitoring_category", 13, screen_only=True),
+    Col("风险是否已消除", "risk_eliminated", 9, screen_only=True),
+    Col("基础人均收入", "base_per_capita_income", 12, "money", screen_only=True),
+    Col("监测线", "monitoring_line", 10, "money", screen_only=True),
+    Col("刚性支出合计", "rigid_spending", 12, "money", screen_only=True),
+    Col("财产检索", "property_text", 10, screen_only=True),
+    Col("推送日期", "pushed_on", 11, "date", screen_only=True),
+    Col("截止日期说明", "verify_by_note", 16, screen_only=True),
 ]
 
 RELOC_COLS = [
-    Col("序号", "seq", 6, "int"),
-    Col("分流标签", "routing_label", 12),
-    Col("户编号", "household_id", 18),
-    Col("户主姓名", "head_name", 10),
-    Col("安置点（安置社区）", "resettlement_site", 20),
-    Col("安置地县(市、区)", "live_county_name", 14),
-    Col("户籍地县(市、区)", "hukou_county_name", 14),
-    Col("户籍地乡(镇)", "hukou_township_name", 14),
-    Col("户籍地来源", "hukou_source", 14),
-    Col("户籍登记村", "village", 14),
-    Col("疑似类别", "suspect_category", 14),
-    Col("风险类型", "risk_types", 18),
-    Col("调整后人均收入", "adjusted_per_capita_income", 12, "money"),
-    Col("优先级", "priority_score", 8, "number"),
-    Col("认定与帮扶分工", "duty", 44, "wrap"),
-    Col("户籍地帮扶联系人", "hukou_helper", 14),
-    Col("安置社区帮扶联系人", "site_helper", 14),
-    Col("核实截止日期", "verify_by", 12, "date"),
-    Col("核实结果", "verify_result", 12),
-    Col("核实日期", "verify_date", 12),
-    Col("核实人", "verifier", 10),
+    Col("序号", "seq", 5, "int"),
+    Col("分流标签", "routing_label", 10, "wrap"),
+    Col("户编号", "household_id", 17),
+    Col("户主姓名", "head_name", 8),
+    Col("安置点（安置社区）", "resettlement_site", 16, "wrap"),
+    Col("安置地县(市、区)", "live_county_name", 12, "wrap"),
+    Col("户籍地县(市、区)", "hukou_county_name", 12, "wrap"),
+    Col("户籍地乡(镇)", "hukou_township_name", 10),
+    Col("户籍登记村", "village", 10),
+    Col("疑似类别", "suspect_category", 12, "wrap"),
+    Col("风险类型", "risk_types", 12, "wrap"),
+    Col("调整后人均收入", "adjusted_per_capita_income", 10, "money"),
+    Col("优先级", "priority_score", 6, "number"),
+    Col("户籍地帮扶联系人", "hukou_helper", 10, fill=fills.HELPER),
+    Col("安置社区帮扶联系人", "site_helper", 10, fill=fills.HELPER),
+    Col("核实结果", "verify_result", 10, fill=fills.VERIFY_RESULT),
+    Col("核实日期", "verify_date", 11, fill=fills.VERIFY_DATE),
+    Col("核实人", "verifier", 8, fill=fills.VERIFIER),
+    Col("认定与帮扶分工", "duty", 44, "wrap", screen_only=True),
+    Col("户籍地来源", "hukou_source", 14, screen_only=True),
+    Col("核实截止日期", "verify_by", 12, "date", screen_only=True),
 ]
+DUTY = (
+    "双帮扶人：户籍地和易地安置社区各安排一名帮扶联系人。由户籍地按监测对象认定程序开展认定；"
+    "安置社区负责日常排查、横向比较并反馈户籍地。"
+)
 
 FOLLOWUP_COLS = [
-    Col("序号", "seq", 6, "int"),
-    Col("安置点（安置社区）", "resettlement_site", 20),
-    Col("户编号", "household_id", 18),
-    Col("户主姓名", "head_name", 10),
-    Col("户籍地县(市、区)", "hukou_county_name", 14),
-    Col("户籍是否迁出", "hukou_moved", 10),
-    Col("调整后人均收入", "adjusted_per_capita_income", 12, "money"),
-    Col("监测线", "monitoring_line", 10, "money"),
-    Col("安置点内排名（由低到高）", "rank_text", 14),
-    Col("列入原因", "reason", 40, "wrap"),
-    Col("跟踪情况", "verify_result", 14),
+    Col("序号", "seq", 5, "int"),
+    Col("安置点（安置社区）", "resettlement_site", 16, "wrap"),
+    Col("户编号", "household_id", 17),
+    Col("户主姓名", "head_name", 8),
+    Col("户籍地县(市、区)", "hukou_county_name", 12, "wrap"),
+    Col("户籍是否迁出", "hukou_moved", 8),
+    Col("调整后人均收入", "adjusted_per_capita_income", 10, "money"),
+    Col("监测线", "monitoring_line", 9, "money"),
+    Col("安置点内排名（由低到高）", "rank_text", 12),
+    Col("列入原因", "reason", 36, "wrap"),
+    Col("跟踪情况", "verify_result", 18, fill=fills.TRACKING),
 ]
 
-HELPER_FILL = ("hukou_helper", "site_helper")
-
 TARGET_COLS = [
-    Col("序号", "seq", 6, "int"),
+    Col("序号", "seq", 5, "int"),
     Col("乡(镇)", "township", 12),
     Col("行政村", "village", 14),
     Col("行政村代码", "village_code", 14),
-    Col("列为重点区域的原因", "reasons", 60, "wrap"),
-    Col("户数", "households", 8, "int"),
-    Col("脱贫户", "tuopin_households", 8, "int"),
-    Col("监测户", "monitored_households", 8, "int"),
-    Col("近期灾情记录", "recent_disaster_records", 10, "int"),
+    Col("列为重点区域的原因", "reasons", 50, "wrap"),
+    Col("户数", "households", 7, "int"),
+    Col("脱贫户", "tuopin_households", 7, "int"),
+    Col("监测户", "monitored_households", 7, "int"),
+    Col("近期灾情记录", "recent_disaster_records", 9, "int"),
 ]
 
 PRIORITY_HH_COLS = [
-    Col("排查顺序", "screening_rank", 8, "int"),
-    Col("乡(镇)", "township", 12),
-    Col("行政村", "village", 14),
-    Col("所在重点村", "target_village", 14),
-    Col("户编号", "household_id", 18),
-    Col("户主姓名", "head_name", 10),
-    Col("是否疑似风险户", "is_suspect", 10),
-    Col("疑似类别", "suspect_category", 14),
-    Col("优先级", "priority_score", 8, "number"),
-    Col("调整后人均收入", "adjusted_per_capita_income", 12, "money"),
-    Col("监测线", "monitoring_line", 10, "money"),
-    Col("列入原因", "reasons", 40, "wrap"),
-    Col("排查结果", "verify_result", 12),
-    Col("排查日期", "verify_date", 12),
-    Col("排查人", "verifier", 10),
+    Col("排查顺序", "screening_rank", 7, "int"),
+    Col("乡(镇)", "township", 10),
+    Col("行政村", "village", 10),
+    Col("所在重点村", "target_village", 10),
+    Col("户编号", "household_id", 17),
+    Col("户主姓名", "head_name", 8),
+    Col("是否疑似风险户", "is_suspect", 8),
+    Col("疑似类别", "suspect_category", 12, "wrap"),
+    Col("优先级", "priority_score", 6, "number"),
+    Col("调整后人均收入", "adjusted_per_capita_income", 10, "money"),
+    Col("监测线", "monitoring_line", 9, "money"),
+    Col("列入原因", "reasons", 36, "wrap"),
+    Col("排查结果", "verify_result", 10, fill=fills.SCREEN_RESULT),
+    Col("排查日期", "verify_date", 11, fill=fills.SCREEN_DATE),
+    Col("排查人", "verifier", 8, fill=fills.SCREENER),
 ]
 
 TASK_COLS = [
-    Col("序号", "seq", 6, "int"),
-    Col("县(市、区)", "county_name", 12),
-    Col("乡(镇)", "township", 12),
-    Col("行政村", "village", 14),
-    Col("户编号", "household_id", 18),
-    Col("户主姓名", "head_name", 10),
-    Col("家庭人口数", "household_size", 8, "int"),
-    Col("户类型", "household_type", 10),
-    Col("监测对象类别", "monitoring_category", 13),
-    Col("本部门相关风险", "dept_risk_types", 16),
-    Col("全部风险类型", "risk_types", 18),
-    Col("优先级", "priority_score", 8, "number"),
-    Col("情况说明", "reason_summary", 46, "wrap"),
-    Col("证据", "evidence_text", 60, "wrap"),
-    Col("推送日期", "pushed_on", 11, "date"),
-    Col("帮扶措施", "measure", 20),
-    Col("落实日期", "measure_date", 12),
-    Col("经办人", "handler", 10),
+    Col("序号", "seq", 5, "int"),
+    Col("县(市、区)", "county_name", 12, "wrap"),
+    Col("乡(镇)", "township", 10),
+    Col("行政村", "village", 10),
+    Col("户编号", "household_id", 17),
+    Col("户主姓名", "head_name", 8),
+    Col("家庭人口数", "household_size", 5, "int"),
+    Col("监测对象类别", "monitoring_category", 12, "wrap"),
+    Col("本部门相关风险", "dept_risk_types", 12, "wrap"),
+    Col("优先级", "priority_score", 6, "number"),
+    Col("情况说明", "reason_summary", 28, "wrap"),
+    Col("证据", "evidence_text", 40, "wrap"),
+    Col("落实截止日期", "task_by", 11, "date"),
+    Col("帮扶措施", "measure", 18, fill=fills.MEASURE),
+    Col("落实日期", "measure_date", 11, fill=fills.MEASURE_DATE),
+    Col("经办人", "handler", 8, fill=fills.HANDLER),
+    Col("全部风险类型", "risk_types", 18, screen_only=True),
+    Col("户类型", "household_type", 10, screen_only=True),
+    Col("推送日期", "pushed_on", 11, "date", screen_only=True),
 ]
 
-UNMATCHED_COLS = [
-    Col("序号", "seq", 6, "int"),
-    Col("文件名", "source_file", 28),
-    Col("行号", "source_row", 7, "int"),
-    Col("姓名", "name", 10),
-    Col("证件号码（原样）", "id_raw", 22),
-    Col("县(市、区)", "county", 12),
-    Col("乡(镇)", "township", 12),
-    Col("村", "village", 12),
-    Col("户籍地址", "hukou_address", 24),
-    Col("日期", "event_date", 11, "date"),
-    Col("内容", "content", 30, "wrap"),
-    Col("未匹配原因", "reason", 30, "wrap"),
-    Col("处理意见", "handling", 20),
+
+def _record_cols(place: float, content: float) -> list[Col]:
+    return [
+        Col("序号", "seq", 5, "int"),
+        Col("来源文件", "source_file", 30, "wrap"),
+        Col("行号", "source_row", 6, "int"),
+        Col("姓名", "name", 8),
+        Col("证件号码（原样）", "id_raw", 20),
+        Col("记录地址", "place", place, "wrap"),
+        Col("日期", "event_date", 11, "date"),
+        Col("内容", "content", content, "wrap"),
+    ]
+
+
+FIX_COLS = _record_cols(18, 30) + [
+    Col("问题", "basis", 30, "wrap"),
+    Col("更正方法", "fix", 36, "wrap"),
+    Col("处理情况", "handling", 12, fill=fills.HANDLING),
 ]
+#: one line a row where the texts allow: a department may print hundreds of people outside the registry
+REFERENCE_COLS = _record_cols(16, 48) + [Col("判断依据", "basis", 40, "wrap")]
+FIX_SHEET = "需核对更正"
+REFERENCE_SHEET = "仅供参考（非本市农村人员）"
 
 REJECT_COLS = [
-    Col("序号", "seq", 6, "int"),
-    Col("文件名", "source_file", 28),
+    Col("序号", "seq", 5, "int"),
+    Col("来源文件", "source_file", 28, "wrap"),
     Col("行号", "row_text", 10),
-    Col("字段", "field", 14),
-    Col("拒收原因", "reason", 50, "wrap"),
+    Col("字段", "field", 14, "wrap"),
+    Col("拒收原因", "reason", 60, "wrap"),
 ]
 
 
-def _numbered(rows: list[dict]) -> list[dict]:
-    for i, r in enumerate(rows, start=1):
-        r["seq"] = i
-    return rows
-
-
-# ---------------------------------------------------------------------------------------------- publish
+# ---------------------------------------------------------------------------------------------- errors
 
 
 class PublishError(RuntimeError):
     """Writing one output failed; ``file`` names it (a run failure says which file broke)."""
 
-    def __init__(self, file: str, cause: BaseException):
+    def __init__(self, file: str, cause: BaseException | str):
         self.file = file
-        super().__init__(f"could not write {file} (无法生成 {file}): {type(cause).__name__}: {cause}")
+        self.cause_text = cause if isinstance(cause, str) else f"{type(cause).__name__}: {cause}"
+        super().__init__(f"could not write {file} (无法生成 {file}): {self.cause_text}")
+
+    def __reduce__(self):  # a worker process's failure crosses back intact
+        return (PublishError, (self.file, self.cause_text))
 
 
 class _Stage:
@@ -313,12 +267,54 @@ class _Stage:
         return False
 
 
-def _round_kind(con, round_id: str) -> str | None:
-    rows = con.sql("SELECT kind FROM round WHERE round_id = ?", params=[round_id]).fetchall()
-    if rows and rows[0][0]:
-        return rows[0][0]
-    rows = con.sql("SELECT any_value(kind) FROM suspect WHERE round_id = ?", params=[round_id]).fetchall()
-    return rows[0][0] if rows else None
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def county_name(code: str | None, fallback: str | None = None) -> str:
+    if code and code in divisions.counties():
+        return divisions.counties()[code]
+    return fallback or (f"县别代码{code}" if code else "县别不详")
+
+
+def _names(codes: pl.Series, fallback: pl.Series | None = None, missing: str | None = None) -> pl.Series:
+    """County names for a column of county codes (``missing`` for a null code, when given)."""
+    fb = fallback.to_list() if fallback is not None else [None] * len(codes)
+    return pl.Series(
+        [
+            (missing if (missing is not None and not c) else county_name(c, f))
+            for c, f in zip(codes.to_list(), fb, strict=True)
+        ],
+        dtype=pl.String,
+    )
+
+
+def _numbered(df: pl.DataFrame) -> pl.DataFrame:
+    return df.with_columns(pl.int_range(1, df.height + 1, dtype=pl.Int64).alias("seq"))
+
+
+def _township_name(code: str | None) -> str | None:
+    if not code:
+        return None
+    for t in divisions.townships():
+        if t.code == code:
+            return t.name
+    return None
+
+
+def priority_legend(home: Path | None) -> str:
+    """What 优先级 means, from the weights in rules.yaml (the same the rules compute it with)."""
+    d = load("rules", home).get("defaults") or {}
+
+    def pct(key: str, default: float) -> str:
+        return f"{float(d.get(key, default)) * 100:.0f}%"
+
+    penalty = float(d.get("property_priority_penalty", 0.5))
+    return (
+        "优先级（0—100分，越高越应优先处理）：收入低于监测线的程度占"
+        f"{pct('priority_weight_shortfall', 0.45)}、刚性支出负担占{pct('priority_weight_burden', 0.30)}、"
+        f"风险类型数量占{pct('priority_weight_breadth', 0.10)}、住房倒塌或严重损坏占"
+        f"{pct('priority_weight_housing', 0.15)}；财产检索命中的户乘以{penalty:g}。"
+    )
 
 
 def _in_scope(col: str, scope: list[str]) -> pl.Expr:
@@ -347,33 +343,25 @@ def _merge_rows(
     return merged
 
 
-def publish_round(con, home: Path, round_id: str, counties=None, *, systemic: dict | None = None) -> dict:
-    """Publish the round's outputs (all of them), or — ``counties`` given — a county rerun: only those counties'
-    workbooks, their rows of the round-wide Parquet files (other counties' rows kept as published), the department
-    task lists and the summary (both regenerated from the round's tables). ``links.parquet``, ``rejected.parquet``
-    and the department returns (未匹配记录) describe department data, not counties: full publications, and the first
-    publication of a round. ``systemic``: the round's systemic-risk frames for the summary
-    (``fangpin.reports.summary.systemic_section``), None when the watch did not look at the round."""
-    if not isinstance(round_id, str) or not _ROUND_ID.match(round_id) or ".." in round_id:
+# ---------------------------------------------------------------------------------------------- publish
+
+
+def check_round_id(round_id: object) -> str:
+    if not isinstance(round_id, str) or not ROUND_ID.match(round_id) or ".." in round_id:
         raise ValueError(f"round id {round_id!r} cannot be used as a folder name (letters, digits, '-', '_' only)")
-    from fangpin.reports.review_lists import write_review_lists
-    from warehouse.rules import county_scope
+    return round_id
 
-    scope = county_scope(counties)  # None = the whole round
+
+def write_round(tables: dict, home: Path, round_id: str, *, workers: int | None = None) -> dict:
+    """Write the round's outputs from ``tables`` (:func:`warehouse.publish.round_tables`): all of them, or — the
+    tables of a county scope — a county rerun (see the module docstring). ``workers``: processes writing workbooks
+    (default: one per core for a table of ``PARALLEL_MIN_ROWS`` rows or more, else none; 1 = all in this process)."""
+    check_round_id(round_id)
     home = Path(home)
-    _ensure(con)
+    scope: list[str] | None = tables.get("scope")
     routing = load("routing", home)
-    departments: dict = routing.get("departments") or {}
-    risk_routing: dict = routing.get("risk_types") or {}
-    task_categories = list(routing.get("task_list_categories") or ["监测户新增风险"])
-    dept_of_feed = dict(FEED_LABELS)
-    for d in departments.values():
-        for feed in d.get("feeds") or []:
-            dept_of_feed[feed] = d.get("name", feed)
-    kind = _round_kind(con, round_id)
-    n_targets = con.sql("SELECT count(*) FROM priority_target WHERE round_id = ?", params=[round_id]).fetchall()[0][0]
-    priority = kind == "priority" or n_targets > 0
-
+    legend = priority_legend(home)
+    priority = bool(tables.get("priority"))
     out_root = home / "out"
     final_dir = out_root / round_id
     scratch = out_root / f".{round_id}.partial"
@@ -382,30 +370,29 @@ def publish_round(con, home: Path, round_id: str, counties=None, *, systemic: di
     scratch.mkdir(parents=True)
     written: list[str] = []
     counts: dict = {"counties": [c for c in scope if c in divisions.counties()] if scope is not None else None}
+    returns = "links" in tables
+
+    # ---------------------------------------------------------------- workbooks: independent jobs
+    county_jobs, county_meta = _county_jobs(tables, scratch, round_id, legend, priority)
+    dept_jobs = _task_jobs(tables, scratch, round_id, routing, legend)
+    return_jobs = _return_jobs(tables, scratch, round_id) if returns else []
+    review = review_jobs(tables["review"], scratch, round_id, tables["labels"]) if returns else []
+    data = summary_data(tables, round_id)
+    summary_jobs = [
+        (_write_summary, (scratch, safe_filename(f"汇总_{round_id}.html"), "html", data)),
+        (_write_summary, (scratch, safe_filename(f"汇总_{round_id}.xlsx"), "xlsx", data)),
+    ]
+    jobs = county_jobs + dept_jobs + return_jobs + review + summary_jobs
+    # biggest first: the pool's last job is a small one (workbook size ~ rows)
+    order = sorted(range(len(jobs)), key=lambda i: -_job_rows(jobs[i]))
+    if workers is None:
+        workers = default_workers() if sum(_job_rows(j) for j in jobs) >= PARALLEL_MIN_ROWS else 1
+    results = run_jobs([jobs[i] for i in order], workers)
+    by_job = dict(zip(order, results, strict=True))
 
     # ---------------------------------------------------------------- Parquet contract
     with _Stage("suspects.parquet"):
-        suspects = con.sql(
-            """
-            WITH per_record AS (
-                SELECT household_id, source, source_file, source_row, any_value(summary) AS summary, any_value(amount) AS amount,
-                       string_agg(DISTINCT risk_type, '、' ORDER BY risk_type) AS risk_type, min(event_date) AS event_date
-                FROM suspect_evidence WHERE round_id = ? GROUP BY ALL
-            ),
-            ev AS (
-                SELECT household_id,
-                       list({'source': source, 'source_file': source_file, 'source_row': source_row, 'summary': summary,
-                             'amount': amount, 'risk_type': risk_type}
-                            ORDER BY event_date NULLS LAST, source, source_file, source_row) AS evidence
-                FROM per_record GROUP BY household_id
-            )
-            SELECT s.*, ev.evidence
-            FROM suspect s LEFT JOIN ev USING (household_id)
-            WHERE s.round_id = ? AND (? OR coalesce(list_contains(?, s.county_code), false))
-            ORDER BY s.priority_score DESC NULLS LAST, s.household_id
-            """,
-            params=[round_id, round_id, scope is None, scope or []],
-        ).pl()
+        suspects = tables["suspects"]
         counts["suspects_in_scope"] = suspects.height
         if scope is not None:
             suspects = _merge_rows(
@@ -419,66 +406,50 @@ def publish_round(con, home: Path, round_id: str, counties=None, *, systemic: di
         suspects.write_parquet(scratch / "suspects.parquet")
     written.append("suspects.parquet")
     counts["suspects"] = suspects.height
-    # links / rejected / 未匹配记录 describe department data, not counties: full publications write them, and so does
-    # a county publication of a round that has none yet (its first publication)
-    returns = scope is None or not (final_dir / "links.parquet").exists()
     if returns:
-        with _Stage("links.parquet"):
-            links = con.sql("SELECT * FROM link ORDER BY source, source_file, source_row").pl()
-            links.write_parquet(scratch / "links.parquet")
-        written.append("links.parquet")
-        with _Stage("rejected.parquet"):
-            rejected = con.sql(
-                "SELECT source, source_file, source_row, reason, field, file_hash FROM rejected_row "
-                "ORDER BY source, source_file, source_row NULLS FIRST, field"
-            ).pl()
-            rejected.write_parquet(scratch / "rejected.parquet")
-        written.append("rejected.parquet")
-        counts["links"] = links.height
-        counts["rejected"] = rejected.height
+        for name, key in (("links.parquet", "links"), ("rejected.parquet", "rejected")):
+            with _Stage(name):
+                tables[key].write_parquet(scratch / name)
+            written.append(name)
+            counts[key] = tables[key].height
     if priority:
-        written += _priority_parquet(con, scratch, final_dir, round_id, scope, counts)
+        written += _priority_parquet(tables, scratch, final_dir, scope, counts)
 
-    # ---------------------------------------------------------------- county workbooks
-    _evidence_text(con, round_id, dept_of_feed)
-    evidence = _evidence_by_household(con)
-    county_files = _county_workbooks(con, scratch, round_id, evidence, scope=scope, priority=priority)
-    written += county_files["files"]
-    counts["county_workbooks"] = county_files["counts"]
-    counts["workbook_files"] = county_files["by_code"]
-    if priority:
-        counts["priority_workbooks"] = county_files["priority_counts"]
-
-    # ---------------------------------------------------------------- department task lists and returns
-    dept_files = _department_files(
-        con, scratch, round_id, departments, risk_routing, task_categories, evidence, returns=returns
+    files_of = lambda lo, hi: [by_job[i] for i in range(lo, hi)]  # noqa: E731
+    n1, n2, n3, n4 = (
+        len(county_jobs),
+        len(county_jobs) + len(dept_jobs),
+        len(county_jobs) + len(dept_jobs) + len(return_jobs),
+        len(jobs) - len(summary_jobs),
     )
-    written += dept_files["files"]
-    counts["task_lists"] = dept_files["task_counts"]
+    county_results = files_of(0, n1)
+    for (code, cname, kind), (name, n) in zip(county_meta, county_results, strict=True):
+        written.append(name)
+        if kind == "county":
+            counts.setdefault("county_workbooks", {})[cname] = n
+            counts.setdefault("workbook_files", {})[code] = name
+        else:
+            counts.setdefault("priority_workbooks", {})[cname] = n
+    counts.setdefault("county_workbooks", {})
+    counts.setdefault("workbook_files", {})
+    counts["task_lists"] = {}
+    for name, dname, n in files_of(n1, n2):
+        written.append(name)
+        counts["task_lists"][dname] = n
     if returns:
-        counts["unmatched"] = dept_files["unmatched_counts"]
-        # ambiguous links (namesakes, weak evidence) go to the county as a review list, never to a silent best guess
-        with _Stage("待核实匹配清单"):
-            review_files = write_review_lists(con, scratch, round_id)
+        counts["unmatched"] = {}
+        counts["unmatched_to_correct"] = {}
+        for name, dname, n_all, n_fix in files_of(n2, n3):
+            written.append(name)
+            counts["unmatched"][dname] = n_all
+            counts["unmatched_to_correct"][dname] = n_fix
+        review_files = files_of(n3, n4)
         written += review_files
         counts["review_lists"] = len(review_files)
-
-    # ---------------------------------------------------------------- summary (always from the round's tables)
-    data = _summary_data(con, round_id, dept_of_feed)
-    data["systemic"] = systemic
-    html_name = safe_filename(f"汇总_{round_id}.html")
-    xlsx_name = safe_filename(f"汇总_{round_id}.xlsx")
-    with _Stage(html_name):
-        summary_mod.write_html(child_path(scratch, html_name), data)
-    with _Stage(xlsx_name):
-        summary_mod.write_xlsx(child_path(scratch, xlsx_name), data)
-    written += [html_name, xlsx_name]
+    written += files_of(n4, len(jobs))
     counts["by_category"] = dict(data["by_category"])
     counts["by_risk_type"] = dict(data["by_risk_type"])
     counts["by_county"] = dict(data["by_county"])
-
-    for t in ("_ev_text", "_head"):
-        con.execute(f"DROP TABLE IF EXISTS {t}")
 
     # ---------------------------------------------------------------- move into place
     final_dir.mkdir(parents=True, exist_ok=True)
@@ -494,35 +465,23 @@ def publish_round(con, home: Path, round_id: str, counties=None, *, systemic: di
         "files": [final_dir / n for n in written],
         "counts": counts,
         "out_dir": final_dir,
-        "summary_html": final_dir / html_name,
+        "summary_html": final_dir / safe_filename(f"汇总_{round_id}.html"),
     }
 
 
-def _priority_parquet(
-    con, scratch: Path, final_dir: Path, round_id: str, scope: list[str] | None, counts: dict
-) -> list[str]:
+def _job_rows(job) -> int:
+    return sum(a.height for a in job[1] if isinstance(a, pl.DataFrame))
+
+
+def _priority_parquet(tables: dict, scratch: Path, final_dir: Path, scope: list[str] | None, counts: dict) -> list[str]:
     """priority_targets.parquet (one row per target village, reasons as a list) and priority_households.parquet (the
     households ranked for screening inside them) — SPEC §6.4, Q1/Q3 rounds."""
+    targets = tables["targets"]
+    households = tables["priority_households"].drop("head_name", "township", "village", strict=False)
+    if scope is not None:
+        targets = targets.filter(_in_scope("county_code", scope))
+        households = households.filter(_in_scope("target_county_code", scope))
     names = []
-    targets = con.sql(
-        """
-        SELECT * FROM priority_target WHERE round_id = ? AND (? OR coalesce(list_contains(?, county_code), false))
-        ORDER BY county_code, township_code, village_code
-    """,
-        params=[round_id, scope is None, scope or []],
-    ).pl()
-    households = con.sql(
-        """
-        SELECT p.* EXCLUDE (target_county_code), coalesce(p.target_county_code, p.county_code) AS target_county_code,
-               t.village AS target_village
-        FROM priority_household p
-        LEFT JOIN (SELECT DISTINCT village_code, village FROM priority_target WHERE round_id = ?) t
-               ON t.village_code = p.target_village_code
-        WHERE p.round_id = ? AND (? OR coalesce(list_contains(?, coalesce(p.target_county_code, p.county_code)), false))
-        ORDER BY target_county_code, p.screening_rank
-    """,
-        params=[round_id, round_id, scope is None, scope or []],
-    ).pl()
     for name, frame, county_col, key_col, sort in (
         (
             "priority_targets.parquet",
@@ -549,184 +508,125 @@ def _priority_parquet(
     return names
 
 
-def _head_table(con) -> None:
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _head AS
-        SELECT household_id,
-               arg_min(name, CAST(CASE WHEN relation = '户主' THEN 0 ELSE 1 END AS DOUBLE) * 1e12 + coalesce(source_row, 0)) AS head_name,
-               arg_min(township, coalesce(source_row, 0)) AS township, arg_min(village, coalesce(source_row, 0)) AS village,
-               arg_min(coalesce(county_code, left(village_code, 6)), coalesce(source_row, 0)) AS county_code,
-               arg_min(county, coalesce(source_row, 0)) AS county
-        FROM registry_person GROUP BY household_id
-        """
-    )
+# ---------------------------------------------------------------------------------------------- county workbooks
 
 
-def _township_name(code: str | None) -> str | None:
-    if not code:
-        return None
-    for t in divisions.townships():
-        if t.code == code:
-            return t.name
-    return None
-
-
-def _helpers(con) -> dict[tuple[str, str], str]:
-    """(household_id, county code that reported it) → the latest 帮扶责任人 a county returned (follow-up data, when
-    present): the hukou county's is the 户籍地帮扶联系人, the resettlement county's the 安置社区帮扶联系人."""
-    tables = {r[0] for r in con.sql("SELECT table_name FROM information_schema.tables").fetchall()}
-    if "feedback_record" not in tables:
-        return {}
-    cols = {
-        r[0]
-        for r in con.sql(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'feedback_record'"
-        ).fetchall()
-    }
-    if not {"household_id", "reporting_county_code", "helper_name"} <= cols:
-        return {}
-    order = "helper_date DESC NULLS LAST, " if "helper_date" in cols else ""
-    rows = con.sql(f"""
-        SELECT household_id, reporting_county_code, helper_name FROM feedback_record
-        WHERE helper_name IS NOT NULL AND trim(helper_name) <> '' AND reporting_county_code IS NOT NULL
-        QUALIFY row_number() OVER (PARTITION BY household_id, reporting_county_code
-                                   ORDER BY {order}source_file DESC, source_row DESC) = 1
-    """).fetchall()
-    return {(h, c): n for h, c, n in rows}
-
-
-def _county_workbooks(
-    con,
-    folder: Path,
-    round_id: str,
-    evidence: dict[str, list],
-    *,
-    scope: list[str] | None = None,
-    priority: bool = False,
-) -> dict:
-    _head_table(con)
-    routed = _rows(
-        con,
-        """
-        WITH s AS (SELECT * FROM suspect WHERE round_id = ?),
-        r AS (
-            SELECT household_id, county_code AS recipient FROM s
-            UNION SELECT household_id, live_county_code FROM s WHERE double_routed AND live_county_code IS NOT NULL
-            UNION SELECT household_id, hukou_county_code FROM s WHERE double_routed AND hukou_county_code IS NOT NULL
-        )
-        SELECT coalesce(r.recipient, '') AS recipient,
-               CASE WHEN NOT coalesce(s.double_routed, false) THEN NULL
-                    WHEN s.hukou_county_code IS NULL THEN '安置地（户籍地待核实）'
-                    WHEN r.recipient = s.live_county_code AND r.recipient = s.hukou_county_code THEN '安置地、户籍地（同县）'
-                    WHEN r.recipient = s.live_county_code THEN '安置地'
-                    WHEN r.recipient = s.hukou_county_code THEN '户籍地分流'
-                    ELSE '户籍登记地' END AS routing_label,
-               s.*
-        FROM r JOIN s USING (household_id)
-        ORDER BY recipient, s.priority_score DESC NULLS LAST, s.household_id
-    """,
-        [round_id],
-    )
-    counties = {
-        r[0]
-        for r in con.sql(
-            "SELECT DISTINCT coalesce(county_code, left(village_code, 6), '') FROM registry_person"
-        ).fetchall()
-    }
-    counties |= {r["recipient"] for r in routed}
+def _county_jobs(tables: dict, folder: Path, round_id: str, legend: str, priority: bool) -> tuple[list, list]:
+    """One job per county workbook (and per 重点区域排查 workbook in priority rounds), each with its own rows."""
+    scope = tables.get("scope")
+    routed: pl.DataFrame = tables["routed"]
+    registry = dict(tables["counties"].iter_rows())
+    codes = set(registry) | set(routed["recipient"].to_list())
     if scope is not None:  # a county rerun writes the workbooks of its counties only
-        counties = {c for c in counties if c in scope}
+        codes = {c for c in codes if c in scope}
+    followups: pl.DataFrame = tables["followups"]
+    helpers: pl.DataFrame = tables["helpers"]
+    jobs, meta = [], []
     names_seen: dict[str, str] = {}
-    followups = _rows(
-        con,
-        """
-        SELECT f.*, h.head_name FROM relocation_followup f LEFT JOIN _head h USING (household_id)
-        WHERE f.round_id = ? ORDER BY f.site_key, f.rank_in_site
-    """,
-        [round_id],
-    )
-    helpers = _helpers(con)
-    targets, phh = [], []
-    if priority:
-        targets = _rows(
-            con,
-            "SELECT * FROM priority_target WHERE round_id = ? ORDER BY county_code, township_code, village_code",
-            [round_id],
-        )
-        phh = _rows(
-            con,
-            """
-            SELECT p.* EXCLUDE (target_county_code), h.head_name, h.township, h.village,
-                   coalesce(p.target_county_code, t.county_code, p.county_code) AS target_county_code
-            FROM priority_household p LEFT JOIN _head h USING (household_id)
-            LEFT JOIN (SELECT DISTINCT village_code, county_code FROM priority_target WHERE round_id = ?) t
-                   ON t.village_code = p.target_village_code
-            WHERE p.round_id = ? ORDER BY p.screening_rank
-        """,
-            [round_id, round_id],
-        )
-    files, counts, by_code, priority_counts = [], {}, {}, {}
-    registry_names = dict(
-        con.sql(
-            "SELECT coalesce(county_code, left(village_code, 6), ''), any_value(county) FROM registry_person GROUP BY 1"
-        ).fetchall()
-    )
-    for code in sorted(counties):
-        cname = _county_name(code or None, registry_names.get(code))
+    for code in sorted(codes):
+        cname = county_name(code or None, registry.get(code))
         file_name = safe_filename(f"疑似风险户清单_{cname}.xlsx")
         if file_name in names_seen and names_seen[file_name] != code:
             file_name = safe_filename(f"疑似风险户清单_{cname}_{code}.xlsx")
         names_seen[file_name] = code
-        rows = [dict(r) for r in routed if r["recipient"] == code]
-        for r in rows:
-            r["county_name"] = _county_name(r.get("county_code"), r.get("county"))
-            r["evidence_text"] = _evidence_text_for(evidence.get(r["household_id"], []))
-            r["property_text"] = "财产检索命中" if r.get("property_hit") else None
-            flags = []
-            if r.get("reflagged_eliminated"):
-                flags.append("风险消除户再次预警")
-            if r.get("double_routed"):
-                flags.append("易地搬迁户（户籍未迁出），见“易地搬迁分流”表")
-            r["flags_text"] = "；".join(flags) or None
-        _numbered(rows)
-        reloc = [dict(r) for r in rows if r.get("double_routed")]
-        for r in reloc:
-            r["live_county_name"] = _county_name(r.get("live_county_code"))
-            r["hukou_county_name"] = (
-                _county_name(r.get("hukou_county_code")) if r.get("hukou_county_code") else "待核实"
+        rows = routed.filter(pl.col("recipient") == code)
+        reloc_helpers = helpers.filter(pl.col("household_id").is_in(rows["household_id"].implode()))
+        fol = followups.filter((pl.col("live_county_code") == code) | (pl.col("hukou_county_code") == code))
+        jobs.append((_write_county_book, (folder, file_name, cname, round_id, rows, reloc_helpers, fol, legend)))
+        meta.append((code, cname, "county"))
+        if priority:
+            targets = tables["targets"].filter(pl.col("county_code") == code)
+            phh = tables["priority_households"].filter(
+                (pl.col("county_code") == code) | (pl.col("target_county_code") == code)
             )
-            r["hukou_township_name"] = _township_name(r.get("hukou_township_code"))
-            r["duty"] = (
-                "双帮扶人：户籍地和易地安置社区各安排一名帮扶联系人。由户籍地按监测对象认定程序开展认定；"
-                "安置社区负责日常排查、横向比较并反馈户籍地。"
+            p_name = safe_filename(
+                f"重点区域排查_{cname}.xlsx"
+                if file_name == safe_filename(f"疑似风险户清单_{cname}.xlsx")
+                else f"重点区域排查_{cname}_{code}.xlsx"
             )
-            two_places = r.get("live_county_code") != r.get("hukou_county_code")
-            if two_places:  # one county answering for both places cannot say which helper is which: staff fill in
-                r["hukou_helper"] = helpers.get((r["household_id"], r.get("hukou_county_code")))
-                r["site_helper"] = helpers.get((r["household_id"], r.get("live_county_code")))
-        _numbered(reloc)
-        fol = [
-            dict(f)
-            for f in followups
-            if code and (f.get("live_county_code") == code or f.get("hukou_county_code") == code)
-        ]
-        for f in fol:
-            f["hukou_county_name"] = (
-                _county_name(f.get("hukou_county_code")) if f.get("hukou_county_code") else "待核实"
-            )
-            f["rank_text"] = f"{f['rank_in_site']}/{f['households_in_site']}"
-        _numbered(fol)
-        verify_by = rows[0]["verify_by"] if rows else None
+            jobs.append((_write_priority_book, (folder, p_name, cname, round_id, targets, phh)))
+            meta.append((code, cname, "priority"))
+    return jobs, meta
+
+
+def _flags(rows: pl.DataFrame) -> pl.Expr:
+    """备注: what a cadre must know about a household beyond its category and risks."""
+    parts = [
+        pl.when(pl.col("reflagged_eliminated")).then(pl.lit("风险消除户再次预警")),
+        pl.when(pl.col("double_routed")).then(
+            pl.lit("易地搬迁户（户籍未迁出）：")
+            + pl.col("routing_label").fill_null("分流")
+            + pl.lit("，见“易地搬迁分流”表")
+        ),
+        pl.when(pl.col("property_hit")).then(pl.lit("财产检索命中（已降低优先级）")),
+    ]
+    text = pl.concat_str(parts, separator="；", ignore_nulls=True)
+    return pl.when(text == "").then(None).otherwise(text)
+
+
+def _write_county_book(
+    folder: Path,
+    file_name: str,
+    cname: str,
+    round_id: str,
+    rows: pl.DataFrame,
+    helpers: pl.DataFrame,
+    fol: pl.DataFrame,
+    legend: str,
+) -> tuple[str, int]:
+    with _Stage(file_name):
+        rows = _numbered(rows).with_columns(
+            county_name=_names(rows["county_code"], rows["county"]),
+            property_text=pl.when(pl.col("property_hit")).then(pl.lit("财产检索命中")),
+            flags_text=_flags(rows),
+        )
+        reloc = _numbered(rows.filter(pl.col("double_routed").fill_null(False)))
+        help_of = {(h, c): n for h, c, n in helpers.iter_rows()}
+        two_places = [r["live_county_code"] != r["hukou_county_code"] for r in reloc.iter_rows(named=True)]
+        reloc = reloc.with_columns(
+            live_county_name=_names(reloc["live_county_code"]),
+            hukou_county_name=_names(reloc["hukou_county_code"], missing="待核实"),
+            hukou_township_name=pl.Series([_township_name(c) for c in reloc["hukou_township_code"]], dtype=pl.String),
+            duty=pl.lit(DUTY),
+            # one county answering for both places cannot say which helper is which: staff fill in
+            hukou_helper=pl.Series(
+                [
+                    help_of.get((h, c)) if two else None
+                    for h, c, two in zip(reloc["household_id"], reloc["hukou_county_code"], two_places, strict=True)
+                ],
+                dtype=pl.String,
+            ),
+            site_helper=pl.Series(
+                [
+                    help_of.get((h, c)) if two else None
+                    for h, c, two in zip(reloc["household_id"], reloc["live_county_code"], two_places, strict=True)
+                ],
+                dtype=pl.String,
+            ),
+        )
+        fol = _numbered(fol).with_columns(
+            hukou_county_name=_names(fol["hukou_county_code"], missing="待核实"),
+            rank_text=pl.format("{}/{}", pl.col("rank_in_site"), pl.col("households_in_site")),
+        )
+        verify_by: dt.date | None = rows["verify_by"][0] if rows.height else None
+        line = rows["monitoring_line"].drop_nulls()
         notes = [
-            f"第 {round_id} 轮 · 共 {len(rows)} 户 · 请于核实截止日期前完成入户核实并填写黄色列"
-            + (f"（截止 {verify_by:%Y年%m月%d日}）" if verify_by else "")
+            f"第 {round_id} 轮 · 共 {rows.height} 户"
+            + (f" · 请于 {verify_by:%Y年%m月%d日} 前完成入户核实" if verify_by else "")
+            + "，在黄色列选择核实结果、认定类别，填写核实日期和核实人。"
+            + (f"监测线 {line.max():,.0f} 元。" if line.len() else ""),
+            legend,
+            "电子表格右侧另有核实截止日期、县(市、区)、户类型、监测对象类别、基础人均收入、刚性支出、推送日期等列（不打印）。",
         ]
-        note_extra = sorted({r["verify_by_note"] for r in rows if r.get("verify_by_note")})
-        notes += note_extra
-        with _Stage(file_name), Book(child_path(folder, file_name)) as book:
+        notes += sorted({n for n in rows["verify_by_note"].to_list() if n})
+        with Book(child_path(folder, file_name)) as book:
             book.table(
-                "疑似风险户清单", MAIN_COLS, rows, title=f"{cname} 疑似风险户清单", notes=notes, fill_keys=VERIFY_FILL
+                "疑似风险户清单",
+                MAIN_COLS,
+                rows,
+                title=f"{cname} 疑似风险户清单（第 {round_id} 轮）",
+                notes=notes,
+                empty="本县本轮没有疑似风险户。",
             )
             book.table(
                 "易地搬迁分流",
@@ -735,180 +635,138 @@ def _county_workbooks(
                 title=f"{cname} 易地搬迁户分流（户籍未迁出）",
                 notes=[
                     "安置地：本县为居住地（安置社区）；户籍地分流：本县为户籍所在地，由本县按程序开展认定；"
-                    "同县：本县既是安置地也是户籍地",
-                    "双帮扶人：户籍地和易地安置社区各安排一名帮扶联系人，请填写黄色列",
+                    "同县：本县既是安置地也是户籍地。",
+                    DUTY + "请填写黄色列。",
                 ],
-                fill_keys=VERIFY_FILL + HELPER_FILL,
+                empty="本县本轮没有户籍未迁出、需要在安置地和户籍地之间分流的易地搬迁疑似风险户。",
             )
             book.table(
                 "安置点横向比较",
                 FOLLOWUP_COLS,
                 fol,
                 title=f"{cname} 易地搬迁安置点横向比较（收入偏低户跟踪）",
-                fill_keys=("verify_result",),
+                notes=["同一安置点的搬迁户相互比较，收入最低的一成（或低于监测线1.2倍）的户列入跟踪。"],
+                empty="本县没有易地搬迁安置点的搬迁户需要跟踪（没有安置点，或安置点内没有收入偏低的户）。",
             )
-        files.append(file_name)
-        counts[cname] = len(rows)
-        by_code[code] = file_name
-        if priority:
-            t_rows = _numbered([dict(t) for t in targets if t.get("county_code") == code])
-            for t in t_rows:
-                t["reasons"] = "；".join(t.get("reasons") or [])
-            p_rows = [
-                dict(p) for p in phh if code and (p.get("county_code") == code or p.get("target_county_code") == code)
-            ]
-            for p in p_rows:
-                p["reasons"] = "；".join(p.get("reasons") or [])
-                p["target_village"] = next(
-                    (t["village"] for t in targets if t["village_code"] == p.get("target_village_code")), None
-                )
-            p_name = safe_filename(
-                f"重点区域排查_{cname}.xlsx"
-                if file_name == safe_filename(f"疑似风险户清单_{cname}.xlsx")
-                else f"重点区域排查_{cname}_{code}.xlsx"
-            )
-            with _Stage(p_name), Book(child_path(folder, p_name)) as book:
-                book.table(
-                    "重点排查村",
-                    TARGET_COLS,
-                    t_rows,
-                    title=f"{cname} 重点区域排查目标村（第 {round_id} 轮）",
-                    notes=[
-                        "重点区域：易地搬迁安置点、原深度贫困村、脱贫户较多但监测户较少的村、近期自然灾害发生地（SPEC §6.4）"
-                    ]
-                    + ([] if t_rows else ["本县本轮没有列为重点区域的村"]),
-                )
-                book.table(
-                    "重点排查户",
-                    PRIORITY_HH_COLS,
-                    p_rows,
-                    title=f"{cname} 重点区域排查户（按排查顺序）",
-                    notes=["排查顺序：疑似风险户在前（按优先级），其后为调整后收入低于监测线1.2倍或有部门记录的户"],
-                    fill_keys=VERIFY_FILL,
-                )
-            files.append(p_name)
-            priority_counts[cname] = {"villages": len(t_rows), "households": len(p_rows)}
-    return {"files": files, "counts": counts, "by_code": by_code, "priority_counts": priority_counts}
+    return file_name, rows.height
 
 
-def _department_files(
-    con,
-    folder: Path,
-    round_id: str,
-    departments: dict,
-    risk_routing: dict,
-    task_categories: list[str],
-    evidence: dict[str, list],
-    returns: bool = True,
-) -> dict:
-    files, task_counts, unmatched_counts = [], {}, {}
-    types_of_dept: dict[str, list[str]] = {}
-    for rtype, depts in risk_routing.items():
-        for d in depts or []:
-            types_of_dept.setdefault(d, []).append(str(rtype))
-    monitored = _rows(
-        con,
-        """
-        SELECT * FROM suspect WHERE round_id = ? AND list_contains(?, suspect_category)
-        ORDER BY priority_score DESC NULLS LAST, household_id
-    """,
-        [round_id, task_categories],
-    )
-    for key, dept in departments.items():
+def _write_priority_book(
+    folder: Path, file_name: str, cname: str, round_id: str, targets: pl.DataFrame, phh: pl.DataFrame
+) -> tuple[str, dict]:
+    with _Stage(file_name):
+        targets = _numbered(targets).with_columns(pl.col("reasons").list.join("；"))
+        phh = phh.with_columns(pl.col("reasons").list.join("；"))
+        with Book(child_path(folder, file_name)) as book:
+            book.table(
+                "重点排查村",
+                TARGET_COLS,
+                targets,
+                title=f"{cname} 重点区域排查目标村（第 {round_id} 轮）",
+                notes=["重点区域：易地搬迁安置点、原深度贫困村、脱贫户较多但监测户较少的村、近期发生自然灾害的村。"],
+                empty="本县本轮没有列为重点区域的村。",
+            )
+            book.table(
+                "重点排查户",
+                PRIORITY_HH_COLS,
+                phh,
+                title=f"{cname} 重点区域排查户（按排查顺序）",
+                notes=[
+                    "排查顺序：疑似风险户在前（按优先级），其后为调整后收入低于监测线1.2倍或有部门记录的户。"
+                    "排查后请在黄色列选择排查结果，填写排查日期和排查人。"
+                ],
+                empty="本县重点区域内没有需要排查的户。",
+            )
+    return file_name, {"villages": targets.height, "households": phh.height}
+
+
+# ---------------------------------------------------------------------------------------------- departments
+
+
+def _task_jobs(tables: dict, folder: Path, round_id: str, routing: dict, legend: str) -> list:
+    tasks: pl.DataFrame = tables["tasks"]
+    jobs = []
+    types = departments.risk_types_of(routing)
+    for key, dept in (routing.get("departments") or {}).items():
         dname = str(dept.get("name", key))
-        wanted = types_of_dept.get(key, [])
+        wanted = types.get(key, [])
         if not wanted:
             continue  # a department no risk type is routed to (e.g. 财产检索) gets no task list
-        rows = []
-        for s in monitored:
-            hit = [t for t in (s.get("risk_types") or []) if t in wanted]
-            if hit:
-                r = dict(s)
-                r["dept_risk_types"] = hit
-                r["county_name"] = _county_name(s.get("county_code"), s.get("county"))
-                rows.append(r)
-        for r in rows:
-            r["evidence_text"] = _evidence_text_for(evidence.get(r["household_id"], []), r["dept_risk_types"])
-        _numbered(rows)
-        name = safe_filename(f"行业部门任务清单_{dname}.xlsx")
-        with _Stage(name), Book(child_path(folder, name)) as book:
+        rows = tasks.filter(pl.col("dept") == dname)
+        days = int(tables.get("task_working_days") or 10)
+        jobs.append((_write_task_list, (folder, dname, wanted, round_id, rows, legend, days)))
+    return jobs
+
+
+def _write_task_list(
+    folder: Path, dname: str, wanted: list[str], round_id: str, rows: pl.DataFrame, legend: str, days: int
+) -> tuple[str, str, int]:
+    name = safe_filename(f"行业部门任务清单_{dname}.xlsx")
+    with _Stage(name):
+        rows = _numbered(rows).with_columns(county_name=_names(rows["county_code"], rows["county"]))
+        due = rows["task_by"].drop_nulls()
+        with Book(child_path(folder, name)) as book:
             book.table(
                 "行业部门任务清单",
                 TASK_COLS,
                 rows,
                 title=f"{dname} 行业部门任务清单（第 {round_id} 轮）",
                 notes=[
-                    f"监测户新增风险中涉及本部门的风险类型：{'、'.join(wanted) or '无'}。请落实行业帮扶并填写黄色列。"
+                    f"监测户新增风险中涉及本部门的风险类型：{'、'.join(wanted)}。共 {rows.height} 户"
+                    + (f"，请于 {due.min():%Y年%m月%d日} 前落实行业帮扶" if due.len() else "")
+                    + f"（落实截止日期：推送后{days}个工作日内），并在黄色列填写帮扶措施、落实日期和经办人。",
+                    legend,
                 ],
-                fill_keys=("measure", "measure_date", "handler"),
+                empty=f"本轮没有监测户出现涉及本部门的新增风险（{'、'.join(wanted)}）。",
             )
-        files.append(name)
-        task_counts[dname] = len(rows)
+    return name, dname, rows.height
 
-    if not returns:  # a county rerun: the returns describe department data, republished by full rounds only
-        return {"files": files, "task_counts": task_counts, "unmatched_counts": unmatched_counts}
-    # unmatched records and rejects, per department owning a feed; feeds nobody owns get their own file
-    present = {
-        r[0]
-        for r in con.sql(
-            "SELECT DISTINCT source FROM link UNION SELECT DISTINCT source FROM rejected_row UNION SELECT DISTINCT feed FROM ingested_file"
-        ).fetchall()
-    } - {"registry", "feedback", None}
-    owners: dict[str, list[str]] = {}
-    for key, dept in departments.items():
-        feeds = [f for f in (dept.get("feeds") or []) if f in present]
-        if feeds:
-            owners[str(dept.get("name", key))] = feeds
-    owned = {f for fs in owners.values() for f in fs}
-    for feed in sorted(present - owned):
-        owners[FEED_LABELS.get(feed, feed)] = [feed]
-    for dname, feeds in owners.items():
-        # a frame, not dicts: a province sends hundreds of thousands of unmatched records (Book takes frames in slices)
-        unmatched = con.sql(
-            """
-            SELECT l.source, l.source_file, l.source_row, l.reason, d.name, d.id_raw, d.county, d.township, d.village,
-                   d.hukou_address, coalesce(d.event_date, d.settle_date, d.disaster_date, d.approved_on) AS event_date,
-                   CASE l.source
-                       WHEN 'medical' THEN concat_ws('，', d.institution, d.visit_type, '个人自付 ' || format('{:,.2f}', d.out_of_pocket) || '元')
-                       WHEN 'disaster' THEN concat_ws('，', d.disaster_type, '房屋' || d.house_damage, '直接经济损失 ' || format('{:,.2f}', d.direct_loss) || '元')
-                       WHEN 'civil_affairs' THEN concat_ws('，', d.aid_type, d.status, '金额 ' || format('{:,.2f}', d.amount) || '元')
-                       WHEN 'employment' THEN concat_ws('，', d.event, d.previous_workplace)
-                       WHEN 'property' THEN d.property_type
-                   END AS content
-            FROM (SELECT * FROM link WHERE match_method = 'unmatched' AND list_contains(?, source)) l
-            LEFT JOIN dept_record d
-                   ON d.source = l.source AND d.source_file = l.source_file AND d.source_row = l.source_row
-            QUALIFY row_number() OVER (PARTITION BY l.source, l.source_file, l.source_row ORDER BY d.file_hash) = 1
-            ORDER BY l.source, l.source_file, l.source_row
-        """,
-            params=[feeds],
-        ).pl()
-        unmatched = unmatched.with_columns(
-            pl.col("reason").fill_null("户籍系统中找不到此人（证件号码、姓名、出生日期和住址均无法对应）"),
-            pl.int_range(1, unmatched.height + 1, dtype=pl.Int64).alias("seq"),
+
+def _return_jobs(tables: dict, folder: Path, round_id: str) -> list:
+    unmatched: pl.DataFrame = tables["unmatched"]
+    rejects: pl.DataFrame = tables["rejects"]
+    jobs = []
+    for dname, feeds in tables["owners"].items():
+        mine = unmatched.filter(pl.col("source").is_in(feeds))
+        rj = rejects.filter(pl.col("source").is_in(feeds))
+        jobs.append((_write_returns, (folder, dname, round_id, mine, rj)))
+    return jobs
+
+
+def _write_returns(
+    folder: Path, dname: str, round_id: str, unmatched: pl.DataFrame, rejects: pl.DataFrame
+) -> tuple[str, str, int, int]:
+    name = safe_filename(f"未匹配记录_{dname}.xlsx")
+    with _Stage(name):
+        fix = _numbered(unmatched.filter(pl.col("class") == "fix"))
+        ref = _numbered(unmatched.filter(pl.col("class") != "fix"))
+        rejects = _numbered(rejects).with_columns(
+            row_text=pl.when(pl.col("source_row").is_null())
+            .then(pl.lit("整个文件"))
+            .otherwise(pl.format("第{}行", pl.col("source_row")))
         )
-        rejects = _rows(
-            con,
-            """
-            SELECT source_file, source_row, field, reason FROM rejected_row WHERE list_contains(?, source)
-            ORDER BY source_file, source_row NULLS FIRST, field
-        """,
-            [feeds],
-        )
-        for r in rejects:
-            r["row_text"] = "整个文件" if r["source_row"] is None else f"第{r['source_row']}行"
-        _numbered(rejects)
-        name = safe_filename(f"未匹配记录_{dname}.xlsx")
-        with _Stage(name), Book(child_path(folder, name)) as book:
+        with Book(child_path(folder, name), rows=unmatched.height + rejects.height) as book:
             book.table(
-                "未匹配记录",
-                UNMATCHED_COLS,
-                unmatched,
-                title=f"{dname} 未匹配记录（第 {round_id} 轮）",
+                FIX_SHEET,
+                FIX_COLS,
+                fix,
+                title=f"{dname} 未匹配记录：需核对更正（第 {round_id} 轮）",
                 notes=[
-                    "以下记录在户籍系统中找不到对应人员，请核对姓名、证件号码后在下次报送时更正。行号为电子表格中看到的行号。"
+                    f"共 {fix.height} 条。这些记录很可能是户籍系统（本市农村人口）中的人员，但证件号码或姓名有误，"
+                    "系统无法对上；请按“更正方法”核对，在下次报送时更正。来源文件和行号为电子表格中看到的位置。"
                 ],
-                fill_keys=("handling",),
+                empty="本部门的未匹配记录中，没有看起来是本市农村人员、需要更正的记录。",
+            )
+            book.table(
+                REFERENCE_SHEET,
+                REFERENCE_COLS,
+                ref,
+                title=f"{dname} 未匹配记录：仅供参考（第 {round_id} 轮）",
+                notes=[
+                    f"共 {ref.height} 条。这些人员不在本市农村人口户籍系统中（证件号码有效但属外地或城区，或未填证件号码"
+                    "且所在乡镇没有同名或同音的人员），一般无需处理，仅供了解。"
+                ],
+                empty="本部门报送的记录中，没有户籍系统以外的人员。",
             )
             book.table(
                 "拒收记录",
@@ -916,76 +774,92 @@ def _department_files(
                 rejects,
                 title=f"{dname} 拒收记录",
                 notes=["以下行未能入库，请按原因更正后重新报送。"],
+                empty="本部门报送的文件全部通过校验，没有被拒收的行。",
             )
-        files.append(name)
-        unmatched_counts[dname] = unmatched.height
-    return {"files": files, "task_counts": task_counts, "unmatched_counts": unmatched_counts}
+    return name, dname, unmatched.height, fix.height
 
 
-def _summary_data(con, round_id: str, dept_of_feed: dict[str, str]) -> dict:
-    one = lambda q, p=None: con.sql(q, params=p).fetchall()[0]  # noqa: E731
-    info = one(
-        """SELECT count(*), min(kind), min(reference_date), min(pushed_on), max(verify_by),
-                         count(*) FILTER (WHERE reflagged_eliminated), count(*) FILTER (WHERE property_hit),
-                         count(*) FILTER (WHERE double_routed), string_agg(DISTINCT verify_by_note, '；')
-                  FROM suspect WHERE round_id = ?""",
-        [round_id],
-    )
-    n, kind, ref, pushed, verify_by, reflag, prop, dbl, vnote = info
+# ---------------------------------------------------------------------------------------------- summary
+
+
+def _write_summary(folder: Path, name: str, kind: str, data: dict) -> str:
+    with _Stage(name):
+        if kind == "html":
+            summary_mod.write_html(child_path(folder, name), data)
+        else:
+            summary_mod.write_xlsx(child_path(folder, name), data)
+    return name
+
+
+def summary_data(tables: dict, round_id: str) -> dict:
+    s = tables["summary"]
+    labels = tables["labels"]
+    info = s["info"].row(0, named=True)
+    kind = info["kind"]
     kind_zh = {"full": "集中全面排查", "priority": "重点区域排查", "incremental": "增量筛查"}.get(
         kind or "", kind or "—"
     )
-    by_cat = con.sql(
-        "SELECT suspect_category, count(*) FROM suspect WHERE round_id = ? GROUP BY 1 ORDER BY 2 DESC, 1",
-        params=[round_id],
-    ).fetchall()
-    by_type = con.sql(
-        "SELECT t, count(*) FROM (SELECT unnest(risk_types) AS t FROM suspect WHERE round_id = ?) GROUP BY 1 ORDER BY 2 DESC, 1",
-        params=[round_id],
-    ).fetchall()
-    by_county_raw = con.sql(
-        """SELECT county_code, any_value(county), count(*),
-                                      count(*) FILTER (WHERE suspect_category = '监测户新增风险'),
-                                      count(*) FILTER (WHERE reflagged_eliminated), count(*) FILTER (WHERE double_routed)
-                               FROM suspect WHERE round_id = ? GROUP BY 1 ORDER BY 1""",
-        params=[round_id],
-    ).fetchall()
-    by_county = [(_county_name(c, nm), cnt) for c, nm, cnt, *_ in by_county_raw]
-    county_rows = [(_county_name(c, nm), cnt, mon, rf, db) for c, nm, cnt, mon, rf, db in by_county_raw]
-    match = con.sql("""SELECT source, count(*),
-                              count(*) FILTER (WHERE match_method = 'id_exact'), count(*) FILTER (WHERE match_method = 'id_repaired'),
-                              count(*) FILTER (WHERE match_method = 'fuzzy'), count(*) FILTER (WHERE match_method = 'review'),
-                              count(*) FILTER (WHERE match_method = 'unmatched')
-                       FROM link GROUP BY 1 ORDER BY 1""").fetchall()
-    label = lambda s: dept_of_feed.get(s, FEED_LABELS.get(s, s))  # noqa: E731
+    by_cat = [(str(c), int(n)) for c, n in s["by_category"].iter_rows()]
+    by_type = [(str(c), int(n)) for c, n in s["by_risk_type"].iter_rows()]
+    county_rows = [
+        (
+            county_name(r["county_code"], r["county"]),
+            r["households"],
+            r["monitored_new_risk"],
+            r["reflagged"],
+            r["double_routed"],
+        )
+        for r in s["by_county"].iter_rows(named=True)
+    ]
+    label = lambda src: labels.get(src, departments.FEED_LABELS.get(src, src))  # noqa: E731
     match_rows, match_rate = [], []
-    for src, total, ex, rep, fz, rv, un in match:
-        rate = (ex + rep + fz) / total if total else 0.0
-        match_rows.append((label(src), total, ex, rep, fz, rv, un, f"{rate * 100:.1f}%"))
-        match_rate.append((label(src), rate))
-    quality = con.sql("""SELECT feed, count(*), count(*) FILTER (WHERE status = 'loaded'), count(*) FILTER (WHERE status = 'blocked'),
-                                count(*) FILTER (WHERE status = 'quarantined'), coalesce(sum(rows_in_file), 0),
-                                coalesce(sum(rows_accepted), 0), coalesce(sum(rows_rejected), 0),
-                                coalesce(sum(rows_skipped), 0), coalesce(sum(rows_duplicate_event), 0)
-                         FROM ingested_file GROUP BY 1 ORDER BY 1""").fetchall()
-    quality_rows = [(label(f), *[int(x) for x in rest]) for f, *rest in quality]
-    reject_rate = [(label(f), (rest[6] / rest[4]) if rest[4] else 0.0) for f, *rest in quality]
-    reasons = con.sql(
-        """SELECT source, reason, count(*) FROM rejected_row GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT 30"""
-    ).fetchall()
-    reason_rows = [(label(s), r, c) for s, r, c in reasons]
-    notes = [x for x in (vnote or "").split("；") if x]
+    for r in s["matching"].iter_rows(named=True):
+        linked = r["id_exact"] + r["id_repaired"] + r["fuzzy"]
+        rate = linked / r["records"] if r["records"] else 0.0
+        match_rows.append(
+            (
+                label(r["source"]),
+                r["records"],
+                r["id_exact"],
+                r["id_repaired"],
+                r["fuzzy"],
+                r["review"],
+                r["unmatched"],
+                f"{rate * 100:.1f}%",
+            )
+        )
+        match_rate.append((label(r["source"]), rate))
+    quality_rows, reject_rate = [], []
+    for r in s["quality"].iter_rows(named=True):
+        vals = [
+            int(r[k])
+            for k in (
+                "files",
+                "loaded",
+                "blocked",
+                "quarantined",
+                "rows_in_file",
+                "rows_accepted",
+                "rows_rejected",
+                "rows_skipped",
+                "rows_duplicate_event",
+            )
+        ]
+        quality_rows.append((label(r["feed"]), *vals))
+        reject_rate.append((label(r["feed"]), (vals[6] / vals[4]) if vals[4] else 0.0))
+    reason_rows = [(label(src), reason, n) for src, reason, n in s["reasons"].iter_rows()]
+    notes = [x for x in (info["verify_by_notes"] or "").split("；") if x]
     subtitle = (
-        f"轮次 {round_id}（{kind_zh}）· 基准日 {ref or '—'} · 推送日期 {pushed or '—'} · 核实截止日期 {verify_by or '—'}"
-        "（5个工作日，已扣除法定节假日并计入调休上班日）"
+        f"轮次 {round_id}（{kind_zh}）· 基准日 {info['reference_date'] or '—'} · 推送日期 {info['pushed_on'] or '—'}"
+        f" · 核实截止日期 {info['verify_by'] or '—'}（5个工作日，已扣除法定节假日并计入调休上班日）"
     )
     kpis = (
-        [("疑似风险户", int(n))]
-        + [(str(c), int(k)) for c, k in by_cat]
+        [("疑似风险户", int(info["households"]))]
+        + by_cat
         + [
-            ("风险消除户再次预警", int(reflag)),
-            ("财产检索命中（已降低优先级）", int(prop)),
-            ("易地搬迁双向分流", int(dbl)),
+            ("风险消除户再次预警", int(info["reflagged"])),
+            ("财产检索命中（已降低优先级）", int(info["property_hits"])),
+            ("易地搬迁双向分流", int(info["double_routed"])),
         ]
     )
     return {
@@ -993,13 +867,14 @@ def _summary_data(con, round_id: str, dept_of_feed: dict[str, str]) -> dict:
         "subtitle": subtitle,
         "notes": notes,
         "kpis": kpis,
-        "by_county": by_county,
-        "by_category": [(str(c), int(k)) for c, k in by_cat],
-        "by_risk_type": [(str(t), int(k)) for t, k in by_type],
+        "by_county": [(c[0], c[1]) for c in county_rows],
+        "by_category": by_cat,
+        "by_risk_type": by_type,
         "match_rate": match_rate,
         "reject_rate": reject_rate,
         "county_rows": county_rows,
         "match_rows": match_rows,
         "quality_rows": quality_rows,
         "reason_rows": reason_rows,
+        "systemic": tables.get("systemic"),
     }

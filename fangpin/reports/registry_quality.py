@@ -1,6 +1,7 @@
-"""Registry data quality (户籍数据质量核查) for county staff, from ``warehouse.registry_checks``.
+"""Registry data quality (户籍数据质量核查) for county staff.
 
-``publish_registry_quality(con, home, as_of)`` runs the rules and writes, under
+``write_registry_quality(result, home)`` writes the result of ``warehouse.registry_checks.run_checks`` (findings,
+rules, villages, as_of, roster_source, notes; this module runs no SQL) under
 ``<home>/out/registry_checks/<as_of YYYY-MM-DD>/``:
 
 - ``registry_checks.parquet`` — one row per finding, all counties: as_of, code, severity, level, title, county_code,
@@ -8,14 +9,14 @@
   detail (``source_file``/``source_row`` = the registry export and the row a person sees, SPEC §7 numbering);
 - ``户籍数据质量核查_<县>.xlsx`` per county in the registry (also when it has no finding), INTERNAL:
   sheet 汇总 (one row per village: households, persons, errors, reminders, households concerned, one column per rule),
-  sheet 规则说明 (code, severity, title, description, basis, this county's count, whether the rule ran),
+  sheet 规则说明 (code, severity, title, description, the basis in words for county staff, this county's count,
+  whether the rule ran) — Chinese only, no developer references,
   sheet 问题明细 (one row per finding, file and row so the clerk can correct the export; blank 处理情况 column).
 A county's workbook holds only its own households. The folder is swapped in whole, like the forms.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
 from pathlib import Path
@@ -23,9 +24,9 @@ from pathlib import Path
 import polars as pl
 
 from fangpin.domain import divisions
+from fangpin.reports import fills
 from fangpin.reports.safe import child_path, safe_filename
 from fangpin.reports.xlsx import Book, Col
-from warehouse.registry_checks import CheckResult, drop_temps, run_checks
 
 TITLE = "户籍数据质量核查"
 
@@ -35,7 +36,7 @@ RULE_COLS = [
     Col("核查对象", "level", 8),
     Col("规则名称", "title", 30, "wrap"),
     Col("说明", "description", 50, "wrap"),
-    Col("依据", "basis", 36, "wrap"),
+    Col("依据", "basis_zh", 36, "wrap"),
     Col("本县条数", "county_findings", 8, "int"),
     Col("本县涉及户数", "county_households", 10, "int"),
     Col("执行情况", "ran_text", 24, "wrap"),
@@ -53,7 +54,7 @@ DETAIL_COLS = [
     Col("文件名", "source_file", 28),
     Col("行号", "source_row", 7, "int"),
     Col("具体情况", "detail", 40, "wrap"),
-    Col("处理情况", "handling", 16),
+    Col("处理情况", "handling", 16, fill=fills.HANDLING),
 ]
 SUMMARY_BASE = [
     Col("序号", "seq", 6, "int"),
@@ -74,15 +75,10 @@ def _county_name(code: str | None, fallback: str | None = None) -> str:
     return fallback or (f"县别代码{code}" if code else "县别不详")
 
 
-def publish_registry_quality(con, home: Path, as_of: dt.date, result: CheckResult | None = None) -> dict:
-    """Run the checks (unless ``result`` is given) and write the Parquet file and the county workbooks."""
+def write_registry_quality(result, home: Path) -> dict:
+    """Write the Parquet file and the county workbooks of ``result`` (a ``warehouse.registry_checks.CheckResult``)."""
     home = Path(home)
-    if result is None:
-        try:
-            result = run_checks(con, as_of, home)
-        finally:
-            drop_temps(con)
-    stamp = f"{as_of:%Y-%m-%d}"
+    stamp = f"{result.as_of:%Y-%m-%d}"
     root = home / "out" / "registry_checks"
     final_dir = root / stamp
     scratch = root / f".{stamp}.partial"
@@ -126,7 +122,7 @@ def publish_registry_quality(con, home: Path, as_of: dt.date, result: CheckResul
     }
 
 
-def _write_county(folder: Path, code: str, result: CheckResult) -> tuple[str, int]:
+def _write_county(folder: Path, code: str, result) -> tuple[str, int]:
     villages = result.villages.filter(pl.col("county_code") == code)
     findings = result.findings.filter(pl.col("county_code") == code)
     fallback = next((v for v in villages["county"].to_list() if v), None) or next(
@@ -175,13 +171,15 @@ def _write_county(folder: Path, code: str, result: CheckResult) -> tuple[str, in
         rows = [dict(r) for r in villages.sort("township_code", "village_code", nulls_last=True).to_dicts()]
         for i, r in enumerate(rows, start=1):
             r["seq"] = i
-        book.table("汇总", summary_cols, rows, title=f"{TITLE}（{cname}）— 各行政村汇总", notes=notes)
-        ws = book.wb.worksheets()[-1]
-        ws.set_row(1 + len(notes), 66)
-        ws.set_landscape()
-        ws.set_paper(9)
-        ws.fit_to_pages(1, 0)
-        book.table("规则说明", RULE_COLS, rules.to_dicts(), title="核查规则")
+        book.table(
+            "汇总",
+            summary_cols,
+            rows,
+            title=f"{TITLE}（{cname}）— 各行政村汇总",
+            notes=notes,
+            empty="户籍系统中没有本县的行政村。",
+        )
+        book.table("规则说明", RULE_COLS, rules.to_dicts(), title="核查规则", empty="没有核查规则。")
         for i, r in enumerate(detail, start=1):
             r["seq"] = i
         book.table(
@@ -190,10 +188,6 @@ def _write_county(folder: Path, code: str, result: CheckResult) -> tuple[str, in
             detail,
             title=f"{TITLE}（{cname}）— 问题明细",
             notes=["内部使用：含证件号码。文件名与行号指户籍导出文件中的位置。"],
-            fill_keys=("handling",),
+            empty="本县户籍数据按以上规则核查，没有发现问题。",
         )
-        ws = book.wb.worksheets()[-1]
-        ws.set_landscape()
-        ws.set_paper(9)
-        ws.fit_to_pages(1, 0)
     return file_name, len(detail)

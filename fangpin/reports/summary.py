@@ -10,6 +10,8 @@ from pathlib import Path
 
 from fangpin.reports.safe import safe_text
 
+#: rows of the chart sheet (20 px each) that fit on a landscape A4 page at 100 %
+CHART_ROWS_PER_PAGE = 30
 PALETTE = ("#2F5597", "#C55A11", "#548235", "#7030A0", "#BF9000", "#1F7A8C", "#A50021", "#7F7F7F")
 
 
@@ -26,13 +28,15 @@ def svg_bars(
     color: str = PALETTE[0],
     width: int = 640,
 ) -> str:
-    """A horizontal bar chart as an inline <svg> element (labels left, values right)."""
+    """A horizontal bar chart as an inline <svg> element (labels left, values right; a rate chart gets a
+    0%—100% axis with grid lines, so rates of different charts compare at a glance)."""
     bar_h, gap, label_w, value_w, top = 22, 6, 190, 80, 30
     n = max(len(items), 1)
-    height = top + n * (bar_h + gap) + 10
+    axis_h = 22 if percent else 0
+    height = top + n * (bar_h + gap) + 10 + axis_h
     vmax = max([v for _, v in items] + [1e-9])
     if percent:
-        vmax = max(vmax, 1.0)
+        vmax = 1.0  # rates on a fixed 0—100% scale
     plot_w = width - label_w - value_w
     parts = [
         f'<svg width="{width}" height="{height}" role="img" aria-label="{_e(title)}">',
@@ -40,6 +44,16 @@ def svg_bars(
     ]
     if not items:
         parts.append(f'<text x="0" y="{top + 16}" font-size="13" fill="#777">（无数据）</text>')
+    if percent and items:  # the grid first: the bars are drawn over it
+        bottom = top + n * (bar_h + gap)
+        for k in range(5):
+            x = label_w + plot_w * k / 4
+            parts.append(
+                f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{bottom}" stroke="#BBBBBB" stroke-dasharray="3,3"/>'
+            )
+            parts.append(
+                f'<text x="{x:.1f}" y="{bottom + 15}" font-size="11" fill="#555" text-anchor="middle">{25 * k}%</text>'
+            )
     for i, (label, value) in enumerate(items):
         y = top + i * (bar_h + gap)
         w = 0 if vmax <= 0 else max(0.0, float(value)) / vmax * plot_w
@@ -76,7 +90,8 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:left} th{background:#DDEB
 
 
 def write_html(path: Path, data: dict) -> None:
-    """``data``: the dict built by publish._summary_data (``systemic``, when present: see :func:`systemic_section`)."""
+    """``data``: the dict built by :func:`fangpin.reports.publish.summary_data` (``systemic``, when present: see
+    :func:`systemic_section`)."""
     k = data["kpis"]
     kpis = "".join(f'<div class="kpi">{_e(label)}<b>{_e(value)}</b></div>' for label, value in k)
     notes = "".join(f'<p class="note">{_e(n)}</p>' for n in data.get("notes", []))
@@ -112,19 +127,20 @@ def write_html(path: Path, data: dict) -> None:
 
 def write_xlsx(path: Path, data: dict) -> None:
     """The same figures with native Excel bar charts (xlsxwriter), one data sheet + one chart sheet."""
-    from fangpin.reports.xlsx import Book
+    from fangpin.reports.xlsx import Book, print_setup, row_height, text_lines
 
     with Book(path) as book:
         wb = book.wb
         ws = wb.add_worksheet("汇总")
+        print_setup(ws, None, data["title"])
         bold = book.fmt["header"]
-        ws.write_string(0, 0, safe_text(data["title"]), book.fmt["title"])
-        ws.write_string(1, 0, safe_text(data["subtitle"]), book.fmt["note"])
-        r = 2
-        for n in data.get("notes", []):
-            ws.write_string(r, 0, safe_text(n), book.fmt["note"])
-            r += 1
-        r += 1
+        # title, subtitle and notes across the nine columns the tables below use (34 + 8 × 14 units)
+        for r, (text, style) in enumerate(
+            [(data["title"], "title"), (data["subtitle"], "note")] + [(n, "note") for n in data.get("notes", [])]
+        ):
+            ws.merge_range(r, 0, r, 8, safe_text(text), book.fmt[style])
+            ws.set_row(r, row_height(text_lines(text, 34 + 8 * 14)) + (4 if style == "title" else 0))
+        r += 2
         for label, value in data["kpis"]:
             ws.write_string(r, 0, label, book.fmt["text"])
             if isinstance(value, (int, float)):
@@ -135,15 +151,20 @@ def write_xlsx(path: Path, data: dict) -> None:
         ws.set_column(0, 0, 34)
         ws.set_column(1, 8, 14)
         charts = wb.add_worksheet("图表")
+        charts.set_landscape()
+        charts.set_paper(9)
+        charts.fit_to_pages(1, 0)
+        charts.set_footer("&C第 &P 页，共 &N 页")
         blocks = [
             ("各县（市、区）疑似风险户数", data["by_county"], "0"),
             ("疑似类别", data["by_category"], "0"),
             ("风险类型", data["by_risk_type"], "0"),
-            ("各部门数据匹配率", data["match_rate"], "0.0%"),
-            ("各部门数据拒收率", data["reject_rate"], "0.0%"),
+            ("各部门数据匹配率（精确/修复/模糊匹配）", data["match_rate"], "0.0%"),
+            ("各部门数据拒收率（拒收行/文件总行数）", data["reject_rate"], "0.0%"),
         ]
         r += 1
-        chart_row = 0
+        chart_row = page_top = 0
+        breaks: list[int] = []
         for i, (title, items, numfmt) in enumerate(blocks):
             ws.write_string(r, 0, title, bold)
             ws.write_string(r, 1, "数值", bold)
@@ -154,6 +175,8 @@ def write_xlsx(path: Path, data: dict) -> None:
                 ws.write_number(first + j, 1, float(value), fmt)
             last = first + max(len(items), 1) - 1
             if items:
+                rate = numfmt.endswith("%")
+                height = max(240, 90 + 30 * len(items))
                 chart = wb.add_chart({"type": "bar"})
                 chart.add_series(
                     {
@@ -161,16 +184,27 @@ def write_xlsx(path: Path, data: dict) -> None:
                         "categories": ["汇总", first, 0, last, 0],
                         "values": ["汇总", first, 1, last, 1],
                         "fill": {"color": PALETTE[i % len(PALETTE)]},
-                        "data_labels": {"value": True, "num_format": numfmt},
+                        "gap": 60,
+                        "data_labels": {"value": True, "num_format": numfmt, "font": {"size": 10}},
                     }
                 )
-                chart.set_title({"name": title})
+                chart.set_title({"name": title, "name_font": {"size": 13, "bold": True}})
                 chart.set_legend({"none": True})
-                chart.set_y_axis({"reverse": True})
-                chart.set_size({"width": 620, "height": max(220, 40 + 26 * len(items))})
+                # the category axis (first item on top) and the value axis below the bars, where people read it
+                chart.set_y_axis({"reverse": True, "crossing": "max", "num_font": {"size": 10}})
+                value_axis = {"num_format": "0%" if rate else "0", "num_font": {"size": 10}, "min": 0}
+                if rate:
+                    value_axis |= {"max": 1, "major_unit": 0.25}
+                chart.set_x_axis(value_axis | {"major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+                chart.set_size({"width": 760, "height": height})
+                rows = 2 + height // 20
+                if chart_row - page_top + rows > CHART_ROWS_PER_PAGE and chart_row > page_top:
+                    breaks.append(chart_row)  # a chart never straddles two printed pages
+                    page_top = chart_row
                 charts.insert_chart(chart_row, 0, chart)
-                chart_row += max(12, 3 + (40 + 26 * len(items)) // 20)
+                chart_row += rows
             r = last + 2
+        charts.set_h_pagebreaks(breaks)
         # detail tables
         for title, headers, rows in (
             (

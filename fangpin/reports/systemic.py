@@ -19,6 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
+from fangpin.reports import fills
 from fangpin.reports.safe import child_path, safe_filename
 from fangpin.reports.xlsx import Book, Col
 
@@ -64,13 +65,11 @@ SURVEY_COLS = [
     Col("列入原因", "reason", 36, "wrap"),
     Col("所在预警区域", "areas", 22, "wrap"),
     Col("预警信号", "signals", 22, "wrap"),
-    Col("走访日期", "visit_date", 12),
-    Col("走访结果", "visit_result", 14),
-    Col("走访人", "visitor", 10),
-    Col("备注", "note", 16),
+    Col("走访日期", "visit_date", 12, fill=fills.VISIT_DATE),
+    Col("走访结果", "visit_result", 14, fill=fills.VISIT_RESULT),
+    Col("走访人", "visitor", 10, fill=fills.VISITOR),
+    Col("备注", "note", 16, fill=fills.NOTE),
 ]
-SURVEY_FILL = ("visit_date", "visit_result", "visitor", "note")
-VISIT_RESULTS = ("无风险", "持续关注", "建议纳入监测")
 
 
 def workbook_name(county_name: str) -> str:
@@ -79,34 +78,6 @@ def workbook_name(county_name: str) -> str:
 
 def _replace(tmp: Path, final: Path) -> None:
     os.replace(tmp, final)
-
-
-def _print_ready(book: Book, header_row: int, title: str, rows: int, dropdown: int | None = None) -> None:
-    """The last sheet of ``book`` prints: A4 landscape, one page wide, its header row on every page, the title top
-    left and 第 n 页，共 m 页 at the foot; ``dropdown`` (a column) gets the choices of 走访结果."""
-    ws = book.wb.worksheets()[-1]
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(header_row)
-    ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.6)
-    ws.set_header("&L" + title.replace("&", "&&")[:200], {"margin": 0.3})
-    ws.set_footer("&C第 &P 页，共 &N 页", {"margin": 0.3})
-    if dropdown is not None and rows:
-        ws.data_validation(
-            header_row + 1,
-            dropdown,
-            header_row + rows,
-            dropdown,
-            {
-                "validate": "list",
-                "source": list(VISIT_RESULTS),
-                "input_title": "走访结果",
-                "input_message": "请从下拉列表中选择：" + "、".join(VISIT_RESULTS),
-                "error_title": "走访结果",
-                "error_message": "请从下拉列表中选择：" + "、".join(VISIT_RESULTS),
-            },
-        )
 
 
 def write_parquet(flags: pl.DataFrame, out_dir: Path, round_id: str) -> Path:
@@ -182,7 +153,6 @@ def write_county_workbook(
             ]
         areas = _area_rows(flags)
         book.table("预警区域", AREA_COLS, areas, title=title, notes=notes)
-        _print_ready(book, 1 + len(notes), title, len(areas))
         survey_title = f"{county_name} 专项调查名单（{quarter}）"
         survey_notes = [
             "列入范围：预警区域内未列入本轮疑似风险户清单、未在监测中的农户，其估算调整后人均收入低于或接近监测线"
@@ -191,10 +161,7 @@ def write_county_workbook(
             "估算调整后人均收入 = 上年人均纯收入 − 近 12 个月医疗自付、受灾损失和务工损失按人均折算，仅供排查参考，以入户核实为准。",
             "请在走访后填写走访日期、走访结果（下拉选择）和走访人；符合监测条件的农户按程序纳入监测。",
         ]
-        book.table("专项调查名单", SURVEY_COLS, _survey_rows(survey), title=survey_title, notes=survey_notes,
-                   fill_keys=SURVEY_FILL)  # fmt: skip
-        result_col = next(i for i, c in enumerate(SURVEY_COLS) if c.key == "visit_result")
-        _print_ready(book, 1 + len(survey_notes), survey_title, survey.height, dropdown=result_col)
+        book.table("专项调查名单", SURVEY_COLS, _survey_rows(survey), title=survey_title, notes=survey_notes)
 
 
 def write_systemic(

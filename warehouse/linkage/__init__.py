@@ -5,14 +5,16 @@
 
 Reads ``registry_person`` (+ ``village``) and ``dept_record``; rewrites ``link`` (one row per department record)
 and ``link_candidate`` (the candidates of records sent to review). The steps follow Splink's shape, each a
-readable SQL file in ``sql/`` or a small function:
+readable SQL step in ``sql/`` or a small function:
 
 1. keys       (keys.py, sql/01–03)  name keys and pinyin over distinct names, ID evidence, locality parsing
-2. blocking   (blocking.py, sql/04) exact ID, one-digit ID repair variants, configured blocking rules
-3. compare    (compare.py, sql/05)  comparison levels and Fellegi–Sunter weights with term frequencies
-4. decide     (decide.py, sql/06–07) id_exact / id_repaired / fuzzy / review / unmatched with a score and a reason
-5. write      (sql/08)
-Thresholds and weights: fangpin/config/linkage.yaml (per data home overridable).
+2. ID         (blocking.py, sql/04; compare.py, sql/05; decide.py, sql/06)  exact ID, one-digit repairs
+3. estimate   (estimate.py, sql/07)  m, priors, in/out and activity evidence from this round's exact-ID links
+4. blocking   (blocking.py, sql/08)  the person's other records, configured blocking rules
+5. compare    (compare.py, sql/05)   comparison levels and Fellegi–Sunter weights with term frequencies
+6. decide     (decide.py, sql/09–10) fuzzy / review / unmatched with a score and a reason
+7. write      (sql/11)
+Thresholds and configured weights: fangpin/config/linkage.yaml (per data home overridable).
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ from typing import Any
 import duckdb
 
 from fangpin import settings
+from warehouse.runner import Runner, runner_for
+from warehouse.steps import identifier
 
-from . import blocking, compare, decide, keys
-from ._sql import run
+from . import blocking, compare, decide, estimate, keys
+from .estimate import Parameter
 
 METHODS = ("id_exact", "id_repaired", "fuzzy", "review", "unmatched")
 
@@ -40,8 +44,11 @@ class LinkStats:
     per_source: dict[str, dict[str, int]] = field(default_factory=dict)  # source → match_method → records
     block_pairs: dict[str, int] = field(default_factory=dict)  # blocking rule → candidate pairs
     compared_pairs: int = 0
+    parameters: list[Parameter] = field(default_factory=list)  # estimated this round (configured = the prior)
     steps: dict[str, float] = field(default_factory=dict)  # step → seconds
+    cpu_steps: dict[str, float] = field(default_factory=dict)  # step → CPU seconds of the process (all threads)
     elapsed_s: float = 0.0
+    cpu_s: float = 0.0
 
     def summary(self) -> str:
         lines = [f"linkage: {self.records} records against {self.persons} persons in {self.elapsed_s:.1f} s"]
@@ -51,15 +58,29 @@ class LinkStats:
         lines.append(
             "  candidate pairs per blocking rule: " + ", ".join(f"{k}={v}" for k, v in self.block_pairs.items())
         )
+        if self.parameters:
+            lines.append("  estimated parameters (configured value, observations):")
+            lines += [f"    {line}" for line in parameter_lines(self.parameters)]
         lines.append("  steps (s): " + ", ".join(f"{k}={v:.2f}" for k, v in self.steps.items()))
+        lines.append(
+            f"  CPU s: {self.cpu_s:.1f} (" + ", ".join(f"{k}={v:.2f}" for k, v in self.cpu_steps.items()) + ")"
+        )
         return "\n".join(lines)
+
+
+def parameter_lines(parameters: list[Parameter]) -> list[str]:
+    out = []
+    for p in parameters:
+        cfg = "" if p.configured is None else f" ({p.configured:.4g}, n={p.observations})"
+        out.append(f"{p.name} = {p.value:.4g}{cfg}")
+    return out
 
 
 def load_config(home: Path | None = None) -> dict[str, Any]:
     return settings.load("linkage", home)
 
 
-def link_records(con: duckdb.DuckDBPyConnection, home: Path | None = None) -> LinkStats:
+def link_records(con: duckdb.DuckDBPyConnection | Runner, home: Path | None = None) -> LinkStats:
     """Link every dept_record to a registry person / household and (re)write the ``link`` table. Idempotent.
 
     Call it on a connection in autocommit mode: the rewrite of ``link`` / ``link_candidate`` is one transaction of
@@ -67,71 +88,57 @@ def link_records(con: duckdb.DuckDBPyConnection, home: Path | None = None) -> Li
     """
     cfg = load_config(home)
     stats = LinkStats()
-    t0 = time.perf_counter()
-    last = [t0]
+    t0, c0 = time.perf_counter(), time.process_time()
+    last = [t0, c0]
 
     def lap(step: str) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.process_time()
         stats.steps[step] = now - last[0]
-        last[0] = now
+        stats.cpu_steps[step] = cpu - last[1]
+        last[:] = [now, cpu]
 
-    con.execute("SET enable_progress_bar = false")
-    counts = keys.prepare(con)
+    wh = runner_for(con)
+    wh.run("linkage/11_write_link.settings")
+    counts = keys.prepare(wh, cfg)
     stats.records, stats.persons = counts["records"], counts["persons"]
+    estimate.empty_tables(wh)
     lap("keys")
 
-    stats.block_pairs.update(blocking.id_pairs(con))
-    # single exact-ID pairs need no comparison: only repairs and IDs the registry holds twice are compared
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE lk_pair_id AS
-        SELECT * FROM lk_pair
-        WHERE rule = 'id_repair' OR rid IN (SELECT rid FROM lk_pair WHERE rule = 'id' GROUP BY rid HAVING count(*) > 1)
-    """)
-    n_id = compare.compare(con, cfg, "lk_pair_id", "lk_cmp_id")
-    decide.decide_id(con, cfg)
+    values = compare.params(cfg)
+    stats.block_pairs.update(blocking.id_pairs(wh))
+    n_id = compare.compare(wh, values, "lk_pair_id", "lk_cmp_id")
+    decide.decide_id(wh, cfg)
     lap("id")
 
-    decide.todo(con)
-    stats.block_pairs.update(blocking.rule_pairs(con, cfg))
+    values, stats.parameters = estimate.estimate(wh, cfg, values, compare.compare)
+    lap("estimate")
+
+    decide.todo(wh)
+    stats.block_pairs.update(blocking.rule_pairs(wh, cfg))
     lap("blocking")
-    n_fz = compare.compare(con, cfg, "lk_pair_fz", "lk_cmp_fz")
+    n_fz = compare.compare(wh, values, "lk_pair_fz", "lk_cmp_fz")
     stats.compared_pairs = n_id + n_fz
     lap("compare")
-    decide.decide_fuzzy(con, cfg)
-    decide.review_candidates(con)
+    decide.decide_fuzzy(wh, cfg)
+    decide.review_candidates(wh)
     lap("decide")
 
-    _in_transaction(con, lambda: run(con, "08_write_link"))
+    with wh.transaction():
+        wh.run("linkage/11_write_link.write")
     lap("write")
 
-    for src, method, n in con.sql(
-        "SELECT source, match_method, count(*) FROM link GROUP BY ALL ORDER BY ALL"
-    ).fetchall():
+    for src, method, n in wh.rows("linkage/11_write_link.methods"):
         stats.per_source.setdefault(src, {})[method] = n
         stats.methods[method] = stats.methods.get(method, 0) + n
-    _drop_temp(con)
+    _drop_temp(wh)
     stats.elapsed_s = time.perf_counter() - t0
+    stats.cpu_s = time.process_time() - c0
     return stats
 
 
-def _in_transaction(con: duckdb.DuckDBPyConnection, work) -> None:
-    """Run ``work`` in a transaction of its own (link_records is called in autocommit mode, as the assets do)."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        work()
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
+def _drop_temp(wh: Runner) -> None:
+    for name, kind in wh.rows("linkage/11_write_link.temp_tables"):
+        wh.run("linkage/11_write_link.drop_" + ("view" if kind == "VIEW" else "table"), name=identifier(name))
 
 
-def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
-    rows = con.sql(
-        "SELECT table_name, table_type FROM information_schema.tables "
-        "WHERE table_name LIKE 'lk\\_%' ESCAPE '\\' AND table_schema = 'main' AND table_catalog = 'temp'"
-    ).fetchall()
-    for name, kind in rows:
-        con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS temp.main.{name}")
-
-
-__all__ = ["link_records", "LinkStats", "METHODS", "load_config"]
+__all__ = ["link_records", "LinkStats", "METHODS", "Parameter", "load_config", "parameter_lines"]

@@ -5,59 +5,48 @@ from __future__ import annotations
 
 from typing import Any
 
-import duckdb
-import polars as pl
+import pyarrow as pa
 
 from fangpin.domain.names import similarity_arrays
-
-from .keys import _register
-
-_SLICE = 250_000
+from warehouse.runner import Runner
 
 
-def name_similarities(con: duckdb.DuckDBPyConnection, pairs: str) -> int:
-    """lk_namesim(a, b, char_sim, syl_sim, letter_sim) for the distinct (record key, person key) pairs in ``pairs``."""
-    df = con.sql(f"""
-        SELECT DISTINCT r.name_key AS a, p.name_key AS b, r.py AS pa, p.py AS pb, r.py_alt AS aa, p.py_alt AS ab
-        FROM {pairs} x JOIN lk_rec r USING (rid) JOIN lk_person p USING (pid)
-        WHERE r.name_key IS NOT NULL AND p.name_key IS NOT NULL AND r.name_key <> p.name_key
-          AND (r.surname_py = p.surname_py OR r.surname = p.surname)  -- other pairs are 'differ' whatever the rest
-    """).pl()
-    # In slices: rapidfuzz wants Python strings, and six lists of millions of them (province-size blocks) would
-    # hold gigabytes at once; a slice at a time keeps that bounded and costs nothing extra.
-    parts = []
-    for start in range(0, max(df.height, 1), _SLICE):
-        chunk = df.slice(start, _SLICE)
-        sims = similarity_arrays(
-            chunk.get_column("a").to_list(),
-            chunk.get_column("b").to_list(),
-            chunk.get_column("pa").fill_null("").to_list(),
-            chunk.get_column("pb").fill_null("").to_list(),
-            chunk.get_column("aa").fill_null("").to_list(),
-            chunk.get_column("ab").fill_null("").to_list(),
-        )
-        parts.append(
-            chunk.select("a", "b").with_columns(
-                pl.Series("char_sim", sims["char_sim"], dtype=pl.Float64),
-                pl.Series("syl_sim", sims["syl_sim"], dtype=pl.Float64),
-                pl.Series("letter_sim", sims["letter_sim"], dtype=pl.Float64),
-            )
-        )
-    out = pl.concat(parts) if len(parts) > 1 else parts[0]
-    del df
-    _register(con, "lk_namesim", out)
-    return out.height
+def _similarities(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Name similarities of one Arrow batch of distinct name pairs (rapidfuzz, vectorised over the batch)."""
+    col = {name: batch.column(name).to_pylist() for name in ("a", "b", "pa", "pb", "aa", "ab")}
+    sims = similarity_arrays(col["a"], col["b"], *[[v or "" for v in col[k]] for k in ("pa", "pb", "aa", "ab")])
+    return pa.RecordBatch.from_arrays(
+        [
+            batch.column("a"),
+            batch.column("b"),
+            pa.array(sims["char_sim"], pa.float64()),
+            pa.array(sims["syl_sim"], pa.float64()),
+            pa.array(sims["letter_sim"], pa.float64()),
+        ],
+        names=["a", "b", "char_sim", "syl_sim", "letter_sim"],
+    )
+
+
+def name_similarities(wh: Runner, pairs: str) -> None:
+    """lk_namesim(a, b, char_sim, syl_sim, letter_sim) for the distinct (record key, person key) pairs in ``pairs``.
+
+    Batch by batch (rapidfuzz wants Python strings; a batch at a time keeps their memory bounded at province size)."""
+    wh.run("linkage/05_compare.name_pairs", pairs=pairs)
+    wh.map_arrow("lk_namepair", _similarities, "lk_namesim")
 
 
 def params(cfg: dict[str, Any]) -> dict[str, object]:
+    """The configured comparison parameters (estimate.py replaces the ones this round's data can tell)."""
     nm, b, sx, loc, area, rel = cfg["name"], cfg["birth"], cfg["sex"], cfg["locality"], cfg["id_area"], cfg["relation"]
-    return {
+    out: dict[str, object] = {
         "near_char_sim": float(nm["near_char_sim"]),
         "near_letter_sim": float(nm["near_letter_sim"]),
         "name_m_exact": float(nm["m_exact"]),
+        "name_m_folded": float(nm["m_folded"]),
         "name_m_homophone": float(nm["m_homophone"]),
         "name_m_near": float(nm["m_near"]),
         "name_m_differ": float(nm["m_differ"]),
+        "folded_share": float(nm["folded_share"]),
         "u_near_given_surname": float(nm["u_near_given_surname"]),
         "min_u": float(nm["min_u"]),
         "birth_m_exact": float(b["m_exact"]),
@@ -66,32 +55,25 @@ def params(cfg: dict[str, Any]) -> dict[str, object]:
         "birth_m_differ": float(b["m_differ"]),
         "sex_m_agree": float(sx["m_agree"]),
         "sex_m_differ": float(sx["m_differ"]),
-        "loc_v_village": float(loc["village"]["village"]),
-        "loc_v_township": float(loc["village"]["township"]),
-        "loc_v_county": float(loc["village"]["county"]),
-        "loc_v_differ": float(loc["village"]["differ"]),
-        "loc_t_township": float(loc["township"]["township"]),
-        "loc_t_county": float(loc["township"]["county"]),
-        "loc_t_differ": float(loc["township"]["differ"]),
-        "loc_c_county": float(loc["county"]["county"]),
-        "loc_c_differ": float(loc["county"]["differ"]),
         "area_m_agree": float(area["m_agree"]),
         "area_m_differ": float(area["m_differ"]),
         "area_u_agree": float(area["u_agree"]),
         "id_conflict_weight": float(cfg["id_conflict"]["weight"]),
         "rel_m_head": float(rel["m_head"]),
         "rel_u_head": float(rel["u_head"]),
+        # the person's other records: no evidence until estimate.py has built lk_sib / lk_claim
+        "sib_w_claim": 0.0,
+        "sib_w_same": 0.0,
+        "sib_w_none": 0.0,
     }
+    for stated, short in (("village", "v"), ("township", "t"), ("county", "c")):
+        for level, m in loc[stated].items():
+            out[f"loc_{short}_{level}"] = float(m)
+    return out
 
 
-def compare(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], pairs: str, out: str) -> int:
+def compare(wh: Runner, values: dict[str, object], pairs: str, out: str) -> int:
     """Score every pair of table ``pairs`` into table ``out`` (one row per pair, levels and log2 weights)."""
-    con.execute(f"CREATE OR REPLACE TEMP VIEW lk_pair_in AS SELECT * FROM {pairs}")
-    name_similarities(con, "lk_pair_in")
-    text_params = params(cfg)
-    from ._sql import sql_text
-
-    sql = sql_text("05_compare", **text_params)
-    sql = sql.replace("FROM lk_pair pr", "FROM lk_pair_in pr").replace("lk_cmp", out)
-    con.execute(sql)
-    return con.sql(f"SELECT count(*) FROM {out}").fetchall()[0][0]
+    name_similarities(wh, pairs)
+    wh.run("linkage/05_compare.score", pairs=pairs, out=out, **values)
+    return wh.scalar("linkage/05_compare.count", table=out)

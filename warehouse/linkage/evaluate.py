@@ -15,6 +15,14 @@ Counting, per record:
 - unmatched / review for a record whose person is not in the registry is a true negative (TN).
 precision = TP / (TP + FP); recall = TP / (records with a true person); F1 their harmonic mean.
 Review records are also counted on their own (they are not wrong, they wait for a person).
+
+The figures of issue 12's "Done when" (``targets``): overall F1; recall of the records without a usable ID whose true
+person's name is unique in their township (truth column ``name_unique_in_township`` when the generator writes it, else
+computed from ``truth/persons.parquet``: no other registry person of that township has the same name); recall of the
+rows with a homophone error (all of them, and those without a usable ID); wrong links among records with a clean valid
+ID; the share of outsiders' records (no true person) that were linked, per ``outsider_kind`` when the truth has it;
+and the review-list size per department. ``namesake_share`` is the share of registry persons who share their exact
+name with another person of their township (the city's namesake level).
 """
 
 from __future__ import annotations
@@ -114,12 +122,71 @@ def evaluate(con: duckdb.DuckDBPyConnection, truth: Path) -> dict:
     out["namesake_wrong_links"] = con.sql(
         "SELECT count(*) FROM ev_noise WHERE noise_type = 'namesake' AND linked AND NOT correct"
     ).fetchall()[0][0]
+    out["targets"] = _targets(con, truth, cols)
     out["methods"] = dict(
         con.sql("SELECT coalesce(match_method, '-'), count(*) FROM ev GROUP BY 1 ORDER BY 1").fetchall()
     )
     out["errors_by_method"] = dict(
         con.sql("SELECT match_method, count(*) FROM ev WHERE linked AND NOT correct GROUP BY 1 ORDER BY 1").fetchall()
     )
+    return out
+
+
+def _truth_columns(con: duckdb.DuckDBPyConnection, path: Path) -> set[str]:
+    return {r[0] for r in con.sql(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()}
+
+
+def _targets(con: duckdb.DuckDBPyConnection, truth: Path, cols: str) -> dict:
+    """Issue 12's linkage figures (see the module docstring)."""
+    tcols = _truth_columns(con, truth)
+    persons = truth.parent / "persons.parquet"
+    if "name_unique_in_township" in tcols:
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE ev_x AS SELECT e.*, t.name_unique_in_township AS unique_name
+            FROM ev e JOIN read_parquet('{truth}') t USING (source, source_file, source_row)""")
+    elif persons.exists():
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE ev_x AS
+            WITH p AS (SELECT id_number, count(*) OVER (PARTITION BY township_code, name) = 1 AS unique_name
+                       FROM read_parquet('{persons}'))
+            SELECT e.*, p.unique_name FROM ev e LEFT JOIN p ON p.id_number = e.true_id_number""")
+    else:
+        con.execute("CREATE OR REPLACE TEMP TABLE ev_x AS SELECT *, NULL::BOOLEAN AS unique_name FROM ev")
+    kind = "t.outsider_kind" if "outsider_kind" in tcols else "'outsider'"
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE ev_out AS
+        SELECT e.source, coalesce({kind}, 'outsider') AS kind, e.linked
+        FROM ev e JOIN read_parquet('{truth}') t USING (source, source_file, source_row) WHERE NOT e.has_true""")
+    no_id = "coalesce(id_status, 'missing') NOT IN ('valid', 'converted15')"
+
+    def m(where: str) -> dict:
+        return _metrics(con.sql(f"SELECT {cols} FROM ev_x WHERE {where}").fetchall())
+
+    def share(where: str) -> dict:
+        n, k = con.sql(f"SELECT count(*), count(*) FILTER (WHERE linked) FROM ev_out WHERE {where}").fetchall()[0]
+        return {"records": n, "linked": k, "share": k / n if n else 0.0}
+
+    unique = m(f"{no_id} AND has_true AND unique_name")
+    hom = "list_contains(noise, 'homophone')"
+    out = {
+        "f1": round(m("true")["f1"], 6),
+        "no_id_unique_name_recall": unique["recall"],
+        "no_id_unique_name_records": unique["records"],
+        "homophone_recall": m(hom)["recall"],
+        "homophone_no_id_recall": m(f"{hom} AND {no_id}")["recall"],
+        "wrong_links_clean_valid_id": m("id_exact")["wrong_links_exact_id"],
+        "outsiders": share("true"),
+        "outsiders_by_kind": {
+            k: share(f"kind = '{k}'") for (k,) in con.sql("SELECT DISTINCT kind FROM ev_out ORDER BY 1").fetchall()
+        },
+        "outsiders_by_feed": {
+            s: share(f"source = '{s}'") for (s,) in con.sql("SELECT DISTINCT source FROM ev_out ORDER BY 1").fetchall()
+        },
+        "review_per_feed": dict(
+            con.sql("SELECT source, count(*) FROM ev WHERE match_method = 'review' GROUP BY 1 ORDER BY 1").fetchall()
+        ),
+    }
+    out["review_total"] = sum(out["review_per_feed"].values())
+    if persons.exists():
+        out["namesake_share"] = con.sql(f"""SELECT avg(CASE WHEN n > 1 THEN 1.0 ELSE 0.0 END) FROM (
+            SELECT count(*) OVER (PARTITION BY township_code, name) AS n FROM read_parquet('{persons}'))""").fetchall()[0][0]
     return out
 
 
@@ -151,6 +218,22 @@ def format_report(res: dict) -> str:
         f"wrong links among namesake records: {res['namesake_wrong_links']}",
         f"methods: {res['methods']}",
         f"wrong links by method: {res['errors_by_method']}",
+    ]
+    t = res["targets"]
+    lines += [
+        "",
+        "issue 12 targets:",
+        f"  namesake share (persons sharing their exact name within the township): {t.get('namesake_share', float('nan')):.4f}",
+        f"  F1 {t['f1']:.4f} (≥ 0.995)",
+        f"  no usable ID, name unique in township: recall {t['no_id_unique_name_recall']:.4f} (≥ 0.99) "
+        f"of {t['no_id_unique_name_records']} records",
+        f"  homophone rows: recall {t['homophone_recall']:.4f} (≥ 0.98); without a usable ID {t['homophone_no_id_recall']:.4f}",
+        f"  wrong links on clean valid IDs: {t['wrong_links_clean_valid_id']} (0)",
+        f"  outsiders linked: {t['outsiders']['linked']} of {t['outsiders']['records']} = {t['outsiders']['share']:.4%} (≤ 0.1 %)",
+        "    by kind: " + ", ".join(f"{k} {v['linked']}/{v['records']}" for k, v in t["outsiders_by_kind"].items()),
+        "    by feed: " + ", ".join(f"{k} {v['linked']}/{v['records']}" for k, v in t["outsiders_by_feed"].items()),
+        f"  review list: {t['review_total']} records; per department: "
+        + ", ".join(f"{k} {v}" for k, v in t["review_per_feed"].items()),
     ]
     if res["missing_link_rows"]:
         lines.append(f"truth records without a link row (rejected or merged by the loader): {res['missing_link_rows']}")

@@ -9,31 +9,24 @@
 
 from __future__ import annotations
 
-import duckdb
+import datetime as dt
+
 import polars as pl
 
 from fangpin.domain import divisions, names
 from fangpin.domain.idnumber import add_id_columns
-
-from ._sql import run
-
-
-def _register(con: duckdb.DuckDBPyConnection, table: str, df: pl.DataFrame) -> None:
-    con.register("_lk_tmp", df.to_arrow())
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM _lk_tmp")
-    finally:
-        con.unregister("_lk_tmp")
+from warehouse.runner import Runner
 
 
-def build_name_tables(con: duckdb.DuckDBPyConnection) -> int:
-    """lk_namekey (raw name → key) and lk_names (key → surname, pinyin keys). Returns the number of distinct keys."""
-    raw = con.sql(
-        "SELECT DISTINCT name FROM registry_person WHERE name IS NOT NULL "
-        "UNION SELECT DISTINCT name FROM dept_record WHERE name IS NOT NULL"
-    ).pl()
-    nk = raw.with_columns(names.name_key_expr(pl.col("name")).alias("name_key"))
-    _register(con, "lk_namekey", nk)
+def build_name_tables(wh: Runner) -> int:
+    """lk_namekey (raw name → key, and the name as written) and lk_names (key → surname, pinyin keys).
+    Returns the number of distinct keys."""
+    raw = wh.frame("linkage/00_sources.distinct_names")
+    nk = raw.with_columns(
+        names.name_key_expr(pl.col("name")).alias("name_key"),
+        names.written_key_expr(pl.col("name")).alias("name_plain"),
+    )
+    wh.put("lk_namekey", nk)
     table = names.name_table(nk.get_column("name_key"))
     syl = pl.col("py").str.split(" ")
     n_sur = pl.col("surname_py").str.split(" ").list.len()
@@ -41,24 +34,14 @@ def build_name_tables(con: duckdb.DuckDBPyConnection) -> int:
         pl.when(syl.list.len() > n_sur).then(syl.list.get(n_sur, null_on_oob=True)).alias("given1_py"),
         pl.when(syl.list.len() > n_sur).then(syl.list.last()).alias("given_last_py"),
     )
-    _register(con, "lk_names", table)
+    wh.put("lk_names", table)
     return table.height
 
 
-def build_locality_forms(con: duckdb.DuckDBPyConnection) -> None:
+def build_locality_forms(wh: Runner) -> None:
     """lk_locform(level, code, parent_code, county_code, form, kind, flen) and lk_area_map(area6, county_code)."""
-    has_village = bool(
-        con.sql("SELECT count(*) FROM information_schema.tables WHERE table_name = 'village'").fetchall()[0][0]
-    )
-    q = """
-        SELECT DISTINCT coalesce(county_code, left(village_code, 6)) AS county_code, county,
-               coalesce(township_code, left(village_code, 9)) AS township_code, township, village_code, village
-        FROM registry_person
-    """
-    if has_village:
-        q += """ UNION SELECT DISTINCT coalesce(county_code, left(village_code, 6)), county,
-                        coalesce(township_code, left(village_code, 9)), township, village_code, village FROM village"""
-    ref = con.sql(q).pl()
+    wh.run("linkage/00_sources." + ("registry_and_village_table" if wh.exists("village") else "registry_villages"))
+    ref = wh.frame("linkage/00_sources.divisions", villages="lk_villages")
     rows: list[tuple[str, str, str | None, str, str, str]] = []
 
     def add(level: str, code: str | None, parent: str | None, county: str | None, name: str | None) -> None:
@@ -82,74 +65,50 @@ def build_locality_forms(con: duckdb.DuckDBPyConnection) -> None:
         rows, schema=["level", "code", "parent_code", "county_code", "form", "kind"], orient="row"
     ).unique()
     df = df.with_columns(pl.col("form").str.len_chars().cast(pl.Int32).alias("flen"))
-    _register(con, "lk_locform", df)
+    wh.put("lk_locform", df)
     area = {c: c for c in divisions.counties()} | dict(divisions.HISTORIC_COUNTY_CODES)
     codes = set(ref.get_column("county_code").drop_nulls().to_list())
     area |= {c: c for c in codes}
-    _register(con, "lk_area_map", pl.DataFrame({"area6": list(area), "county_code": list(area.values())}))
+    wh.put("lk_area_map", pl.DataFrame({"area6": list(area), "county_code": list(area.values())}))
 
 
-def ensure_id_columns(con: duckdb.DuckDBPyConnection) -> None:
+def ensure_id_columns(wh: Runner) -> None:
     """Sources for linkage: ``lk_dept_src`` and ``lk_registry_src`` (temp views; the warehouse tables are only read).
-
-    ``_rowid`` (the table's row id) becomes the internal pid / rid: stable for an unchanged table, no sort needed.
 
     The loader fills id_status / id_number / id_candidate / birth_date / sex. Rows it left empty are classified here
     (vectorised, the loader's own logic) so linkage never depends on that step having run.
     """
-    n = con.sql("SELECT count(*) FROM dept_record WHERE id_status IS NULL").fetchall()[0][0]
-    if n:
-        df = (
-            con.sql("SELECT DISTINCT id_raw FROM dept_record WHERE id_status IS NULL")
-            .pl()
-            .with_columns(pl.col("id_raw").cast(pl.String))
+    df = wh.frame("linkage/00_sources.unclassified_dept_ids").with_columns(pl.col("id_raw").cast(pl.String))
+    if df.height:
+        df = add_id_columns(df, "id_raw").select(
+            "id_raw", "id_status", "id_number", "id_candidate", "id_birth_date", "id_sex"
         )
-        df = (
-            add_id_columns(df, "id_raw")
-            .drop("id_clean")
-            .select("id_raw", "id_status", "id_number", "id_candidate", "id_birth_date", "id_sex")
-        )
-        _register(con, "lk_idfix_d", df)
-        con.execute("""
-            CREATE OR REPLACE TEMP VIEW lk_dept_src AS
-            SELECT d.rowid AS _rowid, d.* REPLACE (
-                coalesce(d.id_status, f.id_status) AS id_status,
-                CASE WHEN d.id_status IS NULL THEN f.id_number ELSE d.id_number END AS id_number,
-                CASE WHEN d.id_status IS NULL THEN f.id_candidate ELSE d.id_candidate END AS id_candidate,
-                coalesce(d.birth_date, CASE WHEN d.id_status IS NULL THEN f.id_birth_date END) AS birth_date,
-                coalesce(d.sex, CASE WHEN d.id_status IS NULL THEN f.id_sex END) AS sex)
-            FROM dept_record d LEFT JOIN lk_idfix_d f ON d.id_status IS NULL AND f.id_raw IS NOT DISTINCT FROM d.id_raw
-        """)
+        wh.put("lk_idfix_d", df)
+        wh.run("linkage/00_sources.dept_view")
     else:
-        con.execute("CREATE OR REPLACE TEMP VIEW lk_dept_src AS SELECT rowid AS _rowid, * FROM dept_record")
-    m = con.sql(
-        "SELECT count(*) FROM registry_person WHERE id_status IS NULL AND id_number IS NULL AND id_raw IS NOT NULL"
-    ).fetchall()[0][0]
-    if m:
-        df = (
-            con.sql(
-                "SELECT DISTINCT id_raw FROM registry_person WHERE id_status IS NULL AND id_number IS NULL AND id_raw IS NOT NULL"
-            )
-            .pl()
-            .with_columns(pl.col("id_raw").cast(pl.String))
-        )
-        df = add_id_columns(df, "id_raw").drop("id_clean").select("id_raw", "id_status", "id_number")
-        _register(con, "lk_idfix_r", df)
-        con.execute("""
-            CREATE OR REPLACE TEMP VIEW lk_registry_src AS
-            SELECT p.rowid AS _rowid, p.* REPLACE (coalesce(p.id_number, f.id_number) AS id_number)
-            FROM registry_person p LEFT JOIN lk_idfix_r f ON p.id_number IS NULL AND f.id_raw = p.id_raw
-        """)
+        wh.run("linkage/00_sources.dept_view_plain")
+    df = wh.frame("linkage/00_sources.unclassified_registry_ids").with_columns(pl.col("id_raw").cast(pl.String))
+    if df.height:
+        wh.put("lk_idfix_r", add_id_columns(df, "id_raw").select("id_raw", "id_status", "id_number"))
+        wh.run("linkage/00_sources.registry_view")
     else:
-        con.execute("CREATE OR REPLACE TEMP VIEW lk_registry_src AS SELECT rowid AS _rowid, * FROM registry_person")
+        wh.run("linkage/00_sources.registry_view_plain")
 
 
-def prepare(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    ensure_id_columns(con)
-    n_names = build_name_tables(con)
-    build_locality_forms(con)
-    run(con, "01_persons")
-    run(con, "02_locality")
-    run(con, "03_records")
-    n_p, n_r = con.sql("SELECT (SELECT count(*) FROM lk_person), (SELECT count(*) FROM lk_rec)").fetchall()[0]
+def reference_date(wh: Runner) -> dt.date:
+    """The date ages are counted at: the latest event date among the department records (today without any)."""
+    return wh.scalar("linkage/00_sources.reference_date") or dt.date.today()
+
+
+def prepare(wh: Runner, cfg: dict) -> dict[str, int]:
+    ensure_id_columns(wh)
+    n_names = build_name_tables(wh)
+    build_locality_forms(wh)
+    places = [str(x) for x in cfg.get("outside", {}).get("places", [])]
+    wh.put("lk_outside_place", pl.DataFrame({"form": places}, schema={"form": pl.String}))
+    wh.run("linkage/01_persons.persons", ref_date=reference_date(wh))
+    wh.run("linkage/01_persons.frequencies")
+    wh.run("linkage/02_locality")
+    wh.run("linkage/03_records.records")
+    n_p, n_r = wh.rows("linkage/03_records.counts")[0]
     return {"persons": n_p, "records": n_r, "distinct_names": n_names}

@@ -3,8 +3,9 @@
 the packaging rule ``sql/*.sql`` ships them).
 
 Each rule file starts with a header of ``-- key: value`` lines — ``code``, ``severity`` (错误 | 提醒), ``level``
-(户 | 人), ``title``, ``description`` (Chinese, for the county staff), ``basis`` (where the rule comes from) and,
-optionally, ``needs: roster`` — followed by ONE ``SELECT`` returning
+(户 | 人), ``title``, ``description`` (Chinese, for the county staff), ``basis`` (where the rule comes from, for
+developers), ``basis_zh`` (the same in Chinese words for the county staff, no developer references) and, optionally,
+``needs: roster`` — followed by ONE ``SELECT`` returning
 ``household_id, id_number, name, source_file, source_row, detail`` (one row per finding; household-level rules point
 at the head's row). The SQL reads the TEMP tables made by ``sql/00_prepare.sql``:
 
@@ -82,6 +83,7 @@ class Rule:
     title: str
     description: str
     basis: str
+    basis_zh: str
     needs: str
     sql: str
     file: str
@@ -116,6 +118,7 @@ def parse_rule(path: Path) -> Rule:
         title=meta["title"],
         description=meta["description"],
         basis=meta.get("basis", ""),
+        basis_zh=meta.get("basis_zh", ""),
         needs=meta.get("needs", "registry"),
         sql=sql,
         file=path.name,
@@ -136,7 +139,10 @@ def rules() -> tuple[Rule, ...]:
 def catalogue() -> pl.DataFrame:
     return pl.DataFrame(
         [
-            {k: getattr(r, k) for k in ("code", "severity", "level", "title", "description", "basis", "needs")}
+            {
+                k: getattr(r, k)
+                for k in ("code", "severity", "level", "title", "description", "basis", "basis_zh", "needs")
+            }
             for r in rules()
         ]
     )
@@ -208,7 +214,7 @@ def run_checks(
                 {
                     "code": rule.code,
                     "ran": False,
-                    "not_run_reason": "需要帮扶台账（monitoring_roster：风险类型、帮扶措施），当前仓库没有",
+                    "not_run_reason": "需要帮扶台账（风险类型、帮扶措施），本次没有帮扶台账数据",
                 }
             )
             continue

@@ -13,7 +13,10 @@ CREATE TABLE IF NOT EXISTS ingested_file (
     rows_skipped         BIGINT,
     rows_duplicate_event BIGINT,
     reason               VARCHAR,
-    ingested_at          TIMESTAMP DEFAULT current_timestamp
+    ingested_at          TIMESTAMP DEFAULT current_timestamp,
+    reason_code          VARCHAR,               -- quarantined: sources.errors.CODES (reader_crash, too_large, …)
+    dropped_at           TIMESTAMP,             -- the landing copy's modification time when it was taken in
+    superseded_by        VARCHAR                -- file_hash of a later version sent under the same file name
 );
 
 CREATE TABLE IF NOT EXISTS rejected_row (
@@ -83,6 +86,7 @@ CREATE TABLE IF NOT EXISTS dept_record (
     file_hash              VARCHAR NOT NULL,
     event_key              VARCHAR,
     duplicate_event        BOOLEAN DEFAULT false,  -- the same event_key was already received (first file wins)
+    superseded             BOOLEAN DEFAULT false,  -- a later version of the same file name replaced this row's file
     name                   VARCHAR,
     name_key               VARCHAR,
     id_raw                 VARCHAR,
@@ -146,3 +150,9 @@ CREATE TABLE IF NOT EXISTS round (
     finished_at    TIMESTAMP,
     status         VARCHAR
 );
+
+-- Warehouses created before these columns existed (issue 14: quarantine codes, re-drops, superseded versions).
+ALTER TABLE ingested_file ADD COLUMN IF NOT EXISTS reason_code VARCHAR;
+ALTER TABLE ingested_file ADD COLUMN IF NOT EXISTS dropped_at TIMESTAMP;
+ALTER TABLE ingested_file ADD COLUMN IF NOT EXISTS superseded_by VARCHAR;
+ALTER TABLE dept_record ADD COLUMN IF NOT EXISTS superseded BOOLEAN DEFAULT false;

@@ -2,10 +2,13 @@
 -- hukou address such as 广西柳州市融水苗族自治县三防镇某某村, are concatenated and parsed against the registry's division
 -- names (lk_locform: full names and short forms without 县/镇/乡/街道/村/村委会): longest match first, full names
 -- anywhere, short forms only after the enclosing division's match. A tie between different divisions leaves the level
--- unresolved rather than guessing.
+-- unresolved rather than guessing. The medical institution's name (融水苗族自治县三防镇卫生院, 融水县人民医院) is parsed the
+-- same way: people are treated at their township's health centre or their county's hospital.
 CREATE OR REPLACE TEMP TABLE lk_loctext AS
 SELECT DISTINCT t FROM (
     SELECT nullif(concat_ws('', county, township, village, hukou_address), '') AS t FROM lk_dept_src
+    UNION ALL
+    SELECT nullif(institution, '') FROM lk_dept_src
 ) WHERE t IS NOT NULL;
 
 CREATE OR REPLACE TEMP TABLE lk_loc_county AS
@@ -67,3 +70,9 @@ SELECT x.t,
     coalesce(left(v.village_code, 6), x.t_county_code, x.county_code) AS county_code
 FROM lk_loc_township x LEFT JOIN v USING (t);
 
+
+-- Texts that name a place outside the city (another province, another prefecture: linkage.yaml outside.places,
+-- registered as lk_outside_place). Such an address is only taken as outside when no township or village of the
+-- registry is found in it (lk_rec.loc_class = 'outside').
+CREATE OR REPLACE TEMP TABLE lk_loc_outside AS
+SELECT DISTINCT x.t FROM lk_loctext x JOIN lk_outside_place o ON contains(x.t, o.form);

@@ -1,4 +1,6 @@
 -- Step 2. ID candidates.
+
+-- step: pairs
 -- 2a. Exact: the record's usable ID (valid, or a 15-digit ID converted to 18) equals a registry person's ID.
 CREATE OR REPLACE TEMP TABLE lk_pair AS
 SELECT r.rid, p.pid, 'id' AS rule, NULL::VARCHAR AS rkind, NULL::INTEGER AS rpos
@@ -49,3 +51,12 @@ INSERT INTO lk_pair
 SELECT v.rid, p.pid, 'id_repair', any_value(v.rkind), min(v.rpos)
 FROM lk_variant v JOIN lk_person p ON p.id_number = v.v
 GROUP BY v.rid, p.pid;
+
+-- step: to_compare
+-- Single exact-ID pairs need no comparison: only repairs and IDs the registry holds twice are compared.
+CREATE OR REPLACE TEMP TABLE lk_pair_id AS
+SELECT * FROM lk_pair
+WHERE rule = 'id_repair' OR rid IN (SELECT rid FROM lk_pair WHERE rule = 'id' GROUP BY rid HAVING count(*) > 1);
+
+-- step: counts
+SELECT rule, count(*) FROM lk_pair GROUP BY rule;

@@ -1,24 +1,43 @@
--- Step 3. Comparisons and scores for every candidate pair in lk_pair (Fellegi–Sunter, weights in log2).
--- Each comparison has ordered levels; a level adds log2(m / u): m from configuration, u from the registry's term
--- frequencies (N = registry persons). Name similarities come from lk_namesim (rapidfuzz over distinct name pairs).
--- One statement writes the (wide) comparison table once: the weights are summed in the outer SELECT.
-CREATE OR REPLACE TEMP TABLE lk_cmp AS
+-- Step 3. Comparisons and scores for every candidate pair of {{pairs}} into {{out}} (Fellegi–Sunter, log2 weights).
+-- Each comparison has ordered levels; a level adds log2(m / u). m: estimated from this round's exact-ID links where
+-- they say something (name, place, head of household, the person's other records), else configured; u: the
+-- registry's term frequencies (N = registry persons). Name similarities come from lk_namesim (rapidfuzz over the
+-- distinct name pairs). One statement writes the (wide) comparison table once: the weights are summed outside.
+--
+-- Name levels: exact (the same characters), folded (the same after traditional → simplified folding), homophone
+-- (the same toneless syllables), near, differ. u of exact = the name's frequency; of folded = that frequency times the
+-- share of records written in traditional characters; of homophone = the frequency of the pinyin among persons whose
+-- name is NOT the record's (a homophone of a rare pinyin is strong evidence, of wang xiu ying weak).
+-- Activity: how often persons of the candidate's class (age band, health, relief, head, able to work) appear in this
+-- feed compared with the average person (lk_est_activity, estimated from the exact-ID links; 0 when not estimated).
+-- Other records: the same claim re-sent with an ID that links to the candidate (lk_claim), or another record with the
+-- same name in the same township of the same feed that links to the candidate by ID (lk_sib).
+-- step: name_pairs
+-- The distinct (record name, person name) pairs of {{pairs}} that rapidfuzz has to compare (compare.py): pairs with
+-- the same key need nothing, pairs of different surnames are 'differ' whatever the rest.
+CREATE OR REPLACE TEMP TABLE lk_namepair AS
+SELECT DISTINCT r.name_key AS a, p.name_key AS b, r.py AS pa, p.py AS pb, r.py_alt AS aa, p.py_alt AS ab
+FROM {{pairs}} x JOIN lk_rec r USING (rid) JOIN lk_person p USING (pid)
+WHERE r.name_key IS NOT NULL AND p.name_key IS NOT NULL AND r.name_key <> p.name_key
+  AND (r.surname_py = p.surname_py OR r.surname = p.surname);
+
+-- step: score
+CREATE OR REPLACE TEMP TABLE {{out}} AS
 WITH x AS (
     SELECT
         pr.rid, pr.pid, pr.rule, pr.rkind, pr.rpos,
         r.is_head_only, p.household_id, p.name_key AS p_key, r.name_key AS r_key, p.village_code AS p_village,
         p.township_code AS p_township, p.county_code AS p_county, p.is_head,
-        -- name level
         CASE
             WHEN r.name_key IS NULL OR p.name_key IS NULL THEN 'missing'
-            WHEN r.name_key = p.name_key THEN 'exact'
+            WHEN r.name_plain = p.name_plain THEN 'exact'
+            WHEN r.name_key = p.name_key THEN 'folded'
             WHEN s.syl_sim >= 0.999 THEN 'homophone'
             WHEN (r.surname = p.surname OR r.surname_py = p.surname_py)
                  AND (s.char_sim >= ${near_char_sim} OR s.letter_sim >= ${near_letter_sim}) THEN 'near'
             ELSE 'differ'
         END AS name_level,
         coalesce(s.char_sim, CASE WHEN r.name_key = p.name_key THEN 1.0 ELSE 0.0 END) AS char_sim,
-        -- birth level
         CASE
             WHEN r.birth_date IS NULL OR p.birth_date IS NULL THEN 'missing'
             WHEN r.birth_date = p.birth_date THEN 'exact'
@@ -38,25 +57,32 @@ WITH x AS (
             ELSE 'differ'
         END AS loc_agree,
         -- address code of an unusable ID against the person's ID / county
+        -- (the person's own ID when the registry has it; else the county the person lives in)
         CASE
             WHEN r.id_number IS NOT NULL OR r.id_area IS NULL THEN 'missing'
-            WHEN r.id_area = p.id_area OR r.id_area_county = p.county_code THEN 'agree'
-            WHEN p.id_area IS NULL THEN 'missing'
-            ELSE 'differ'
+            WHEN p.id_area IS NOT NULL THEN CASE WHEN r.id_area = p.id_area THEN 'agree' ELSE 'differ' END
+            WHEN r.id_area_county = p.county_code THEN 'agree'
+            ELSE 'missing'
         END AS area_level,
         (r.id_number IS NOT NULL AND p.id_number IS NOT NULL AND r.id_number <> p.id_number) AS id_conflict,
-        p.n_name, p.n_py, p.n_surname, p.n_birth, p.n_village, p.n_township, p.n_county
-    FROM lk_pair pr
+        CASE WHEN cl.pid IS NOT NULL THEN 'claim' WHEN sb.pid IS NOT NULL THEN 'same' ELSE 'none' END AS sib_level,
+        CASE WHEN r.is_head_only THEN 0 ELSE coalesce(ac.bits, 0) END AS w_act,
+        p.n_name, p.n_py, r.n_name_r, p.n_surname, p.n_birth, p.n_village, p.n_township, p.n_county
+    FROM {{pairs}} pr
     JOIN lk_rec r USING (rid)
     JOIN lk_person p USING (pid)
     LEFT JOIN lk_namesim s ON s.a = r.name_key AND s.b = p.name_key
+    LEFT JOIN lk_est_activity ac ON ac.source = r.source AND ac.act_class = p.act_class
+    LEFT JOIN lk_claim cl ON cl.claim_id = r.claim_id AND cl.pid = pr.pid AND (cl.n > 1 OR cl.first_rid <> pr.rid)
+    LEFT JOIN lk_sib sb ON sb.sib_key = r.sib_key AND sb.pid = pr.pid AND (sb.n > 1 OR sb.first_rid <> pr.rid)
 ),
 n AS (SELECT n_persons::DOUBLE AS n FROM lk_tf),
 scored AS (
 SELECT x.*,
     CASE x.name_level
         WHEN 'exact'     THEN log2(${name_m_exact}) - log2(greatest(x.n_name / n.n, ${min_u}))
-        WHEN 'homophone' THEN log2(${name_m_homophone}) - log2(greatest(x.n_py / n.n, ${min_u}))
+        WHEN 'folded'    THEN log2(${name_m_folded}) - log2(greatest(${folded_share} * x.n_name / n.n, ${min_u}))
+        WHEN 'homophone' THEN log2(${name_m_homophone}) - log2(greatest(greatest(x.n_py - x.n_name_r, 1) / n.n, ${min_u}))
         WHEN 'near'      THEN log2(${name_m_near}) - log2(greatest(x.n_surname / n.n * ${u_near_given_surname}, ${min_u}))
         WHEN 'differ'    THEN log2(${name_m_differ})
         ELSE 0 END AS w_name,
@@ -88,9 +114,13 @@ SELECT x.*,
     CASE WHEN x.id_conflict THEN ${id_conflict_weight} ELSE 0 END AS w_id,
     CASE WHEN NOT x.is_head_only THEN 0
          WHEN x.is_head THEN log2(${rel_m_head} / ${rel_u_head})
-         ELSE log2((1 - ${rel_m_head}) / (1 - ${rel_u_head})) END AS w_rel
+         ELSE log2((1 - ${rel_m_head}) / (1 - ${rel_u_head})) END AS w_rel,
+    CASE x.sib_level WHEN 'claim' THEN ${sib_w_claim} WHEN 'same' THEN ${sib_w_same} ELSE ${sib_w_none} END AS w_sib
 FROM x, n
 )
-SELECT *, w_name + w_birth + w_sex + w_loc + w_area + w_id + w_rel AS w,
-    CASE name_level WHEN 'exact' THEN 3 WHEN 'homophone' THEN 2 WHEN 'near' THEN 1 ELSE 0 END AS name_rank
+SELECT *, w_name + w_birth + w_sex + w_loc + w_area + w_id + w_rel + w_act + w_sib AS w,
+    CASE name_level WHEN 'exact' THEN 3 WHEN 'folded' THEN 3 WHEN 'homophone' THEN 2 WHEN 'near' THEN 1 ELSE 0 END AS name_rank
 FROM scored;
+
+-- step: count
+SELECT count(*) FROM {{table}};

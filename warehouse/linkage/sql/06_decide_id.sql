@@ -4,7 +4,8 @@
 CREATE OR REPLACE TEMP TABLE lk_decision AS
 SELECT x.rid, x.pid, pe.household_id, true AS person_link,
     CASE WHEN r.id_status = 'converted15' THEN 'id_repaired' ELSE 'id_exact' END AS match_method,
-    CASE WHEN r.id_status = 'converted15' THEN ${score_15} ELSE 1.0 END AS match_score,
+    -- DOUBLE: a decimal literal would make the column DECIMAL(2,1) and round every later score to one decimal
+    CAST(CASE WHEN r.id_status = 'converted15' THEN ${score_15} ELSE 1.0 END AS DOUBLE) AS match_score,
     CASE WHEN r.id_status = 'converted15' THEN '15位证件号码转换后一致' ELSE '证件号码一致' END AS reason,
     1 AS candidates,
     'id' AS stage
@@ -44,12 +45,12 @@ FROM t;
 
 -- Repairs: one substituted or transposed digit, confirmed by the name (exact or homophone) AND the birth date;
 -- an error inside the birth-date digits cannot be confirmed by the birth date, so there the name must agree exactly
--- and the place must agree (village/township, or the county the record states, or the ID's own address code).
+-- (or in traditional characters) and the place must agree (village/township, or the county the record states, or the ID's own address code).
 CREATE OR REPLACE TEMP TABLE lk_repair AS
 SELECT c.*,
     ((c.rkind = 'sub' AND c.rpos BETWEEN 6 AND 13) OR (c.rkind = 'swap' AND c.rpos BETWEEN 5 AND 13)) AS birth_touched,
     c.name_level IN (${repair_name_levels}) AND c.birth_level = 'exact' AS by_birth,
-    c.name_level = 'exact'
+    c.name_level IN ('exact', 'folded')
         AND ((c.rkind = 'sub' AND c.rpos BETWEEN 6 AND 13) OR (c.rkind = 'swap' AND c.rpos BETWEEN 5 AND 13))
         AND (c.loc_agree IN ('village', 'township') OR (c.loc_level = 'county' AND c.loc_agree = 'county')
              OR (c.loc_level IS NULL AND c.area_level = 'agree')) AS by_place

@@ -4,6 +4,7 @@
 -- title: 证件号码重复登记
 -- description: 同一证件号码只能登记一次（同户重复或出现在多个户中）。
 -- basis: 国家系统以证件号码为人员主键（domain-notes §4）
+-- basis_zh: 防返贫监测信息系统以证件号码识别人员，同一人只能登记一次
 WITH dup AS (
     SELECT id18 FROM _rc_person WHERE id18 IS NOT NULL GROUP BY id18 HAVING count(*) > 1
 ),

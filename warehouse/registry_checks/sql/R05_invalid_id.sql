@@ -4,6 +4,7 @@
 -- title: 证件号码无效
 -- description: 证件号码应为18位有效居民身份证号码（或以其开头的20/22位残疾人证号），校验位、出生日期、地址码须正确。
 -- basis: GB 11643-1999；国家系统接受18/20/22位（domain-notes §4、§5）
+-- basis_zh: 《公民身份号码》（GB 11643—1999）；系统接受18位身份证号码或以其开头的20位、22位残疾人证号
 SELECT household_id, coalesce(id_number, id_raw) AS id_number, name, source_file, source_row,
        CASE id_status
            WHEN 'missing' THEN '证件号码为空'

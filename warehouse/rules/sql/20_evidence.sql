@@ -16,7 +16,8 @@ SELECT d.source, d.source_file, d.source_row, d.file_hash, d.event_key,
        d.property_type
 FROM dept_record d
 JOIN link l ON l.source = d.source AND l.source_file = d.source_file AND l.source_row = d.source_row
-WHERE l.match_method IN ('id_exact', 'id_repaired', 'fuzzy') AND l.household_id IS NOT NULL;
+WHERE l.match_method IN ('id_exact', 'id_repaired', 'fuzzy') AND l.household_id IS NOT NULL
+  AND NOT coalesce(d.superseded, false);  -- a later version of the same file name replaced it
 
 -- Window: event date in [reference date − window months, reference date). Property hits are a state, not an event:
 -- they count whatever their date. De-duplication: the loader already keeps one row per (source, event_key); here the

@@ -1,4 +1,5 @@
--- Step 5. (Re)write the link table: exactly one row per department record. Review and unmatched records carry no
+-- step: write
+-- Step 8. (Re)write the link table: exactly one row per department record. Review and unmatched records carry no
 -- person or household (ambiguous links go to review, never silently to the best guess); their candidates are kept in
 -- link_candidate for the review lists. Runs inside one transaction (link_records opens it).
 DELETE FROM link;
@@ -24,3 +25,20 @@ FROM lk_review_cand c
 JOIN lk_rec r USING (rid)
 JOIN lk_person p ON p.pid = c.pid
 ORDER BY r.rid, c.rank;
+
+-- step: methods
+SELECT source, match_method, count(*) FROM link GROUP BY source, match_method ORDER BY source, match_method;
+
+-- step: temp_tables
+-- linkage's working tables (lk_*), dropped at the end
+SELECT table_name, table_type FROM information_schema.tables
+WHERE table_name LIKE 'lk\_%' ESCAPE '\' AND table_schema = 'main' AND table_catalog = 'temp';
+
+-- step: drop_table
+DROP TABLE IF EXISTS temp.main.{{name}};
+
+-- step: drop_view
+DROP VIEW IF EXISTS temp.main.{{name}};
+
+-- step: settings
+SET enable_progress_bar = false;

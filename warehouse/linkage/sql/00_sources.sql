@@ -1,0 +1,56 @@
+-- Step 0. What linkage reads from the warehouse: the distinct names, the division names, the raw IDs the loader
+-- left unclassified, and the two source views (lk_dept_src, lk_registry_src). The warehouse tables are only read.
+
+-- step: distinct_names
+SELECT DISTINCT name FROM registry_person WHERE name IS NOT NULL
+UNION
+SELECT DISTINCT name FROM dept_record WHERE name IS NOT NULL;
+
+-- step: divisions
+-- one row per village of the registry (and of the village table when the warehouse has one: {{villages}})
+SELECT DISTINCT coalesce(county_code, left(village_code, 6)) AS county_code, county,
+       coalesce(township_code, left(village_code, 9)) AS township_code, township, village_code, village
+FROM {{villages}};
+
+-- step: registry_villages
+CREATE OR REPLACE TEMP VIEW lk_villages AS
+SELECT county_code, county, township_code, township, village_code, village FROM registry_person;
+
+-- step: registry_and_village_table
+CREATE OR REPLACE TEMP VIEW lk_villages AS
+SELECT county_code, county, township_code, township, village_code, village FROM registry_person
+UNION ALL
+SELECT county_code, county, township_code, township, village_code, village FROM village;
+
+-- step: reference_date
+-- the date ages are counted at: the latest event date among the department records
+SELECT max(event_date) FROM dept_record WHERE event_date <= current_date;
+
+-- step: unclassified_dept_ids
+SELECT DISTINCT id_raw FROM dept_record WHERE id_status IS NULL;
+
+-- step: unclassified_registry_ids
+SELECT DISTINCT id_raw FROM registry_person WHERE id_status IS NULL AND id_number IS NULL AND id_raw IS NOT NULL;
+
+-- step: dept_view
+-- ``_rowid`` (the table's row id) becomes the internal rid: stable for an unchanged table, no sort needed. Rows the
+-- loader left unclassified take the classification of lk_idfix_d (the loader's own logic, run here).
+CREATE OR REPLACE TEMP VIEW lk_dept_src AS
+SELECT d.rowid AS _rowid, d.* REPLACE (
+    coalesce(d.id_status, f.id_status) AS id_status,
+    CASE WHEN d.id_status IS NULL THEN f.id_number ELSE d.id_number END AS id_number,
+    CASE WHEN d.id_status IS NULL THEN f.id_candidate ELSE d.id_candidate END AS id_candidate,
+    coalesce(d.birth_date, CASE WHEN d.id_status IS NULL THEN f.id_birth_date END) AS birth_date,
+    coalesce(d.sex, CASE WHEN d.id_status IS NULL THEN f.id_sex END) AS sex)
+FROM dept_record d LEFT JOIN lk_idfix_d f ON d.id_status IS NULL AND f.id_raw IS NOT DISTINCT FROM d.id_raw;
+
+-- step: dept_view_plain
+CREATE OR REPLACE TEMP VIEW lk_dept_src AS SELECT rowid AS _rowid, * FROM dept_record;
+
+-- step: registry_view
+CREATE OR REPLACE TEMP VIEW lk_registry_src AS
+SELECT p.rowid AS _rowid, p.* REPLACE (coalesce(p.id_number, f.id_number) AS id_number)
+FROM registry_person p LEFT JOIN lk_idfix_r f ON p.id_number IS NULL AND f.id_raw = p.id_raw;
+
+-- step: registry_view_plain
+CREATE OR REPLACE TEMP VIEW lk_registry_src AS SELECT rowid AS _rowid, * FROM registry_person;
