@@ -2,7 +2,8 @@
 reference date), one area per kind gets a cluster of department events that the systemic-risk watch
 (warehouse/systemic) must flag, and a few households close to the monitoring line that its survey list must hold.
 
-Kinds (``KINDS``; one area each, in different counties where the city has them):
+Kinds (``KINDS``; one area each, in different counties where the city has them, each in a township of its own: a
+city made small with ``--scale`` that runs out of townships plants fewer):
 
 - ``outbreak`` (a township): many persons with a hospital bill of an ordinary size — medical_claims, medical_oop;
 - ``landslide`` (a village, 地质灾害 of the last disaster episode): many households with a damaged house and a minor
@@ -115,6 +116,8 @@ class _Surges:
             pool = cand.filter((pl.col("county_code") == county) & ~pl.col("township_code").is_in(list(used_towns)))
             if pool.is_empty():
                 pool = cand.filter(~pl.col("township_code").is_in(list(used_towns)))
+            if pool.is_empty():  # a small city (--scale) has too few townships for one surge each: fewer surges
+                continue
             if kind == "outbreak":  # the township with most households of its county
                 towns = (
                     pool.group_by("township_code")
