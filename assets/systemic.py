@@ -5,8 +5,8 @@ round is screened (``suspects``: its suspects are not put on the survey lists ag
 across the whole city (``warehouse.systemic.analyse``: every area is tested against its county and all tests share
 one false-discovery control, so a county rerun still reads the whole city), store the round's flags, history and
 survey lists, and publish ``out/<round_id>/systemic_risk.parquet`` (the whole round) and the
-``规模性风险预警_<县>.xlsx`` of the run's counties (``fangpin.reports.systemic``). ``round_outputs`` depends on it:
-the round summary shows the flagged areas against their history.
+``规模性风险预警_<县>.xlsx`` of the run's counties (both: ``assets.publishing.publish_systemic``). ``round_outputs``
+depends on it: the round summary shows the flagged areas against their history.
 
 Metadata: counts only (tests, flags per signal, level and county, survey households, the dispersion used) — no
 household, name or ID. Asset check ``flagged_share`` (WARN): more than ``MAX_FLAGGED_SHARE`` of the villages flagged
@@ -18,27 +18,15 @@ No ``from __future__ import annotations`` here: Dagster inspects the context and
 
 import dagster as dg
 
+from assets.publishing import publish_systemic
 from assets.resources import Warehouse
 from assets.rounds import RoundConfig, round_partitions, run_partition_keys, scopes_for
 from fangpin.domain import divisions
-from fangpin.reports.systemic import write_systemic
 from fangpin.settings import ConfigError
-from warehouse import systemic
 
 #: share of villages flagged in a quarter above which the check warns: a quiet synthetic city flags under 1 %, the demo
 #: city with its five planted surges (one a whole township) 5.6 % of its 143 villages
 MAX_FLAGGED_SHARE = 0.10
-
-
-def _county_names(codes: list[str]) -> dict[str, str]:
-    current = divisions.counties()
-    names = {}
-    for code in codes:
-        if not code:
-            continue
-        now = divisions.HISTORIC_COUNTY_CODES.get(code, code)
-        names[code] = current.get(now, f"县别代码{code}")
-    return names
 
 
 @dg.asset(
@@ -66,22 +54,14 @@ def systemic_risk(context: dg.AssetExecutionContext, config: RoundConfig, wareho
     for scope in scopes:
         with warehouse.session() as wh:
             try:
-                stats = systemic.analyse(wh, scope.round_id, scope.info.reference_date, home=home.root)
+                stats, written = publish_systemic(
+                    wh, home.root, scope.round_id, scope.info.reference_date, counties=scope.counties
+                )
             except ConfigError as exc:
                 raise dg.Failure(
                     description=f"规模性风险研判配置有误 / systemic-risk configuration: {exc}",
                     metadata={"round_id": scope.round_id},
                 ) from None
-            frames = systemic.frames(wh, scope.round_id)
-            codes = systemic.registry_counties(wh)
-        written = write_systemic(
-            frames,
-            home.round_dir(scope.round_id),
-            scope.round_id,
-            stats.quarter,
-            _county_names(codes),
-            counties=scope.counties,
-        )
         context.log.info(
             f"systemic risk {scope.round_id} ({stats.quarter}): {stats.flags} flags in {written['areas']} areas, "
             f"{stats.survey_households} households on survey lists"
