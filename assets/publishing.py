@@ -4,6 +4,7 @@
 functions join the two for the assets, the benchmark and the tests:
 
 - :func:`publish_round` — a round's outputs under ``<home>/out/<round_id>/`` (SPEC §7);
+- :func:`publish_systemic` — the round's systemic-risk watch and its outputs (systemic_risk.parquet, 规模性风险预警);
 - :func:`write_review_lists` — the county review lists alone;
 - :func:`write_followup`, :func:`write_approval_batch` — the monthly follow-up (SPEC §8) under ``out/followup/``;
 - :func:`publish_forms` — the official forms under ``out/forms/<date>/``;
@@ -15,24 +16,31 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from fangpin.domain import divisions
 from fangpin.reports import followup as followup_report
 from fangpin.reports import forms as forms_report
 from fangpin.reports import publish as report
 from fangpin.reports import registry_quality, review_lists
+from fangpin.reports.systemic import write_systemic
 from fangpin.settings import load
 from warehouse import publish as tables
+from warehouse import systemic
 from warehouse.publish.followup import approval_batch, followup_tables
 from warehouse.publish.forms import form_tables
 from warehouse.registry_checks import drop_temps, run_checks
 from warehouse.rules import county_scope
 
 
-def publish_round(wh, home: Path, round_id: str, counties=None, *, workers: int | None = None) -> dict:
+def publish_round(
+    wh, home: Path, round_id: str, counties=None, *, workers: int | None = None, systemic: dict | None = None
+) -> dict:
     """Publish the round's outputs (all of them), or — ``counties`` given — a county rerun: only those counties'
     workbooks, their rows of the round-wide Parquet files (other counties' rows kept as published), the department
     task lists and the summary (both regenerated from the round's tables). ``links.parquet``, ``rejected.parquet``,
     the department returns (未匹配记录) and the review lists describe department data, not counties: full
-    publications, and the first publication of a round. ``workers``: processes writing the workbooks."""
+    publications, and the first publication of a round. ``workers``: processes writing the workbooks. ``systemic``:
+    the round's systemic-risk frames for the summary (``warehouse.systemic.summary``), None when the watch did not
+    look at the round."""
     report.check_round_id(round_id)
     home = Path(home)
     scope = county_scope(counties)  # None = the whole round
@@ -47,7 +55,32 @@ def publish_round(wh, home: Path, round_id: str, counties=None, *, workers: int 
         returns=returns,
         task_working_days=int(deadlines.get("measures_working_days", 10)),
     )
+    data["systemic"] = systemic
     return report.write_round(data, home, round_id, workers=workers)
+
+
+def publish_systemic(wh, home: Path, round_id: str, reference_date: dt.date, counties=None) -> tuple:
+    """Look at the round's quarter across the whole city (``warehouse.systemic.analyse``: one false-discovery control
+    over every area, so a county rerun reads the whole city too), then publish ``systemic_risk.parquet`` (the whole
+    round) and the 规模性风险预警_<县>.xlsx of ``counties`` (None = every county). Returns (stats, written).
+    Raises ``ConfigError`` for a bad systemic.yaml."""
+    home = Path(home)
+    stats = systemic.analyse(wh, round_id, reference_date, home=home)
+    frames = systemic.frames(wh, round_id)
+    names = _county_names(systemic.registry_counties(wh))
+    written = write_systemic(frames, home / "out" / round_id, round_id, stats.quarter, names, counties=counties)
+    return stats, written
+
+
+def _county_names(codes: list[str]) -> dict[str, str]:
+    current = divisions.counties()
+    names = {}
+    for code in codes:
+        if not code:
+            continue
+        now = divisions.HISTORIC_COUNTY_CODES.get(code, code)
+        names[code] = current.get(now, f"县别代码{code}")
+    return names
 
 
 def write_review_lists(wh, folder: Path, round_id: str | None = None) -> list[str]:

@@ -27,7 +27,7 @@ from fangpin.domain import divisions
 from fangpin.home import CORE_FEEDS, OPTIONAL_FEEDS
 from fangpin.reports.publish import PublishError
 from fangpin.settings import ConfigError
-from warehouse import review, rounds, rules
+from warehouse import review, rounds, rules, systemic
 from warehouse.followup import apply_followup
 from warehouse.linkage import link_records
 from warehouse.runner import runner_for
@@ -152,7 +152,7 @@ def suspects(context: dg.AssetExecutionContext, config: RoundConfig, fangpin: Fa
 
 @dg.asset(
     group_name="publish",
-    deps=[suspects],
+    deps=[suspects, dg.AssetKey("systemic_risk")],  # the summary shows the round's systemic-risk flags
     description="out/<round_id>/：SPEC §7 的 Parquet 文件、各县疑似风险户清单（含易地搬迁分流、安置点横向比较）、"
     "重点区域排查（第一、三季度）、部门任务清单、未匹配记录和本轮汇总。单个县重跑只改写该县的文件和行。",
     check_specs=[
@@ -216,7 +216,9 @@ def _screen(con, scope: RoundScope, home) -> rules.ScreenStats:
 
 def _publish(con, scope: RoundScope, home) -> dict:
     try:
-        return publish_round(con, home, scope.round_id, counties=scope.county_list)
+        return publish_round(
+            con, home, scope.round_id, counties=scope.county_list, systemic=systemic.summary(con, scope.round_id)
+        )
     except PublishError as exc:
         raise dg.Failure(
             description=f"发布 {exc.file} 失败（轮次 {scope.round_id}）/ publishing {exc.file} failed: {exc.__cause__}",

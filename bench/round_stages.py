@@ -13,7 +13,8 @@ resets it). Stages:
   seconds include the readers'. ``validate`` / ``load`` / ``report`` / ``archive`` are the parent's sums.
 * ``link``     — warehouse.linkage.link_records
 * ``flag``     — warehouse.rounds.start_round + warehouse.rules.screen
-* ``publish``  — assets.publishing.publish_round + warehouse.rounds.finish_round
+* ``systemic`` — assets.publishing.publish_systemic (the systemic-risk watch and its workbooks; issue 16)
+* ``publish``  — assets.publishing.publish_round (with the watch's summary section) + warehouse.rounds.finish_round
 
 The process imports (Polars, DuckDB, the project; not Dagster) are timed as ``startup``.
 """
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         import assets.publishing as publish
         from fangpin.domain.rounds import parse_round
         from fangpin.home import DataHome
-        from warehouse import engine, rounds, rules
+        from warehouse import engine, rounds, rules, systemic
         from warehouse.linkage import link_records
     home = DataHome.at(args.home).ensure()
     info = parse_round(args.round)
@@ -118,9 +119,14 @@ def main(argv: list[str] | None = None) -> int:
             s = rules.screen(con, info.round_id, kind, info.reference_date, pushed_on, home=home.root)
         st.extra["suspects"] = s.suspects
         st.extra["households"] = s.households
+    with rec.stage("systemic") as st:
+        with engine.connect(home.warehouse_path, memory_limit=mem) as con:
+            watch, written = publish.publish_systemic(con, home.root, info.round_id, info.reference_date)
+        st.extra["flags"], st.extra["areas"] = watch.flags, written["areas"]
+        st.extra["survey_households"] = watch.survey_households
     with rec.stage("publish") as st:
         with engine.connect(home.warehouse_path, memory_limit=mem) as con:
-            res = publish.publish_round(con, home.root, info.round_id)
+            res = publish.publish_round(con, home.root, info.round_id, systemic=systemic.summary(con, info.round_id))
             rounds.finish_round(con, info.round_id)
         st.extra["files"] = len(res.get("files", []))
     wall = time.perf_counter() - t_round

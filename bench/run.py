@@ -12,7 +12,7 @@ realistic by default, stress for the stress figures). Steps, each in a fresh pro
 1. generate the synthetic city into the data home (skipped with ``--reuse`` when the home already holds one of this
    size and scale) — reported, but not part of the round;
 2. the round, stage by stage, in process (bench/round_stages.py): ingest (archive, read, validate, load, clerk
-   reports), link, flag, publish — wall time, CPU time and peak RSS per stage and for the whole round; ``--repeat N``
+   reports), link, flag, systemic, publish — wall time, CPU time and peak RSS per stage and for the whole round; ``--repeat N``
    runs it N times from an empty pipeline state (the landing files stay) and reports every run and the best;
 3. the same round end to end through Dagster (``fangpin screen``), for the orchestration overhead: wall + peak RSS;
 4. the floor (bench/floor.py): DuckDB alone reading the same landing files, exact-ID join, per-household sums;
@@ -46,7 +46,7 @@ from _measure import loadavg, run_child, to_json  # noqa: E402
 
 PY = sys.executable
 STATE = ("warehouse", "archive", "quarantine", "reports", "out", "dagster")
-STAGES = ("ingest", "link", "flag", "publish")
+STAGES = ("ingest", "link", "flag", "systemic", "publish")
 SUB = ("read", "validate", "load", "archive", "report")
 
 

@@ -280,6 +280,7 @@ def cmd_generate(args) -> int:
             round_id=args.round,
             scale=args.scale,
             namesake_share=args.namesake_share,
+            surges=False if args.no_surges else None,
         )
     except ValueError as exc:
         raise CliError(f"{exc}（换一个空的 --home，或加 --force 替换其中的模拟城市）") from None
@@ -306,6 +307,9 @@ def cmd_generate(args) -> int:
         n = sum(outsiders["records"].values())
         kinds = "、".join(f"{OUTSIDER_KIND_CN.get(k, k)} {v:,}" for k, v in outsiders["by_kind"].items())
         print(f"  名册外人员的部门记录：{n:,} 条（{kinds}）")
+    surges = manifest.get("surges")
+    if surges is not None:
+        print(f"  规模性风险：埋设 {len(surges)} 处（真值 surges.parquet）" if surges else "  规模性风险：未埋设")
     print(f"  落地文件：{home.landing}")
     print(f"  真值（流水线从不读取）：{home.truth}")
     return 0
@@ -672,6 +676,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g.add_argument("--round", type=_quarter_round, default="2026Q4", help="模拟事件围绕的季度轮次（默认 2026Q4）")
     g.add_argument("--scale", type=_positive, default=1.0, help="户数乘以此倍数，例如 0.1 或 10（默认 1）")
+    g.add_argument(
+        "--no-surges",
+        action="store_true",
+        help="不埋设规模性风险（疫情、滑坡、工厂停产等集中发生的风险；demo 及以上规模默认埋设），用于检验误报",
+    )
     g.add_argument("--force", action="store_true", help="先清除此数据目录中已生成的模拟城市及由它产生的全部结果")
     g.set_defaults(func=cmd_generate)
 

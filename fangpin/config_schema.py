@@ -608,12 +608,75 @@ ALIASES = Schema(
 )
 
 #: file name (without .yaml) → its schema. A file with no entry is only checked to be a YAML mapping.
+#: the signals of the systemic-risk watch (each has its SQL step in warehouse/systemic/sql/20_units.sql)
+SYSTEMIC_SIGNALS = (
+    "medical_claims",
+    "medical_oop",
+    "disaster_houses",
+    "disaster_loss",
+    "job_loss",
+    "new_aid",
+    "below_line",
+)
+
+SYSTEMIC = Schema(
+    Struct(
+        {
+            "version": Int(),
+            "quarters": Struct(
+                {
+                    "history": Int(unit="季度"),
+                    "min_history": Int(unit="季度"),
+                    "coverage_grace_days": Int(ge=0, unit="天"),
+                }
+            ),
+            "model": Struct(
+                {
+                    "test": OneOf(("negative_binomial", "poisson")),
+                    "dispersion": Either((Str(pattern="auto", describe="auto"), Num(ge=0))),
+                    "max_dispersion": Num(ge=0),
+                    "prior_events": Num(ge=0, unit="起（人或户）"),
+                    "min_expected": Num(gt=0),
+                    "amount_cap_quantile": Share(),
+                    "fdr": Prob(),
+                    "min_ratio": Num(ge=1),
+                    "county_test": Bool(),
+                }
+            ),
+            "levels": ListOf(OneOf(("village", "township")), min_items=1),
+            "signals": MapOf(
+                Struct(
+                    {
+                        "name": Str(),
+                        "feed": OneOf(("medical", "disaster", "employment", "civil_affairs", "all")),
+                        "unit": OneOf(("person", "household")),
+                        "kind": OneOf(("count", "amount")),
+                        "min_count": Int(unit="人或户"),
+                        "min_out_of_pocket": Num(ge=0, unit=YUAN),
+                        "house_damage_pattern": Regex(),
+                        "event_pattern": Regex(),
+                        "aid_type_pattern": Regex(),
+                        "aid_type_exclude": Regex(),
+                        "status_exclude": Regex(),
+                    },
+                    required=("name", "feed", "unit", "kind", "min_count"),
+                ),
+                key=lambda k: k in SYSTEMIC_SIGNALS,
+                key_expected="已知信号（" + "、".join(SYSTEMIC_SIGNALS) + "）",
+            ),
+            "survey": Struct({"near_line_margin": Num(ge=0, le=1), "include_monitored": Bool()}),
+        },
+        required=("model", "signals"),
+    )
+)
+
 SCHEMAS: dict[str, Schema] = {
     "rules": RULES,
     "routing": ROUTING,
     "linkage": LINKAGE,
     "quality": QUALITY,
     "aliases": ALIASES,
+    "systemic": SYSTEMIC,
 }
 
 

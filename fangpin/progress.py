@@ -24,6 +24,7 @@ from typing import TextIO
 STAGES = {
     "links": "匹配 · 部门记录与户籍人员",
     "suspects": "筛查 · 疑似风险户",
+    "systemic_risk": "研判 · 规模性、系统性风险",
     "round_outputs": "发布 · 清单与汇总",
     "feedback_records": "入库 · 县级核实反馈",
     "monitoring_state": "跟踪 · 监测状态",
@@ -37,6 +38,7 @@ CHECKS = {
     "feedback_validation": "反馈校验",
     "evidence_on_every_suspect": "每户有证据",
     "county_lists_published": "各县清单齐全",
+    "flagged_share": "预警村占比",
 }
 
 
@@ -85,6 +87,8 @@ def step_detail(metadata: dict) -> str:
         return text
     if val("suspects") is not None:
         return f"疑似风险户 {val('suspects'):,} 户"
+    if val("flagged_areas") is not None:  # systemic_risk
+        return f"预警区域 {val('flagged_areas'):,} 个，专项调查 {val('survey_households') or 0:,} 户"
     if val("records") is not None:
         return f"部门记录 {val('records'):,} 条"
     if val("files") is not None and isinstance(val("files"), int):

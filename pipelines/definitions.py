@@ -11,6 +11,7 @@ from assets.forms import official_forms, registry_quality
 from assets.ingest import ingest_assets
 from assets.resources import resources_for
 from assets.screening import links, round_outputs, suspects
+from assets.systemic import systemic_risk
 from fangpin.home import apply_umask
 from pipelines.jobs import jobs_for
 from pipelines.schedules import schedules_for
@@ -19,7 +20,16 @@ from pipelines.sensors import folder_sensors
 # the code location's processes (code server, run workers, sensor ticks) create the warehouse, outputs and receipts
 apply_umask()
 
-all_assets = [*ingest_assets, links, suspects, round_outputs, *followup_assets, official_forms, registry_quality]
+all_assets = [
+    *ingest_assets,
+    links,
+    suspects,
+    systemic_risk,
+    round_outputs,
+    *followup_assets,
+    official_forms,
+    registry_quality,
+]
 
 defs = dg.Definitions(
     assets=all_assets,

@@ -30,7 +30,7 @@ from pipelines.partitions import TIMEZONE, county_key, has_quarter, quarter_key,
 
 QUARTERLY_CRON = "0 7 10 1,4,7,10 *"
 APPROVAL_CRON = "0 8 1 * *"
-ROUND_OPS = ("suspects", "round_outputs")  # the steps that take the round config
+ROUND_OPS = ("suspects", "systemic_risk", "round_outputs")  # the steps that take the round config
 
 
 def round_for(day: dt.date) -> tuple[str, str]:
@@ -200,5 +200,11 @@ def incremental_round_request(
         run_key=f"{feed}:{digest}",
         config_round_id=True,
         tags={"fangpin/feed": feed, "fangpin/files": ", ".join(n for n, _, _ in sorted(files))[:1000]},
-        asset_selection=[feed_asset, dg.AssetKey("links"), dg.AssetKey("suspects"), dg.AssetKey("round_outputs")],
+        asset_selection=[
+            feed_asset,
+            dg.AssetKey("links"),
+            dg.AssetKey("suspects"),
+            dg.AssetKey("systemic_risk"),
+            dg.AssetKey("round_outputs"),
+        ],
     )

@@ -240,3 +240,22 @@ def test_progress_stops_quietly_when_the_reader_goes_away():
     progress(_event("STEP_START", "links"))
     progress(_event("STEP_SUCCESS", "links"))
     assert progress.out is None and progress.done == 1
+
+
+def test_generate_without_surges_plants_none(tmp_path, capsys):
+    """--no-surges: a city to measure the systemic-risk watch's false alarms on (issue 16). A city made small with
+    --scale plants the surges its townships allow (one township each) rather than failing."""
+    import polars as pl
+
+    for args, home in (
+        (["--scale", "0.3"], "with"),
+        (["--scale", "0.3", "--no-surges"], "without"),
+        (["--scale", "0.1"], "small"),
+    ):
+        assert main(["generate", "--size", "demo", "--home", str(tmp_path / home), *args]) == 0
+    out = capsys.readouterr().out
+    assert "规模性风险：埋设 5 处" in out and "规模性风险：未埋设" in out
+    assert pl.read_parquet(tmp_path / "with" / "truth" / "surges.parquet").height == 5
+    assert pl.read_parquet(tmp_path / "without" / "truth" / "surges.parquet").is_empty()
+    small = pl.read_parquet(tmp_path / "small" / "truth" / "surges.parquet")
+    assert 1 <= small.height < 5 and small["township_code"].is_unique().all()

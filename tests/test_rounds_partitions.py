@@ -134,9 +134,10 @@ def test_rerunning_one_county_leaves_the_other_counties_untouched(screened_tiny,
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("2026Q4 轮集中全面排查开始：融水苗族自治县（单县重跑），推送日期 2026-10-12")
     steps = [line for line in lines if re.match(r"^\[\d+/\d+\] ", line)]
-    assert "[1/10] 入库 · 户籍（防止返贫监测对象信息） …" in steps and len(steps) == 20
-    assert re.search(r"^\[9/10\] 筛查 · 疑似风险户：疑似风险户 \d+ 户（[\d.]+ 秒）$", "\n".join(steps), re.M)
-    assert any(line.startswith("[10/10] 发布 · 清单与汇总：写出 ") for line in steps)
+    assert "[1/11] 入库 · 户籍（防止返贫监测对象信息） …" in steps and len(steps) == 22
+    assert re.search(r"^\[9/11\] 筛查 · 疑似风险户：疑似风险户 \d+ 户（[\d.]+ 秒）$", "\n".join(steps), re.M)
+    assert any(line.startswith("[10/11] 研判 · 规模性、系统性风险：预警区域 ") for line in steps)
+    assert any(line.startswith("[11/11] 发布 · 清单与汇总：写出 ") for line in steps)
     summary = "\n".join(lines[lines.index(steps[-1]) + 1 :])
     assert "融水苗族自治县重跑" in summary and "证件号码一致" in summary and "模糊匹配" in summary
     assert not re.search(r"id_exact|id_repaired|fuzzy|unmatched|review|\x1b|\r", summary)
@@ -171,13 +172,14 @@ def test_rerunning_one_county_leaves_the_other_counties_untouched(screened_tiny,
 def test_backfill_over_two_quarters_is_one_run(screened_tiny, tmp_path):
     from assets.resources import resources_for
     from assets.screening import round_outputs, suspects
+    from assets.systemic import systemic_risk
     from pipelines.partitions import backfill_tags
     from pipelines.schedules import round_run_config
 
     home = copy_home(screened_tiny, tmp_path / "home")
     with dg.instance_for_test() as instance:
         result = dg.materialize(
-            [suspects, round_outputs],
+            [suspects, systemic_risk, round_outputs],
             resources=resources_for(home=str(home)),
             instance=instance,
             tags=backfill_tags("2026Q3", "2026Q4"),
@@ -186,7 +188,7 @@ def test_backfill_over_two_quarters_is_one_run(screened_tiny, tmp_path):
         assert result.success
         runs = instance.get_runs()
         assert len(runs) == 1
-        for key in ("suspects", "round_outputs"):
+        for key in ("suspects", "systemic_risk", "round_outputs"):
             parts = instance.get_materialized_partitions(dg.AssetKey(key))
             assert len(parts) == 20 and {p.split("|")[1] for p in parts} == {"2026Q3", "2026Q4"}
         checks = {
@@ -194,7 +196,11 @@ def test_backfill_over_two_quarters_is_one_run(screened_tiny, tmp_path):
             for e in result.all_events
             if e.event_type_value == "ASSET_CHECK_EVALUATION"
         }
-        assert checks == {("evidence_on_every_suspect", True), ("county_lists_published", True)}
+        assert checks == {
+            ("evidence_on_every_suspect", True),
+            ("flagged_share", True),
+            ("county_lists_published", True),
+        }
     q3 = home / "out" / "2026Q3"
     assert (q3 / "suspects.parquet").exists() and (q3 / "priority_targets.parquet").exists()  # Q3: priority round
     assert list(q3.glob("重点区域排查_*.xlsx")) and (q3 / "links.parquet").exists()

@@ -156,7 +156,7 @@ def test_a_settled_department_drop_launches_one_incremental_round(tmp_path, monk
     assert third.run_requests == []  # already launched
     today = dt.datetime.now(dt.UTC).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).date()
     round_id = f"{today:%Y%m%d}-medical"
-    for op in ("suspects", "round_outputs"):
+    for op in ("suspects", "systemic_risk", "round_outputs"):
         assert req.run_config["ops"][op]["config"] == {
             "round_id": round_id,
             "kind": "incremental",
@@ -166,6 +166,7 @@ def test_a_settled_department_drop_launches_one_incremental_round(tmp_path, monk
         "medical_records",
         "links",
         "suspects",
+        "systemic_risk",
         "round_outputs",
     }
     assert sorted(keys_in_tags(req.tags)) == sorted(f"{county_key(c)}|{quarter_of(today)}" for c in COUNTY_CODES)

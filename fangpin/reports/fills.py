@@ -33,3 +33,8 @@ CHECKER = Fill("核对人姓名。")
 CHECK_DATE = Fill("核对的日期，如 2026-11-05。", date=True)
 NOTE = Fill("备注。")
 COMPLETE = Fill("请从下拉列表选择：齐全、不齐全或不适用。", choices=("齐全", "不齐全", "不适用"))
+VISIT_DATE = Fill("走访的日期，如 2026-10-20。", date=True)
+VISIT_RESULT = Fill(
+    "请从下拉列表选择走访结果：无风险、持续关注或建议纳入监测。", choices=("无风险", "持续关注", "建议纳入监测")
+)
+VISITOR = Fill("走访人姓名。")

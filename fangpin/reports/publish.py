@@ -23,7 +23,9 @@ caller joins the two, e.g. :func:`assets.publishing.publish_round`) — this mod
 - ``待核实匹配清单_<县>.xlsx`` per county with material review records (confirming one would change a household's
   screening result) and ``同名待定记录_<部门>.xlsx`` per department with its other undecided records
   (:mod:`fangpin.reports.review_lists`);
-- ``汇总_<round_id>.html`` (inline SVG, no external resource) and ``汇总_<round_id>.xlsx`` (native Excel charts).
+- ``汇总_<round_id>.html`` (inline SVG, no external resource) and ``汇总_<round_id>.xlsx`` (native Excel charts),
+  with the systemic-risk section when ``tables["systemic"]`` holds the round's flags
+  (:func:`fangpin.reports.summary.systemic_section`).
 
 Workbooks are independent jobs run side by side in worker processes (:mod:`fangpin.reports.parallel`); each job
 gets only its own rows. A county rerun (tables of a scope) writes only those counties' workbooks; in the round-wide
@@ -885,4 +887,5 @@ def summary_data(tables: dict, round_id: str) -> dict:
         "match_rows": match_rows,
         "quality_rows": quality_rows,
         "reason_rows": reason_rows,
+        "systemic": tables.get("systemic"),
     }

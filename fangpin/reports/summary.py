@@ -90,7 +90,8 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:left} th{background:#DDEB
 
 
 def write_html(path: Path, data: dict) -> None:
-    """``data``: the dict built by :func:`fangpin.reports.publish.summary_data`."""
+    """``data``: the dict built by :func:`fangpin.reports.publish.summary_data` (``systemic``, when present: see
+    :func:`systemic_section`)."""
     k = data["kpis"]
     kpis = "".join(f'<div class="kpi">{_e(label)}<b>{_e(value)}</b></div>' for label, value in k)
     notes = "".join(f'<p class="note">{_e(n)}</p>' for n in data.get("notes", []))
@@ -109,6 +110,7 @@ def write_html(path: Path, data: dict) -> None:
 <div class="kpis">{kpis}</div>
 <h2>图表</h2>
 <div class="charts">{"".join(f"<div>{c}</div>" for c in charts)}</div>
+{systemic_section(data["systemic"]) if data.get("systemic") else ""}
 <h2>各县（市、区）</h2>
 {html_table(["县（市、区）", "疑似风险户", "其中监测户新增风险", "其中风险消除户再预警", "易地搬迁双向分流"], data["county_rows"])}
 <h2>各部门数据匹配情况</h2>
@@ -227,6 +229,11 @@ def write_xlsx(path: Path, data: dict) -> None:
                 data["quality_rows"],
             ),
             ("主要拒收原因", ["数据来源", "原因", "行数"], data["reason_rows"]),
+            *(
+                [("规模性、系统性风险预警区域", SYSTEMIC_HEADERS, systemic_rows(data["systemic"]["flags"]))]
+                if data.get("systemic")
+                else []
+            ),
         ):
             ws.write_string(r, 0, title, book.fmt["title"])
             r += 1
@@ -240,3 +247,130 @@ def write_xlsx(path: Path, data: dict) -> None:
                     else:
                         ws.write_string(r, c, safe_text("" if v is None else str(v)))
             r += 2
+
+
+# ------------------------------------------------------------------------------------------ systemic-risk section
+
+LEVEL_NAMES = {"village": "村", "township": "乡镇"}
+SYSTEMIC_HEADERS = ["县（市、区）", "层级", "乡(镇)", "区域", "风险信号", "本季度人(户)数", "本季度每千人", "基线每千人",
+                    "倍数", "显著性", "接近监测线户数"]  # fmt: skip
+
+
+def _rate(value: float | None, unit: str) -> str:
+    if value is None:
+        return ""
+    return f"{value:,.0f}{unit}" if unit == "元" else f"{value:,.1f}"
+
+
+def systemic_rows(flags) -> list[list]:
+    """The flagged areas × signals as table rows (most significant first), for the page and the workbook."""
+    rows = []
+    for f in flags.sort("p_value", "area_code", "signal").to_dicts():
+        unit = "元" if f["kind"] == "amount" else ""
+        p = f["p_value"]
+        rows.append(
+            [
+                f["county"],
+                LEVEL_NAMES.get(f["area_level"], f["area_level"]),
+                f["township"],
+                f["area_name"],
+                f["signal_name"],
+                f["count"],
+                _rate(f["rate"], unit),
+                _rate(f["baseline_rate"], unit),
+                f"{f['ratio']:.1f}",
+                "p<0.0001" if p < 1e-4 else f"p={p:.4f}",
+                f["households_near_line"],
+            ]
+        )
+    return rows
+
+
+def svg_history(title: str, points: Sequence[tuple[str, float, float]], baseline: float, *, unit: str = "",
+                width: int = 330, height: int = 190) -> str:  # fmt: skip
+    """One flagged area's quarterly rates as columns (the round's quarter, last, in red), its county's rate as a line
+    with dots, and the baseline it was tested against as a dashed line: an inline <svg>, nothing fetched."""
+    top, bottom, left, right = 34, 30, 8, 8
+    plot_h, plot_w = height - top - bottom, width - left - right
+    vmax = max([r for _, r, _ in points] + [c for _, _, c in points] + [baseline, 1e-9]) * 1.1
+    n = max(len(points), 1)
+    slot = plot_w / n
+
+    def y(v: float) -> float:
+        return top + plot_h * (1 - max(v, 0.0) / vmax)
+
+    parts = [
+        f'<svg width="{width}" height="{height}" role="img" aria-label="{_e(title)}">',
+        f'<text x="0" y="14" font-size="12" font-weight="bold">{_e(title)}</text>',
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" stroke="#999"/>',
+    ]
+    county = []
+    for i, (label, rate, county_rate) in enumerate(points):
+        x = left + i * slot
+        current = i == len(points) - 1
+        fill = PALETTE[6] if current else "#9DB3D9"
+        parts.append(
+            f'<rect x="{x + slot * 0.15:.1f}" y="{y(rate):.1f}" width="{slot * 0.7:.1f}" '
+            f'height="{top + plot_h - y(rate):.1f}" fill="{fill}"><title>{_e(label)}：{_e(_rate(rate, unit))}</title></rect>'
+        )
+        parts.append(
+            f'<text x="{x + slot / 2:.1f}" y="{top + plot_h + 13}" font-size="9" text-anchor="middle">{_e(label)}</text>'
+        )
+        county.append((x + slot / 2, y(county_rate)))
+    if county:
+        path = " ".join(f"{cx:.1f},{cy:.1f}" for cx, cy in county)
+        parts.append(f'<polyline points="{path}" fill="none" stroke="{PALETTE[1]}" stroke-width="1.5"/>')
+        parts += [f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="2.2" fill="{PALETTE[1]}"/>' for cx, cy in county]
+    parts.append(
+        f'<line x1="{left}" y1="{y(baseline):.1f}" x2="{width - right}" y2="{y(baseline):.1f}" stroke="#333" '
+        f'stroke-dasharray="4,3"><title>基线 {_e(_rate(baseline, unit))}</title></line>'
+    )
+    parts.append(
+        f'<text x="{width - right}" y="{top - 6}" font-size="9" text-anchor="end" fill="#555">每千人{_e(unit)}，'
+        f"最高 {_e(_rate(vmax / 1.1, unit))}</text>"
+    )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def systemic_section(systemic: dict, limit: int = 12) -> str:
+    """The round summary's section on the systemic-risk watch. ``systemic``: ``quarter``, ``flags`` and ``history``
+    (frames of ``warehouse.systemic.frames``) and ``survey_households``. Charts: the ``limit`` most significant flags,
+    each against its history (columns), its county (line) and its baseline (dashed)."""
+    flags, history, quarter = systemic["flags"], systemic["history"], systemic["quarter"]
+    head = f"<h2>规模性、系统性风险研判（{_e(quarter)}）</h2>"
+    legend = (
+        "<p>按行政村、乡镇统计本季度各类风险信号每千名户籍人口的发生率，与本地区历史（近若干季度及上年同季度）和本县其他地区"
+        "本季度比较；显著高于两者、至少为基线 2 倍并达到最少人（户）数的列为预警区域，预警区域内接近监测线或有相关记录的"
+        "农户列入各县《规模性风险预警》工作簿的专项调查名单。</p>"
+    )
+    if flags.is_empty():
+        return head + legend + "<p>本季度未发现规模性、系统性风险预警区域。</p>"
+    areas = flags.select("area_level", "area_code").unique()
+    counts = (
+        f"<p>预警区域 {areas.height} 个（村 {areas.filter(areas['area_level'] == 'village').height} 个、乡镇 "
+        f"{areas.filter(areas['area_level'] == 'township').height} 个），预警信号 {flags.height} 项；专项调查名单 "
+        f"{systemic.get('survey_households', 0):,} 户。</p>"
+    )
+    charts = []
+    for f in flags.sort("p_value", "area_code", "signal").head(limit).to_dicts():
+        h = history.filter((history["area_code"] == f["area_code"]) & (history["signal"] == f["signal"]))
+        h = h.sort("q_index", descending=True)
+        points = [(q[2:], r, c) for q, r, c in h.select("quarter", "rate", "county_rate").rows()]
+        unit = "元" if f["kind"] == "amount" else ""
+        title = f"{f['area_name']}（{LEVEL_NAMES.get(f['area_level'], '')}）· {f['signal_name']}"
+        charts.append(svg_history(title, points, f["baseline_rate"], unit=unit))
+    more = f"<p>图示显著性最高的 {limit} 项，共 {flags.height} 项。</p>" if flags.height > limit else ""
+    key = (
+        '<p style="font-size:12px;color:#555">柱：该区域各季度每千人发生率（红色为本季度）；橙线：本县同级地区合计；'
+        "虚线：检验所用基线（本地区历史与本县其他地区本季度中较高者）。</p>"
+    )
+    return (
+        head
+        + legend
+        + counts
+        + html_table(SYSTEMIC_HEADERS, systemic_rows(flags))
+        + more
+        + key
+        + f'<div class="charts">{"".join(f"<div>{c}</div>" for c in charts)}</div>'
+    )

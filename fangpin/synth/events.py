@@ -188,13 +188,14 @@ class Window:
         return self.ref - 61, self.ref - 1
 
     def episodes(self) -> list[tuple[str, int, int, bool]]:
-        """Disaster episodes: (type, first day, last day, inside the window)."""
+        """Disaster episodes: (type, first day, last day, inside the window), one in each quarter of the extracts
+        (the round's quarter Q: Q−4 … Q), so that no quarter holds two and a village's history is even."""
         r, s = self.ref, self.start
         return [
             ("洪涝", self.extract_start + 10, s - 25, False),
             ("旱灾", s + 15, s + 75, True),
-            ("风雹", r - 200, r - 170, True),
-            ("洪涝", r - 140, r - 90, True),
+            ("风雹", r - 260, r - 200, True),
+            ("洪涝", r - 170, r - 110, True),
             ("地质灾害", r - 80, r - 20, True),
         ]
 
@@ -714,14 +715,20 @@ def background(rng: np.random.Generator, city: City, rules: Rules, win: Window, 
     n_v = len(city.villages)
     frac = spec.get("disaster_village_share", 0.12)
     seen_inside = np.zeros(len(hh), dtype=bool)
+    # the same villages (low-lying, on a slope) are hit by every episode, so that each has a disaster history and no
+    # quiet village suddenly reports many households: the only clusters are the planted surges (surges.py)
+    hit_v = rng.random(n_v) < frac
+    if not hit_v.any():
+        hit_v[rng.integers(0, n_v)] = True
+    share, k = 0.2 * rate, 0  # each episode reports about this share of a hit village's households
     for e_i, (dname, lo, hi, inside) in enumerate(win.episodes()):
-        hit_v = rng.random(n_v) < frac
-        if not hit_v.any():
-            hit_v[rng.integers(0, n_v)] = True
-        hit = hit_v[v_of_hh] & ~planted & (rng.random(len(hh)) < 0.25 * rate)
-        if inside:
-            hit &= ~seen_inside
+        if inside:  # ≤ 1 report per household inside the window: draw among those not reported yet
+            p_hit = min(1.0, share / max(1.0 - share * k, share))
+            hit = hit_v[v_of_hh] & ~planted & ~seen_inside & (rng.random(len(hh)) < p_hit)
             seen_inside |= hit
+            k += 1
+        else:
+            hit = hit_v[v_of_hh] & ~planted & (rng.random(len(hh)) < share)
         hs = np.flatnonzero(hit)
         n = len(hs)
         loss = np.clip(np.exp(rng.normal(np.log(1500), 0.7, n)), 200, 0.85 * rules.disaster_loss)
@@ -815,7 +822,7 @@ def background(rng: np.random.Generator, city: City, rules: Rules, win: Window, 
             force_dup=np.zeros(n, bool),
         )
     )
-    lost = w[rng.random(len(w)) < 0.08 * rate]
+    lost = w[rng.random(len(w)) < 0.02 * rate]  # a quarter's worth (as often as in any other quarter)
     n = len(lost)
     lo, hi = win.outdated
     out["employment"].append(

@@ -18,8 +18,9 @@ Ground truth (docs/ARCHITECTURE.md is the contract; columns beyond it are extras
   registry persons of the same township have exactly the same name).
 * ``households.parquet``: plus ``suspect_again`` (a risk-eliminated household suspected again), ``signals`` (feeds
   with a qualifying signal), ``adjusted_per_capita_income``, ``rigid_spending``, ``monitoring_line``, ``dibao``,
-  ``resettlement_village_code``. ``scenario`` is a planted scenario name (see ``events.SCENARIOS``), or
-  ``background`` (only harmless events) / ``quiet`` (no department record at all). ``evidence_exact_ids``: every
+  ``resettlement_village_code``. ``scenario`` is a planted scenario name (see ``events.SCENARIOS``), ``surge`` /
+  ``surge_near_line`` (planted by ``surges``), or ``background`` (only harmless events) / ``quiet`` (no department
+  record at all). ``evidence_exact_ids``: every
   evidence event of the household (all its in-window medical and disaster events, its qualifying employment and
   civil-affairs events) has at least one record whose raw ID is exact; vacuously true without evidence.
 * ``records.parquet``: plus ``event_id`` (shared by a duplicate copy and its original), ``event_date``,
@@ -35,6 +36,12 @@ Ground truth (docs/ARCHITECTURE.md is the contract; columns beyond it are extras
   outside the city) | valid_id_city (usable ID of an urban district) | no_id_common_name (no usable ID, named after
   ≥ 1 registry person of the township the record names) | no_id_local (no usable ID, in the city, no such
   namesake) | address_elsewhere (no usable ID, the record names a place outside the city).
+* ``surges.parquet`` / ``surge_households.parquet``: the systemic-risk surges planted in the round's last quarter
+  and their households (``surges``; empty files when the size or ``surges=False`` plants none).
+
+Surges (``surges``: on for demo, city and province; ``generate(..., surges=False)`` for a city without them): one
+area per kind gets a cluster of department events in the round's last quarter, plus near-line households. Disaster
+episodes hit the same villages each time, one episode per quarter, so that the only clusters are the planted ones.
 """
 
 from __future__ import annotations
@@ -57,6 +64,7 @@ from fangpin.synth import feeds as F
 from fangpin.synth import names, render, vocab
 from fangpin.synth import population as P
 from fangpin.synth import registry as R
+from fangpin.synth import surges as S
 from fangpin.synth import truth as T
 
 VERSION = 1
@@ -75,10 +83,17 @@ SIZES: dict[str, dict] = {
         robust_check=True,
         min_relocated=4,
     ),
-    "demo": dict(households=5000, hh_per_village=40, max_resettlement=2, robust_check=True),
-    "city": dict(households=350_000, hh_per_village=300, xlsx_max_rows=12000, robust_check=True, robust_sample=20000),
+    "demo": dict(households=5000, hh_per_village=40, max_resettlement=2, robust_check=True, surges=True),
+    "city": dict(
+        households=350_000, hh_per_village=300, xlsx_max_rows=12000, robust_check=True, robust_sample=20000, surges=True
+    ),
     "province": dict(
-        households=3_500_000, hh_per_village=300, xlsx_max_rows=12000, robust_check=True, robust_sample=5000
+        households=3_500_000,
+        hh_per_village=300,
+        xlsx_max_rows=12000,
+        robust_check=True,
+        robust_sample=5000,
+        surges=True,
     ),
 }
 FORMATS = ("mixed", "csv", "xlsx")
@@ -136,6 +151,7 @@ def generate(
     scale: float = 1.0,
     formats: str = "mixed",
     namesake_share: float | str = "realistic",
+    surges: bool | None = None,
 ) -> dict:
     """Write a synthetic city into ``<home>/landing/<feed>/`` and its ground truth into ``<home>/truth/``.
 
@@ -144,6 +160,7 @@ def generate(
     the registry of a city or province comes as one XLSX export per county unless formats is csv.
     namesake_share: share of registry persons who share their exact name with another person of their township —
     a level of :data:`names.NAMESAKE_LEVELS` (realistic, stress) or a number; the manifest reports the achieved share.
+    surges: plant the systemic-risk surges (``surges``); None = the size's default (demo, city, province: yes).
     Refuses (ValueError) to write into a home whose landing folders already hold files: call
     :func:`clear_generated` first (the CLI's --force).
     """
@@ -172,6 +189,8 @@ def generate(
         )
     level, share = names.namesake_target(namesake_share)
     spec = {**SPEC_DEFAULTS, **SIZES[size], "namesake_share": share, "namesake_level": level}
+    if surges is not None:
+        spec["surges"] = bool(surges)
     n_households = max(10, int(round(spec["households"] * scale)))
     rules_cfg = rules_for("4502", ref.year, dh.root)
     rules = E.Rules.from_config(rules_cfg)
@@ -251,7 +270,7 @@ def _generate_part(
     """One part of the city (the whole city unless it is larger than PART_MAX_HOUSEHOLDS): population, events,
     truth, files. Parts share nothing but the divisions; codes, ID sequences and event ids are disjoint. Returns
     the villages, the file descriptions and, for a city in one part, its truth frames (else written to parts_dir)."""
-    streams = [np.random.default_rng(s) for s in seed.spawn(10)]
+    streams = [np.random.default_rng(s) for s in seed.spawn(11)]
     suffix = f"（第{part + 1}部分）" if n_parts > 1 else ""
 
     # ---- population and events
@@ -261,14 +280,18 @@ def _generate_part(
     planter = E.Planter(streams[1], city, rules, win, spec)
     planter.assign()
     city = planter.apply()
+    surges = S.plant(streams[10], city, rules, win) if spec.get("surges") and part == 0 else None
+    if surges is not None:
+        city = surges.city
     bg = E.background(streams[2], city, rules, win, spec)
     if spec.get("force_dots"):
         city = _force_dots(streams[3], city, bg, spec["force_dots"])
-    reg_counts = {f: sum(len(b["pid"]) for src in (planter.events, bg) for b in src[f]) for f in E.FEEDS}
+    planted = [planter.events, bg] + ([surges.events] if surges is not None else [])
+    reg_counts = {f: sum(len(b["pid"]) for src in planted for b in src[f]) for f in E.FEEDS}
     o_share = spec["outsider_share"]
     out_counts = {f: max(2, int(round(reg_counts[f] * o_share[f] / (1 - o_share[f])))) for f in E.FEEDS}
     outs = E.outsider_events(streams[4], city, win, out_counts)
-    events = E.assemble([planter.events, bg, outs], first_id=1 + part * 1_000_000_000)
+    events = E.assemble([*planted, outs], first_id=1 + part * 1_000_000_000)
     lap(f"events{suffix}")
 
     # ---- truth (independent rules on clean events) and its self-checks
@@ -304,6 +327,8 @@ def _generate_part(
     file_infos = R.write_registry(dh.landing_for("registry"), city, formats, size, suffix) + file_infos
     lap(f"registry{suffix}")
 
+    if part == 0:
+        S.write_truth(dh.truth, surges, truth)
     recs = pl.concat(records, how="vertical_relaxed")
     frames = {
         "households": _households_truth(city, truth, recs, rules),
@@ -608,6 +633,7 @@ def _manifest(dh: DataHome, head: dict, spec: dict, n_villages: int, files, timi
             "by_kind": counts(recs.filter(pl.col("outsider_kind").is_not_null()), "outsider_kind"),
         },
         "scenarios": counts(hh, "scenario"),
+        "surges": pl.read_parquet(dh.truth / "surges.parquet").select("surge_id", "kind", "area_code").rows(),
         "categories": counts(at_risk, "expected_category"),
         "risk_types": counts(types, "t"),
         "noise": counts(noise, "n"),

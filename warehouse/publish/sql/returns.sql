@@ -106,12 +106,13 @@ near_id AS (
 ),
 -- a valid ID the registry does not hold, but the number of a registry person of the same surname cut to 15
 -- significant digits, as a spreadsheet keeps a number (read back as a double, the last digits come out changed and now
--- and then with a valid check character)
+-- and then with a valid check character). The registry side compares its first 15 digits as text: its 18 digits as
+-- a double can round up into the next thousand (…191987 → …192000), the record's double stays within ±32 of them.
 cell_id AS (
     SELECT DISTINCT r.source, r.source_file, r.source_row
     FROM rec r
     JOIN registry_person p
-      ON floor(TRY_CAST(p.id_number AS DOUBLE) / 1000) = round(TRY_CAST(r.id_number AS DOUBLE) / 1000)
+      ON TRY_CAST(left(p.id_number, 15) AS BIGINT) = CAST(round(TRY_CAST(r.id_number AS DOUBLE) / 1000) AS BIGINT)
      AND left(p.name_key, 1) = left(r.name_key, 1)
     WHERE r.id_number IS NOT NULL
 ),
