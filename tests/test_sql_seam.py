@@ -17,8 +17,6 @@ ENGINES = {"warehouse/runner.py", "warehouse/engine.py", "warehouse/spark.py"}
 NOT_YET_MIGRATED = {
     "assets/resources.py",  # FangpinHome.warehouse(): the raw connection of the modules below
     "warehouse/followup/feedback.py",
-    "warehouse/linkage/devcity.py",
-    "warehouse/linkage/evaluate.py",
     "warehouse/rules/__init__.py",
 }
 
