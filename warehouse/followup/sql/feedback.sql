@@ -75,10 +75,10 @@ x AS (
     SELECT household_id, 'measure', measure_date, round_id,
            '帮扶措施：' || m || CASE WHEN measure_date IS NULL THEN '（落实日期未填）' ELSE '' END,
            source_row, county_code, NULL, NULL, NULL, m, NULL
-    FROM (SELECT *, unnest(measures) AS m FROM r WHERE len(measures) > 0)
+    FROM (SELECT *, unnest(measures) AS m FROM r WHERE array_length(measures) > 0)
     UNION ALL
     SELECT household_id, 'visit', v, round_id, '入户走访', source_row, county_code, NULL, NULL, NULL, NULL, NULL
-    FROM (SELECT *, unnest(visit_dates) AS v FROM r WHERE len(visit_dates) > 0)
+    FROM (SELECT *, unnest(visit_dates) AS v FROM r WHERE array_length(visit_dates) > 0)
     UNION ALL
     SELECT household_id, 'approved', county_approved_on, round_id, '县级审定', source_row, county_code, NULL, NULL, NULL, NULL, NULL
     FROM r WHERE county_approved_on IS NOT NULL
