@@ -42,7 +42,6 @@ class FangpinHome(_HoldsWriterLease, dg.ConfigurableResource):
     """The data home (SPEC §3). Empty ``home`` → ``$FANGPIN_HOME`` → ``./var``."""
 
     home: str = ""
-    memory_limit: str = ""  # e.g. "4GB"; DuckDB spills to <home>/warehouse/spill beyond it
 
     def data_home(self) -> DataHome:
         return DataHome.at(self.home or os.environ.get("FANGPIN_HOME") or None).ensure()
@@ -52,7 +51,7 @@ class Warehouse(_HoldsWriterLease, dg.ConfigurableResource):
     """The engine that runs the warehouse's SQL steps. ``session()`` yields a :class:`warehouse.runner.Runner`."""
 
     home: str = ""
-    memory_limit: str = ""
+    memory_limit: str = ""  # e.g. "4GB"; DuckDB spills to <home>/warehouse/spill beyond it
 
     def data_home(self) -> DataHome:
         return DataHome.at(self.home or os.environ.get("FANGPIN_HOME") or None).ensure()
@@ -132,4 +131,4 @@ def resources_for(home: str = "", engine: str | None = None, memory_limit: str =
         warehouse: Warehouse = SparkWarehouse(home=home, memory_limit=memory_limit)
     else:
         warehouse = DuckDBWarehouse(home=home, memory_limit=memory_limit)
-    return {"fangpin": FangpinHome(home=home, memory_limit=memory_limit), "warehouse": warehouse}
+    return {"fangpin": FangpinHome(home=home), "warehouse": warehouse}
