@@ -32,7 +32,6 @@ from assets.resources import Warehouse
 from fangpin.home import DataHome
 from warehouse.followup import backfill_pushes, ensure_tables, ingest_feedback
 from warehouse.followup.feedback import FeedbackOutcome
-from warehouse.runner import duckdb_connection
 
 
 class FollowupConfig(dg.Config):
@@ -86,7 +85,7 @@ def _feedback_check(outcome: FeedbackOutcome) -> dg.AssetCheckResult:
 def feedback_records(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     home = warehouse.data_home()
     with warehouse.session() as wh:
-        outcome = ingest_feedback(home, duckdb_connection(wh, "warehouse.followup.feedback"))
+        outcome = ingest_feedback(home, wh)
     for f in outcome.files:
         if f.status != "already_ingested":
             context.log.info(
@@ -200,7 +199,7 @@ def run_followup(home: str | Path | None, as_of: dt.date | None = None) -> dict:
     data_home = DataHome.at(home).ensure()
     as_of = as_of or dt.date.today()
     with resources_for(home=str(data_home.root))["warehouse"].session() as wh:
-        outcome = ingest_feedback(data_home, duckdb_connection(wh, "warehouse.followup.feedback"))
+        outcome = ingest_feedback(data_home, wh)
         backfill_pushes(wh)
         result = write_followup(wh, data_home.root, as_of)
     result["feedback"] = outcome

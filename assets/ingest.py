@@ -3,7 +3,7 @@
 import dagster as dg
 
 from assets.ingestion import FeedOutcome, ingest_feed
-from assets.resources import FangpinHome
+from assets.resources import Warehouse
 from fangpin.home import CORE_FEEDS, OPTIONAL_FEEDS
 
 FEED_TITLES = {
@@ -115,10 +115,10 @@ def build_ingest_asset(feed: str) -> dg.AssetsDefinition:
         kinds={"duckdb", "polars"},
         op_tags={"dagster/priority": str(INGEST_PRIORITY.get(feed, 0))},
     )
-    def _ingest(context: dg.AssetExecutionContext, fangpin: FangpinHome) -> dg.MaterializeResult:
-        home = fangpin.data_home()
-        with fangpin.warehouse() as con:
-            outcome = ingest_feed(home, feed, con)
+    def _ingest(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+        home = warehouse.data_home()
+        with warehouse.session() as wh:
+            outcome = ingest_feed(home, feed, wh)
         for f in outcome.files:
             if f.status in READ:
                 context.log.info(

@@ -181,7 +181,8 @@ class _Prepared:
 
 
 def ingest_feed(home: DataHome, feed: str, con, reference_date: dt.date | None = None) -> FeedOutcome:
-    """Ingest every new file in ``landing/<feed>/``. ``con`` is an open read-write warehouse connection.
+    """Ingest every new file in ``landing/<feed>/``. ``con`` is the open read-write warehouse (a step
+    runner, or a DuckDB connection the loader wraps).
 
     Files are archived, read and validated ahead (reader processes, a validator thread) and loaded in landing order,
     each in its own transaction.

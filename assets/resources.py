@@ -10,8 +10,7 @@ resource by ``FANGPIN_ENGINE`` —
   Needs ``pip install -e '.[spark]'`` and Java 17.
 
 Assets ask for ``warehouse: Warehouse`` and get a step runner (:mod:`warehouse.runner`) from ``warehouse.session()``;
-they never see the engine. Assets not yet moved to the runner still take ``fangpin: FangpinHome`` and its raw DuckDB
-connection (tests/test_sql_seam.py lists them).
+they never see the engine. ``FangpinHome`` is only the data home (folders, the writer lease), no SQL.
 """
 
 import contextlib
@@ -19,7 +18,6 @@ import os
 from collections.abc import Iterator
 
 import dagster as dg
-import duckdb
 
 from fangpin import lock
 from fangpin.home import DataHome
@@ -44,25 +42,16 @@ class FangpinHome(_HoldsWriterLease, dg.ConfigurableResource):
     """The data home (SPEC §3). Empty ``home`` → ``$FANGPIN_HOME`` → ``./var``."""
 
     home: str = ""
-    memory_limit: str = ""  # e.g. "4GB"; DuckDB spills to <home>/warehouse/spill beyond it
 
     def data_home(self) -> DataHome:
         return DataHome.at(self.home or os.environ.get("FANGPIN_HOME") or None).ensure()
-
-    @contextlib.contextmanager
-    def warehouse(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A raw DuckDB connection — for modules not yet moved to the step runner (``Warehouse.session``)."""
-        with engine.connect(
-            self.data_home().warehouse_path, read_only=read_only, memory_limit=self.memory_limit or None
-        ) as con:
-            yield con
 
 
 class Warehouse(_HoldsWriterLease, dg.ConfigurableResource):
     """The engine that runs the warehouse's SQL steps. ``session()`` yields a :class:`warehouse.runner.Runner`."""
 
     home: str = ""
-    memory_limit: str = ""
+    memory_limit: str = ""  # e.g. "4GB"; DuckDB spills to <home>/warehouse/spill beyond it
 
     def data_home(self) -> DataHome:
         return DataHome.at(self.home or os.environ.get("FANGPIN_HOME") or None).ensure()
@@ -142,4 +131,4 @@ def resources_for(home: str = "", engine: str | None = None, memory_limit: str =
         warehouse: Warehouse = SparkWarehouse(home=home, memory_limit=memory_limit)
     else:
         warehouse = DuckDBWarehouse(home=home, memory_limit=memory_limit)
-    return {"fangpin": FangpinHome(home=home, memory_limit=memory_limit), "warehouse": warehouse}
+    return {"fangpin": FangpinHome(home=home), "warehouse": warehouse}

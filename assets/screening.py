@@ -21,7 +21,7 @@ import dagster as dg
 
 from assets.ingest import INGEST_FEEDS, asset_name
 from assets.publishing import publish_round
-from assets.resources import FangpinHome
+from assets.resources import Warehouse
 from assets.rounds import RoundConfig, RoundScope, round_partitions, run_partition_keys, scopes_for
 from fangpin.domain import divisions
 from fangpin.home import CORE_FEEDS, OPTIONAL_FEEDS
@@ -30,7 +30,6 @@ from fangpin.settings import ConfigError
 from warehouse import review, rounds, rules, systemic
 from warehouse.followup import apply_followup
 from warehouse.linkage import link_records
-from warehouse.runner import runner_for
 
 LINK_FEEDS = CORE_FEEDS + OPTIONAL_FEEDS
 #: below this share of a feed's records linked to a registry person the check warns: usually a wrong ID column or
@@ -53,12 +52,12 @@ MIN_MATCH_RATE = 0.5
     pool="warehouse",
     kinds={"duckdb"},
 )
-def links(context: dg.AssetExecutionContext, fangpin: FangpinHome) -> dg.MaterializeResult:
-    with fangpin.warehouse() as con:
-        stats = link_records(con, home=fangpin.data_home().root)
+def links(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    with warehouse.session() as wh:
+        stats = link_records(wh, home=warehouse.data_home().root)
         # what counties already decided about records linkage cannot decide (warehouse/review): remembered links
-        applied = review.apply_decisions(con)
-        rows = runner_for(con).rows("core/screening.match_rates")
+        applied = review.apply_decisions(wh)
+        rows = wh.rows("core/screening.match_rates")
     by_feed = {
         s: {"records": n, "linked": k, "review": r, "unmatched": u, "rate": (k / n if n else 0.0)}
         for s, n, k, r, u in rows
@@ -126,19 +125,19 @@ def links(context: dg.AssetExecutionContext, fangpin: FangpinHome) -> dg.Materia
     pool="warehouse",
     kinds={"duckdb"},
 )
-def suspects(context: dg.AssetExecutionContext, config: RoundConfig, fangpin: FangpinHome):
+def suspects(context: dg.AssetExecutionContext, config: RoundConfig, warehouse: Warehouse):
     scopes = scopes_for(run_partition_keys(context), config)
     context.log.info("screening " + "; ".join(s.describe() for s in scopes))
-    home = fangpin.data_home()
+    home = warehouse.data_home()
     started = time.time()
     results = []
-    with fangpin.warehouse() as con:
+    with warehouse.session() as wh:
         for scope in scopes:
-            stats = _screen(con, scope, home.root)
+            stats = _screen(wh, scope, home.root)
             # a household the county already verified is not pushed again without new evidence (docs/FOLLOWUP.md)
-            apply_followup(con, scope.round_id, scope.pushed_on, counties=scope.county_list)
-            results.append((scope, stats, _scope_counts(con, scope)))
-        missing = _suspects_without_evidence(con, scopes)
+            apply_followup(wh, scope.round_id, scope.pushed_on, counties=scope.county_list)
+            results.append((scope, stats, _scope_counts(wh, scope)))
+        missing = _suspects_without_evidence(wh, scopes)
     yield dg.MaterializeResult(metadata=_suspects_metadata(results, time.time() - started))
     yield dg.AssetCheckResult(
         check_name="evidence_on_every_suspect",
@@ -167,16 +166,16 @@ def suspects(context: dg.AssetExecutionContext, config: RoundConfig, fangpin: Fa
     pool="warehouse",
     kinds={"parquet", "excel"},
 )
-def round_outputs(context: dg.AssetExecutionContext, config: RoundConfig, fangpin: FangpinHome):
+def round_outputs(context: dg.AssetExecutionContext, config: RoundConfig, warehouse: Warehouse):
     scopes = scopes_for(run_partition_keys(context), config)
-    home = fangpin.data_home()
+    home = warehouse.data_home()
     published = []
-    with fangpin.warehouse() as con:
+    with warehouse.session() as wh:
         for scope in scopes:
-            _require_screened(con, scope)
-            published.append((scope, _publish(con, scope, home.root)))
-            rounds.finish_round(con, scope.round_id)
-        absent = _counties_without_workbook(con, published)
+            _require_screened(wh, scope)
+            published.append((scope, _publish(wh, scope, home.root)))
+            rounds.finish_round(wh, scope.round_id)
+        absent = _counties_without_workbook(wh, published)
     yield dg.MaterializeResult(metadata=_outputs_metadata(published))
     yield dg.AssetCheckResult(
         check_name="county_lists_published",
@@ -188,11 +187,11 @@ def round_outputs(context: dg.AssetExecutionContext, config: RoundConfig, fangpi
 # ------------------------------------------------------------------------------------------------ stages
 
 
-def _screen(con, scope: RoundScope, home) -> rules.ScreenStats:
-    rounds.start_round(con, scope.round_id, scope.kind, scope.info.reference_date)
+def _screen(wh, scope: RoundScope, home) -> rules.ScreenStats:
+    rounds.start_round(wh, scope.round_id, scope.kind, scope.info.reference_date)
     try:
         return rules.screen(
-            con,
+            wh,
             scope.round_id,
             scope.kind,
             scope.info.reference_date,
@@ -214,10 +213,10 @@ def _screen(con, scope: RoundScope, home) -> rules.ScreenStats:
         ) from None
 
 
-def _publish(con, scope: RoundScope, home) -> dict:
+def _publish(wh, scope: RoundScope, home) -> dict:
     try:
         return publish_round(
-            con, home, scope.round_id, counties=scope.county_list, systemic=systemic.summary(con, scope.round_id)
+            wh, home, scope.round_id, counties=scope.county_list, systemic=systemic.summary(wh, scope.round_id)
         )
     except PublishError as exc:
         raise dg.Failure(
@@ -226,8 +225,8 @@ def _publish(con, scope: RoundScope, home) -> dict:
         ) from None
 
 
-def _require_screened(con, scope: RoundScope) -> None:
-    if not runner_for(con).scalar("core/screening.round_known", round_id=scope.round_id):
+def _require_screened(wh, scope: RoundScope) -> None:
+    if not wh.scalar("core/screening.round_known", round_id=scope.round_id):
         raise dg.Failure(
             description=f"轮次 {scope.round_id} 尚未筛查，请先（或一起）运行 suspects / round {scope.round_id} "
             "has not been screened: materialize suspects for these partitions first (or together)",
@@ -240,8 +239,8 @@ def _config_location(message: str) -> tuple[str, str]:
     return (m.group("file"), m.group("key")) if m else ("fangpin/config/rules.yaml", "")
 
 
-def _scope_counts(con, scope: RoundScope) -> dict[str, int]:
-    rows = runner_for(con).rows("core/screening.suspects_by_county", **_scope_params(scope))
+def _scope_counts(wh, scope: RoundScope) -> dict[str, int]:
+    rows = wh.rows("core/screening.suspects_by_county", **_scope_params(scope))
     return {c: n for c, n in rows}
 
 
@@ -251,16 +250,15 @@ def _scope_params(scope: RoundScope) -> dict:
     return {"round_id": scope.round_id, "all_counties": scope.counties is None, "counties": counties or [""]}
 
 
-def _suspects_without_evidence(con, scopes: list[RoundScope]) -> list[str]:
+def _suspects_without_evidence(wh, scopes: list[RoundScope]) -> list[str]:
     missing = []
     for scope in scopes:
-        missing += [r[0] for r in runner_for(con).rows("core/screening.without_evidence", **_scope_params(scope))]
+        missing += [r[0] for r in wh.rows("core/screening.without_evidence", **_scope_params(scope))]
     return missing
 
 
-def _counties_without_workbook(con, published: list[tuple[RoundScope, dict]]) -> list[str]:
+def _counties_without_workbook(wh, published: list[tuple[RoundScope, dict]]) -> list[str]:
     """Counties of the run with households in the registry (or routed suspects) but no workbook on disk."""
-    wh = runner_for(con)
     registry = {r[0] for r in wh.rows("core/screening.registry_counties") if r[0]}
     absent = []
     for scope, result in published:

@@ -283,9 +283,9 @@ def fail_dead_runs(instance, home: Path) -> list[str]:
 
 @contextlib.contextmanager
 def run_lease(home: Path, run, instance, log=None, wait: float | None = None) -> Iterator[Holder]:
-    """What a Dagster run does while it works on ``home`` (the ``FangpinHome`` resource): register, take the lease
-    (waiting up to ``wait`` / ``FANGPIN_WRITER_WAIT`` / :data:`RUN_WAIT_SECONDS`), fail the runs killed before it,
-    and give everything back at the end. In a ``fangpin`` command the lease is already held (re-entrant)."""
+    """What a Dagster run does while it works on ``home`` (the ``FangpinHome`` or ``Warehouse`` resource): register,
+    take the lease (waiting up to ``wait`` / ``FANGPIN_WRITER_WAIT`` / :data:`RUN_WAIT_SECONDS`), fail the runs killed
+    before it, and give everything back at the end. In a ``fangpin`` command the lease is already held (re-entrant)."""
     run_id = getattr(run, "run_id", None)
     job = getattr(run, "job_name", None)
     if wait is None:

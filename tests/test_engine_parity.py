@@ -190,3 +190,69 @@ def test_map_arrow_same_on_both_engines(engines):
         wh.map_arrow("registry_person", _name_keys, "_keys")
     d, s = (sorted(wh.frame("core/queries.all", table="_keys").rows()) for wh in (duck, spark))
     assert d == s and len(d) == duck.count("registry_person") and all(k for _, _, k in d)
+
+
+def test_county_feedback_same_on_both_engines(tmp_path, spark_warehouse):
+    """County feedback (followup/feedback.sql): the same returned file checked against the same push history and loaded
+    on both engines gives the same accepted records, rejections with their reasons, and history events."""
+    from test_followup_feedback import FB_HEADER, H_LATE, H_NEVER, H_OK, H_OTHER, H_RELOC, _city
+    from test_followup_support import RONGSHUI, SANJIANG, push, write_csv
+
+    from warehouse import engine
+    from warehouse.followup import ensure_tables, ingest_feedback
+
+    rows = [
+        [
+            H_OK,
+            "融水苗族自治县",
+            "纳入监测",
+            "2026-10-14",
+            "",
+            "因病",
+            "韦建国",
+            "健康帮扶；就业帮扶",
+            "2026-10-20",
+            "2026-10-15、2026/11/3",
+            "",
+        ],
+        [H_NEVER, "融水县", "不纳入", "2026-10-14", "", "", "", "", "", "", ""],  # never pushed
+        [H_OTHER, "三江侗族自治县", "不纳入", "2026-10-14", "", "", "", "", "", "", ""],  # not pushed to 三江
+        [H_LATE, "融水", "不纳入", "2026-10-05", "", "", "", "", "", "", ""],  # verified before the push
+        [H_RELOC, "三江侗族自治县", "待核实", "2026-10-12", "", "", "", "", "", "", ""],  # relocated: its 三江 row
+        [
+            H_OK,
+            "融水苗族自治县",
+            "",
+            "",
+            "",
+            "",
+            "韦建国",
+            "健康帮扶",
+            "2026-10-20",
+            "2026-10-15",
+            "",
+        ],  # repeated facts
+    ]
+    duck_home, spark_home = home_at(tmp_path / "duck"), home_at(tmp_path / "spark")
+    for home in (duck_home, spark_home):
+        write_csv(home.landing_for("feedback") / "核实结果汇总.csv", FB_HEADER, rows)
+    tables = ["feedback_record", "household_event", "rejected_row"]
+    with warehouse(duck_home) as con:
+        _city().flush(con)
+        for hid in (H_OK, H_LATE, H_OTHER):
+            push(con, hid, D(2026, 10, 9))
+        push(con, H_RELOC, D(2026, 10, 9), county=SANJIANG, recipients=[SANJIANG, RONGSHUI])
+    with engine.session(duck_home.warehouse_path) as duck, spark_warehouse(spark_home.root).session() as spark:
+        ensure_tables(spark)
+        copy_tables(duck, spark, ["registry_person", "village", "household_event"])
+        d_out, s_out = ingest_feedback(duck_home, duck), ingest_feedback(spark_home, spark)
+        assert [(f.status, f.rows_accepted, f.rows_rejected, f.events) for f in d_out.files] == [
+            (f.status, f.rows_accepted, f.rows_rejected, f.events) for f in s_out.files
+        ]
+        assert d_out.files[0].rows_rejected == 3 and d_out.files[0].events > 5
+        assert_same_tables(duck, spark, tables)
+        info = [
+            wh.frame("core/queries.all", table="ingested_file").drop("archived_path", *WALL_CLOCK, strict=False)
+            for wh in (duck, spark)
+        ]
+        assert info[0].rows() == info[1].rows()

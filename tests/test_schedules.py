@@ -239,7 +239,8 @@ def test_the_sensors_run_request_runs(screened_tiny, tmp_path):
     req = incremental_round_request("medical", [("医保2026年11月.xlsx", 10, 1.0)], when, dg.AssetKey("medical_records"))
     job = defs.resolve_job_def("screening_round")
     with dg.instance_for_test() as instance:
-        run_config = {**req.run_config, "resources": {"fangpin": {"config": {"home": str(home)}}}}
+        home_config = {"config": {"home": str(home)}}
+        run_config = {**req.run_config, "resources": {"fangpin": home_config, "warehouse": home_config}}
         result = job.execute_in_process(
             run_config=run_config, tags=req.tags, asset_selection=req.asset_selection, instance=instance
         )

@@ -14,14 +14,7 @@ PRODUCT = ("assets", "pipelines", "sources", "quality", "warehouse", "fangpin")
 ENGINES = {"warehouse/runner.py", "warehouse/engine.py", "warehouse/spark.py"}
 
 #: The ratchet: files that still run SQL outside the runner. Only ever remove entries.
-NOT_YET_MIGRATED = {
-    "assets/resources.py",  # FangpinHome.warehouse(): the raw connection of the modules below
-    "warehouse/followup/feedback.py",
-    "warehouse/linkage/__init__.py",
-    "warehouse/linkage/devcity.py",
-    "warehouse/linkage/evaluate.py",
-    "warehouse/load.py",
-}
+NOT_YET_MIGRATED: set[str] = set()
 
 RAW_SQL = re.compile(
     r"\b(?:con|conn|connection|self\.con|wh\.con|duckdb)\s*\.\s*"

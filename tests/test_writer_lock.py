@@ -110,13 +110,14 @@ def test_the_waiting_command_prints_who_it_waits_for_and_proceeds(tmp_path, caps
         _stop(holder)
 
 
-#: a round in a child process: holds the lease as `fangpin screen` does, then a Dagster run (FangpinHome resource)
+#: a round in a child process: holds the lease as `fangpin screen` does, then a Dagster run (Warehouse resource)
 #: whose asset keeps the warehouse open read-write — DuckDB then refuses every other process, even read-only
 ROUND_CHILD = """
     import os, time
     from pathlib import Path
     import dagster as dg
-    from assets.resources import FangpinHome
+    import polars as pl
+    from assets.resources import DuckDBWarehouse, Warehouse
     from fangpin import lock
     from pipelines.instance import ensure_instance
 
@@ -124,18 +125,18 @@ ROUND_CHILD = """
     ensure_instance(home, set_env=True)
 
     @dg.asset
-    def first_step(fangpin: FangpinHome):
+    def first_step(warehouse: Warehouse):
         return 1
 
     @dg.asset
-    def long_step(first_step, fangpin: FangpinHome):
-        with fangpin.warehouse() as con:
-            con.execute("CREATE TABLE IF NOT EXISTS t (x INT)")
+    def long_step(first_step, warehouse: Warehouse):
+        with warehouse.session() as wh:
+            wh.put("t", pl.DataFrame({"x": [1]}), temp=False)
             (home / "ready").write_text("x")
             time.sleep(120)
 
     with lock.writer(home, "fangpin screen --round 2026Q4"):
-        dg.materialize([first_step, long_step], resources={"fangpin": FangpinHome(home=str(home))},
+        dg.materialize([first_step, long_step], resources={"warehouse": DuckDBWarehouse(home=str(home))},
                        instance=dg.DagsterInstance.get())
 """
 

@@ -6,7 +6,7 @@ unfetched (STACK.md). :func:`session` hands out a :class:`warehouse.runner.DuckD
 
 Memory: DuckDB's own default limit is 80% of the machine's RAM, which leaves too little for the Python side of a
 province-size round (Polars frames, rapidfuzz, Great Expectations) on a 24 GB machine. Unless a limit is given
-(``memory_limit=``, the ``FangpinHome`` resource's ``memory_limit``, or ``FANGPIN_MEMORY_LIMIT``) the engine uses
+(``memory_limit=``, the ``Warehouse`` resource's ``memory_limit``, or ``FANGPIN_MEMORY_LIMIT``) the engine uses
 :data:`DEFAULT_MEMORY_SHARE` of physical RAM; beyond it DuckDB spills to ``<warehouse>/spill`` (BENCHMARKS.md).
 """
 

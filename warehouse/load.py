@@ -19,10 +19,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import duckdb
 import polars as pl
 
-from warehouse.runner import Runner, runner_for
+from warehouse.runner import Handle, Runner, runner_for
 from warehouse.steps import Sql
 
 
@@ -47,7 +46,7 @@ def _wh(con) -> Runner:
     return runner_for(con)
 
 
-def known_files(con: duckdb.DuckDBPyConnection | Runner) -> dict[str, KnownFile]:
+def known_files(con: Handle) -> dict[str, KnownFile]:
     """Every file taken in so far, by content hash."""
     return {
         h: KnownFile(name, status, code, dropped)
@@ -55,11 +54,11 @@ def known_files(con: duckdb.DuckDBPyConnection | Runner) -> dict[str, KnownFile]
     }
 
 
-def known_hashes(con: duckdb.DuckDBPyConnection | Runner) -> set[str]:
+def known_hashes(con: Handle) -> set[str]:
     return set(known_files(con))
 
 
-def stored_file_name(con: duckdb.DuckDBPyConnection | Runner, feed: str, file_name: str, file_hash: str) -> str:
+def stored_file_name(con: Handle, feed: str, file_name: str, file_hash: str) -> str:
     """The ``source_file`` this file's rows are stored under.
 
     A record is identified by (source, source_file, source_row) everywhere downstream (``link``, review lists,
@@ -79,7 +78,7 @@ def _columns(wh: Runner, table: str, frame: pl.DataFrame, skip: tuple[str, ...] 
 
 
 def load_file(
-    con: duckdb.DuckDBPyConnection | Runner,
+    con: Handle,
     *,
     table: str,
     feed: str,
@@ -157,7 +156,7 @@ def load_file(
 
 
 def record_unreadable(
-    con: duckdb.DuckDBPyConnection | Runner,
+    con: Handle,
     *,
     feed: str,
     file_name: str,

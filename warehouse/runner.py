@@ -212,7 +212,11 @@ def duckdb_connection(wh: Runner | duckdb.DuckDBPyConnection, user: str = "") ->
     )
 
 
-def runner_for(con_or_runner: duckdb.DuckDBPyConnection | Runner) -> Runner:
+#: what a warehouse function accepts: a runner, or (migration period, tests) a raw DuckDB connection it wraps
+Handle = Runner | duckdb.DuckDBPyConnection
+
+
+def runner_for(con_or_runner: Handle) -> Runner:
     """A runner for what a caller handed over: a runner as is, a raw DuckDB connection wrapped (migration period)."""
     if isinstance(con_or_runner, Runner):
         return con_or_runner

@@ -1,6 +1,6 @@
 """County feedback: landing/feedback/ → archive → read → validate against what was pushed → warehouse + history.
 
-``ingest_feedback(home, con)`` handles every new file in ``<home>/landing/feedback/`` the way department drops are
+``ingest_feedback(home, wh)`` handles every new file in ``<home>/landing/feedback/`` the way department drops are
 handled (``assets/ingestion.py``): the bytes are archived first; an unreadable file is quarantined with a Chinese
 reason; the same bytes dropped twice are ingested once; each file gets a clerk receipt under
 ``reports/ingest/feedback/``; every row ends in exactly one place (accepted, rejected with a reason in
@@ -35,6 +35,8 @@ from sources.read import REJECTED_SCHEMA
 from warehouse import review
 from warehouse.followup._base import backfill_pushes, ensure_tables
 from warehouse.followup.reader import FEED, FEEDBACK_COLUMNS, REVIEW_COLUMNS, REVIEW_TABLE, read_feedback_file
+from warehouse.runner import Handle, runner_for
+from warehouse.steps import Sql
 
 log = logging.getLogger("fangpin.followup")
 
@@ -107,7 +109,7 @@ def county_of_file(file_name: str) -> str | None:
 
 
 def validate_against_pushes(
-    con, rows: pl.DataFrame, file_name: str, file_hash: str
+    wh: Handle, rows: pl.DataFrame, file_name: str, file_hash: str
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(accepted rows + county_code, reporting_county_code, round_id, matched_pushed_on; rejected rows)."""
     lookup = _county_lookup()
@@ -118,45 +120,9 @@ def validate_against_pushes(
     )
     file_county = county_of_file(file_name)
     data = rows.with_columns(pl.int_range(0, rows.height, dtype=pl.Int64).alias("_i"))
-    con.register("_fb_in", data.to_arrow())
-    con.register("_fb_cmap", county_map.to_arrow())
-    try:
-        checked = con.sql(
-            """
-            WITH r AS (SELECT i.*, m.row_county_code FROM _fb_in i LEFT JOIN _fb_cmap m USING (county)),
-            p AS (SELECT household_id, round_id, event_date AS pushed_on, recipients, category, risk_types
-                  FROM household_event WHERE event_type = 'suspected'),
-            pa AS (SELECT household_id, min(pushed_on) AS first_push, list_distinct(flatten(list(recipients))) AS recipients
-                   FROM p GROUP BY household_id),
-            m AS (
-                SELECT r._i, p.round_id, p.pushed_on, p.category AS push_category, p.risk_types AS push_risk_types,
-                       row_number() OVER (PARTITION BY r._i ORDER BY
-                           (r.pushed_on IS NOT NULL AND p.pushed_on = r.pushed_on) DESC,
-                           (r.verify_date IS NULL OR p.pushed_on <= r.verify_date) DESC,
-                           p.pushed_on DESC, p.round_id DESC) AS k
-                FROM r JOIN p USING (household_id)
-            ),
-            dup AS (
-                SELECT _i, first_value(source_row) OVER w AS first_row, first_value(verify_result) OVER w AS first_result
-                FROM r WHERE verify_result IS NOT NULL
-                WINDOW w AS (PARTITION BY household_id ORDER BY source_row)
-            )
-            SELECT r.*, reg.county_code AS registry_county_code, reg.monitoring_category AS registry_category,
-                   reg.risk_eliminated AS registry_eliminated, pa.first_push, pa.recipients,
-                   m.round_id AS matched_round, m.pushed_on AS matched_pushed_on, m.push_category, m.push_risk_types,
-                   dup.first_row, dup.first_result,
-                   reg.household_id IS NOT NULL AS in_registry
-            FROM r
-            LEFT JOIN followup_registry_household reg USING (household_id)
-            LEFT JOIN pa USING (household_id)
-            LEFT JOIN (SELECT * FROM m WHERE k = 1) m USING (_i)
-            LEFT JOIN dup USING (_i)
-            ORDER BY r._i
-            """
-        ).pl()
-    finally:
-        con.unregister("_fb_in")
-        con.unregister("_fb_cmap")
+    wh = runner_for(wh)
+    with wh.attached("_fb_in", data), wh.attached("_fb_cmap", county_map):
+        checked = wh.frame("followup/feedback.checked")
 
     # One reason per row (the first that applies), as Polars expressions over the joined frame.
     names = divisions.counties()
@@ -292,60 +258,9 @@ def validate_against_pushes(
 
 # ------------------------------------------------------------------------------------------------ loading
 
-EVENTS_SQL = """
-INSERT INTO household_event (household_id, event_type, event_date, round_id, details, source, source_file, source_row,
-                             file_hash, county_code, category, risk_types, helper_name, measure, included_on)
-WITH r AS (SELECT * FROM _fb_rows),
-x AS (
-    SELECT household_id,
-           CASE verify_result WHEN '纳入监测' THEN 'verified_included' WHEN '不纳入' THEN 'verified_rejected' ELSE 'pending' END
-               AS event_type,
-           verify_date AS event_date, round_id,
-           '核实结果：' || verify_result || CASE WHEN verify_result = '纳入监测' THEN coalesce('（' || _event_category || '）', '') ELSE '' END
-               || coalesce('，核实人 ' || verifier, '')
-               || coalesce('；' || note, '') AS details,
-           source_row, county_code,
-           CASE WHEN verify_result = '纳入监测' THEN _event_category END AS category,
-           CASE WHEN verify_result = '纳入监测' THEN _event_risk_types END AS risk_types,
-           NULL::VARCHAR AS helper_name, NULL::VARCHAR AS measure,
-           CASE WHEN verify_result = '纳入监测' THEN included_on END AS included_on
-    FROM r WHERE verify_result IS NOT NULL
-    UNION ALL
-    SELECT household_id, 'helper_assigned', helper_date, round_id,
-           '帮扶责任人：' || helper_name || CASE WHEN helper_date IS NULL THEN '（安排日期未填）' ELSE '' END,
-           source_row, county_code, NULL, NULL, helper_name, NULL, NULL
-    FROM r WHERE helper_name IS NOT NULL
-    UNION ALL
-    SELECT household_id, 'measure', measure_date, round_id,
-           '帮扶措施：' || m || CASE WHEN measure_date IS NULL THEN '（落实日期未填）' ELSE '' END,
-           source_row, county_code, NULL, NULL, NULL, m, NULL
-    FROM (SELECT *, unnest(measures) AS m FROM r WHERE len(measures) > 0)
-    UNION ALL
-    SELECT household_id, 'visit', v, round_id, '入户走访', source_row, county_code, NULL, NULL, NULL, NULL, NULL
-    FROM (SELECT *, unnest(visit_dates) AS v FROM r WHERE len(visit_dates) > 0)
-    UNION ALL
-    SELECT household_id, 'approved', county_approved_on, round_id, '县级审定', source_row, county_code, NULL, NULL, NULL, NULL, NULL
-    FROM r WHERE county_approved_on IS NOT NULL
-    UNION ALL
-    SELECT household_id, 'eliminated', eliminated_on, round_id, '风险消除', source_row, county_code, NULL, NULL, NULL, NULL, NULL
-    FROM r WHERE eliminated_on IS NOT NULL
-)
-SELECT x.household_id, x.event_type, x.event_date, x.round_id, x.details, 'feedback', ?, x.source_row, ?, x.county_code,
-       x.category, x.risk_types, x.helper_name, x.measure, x.included_on
-FROM x
-WHERE NOT EXISTS (
-    SELECT 1 FROM household_event e
-    WHERE e.household_id = x.household_id AND e.event_type = x.event_type
-      AND e.event_date IS NOT DISTINCT FROM x.event_date
-      AND coalesce(e.helper_name, '') = coalesce(x.helper_name, '') AND coalesce(e.measure, '') = coalesce(x.measure, '')
-)
-QUALIFY row_number() OVER (PARTITION BY x.household_id, x.event_type, x.event_date, x.helper_name, x.measure
-                           ORDER BY x.source_row) = 1
-"""
-
 
 def _load_file(
-    con,
+    wh: Handle,
     *,
     file_name: str,
     file_hash: str,
@@ -356,34 +271,32 @@ def _load_file(
     rows_skipped: int,
     body,
 ):
-    """One file atomically: its earlier rows (a rerun) deleted, ``body()`` inserting its own rows, the rejected rows,
-    the ``ingested_file`` entry. Returns what ``body`` returns."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for t in ("feedback_record", "household_event", "rejected_row", "ingested_file", "link_decision"):
-            con.execute(f"DELETE FROM {t} WHERE file_hash = ?", [file_hash])
-        out = body()
+    """One file atomically: its earlier rows (a rerun) deleted, ``body(wh)`` inserting its own rows, the rejected
+    rows, the ``ingested_file`` entry. Returns what ``body`` returns."""
+    wh = runner_for(wh)
+    with wh.transaction():
+        wh.run("followup/feedback.forget", file_hash=file_hash)
+        wh.run("review/decisions.forget_file", file_hash=file_hash)
+        out = body(wh)
         if rejected.height:
-            con.register("_fb_rej", rejected.to_arrow())
-            con.execute(
-                "INSERT INTO rejected_row (source, source_file, source_row, field, reason, file_hash) "
-                "SELECT source, source_file, source_row, field, reason, file_hash FROM _fb_rej"
-            )
-            con.unregister("_fb_rej")
-        con.execute(
-            "INSERT INTO ingested_file (file_hash, feed, file_name, archived_path, status, rows_in_file, rows_accepted,"
-            " rows_rejected, rows_skipped, rows_duplicate_event, reason) VALUES (?,?,?,?, 'loaded', ?,?,?,?, 0, NULL)",
-            [file_hash, FEED, file_name, archived_path, rows_in_file, rows_accepted, rejected.height, rows_skipped],
+            with wh.attached("_fb_rej", rejected):
+                wh.run("followup/feedback.rejected")
+        wh.run(
+            "followup/feedback.record_file",
+            file_hash=file_hash,
+            feed=FEED,
+            file_name=file_name,
+            archived_path=archived_path,
+            rows_in_file=rows_in_file,
+            rows_accepted=rows_accepted,
+            rows_rejected=rejected.height,
+            rows_skipped=rows_skipped,
         )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return out
 
 
 def load_feedback(
-    con,
+    wh: Handle,
     *,
     file_name: str,
     file_hash: str,
@@ -398,20 +311,16 @@ def load_feedback(
     cols = list(FEEDBACK_COLUMNS) + ["county_code", "reporting_county_code", "round_id", "matched_pushed_on"]
     rows = accepted.select(cols + ["_event_category", "_event_risk_types"])
 
-    def body() -> tuple[int, int]:
-        con.register("_fb_rows", rows.to_arrow())
-        try:
-            col_list = ", ".join(cols)
-            con.execute(f"INSERT INTO feedback_record ({col_list}) SELECT {col_list} FROM _fb_rows")
-            before = con.sql("SELECT count(*) FROM household_event").fetchall()[0][0]
-            con.execute(EVENTS_SQL, [file_name, file_hash])
-            events = con.sql("SELECT count(*) FROM household_event").fetchall()[0][0] - before
-        finally:
-            con.unregister("_fb_rows")
-        return int(events), review.record_suspect_list(con, file_hash)
+    def body(wh) -> tuple[int, int]:
+        with wh.attached("_fb_rows", rows):
+            wh.run("followup/feedback.records", columns=Sql(", ".join(cols)))
+            before = wh.count("household_event")
+            wh.run("followup/feedback.events", file_name=file_name, file_hash=file_hash)
+            events = wh.count("household_event") - before
+        return int(events), review.record_suspect_list(wh, file_hash)
 
     return _load_file(
-        con,
+        wh,
         file_name=file_name,
         file_hash=file_hash,
         archived_path=archived_path,
@@ -426,18 +335,19 @@ def load_feedback(
 # ------------------------------------------------------------------------------------------------ ingestion
 
 
-def ingest_feedback(home, con) -> FeedbackOutcome:
+def ingest_feedback(home, wh: Handle) -> FeedbackOutcome:
     """Ingest every new file of ``<home>/landing/feedback/``. ``home`` is a ``fangpin.home.DataHome``."""
     from sources import archive as archive_mod
     from sources import landing, report
     from sources.errors import UnreadableFile
     from warehouse import load
 
-    ensure_tables(con)
-    review.ensure_tables(con)
-    backfill_pushes(con)
+    wh = runner_for(wh)
+    ensure_tables(wh)
+    review.ensure_tables(wh)
+    backfill_pushes(wh)
     outcome = FeedbackOutcome()
-    seen = load.known_hashes(con)
+    seen = load.known_hashes(wh)
     for dropped in landing.scan(home.root, [FEED]):
         archived = archive_mod.archive(home.root, dropped)  # the county's bytes are safe before anything reads them
         if archived.file_hash in seen:
@@ -449,7 +359,7 @@ def ingest_feedback(home, con) -> FeedbackOutcome:
         except UnreadableFile as exc:
             qpath = archive_mod.quarantine(home.root, archived, exc.reason)
             load.record_unreadable(
-                con,
+                wh,
                 feed=FEED,
                 file_name=archived.file_name,
                 file_hash=archived.file_hash,
@@ -472,13 +382,13 @@ def ingest_feedback(home, con) -> FeedbackOutcome:
             )
             continue
         if result.table == REVIEW_TABLE:
-            outcome.files.append(_ingest_review_list(home, con, archived, result))
+            outcome.files.append(_ingest_review_list(home, wh, archived, result))
             continue
-        accepted, rejected_push = validate_against_pushes(con, result.rows, archived.file_name, archived.file_hash)
+        accepted, rejected_push = validate_against_pushes(wh, result.rows, archived.file_name, archived.file_hash)
         rejected = pl.concat([result.rejected.cast(REJECTED_SCHEMA), rejected_push], how="vertical")
         skipped = sum(result.skipped.values())
         events, decisions = load_feedback(
-            con,
+            wh,
             file_name=archived.file_name,
             file_hash=archived.file_hash,
             archived_path=str(archived.archived_path),
@@ -487,7 +397,7 @@ def ingest_feedback(home, con) -> FeedbackOutcome:
             rows_in_file=result.rows_in_file,
             rows_skipped=skipped,
         )
-        applied = review.apply_decisions(con)  # a confirmed 同名待确认 record is evidence from now on
+        applied = review.apply_decisions(wh)  # a confirmed 同名待确认 record is evidence from now on
         shown = dataclasses.replace(result, rows=accepted.select(list(FEEDBACK_COLUMNS)), rejected=rejected)
         shown.check_accounting()
         if decisions:
@@ -527,7 +437,7 @@ def _decisions_note(decisions: int, applied: review.AppliedDecisions) -> str:
     )
 
 
-def _ingest_review_list(home, con, archived, result) -> FeedbackFile:
+def _ingest_review_list(home, wh, archived, result) -> FeedbackFile:
     """A returned 待核实匹配清单: its rows checked against the records and candidates (warehouse.review), the
     decisions stored and applied, a clerk receipt."""
     import datetime as dt
@@ -536,12 +446,12 @@ def _ingest_review_list(home, con, archived, result) -> FeedbackFile:
 
     file_county = county_of_file(archived.file_name)
     decisions, rejected_rec, n_ok = review.review_list_decisions(
-        con, result.rows, archived.file_name, archived.file_hash, file_county, dt.date.today()
+        wh, result.rows, archived.file_name, archived.file_hash, file_county, dt.date.today()
     )
     rejected = pl.concat([result.rejected.cast(REJECTED_SCHEMA), rejected_rec], how="vertical")
     skipped = sum(result.skipped.values())
     _load_file(
-        con,
+        wh,
         file_name=archived.file_name,
         file_hash=archived.file_hash,
         archived_path=str(archived.archived_path),
@@ -549,9 +459,9 @@ def _ingest_review_list(home, con, archived, result) -> FeedbackFile:
         rows_in_file=result.rows_in_file,
         rows_accepted=n_ok,
         rows_skipped=skipped,
-        body=lambda: review.record_review_list(con, decisions),
+        body=lambda wh: review.record_review_list(wh, decisions),
     )
-    applied = review.apply_decisions(con)
+    applied = review.apply_decisions(wh)
     accepted = result.rows.join(rejected_rec.select("source_row"), on="source_row", how="anti")
     shown = dataclasses.replace(result, rows=accepted.select(list(REVIEW_COLUMNS)), rejected=rejected)
     shown.check_accounting()

@@ -24,10 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from fangpin import settings
-from warehouse.runner import Runner, runner_for
+from warehouse.runner import Handle, Runner, runner_for
 from warehouse.steps import identifier
 
 from . import blocking, compare, decide, estimate, keys
@@ -80,7 +78,7 @@ def load_config(home: Path | None = None) -> dict[str, Any]:
     return settings.load("linkage", home)
 
 
-def link_records(con: duckdb.DuckDBPyConnection | Runner, home: Path | None = None) -> LinkStats:
+def link_records(con: Handle, home: Path | None = None) -> LinkStats:
     """Link every dept_record to a registry person / household and (re)write the ``link`` table. Idempotent.
 
     Call it on a connection in autocommit mode: the rewrite of ``link`` / ``link_candidate`` is one transaction of

@@ -266,19 +266,18 @@ def build(persons: int = 20000, records: int = 24000, seed: int = 1) -> tuple[pl
 
 
 def write(home: Path, persons: int, records: int, seed: int = 1) -> Path:
-    from warehouse.engine import connect
+    from warehouse.engine import session
+    from warehouse.steps import Sql
 
     P, D, T = build(persons, records, seed)
     home = Path(home)
     (home / "truth").mkdir(parents=True, exist_ok=True)
     T.write_parquet(home / "truth" / "records.parquet")
     db = home / "warehouse" / "fangpin.duckdb"
-    with connect(db) as con:
+    with session(db) as wh:
         for table, df in (("registry_person", P), ("dept_record", D)):
-            con.execute(f"DELETE FROM {table}")
-            con.register("_df", df.to_arrow())
-            con.execute(f"INSERT INTO {table} ({', '.join(df.columns)}) SELECT {', '.join(df.columns)} FROM _df")
-            con.unregister("_df")
+            with wh.attached("_devcity_rows", df):
+                wh.run("linkage/devcity.replace", table=table, columns=Sql(", ".join(df.columns)))
     return db
 
 

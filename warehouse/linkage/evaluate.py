@@ -32,33 +32,40 @@ import json
 import sys
 from pathlib import Path
 
-import duckdb
+import polars as pl
+
+from warehouse.runner import Handle, runner_for
 
 LINKED = ("id_exact", "id_repaired", "fuzzy")
+#: the columns _metrics counts, in its order
+COUNTED = ["linked", "correct", "has_true", "match_method", "id_exact"]
+NO_USABLE_ID = ~pl.coalesce(pl.col("id_status"), pl.lit("missing")).is_in(["valid", "converted15"])
 
 
-def _outcome_sql(truth: str) -> str:
-    return f"""
-        SELECT t.source, t.source_file, t.source_row, t.noise, t.id_exact,
-            t.true_id_number, t.true_household_id,
-            d.id_status, l.match_method, l.id_number, l.household_id, l.match_score,
-            l.match_method IS NULL AS no_link_row,
-            l.match_method IN {LINKED} AS linked,
-            t.true_id_number IS NOT NULL OR t.true_household_id IS NOT NULL AS has_true,
-            CASE
-                WHEN l.match_method NOT IN {LINKED} OR l.match_method IS NULL THEN false
-                WHEN l.id_number IS NOT NULL THEN l.id_number = t.true_id_number
-                ELSE l.household_id = t.true_household_id
-            END AS correct
-        FROM read_parquet('{truth}') t
-        LEFT JOIN link l USING (source, source_file, source_row)
-        LEFT JOIN dept_record d USING (source, source_file, source_row)
-    """
+def _outcomes(wh: Handle, truth: pl.DataFrame) -> pl.DataFrame:
+    """Each truth record with its link (step ``linkage/evaluate.outcomes``) and whether the link is right.
+
+    ``correct`` keeps SQL's three-valued logic: null when the link names a person but the truth has none (or the
+    household the truth lacks); such a row is counted neither right nor, in ``linked AND NOT correct``, wrong."""
+    wh = runner_for(wh)
+    with wh.attached("_ev_truth", truth):
+        ev = wh.frame("linkage/evaluate.outcomes")
+    method = pl.col("match_method")
+    return ev.with_columns(
+        no_link_row=method.is_null(),
+        linked=method.is_in(LINKED),
+        has_true=pl.col("true_id_number").is_not_null() | pl.col("true_household_id").is_not_null(),
+        correct=pl.when(~method.is_in(LINKED) | method.is_null())
+        .then(False)
+        .when(pl.col("id_number").is_not_null())
+        .then(pl.col("id_number") == pl.col("true_id_number"))
+        .otherwise(pl.col("household_id") == pl.col("true_household_id")),
+    )
 
 
-def _metrics(rows: list[tuple]) -> dict[str, float | int]:
+def _metrics(frame: pl.DataFrame) -> dict[str, float | int]:
     n = tp = fp = fn = tn = review = wrong_exact = 0
-    for linked, correct, has_true, method, id_exact in rows:
+    for linked, correct, has_true, method, id_exact in frame.select(COUNTED).iter_rows():
         n += 1
         if linked and correct:
             tp += 1
@@ -91,102 +98,93 @@ def _metrics(rows: list[tuple]) -> dict[str, float | int]:
     }
 
 
-def evaluate(con: duckdb.DuckDBPyConnection, truth: Path) -> dict:
-    con.execute(f"CREATE OR REPLACE TEMP TABLE ev AS {_outcome_sql(str(truth))}")
-    cols = "linked, correct, has_true, match_method, id_exact"
+def _counts(frame: pl.DataFrame, column: str) -> dict:
+    """Rows per value of ``column``, by value."""
+    return dict(sorted(frame.group_by(column).len().rows()))
+
+
+def _values(frame: pl.DataFrame, column: str) -> list:
+    return sorted(frame[column].drop_nulls().unique().to_list())
+
+
+def evaluate(wh: Handle, truth: Path) -> dict:
+    ev = _outcomes(wh, pl.read_parquet(truth))
     out: dict = {}
-    out["missing_link_rows"] = con.sql("SELECT count(*) FROM ev WHERE no_link_row").fetchall()[0][0]
-    con.execute("DELETE FROM ev WHERE no_link_row")  # truth rows the loader rejected or folded (not linkage's)
-    out["overall"] = _metrics(con.sql(f"SELECT {cols} FROM ev").fetchall())
-    out["per_feed"] = {
-        src: _metrics(con.sql(f"SELECT {cols} FROM ev WHERE source = ?", params=[src]).fetchall())
-        for (src,) in con.sql("SELECT DISTINCT source FROM ev ORDER BY 1").fetchall()
-    }
-    con.execute("""CREATE OR REPLACE TEMP TABLE ev_noise AS
-        SELECT *, unnest(CASE WHEN len(noise) = 0 OR noise IS NULL THEN ['clean'] ELSE noise END) AS noise_type FROM ev""")
+    out["missing_link_rows"] = int(ev["no_link_row"].sum())
+    ev = ev.filter(~pl.col("no_link_row"))  # truth rows the loader rejected or folded (not linkage's)
+    out["overall"] = _metrics(ev)
+    out["per_feed"] = {src: _metrics(ev.filter(pl.col("source") == src)) for src in _values(ev, "source")}
+    noise = pl.col("noise")
+    ev_noise = ev.with_columns(
+        noise_type=pl.when(noise.is_null() | (noise.list.len() == 0))
+        .then(pl.lit(["clean"], dtype=pl.List(pl.String)))
+        .otherwise(noise)
+    ).explode("noise_type")
     out["per_noise"] = {
-        nt: _metrics(con.sql(f"SELECT {cols} FROM ev_noise WHERE noise_type = ?", params=[nt]).fetchall())
-        for (nt,) in con.sql("SELECT DISTINCT noise_type FROM ev_noise ORDER BY 1").fetchall()
+        nt: _metrics(ev_noise.filter(pl.col("noise_type") == nt)) for nt in _values(ev_noise, "noise_type")
     }
-    out["no_usable_id"] = _metrics(
-        con.sql(
-            f"SELECT {cols} FROM ev WHERE coalesce(id_status, 'missing') NOT IN ('valid', 'converted15')"
-        ).fetchall()
-    )
+    out["no_usable_id"] = _metrics(ev.filter(NO_USABLE_ID))
     out["id_missing_or_mangled"] = _metrics(
-        con.sql(
-            f"SELECT {cols} FROM ev WHERE coalesce(id_status, 'missing') IN ('missing', 'mangled', 'bad_length')"
-        ).fetchall()
+        ev.filter(pl.coalesce(pl.col("id_status"), pl.lit("missing")).is_in(["missing", "mangled", "bad_length"]))
     )
-    out["exact_valid_id"] = _metrics(con.sql(f"SELECT {cols} FROM ev WHERE id_exact").fetchall())
-    out["namesake_wrong_links"] = con.sql(
-        "SELECT count(*) FROM ev_noise WHERE noise_type = 'namesake' AND linked AND NOT correct"
-    ).fetchall()[0][0]
-    out["targets"] = _targets(con, truth, cols)
-    out["methods"] = dict(
-        con.sql("SELECT coalesce(match_method, '-'), count(*) FROM ev GROUP BY 1 ORDER BY 1").fetchall()
-    )
-    out["errors_by_method"] = dict(
-        con.sql("SELECT match_method, count(*) FROM ev WHERE linked AND NOT correct GROUP BY 1 ORDER BY 1").fetchall()
-    )
+    out["exact_valid_id"] = _metrics(ev.filter(pl.col("id_exact")))
+    out["namesake_wrong_links"] = ev_noise.filter(
+        (pl.col("noise_type") == "namesake") & pl.col("linked") & ~pl.col("correct")
+    ).height
+    out["targets"] = _targets(ev, truth)
+    out["methods"] = _counts(ev.with_columns(pl.col("match_method").fill_null("-")), "match_method")
+    out["errors_by_method"] = _counts(ev.filter(pl.col("linked") & ~pl.col("correct")), "match_method")
     return out
 
 
-def _truth_columns(con: duckdb.DuckDBPyConnection, path: Path) -> set[str]:
-    return {r[0] for r in con.sql(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()}
+def _unique_names(ev: pl.DataFrame, persons: Path) -> pl.DataFrame:
+    """``ev`` with ``unique_name``: whether the true person's name is unique in their township (see the docstring)."""
+    if "name_unique_in_township" in ev.columns:
+        return ev.with_columns(unique_name=pl.col("name_unique_in_township"))
+    if persons.exists():
+        p = pl.read_parquet(persons, columns=["id_number", "township_code", "name"]).select(
+            "id_number", unique_name=pl.len().over("township_code", "name") == 1
+        )
+        return ev.join(p, left_on="true_id_number", right_on="id_number", how="left")
+    return ev.with_columns(unique_name=pl.lit(None, dtype=pl.Boolean))
 
 
-def _targets(con: duckdb.DuckDBPyConnection, truth: Path, cols: str) -> dict:
+def _targets(ev: pl.DataFrame, truth: Path) -> dict:
     """Issue 12's linkage figures (see the module docstring)."""
-    tcols = _truth_columns(con, truth)
     persons = truth.parent / "persons.parquet"
-    if "name_unique_in_township" in tcols:
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE ev_x AS SELECT e.*, t.name_unique_in_township AS unique_name
-            FROM ev e JOIN read_parquet('{truth}') t USING (source, source_file, source_row)""")
-    elif persons.exists():
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE ev_x AS
-            WITH p AS (SELECT id_number, count(*) OVER (PARTITION BY township_code, name) = 1 AS unique_name
-                       FROM read_parquet('{persons}'))
-            SELECT e.*, p.unique_name FROM ev e LEFT JOIN p ON p.id_number = e.true_id_number""")
-    else:
-        con.execute("CREATE OR REPLACE TEMP TABLE ev_x AS SELECT *, NULL::BOOLEAN AS unique_name FROM ev")
-    kind = "t.outsider_kind" if "outsider_kind" in tcols else "'outsider'"
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE ev_out AS
-        SELECT e.source, coalesce({kind}, 'outsider') AS kind, e.linked
-        FROM ev e JOIN read_parquet('{truth}') t USING (source, source_file, source_row) WHERE NOT e.has_true""")
-    no_id = "coalesce(id_status, 'missing') NOT IN ('valid', 'converted15')"
+    ev_x = _unique_names(ev, persons)
+    kind = pl.col("outsider_kind") if "outsider_kind" in ev.columns else pl.lit("outsider")
+    ev_out = ev.filter(~pl.col("has_true")).select("source", "linked", kind=pl.coalesce(kind, pl.lit("outsider")))
+    no_id = NO_USABLE_ID
 
-    def m(where: str) -> dict:
-        return _metrics(con.sql(f"SELECT {cols} FROM ev_x WHERE {where}").fetchall())
+    def m(where: pl.Expr) -> dict:
+        return _metrics(ev_x.filter(where))
 
-    def share(where: str) -> dict:
-        n, k = con.sql(f"SELECT count(*), count(*) FILTER (WHERE linked) FROM ev_out WHERE {where}").fetchall()[0]
+    def share(where: pl.Expr) -> dict:
+        sel = ev_out.filter(where)
+        n, k = sel.height, int(sel["linked"].sum())
         return {"records": n, "linked": k, "share": k / n if n else 0.0}
 
-    unique = m(f"{no_id} AND has_true AND unique_name")
-    hom = "list_contains(noise, 'homophone')"
+    unique = m(no_id & pl.col("has_true") & pl.col("unique_name"))
+    hom = pl.col("noise").list.contains("homophone")
     out = {
-        "f1": round(m("true")["f1"], 6),
+        "f1": round(m(pl.lit(True))["f1"], 6),
         "no_id_unique_name_recall": unique["recall"],
         "no_id_unique_name_records": unique["records"],
         "homophone_recall": m(hom)["recall"],
-        "homophone_no_id_recall": m(f"{hom} AND {no_id}")["recall"],
-        "wrong_links_clean_valid_id": m("id_exact")["wrong_links_exact_id"],
-        "outsiders": share("true"),
-        "outsiders_by_kind": {
-            k: share(f"kind = '{k}'") for (k,) in con.sql("SELECT DISTINCT kind FROM ev_out ORDER BY 1").fetchall()
-        },
-        "outsiders_by_feed": {
-            s: share(f"source = '{s}'") for (s,) in con.sql("SELECT DISTINCT source FROM ev_out ORDER BY 1").fetchall()
-        },
-        "review_per_feed": dict(
-            con.sql("SELECT source, count(*) FROM ev WHERE match_method = 'review' GROUP BY 1 ORDER BY 1").fetchall()
-        ),
+        "homophone_no_id_recall": m(hom & no_id)["recall"],
+        "wrong_links_clean_valid_id": m(pl.col("id_exact"))["wrong_links_exact_id"],
+        "outsiders": share(pl.lit(True)),
+        "outsiders_by_kind": {k: share(pl.col("kind") == k) for k in _values(ev_out, "kind")},
+        "outsiders_by_feed": {s: share(pl.col("source") == s) for s in _values(ev_out, "source")},
+        "review_per_feed": _counts(ev.filter(pl.col("match_method") == "review"), "source"),
     }
     out["review_total"] = sum(out["review_per_feed"].values())
     if persons.exists():
-        out["namesake_share"] = con.sql(f"""SELECT avg(CASE WHEN n > 1 THEN 1.0 ELSE 0.0 END) FROM (
-            SELECT count(*) OVER (PARTITION BY township_code, name) AS n FROM read_parquet('{persons}'))""").fetchall()[0][0]
+        n = pl.read_parquet(persons, columns=["township_code", "name"]).select(
+            pl.len().over("township_code", "name").alias("n")
+        )["n"]
+        out["namesake_share"] = float((n > 1).sum() / n.len()) if n.len() else None
     return out
 
 
@@ -253,20 +251,15 @@ def main(argv: list[str] | None = None) -> int:
         if not p.exists():
             print(f"missing {p}", file=sys.stderr)
             return 2
-    if args.run:
-        from warehouse.engine import connect
-        from warehouse.linkage import link_records
+    from warehouse.engine import session
 
-        with connect(db) as con:
-            stats = link_records(con, home)
+    with session(db, read_only=not args.run) as wh:
+        if args.run:
+            from warehouse.linkage import link_records
+
+            stats = link_records(wh, home)
             print(stats.summary())
-            res = evaluate(con, truth)
-    else:
-        con = duckdb.connect(str(db), read_only=True)
-        try:
-            res = evaluate(con, truth)
-        finally:
-            con.close()
+        res = evaluate(wh, truth)
     print(format_report(res))
     if args.json:
         args.json.write_text(json.dumps(res, ensure_ascii=False, indent=2), encoding="utf-8")

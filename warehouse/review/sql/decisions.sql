@@ -30,7 +30,7 @@ WITH f AS (
            END AS decision
     FROM feedback_record fr
     JOIN suspect s ON s.round_id = fr.round_id AND s.household_id = fr.household_id
-    WHERE fr.file_hash = ${file_hash} AND len(coalesce(s.pending_records, CAST([] AS VARCHAR[]))) > 0
+    WHERE fr.file_hash = ${file_hash} AND coalesce(array_length(s.pending_records), 0) > 0
 ),
 one AS (   -- one row per household answered (the first row of the file that decides)
     SELECT * FROM (SELECT f.*, row_number() OVER (PARTITION BY household_id ORDER BY source_row) AS k
@@ -175,3 +175,7 @@ hh AS (
 )
 SELECT r._i, src.n_sources, src.record_source, c.is_candidate, c.cand_person, hh.cand_county
 FROM r JOIN src USING (_i) JOIN c USING (_i) LEFT JOIN hh ON hh.household_id = r.household_id;
+
+-- step: forget_file
+-- the decisions an earlier, interrupted load of this returned list recorded (the file is loaded again whole)
+DELETE FROM link_decision WHERE file_hash = ${file_hash};
