@@ -23,7 +23,7 @@ from fangpin.reports.xlsx import Book, Col, Fill
 
 COLS = [
     Col("序号", "seq", 5, "int"),
-    Col("来源部门", "feed", 8),
+    Col("来源部门", "feed", 11),  # 应急管理局: five characters on one line
     Col("来源文件", "source_file", 20, "wrap"),
     Col("行号", "source_row", 6, "int"),
     Col("记录姓名", "record_name", 8),
