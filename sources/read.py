@@ -418,6 +418,34 @@ def _lit_str(s: str) -> pl.Expr:
     return pl.lit(s, dtype=pl.String)
 
 
+def fault_columns(checks) -> list[pl.Expr]:
+    """The row's verdict from ``checks`` — (field label, reject?, reason or null) per check, whose reasons already
+    stand in columns ``_x0``, ``_x1``, …: ``_rej_reason`` / ``_rej_field`` (the rejecting checks' reasons joined with
+    "；", their fields with "、") and ``_warn_reason`` / ``_warn_field`` (the same for the warnings), null when none."""
+
+    def joined(reject: bool) -> tuple[pl.Expr, pl.Expr]:
+        idx = [i for i, (_, rj, _) in enumerate(checks) if rj == reject]
+        if not idx:
+            none = pl.lit(None, dtype=pl.String)
+            return none, none
+        reason = pl.concat_str([pl.col(f"_x{i}") for i in idx], separator="；", ignore_nulls=True)
+        fld = pl.concat_str(
+            [pl.when(pl.col(f"_x{i}").is_not_null()).then(_lit_str(checks[i][0])) for i in idx],
+            separator="、",
+            ignore_nulls=True,
+        )
+        return pl.when(reason == "").then(None).otherwise(reason), pl.when(fld == "").then(None).otherwise(fld)
+
+    rj_reason, rj_field = joined(True)
+    wn_reason, wn_field = joined(False)
+    return [
+        rj_reason.alias("_rej_reason"),
+        rj_field.alias("_rej_field"),
+        wn_reason.alias("_warn_reason"),
+        wn_field.alias("_warn_field"),
+    ]
+
+
 def _quote(raw: pl.Expr) -> pl.Expr:
     r = raw.str.replace_all(r"[\r\n\t]+", " ")
     r = pl.when(r.str.len_chars() > _MAX_RAW).then(r.str.slice(0, _MAX_RAW) + _lit_str("…")).otherwise(r)
@@ -823,27 +851,7 @@ def _build(
     if emptied:
         d = d.with_columns([pl.when(keep).then(T(f)).alias(f"_t_{f}") for f, keep in emptied])
 
-    def joined(reject: bool) -> tuple[pl.Expr, pl.Expr]:
-        idx = [i for i, (_, rj, _) in enumerate(checks) if rj == reject]
-        if not idx:
-            none = pl.lit(None, dtype=pl.String)
-            return none, none
-        reason = pl.concat_str([pl.col(f"_x{i}") for i in idx], separator="；", ignore_nulls=True)
-        fld = pl.concat_str(
-            [pl.when(pl.col(f"_x{i}").is_not_null()).then(_lit_str(checks[i][0])) for i in idx],
-            separator="、",
-            ignore_nulls=True,
-        )
-        return pl.when(reason == "").then(None).otherwise(reason), pl.when(fld == "").then(None).otherwise(fld)
-
-    rj_reason, rj_field = joined(True)
-    wn_reason, wn_field = joined(False)
-    d = d.with_columns(
-        rj_reason.alias("_rej_reason"),
-        rj_field.alias("_rej_field"),
-        wn_reason.alias("_warn_reason"),
-        wn_field.alias("_warn_field"),
-    )
+    d = d.with_columns(fault_columns(checks))
     # the raw grid and the per-check columns are no longer needed: filter a narrower frame
     d = d.drop([c for c in d.columns if re.match(r"^(c\d+|_k\d+|_x\d+|_num\d+|_q\d+)$", c)])
     rejected = d.filter(pl.col("_rej_reason").is_not_null()).select(

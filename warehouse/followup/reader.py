@@ -551,25 +551,7 @@ def _build(grid, hdr, cfg, file_name: str, file_hash: str) -> _read.ReadResult:
 def _faults(d: pl.DataFrame, checks, file_name: str, file_hash: str):
     """(rejected rows, accepted rows, warnings) from ``checks``: (field label, reject?, reason or null) per row."""
     d = d.with_columns([e.alias(f"_x{i}") for i, (_, _, e) in enumerate(checks)])
-
-    def joined(reject: bool):
-        idx = [i for i, (_, rj, _) in enumerate(checks) if rj == reject]
-        if not idx:
-            none = pl.lit(None, dtype=pl.String)
-            return none, none
-        reason = pl.concat_str([pl.col(f"_x{i}") for i in idx], separator="；", ignore_nulls=True)
-        fld = pl.concat_str(
-            [pl.when(pl.col(f"_x{i}").is_not_null()).then(_s(checks[i][0])) for i in idx],
-            separator="、",
-            ignore_nulls=True,
-        )
-        return pl.when(reason == "").then(None).otherwise(reason), pl.when(fld == "").then(None).otherwise(fld)
-
-    rr, rf = joined(True)
-    wr, wf = joined(False)
-    d = d.with_columns(
-        rr.alias("_rej_reason"), rf.alias("_rej_field"), wr.alias("_warn_reason"), wf.alias("_warn_field")
-    )
+    d = d.with_columns(_read.fault_columns(checks))
     rejected = d.filter(pl.col("_rej_reason").is_not_null()).select(
         _s(FEED).alias("source"),
         _s(file_name).alias("source_file"),
