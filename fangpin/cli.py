@@ -391,6 +391,9 @@ def _print_round_summary(
         if df.height:
             for cat, n in df.group_by("suspect_category").len().sort("len", descending=True).iter_rows():
                 print(f"    {cat}：{n:,}")
+            pending = int(df["pending_namesake"].fill_null(False).sum()) if "pending_namesake" in df.columns else 0
+            if pending:
+                print(f"    其中同名待确认：{pending:,} 户（部门记录可能属于同名的另一户，请核实时确认是否本户）")
     lk = out / "links.parquet"
     if lk.exists():
         links = pl.read_parquet(lk, columns=["match_method"])

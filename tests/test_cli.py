@@ -259,3 +259,17 @@ def test_generate_without_surges_plants_none(tmp_path, capsys):
     assert pl.read_parquet(tmp_path / "without" / "truth" / "surges.parquet").is_empty()
     small = pl.read_parquet(tmp_path / "small" / "truth" / "surges.parquet")
     assert 1 <= small.height < 5 and small["township_code"].is_unique().all()
+
+
+def test_round_summary_says_how_many_suspects_wait_for_a_namesake_check(screened_demo, capsys):
+    """The analyst sees at the end of a round how many households are on the lists as 同名待确认 (issue 12)."""
+    import polars as pl
+
+    from fangpin.cli import _print_round_summary
+    from fangpin.home import DataHome
+
+    pending = pl.read_parquet(screened_demo / "out" / "2026Q4" / "suspects.parquet")["pending_namesake"].sum()
+    assert pending > 0
+    _print_round_summary(DataHome.at(screened_demo), "2026Q4", "full", 1.0, None, "0123456789")
+    out = capsys.readouterr().out
+    assert f"其中同名待确认：{pending:,} 户" in out
