@@ -200,24 +200,12 @@ class DuckDBRunner(Runner):
         self.put(target, pa.Table.from_batches(out))
 
 
-def duckdb_connection(wh: Runner | duckdb.DuckDBPyConnection, user: str = "") -> duckdb.DuckDBPyConnection:
-    """The DuckDB connection behind ``wh``, for a caller not yet moved to the step runner (``user`` names it in the
-    error on another engine). Migration only: tests/test_sql_seam.py lists the files that still need it."""
-    if isinstance(wh, duckdb.DuckDBPyConnection):
-        return wh
-    if isinstance(wh, DuckDBRunner):
-        return wh.con
-    raise NotImplementedError(
-        f"{user or 'this step'} still runs SQL on a DuckDB connection; it cannot run on {wh.dialect}"
-    )
-
-
-#: what a warehouse function accepts: a runner, or (migration period, tests) a raw DuckDB connection it wraps
+#: what a warehouse function accepts: a runner, or a raw DuckDB connection it wraps (tests, benchmarks)
 Handle = Runner | duckdb.DuckDBPyConnection
 
 
 def runner_for(con_or_runner: Handle) -> Runner:
-    """A runner for what a caller handed over: a runner as is, a raw DuckDB connection wrapped (migration period)."""
+    """A runner for what a caller handed over: a runner as is, a raw DuckDB connection wrapped (tests, benchmarks)."""
     if isinstance(con_or_runner, Runner):
         return con_or_runner
     return DuckDBRunner(con_or_runner)
