@@ -23,11 +23,7 @@ import polars as pl
 from tests.conftest import PUSHED_ON, TINY_ROUND, copy_home
 
 #: Dagster steps of the round that fail on Spark today (step key → what Spark says); may only shrink
-NOT_YET_ON_SPARK: dict[str, str] = {
-    # the risk rules' macros: DuckDB's format('{:,.2f}', x) does not parse for Spark (tests/test_steps.py's
-    # KNOWN_UNPARSED); the steps after it (systemic watch, publication) do not run
-    "suspects": "warehouse/rules/sql/00_macros.sql",
-}
+NOT_YET_ON_SPARK: dict[str, str] = {}
 PARQUET = ("suspects.parquet", "links.parquet", "rejected.parquet")
 
 

@@ -216,12 +216,12 @@ class SparkRunner(Runner):
 
     dialect = "spark"
 
-    def __init__(self, spark, store: Store, read_only: bool = False) -> None:
+    def __init__(self, spark, store: Store, read_only: bool = False, catalog: Catalog | None = None) -> None:
         super().__init__()
         self.spark = spark
         self.store = store
         self.read_only = read_only
-        self.catalog = store.load()
+        self.catalog = copy.deepcopy(catalog) if catalog is not None else store.load()
         self.temps: dict[str, Any] = {}  # temp table name → checkpointed DataFrame
         self.macros: dict[str, tuple[list[str], exp.Expression]] = {}  # DuckDB macro → (parameters, body)
         self._tx: Catalog | None = None  # the catalog as it was when the transaction began
@@ -277,7 +277,7 @@ class SparkRunner(Runner):
         out = None
         with self._timed(step), _spark_errors(step):
             for stmt in sqlglot.parse(text, read=read):
-                if stmt is not None:
+                if stmt is not None and not isinstance(stmt, exp.Semicolon):  # a comment after the last ';'
                     out = self._statement(stmt)
         return out
 
@@ -286,7 +286,7 @@ class SparkRunner(Runner):
         return steps.substitute(step, text, params), ("spark" if native else "duckdb")
 
     def _parse(self, sql: str) -> list[exp.Expression]:
-        return [s for s in sqlglot.parse(sql, read="spark") if s is not None]
+        return [s for s in sqlglot.parse(sql, read="spark") if s is not None and not isinstance(s, exp.Semicolon)]
 
     def _spark_sql(self, node: exp.Expression) -> str:
         return steps.to_spark(node)
@@ -670,6 +670,16 @@ class SparkRunner(Runner):
         if not self.spark.catalog.tableExists(table):
             return []
         return self.spark.table(table).columns
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Runner]:
+        """A second session (Spark's ``newSession``: its own temporary views and macros) over the stored tables as
+        this one sees them now."""
+        other = SparkRunner(self.spark.newSession(), self.store, read_only=self.read_only, catalog=self.catalog)
+        try:
+            yield other
+        finally:
+            other.close()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

@@ -212,7 +212,7 @@ def _sorted_list(node, where=None):
     if len(keys) == 1 and keys[0].this == inner:
         out = exp.Anonymous(this="ARRAY_SORT", expressions=[agg])
         return exp.Anonymous(this="REVERSE", expressions=[out]) if keys[0].args.get("desc") else out
-    if distinct or any(k.args.get("desc") for k in keys):
+    if distinct:
         raise StepError(f"cannot translate {node.sql(dialect='duckdb')} to Spark: write a .spark.sql twin")
     # ascending keys, NULLs last as in DuckDB: a struct sorts a NULL field first, so each key is preceded by "is null"
     fields = [
@@ -224,12 +224,49 @@ def _sorted_list(node, where=None):
         )
     ] + [exp.alias_(inner.copy(), "v")]
     structs = collect(exp.Struct(expressions=fields))
-    sort = exp.Anonymous(this="ARRAY_SORT", expressions=[structs])
+    if any(k.args.get("desc") for k in keys):
+        # a descending key: a comparator, key by key (NULLs last either way, as DuckDB orders by default)
+        import sqlglot
+
+        cases = []
+        for i, k in enumerate(keys):
+            lt, gt = ("1", "-1") if k.args.get("desc") else ("-1", "1")
+            cases.append(
+                f"WHEN a.n{i} AND NOT b.n{i} THEN 1 WHEN NOT a.n{i} AND b.n{i} THEN -1 "
+                f"WHEN a.k{i} < b.k{i} THEN {lt} WHEN a.k{i} > b.k{i} THEN {gt}"
+            )
+        body = sqlglot.parse_one(f"CASE {' '.join(cases)} ELSE 0 END", read="spark")
+        cmp = exp.Lambda(this=body, expressions=[exp.to_identifier("a"), exp.to_identifier("b")])
+        sort = exp.Anonymous(this="ARRAY_SORT", expressions=[structs, cmp])
+    else:
+        sort = exp.Anonymous(this="ARRAY_SORT", expressions=[structs])
     lam = exp.Lambda(
         this=exp.Dot(this=exp.to_identifier("e"), expression=exp.to_identifier("v")),
         expressions=[exp.to_identifier("e")],
     )
     return exp.Transform(this=sort, expression=lam)
+
+
+def _joined(node, where=None):
+    """``string_agg(x, sep ORDER BY …) [FILTER (WHERE …)]`` → ``array_join`` of the sorted list; NULL when no
+    value is joined (DuckDB's string_agg of nothing is NULL, array_join of an empty list '')."""
+    from sqlglot import exp
+
+    sep = node.args.get("separator") or exp.Literal.string(",")
+    values = _sorted_list(exp.ArrayAgg(this=node.this), where)
+    present = exp.Anonymous(
+        this="FILTER",
+        expressions=[
+            values.copy(),
+            exp.Lambda(
+                this=exp.Not(this=exp.Is(this=exp.column("x"), expression=exp.Null())),
+                expressions=[exp.to_identifier("x")],
+            ),
+        ],
+    )
+    empty = exp.EQ(this=exp.Anonymous(this="SIZE", expressions=[present]), expression=exp.Literal.number(0))
+    joined = exp.Anonymous(this="ARRAY_JOIN", expressions=[values, sep])
+    return exp.Case(ifs=[exp.If(this=empty, true=exp.Null())], default=joined)
 
 
 @functools.lru_cache(maxsize=512)
@@ -262,11 +299,14 @@ def _spark_rewrite(node):
       a hash key, whatever its sign);
     - ``list[i]`` with a computed index (DuckDB counts from 1, Spark's ``a[i]`` from 0 — sqlglot shifts constant
       indexes only) → ``try_element_at(list, i)`` (from 1, NULL out of range as in DuckDB);
+    - ``list_has_any(a, b)`` → ``arrays_overlap(a, b)``;
+    - ``quantile_cont(x, p)`` → ``percentile(x, p)`` (both exact and interpolated);
+    - ``format('{:,.2f}', x)`` (DuckDB's fmt: thousands separators, 2 decimals) → ``format_number(x, 2)``;
     - ``WITH x AS MATERIALIZED (…)`` (a DuckDB hint; Spark reuses the CTE's exchanges itself) → ``WITH x AS (…)``;
     - ``list(x ORDER BY …)`` (sqlglot drops the ORDER BY for Spark) → ``array_sort(collect_list(x))`` when ordered by
       the value itself, else the values sorted by a struct of the keys: ``transform(array_sort(collect_list(
       struct(k1 IS NULL, k1, …, x))), e -> e.v)``; ``string_agg(x, sep ORDER BY …)`` → ``array_join`` of that list
-      (Spark's LISTAGG … WITHIN GROUP fails with DISTINCT).
+      (Spark's LISTAGG … WITHIN GROUP fails with DISTINCT), NULL when nothing is joined, FILTER kept;
     """
     from sqlglot import exp
 
@@ -274,9 +314,14 @@ def _spark_rewrite(node):
         return _sorted_list(node.this, node.expression)
     if isinstance(node, exp.ArrayAgg) and isinstance(node.this, exp.Order):
         return _sorted_list(node)
+    if (
+        isinstance(node, exp.Filter)
+        and isinstance(node.this, exp.GroupConcat)
+        and isinstance(node.this.this, exp.Order)
+    ):
+        return _joined(node.this, node.expression)
     if isinstance(node, exp.GroupConcat) and isinstance(node.this, exp.Order):
-        sep = node.args.get("separator") or exp.Literal.string(",")
-        return exp.Anonymous(this="ARRAY_JOIN", expressions=[_sorted_list(exp.ArrayAgg(this=node.this)), sep])
+        return _joined(node)
 
     if isinstance(node, exp.DateDiff):
         unit = (node.text("unit") or "DAY").upper()
@@ -303,6 +348,16 @@ def _spark_rewrite(node):
         and not isinstance(node.expressions[0], (exp.Literal, exp.Slice))
     ):
         return exp.Anonymous(this="TRY_ELEMENT_AT", expressions=[node.this, node.expressions[0]])
+    if isinstance(node, exp.ArrayOverlaps):  # list_has_any(a, b): sqlglot writes Postgres' a && b
+        return exp.Anonymous(this="ARRAYS_OVERLAP", expressions=[node.this, node.expression])
+    if isinstance(node, exp.PercentileCont) and node.expression is not None and not isinstance(node.this, exp.Order):
+        # DuckDB's quantile_cont(x, p): exact, interpolated — Spark's percentile(x, p)
+        return exp.Anonymous(this="PERCENTILE", expressions=[node.this, node.expression])
+    if isinstance(node, exp.Format) and isinstance(node.this, exp.Literal) and len(node.expressions) == 1:
+        grouped = re.fullmatch(r"\{:,\.(\d)f\}", node.this.this)
+        if grouped:  # DuckDB's fmt '{:,.2f}' = Spark's format_number(x, 2): '1,234.50', NULL stays NULL
+            value = exp.Cast(this=node.expressions[0].copy(), to=exp.DataType.build("DOUBLE"))
+            return exp.Anonymous(this="FORMAT_NUMBER", expressions=[value, exp.Literal.number(grouped.group(1))])
     if isinstance(node, exp.DataType) and node.this.name in _UNSIGNED:
         return exp.DataType.build(_UNSIGNED[node.this.name])
     if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
