@@ -171,11 +171,13 @@ def _run_job(
     _prepare_dagster(home)
     import dagster as dg
 
+    from assets.resources import engine_name
     from fangpin.progress import RunProgress
-    from pipelines.definitions import defs
+    from pipelines.definitions import definitions_for
     from pipelines.jobs import repository_tags
 
-    job = defs.resolve_job_def(job_name)
+    engine = engine_name()  # now, not when the definitions were first imported (a test may change the variable)
+    job = definitions_for(engine).resolve_job_def(job_name)
     run_id = str(uuid.uuid4())
     progress = RunProgress(sys.stdout, feed_names=_feed_names(home))
     home_config = {"config": {"home": str(home.root)}}
@@ -194,7 +196,7 @@ def _run_job(
                 partition_key=partition_key,
                 raise_on_error=False,
                 run_id=run_id,
-                tags={**repository_tags(), "fangpin/source": "cli", **(tags or {})},
+                tags={**repository_tags(), "fangpin/source": "cli", "fangpin/engine": engine, **(tags or {})},
             )
         finally:
             progress.close()

@@ -153,6 +153,7 @@ def test_rerunning_one_county_leaves_the_other_counties_untouched(screened_tiny,
         "fangpin/county": "融水苗族自治县",
         "fangpin/pushed-on": "2026-10-12",
         "fangpin/source": "cli",
+        "fangpin/engine": "duckdb",
     }
     from warehouse.engine import connect
 

@@ -117,6 +117,10 @@ class Runner:
     def exists(self, table: str) -> bool:
         return bool(self.columns(table))
 
+    def temporary(self, prefix: str) -> list[tuple[str, str]]:
+        """The session's temporary relations whose names start with ``prefix``: (name, "TABLE" | "VIEW")."""
+        return [(n, k) for n, k in self.rows("core/queries.temporary") if n.startswith(prefix)]
+
     def count(self, table: str) -> int:
         """Rows of relation ``table``."""
         return int(self.scalar("core/queries.count", table=table))

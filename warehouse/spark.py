@@ -150,7 +150,9 @@ class Store:
 
 
 def _safe_arrow(table: pa.Table) -> pa.Table:
-    """Arrow types Spark reads: large and view strings/lists (Polars' defaults) become the plain ones."""
+    """Arrow types Spark reads: large and view strings/lists (Polars' defaults) become the plain ones; unsigned
+    integers (Polars' lengths and counts are UInt32) the next wider signed ones (a UInt64 beyond Int64 fails the
+    cast rather than wrap)."""
 
     def plain(t: pa.DataType) -> pa.DataType:
         if pa.types.is_large_string(t) or pa.types.is_string_view(t):
@@ -171,6 +173,8 @@ def _safe_arrow(table: pa.Table) -> pa.Table:
             return pa.timestamp("us")
         if pa.types.is_null(t):
             return pa.string()
+        if pa.types.is_unsigned_integer(t):
+            return {8: pa.int16(), 16: pa.int32()}.get(t.bit_width, pa.int64())
         return t
 
     schema = pa.schema([pa.field(f.name, plain(f.type)) for f in table.schema])
@@ -212,12 +216,12 @@ class SparkRunner(Runner):
 
     dialect = "spark"
 
-    def __init__(self, spark, store: Store, read_only: bool = False) -> None:
+    def __init__(self, spark, store: Store, read_only: bool = False, catalog: Catalog | None = None) -> None:
         super().__init__()
         self.spark = spark
         self.store = store
         self.read_only = read_only
-        self.catalog = store.load()
+        self.catalog = copy.deepcopy(catalog) if catalog is not None else store.load()
         self.temps: dict[str, Any] = {}  # temp table name → checkpointed DataFrame
         self.macros: dict[str, tuple[list[str], exp.Expression]] = {}  # DuckDB macro → (parameters, body)
         self._tx: Catalog | None = None  # the catalog as it was when the transaction began
@@ -273,7 +277,7 @@ class SparkRunner(Runner):
         out = None
         with self._timed(step), _spark_errors(step):
             for stmt in sqlglot.parse(text, read=read):
-                if stmt is not None:
+                if stmt is not None and not isinstance(stmt, exp.Semicolon):  # a comment after the last ';'
                     out = self._statement(stmt)
         return out
 
@@ -282,7 +286,7 @@ class SparkRunner(Runner):
         return steps.substitute(step, text, params), ("spark" if native else "duckdb")
 
     def _parse(self, sql: str) -> list[exp.Expression]:
-        return [s for s in sqlglot.parse(sql, read="spark") if s is not None]
+        return [s for s in sqlglot.parse(sql, read="spark") if s is not None and not isinstance(s, exp.Semicolon)]
 
     def _spark_sql(self, node: exp.Expression) -> str:
         return steps.to_spark(node)
@@ -396,7 +400,7 @@ class SparkRunner(Runner):
         cols = []
         for cd in schema.expressions:
             if isinstance(cd, exp.ColumnDef):
-                cols.append(f"{cd.name} {cd.args['kind'].sql(dialect='spark')}")
+                cols.append(f"{cd.name} {steps.to_spark(cd.args['kind'])}")
         return ", ".join(cols)
 
     def _insert(self, stmt: exp.Insert) -> None:
@@ -408,7 +412,14 @@ class SparkRunner(Runner):
         name = _name(target)
         if stmt.args.get("alternative") or stmt.args.get("conflict"):
             raise steps.StepError(f"INSERT OR REPLACE / ON CONFLICT into {name}: delete the keys first (portable)")
-        rows = self._conform(name, self._query(stmt.expression), columns)
+        df = self._query(stmt.expression)
+        if stmt.args.get("by_name"):  # INSERT … BY NAME: the query's columns by their names, in any order
+            have = set(self._current(name).columns)
+            unknown = [c for c in df.columns if c not in have]
+            if unknown:
+                raise steps.StepError(f"INSERT INTO {name} BY NAME: no column {', '.join(unknown)} in {name}")
+            columns = list(df.columns)
+        rows = self._conform(name, df, columns)
         if name in self.temps:
             self._set_temp(name, self.temps[name].unionByName(rows))
             return
@@ -425,7 +436,9 @@ class SparkRunner(Runner):
         columns = columns or [f.name for f in target.fields][: len(df.columns)]
         if len(columns) != len(df.columns):
             raise steps.StepError(f"INSERT INTO {name}: {len(columns)} columns named, {len(df.columns)} given")
-        given = dict(zip(columns, df.columns, strict=True))
+        positional = [f"__fp_c{i}" for i in range(len(df.columns))]  # unnamed values (NULL, NULL) clash by name
+        df = df.toDF(*positional)
+        given = dict(zip(columns, positional, strict=True))
         defaults = self.catalog.tables[name].defaults if name in self.catalog.tables else {}
         exprs = []
         for f in target.fields:
@@ -646,10 +659,27 @@ class SparkRunner(Runner):
             else:
                 self.spark.catalog.dropTempView(name)
 
+    def temporary(self, prefix: str) -> list[tuple[str, str]]:
+        """Temporary tables (checkpointed frames) and views of this session; the stored tables and views, which are
+        registered as temporary views too, are not."""
+        stored = set(self.catalog.tables) | set(self.catalog.views)
+        names = {t.name for t in self.spark.catalog.listTables() if t.isTemporary} - stored
+        return sorted((n, "TABLE" if n in self.temps else "VIEW") for n in names if n.startswith(prefix))
+
     def columns(self, table: str) -> list[str]:
         if not self.spark.catalog.tableExists(table):
             return []
         return self.spark.table(table).columns
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Runner]:
+        """A second session (Spark's ``newSession``: its own temporary views and macros) over the stored tables as
+        this one sees them now."""
+        other = SparkRunner(self.spark.newSession(), self.store, read_only=self.read_only, catalog=self.catalog)
+        try:
+            yield other
+        finally:
+            other.close()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

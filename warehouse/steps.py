@@ -10,8 +10,9 @@ linker keeps its SQL readable step by step:
 
 A file is one step, or several: a line ``-- step: <name>`` starts a section (text before the first marker is a
 comment shared by the file). Steps are written in DuckDB's SQL, in a portable subset where that costs nothing. For
-another engine (``dialect="spark"``) the loader takes the twin file ``<stem>.spark.sql`` when one exists (side by
-side with the DuckDB original, same sections), else transpiles the step with sqlglot.
+another engine (``dialect="spark"``) the loader takes the step from the twin file ``<stem>.spark.sql`` when one exists
+(side by side with the DuckDB original) and has that step (a twin of a sectioned file holds only the sections that
+need one), else transpiles the DuckDB step with sqlglot.
 
 Parameters, substituted before execution:
 
@@ -54,7 +55,7 @@ class Sql:
 
 
 def step_path(name: str, dialect: str = "duckdb") -> tuple[Path, str | None]:
-    """(file, section) of a step name; the dialect twin's file when it exists."""
+    """(file, section) of a step name; the dialect twin's file when it exists and has the section."""
     pkg, _, rest = name.rpartition("/")
     if not pkg or not rest:
         raise StepError(f"step name {name!r} is not '<package>/<file>[.<section>]'")
@@ -63,7 +64,7 @@ def step_path(name: str, dialect: str = "duckdb") -> tuple[Path, str | None]:
     base = folder / f"{stem}.sql"
     if dialect != "duckdb":
         twin = folder / f"{stem}.{dialect}.sql"
-        if twin.exists():
+        if twin.exists() and (section or None) in _sections(twin):
             return twin, section or None
     if not base.exists():
         raise StepError(f"no SQL step {name!r} (looked for {base.relative_to(ROOT.parent)})")
@@ -165,9 +166,24 @@ def _list_fn(template: str):
     def build(*args):
         import sqlglot
 
-        return sqlglot.parse_one(template.format(*(a.sql(dialect="spark") for a in args)), read="spark")
+        return sqlglot.parse_one(template.format(*(to_spark(a) for a in args)), read="spark")
 
     return build
+
+
+def _hash(*args):
+    """DuckDB's 64-bit hash() → Spark's xxhash64 (Spark's hash() has 32 bits: at a city's millions of keys, hundreds
+    of collisions). xxhash64 skips NULL arguments, so hash(x, NULL) would equal hash(NULL, x): each argument is
+    preceded by whether it is NULL. The values differ from DuckDB's: keys for equality only (never an output or an
+    order)."""
+    from sqlglot import exp
+
+    marked = [e for a in args for e in (exp.Is(this=a.copy(), expression=exp.Null()), a.copy())]
+    return exp.Anonymous(this="XXHASH64", expressions=marked)
+
+
+#: DuckDB's unsigned integer types → the Spark type that holds their values (Spark has no unsigned types)
+_UNSIGNED = {"UTINYINT": "SMALLINT", "USMALLINT": "INT", "UINT": "BIGINT", "UBIGINT": "BIGINT"}
 
 
 #: DuckDB functions sqlglot passes through by name, and their Spark equivalents (same result on the same input)
@@ -176,6 +192,7 @@ _SPARK_FUNCTIONS = {
     "LIST_SUM": _list_fn("AGGREGATE(FILTER({0}, x -> x IS NOT NULL), CAST(0 AS DOUBLE), (acc, x) -> acc + x)"),
     "LIST_BOOL_OR": _list_fn("EXISTS({0}, x -> x)"),
     "LIST_SLICE": _list_fn("SLICE({0}, {1}, ({2}) - ({1}) + 1)"),
+    "HASH": _hash,
 }
 
 
@@ -195,7 +212,7 @@ def _sorted_list(node, where=None):
     if len(keys) == 1 and keys[0].this == inner:
         out = exp.Anonymous(this="ARRAY_SORT", expressions=[agg])
         return exp.Anonymous(this="REVERSE", expressions=[out]) if keys[0].args.get("desc") else out
-    if distinct or any(k.args.get("desc") for k in keys):
+    if distinct:
         raise StepError(f"cannot translate {node.sql(dialect='duckdb')} to Spark: write a .spark.sql twin")
     # ascending keys, NULLs last as in DuckDB: a struct sorts a NULL field first, so each key is preceded by "is null"
     fields = [
@@ -207,12 +224,49 @@ def _sorted_list(node, where=None):
         )
     ] + [exp.alias_(inner.copy(), "v")]
     structs = collect(exp.Struct(expressions=fields))
-    sort = exp.Anonymous(this="ARRAY_SORT", expressions=[structs])
+    if any(k.args.get("desc") for k in keys):
+        # a descending key: a comparator, key by key (NULLs last either way, as DuckDB orders by default)
+        import sqlglot
+
+        cases = []
+        for i, k in enumerate(keys):
+            lt, gt = ("1", "-1") if k.args.get("desc") else ("-1", "1")
+            cases.append(
+                f"WHEN a.n{i} AND NOT b.n{i} THEN 1 WHEN NOT a.n{i} AND b.n{i} THEN -1 "
+                f"WHEN a.k{i} < b.k{i} THEN {lt} WHEN a.k{i} > b.k{i} THEN {gt}"
+            )
+        body = sqlglot.parse_one(f"CASE {' '.join(cases)} ELSE 0 END", read="spark")
+        cmp = exp.Lambda(this=body, expressions=[exp.to_identifier("a"), exp.to_identifier("b")])
+        sort = exp.Anonymous(this="ARRAY_SORT", expressions=[structs, cmp])
+    else:
+        sort = exp.Anonymous(this="ARRAY_SORT", expressions=[structs])
     lam = exp.Lambda(
         this=exp.Dot(this=exp.to_identifier("e"), expression=exp.to_identifier("v")),
         expressions=[exp.to_identifier("e")],
     )
     return exp.Transform(this=sort, expression=lam)
+
+
+def _joined(node, where=None):
+    """``string_agg(x, sep ORDER BY …) [FILTER (WHERE …)]`` → ``array_join`` of the sorted list; NULL when no
+    value is joined (DuckDB's string_agg of nothing is NULL, array_join of an empty list '')."""
+    from sqlglot import exp
+
+    sep = node.args.get("separator") or exp.Literal.string(",")
+    values = _sorted_list(exp.ArrayAgg(this=node.this), where)
+    present = exp.Anonymous(
+        this="FILTER",
+        expressions=[
+            values.copy(),
+            exp.Lambda(
+                this=exp.Not(this=exp.Is(this=exp.column("x"), expression=exp.Null())),
+                expressions=[exp.to_identifier("x")],
+            ),
+        ],
+    )
+    empty = exp.EQ(this=exp.Anonymous(this="SIZE", expressions=[present]), expression=exp.Literal.number(0))
+    joined = exp.Anonymous(this="ARRAY_JOIN", expressions=[values, sep])
+    return exp.Case(ifs=[exp.If(this=empty, true=exp.Null())], default=joined)
 
 
 @functools.lru_cache(maxsize=512)
@@ -241,10 +295,18 @@ def _spark_rewrite(node):
     - ``regexp_split_to_array`` → ``split`` (a regular expression in both);
     - a row ``(a, b)`` as the ordering key of arg_max/arg_min → ``struct(a, b)``;
     - ``\\p{Han}`` in a regular expression (RE2) → ``\\p{IsHan}`` (Java);
+    - ``hash(…)`` (64 bits) → ``xxhash64`` with NULLs marked; unsigned integer types → signed ones (UBIGINT → BIGINT:
+      a hash key, whatever its sign);
+    - ``list[i]`` with a computed index (DuckDB counts from 1, Spark's ``a[i]`` from 0 — sqlglot shifts constant
+      indexes only) → ``try_element_at(list, i)`` (from 1, NULL out of range as in DuckDB);
+    - ``list_has_any(a, b)`` → ``arrays_overlap(a, b)``;
+    - ``quantile_cont(x, p)`` → ``percentile(x, p)`` (both exact and interpolated);
+    - ``format('{:,.2f}', x)`` (DuckDB's fmt: thousands separators, 2 decimals) → ``format_number(x, 2)``;
+    - ``WITH x AS MATERIALIZED (…)`` (a DuckDB hint; Spark reuses the CTE's exchanges itself) → ``WITH x AS (…)``;
     - ``list(x ORDER BY …)`` (sqlglot drops the ORDER BY for Spark) → ``array_sort(collect_list(x))`` when ordered by
       the value itself, else the values sorted by a struct of the keys: ``transform(array_sort(collect_list(
       struct(k1 IS NULL, k1, …, x))), e -> e.v)``; ``string_agg(x, sep ORDER BY …)`` → ``array_join`` of that list
-      (Spark's LISTAGG … WITHIN GROUP fails with DISTINCT).
+      (Spark's LISTAGG … WITHIN GROUP fails with DISTINCT), NULL when nothing is joined, FILTER kept;
     """
     from sqlglot import exp
 
@@ -252,9 +314,14 @@ def _spark_rewrite(node):
         return _sorted_list(node.this, node.expression)
     if isinstance(node, exp.ArrayAgg) and isinstance(node.this, exp.Order):
         return _sorted_list(node)
+    if (
+        isinstance(node, exp.Filter)
+        and isinstance(node.this, exp.GroupConcat)
+        and isinstance(node.this.this, exp.Order)
+    ):
+        return _joined(node.this, node.expression)
     if isinstance(node, exp.GroupConcat) and isinstance(node.this, exp.Order):
-        sep = node.args.get("separator") or exp.Literal.string(",")
-        return exp.Anonymous(this="ARRAY_JOIN", expressions=[_sorted_list(exp.ArrayAgg(this=node.this)), sep])
+        return _joined(node)
 
     if isinstance(node, exp.DateDiff):
         unit = (node.text("unit") or "DAY").upper()
@@ -275,6 +342,26 @@ def _spark_rewrite(node):
                 y = exp.Sub(this=exp.Year(this=b.copy()), expression=exp.Year(this=a.copy()))
                 diff = exp.Add(this=exp.Mul(this=exp.Paren(this=y), expression=exp.Literal.number(4)), expression=q)
             return exp.Paren(this=diff)
+    if (
+        isinstance(node, exp.Bracket)
+        and len(node.expressions) == 1
+        and not isinstance(node.expressions[0], (exp.Literal, exp.Slice))
+    ):
+        return exp.Anonymous(this="TRY_ELEMENT_AT", expressions=[node.this, node.expressions[0]])
+    if isinstance(node, exp.ArrayOverlaps):  # list_has_any(a, b): sqlglot writes Postgres' a && b
+        return exp.Anonymous(this="ARRAYS_OVERLAP", expressions=[node.this, node.expression])
+    if isinstance(node, exp.PercentileCont) and node.expression is not None and not isinstance(node.this, exp.Order):
+        # DuckDB's quantile_cont(x, p): exact, interpolated — Spark's percentile(x, p)
+        return exp.Anonymous(this="PERCENTILE", expressions=[node.this, node.expression])
+    if isinstance(node, exp.Format) and isinstance(node.this, exp.Literal) and len(node.expressions) == 1:
+        grouped = re.fullmatch(r"\{:,\.(\d)f\}", node.this.this)
+        if grouped:  # DuckDB's fmt '{:,.2f}' = Spark's format_number(x, 2): '1,234.50', NULL stays NULL
+            value = exp.Cast(this=node.expressions[0].copy(), to=exp.DataType.build("DOUBLE"))
+            return exp.Anonymous(this="FORMAT_NUMBER", expressions=[value, exp.Literal.number(grouped.group(1))])
+    if isinstance(node, exp.DataType) and node.this.name in _UNSIGNED:
+        return exp.DataType.build(_UNSIGNED[node.this.name])
+    if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
+        node.set("materialized", None)
     if isinstance(node, exp.SimilarTo) and isinstance(node.expression, exp.Literal):
         return exp.RegexpLike(this=node.this, expression=exp.Literal.string(f"^(?:{node.expression.this})$"))
     if isinstance(node, exp.Anonymous) and node.name.upper() == "REGEXP_SPLIT_TO_ARRAY":

@@ -135,7 +135,7 @@ def link_records(con: Handle, home: Path | None = None) -> LinkStats:
 
 
 def _drop_temp(wh: Runner) -> None:
-    for name, kind in wh.rows("linkage/11_write_link.temp_tables"):
+    for name, kind in wh.temporary("lk_"):
         wh.run("linkage/11_write_link.drop_" + ("view" if kind == "VIEW" else "table"), name=identifier(name))
 
 

@@ -116,4 +116,4 @@ LEFT JOIN lk_tf_name_county nc ON nc.name_key = b.name_key AND nc.county_code = 
                                 AND l.township_code IS NULL;
 
 -- step: counts
-SELECT (SELECT count(*) FROM lk_person), (SELECT count(*) FROM lk_rec);
+SELECT (SELECT count(*) FROM lk_person) AS persons, (SELECT count(*) FROM lk_rec) AS records;

@@ -29,10 +29,10 @@ s AS (
 subs AS (
     SELECT rid, c, q.i AS i,
         (d[q.i + 1] + ((rc - sm) % 11 + 11) % 11 * [8, 5, 10, 9, 7, 3, 6, 1, 2, 4, 8, 5, 10, 9, 7, 3, 6][q.i + 1]) % 11 AS nd
-    FROM s, range(17) q(i)
+    FROM s CROSS JOIN (SELECT unnest(range(17)) AS i) q
 ),
 swaps AS (
-    SELECT rid, c, q.i AS i FROM s, range(16) q(i)
+    SELECT rid, c, q.i AS i FROM s CROSS JOIN (SELECT unnest(range(16)) AS i) q
     WHERE d[q.i + 1] <> d[q.i + 2]
       AND ((sm + (d[q.i + 2] - d[q.i + 1]) * ([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2][q.i + 1]
                                              - [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2][q.i + 2])) % 11 + 11) % 11 = rc

@@ -41,7 +41,15 @@ WITH x AS (
         CASE
             WHEN r.birth_date IS NULL OR p.birth_date IS NULL THEN 'missing'
             WHEN r.birth_date = p.birth_date THEN 'exact'
-            WHEN damerau_levenshtein(strftime(r.birth_date, '%Y%m%d'), strftime(p.birth_date, '%Y%m%d')) = 1
+            -- one digit mistyped or two neighbours swapped (Damerau–Levenshtein distance 1 of the two 8-digit
+            -- texts, spelled with levenshtein, which every engine has: same length, so distance 1 = one substitution;
+            -- the dates differ here, so a swap that changes nothing cannot count)
+            WHEN levenshtein(strftime(r.birth_date, '%Y%m%d'), strftime(p.birth_date, '%Y%m%d')) = 1
+              OR list_contains(list_transform(range(1, 8), lambda i: substr(strftime(r.birth_date, '%Y%m%d'), 1, i - 1)
+                                   || substr(strftime(r.birth_date, '%Y%m%d'), i + 1, 1)
+                                   || substr(strftime(r.birth_date, '%Y%m%d'), i, 1)
+                                   || substr(strftime(r.birth_date, '%Y%m%d'), i + 2)),
+                               strftime(p.birth_date, '%Y%m%d'))
               OR (year(r.birth_date) = year(p.birth_date) AND month(r.birth_date) = day(p.birth_date)
                   AND day(r.birth_date) = month(p.birth_date)) THEN 'near'
             ELSE 'differ'

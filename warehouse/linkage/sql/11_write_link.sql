@@ -29,11 +29,6 @@ ORDER BY r.rid, c.rank;
 -- step: methods
 SELECT source, match_method, count(*) FROM link GROUP BY source, match_method ORDER BY source, match_method;
 
--- step: temp_tables
--- linkage's working tables (lk_*), dropped at the end
-SELECT table_name, table_type FROM information_schema.tables
-WHERE table_name LIKE 'lk\_%' ESCAPE '\' AND table_schema = 'main' AND table_catalog = 'temp';
-
 -- step: drop_table
 DROP TABLE IF EXISTS temp.main.{{name}};
 

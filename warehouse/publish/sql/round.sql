@@ -42,7 +42,7 @@ ev AS (
     FROM per_record GROUP BY household_id
 )
 SELECT s.*, ev.evidence
-FROM suspect s LEFT JOIN ev USING (household_id)
+FROM suspect s LEFT JOIN ev ON ev.household_id = s.household_id  -- not USING: Spark's s.* would put the key first
 WHERE s.round_id = ${round_id} AND (${all_counties} OR s.county_code IN (${counties}))
 ORDER BY s.priority_score DESC NULLS LAST, s.household_id;
 
@@ -158,7 +158,7 @@ ev AS (
 )
 SELECT t.*, ev.evidence_text
 FROM t LEFT JOIN ev ON ev.dept = t.dept AND ev.household_id = t.household_id
-WHERE len(t.dept_risk_types) > 0
+WHERE array_length(t.dept_risk_types) > 0
 ORDER BY t.dept, t.priority_score DESC NULLS LAST, t.household_id;
 
 -- step: drop

@@ -70,7 +70,7 @@ typed AS (
     SELECT *,
            -- 缺劳动力 is added to a flagged household when nobody can work and adjusted income is below the line
            list_concat(signal_types,
-                       CASE WHEN len(signal_types) > 0 AND all_no_labour AND adjusted_income < monitoring_line
+                       CASE WHEN array_length(signal_types) > 0 AND all_no_labour AND adjusted_income < monitoring_line
                             THEN ['缺劳动力'] ELSE [] END) AS all_types
     FROM adj
 ),
@@ -83,7 +83,7 @@ ordered AS (
 ),
 cat AS (
     SELECT *,
-           CASE WHEN len(signal_types) = 0 THEN NULL
+           CASE WHEN array_length(signal_types) = 0 THEN NULL
                 WHEN monitored_active THEN '监测户新增风险'
                 WHEN adjusted_income < monitoring_line THEN CASE WHEN is_tuopin THEN '脱贫不稳定户' ELSE '边缘易致贫户' END
                 WHEN rigid_spending >= severe_share * annual_income THEN '突发严重困难户'
@@ -95,7 +95,7 @@ SELECT *,
        CASE WHEN suspect_category IS NULL THEN NULL ELSE round(100 * (
              w_shortfall * greatest(0, least(1, (monitoring_line - adjusted_income) / monitoring_line))
            + w_burden    * least(1, rigid_spending / greatest(annual_income, monitoring_line))
-           + w_breadth   * least(1, greatest(len(risk_types) - 1, 0) / 4.0)
+           + w_breadth   * least(1, greatest(array_length(risk_types) - 1, 0) / 4.0)
            + w_housing   * CASE WHEN house_sig THEN 1 ELSE 0 END
          ) * CASE WHEN property_hit THEN property_penalty ELSE 1 END, 1) END AS priority_score
 FROM cat;

@@ -40,15 +40,15 @@ SELECT *,
        -- what confirming the record as this candidate's would change, in words (after "若确认为该户，")
        CASE
            WHEN NOT changed THEN '不影响该户筛查结果'
-           WHEN base_category IS NULL THEN '将' || CASE WHEN len(added_types) > 0
+           WHEN base_category IS NULL THEN '将' || CASE WHEN array_length(added_types) > 0
                                           THEN '新增风险类型“' || array_to_string(added_types, '”“') || '”并' ELSE '' END
                 || '列为疑似风险户（' || cf_category || '）'
            WHEN cf_category IS NULL THEN '将不再列为疑似风险户'
            ELSE concat_ws('，',
                 CASE WHEN cf_category <> base_category
                      THEN '疑似类别将由“' || base_category || '”变为“' || cf_category || '”' END,
-                CASE WHEN len(added_types) > 0 THEN '将新增风险类型“' || array_to_string(added_types, '”“') || '”' END,
-                CASE WHEN len(dropped_types) > 0 THEN '风险类型“' || array_to_string(dropped_types, '”“')
+                CASE WHEN array_length(added_types) > 0 THEN '将新增风险类型“' || array_to_string(added_types, '”“') || '”' END,
+                CASE WHEN array_length(dropped_types) > 0 THEN '风险类型“' || array_to_string(dropped_types, '”“')
                      || '”将不再列出（最多' || max_risk_types || '项）' END)
        END AS change_text
 FROM d;
@@ -116,18 +116,18 @@ GROUP BY l.household_id, f.pending_namesake, b.vh;
 -- step: patch
 -- A 同名待确认 household takes its shown scenario's screening (result, evidence rows, medical totals), so the round
 -- lists it with the record's evidence as if the record were its own. The marker columns come from _cf_pending
--- (65_write.sql).
+-- (65_write.sql). (By name: the household's id replaced, the other columns as they are.)
 DELETE FROM _sig WHERE household_id IN (SELECT household_id FROM _cf_pending WHERE pending_namesake);
-INSERT INTO _sig
-SELECT s.* REPLACE (pd.household_id AS household_id)
+INSERT INTO _sig BY NAME
+SELECT s.* EXCLUDE (household_id), pd.household_id AS household_id
 FROM _cf_sig s JOIN _cf_pending pd ON pd.shown_vh = s.household_id;
 
 DELETE FROM _med_person WHERE household_id IN (SELECT household_id FROM _cf_pending WHERE pending_namesake);
-INSERT INTO _med_person
-SELECT m.* REPLACE (pd.household_id AS household_id)
+INSERT INTO _med_person BY NAME
+SELECT m.* EXCLUDE (household_id), pd.household_id AS household_id
 FROM _cf_med m JOIN _cf_pending pd ON pd.shown_vh = m.household_id;
 
 DELETE FROM _scr WHERE household_id IN (SELECT household_id FROM _cf_pending WHERE pending_namesake);
-INSERT INTO _scr
-SELECT c.* REPLACE (pd.household_id AS household_id)
+INSERT INTO _scr BY NAME
+SELECT c.* EXCLUDE (household_id), pd.household_id AS household_id
 FROM _cf_scr c JOIN _cf_pending pd ON pd.shown_vh = c.household_id;

@@ -86,7 +86,7 @@ LEFT JOIN m USING (county_code)
 LEFT JOIN r rc ON rc.county_key = coalesce(v.county_code, '')
 LEFT JOIN (SELECT * FROM _r WHERE county_key = (SELECT region_key FROM _p)) rr ON true
 )
-SELECT * FROM t WHERE len(reasons) > 0;
+SELECT * FROM t WHERE array_length(reasons) > 0;
 
 -- households in a target village (their registry village, or the resettlement community they live in)
 CREATE OR REPLACE TEMP TABLE _phh AS
@@ -114,4 +114,4 @@ w AS (
 SELECT w.*,
        row_number() OVER (PARTITION BY target_county_code
                           ORDER BY is_suspect DESC, priority_score DESC NULLS LAST, adjusted_income, household_id) AS screening_rank
-FROM w WHERE len(reasons) > 0;
+FROM w WHERE array_length(reasons) > 0;

@@ -28,16 +28,16 @@ WHERE sc.suspect_category IS NOT NULL
         WHEN 'full' THEN true
         WHEN 'priority' THEN EXISTS (SELECT 1 FROM _phh x WHERE x.household_id = sc.household_id)
         WHEN 'incremental' THEN EXISTS (SELECT 1 FROM _rec_types x WHERE x.household_id = sc.household_id
-                                                                    AND x.is_new AND len(x.rec_types) > 0)
+                                                                    AND x.is_new AND array_length(x.rec_types) > 0)
         ELSE false
       END;
 
 CREATE OR REPLACE TEMP TABLE _evid AS
 WITH rec AS (
-    SELECT t.*, unnest(CASE WHEN len(t.rec_types) = 0 THEN [NULL::VARCHAR] ELSE t.rec_types END) AS risk_type
+    SELECT t.*, unnest(CASE WHEN array_length(t.rec_types) = 0 THEN [NULL::VARCHAR] ELSE t.rec_types END) AS risk_type
     FROM _rec_types t
     WHERE t.household_id IN (SELECT household_id FROM _round_hh)
-      AND (len(t.rec_types) > 0 OR t.source = 'property'
+      AND (array_length(t.rec_types) > 0 OR t.source = 'property'
            OR (t.source = 'medical' AND coalesce(t.oop, 0) > 0)
            OR (t.source = 'disaster' AND coalesce(t.direct_loss, 0) > 0))
 )

@@ -31,8 +31,12 @@ INSERT INTO suspect BY NAME
 WITH ev AS (
     SELECT household_id, count(*) AS evidence_count,
            string_agg(summary, '；' ORDER BY event_date NULLS LAST, source, source_file, source_row)
-               FILTER (WHERE risk_type IS NOT NULL AND (is_new OR (SELECT kind FROM _p) <> 'incremental')) AS new_evidence_summary
-    FROM (SELECT DISTINCT ON (household_id, source, source_file, source_row) * FROM _evid) GROUP BY household_id
+               FILTER (WHERE risk_type IS NOT NULL AND (is_new OR k.kind <> 'incremental')) AS new_evidence_summary
+    -- the round's kind joined, not a subquery inside the aggregate (Spark sorts the list with a lambda, and refuses
+    -- subqueries inside lambdas)
+    FROM (SELECT DISTINCT ON (household_id, source, source_file, source_row) * FROM _evid) e
+    CROSS JOIN (SELECT kind FROM _p) k
+    GROUP BY household_id
 )
 SELECT p.round_id, sc.household_id, sc.county_code, sc.township_code, sc.village_code, sc.household_type,
        sc.monitoring_category, sc.suspect_category, sc.risk_types,
