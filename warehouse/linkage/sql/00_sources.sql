@@ -33,12 +33,14 @@ SELECT DISTINCT id_raw FROM dept_record WHERE id_status IS NULL;
 SELECT DISTINCT id_raw FROM registry_person WHERE id_status IS NULL AND id_number IS NULL AND id_raw IS NOT NULL;
 
 -- step: dept_view
--- ``_rowid`` becomes the internal rid: the row's place in the order the rows were loaded (files in the order they were
--- taken in, rows in file order) — what DuckDB's ``rowid`` of the table is after loading, spelled so that every engine
--- numbers the rows alike (Spark has no row id; ties and the label sample follow the rid). Rows the loader left
+-- ``_rowid`` becomes the internal rid: feeds and their files by name, versions of one file name in the order they
+-- arrived, rows in file order. Ties and the label sample follow the rid, so it must not depend on the order in which a
+-- run happened to load the files (a round's ingest steps may finish in any order: the rid once followed the load
+-- order, and the city-size round's links were seen to differ by a few records between reruns); every engine numbers the rows
+-- alike (Spark has no row id). Rows the loader left
 -- unclassified take the classification of lk_idfix_d (the loader's own logic, run here).
 CREATE OR REPLACE TEMP VIEW lk_dept_src AS
-SELECT row_number() OVER (ORDER BY i.ingested_at, d.file_hash, d.source_row) - 1 AS _rowid,
+SELECT row_number() OVER (ORDER BY d.source, d.source_file, i.ingested_at, d.file_hash, d.source_row) - 1 AS _rowid,
     d.* EXCLUDE (id_status, id_number, id_candidate, birth_date, sex),
     coalesce(d.id_status, f.id_status) AS id_status,
     CASE WHEN d.id_status IS NULL THEN f.id_number ELSE d.id_number END AS id_number,
@@ -51,13 +53,13 @@ LEFT JOIN lk_idfix_d f ON d.id_status IS NULL AND f.id_raw IS NOT DISTINCT FROM 
 
 -- step: dept_view_plain
 CREATE OR REPLACE TEMP VIEW lk_dept_src AS
-SELECT row_number() OVER (ORDER BY i.ingested_at, d.file_hash, d.source_row) - 1 AS _rowid, d.*
+SELECT row_number() OVER (ORDER BY d.source, d.source_file, i.ingested_at, d.file_hash, d.source_row) - 1 AS _rowid, d.*
 FROM dept_record d LEFT JOIN ingested_file i ON i.file_hash = d.file_hash;
 
 -- step: registry_view
 -- ``_rowid``: as for the department records
 CREATE OR REPLACE TEMP VIEW lk_registry_src AS
-SELECT row_number() OVER (ORDER BY i.ingested_at, p.file_hash, p.source_row) - 1 AS _rowid,
+SELECT row_number() OVER (ORDER BY p.source_file, i.ingested_at, p.file_hash, p.source_row) - 1 AS _rowid,
     p.* EXCLUDE (id_number), coalesce(p.id_number, f.id_number) AS id_number
 FROM registry_person p
 LEFT JOIN ingested_file i ON i.file_hash = p.file_hash
@@ -65,5 +67,5 @@ LEFT JOIN lk_idfix_r f ON p.id_number IS NULL AND f.id_raw = p.id_raw;
 
 -- step: registry_view_plain
 CREATE OR REPLACE TEMP VIEW lk_registry_src AS
-SELECT row_number() OVER (ORDER BY i.ingested_at, p.file_hash, p.source_row) - 1 AS _rowid, p.*
+SELECT row_number() OVER (ORDER BY p.source_file, i.ingested_at, p.file_hash, p.source_row) - 1 AS _rowid, p.*
 FROM registry_person p LEFT JOIN ingested_file i ON i.file_hash = p.file_hash;
