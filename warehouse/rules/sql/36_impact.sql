@@ -102,7 +102,7 @@ best AS (
     WHERE k = 1
 )
 SELECT l.household_id, f.pending_namesake, b.vh AS shown_vh,
-       list(DISTINCT l.source || '|' || l.source_file || '|' || CAST(l.source_row AS VARCHAR)) AS pending_records,
+       list_sort(list(DISTINCT l.source || '|' || l.source_file || '|' || CAST(l.source_row AS VARCHAR))) AS pending_records,
        CASE WHEN f.pending_namesake THEN '同名待确认：' ELSE '另有同名待确认记录：' END
            || string_agg(l.line, '；' ORDER BY l.new_flag DESC, l.cf_priority DESC NULLS LAST, l.source, l.source_file, l.source_row)
            || CASE WHEN f.pending_namesake
