@@ -223,6 +223,7 @@ class SparkRunner(Runner):
         self.read_only = read_only
         self.catalog = copy.deepcopy(catalog) if catalog is not None else store.load()
         self.temps: dict[str, Any] = {}  # temp table name → checkpointed DataFrame
+        self.temp_defaults: dict[str, dict[str, str]] = {}  # temp table name → column DEFAULTs (Spark SQL)
         self.macros: dict[str, tuple[list[str], exp.Expression]] = {}  # DuckDB macro → (parameters, body)
         self._tx: Catalog | None = None  # the catalog as it was when the transaction began
         self._new_parts: list[str] = []  # parts written inside the transaction (removed on rollback)
@@ -378,6 +379,7 @@ class SparkRunner(Runner):
         else:
             df = self.spark.createDataFrame([], self._ddl(stmt.this))
         if temp:
+            self.temp_defaults[name] = self._defaults(stmt.this) if stmt.expression is None else {}
             self._set_temp(name, df)
             return
         self._writable(name)
@@ -439,7 +441,10 @@ class SparkRunner(Runner):
         positional = [f"__fp_c{i}" for i in range(len(df.columns))]  # unnamed values (NULL, NULL) clash by name
         df = df.toDF(*positional)
         given = dict(zip(columns, positional, strict=True))
-        defaults = self.catalog.tables[name].defaults if name in self.catalog.tables else {}
+        if name in self.temps:
+            defaults = self.temp_defaults.get(name, {})
+        else:
+            defaults = self.catalog.tables[name].defaults if name in self.catalog.tables else {}
         exprs = []
         for f in target.fields:
             if f.name in given:

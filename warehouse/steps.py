@@ -347,7 +347,8 @@ def _spark_rewrite(node):
         and len(node.expressions) == 1
         and not isinstance(node.expressions[0], (exp.Literal, exp.Slice))
     ):
-        return exp.Anonymous(this="TRY_ELEMENT_AT", expressions=[node.this, node.expressions[0]])
+        index = exp.Cast(this=node.expressions[0], to=exp.DataType.build("INT"))  # Spark wants an INT (lists only)
+        return exp.Anonymous(this="TRY_ELEMENT_AT", expressions=[node.this, index])
     if isinstance(node, exp.ArrayOverlaps):  # list_has_any(a, b): sqlglot writes Postgres' a && b
         return exp.Anonymous(this="ARRAYS_OVERLAP", expressions=[node.this, node.expression])
     if isinstance(node, exp.PercentileCont) and node.expression is not None and not isinstance(node.this, exp.Order):
