@@ -82,7 +82,9 @@ SELECT ${round_id}, l.household_id, l.county_code, l.township_code, l.village_co
                ELSE '' END,
        l.rank_group,
        CAST(row_number() OVER (PARTITION BY l.county_code
-                               ORDER BY l.rank_group, l.gap_to_line, l.household_id) AS INTEGER)
+                               -- the gap rounded: a parallel sum of doubles differs in the last bits between runs, and
+                               -- equal gaps must fall back on the household number, not on that noise
+                               ORDER BY l.rank_group, round(l.gap_to_line, 6), l.household_id) AS INTEGER)
 FROM listed l
 LEFT JOIN sys_county c ON c.county_code = l.county_code;
 
