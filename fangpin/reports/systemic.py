@@ -96,6 +96,9 @@ def _significance(p: float | None) -> str:
     return "p<0.0001" if p < 1e-4 else f"p={p:.4f}"
 
 
+SHOWN_TO_TENTHS = ("rate", "baseline_rate", "history_rate", "county_rate", "same_quarter_rate", "ratio")
+
+
 def _area_rows(flags: pl.DataFrame) -> list[dict]:
     rows = []
     for i, f in enumerate(flags.to_dicts(), start=1):
@@ -110,13 +113,17 @@ def _area_rows(flags: pl.DataFrame) -> list[dict]:
         if same is not None:
             words += f"；上年同季度每千人 {same:,.1f}{unit}"
         words += f"；本季度涉及 {f['count']} {UNIT_NAMES.get(f['unit'], '')}。"
+        # cells hold what they show (0.0 for rates and ratios, cents for amounts): a cadre who clicks one sees no
+        # floating-point tail, and a rerun writes the same cells
+        shown = {c: round(f[c], 1) for c in SHOWN_TO_TENTHS if f.get(c) is not None}
         rows.append(
             {
                 **f,
+                **shown,
                 "seq": i,
                 "level_name": LEVEL_NAMES.get(f["area_level"], f["area_level"]),
                 "village": f["area_name"] if f["area_level"] == "village" else "",
-                "amount": f["value"] if amount else None,
+                "amount": round(f["value"], 2) if amount and f["value"] is not None else None,
                 "significance": _significance(f["p_value"]),
                 "explanation": words,
             }
