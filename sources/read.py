@@ -446,6 +446,26 @@ def fault_columns(checks) -> list[pl.Expr]:
     ]
 
 
+def split_by_verdict(
+    d: pl.DataFrame, feed: str, file_name: str, file_hash: str
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(rejected rows in ``rejected_row``'s shape, accepted rows, their warnings) of a frame with
+    :func:`fault_columns` and the file's row number ``_row``."""
+    rejected = d.filter(pl.col("_rej_reason").is_not_null()).select(
+        _lit_str(feed).alias("source"),
+        _lit_str(file_name).alias("source_file"),
+        pl.col("_row").alias("source_row"),
+        pl.col("_rej_field").alias("field"),
+        pl.col("_rej_reason").alias("reason"),
+        _lit_str(file_hash).alias("file_hash"),
+    )
+    ok = d.filter(pl.col("_rej_reason").is_null())
+    warnings = ok.filter(pl.col("_warn_reason").is_not_null()).select(
+        pl.col("_row").alias("source_row"), pl.col("_warn_field").alias("field"), pl.col("_warn_reason").alias("reason")
+    )
+    return rejected, ok, warnings
+
+
 def _quote(raw: pl.Expr) -> pl.Expr:
     r = raw.str.replace_all(r"[\r\n\t]+", " ")
     r = pl.when(r.str.len_chars() > _MAX_RAW).then(r.str.slice(0, _MAX_RAW) + _lit_str("…")).otherwise(r)
@@ -854,18 +874,7 @@ def _build(
     d = d.with_columns(fault_columns(checks))
     # the raw grid and the per-check columns are no longer needed: filter a narrower frame
     d = d.drop([c for c in d.columns if re.match(r"^(c\d+|_k\d+|_x\d+|_num\d+|_q\d+)$", c)])
-    rejected = d.filter(pl.col("_rej_reason").is_not_null()).select(
-        _lit_str(feed).alias("source"),
-        _lit_str(file_name).alias("source_file"),
-        pl.col("_row").alias("source_row"),
-        pl.col("_rej_field").alias("field"),
-        pl.col("_rej_reason").alias("reason"),
-        _lit_str(file_hash).alias("file_hash"),
-    )
-    ok = d.filter(pl.col("_rej_reason").is_null())
-    warnings = ok.filter(pl.col("_warn_reason").is_not_null()).select(
-        pl.col("_row").alias("source_row"), pl.col("_warn_field").alias("field"), pl.col("_warn_reason").alias("reason")
-    )
+    rejected, ok, warnings = split_by_verdict(d, feed, file_name, file_hash)
     if grid.unterminated and grid.frame.height:
         # the file ends in the middle of its last line: that row may be cut off (read while still being written) —
         # the clerk is told whether the row was accepted, rejected or taken for a total line

@@ -552,20 +552,7 @@ def _faults(d: pl.DataFrame, checks, file_name: str, file_hash: str):
     """(rejected rows, accepted rows, warnings) from ``checks``: (field label, reject?, reason or null) per row."""
     d = d.with_columns([e.alias(f"_x{i}") for i, (_, _, e) in enumerate(checks)])
     d = d.with_columns(_read.fault_columns(checks))
-    rejected = d.filter(pl.col("_rej_reason").is_not_null()).select(
-        _s(FEED).alias("source"),
-        _s(file_name).alias("source_file"),
-        pl.col("_row").alias("source_row"),
-        pl.col("_rej_field").alias("field"),
-        pl.col("_rej_reason").alias("reason"),
-        _s(file_hash).alias("file_hash"),
-    )
-    ok = d.filter(pl.col("_rej_reason").is_null())
-    warnings = ok.filter(pl.col("_warn_reason").is_not_null()).select(
-        pl.col("_row").alias("source_row"), pl.col("_warn_field").alias("field"), pl.col("_warn_reason").alias("reason")
-    )
-
-    return rejected, ok, warnings
+    return _read.split_by_verdict(d, FEED, file_name, file_hash)
 
 
 def _result(

@@ -7,9 +7,10 @@ CREATE OR REPLACE TEMP MACRO fp_short_village(x) AS
 CREATE OR REPLACE TEMP MACRO fp_short_township(x) AS
     regexp_replace(regexp_replace(coalesce(x, ''), '\s+', '', 'g'), '(仫佬族|苗族|瑶族|侗族|壮族)?(镇|乡|街道|街道办事处)$', '');
 CREATE OR REPLACE TEMP MACRO fp_date(d) AS strftime(d, '%Y年%-m月%-d日');
--- money rounded as a decimal first: the same cent as the suspects' adjusted_per_capita_income column, whatever order a
--- parallel sum of doubles added in (a half cent would otherwise round either way from one run to the next)
-CREATE OR REPLACE TEMP MACRO fp_money(x) AS (format('{:,.2f}', CAST(round(CAST(x AS DECIMAL(18, 6)), 2) AS DOUBLE)) || '元');
+-- money to the cent, rounded as a decimal: a parallel sum of doubles adds in a different order each run, and a half
+-- cent would round either way (and DuckDB and Spark round a double's half cent differently)
+CREATE OR REPLACE TEMP MACRO fp_cents(x) AS CAST(round(CAST(x AS DECIMAL(18, 6)), 2) AS DOUBLE);
+CREATE OR REPLACE TEMP MACRO fp_money(x) AS (format('{:,.2f}', fp_cents(x)) || '元');
 -- County subset of this run (a county rerun writes only its rows): _p.all_counties, else the codes in _p.scope
 -- (current codes plus the historic codes that belong to them).
 CREATE OR REPLACE TEMP MACRO fp_in_scope(code) AS

@@ -41,9 +41,7 @@ WITH ev AS (
 SELECT p.round_id, sc.household_id, sc.county_code, sc.township_code, sc.village_code, sc.household_type,
        sc.monitoring_category, sc.suspect_category, sc.risk_types,
        sc.base_income AS base_per_capita_income,
-       -- a per-capita income divided by the household size can end in half a cent: rounded as a decimal, so DuckDB and
-       -- Spark agree (on the double, DuckDB rounds 6426.205 down to 6426.2 and Spark up to 6426.21)
-       CAST(round(CAST(sc.adjusted_income AS DECIMAL(18, 6)), 2) AS DOUBLE) AS adjusted_per_capita_income,
+       fp_cents(sc.adjusted_income) AS adjusted_per_capita_income,
        sc.monitoring_line, sc.priority_score, p.pushed_on, r.verify_by,
        p.kind, p.reference_date, r.verify_note AS verify_by_note,
        sc.county, sc.township, sc.village, sc.head_name, sc.household_size, sc.risk_eliminated,
@@ -82,7 +80,7 @@ WHERE sc.household_id IN (SELECT household_id FROM _round_hh);
 
 INSERT INTO relocation_followup BY NAME
 SELECT p.round_id, f.household_id, f.site_key, f.resettlement_site, f.live_county_code, f.hukou_county_code,
-       f.hukou_moved_flag AS hukou_moved, CAST(round(CAST(f.adjusted_income AS DECIMAL(18, 6)), 2) AS DOUBLE) AS adjusted_per_capita_income, f.monitoring_line,
+       f.hukou_moved_flag AS hukou_moved, fp_cents(f.adjusted_income) AS adjusted_per_capita_income, f.monitoring_line,
        f.rank_in_site, f.n_in_site AS households_in_site, f.reason
 FROM _reloc_followup_w f CROSS JOIN _p p;
 

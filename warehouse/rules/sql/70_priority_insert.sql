@@ -8,6 +8,6 @@ WHERE fp_in_scope(t.county_code);
 INSERT INTO priority_household BY NAME
 SELECT p.round_id, h.household_id, h.county_code, h.township_code, h.village_code, h.target_village_code,
        h.target_county_code, h.screening_rank, h.is_suspect, h.suspect_category, h.priority_score,
-       CAST(round(CAST(h.adjusted_income AS DECIMAL(18, 6)), 2) AS DOUBLE) AS adjusted_per_capita_income, h.monitoring_line, h.reasons
+       fp_cents(h.adjusted_income) AS adjusted_per_capita_income, h.monitoring_line, h.reasons
 FROM _phh h CROSS JOIN _p p
 WHERE fp_in_scope(h.target_county_code);
