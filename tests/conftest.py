@@ -79,3 +79,16 @@ def spark_warehouse(tmp_path_factory):
         return SparkWarehouse(home=str(home), master="local[2]", spark_config={**conf, "spark.local.dir": str(scratch)})
 
     return make
+
+
+@pytest.fixture
+def step_dir(tmp_path, monkeypatch):
+    """A throwaway step package ``t`` under a fake warehouse root (tests of the step loader and its translations)."""
+    from warehouse import steps
+
+    root = tmp_path / "warehouse"
+    (root / "t" / "sql").mkdir(parents=True)
+    monkeypatch.setattr(steps, "ROOT", root)
+    steps._sections.cache_clear()
+    yield root / "t" / "sql"
+    steps._sections.cache_clear()

@@ -10,7 +10,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from warehouse import engine, steps
+from warehouse import engine
 
 D = dt.date
 
@@ -63,16 +63,6 @@ def both(tmp_path, spark_warehouse):
         for wh in (duck, spark):
             wh.put("t", ROWS)
         yield duck, spark
-
-
-@pytest.fixture
-def step_dir(tmp_path, monkeypatch):
-    root = tmp_path / "steps"
-    (root / "t" / "sql").mkdir(parents=True)
-    monkeypatch.setattr(steps, "ROOT", root)
-    steps._sections.cache_clear()
-    yield root / "t" / "sql"
-    steps._sections.cache_clear()
 
 
 def _rows(wh, step):

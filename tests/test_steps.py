@@ -12,17 +12,6 @@ from warehouse import engine, rounds, steps
 from warehouse.runner import DuckDBRunner, runner_for
 
 
-@pytest.fixture
-def step_dir(tmp_path, monkeypatch):
-    """A throwaway step package ``t`` under a fake warehouse root."""
-    root = tmp_path / "warehouse"
-    (root / "t" / "sql").mkdir(parents=True)
-    monkeypatch.setattr(steps, "ROOT", root)
-    steps._sections.cache_clear()
-    yield root / "t" / "sql"
-    steps._sections.cache_clear()
-
-
 def test_values_become_literals_never_sql(step_dir):
     (step_dir / "q.sql").write_text("SELECT * FROM people WHERE name = ${name} AND born < ${born} AND n IN (${ns})")
     sql = steps.render("t/q", {"name": "O'Brien'; DROP TABLE people; --", "born": dt.date(2000, 1, 2), "ns": [1, 2]})
