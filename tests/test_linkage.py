@@ -657,6 +657,38 @@ def test_outsiders_with_a_registry_name_stay_outsiders(tmp_path):
     assert out[3]["candidates"] >= 1
 
 
+def test_what_an_unusable_id_still_shows_keeps_an_outsider_out(tmp_path):
+    """覃建华 is the registry's only one, in 三防镇 (融水 code 450225, born 1975-11-30). Records of that name and
+    township whose unusable ID says otherwise are not linked: 4.419E+17 is Dongguan (441900, rounded to four digits
+    by the spreadsheet, and no code of the city rounds to it); 4.50203E+17 keeps a city code that is not his; an ID
+    that failed its checksum and is more than a typo away from his is another person's. His own ID with one typo, or
+    written back from a number cell (the last digits made up), still links to him."""
+    own = person("覃建华")[3]
+    other = pid("450203", 1975, 11, 30, 155)  # same birth date and sequence, another district
+    far = _typo(pid(RONGSHUI, 1981, 2, 3, 155), 16)  # 融水 code, another birth date, failed checksum
+    out = run_linkage(
+        tmp_path,
+        [
+            dict(name="覃建华", id="4.419E+17", township="三防镇"),
+            dict(name="覃建华", id=f"{int(other[:7]) / 1e6:.5f}E+17", township="三防镇"),
+            dict(name="覃建华", id=far, township="三防镇"),
+            dict(name="覃建华", id=_typo(own, 15), township="三防镇"),
+            dict(name="覃建华", id=str(int(float(own[:17] + "0"))), township="三防镇"),
+            dict(name="覃建华", id="4.5E+17", township="三防镇"),  # a narrow column: any code of the province
+        ],
+    )
+    assert out[0]["match_method"] == "unmatched" and out[0]["id_number"] is None
+    assert out[0]["reason"] == "证件号码地址码不属于本市，与登记库同名人员的证件号码不符，请部门核实"
+    for r in out[1:3]:
+        assert r["match_method"] in ("review", "unmatched") and r["id_number"] is None
+        assert r["reason"] == "证件号码（无法使用）残存的数字与同名登记人员的证件号码不符，请部门核实"
+    assert [(r["match_method"], r["id_number"]) for r in out[3:]] == [
+        ("id_repaired", own),
+        ("fuzzy", own),
+        ("fuzzy", own),
+    ]
+
+
 def test_a_valid_id_the_registry_lacks_is_reviewed_only_for_a_namesake_born_the_same_day(tmp_path):
     """The registry may hold a person under a mistyped ID: a valid ID nobody holds, with the name, the birth date and
     the township of a registry person, goes to review (never linked); with another birth date it goes back."""

@@ -38,7 +38,13 @@ m AS (
                           THEN left(regexp_replace(regexp_extract(id_clean, '^([\d.]+)E', 1), '\.', ''), 14)
                           ELSE left(regexp_replace(regexp_extract(id_clean, '^([\d.]+)E', 1), '\.', ''), 6) END
             WHEN id_status IN ('bad_length') AND regexp_matches(id_clean, '^45\d{4}') THEN left(id_clean, 6)
-        END AS mangled_digits
+        END AS mangled_digits,
+        -- E-notation with fewer than 6 significant digits (4.419E+17): the display rounded the ID to them, so the
+        -- address code is known only as a range (see id_area_lo below); trailing zeros are not assumed, a narrow
+        -- column shows 4.5E+17 for any 45xxxx
+        CASE WHEN id_status = 'mangled' AND regexp_matches(id_clean, '^\d(\.\d+)?E\+?17$')
+                  AND length(regexp_replace(regexp_extract(id_clean, '^([\d.]+)E', 1), '\.', '')) < 6
+             THEN regexp_replace(regexp_extract(id_clean, '^([\d.]+)E', 1), '\.', '') END AS id_mant
     FROM d
 )
 , b AS (
@@ -60,12 +66,18 @@ SELECT
     END AS sex,
     coalesce(left(m.id_number, 6), left(m.id_candidate, 6),
              CASE WHEN length(m.mangled_digits) >= 6 THEN left(m.mangled_digits, 6) END) AS id_area,
+    -- the range of 6-digit address codes (as numbers; a code c with birth century digit 1 or 2 lies in
+    -- [c + 0.1, c + 0.3)) that a short E-notation mantissa can have been rounded from
+    CAST(m.id_mant AS DOUBLE) * pow(10, 6 - length(m.id_mant)) - 0.5 * pow(10, 6 - length(m.id_mant)) AS id_area_lo,
+    CAST(m.id_mant AS DOUBLE) * pow(10, 6 - length(m.id_mant)) + 0.5 * pow(10, 6 - length(m.id_mant)) AS id_area_hi,
+    m.birth_date IS NULL AS birth_from_id,
     n.surname, n.py, n.py_alt, n.surname_py, n.given1_py, n.given_last_py, n.n_chars
 FROM m
 LEFT JOIN lk_namekey k ON k.name = m.name
 LEFT JOIN lk_names n ON n.name_key = k.name_key
 )
-SELECT b.* EXCLUDE (birth_raw, inst_text),
+SELECT b.* EXCLUDE (birth_raw, inst_text, birth_from_id),
+    b.birth_from_id AND b.birth_raw IS NOT NULL AS birth_from_id,
     -- the claim under this name, and the same name in the same township of the same feed (the person's other
     -- records). Hashed: joined on often.
     CASE WHEN b.claim_key IS NOT NULL AND b.name_key IS NOT NULL THEN hash(b.claim_key, b.name_key) END AS claim_id,
@@ -91,7 +103,10 @@ SELECT b.* EXCLUDE (birth_raw, inst_text),
          WHEN l.county_code IN (SELECT county_code FROM lk_reg_county) THEN 'county'
          WHEN l.county_code IS NOT NULL THEN 'city'
          ELSE 'none' END AS loc_class,
-    CASE WHEN b.id_number IS NOT NULL OR b.id_area IS NULL THEN NULL
+    CASE WHEN b.id_number IS NOT NULL THEN NULL
+         -- a range of address codes that holds no code of the city: from outside it
+         WHEN b.id_area IS NULL AND (b.id_area_hi <= ab.lo OR b.id_area_lo >= ab.hi) THEN 'outside'
+         WHEN b.id_area IS NULL THEN NULL
          WHEN am.county_code IN (SELECT county_code FROM lk_reg_county) THEN 'registry'
          WHEN am.county_code IS NOT NULL THEN 'city'
          ELSE 'outside' END AS area_class,
@@ -104,6 +119,7 @@ SELECT b.* EXCLUDE (birth_raw, inst_text),
          WHEN l.county_code IS NOT NULL THEN 'county' END AS loc_level,
     am.county_code AS id_area_county
 FROM b
+CROSS JOIN (SELECT min(CAST(area6 AS DOUBLE)) + 0.1 AS lo, max(CAST(area6 AS DOUBLE)) + 0.3 AS hi FROM lk_area_map) ab
 LEFT JOIN lk_loc l ON l.t = b.loc_text
 LEFT JOIN lk_loc_outside o ON o.t = b.loc_text
 LEFT JOIN lk_area_map am ON am.area6 = b.id_area

@@ -26,7 +26,7 @@ CREATE OR REPLACE TEMP TABLE {{out}} AS
 WITH x AS (
     SELECT
         pr.rid, pr.pid, pr.rule, pr.rkind, pr.rpos,
-        r.is_head_only, p.household_id, p.name_key AS p_key, r.name_key AS r_key, p.village_code AS p_village,
+        r.is_head_only, r.birth_from_id, r.id_candidate IS NOT NULL AS area_typed, p.household_id, p.name_key AS p_key, r.name_key AS r_key, p.village_code AS p_village,
         p.township_code AS p_township, p.county_code AS p_county, p.is_head,
         CASE
             WHEN r.name_key IS NULL OR p.name_key IS NULL THEN 'missing'
@@ -67,12 +67,23 @@ WITH x AS (
         -- address code of an unusable ID against the person's ID / county
         -- (the person's own ID when the registry has it; else the county the person lives in)
         CASE
-            WHEN r.id_number IS NOT NULL OR r.id_area IS NULL THEN 'missing'
+            WHEN r.id_number IS NOT NULL THEN 'missing'
+            -- a short E-notation (4.419E+17) gives a range of codes: the person's code outside it differs; inside
+            -- it says little (4.5E+17 fits every code of the province), so it only 'fits'
+            WHEN r.id_area IS NULL AND r.id_area_lo IS NOT NULL AND p.id_area IS NOT NULL
+                THEN CASE WHEN CAST(p.id_area AS DOUBLE) + 0.3 > r.id_area_lo AND CAST(p.id_area AS DOUBLE) + 0.1 < r.id_area_hi
+                          THEN 'fits' ELSE 'differ' END
+            WHEN r.id_area IS NULL THEN 'missing'
             WHEN p.id_area IS NOT NULL THEN CASE WHEN r.id_area = p.id_area THEN 'agree' ELSE 'differ' END
             WHEN r.id_area_county = p.county_code THEN 'agree'
             ELSE 'missing'
         END AS area_level,
         (r.id_number IS NOT NULL AND p.id_number IS NOT NULL AND r.id_number <> p.id_number) AS id_conflict,
+        -- an 18-digit ID that failed its checksum, more than one mistyped digit or swapped pair away from the
+        -- candidate's ID (levenshtein 2 = a swap): another person's digits, not a typo of these. The first 15 digits
+        -- only: a number cell written back as text (450224198012142976) keeps 15 and makes up the rest
+        coalesce(r.id_number IS NULL AND r.id_candidate IS NOT NULL AND p.id_number IS NOT NULL
+                 AND levenshtein(left(r.id_candidate, 15), left(p.id_number, 15)) > 2, false) AS id_far,
         CASE WHEN cl.pid IS NOT NULL THEN 'claim' WHEN sb.pid IS NOT NULL THEN 'same' ELSE 'none' END AS sib_level,
         CASE WHEN r.is_head_only THEN 0 ELSE coalesce(ac.bits, 0) END AS w_act,
         p.n_name, p.n_py, r.n_name_r, p.n_surname, p.n_birth, p.n_village, p.n_township, p.n_county
@@ -97,7 +108,8 @@ SELECT x.*,
     CASE x.birth_level
         WHEN 'exact'  THEN log2(${birth_m_exact}) - log2(greatest(x.n_birth / n.n, ${min_u}))
         WHEN 'near'   THEN log2(${birth_m_near}) - log2(${birth_u_near})
-        WHEN 'differ' THEN log2(${birth_m_differ})
+        -- a birth date read from ID digits differs beyond 'near' only when the registry holds another date
+        WHEN 'differ' THEN log2(CASE WHEN x.birth_from_id THEN ${birth_m_differ_id} ELSE ${birth_m_differ} END)
         ELSE 0 END AS w_birth,
     CASE x.sex_level
         WHEN 'agree'  THEN log2(${sex_m_agree} / 0.5)
@@ -117,9 +129,10 @@ SELECT x.*,
     END AS w_loc,
     CASE x.area_level
         WHEN 'agree'  THEN log2(${area_m_agree} / ${area_u_agree})
-        WHEN 'differ' THEN log2(${area_m_differ} / (1 - ${area_u_agree}))
+        -- digits a spreadsheet kept are the ID's own; those of an ID that failed its checksum may hold the typo
+        WHEN 'differ' THEN log2(CASE WHEN x.area_typed THEN ${area_m_differ} ELSE ${area_m_differ_kept} END / (1 - ${area_u_agree}))
         ELSE 0 END AS w_area,
-    CASE WHEN x.id_conflict THEN ${id_conflict_weight} ELSE 0 END AS w_id,
+    CASE WHEN x.id_conflict THEN ${id_conflict_weight} WHEN x.id_far THEN ${id_far_weight} ELSE 0 END AS w_id,
     CASE WHEN NOT x.is_head_only THEN 0
          WHEN x.is_head THEN log2(${rel_m_head} / ${rel_u_head})
          ELSE log2((1 - ${rel_m_head}) / (1 - ${rel_u_head})) END AS w_rel,
@@ -127,7 +140,9 @@ SELECT x.*,
 FROM x, n
 )
 SELECT *, w_name + w_birth + w_sex + w_loc + w_area + w_id + w_rel + w_act + w_sib AS w,
-    CASE name_level WHEN 'exact' THEN 3 WHEN 'folded' THEN 3 WHEN 'homophone' THEN 2 WHEN 'near' THEN 1 ELSE 0 END AS name_rank
+    CASE name_level WHEN 'exact' THEN 3 WHEN 'folded' THEN 3 WHEN 'homophone' THEN 2 WHEN 'near' THEN 1 ELSE 0 END AS name_rank,
+    -- the digits the record's ID still shows are not the candidate's: no link without a person's look
+    id_far OR (area_level = 'differ' AND NOT area_typed) AS id_contradicts
 FROM scored;
 
 -- step: count

@@ -10,7 +10,8 @@
 -- A link needs more than the name: a birth date, the village / township, or the person's other records. County-level
 -- agreement (or the address code of an unusable ID) is enough for review but not for a link.
 -- Outsiders stay outsiders: an address outside the city, or an ID address code outside it that is not the
--- candidate's, sends the record back to its department whatever the name says; so does a valid ID the registry does
+-- candidate's, sends the record back to its department whatever the name says; an unusable ID whose surviving digits
+-- are not the candidate's (address code a spreadsheet kept, or more than a typo away) is never linked without a look; so does a valid ID the registry does
 -- not hold (only a namesake with the same birth date in the same village or township is worth a look: the registry's
 -- ID may be the wrong one).
 
@@ -28,6 +29,7 @@ SELECT c.rid,
     arg_max(c.birth_level, c.w) AS birth_level,
     arg_max(c.loc_agree, c.w) AS loc_agree,
     arg_max(c.area_level, c.w) AS area_level,
+    arg_max(c.id_contradicts, c.w) AS id_contradicts,
     arg_max(c.sib_level, c.w) AS sib_level,
     arg_max(c.p_key, c.w) AS p_key,
     arg_max(c.p_village, c.w) AS p_village,
@@ -63,15 +65,15 @@ SELECT e.rid, e.loc_class, e.area_class, e.no_birth, e.unknown_valid_id, b.* EXC
     coalesce(s.bf / b.bf, 0) AS ratio,
     s.name_rank AS name_rank2, s.p_key AS key2, s.p_village AS village2, s.p_township AS township2,
     coalesce(e.loc_class = 'outside', false) AS outside_address,
-    coalesce(e.area_class = 'outside', false) AND coalesce(b.area_level, '') <> 'agree' AS outside_area
+    coalesce(e.area_class = 'outside', false) AND coalesce(b.area_level, '') NOT IN ('agree', 'fits') AS outside_area
 FROM lk_recbits e
 LEFT JOIN (SELECT * FROM lk_group WHERE rk = 1) b USING (rid)
 LEFT JOIN (SELECT * FROM lk_group WHERE rk = 2) s USING (rid);
 
 CREATE OR REPLACE TEMP TABLE lk_fz AS
 SELECT *,
-    coalesce(NOT outside_address AND NOT outside_area AND NOT unknown_valid_id AND pid IS NOT NULL
-        AND post >= ${accept}
+    coalesce(NOT outside_address AND NOT outside_area AND NOT unknown_valid_id AND NOT id_contradicts
+        AND pid IS NOT NULL AND post >= ${accept}
         AND ratio < ${namesake_ratio}
         AND name_rank >= ${min_name_rank}
         AND (birth_level IN ('exact', 'near') OR loc_agree IN ('village', 'township') OR sib_level IN ('claim', 'same')),
@@ -123,6 +125,7 @@ SELECT rid,
         WHEN unknown_valid_id THEN '证件号码有效，但登记库中没有此人，不是本市农村户籍人员，请部门核实'
         WHEN outside_address THEN '户籍地址在本市以外，与登记库同名人员不是同一人，请部门核实'
         WHEN outside_area THEN '证件号码地址码不属于本市，与登记库同名人员的证件号码不符，请部门核实'
+        WHEN id_contradicts THEN '证件号码（无法使用）残存的数字与同名登记人员的证件号码不符，请部门核实'
         WHEN NOT some_evidence AND name_rank >= 1 THEN '仅姓名相同或相近，无证件号码、出生日期和住址可核对'
         WHEN ambiguous AND key2 = p_key AND village2 = p_village THEN
             CASE WHEN head_only THEN '同村同名户主多户，无证件号码区分' ELSE '同村同名多人，无证件号码区分' END
