@@ -158,3 +158,19 @@ def test_report_tables():
     assert "| duckdb | 12.0 | 20.0 | 2.00 / 3.00 | 1.5 | 2.0 | — | yes |" in md
     assert "| spark | 12.0 | 20.0 | 2.00 / 3.00; 1.50 | — | 10.0 | 4.0 / 0.0 | yes |" in md
     assert "| links | 10.0 | 1 | 1 | 0.8 | 0.4 | 8.0 | 4.0 / 0.0 | 0.0 | 3 |" in md
+
+
+def test_sizing_fits_fixed_and_proportional_costs():
+    import spark_sizing
+
+    def run(n, task_s, driver_s, jvm_gb):  # one step "links" with 100 jobs
+        return {"n": n, "jvm_gb": jvm_gb, "shuffle_mb": 50.0 * n, "steps": {"links": (100, task_s, driver_s)}}
+
+    # task-seconds 10 + 40·N, driver 5 + 2·N, JVM 1 GB + 3 GB per M rows: measured at N = 0.1 and N = 1
+    runs = [run(1.0, 50.0, 7.0, 4.0), run(0.1, 14.0, 5.2, 1.3)]
+    e = spark_sizing.estimate(runs, target_n=10.0, executors=4, cores=2, latency=0.1, skew=1.0)
+    (s,) = e["steps"]
+    assert (round(s["task_s_fixed"], 6), round(s["task_s_per_m"], 6)) == (10.0, 40.0)
+    assert [round(x, 6) for x in s["driver_s"]] == [5.0, 2.0]
+    assert round(e["wall_s"], 6) == round(25.0 + 100 * 0.1 + 410.0 / 8, 6)
+    assert (round(e["gb_per_m"], 6), round(e["executor_gb"], 6), round(e["shuffle_gb"] * 1024, 6)) == (3.0, 8.8, 500.0)
