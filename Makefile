@@ -79,8 +79,11 @@ ui: $(BIN)/.installed
 # Benchmark (BENCHMARKS.md): generate (or reuse) a city of SCALE × 350k households and time a full round stage by
 # stage, end to end through Dagster, against the DuckDB floor and Splink. SCALE=10 is a province (out of core).
 # e.g. `make bench`, `make bench SCALE=0.1`, `make bench SCALE=10 HOME_DIR=/data/bench-prov BENCH_ARGS=--memory-limit=8GB`
+# ENGINE=spark: the round through `fangpin screen` on DuckDB and on Spark (FANGPIN_SPARK_MASTER, else local[2]) in one
+# run, per step, with the JVM's memory and Spark's shuffle (bench/engines.py); BENCH_ARGS=--spark-only for Spark alone.
 SCALE ?= 1
+ENGINE ?= duckdb
 BENCH_ARGS ?=
-bench: $(BIN)/.installed
+bench: $(BIN)/.installed $(if $(filter spark,$(ENGINE)),spark-deps)
 	@$(BIN)/python -c 'import splink' 2>/dev/null || $(BIN)/python -m pip install -q -e '.[test,bench]'
-	$(BIN)/python bench/run.py --scale $(SCALE) --reuse $(if $(filter command line environment,$(origin HOME_DIR)),--home $(HOME_DIR)) $(BENCH_ARGS)
+	$(BIN)/python bench/run.py --scale $(SCALE) --engine $(ENGINE) --reuse $(if $(filter command line environment,$(origin HOME_DIR)),--home $(HOME_DIR)) $(BENCH_ARGS)

@@ -189,3 +189,105 @@ def run_child(cmd: list[str], env: dict | None = None, log_path=None, cwd=None) 
         "load_start": load0,
         "load_end": loadavg(),
     }
+
+
+# ------------------------------------------------------------------------------------- a process and its children
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_stat(pid: int) -> tuple[int, float, str] | None:
+    """(parent pid, CPU seconds user + system, command name) of a live process, from ``/proc/<pid>/stat``."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            text = fh.read()
+    except OSError:
+        return None
+    name = text[text.index("(") + 1 : text.rindex(")")]
+    f = text[text.rindex(")") + 2 :].split()  # f[0] is field 3 (state): ppid is field 4, utime 14, stime 15
+    return int(f[1]), (int(f[11]) + int(f[12])) / _TICK, name
+
+
+def _proc_mb(pid: int, path: str, key: str) -> float:
+    try:
+        with open(f"/proc/{pid}/{path}", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith(key):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def sample_tree(root: int, known: set[int]) -> dict[int, tuple[float, float, float, str]]:
+    """Every live process descending from ``root`` (or seen in the tree before, ``known``, e.g. a JVM whose Python
+    parent exited): pid → (RSS MB, PSS MB, CPU s, command name). ``known`` is updated."""
+    stats = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (st := _proc_stat(int(entry))):
+            stats[int(entry)] = st
+    tree = ({root} | known) & stats.keys()
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _, _) in stats.items():
+        children.setdefault(ppid, []).append(pid)
+    frontier = list(tree)
+    while frontier:
+        for kid in children.get(frontier.pop(), ()):
+            if kid not in tree:
+                tree.add(kid)
+                frontier.append(kid)
+    known |= tree
+    return {
+        pid: (_proc_mb(pid, "status", "VmRSS:"), _proc_mb(pid, "smaps_rollup", "Pss:"), stats[pid][1], stats[pid][2])
+        for pid in tree
+    }
+
+
+def run_tree(cmd: list[str], env: dict | None = None, log_path=None, interval: float = 0.25) -> dict:
+    """:func:`run_child` with the memory and CPU of the whole process tree (a Spark round: Python, the JVM it starts,
+    the Python workers the JVM forks), sampled from ``/proc`` every ``interval`` s.
+
+    ``peak_tree_rss_mb`` sums the members' RSS (pages shared by forked workers count once per process: an upper
+    bound); ``peak_tree_pss_mb`` sums their proportional set size (shared pages split between sharers: the tree's
+    real footprint); ``peak_java_rss_mb`` is the largest JVM. ``cpu_s`` is the larger of the child's rusage (it and
+    the descendants it waited for) and the sum of the last CPU seen per member (a JVM left to exit on its own is not
+    in the rusage)."""
+    import subprocess
+
+    load0 = loadavg()
+    t0 = time.perf_counter()
+    out = open(log_path, "w", encoding="utf-8") if log_path else subprocess.DEVNULL
+    known: set[int] = set()
+    cpu: dict[int, float] = {}
+    peak = {"rss": 0.0, "pss": 0.0, "java": 0.0}
+    try:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        while True:
+            tree = sample_tree(proc.pid, known)
+            for pid, (_, _, c, _) in tree.items():
+                cpu[pid] = max(cpu.get(pid, 0.0), c)
+            peak["rss"] = max(peak["rss"], sum(t[0] for t in tree.values()))
+            peak["pss"] = max(peak["pss"], sum(t[1] for t in tree.values()))
+            peak["java"] = max([peak["java"]] + [t[0] for t in tree.values() if t[3] == "java"])
+            pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            time.sleep(interval)
+    finally:
+        if log_path:
+            out.close()
+    wall = time.perf_counter() - t0
+    return {
+        "wall_s": round(wall, 3),
+        "cpu_s": round(max(ru.ru_utime + ru.ru_stime, sum(cpu.values())), 3),
+        "rusage_cpu_s": round(ru.ru_utime + ru.ru_stime, 3),
+        "tree_cpu_s": round(sum(cpu.values()), 3),
+        "peak_rss_mb": round(ru.ru_maxrss / 1024, 1),  # the largest single process, as run_child reports it
+        "peak_tree_rss_mb": round(peak["rss"], 1),
+        "peak_tree_pss_mb": round(peak["pss"], 1),
+        "peak_java_rss_mb": round(peak["java"], 1),
+        "processes": len(known),
+        "returncode": os.waitstatus_to_exitcode(status),
+        "load_start": load0,
+        "load_end": loadavg(),
+    }

@@ -1,6 +1,7 @@
 """Benchmark of a full screening round at city scale (or a multiple of it), with its baselines, in one command.
 
     make bench [SCALE=1] [HOME_DIR=var/bench-x1] [BENCH_ARGS="--repeat 2"]
+    make bench ENGINE=spark [SCALE=1] [BENCH_ARGS="--spark-only --spark-conf spark.driver.memory=6g"]
     python bench/run.py --scale 1 [--home DIR] [--reuse] [--repeat N] [--skip-splink] [--skip-dagster] [--skip-floor]
                         [--memory-limit 8GB] [--keep-state] [--namesake-share realistic|stress|SHARE]
 
@@ -18,6 +19,11 @@ realistic by default, stress for the stress figures). Steps, each in a fresh pro
 4. the floor (bench/floor.py): DuckDB alone reading the same landing files, exact-ID join, per-household sums;
 5. Splink 5 against our linkage on the same warehouse records (bench/linkage_vs_splink.py), F1 against the ground
    truth (skipped above scale 2 unless ``--splink``; ``--skip-splink`` always skips it).
+
+``--engine spark`` (``make bench ENGINE=spark``) replaces steps 2–5 by bench/engines.py: the round through
+``fangpin screen`` on DuckDB and on Spark (``--spark-master``, default ``local[2]``; ``--spark-only`` skips DuckDB),
+each on a fresh copy of the home, with per-step times, the process tree's peak memory (JVM included), Spark's
+shuffle per step, and whether the two rounds' outputs are identical.
 
 Results: ``bench/results/<UTC time>-x<scale>.json`` and ``.md`` (git-ignored), and a table on stdout. The machine is
 described (cores, memory, load average before/after every step): on a shared machine compare CPU seconds too.
@@ -141,6 +147,14 @@ def main(argv: list[str] | None = None) -> int:
         help="namesake level of the generated city: realistic (default), stress, or a share (fangpin generate)",
     )
     ap.add_argument("--results", type=Path, default=BENCH / "results")
+    ap.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb", help="spark: both engines (engines.py)")
+    ap.add_argument("--spark-only", action="store_true", help="with --engine spark: skip the DuckDB round")
+    ap.add_argument(
+        "--spark-master", default=os.environ.get("FANGPIN_SPARK_MASTER") or "local[2]", help="Spark master of the round"
+    )
+    ap.add_argument("--spark-conf", action="append", default=[], metavar="KEY=VALUE", help="Spark setting (repeatable)")
+    ap.add_argument("--skip-workbooks", action="store_true", help="with --engine spark: compare the Parquet only")
+    ap.add_argument("--work", type=Path, help="with --engine spark: where the rounds' homes go (<home>.engines)")
     args = ap.parse_args(argv)
 
     scale = args.scale
@@ -192,6 +206,15 @@ def main(argv: list[str] | None = None) -> int:
         "mb": round(sum(p.stat().st_size for p in files) / 2**20, 1),
         "by_format": {k: sum(1 for p in files if p.suffix.lower() == k) for k in (".csv", ".xlsx")},
     }
+
+    if args.engine == "spark":
+        import engines
+
+        result["engines"] = engines.run(args, home, env, logs)
+        result["load_end"] = loadavg()
+        ok = all(r["returncode"] == 0 for r in result["engines"]["rounds"].values())
+        write_results(args, result, stamp, logs, engines.markdown(result))
+        return 0 if ok else 1
 
     # 2. stage by stage
     runs = []
@@ -279,9 +302,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.keep_state:
         reset(home)
     result["load_end"] = loadavg()
-    path = args.results / f"{stamp}-x{scale:g}.json"
+    return write_results(args, result, stamp, logs, markdown(result))
+
+
+def write_results(args, result: dict, stamp: str, logs: Path, md: str) -> int:
+    path = args.results / f"{stamp}-x{args.scale:g}{'-engines' if args.engine == 'spark' else ''}.json"
     path.write_text(to_json(result), encoding="utf-8")
-    md = markdown(result)
     path.with_suffix(".md").write_text(md, encoding="utf-8")
     print()
     print(md)
