@@ -894,3 +894,25 @@ def test_reports_only_present():
         )
         assert not re.search(r"^\s*(from|import)\s+(warehouse|duckdb)\b", code, re.M), path.name
         assert not re.search(r"\b(SELECT|INSERT|CREATE|DELETE)\s+[A-Z*(]", code), path.name
+
+
+def test_systemic_rows_do_not_follow_the_last_bits_of_a_p_value():
+    """A township and its only flagged village with the same counts: their p-values differ in the last bits of a
+    parallel sum (DuckDB and Spark, or two reruns), and the summary must list them in the same order either way."""
+    from fangpin.reports.summary import systemic_rows
+
+    def flags(p_town: float, p_village: float) -> pl.DataFrame:
+        base = dict(county="融水苗族自治县", township="三防镇", signal_name="住院", count=7, rate=0.07,
+                    baseline_rate=0.01, ratio=7.0, households_near_line=3, kind="rate", signal="inpatient")  # fmt: skip
+        return pl.DataFrame(
+            [
+                base | dict(area_level="township", area_code="450225105", area_name="三防镇", p_value=p_town),
+                base | dict(area_level="village", area_code="450225105201", area_name="甲寨村", p_value=p_village),
+                base | dict(area_level="township", area_code="450225100", area_name="融水镇", p_value=0.02),
+            ]
+        )
+
+    one = systemic_rows(flags(0.0012345678901, 0.0012345678900))
+    other = systemic_rows(flags(0.0012345678900, 0.0012345678901))
+    assert one == other
+    assert [r[3] for r in one] == ["三防镇", "甲寨村", "融水镇"]

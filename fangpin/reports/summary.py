@@ -8,6 +8,8 @@ import html
 from collections.abc import Sequence
 from pathlib import Path
 
+import polars as pl
+
 from fangpin.reports.safe import safe_text
 
 #: rows of the chart sheet (20 px each) that fit on a landscape A4 page at 100 %
@@ -263,9 +265,12 @@ def _rate(value: float | None, unit: str) -> str:
 
 
 def systemic_rows(flags) -> list[list]:
-    """The flagged areas × signals as table rows (most significant first), for the page and the workbook."""
+    """The flagged areas × signals as table rows (most significant first), for the page and the workbook.
+
+    p-values are compared to 9 significant digits: a township and its only flagged village with the same counts have
+    p-values that differ in the last bits of a parallel sum, and their order must not follow those bits."""
     rows = []
-    for f in flags.sort("p_value", "area_code", "signal").to_dicts():
+    for f in flags.sort(pl.col("p_value").round_sig_figs(9), "area_code", "signal").to_dicts():
         unit = "元" if f["kind"] == "amount" else ""
         p = f["p_value"]
         rows.append(
