@@ -68,6 +68,9 @@ class SheetScan:
     max_row: int = 0
     max_col: int = -1
     declared: str | None = None  # the <dimension ref>
+    #: the sheet's visibility as workbook.xml states it (visible | hidden | veryhidden, as fastexcel's ``visible``);
+    #: None when the workbook does not say it in a form the parser is known to read alike
+    state: str | None = None
     #: column → sheet rows of number cells with 16 or more digits (or in scientific notation): Excel keeps 15
     long_numbers: dict[int, list[int]] = field(default_factory=dict)
 
@@ -123,13 +126,17 @@ def _check_directory(zf: zipfile.ZipFile, limits: ExcelLimits) -> None:
         raise _bomb(f"Excel文件解压后共有{_mb(total)}，超过系统允许的{_mb(limits.max_total_bytes)}。")
 
 
-def _sheet_parts(zf: zipfile.ZipFile, names: set[str]) -> list[tuple[str, str]]:
-    """(sheet name, worksheet part) in workbook order; chart sheets and dialog sheets are left out."""
+#: workbook.xml's sheet ``state`` → fastexcel's ``visible`` (calamine reads these three; no attribute = visible)
+_STATES = {None: "visible", b"visible": "visible", b"hidden": "hidden", b"veryHidden": "veryhidden"}
+
+
+def _sheet_parts(zf: zipfile.ZipFile, names: set[str]) -> list[tuple[str, str, str | None]]:
+    """(sheet name, worksheet part, visibility) in workbook order; chart sheets and dialog sheets are left out."""
     try:
         wb = zf.read("xl/workbook.xml")
         rels = zf.read("xl/_rels/workbook.xml.rels")
     except KeyError:
-        return [(n.rsplit("/", 1)[-1], n) for n in sorted(names) if re.match(r"xl/worksheets/[^/]+\.xml$", n)]
+        return [(n.rsplit("/", 1)[-1], n, None) for n in sorted(names) if re.match(r"xl/worksheets/[^/]+\.xml$", n)]
     targets: dict[bytes, tuple[bytes, bytes]] = {}
     for m in re.finditer(rb"<(?:\w+:)?Relationship\b([^>]*)/?>", rels):
         attrs = dict(re.findall(rb'(\w+)="([^"]*)"', m.group(1)))
@@ -146,7 +153,7 @@ def _sheet_parts(zf: zipfile.ZipFile, names: set[str]) -> list[tuple[str, str]]:
         part = t if t.startswith("xl/") else "xl/" + t
         name = _xml_text(attrs.get(b"name", b""))
         if part in names:
-            out.append((name, part))
+            out.append((name, part, _STATES.get(attrs.get(b"state"))))
     return out
 
 
@@ -294,7 +301,7 @@ def inspect_xlsx(data: bytes, limits: ExcelLimits | None = None) -> dict[str, Sh
         _check_directory(zf, limits)
         _check_shared_strings(zf, names, limits)
         scans: dict[str, SheetScan] = {}
-        for name, part in _sheet_parts(zf, names):
+        for name, part, state in _sheet_parts(zf, names):
             try:
                 scan = _scan_sheet(zf, name, part)
             except (zipfile.BadZipFile, EOFError, OSError) as exc:
@@ -302,5 +309,6 @@ def inspect_xlsx(data: bytes, limits: ExcelLimits | None = None) -> dict[str, Sh
                     "corrupt", "Excel文件已损坏，无法读取。请重新导出或重新复制文件。", detail=str(exc)[:200]
                 ) from None
             _check_sheet(scan, limits)
+            scan.state = state
             scans[name] = scan
         return scans
