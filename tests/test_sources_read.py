@@ -107,3 +107,36 @@ def test_numeric_id_cells_when_the_table_does_not_start_in_a1(tmp_path):
     assert r.header_row == 4 and r.skipped == {"title": 1, "header": 1, "total": 0, "blank": 2}
     got = dict(zip(r.rows["source_row"], r.rows["id_status"]))
     assert got == {5: "valid", 6: "mangled"}
+
+
+def _book(sheets: list[tuple[str, str, list[list]]]) -> bytes:
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    for name, state, rows in sheets:
+        ws = wb.add_worksheet(name)
+        if state == "visible":
+            ws.activate()  # xlsxwriter does not hide the active sheet (the first one unless told)
+        for r, row in enumerate(rows):
+            for c, v in enumerate(row):
+                ws.write(r, c + 1, v)  # from column B
+        if state == "hidden":
+            ws.hide()
+        elif state == "veryHidden":
+            ws.very_hidden()
+    wb.close()
+    return buf.getvalue()
+
+
+def test_hidden_sheets_come_after_the_visible_ones():
+    from sources.grid import xlsx_grids
+
+    rows = [["姓名", "身份证号"], ["张三", int(ID)], ["李四", ID]]
+    grids = list(xlsx_grids(_book([("旧表", "hidden", rows[:2]), ("明细", "visible", rows)])))
+    assert [(g.sheet, g.frame.height) for g in grids] == [("明细", 3), ("旧表", 2)]
+    assert grids[0].notes == ["数据取自第2个工作表“明细”（前面的工作表没有可识别的表头）"]
+    assert grids[1].notes == ["数据在隐藏的工作表“旧表”中"]
+    # the number cell in column B is found in either sheet (absolute column indices, also when read eagerly)
+    for g in grids:
+        assert g.numeric_probe([1])[1].to_list() == [False, True, False][: g.frame.height]
+    grids = list(xlsx_grids(_book([("说明", "visible", []), ("数据", "veryHidden", rows)])))
+    assert [(g.sheet, g.notes) for g in grids] == [("数据", ["数据在隐藏的工作表“数据”中"])]
