@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         "round_wall_s": round(wall, 2),
         "steps_rendered": seen["render_calls"],
         "render_s": round(seen["render_s"], 4),
+        "steps_run": seen["timed_calls"],
         "bookkeeping_s": round(seen["timed_overhead_s"], 4),
         "seam_share_of_round": round(seam / wall, 6) if wall else None,
         "round_stages_exit": rc,

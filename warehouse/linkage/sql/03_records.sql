@@ -26,6 +26,13 @@ WITH d AS (
         END AS id_clean
     FROM lk_dept_src
 ),
+e AS (
+    -- the significant digits of an E-notation ID (4.50222E+17 → 450222), read once
+    SELECT *,
+        CASE WHEN id_status = 'mangled' AND regexp_matches(id_clean, '^\d(\.\d+)?E\+?17$')
+             THEN regexp_replace(regexp_extract(id_clean, '^([\d.]+)E', 1), '\.', '') END AS e_mant
+    FROM d
+),
 m AS (
     SELECT *,
         CASE
@@ -33,19 +40,14 @@ m AS (
             WHEN id_status = 'mangled' AND regexp_matches(id_clean, '^\d{18}\.0+$') THEN left(id_clean, 15)
             -- a number cell written back as 18 digits (450224195704217024): a float keeps the first 15 exactly
             WHEN id_status = 'mangled' AND regexp_matches(id_clean, '^\d{18}$') THEN left(id_clean, 15)
-            WHEN id_status = 'mangled' AND regexp_matches(id_clean, '^\d(\.\d+)?E\+?17$')
-                THEN CASE WHEN length(regexp_replace(regexp_extract(id_clean, '^([\d.]+)E', 1), '\.', '')) >= 15
-                          THEN left(regexp_replace(regexp_extract(id_clean, '^([\d.]+)E', 1), '\.', ''), 14)
-                          ELSE left(regexp_replace(regexp_extract(id_clean, '^([\d.]+)E', 1), '\.', ''), 6) END
+            WHEN e_mant IS NOT NULL THEN CASE WHEN length(e_mant) >= 15 THEN left(e_mant, 14) ELSE left(e_mant, 6) END
             WHEN id_status IN ('bad_length') AND regexp_matches(id_clean, '^45\d{4}') THEN left(id_clean, 6)
         END AS mangled_digits,
         -- E-notation with fewer than 6 significant digits (4.419E+17): the display rounded the ID to them, so the
         -- address code is known only as a range (see id_area_lo below); trailing zeros are not assumed, a narrow
         -- column shows 4.5E+17 for any 45xxxx
-        CASE WHEN id_status = 'mangled' AND regexp_matches(id_clean, '^\d(\.\d+)?E\+?17$')
-                  AND length(regexp_replace(regexp_extract(id_clean, '^([\d.]+)E', 1), '\.', '')) < 6
-             THEN regexp_replace(regexp_extract(id_clean, '^([\d.]+)E', 1), '\.', '') END AS id_mant
-    FROM d
+        CASE WHEN length(e_mant) < 6 THEN e_mant END AS id_mant
+    FROM e
 )
 , b AS (
 SELECT
@@ -68,8 +70,8 @@ SELECT
              CASE WHEN length(m.mangled_digits) >= 6 THEN left(m.mangled_digits, 6) END) AS id_area,
     -- the range of 6-digit address codes (as numbers; a code c with birth century digit 1 or 2 lies in
     -- [c + 0.1, c + 0.3)) that a short E-notation mantissa can have been rounded from
-    CAST(m.id_mant AS DOUBLE) * pow(10, 6 - length(m.id_mant)) - 0.5 * pow(10, 6 - length(m.id_mant)) AS id_area_lo,
-    CAST(m.id_mant AS DOUBLE) * pow(10, 6 - length(m.id_mant)) + 0.5 * pow(10, 6 - length(m.id_mant)) AS id_area_hi,
+    (CAST(m.id_mant AS DOUBLE) - 0.5) * pow(10, 6 - length(m.id_mant)) AS id_area_lo,
+    (CAST(m.id_mant AS DOUBLE) + 0.5) * pow(10, 6 - length(m.id_mant)) AS id_area_hi,
     m.birth_date IS NULL AS birth_from_id,
     n.surname, n.py, n.py_alt, n.surname_py, n.given1_py, n.given_last_py, n.n_chars
 FROM m

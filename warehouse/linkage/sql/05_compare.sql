@@ -26,7 +26,8 @@ CREATE OR REPLACE TEMP TABLE {{out}} AS
 WITH x AS (
     SELECT
         pr.rid, pr.pid, pr.rule, pr.rkind, pr.rpos,
-        r.is_head_only, r.birth_from_id, r.id_candidate IS NOT NULL AS area_typed, p.household_id, p.name_key AS p_key, r.name_key AS r_key, p.village_code AS p_village,
+        r.is_head_only, r.birth_from_id, r.id_candidate IS NOT NULL AS area_typed, p.household_id,
+        p.name_key AS p_key, r.name_key AS r_key, p.village_code AS p_village,
         p.township_code AS p_township, p.county_code AS p_county, p.is_head,
         CASE
             WHEN r.name_key IS NULL OR p.name_key IS NULL THEN 'missing'

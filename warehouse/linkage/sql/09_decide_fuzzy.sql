@@ -10,10 +10,10 @@
 -- A link needs more than the name: a birth date, the village / township, or the person's other records. County-level
 -- agreement (or the address code of an unusable ID) is enough for review but not for a link.
 -- Outsiders stay outsiders: an address outside the city, or an ID address code outside it that is not the
--- candidate's, sends the record back to its department whatever the name says; an unusable ID whose surviving digits
--- are not the candidate's (address code a spreadsheet kept, or more than a typo away) is never linked without a look; so does a valid ID the registry does
+-- candidate's, sends the record back to its department whatever the name says; so does a valid ID the registry does
 -- not hold (only a namesake with the same birth date in the same village or township is worth a look: the registry's
--- ID may be the wrong one).
+-- ID may be the wrong one). An unusable ID whose surviving digits are not the candidate's (an address code a
+-- spreadsheet kept, or more than a typo away) is never linked without a person's look.
 
 -- step: groups
 CREATE OR REPLACE TEMP TABLE lk_group AS
