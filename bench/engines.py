@@ -110,6 +110,7 @@ def round_on(engine: str, src: Path, work: Path, args, env: dict, logs: Path) ->
         events.mkdir(parents=True)
         conf = dict(kv.split("=", 1) for kv in args.spark_conf)
         env["PYSPARK_SUBMIT_ARGS"] = spark_events.submit_args(events, conf, os.environ.get("PYSPARK_SUBMIT_ARGS", ""))
+        env["FANGPIN_SPARK_CONF"] = " ".join(args.spark_conf)  # session settings beat spark-submit's (LOCAL_CONF)
     log(f"round on {engine}{' ' + args.spark_master if engine == 'spark' else ''} (fangpin screen, {home}) …")
     cmd = [fangpin_bin(), "screen", "--round", args.round, "--home", str(home), "--pushed-on", args.pushed_on]
     r = run_tree(cmd, env=env, log_path=logs / f"screen-{engine}.log")

@@ -42,3 +42,10 @@ def test_spark_settings_of_a_deployment(monkeypatch, tmp_path):
     cluster = spark_config("", tmp_path)
     assert cluster["spark.master"] == "spark://head:7077" and "spark.ui.enabled" not in cluster
     assert spark_config("sc://connect:15002") == {"spark.remote": "sc://connect:15002"}
+    monkeypatch.setenv("FANGPIN_SPARK_MASTER", "local[2]")
+    monkeypatch.setenv("FANGPIN_SPARK_CONF", "spark.sql.shuffle.partitions=40  spark.executor.memory=2g")
+    tuned = spark_config("", tmp_path)
+    assert tuned["spark.sql.shuffle.partitions"] == "40" and tuned["spark.executor.memory"] == "2g"
+    monkeypatch.setenv("FANGPIN_SPARK_CONF", "spark.sql.shuffle.partitions")
+    with pytest.raises(ValueError, match="key=value"):
+        spark_config("", tmp_path)

@@ -62,7 +62,9 @@ LOCAL_CONF = {
 def spark_config(master: str = "", home: os.PathLike | str | None = None, memory_limit: str = "") -> dict[str, str]:
     """Spark settings of a deployment: ``master`` (else ``$FANGPIN_SPARK_MASTER``, else ``local[*]``) — a Spark
     Connect URL (``sc://…``) becomes ``spark.remote``; in local mode the small-job settings of :data:`LOCAL_CONF`, the
-    driver's memory from ``memory_limit`` (e.g. ``4GB``) and scratch space under ``<home>/warehouse/spark-tmp``."""
+    driver's memory from ``memory_limit`` (e.g. ``4GB``) and scratch space under ``<home>/warehouse/spark-tmp``.
+    ``$FANGPIN_SPARK_CONF`` (``key=value`` pairs, whitespace-separated) goes over all of these: a province on one box
+    needs more shuffle partitions than :data:`LOCAL_CONF`'s four, and a session's settings beat ``spark-submit``'s."""
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # Python workers run this interpreter (pyarrow, rapidfuzz)
     master = master or os.environ.get("FANGPIN_SPARK_MASTER") or "local[*]"
     if master.startswith("sc://"):
@@ -76,7 +78,17 @@ def spark_config(master: str = "", home: os.PathLike | str | None = None, memory
             scratch = os.path.join(str(home), "warehouse", "spark-tmp")
             conf["spark.local.dir"] = scratch
             conf["spark.sql.warehouse.dir"] = os.path.join(scratch, "catalog")
+    conf.update(env_conf())
     return conf
+
+
+def env_conf() -> dict[str, str]:
+    """``$FANGPIN_SPARK_CONF`` as settings; a pair without ``=`` is a configuration error, said at session start."""
+    pairs = os.environ.get("FANGPIN_SPARK_CONF", "").split()
+    bad = [p for p in pairs if "=" not in p]
+    if bad:
+        raise ValueError(f"FANGPIN_SPARK_CONF: expected key=value pairs, got {' '.join(bad)!r}")
+    return dict(p.split("=", 1) for p in pairs)
 
 
 # ------------------------------------------------------------------------------------------------ the manifest
