@@ -451,6 +451,28 @@ def test_idempotent_and_one_row_per_record(tmp_path):
     }
 
 
+def test_records_are_numbered_by_feed_file_and_row_whatever_the_load_order(tmp_path):
+    """Linkage's record ids (ties, the label sample) follow feed, file and row, not the order the files were loaded;
+    every record is numbered exactly once (the numbering is computed on the row key and joined back)."""
+    from warehouse.linkage import keys
+    from warehouse.runner import runner_for
+
+    feeds = [("medical", "医保_10月.xlsx"), ("civil_affairs", "民政.xlsx"), ("medical", "医保_09月.xlsx")]
+    frames = []
+    for i, (feed, file) in enumerate(feeds):
+        recs = [dict(source=feed, file=file, name=n, **SANFANG_TXT) for n in ("王晓明", "韦国强", "覃建华")]
+        frames.append(_records(recs).with_columns(pl.lit(f"h{i}").alias("file_hash")))
+    with connect(tmp_path / "w.duckdb") as con:
+        for df in reversed(frames):  # loaded last file first
+            con.register("dep_df", df.to_arrow())
+            con.execute(f"INSERT INTO dept_record ({', '.join(df.columns)}) SELECT * FROM dep_df")
+        wh = runner_for(con)
+        keys.ensure_id_columns(wh)
+        got = con.sql("SELECT _rowid, source, source_file, source_row FROM lk_dept_src ORDER BY _rowid").fetchall()
+    assert [r[0] for r in got] == list(range(9))
+    assert [r[1:] for r in got] == [(feed, file, row) for feed, file in sorted(feeds) for row in (3, 4, 5)]
+
+
 def test_empty_tables(tmp_path):
     with connect(tmp_path / "w.duckdb") as con:
         stats = link_records(con)

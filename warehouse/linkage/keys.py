@@ -78,6 +78,7 @@ def ensure_id_columns(wh: Runner) -> None:
     The loader fills id_status / id_number / id_candidate / birth_date / sex. Rows it left empty are classified here
     (vectorised, the loader's own logic) so linkage never depends on that step having run.
     """
+    wh.run("linkage/00_sources.dept_order")
     df = wh.frame("linkage/00_sources.unclassified_dept_ids").with_columns(pl.col("id_raw").cast(pl.String))
     if df.height:
         df = add_id_columns(df, "id_raw").select(

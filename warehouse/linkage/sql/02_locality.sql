@@ -4,11 +4,12 @@
 -- anywhere, short forms only after the enclosing division's match. A tie between different divisions leaves the level
 -- unresolved rather than guessing. The medical institution's name (融水苗族自治县三防镇卫生院, 融水县人民医院) is parsed the
 -- same way: people are treated at their township's health centre or their county's hospital.
+-- (the texts are read from dept_record itself: lk_dept_src's row numbering is not needed for them)
 CREATE OR REPLACE TEMP TABLE lk_loctext AS
 SELECT DISTINCT t FROM (
-    SELECT nullif(concat_ws('', county, township, village, hukou_address), '') AS t FROM lk_dept_src
+    SELECT nullif(concat_ws('', county, township, village, hukou_address), '') AS t FROM dept_record
     UNION ALL
-    SELECT nullif(institution, '') FROM lk_dept_src
+    SELECT nullif(institution, '') FROM dept_record
 ) WHERE t IS NOT NULL;
 
 CREATE OR REPLACE TEMP TABLE lk_loc_county AS
