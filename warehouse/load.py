@@ -70,6 +70,12 @@ def stored_file_name(con: Handle, feed: str, file_name: str, file_hash: str) -> 
     return f"{file_name}#{file_hash[:8]}" if taken else file_name
 
 
+def _forget(wh: Runner, file_hash: str) -> None:
+    """Remove what an earlier attempt stored for this file; nothing to do (and nothing scanned) for a new file."""
+    if wh.scalar("core/load.attempted", file_hash=file_hash):
+        wh.run("core/load.forget", file_hash=file_hash)
+
+
 def _columns(wh: Runner, table: str, frame: pl.DataFrame, skip: tuple[str, ...] = ()) -> Sql:
     """The frame's columns the table has (the table's types decide: DuckDB casts on insert), as ``r.<col>``."""
     have = set(frame.columns)
@@ -104,7 +110,7 @@ def load_file(
                 rows = rows.with_columns(pl.lit(stored, dtype=pl.String).alias("source_file"))
             if "source_file" in rejected.columns:
                 rejected = rejected.with_columns(pl.lit(stored, dtype=pl.String).alias("source_file"))
-        wh.run("core/load.forget", file_hash=file_hash)
+        _forget(wh, file_hash)
         loaded = 0
         if status == "loaded":
             superseded = [
@@ -169,7 +175,7 @@ def record_unreadable(
     """A file that could not be read at all: one ``rejected_row`` with a null row number, and its ``ingested_file`` entry."""
     wh = _wh(con)
     with wh.transaction():
-        wh.run("core/load.forget", file_hash=file_hash)
+        _forget(wh, file_hash)
         wh.run(
             "core/load.record_unreadable",
             feed=feed,

@@ -41,6 +41,9 @@ from warehouse import steps
 from warehouse.runner import Data, Runner
 
 MANIFEST = "_catalog.json"
+#: an INSERT appends a part; past this many, the table is rewritten as one (every query opens every part's file, and
+#: a province loads ≈ 300 files into a handful of tables)
+MAX_PARTS = 16
 _ROW_ID = "__fp_rid"
 
 #: Spark settings for small jobs on one machine (tests, a city on a laptop); a cluster overrides them in its config
@@ -442,6 +445,8 @@ class SparkRunner(Runner):
         self.catalog.tables[name].parts.append(part)
         self._publish()
         self._register(name)
+        if len(self.catalog.tables[name].parts) > MAX_PARTS:  # one part per file loaded: merged now and then
+            self._replace(name, self.spark.table(name))
 
     def _conform(self, name: str, df, columns: list[str] | None):
         """``df`` with the target's columns in order and types: listed columns by position, the rest their DEFAULT
@@ -479,6 +484,9 @@ class SparkRunner(Runner):
         """New content of ``name``: the rows of ``view`` not matched, plus (UPDATE) the matched rows' new values."""
         cols = ", ".join(f"`{c}`" for c in columns)
         m = self.spark.sql(matched_sql)
+        if name not in self.temps and not m.take(1):  # nothing matched: no rewrite (see _touches)
+            self.spark.catalog.dropTempView(view)
+            return
         m.createOrReplaceTempView(f"{view}_m")
         rest = self.spark.sql(
             f"SELECT {cols} FROM {view} t LEFT ANTI JOIN (SELECT DISTINCT {_ROW_ID} FROM {view}_m) m "
@@ -514,9 +522,18 @@ class SparkRunner(Runner):
         # one pass: keep the rows the condition does not hold for (Spark plans subqueries inside coalesce too)
         cond = self._spark_sql(where.this)
         self._current(name).createOrReplaceTempView(view := f"__fp_t_{uuid.uuid4().hex[:8]}")
-        kept = self.spark.sql(f"SELECT * FROM {view} AS {alias} WHERE NOT coalesce({cond}, false)")
-        self._store_rewrite(name, kept)
+        if self._touches(name, f"{view} AS {alias}", cond):
+            kept = self.spark.sql(f"SELECT * FROM {view} AS {alias} WHERE NOT coalesce({cond}, false)")
+            self._store_rewrite(name, kept)
         self.spark.catalog.dropTempView(view)
+
+    def _touches(self, name: str, source: str, cond: str) -> bool:
+        """Whether a DELETE / UPDATE on stored table ``name`` changes any row. A stored table is rewritten whole, so
+        a statement matching nothing (forgetting a file never loaded, replacing households nobody sent before) must
+        cost a read, not a rewrite: ingest would otherwise rewrite the registry once per file (quadratic)."""
+        if name in self.temps:
+            return True
+        return bool(self.spark.sql(f"SELECT 1 FROM {source} WHERE coalesce({cond}, false) LIMIT 1").take(1))
 
     def _update(self, stmt: exp.Update) -> None:
         table = stmt.this
@@ -530,6 +547,9 @@ class SparkRunner(Runner):
         if frm is None:  # one pass: CASE per column set
             view = f"__fp_t_{uuid.uuid4().hex[:8]}"
             current.createOrReplaceTempView(view)
+            if not self._touches(name, f"{view} AS {alias}", cond):
+                self.spark.catalog.dropTempView(view)
+                return
             cols = [
                 f"CASE WHEN coalesce({cond}, false) THEN CAST({sets[c]} AS {typed[c]}) ELSE {alias}.`{c}` END AS `{c}`"
                 if c in sets

@@ -14,6 +14,12 @@ WHERE feed = ${feed} AND file_name = ${file_name} AND file_hash <> ${file_hash} 
 SELECT count(*) FROM ingested_file
 WHERE feed = ${feed} AND file_name = ${file_name} AND file_hash <> ${file_hash} AND status = 'loaded';
 
+-- step: attempted
+-- Whether an earlier attempt recorded this file (a quarantined reader failure read again, a half-done test). Loads are
+-- one transaction each, so a file ingested_file does not know has no rows anywhere: ``forget`` is skipped for it (five
+-- table scans per file, and on Spark five rewrites of whole tables).
+SELECT count(*) FROM ingested_file WHERE file_hash = ${file_hash};
+
 -- step: forget
 -- Whatever an earlier, interrupted attempt left for this file.
 DELETE FROM registry_person WHERE file_hash = ${file_hash};
