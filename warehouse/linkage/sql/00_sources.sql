@@ -38,7 +38,8 @@ SELECT DISTINCT id_raw FROM registry_person WHERE id_status IS NULL AND id_numbe
 -- run happened to load the files (a round's ingest steps may finish in any order: the rid once followed the load
 -- order, and the city-size round's links were seen to differ by a few records between reruns); every engine numbers the
 -- rows alike (Spark has no row id). The rows are numbered on their key alone and joined back: a window over the wide
--- rows sorted all 38 columns (3.7 of the records step's 8.8 CPU seconds at city size). A file is read from one sheet
+-- rows sorted all 38 columns (its WINDOW: 1.3 of 3.9 operator-seconds of the records step on a quiet machine; the saving
+-- measured on a busy one was larger and is not a quiet figure). A file is read from one sheet
 -- and loaded once per content hash, so the sort key without the arrival time is a row's key.
 CREATE OR REPLACE TEMP VIEW lk_dept_order AS
 SELECT d.source, d.source_file, d.file_hash, d.source_row,
