@@ -14,9 +14,11 @@ functions join the two for the assets, the benchmark and the tests:
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from pathlib import Path
 
 from fangpin.domain import divisions
+from fangpin.home import DataHome
 from fangpin.reports import followup as followup_report
 from fangpin.reports import forms as forms_report
 from fangpin.reports import publish as report
@@ -47,16 +49,21 @@ def publish_round(
     returns = scope is None or not (home / "out" / round_id / "links.parquet").exists()
     routing = load("routing", home)
     deadlines = load("rules", home).get("deadlines") or {}
-    data = tables.round_tables(
-        wh,
-        round_id,
-        routing=routing,
-        scope=scope,
-        returns=returns,
-        task_working_days=int(deadlines.get("measures_working_days", 10)),
-    )
-    data["systemic"] = systemic
-    return report.write_round(data, home, round_id, workers=workers)
+    # the engine's exports (links, rejected rows: personal data) in the private warehouse folder, gone afterwards
+    private = DataHome(home).warehouse_dir
+    private.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".publish-", dir=private) as stage:
+        data = tables.round_tables(
+            wh,
+            round_id,
+            routing=routing,
+            stage=Path(stage),
+            scope=scope,
+            returns=returns,
+            task_working_days=int(deadlines.get("measures_working_days", 10)),
+        )
+        data["systemic"] = systemic
+        return report.write_round(data, home, round_id, workers=workers)
 
 
 def publish_systemic(wh, home: Path, round_id: str, reference_date: dt.date, counties=None) -> tuple:

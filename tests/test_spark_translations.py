@@ -162,3 +162,35 @@ def test_stored_table_dml_rewrites_only_when_rows_change(both, step_dir):
     got = _rows(duck, "t/s.all")
     assert got == _rows(spark, "t/s.all")
     assert len(got) == 3 * (MAX_PARTS + 2) and ("b", 0, True) in got and not any(f == "a" for f, _, _ in got)
+
+
+def test_a_step_exported_to_parquet_keeps_its_rows_and_order(both, step_dir, tmp_path):
+    """Publication writes links.parquet through ``export``: the engine writes the file (a province's links outgrow
+    what a Spark driver may collect), every row once, in the step's order; an empty result is still a file."""
+    import pyarrow.parquet as pq
+
+    duck, spark = both
+    (step_dir / "e.sql").write_text(
+        "-- step: sorted\nSELECT g, k, s FROM t ORDER BY k DESC NULLS LAST, s;\n"
+        "-- step: none\nSELECT g, k FROM t WHERE k > 100;\n"
+        "-- step: big\nSELECT n FROM big ORDER BY n DESC;\n",
+        encoding="utf-8",
+    )
+    want = [("b", 5, "w"), ("b", 5, None), ("a", 2, "x"), ("c", 1, "v"), ("a", 1, "y"), ("a", None, "z")]
+    for label, wh in (("duck", duck), ("spark", spark)):
+        path = tmp_path / f"{label}.parquet"
+        assert wh.export("t/e.sorted", path) == 6
+        assert pl.read_parquet(path).rows() == want, label
+        empty = tmp_path / f"{label}-none.parquet"
+        assert wh.export("t/e.none", empty) == 0
+        assert pq.read_schema(empty).names == ["g", "k"], label
+    # a result of several ranges (parts) comes back in order
+    spark.spark.conf.set("spark.sql.adaptive.coalescePartitions.enabled", "false")
+    try:
+        for wh in (duck, spark):
+            wh.put("big", pl.DataFrame({"n": range(20_000)}).sample(fraction=1.0, shuffle=True, seed=1))
+            assert wh.export("t/e.big", tmp_path / "big.parquet") == 20_000
+            assert pl.read_parquet(tmp_path / "big.parquet")["n"].to_list() == list(range(19_999, -1, -1))
+    finally:
+        spark.spark.conf.set("spark.sql.adaptive.coalescePartitions.enabled", "true")
+    assert not list((tmp_path / "spark").rglob("_export/*"))  # Spark's parts are gone

@@ -4,6 +4,7 @@ A :class:`Runner` executes named steps (:mod:`warehouse.steps`) on one engine an
 
     wh.run("rules/30_screen", round_id="2026Q4")        # statements, no result
     df = wh.frame("publish/queries.suspects", round_id=r)   # a SELECT step as a Polars frame
+    n = wh.export("publish/round.links", path)          # a SELECT step streamed to a Parquet file
     wh.put("lk_names", frame)                           # a Polars/Arrow frame becomes a temp relation
     with wh.transaction(): ...                          # all or nothing
 
@@ -17,6 +18,7 @@ Every step's wall time is added up in :attr:`Runner.timings` (step name → seco
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -24,6 +26,7 @@ from typing import Any
 import duckdb
 import polars as pl
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from warehouse import steps
 
@@ -43,6 +46,9 @@ class Runner:
         raise NotImplementedError
 
     def _arrow(self, sql: str) -> pa.Table:
+        raise NotImplementedError
+
+    def _export(self, sql: str, path: str) -> int:
         raise NotImplementedError
 
     def put(self, name: str, data: Data, *, temp: bool = True) -> None:
@@ -101,6 +107,14 @@ class Runner:
         with self._timed(step):
             return self._arrow(sql)
 
+    def export(self, step: str, path: os.PathLike | str, **params: object) -> int:
+        """Write the result of a SELECT step, in its order, to the Parquet file ``path`` without holding it whole in
+        this process (a province's links are millions of rows: more than a Spark driver may collect); returns the
+        number of rows written."""
+        sql = self.sql(step, **params)
+        with self._timed(step):
+            return self._export(sql, os.fspath(path))
+
     def frame(self, step: str, **params: object) -> pl.DataFrame:
         """The result of a SELECT step as a Polars frame."""
         out = pl.from_arrow(self.arrow(step, **params))
@@ -144,6 +158,10 @@ class DuckDBRunner(Runner):
 
     def _arrow(self, sql: str) -> pa.Table:
         return self.con.sql(sql).to_arrow_table()
+
+    def _export(self, sql: str, path: str) -> int:
+        self.con.sql(sql).write_parquet(path, compression="zstd")
+        return pq.ParquetFile(path).metadata.num_rows
 
     def put(self, name: str, data: Data, *, temp: bool = True) -> None:
         name = steps.identifier(name)

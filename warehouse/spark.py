@@ -34,6 +34,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 import pyarrow.fs as pafs
+import pyarrow.parquet as pq
 import sqlglot
 from sqlglot import exp
 
@@ -286,6 +287,51 @@ class SparkRunner(Runner):
             raise steps.StepError(f"step {step!r} returned no rows (not a SELECT)")
         with self._timed(step), _spark_errors(step):
             return out.toArrow()
+
+    def export(self, step: str, path: os.PathLike | str, **params: object) -> int:
+        out = self._steps(step, params)
+        if out is None:
+            raise steps.StepError(f"step {step!r} returned no rows (not a SELECT)")
+        with self._timed(step), _spark_errors(step):
+            return self._export_frame(out, os.fspath(path))
+
+    def _export(self, sql: str, path: str) -> int:
+        out = None
+        for stmt in self._parse(sql):
+            out = self._statement(stmt)
+        if out is None:
+            raise steps.StepError("the step returned no rows (not a SELECT)")
+        return self._export_frame(out, path)
+
+    def _export_frame(self, df, path: str) -> int:
+        """``df`` written by Spark's executors as Parquet parts under the warehouse root, then copied part by part, in
+        order (a sorted result's parts are its ranges, numbered in order), into the one file ``path``: no more than a
+        row group is ever in this process."""
+        from pyspark.sql.pandas.types import to_arrow_schema
+
+        stage = f"_export/{uuid.uuid4().hex}"
+        df.write.mode("errorifexists").parquet(self.store.url(stage))
+        try:
+            found = self.store.fs.get_file_info(pafs.FileSelector(f"{self.store.base}/{stage}"))
+            parts = sorted(i.path for i in found if i.path.endswith(".parquet"))
+            rows, writer = 0, None
+            try:
+                for part in parts:
+                    with self.store.fs.open_input_file(part) as f:
+                        pf = pq.ParquetFile(f)
+                        if writer is None:
+                            writer = pq.ParquetWriter(path, pf.schema_arrow.remove_metadata(), compression="zstd")
+                        for batch in pf.iter_batches(batch_size=1 << 16):
+                            writer.write_batch(batch)
+                            rows += batch.num_rows
+                if writer is None:  # Spark wrote no part: an empty result
+                    pq.write_table(to_arrow_schema(df.schema).empty_table(), path, compression="zstd")
+            finally:
+                if writer is not None:
+                    writer.close()
+            return rows
+        finally:
+            self.store.remove([stage])
 
     def _steps(self, step: str, params: dict):
         """Run the statements of ``step``; the last one's DataFrame (a SELECT) or None."""
@@ -680,8 +726,6 @@ class SparkRunner(Runner):
         else:
             schema = from_arrow_schema(table.schema).toDDL()
         part = self._new_part(name)
-        import pyarrow.parquet as pq
-
         self.store.fs.create_dir(f"{self.store.base}/{part}", recursive=True)
         pq.write_table(table, f"{self.store.base}/{part}/part-00000.parquet", filesystem=self.store.fs)
         self._use_part(name, part, schema)

@@ -357,6 +357,15 @@ def check_round_id(round_id: object) -> str:
     return round_id
 
 
+def _write_parquet(frame: pl.DataFrame | pl.LazyFrame, path: Path) -> int:
+    """``frame`` as the Parquet file ``path``, a lazy one streamed (a province's links: millions of rows); its rows."""
+    if isinstance(frame, pl.LazyFrame):
+        frame.sink_parquet(path)
+        return pl.scan_parquet(path).select(pl.len()).collect().item()
+    frame.write_parquet(path)
+    return frame.height
+
+
 def write_round(tables: dict, home: Path, round_id: str, *, workers: int | None = None) -> dict:
     """Write the round's outputs from ``tables`` (:func:`warehouse.publish.round_tables`): all of them, or — the
     tables of a county scope — a county rerun (see the module docstring). ``workers``: processes writing workbooks
@@ -419,9 +428,8 @@ def write_round(tables: dict, home: Path, round_id: str, *, workers: int | None 
     if returns:
         for name, key in (("links.parquet", "links"), ("rejected.parquet", "rejected")):
             with _Stage(name):
-                tables[key].write_parquet(scratch / name)
+                counts[key] = _write_parquet(tables[key], scratch / name)
             written.append(name)
-            counts[key] = tables[key].height
     if priority:
         written += _priority_parquet(tables, scratch, final_dir, scope, counts)
 

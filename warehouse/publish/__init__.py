@@ -15,6 +15,7 @@ rules' summary of each record) and the reasons and fixes of the unmatched record
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 import polars as pl
 
@@ -54,13 +55,16 @@ def round_tables(
     round_id: str,
     *,
     routing: dict,
+    stage: Path,
     scope: list[str] | None = None,
     returns: bool = True,
     task_working_days: int = 10,
 ) -> dict:
     """The frames of one publication. ``scope`` (county codes, historic ones included) limits the county rows to a
     county rerun; ``returns`` adds what describes department data (links, rejected rows, unmatched records, review
-    rows), which full publications write."""
+    rows), which full publications write. The two tables as long as the department data (links, rejected rows) are
+    exported by the engine to Parquet files in the private folder ``stage`` and returned as lazy frames over them
+    (read while they are written out; the caller removes ``stage``)."""
     wh = runner_for(wh)
     wh.run("rules/tables")  # a round published before any screening still finds its tables
     labels = _labels(wh, routing)
@@ -85,8 +89,10 @@ def round_tables(
         out["tasks"] = tasks.with_columns(task_by=task_deadlines(tasks["pushed_on"], task_working_days))
         out["task_working_days"] = task_working_days
         if returns:
-            out["links"] = wh.frame("publish/round.links")
-            out["rejected"] = wh.frame("publish/round.rejected")
+            for key in ("links", "rejected"):
+                path = Path(stage) / f"{key}.parquet"
+                wh.export(f"publish/round.{key}", path)
+                out[key] = pl.scan_parquet(path)
             owners = departments.feed_owners(routing, [r[0] for r in wh.rows("publish/returns.feeds")])
             out["owners"] = owners
             out["unmatched"], out["rejects"] = department_returns(wh, [f for fs in owners.values() for f in fs])
