@@ -295,14 +295,6 @@ class SparkRunner(Runner):
         with self._timed(step), _spark_errors(step):
             return self._export_frame(out, os.fspath(path))
 
-    def _export(self, sql: str, path: str) -> int:
-        out = None
-        for stmt in self._parse(sql):
-            out = self._statement(stmt)
-        if out is None:
-            raise steps.StepError("the step returned no rows (not a SELECT)")
-        return self._export_frame(out, path)
-
     def _export_frame(self, df, path: str) -> int:
         """``df`` written by Spark's executors as Parquet parts under the warehouse root, then copied part by part, in
         order (a sorted result's parts are its ranges, numbered in order), into the one file ``path``: no more than a
