@@ -11,7 +11,9 @@ and systemic_risk Parquet (sorted, every value) and workbooks (every cell) are c
 tests/test_engine_round_parity.py.
 
 The copies live in ``<home>.engines/{duckdb,spark}`` (``--work``) and are removed at the end unless ``--keep-state``;
-the Spark event log is kept with the bench's logs.
+the Spark event log is kept with the bench's logs. ``--resume`` screens a kept copy again instead of a fresh one: its
+landing files are already archived, so the round's ingest steps find nothing new and the figures are those of linkage
+through publication on the feeds ingested before (a province round that did not finish, without its hour of ingest).
 """
 
 from __future__ import annotations
@@ -101,7 +103,9 @@ def round_on(engine: str, src: Path, work: Path, args, env: dict, logs: Path) ->
     """``fangpin screen`` of the round on ``engine`` in a fresh copy of ``src``: measurements, steps, Spark events."""
     from run import fangpin_bin, log
 
-    home = fresh_home(src, work / engine)
+    kept = work / engine
+    resume = getattr(args, "resume", False) and (kept / "warehouse").is_dir()
+    home = kept if resume else fresh_home(src, kept)
     env = dict(env, FANGPIN_ENGINE=engine)
     events = work / "spark-events"
     if engine == "spark":
@@ -111,10 +115,11 @@ def round_on(engine: str, src: Path, work: Path, args, env: dict, logs: Path) ->
         conf = dict(kv.split("=", 1) for kv in args.spark_conf)
         env["PYSPARK_SUBMIT_ARGS"] = spark_events.submit_args(events, conf, os.environ.get("PYSPARK_SUBMIT_ARGS", ""))
         env["FANGPIN_SPARK_CONF"] = " ".join(args.spark_conf)  # session settings beat spark-submit's (LOCAL_CONF)
-    log(f"round on {engine}{' ' + args.spark_master if engine == 'spark' else ''} (fangpin screen, {home}) …")
+    where = f"{' ' + args.spark_master if engine == 'spark' else ''} (fangpin screen, {home}{', resumed' if resume else ''})"
+    log(f"round on {engine}{where} …")
     cmd = [fangpin_bin(), "screen", "--round", args.round, "--home", str(home), "--pushed-on", args.pushed_on]
     r = run_tree(cmd, env=env, log_path=logs / f"screen-{engine}.log")
-    r["home"] = str(home)
+    r["home"], r["resumed"] = str(home), resume
     if r["returncode"]:
         print((logs / f"screen-{engine}.log").read_text(encoding="utf-8")[-4000:], file=sys.stderr)
     try:

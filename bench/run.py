@@ -155,6 +155,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--spark-conf", action="append", default=[], metavar="KEY=VALUE", help="Spark setting (repeatable)")
     ap.add_argument("--skip-workbooks", action="store_true", help="with --engine spark: compare the Parquet only")
     ap.add_argument("--work", type=Path, help="with --engine spark: where the rounds' homes go (<home>.engines)")
+    ap.add_argument(
+        "--resume",
+        action="store_true",
+        help="with --engine spark: screen the copies kept in --work again (their feeds already ingested)",
+    )
     args = ap.parse_args(argv)
 
     scale = args.scale
