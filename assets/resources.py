@@ -98,6 +98,20 @@ class SparkWarehouse(Warehouse):
         )
 
     @contextlib.contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext):
+        with super().yield_for_execution(context) as resource:
+            # the home's one writer from here on: what a killed round left in the store goes before anything is written
+            from warehouse.spark import Store
+
+            store = Store(self.store_root())
+            removed = store.sweep(store.load())
+            if removed and context.log is not None:
+                context.log.warning(
+                    f"removed {len(removed)} leftovers of an interrupted write from the Spark warehouse"
+                )
+            yield resource
+
+    @contextlib.contextmanager
     def session(self, read_only: bool = False) -> Iterator[Runner]:
         from dagster_pyspark import LazyPySparkResource
 

@@ -161,6 +161,24 @@ class Store:
             with contextlib.suppress(FileNotFoundError, OSError):
                 self.fs.delete_dir(f"{self.base}/{part}")
 
+    def sweep(self, catalog: Catalog) -> list[str]:
+        """Remove what an interrupted writer left behind and no manifest lists: parts of the catalog's tables written
+        but never published, export stages (``_export/…``) and half-written manifests. Only for the home's one
+        writer, before it writes (a part being written by another process would look the same). Returns the paths
+        removed, relative to the root. Folders of tables the catalog does not know are left alone."""
+        listed = {p for t in catalog.tables.values() for p in t.parts}
+        stale: list[str] = []
+        for folder in sorted({*catalog.tables, "_export"}):
+            found = self.fs.get_file_info(pafs.FileSelector(f"{self.base}/{folder}", allow_not_found=True))
+            stale += [f"{folder}/{i.base_name}" for i in found if f"{folder}/{i.base_name}" not in listed]
+        top = self.fs.get_file_info(pafs.FileSelector(self.base, allow_not_found=True))
+        tmp = [i.base_name for i in top if i.base_name.startswith(f"{MANIFEST}.") and i.base_name.endswith(".tmp")]
+        for name in tmp:
+            with contextlib.suppress(FileNotFoundError, OSError):
+                self.fs.delete_file(f"{self.base}/{name}")
+        self.remove(stale)  # every part is a folder (Spark's writes and put()'s alike)
+        return sorted(stale + tmp)
+
 
 # ------------------------------------------------------------------------------------------------ the runner
 
