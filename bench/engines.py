@@ -104,7 +104,7 @@ def round_on(engine: str, src: Path, work: Path, args, env: dict, logs: Path) ->
     from run import fangpin_bin, log
 
     kept = work / engine
-    resume = getattr(args, "resume", False) and (kept / "warehouse").is_dir()
+    resume = args.resume and (kept / "warehouse").is_dir()
     home = kept if resume else fresh_home(src, kept)
     env = dict(env, FANGPIN_ENGINE=engine)
     events = work / "spark-events"
