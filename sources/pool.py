@@ -234,10 +234,14 @@ def _rss(pid: int) -> int:
 
 
 def _private_dir() -> Path:
-    """A new folder for the Arrow files (mode 0700), in shared memory where the machine has it. Folders left by a
-    parent that was killed (its pid is in the name) are removed first: they hold personal data and take memory."""
+    """A new folder for the Arrow files (mode 0700) under ``$FANGPIN_READER_DIR`` if set (a container whose
+    /dev/shm is Docker's 64 MB needs a disk folder), else in shared memory where the machine has it. Folders left by
+    a parent that was killed (its pid is in the name) are removed first: they hold personal data and take memory."""
     shm = Path("/dev/shm")
-    base = shm if shm.is_dir() and os.access(shm, os.W_OK) else Path(tempfile.gettempdir())
+    if os.environ.get("FANGPIN_READER_DIR"):
+        base = Path(os.environ["FANGPIN_READER_DIR"])
+    else:
+        base = shm if shm.is_dir() and os.access(shm, os.W_OK) else Path(tempfile.gettempdir())
     for old in base.glob("fangpin-readers-*-*"):
         pid = old.name.split("-")[2]
         if pid.isdigit() and not _alive(int(pid)) and old.owner() == _me():

@@ -86,7 +86,9 @@ def test_processes_are_gone_after_close_and_polars_gets_its_share_of_cores(tasks
     assert not p.workdir.exists(), "the private work folder is removed"
 
 
-def test_reader_processes_die_with_a_killed_parent_and_its_work_folder_goes(tmp_path, tasks):
+def test_reader_processes_die_with_a_killed_parent_and_its_work_folder_goes(tmp_path, tasks, monkeypatch):
+    # a folder of its own: any pool on the machine (another test worker) sweeps the shared one
+    monkeypatch.setenv("FANGPIN_READER_DIR", str(tmp_path))
     script = textwrap.dedent(
         f"""
         import sys, time
@@ -107,7 +109,7 @@ def test_reader_processes_die_with_a_killed_parent_and_its_work_folder_goes(tmp_
         parent.kill()  # SIGKILL: no atexit, no cleanup
         parent.wait()
         assert _gone(int(pid)), "the reader process outlived its killed parent"
-        assert Path(workdir).is_dir()
+        assert Path(workdir).is_dir() and Path(workdir).parent == tmp_path
         pool.ReaderPool(tasks, pool.PoolLimits(workers=1, memory_bytes=1 << 30, linger_s=0)).close()
         assert not Path(workdir).exists(), "the next pool removes the folder a killed parent left"
     finally:
