@@ -69,6 +69,7 @@ def connect(
             wh.run("core/session.threads", threads=int(threads))
         wh.run("core/session.spill", path=str(path.parent / "spill"))
         if not read_only:
+            wh.run("core/session.writer")
             wh.run("core/schema")
         yield con
     finally:
