@@ -385,3 +385,51 @@ def test_small_files_only_warn_on_shares(q):
     assert v.success
     big = medical(60, id_status=["valid"] * 30 + ["missing"] * 30)
     assert not q.validate_frame(big, "medical", reference_date=REF).success
+
+
+def _fake_pyspark(root: Path) -> Path:
+    """A stand-in ``pyspark`` package that records its import (the real one is an optional extra)."""
+    pkg = root / "pyspark"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("import os\nopen(os.environ['FAKE_PYSPARK_MARK'], 'a').write('imported\\n')\n")
+    return root / "imported.txt"
+
+
+def test_gx_import_leaves_an_installed_pyspark_alone(tmp_path: Path):
+    """With the spark extra installed, GX's import would import PySpark too (seconds, and PySpark's warnings in the
+    clerks' console); a DuckDB round's GX import must not."""
+    import os
+    import subprocess
+    import sys
+
+    mark = _fake_pyspark(tmp_path)
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "FAKE_PYSPARK_MARK": str(mark), "PYTHONPATH": os.pathsep.join([str(tmp_path), str(root)])}
+    code = "import sys; from quality import gx_runner; gx_runner.modules(); assert 'pyspark' not in sys.modules"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert not mark.exists()
+    # the stand-in is importable: without the guard, GX would have imported it
+    probe = subprocess.run([sys.executable, "-c", "import pyspark"], env=env, timeout=60)
+    assert probe.returncode == 0 and mark.read_text() == "imported\n"
+
+
+def test_pyspark_stays_importable_for_other_threads(tmp_path: Path, monkeypatch):
+    import sys
+    import threading
+
+    from quality.gx_runner import _without_pyspark
+
+    mark = _fake_pyspark(tmp_path)
+    monkeypatch.setenv("FAKE_PYSPARK_MARK", str(mark))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "pyspark", raising=False)
+    seen: list[str] = []
+    with _without_pyspark():
+        with pytest.raises(ModuleNotFoundError):
+            import pyspark  # noqa: F401
+        other = threading.Thread(target=lambda: seen.append(__import__("pyspark").__name__))
+        other.start()
+        other.join()
+    assert seen == ["pyspark"] and mark.read_text() == "imported\n"
+    del sys.modules["pyspark"]
