@@ -11,8 +11,11 @@ instance, tagged with the round, kind, county and push date, so the Dagster UI l
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import gc
+import logging
+import logging.handlers
 import os
 import re
 import sys
@@ -773,7 +776,8 @@ def main(argv: list[str] | None = None) -> int:
         apply_umask()  # before anything is written: personal data is never world-readable (fangpin.home)
         if args.command in ("screen", "ingest", "followup"):
             _check_configuration(_home(args))  # before a word of progress: a bad value is the only line printed
-        with _writer_lease(args, argv):
+        home = _home(args) if hasattr(args, "home") else None
+        with _python_logs(home, getattr(args, "verbose", False)), _writer_lease(args, argv):
             return args.func(args)
     except UsageError as exc:
         command = _command_of(argv)
@@ -785,6 +789,53 @@ def main(argv: list[str] | None = None) -> int:
     except HomeBusy as exc:
         print(f"{command}：{exc}；稍后再试，或用 --wait 秒数 等得更久", file=sys.stderr)
         return EXIT_BUSY
+
+
+#: the modules' own log records during a command (English, for technicians), in the data home's Dagster folder
+LOG_FILE = "fangpin.log"
+
+
+class _HomeLog(logging.handlers.RotatingFileHandler):
+    """A log file in a private folder of the home, created with its folder on the first record only (``fangpin
+    status`` on a home that does not exist must not create one)."""
+
+    def _open(self):
+        os.makedirs(os.path.dirname(self.baseFilename), exist_ok=True)
+        return super()._open()
+
+
+@contextlib.contextmanager
+def _python_logs(home: DataHome | None, verbose: bool):
+    """Where the modules' log records (``logging``, English) go while a command runs: ``<home>/dagster/fangpin.log``,
+    and with ``--verbose`` also the terminal. Without a handler Python prints warnings on stderr by itself
+    (``logging.lastResort``): English lines such as "quarantined medical/x.xlsx: truncated" among an analyst's
+    Chinese output, which already says the same in Chinese (the receipts). Restored afterwards: tests call
+    :func:`main` many times in one process."""
+    root = logging.getLogger()
+    level = logging.INFO if verbose else logging.WARNING
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    added: list[logging.Handler] = []
+    if home is not None:
+        added.append(
+            _HomeLog(home.dagster_home / LOG_FILE, maxBytes=5 << 20, backupCount=2, encoding="utf-8", delay=True)
+        )
+    if verbose:
+        added.append(logging.StreamHandler(sys.stderr))
+    if not added:
+        added.append(logging.NullHandler())
+    before = root.level
+    for h in added:
+        h.setLevel(level)
+        h.setFormatter(fmt)
+        root.addHandler(h)
+    root.setLevel(min(before, level) if before else level)
+    try:
+        yield
+    finally:
+        for h in added:
+            root.removeHandler(h)
+            h.close()
+        root.setLevel(before)
 
 
 def _command_of(argv: list[str] | None) -> str:

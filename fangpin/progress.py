@@ -14,6 +14,7 @@ one when it ends. Text is for bureau analysts: Chinese stage names, no step keys
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import threading
 import time
@@ -40,6 +41,29 @@ CHECKS = {
     "county_lists_published": "各县清单齐全",
     "flagged_share": "预警村占比",
 }
+
+
+#: the run's own warnings (English, for the Dagster log) that a bureau analyst needs to read: pattern → Chinese text
+#: (``str.format`` over the match's groups). Other warnings are shown as they are.
+WARNINGS = (
+    (
+        re.compile(r"run (\S+) was left unfinished by a killed process: marked failed"),
+        "运行 {0:.8} 因进程被强行终止而没有完成，已在 Dagster 中标记为失败",
+    ),
+    (
+        re.compile(r"removed (\d+) leftovers of an interrupted write from the Spark warehouse"),
+        "已清除 Spark 数据仓库中上次中断写入留下的 {0} 个残留文件",
+    ),
+)
+
+
+def warning_text(message: str) -> str:
+    """A run warning as the command line shows it: in Chinese where it is one of :data:`WARNINGS`."""
+    for pattern, text in WARNINGS:
+        m = pattern.fullmatch(message.strip())
+        if m:
+            return text.format(*m.groups())
+    return message
 
 
 def stage_label(step_key: str, feed_names: dict[str, str] | None = None) -> str:
@@ -140,7 +164,7 @@ class RunProgress:
                     )
                 else:
                     where = stage_label(step, self.feed_names) if step else "运行"
-                    self._line(f"  注意（{where}）：{entry.user_message}")
+                    self._line(f"  注意（{where}）：{warning_text(entry.user_message)}")
             return
         kind = event.event_type_value
         step = event.step_key

@@ -242,6 +242,52 @@ def test_progress_stops_quietly_when_the_reader_goes_away():
     assert progress.out is None and progress.done == 1
 
 
+def test_the_runs_own_warnings_reach_the_analyst_in_chinese():
+    """Warnings of the run's Dagster log are English (for the UI's technicians); the ones an analyst must read come to
+    the command line in Chinese, others as they are."""
+    import inspect
+
+    from assets import resources
+    from fangpin import lock
+    from fangpin.progress import RunProgress
+
+    killed = "run a67096c3-4dc0-4250-8732-3ab99d99db68 was left unfinished by a killed process: marked failed"
+    swept = "removed 3 leftovers of an interrupted write from the Spark warehouse"
+    # the texts the code logs (a changed wording there must change the patterns too)
+    assert "was left unfinished by a killed process: marked failed" in inspect.getsource(lock.run_lease)
+    assert "leftovers of an interrupted write from the Spark warehouse" in inspect.getsource(resources)
+    out = io.StringIO()
+    progress = RunProgress(out, tty=False)
+    for message, step in ((killed, None), (swept, None), ("something else entirely", "links")):
+        progress(SimpleNamespace(dagster_event=None, level=30, user_message=message, step_key=step))
+    progress.close()
+    assert out.getvalue().splitlines() == [
+        "  注意（运行）：运行 a67096c3 因进程被强行终止而没有完成，已在 Dagster 中标记为失败",
+        "  注意（运行）：已清除 Spark 数据仓库中上次中断写入留下的 3 个残留文件",
+        "  注意（匹配 · 部门记录与户籍人员）：something else entirely",
+    ]
+
+
+def test_module_logs_go_to_the_homes_log_file_not_the_console(tiny_home, tmp_path, capsys):
+    """A quarantined file is told in Chinese (progress line, receipt); the module's English log line goes to the
+    home's private log file — on the terminal only with --verbose. (The command runs in its own process: under pytest
+    the logging plugin's handlers would hide what Python prints by itself.)"""
+    from tests.conftest import copy_home
+
+    home = copy_home(tiny_home, tmp_path / "h")
+    (home / "landing" / "medical" / "坏文件.xlsx").write_bytes(b"PK\x03\x04garbage")
+    done = _fangpin("ingest", "--home", str(home))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stderr == "" and "未入库" in done.stdout
+    log = home / "dagster" / "fangpin.log"
+    assert "quarantined medical/坏文件.xlsx: unsupported" in log.read_text(encoding="utf-8")
+    assert log.stat().st_mode & 0o077 == 0, "the log names clerks' files: private like the rest of the home"
+
+    (home / "landing" / "medical" / "坏文件2.xlsx").write_bytes(b"PK\x03\x04garbage, again")
+    assert main(["ingest", "--home", str(home), "--verbose"]) == 0
+    assert "quarantined medical/坏文件2.xlsx: unsupported" in capsys.readouterr().err
+
+
 def test_generate_without_surges_plants_none(tmp_path, capsys):
     """--no-surges: a city to measure the systemic-risk watch's false alarms on (issue 16). A city made small with
     --scale plants the surges its townships allow (one township each) rather than failing."""
