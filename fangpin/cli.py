@@ -804,6 +804,11 @@ class _HomeLog(logging.handlers.RotatingFileHandler):
         return super()._open()
 
 
+#: the loggers of this project's packages: with ``--verbose`` their INFO records are shown too (other libraries' stay at
+#: WARNING — Dagster's storage migrations log a dozen INFO lines per command)
+OWN_LOGGERS = ("fangpin", "assets", "sources", "warehouse", "quality", "pipelines")
+
+
 @contextlib.contextmanager
 def _python_logs(home: DataHome | None, verbose: bool):
     """Where the modules' log records (``logging``, English) go while a command runs: ``<home>/dagster/fangpin.log``,
@@ -812,7 +817,6 @@ def _python_logs(home: DataHome | None, verbose: bool):
     Chinese output, which already says the same in Chinese (the receipts). Restored afterwards: tests call
     :func:`main` many times in one process."""
     root = logging.getLogger()
-    level = logging.INFO if verbose else logging.WARNING
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     added: list[logging.Handler] = []
     if home is not None:
@@ -823,19 +827,23 @@ def _python_logs(home: DataHome | None, verbose: bool):
         added.append(logging.StreamHandler(sys.stderr))
     if not added:
         added.append(logging.NullHandler())
-    before = root.level
+    own = [logging.getLogger(name) for name in OWN_LOGGERS]
+    levels = [lg.level for lg in own]
     for h in added:
-        h.setLevel(level)
+        h.setLevel(logging.INFO if verbose else logging.WARNING)
         h.setFormatter(fmt)
         root.addHandler(h)
-    root.setLevel(min(before, level) if before else level)
+    if verbose:
+        for lg in own:
+            lg.setLevel(logging.INFO)
     try:
         yield
     finally:
         for h in added:
             root.removeHandler(h)
             h.close()
-        root.setLevel(before)
+        for lg, level in zip(own, levels, strict=True):
+            lg.setLevel(level)
 
 
 def _command_of(argv: list[str] | None) -> str:
