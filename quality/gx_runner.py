@@ -47,10 +47,9 @@ class _HidePySpark:
 @contextmanager
 def _without_pyspark() -> Iterator[None]:
     """GX imports PySpark whenever it is installed (``great_expectations.compatibility.pyspark``): with the spark extra
-    that made every DuckDB round's GX import ≈ 0.7 s longer and printed PySpark's pandas-3 FutureWarnings among the
-    CLI's messages. fangpin validates pandas frames only, so GX is imported as it is without the extra (the default
-    install, which the tests run). Other threads may import PySpark meanwhile (the Spark engine); a process that
-    already has it changes nothing."""
+    that made every DuckDB round's GX import ≈ 0.3 s longer and printed PySpark's pandas-3 FutureWarnings among the
+    CLI's messages. fangpin validates pandas frames only, so GX is imported as it is without the extra. Other threads
+    may import PySpark meanwhile (the Spark engine); a process that already has it changes nothing."""
     if "pyspark" in sys.modules:
         yield
         return
