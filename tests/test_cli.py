@@ -268,13 +268,12 @@ def test_the_runs_own_warnings_reach_the_analyst_in_chinese():
     ]
 
 
-def test_module_logs_go_to_the_homes_log_file_not_the_console(tiny_home, tmp_path, capsys):
+def test_module_logs_go_to_the_homes_log_file_not_the_console(tmp_path):
     """A quarantined file is told in Chinese (progress line, receipt); the module's English log line goes to the
     home's private log file — on the terminal only with --verbose. (The command runs in its own process: under pytest
     the logging plugin's handlers would hide what Python prints by itself.)"""
-    from tests.conftest import copy_home
-
-    home = copy_home(tiny_home, tmp_path / "h")
+    home = tmp_path / "h"
+    (home / "landing" / "medical").mkdir(parents=True)
     (home / "landing" / "medical" / "坏文件.xlsx").write_bytes(b"PK\x03\x04garbage")
     done = _fangpin("ingest", "--home", str(home))
     assert done.returncode == 0, done.stderr[-2000:]
@@ -283,9 +282,25 @@ def test_module_logs_go_to_the_homes_log_file_not_the_console(tiny_home, tmp_pat
     assert "quarantined medical/坏文件.xlsx: unsupported" in log.read_text(encoding="utf-8")
     assert log.stat().st_mode & 0o077 == 0, "the log names clerks' files: private like the rest of the home"
 
-    (home / "landing" / "medical" / "坏文件2.xlsx").write_bytes(b"PK\x03\x04garbage, again")
-    assert main(["ingest", "--home", str(home), "--verbose"]) == 0
-    assert "quarantined medical/坏文件2.xlsx: unsupported" in capsys.readouterr().err
+
+def test_verbose_shows_this_projects_log_lines_and_other_libraries_warnings_only(tmp_path, capsys):
+    import logging
+
+    from fangpin.cli import _python_logs
+    from fangpin.home import DataHome
+
+    home = DataHome.at(tmp_path / "h")
+    with _python_logs(home, verbose=True):
+        logging.getLogger("fangpin.ingest").info("quarantined medical/x.xlsx: unsupported")
+        logging.getLogger("alembic.runtime.migration").info("Context impl SQLiteImpl.")
+        logging.getLogger("alembic.runtime.migration").warning("a library's warning")
+    err = capsys.readouterr().err
+    assert "fangpin.ingest: quarantined medical/x.xlsx" in err and "a library's warning" in err
+    assert "SQLiteImpl" not in err
+    assert "quarantined" in (tmp_path / "h" / "dagster" / "fangpin.log").read_text(encoding="utf-8")
+    with _python_logs(home, verbose=False):  # afterwards: nothing of the verbose run is left switched on
+        logging.getLogger("fangpin.ingest").info("not shown")
+    assert capsys.readouterr().err == "" and logging.getLogger("fangpin").level == logging.NOTSET
 
 
 def test_generate_without_surges_plants_none(tmp_path, capsys):
