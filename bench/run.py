@@ -381,22 +381,21 @@ def markdown(r: dict) -> str:
     if "link" in st and st["link"].get("steps_s"):
         lines += ["", "Linkage steps (s): " + ", ".join(f"{k} {v:.1f}" for k, v in st["link"]["steps_s"].items())]
     lines.append("")
-    cores = m.get("cores") or 1
     if "dagster" in r:
         d = r["dagster"]
+        cores = m.get("cores") or 1
         lines.append(
             f"End to end through Dagster (`fangpin screen`, new process): **{d['wall_s']:.1f} s** wall, "
             f"{d['cpu_s']:.1f} CPU s, peak RSS {_gb(d['peak_rss_mb'])} GB (load {d['load_start'][0]:.1f}→{d['load_end'][0]:.1f}); "
             f"orchestration + imports overhead vs the in-process round: {d['wall_s'] - best['round_wall_s']:+.1f} s."
         )
         lines.append("")
-    # the round is CPU-bound: however its work overlaps, its CPU seconds take at least this long on these cores.
-    # Only the `fangpin screen` figure counts every process (wait4 of the whole tree); the in-process stages count
-    # the reader processes but not the workbook processes (RUSAGE_SELF)
-    if "dagster" in r:
+        # the round is CPU-bound: however its work overlaps, its CPU seconds take at least this long on these cores.
+        # Only the `fangpin screen` figure counts every process (wait4 of the whole tree); the in-process stages
+        # count the reader processes but not the workbook processes (RUSAGE_SELF)
         lines.append(
             f"Lower bound from the CPU seconds of `fangpin screen` on {cores} cores (the same work perfectly "
-            f"overlapped): **{r['dagster']['cpu_s'] / cores:.1f} s** — below it only fewer CPU seconds help."
+            f"overlapped): **{d['cpu_s'] / cores:.1f} s** — below it only fewer CPU seconds help."
         )
         lines.append("")
     if "floor" in r:

@@ -657,7 +657,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add_verbose(sp):
         sp.add_argument(
-            "-v", "--verbose", action="store_true", help="同时显示 Dagster 的运行日志（英文，供技术人员排查）"
+            "-v", "--verbose", action="store_true", help="同时显示 Dagster 和本系统的运行日志（英文，供技术人员排查）"
         )
 
     g = sub.add_parser(
@@ -774,9 +774,9 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         command = f"fangpin {args.command}"
         apply_umask()  # before anything is written: personal data is never world-readable (fangpin.home)
+        home = _home(args)  # every command has --home
         if args.command in ("screen", "ingest", "followup"):
-            _check_configuration(_home(args))  # before a word of progress: a bad value is the only line printed
-        home = _home(args) if hasattr(args, "home") else None
+            _check_configuration(home)  # before a word of progress: a bad value is the only line printed
         with _python_logs(home, getattr(args, "verbose", False)), _writer_lease(args, argv):
             return args.func(args)
     except UsageError as exc:
@@ -810,7 +810,7 @@ OWN_LOGGERS = ("fangpin", "assets", "sources", "warehouse", "quality", "pipeline
 
 
 @contextlib.contextmanager
-def _python_logs(home: DataHome | None, verbose: bool):
+def _python_logs(home: DataHome, verbose: bool):
     """Where the modules' log records (``logging``, English) go while a command runs: ``<home>/dagster/fangpin.log``,
     and with ``--verbose`` also the terminal. Without a handler Python prints warnings on stderr by itself
     (``logging.lastResort``): English lines such as "quarantined medical/x.xlsx: truncated" among an analyst's
@@ -818,15 +818,11 @@ def _python_logs(home: DataHome | None, verbose: bool):
     :func:`main` many times in one process."""
     root = logging.getLogger()
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    added: list[logging.Handler] = []
-    if home is not None:
-        added.append(
-            _HomeLog(home.dagster_home / LOG_FILE, maxBytes=5 << 20, backupCount=2, encoding="utf-8", delay=True)
-        )
+    added: list[logging.Handler] = [
+        _HomeLog(home.dagster_home / LOG_FILE, maxBytes=5 << 20, backupCount=2, encoding="utf-8", delay=True)
+    ]
     if verbose:
         added.append(logging.StreamHandler(sys.stderr))
-    if not added:
-        added.append(logging.NullHandler())
     own = [logging.getLogger(name) for name in OWN_LOGGERS]
     levels = [lg.level for lg in own]
     for h in added:
