@@ -354,3 +354,36 @@ def test_a_file_that_kills_its_reader_is_quarantined_and_not_retried_until_dropp
     os.utime(bad, (later, later))  # dropped again
     retried = {f.file_name: f for f in _ingest_all(city, ("medical",))["medical"].files}
     assert retried[bad.name].status == "quarantined", "a new drop is read again"
+
+
+def test_loader_history_names_versions_and_forgets_a_half_done_attempt(tmp_path):
+    """The loader's one look at ``ingested_file`` per file decides three things: a name whose earlier file was
+    blocked keeps its name (no rows of it are stored), the next loaded version of a name carries its content number
+    and supersedes only the version not yet superseded, and the same bytes loaded again replace their own rows."""
+    schema = {"source": pl.String, "source_file": pl.String, "source_row": pl.Int64, "event_key": pl.String}
+    none = pl.DataFrame(schema={"source": pl.String, "source_file": pl.String, "source_row": pl.Int64})
+
+    def drop(con, file_hash, status="loaded", rows=2):
+        frame = pl.DataFrame(
+            {"source": ["medical"] * rows, "source_file": ["a.csv"] * rows, "source_row": list(range(1, rows + 1))},
+            schema_overrides=schema,
+        ).with_columns(event_key=pl.lit(None, dtype=pl.String), file_hash=pl.lit(file_hash))
+        return load.load_file(
+            con, table="dept_record", feed="medical", file_name="a.csv", file_hash=file_hash, archived_path="x",
+            rows=frame, rejected=none, rows_in_file=rows, rows_skipped=0, status=status,
+        )  # fmt: skip
+
+    with engine.connect(tmp_path / "w.duckdb") as con:
+        blocked = drop(con, "b" * 64, status="blocked")
+        first, second = drop(con, "1" * 64), drop(con, "2" * 64)
+        third = drop(con, "3" * 64, rows=3)
+        again = drop(con, "3" * 64, rows=3)  # an interrupted attempt of the same bytes, run again
+        stored = con.sql("SELECT source_file, count(*) FROM dept_record GROUP BY 1 ORDER BY 1").fetchall()
+        superseded_by = dict(con.sql("SELECT file_hash, superseded_by FROM ingested_file").fetchall())
+    assert blocked.rows_loaded == 0 and blocked.superseded == []
+    assert first.source_file == "a.csv", "the blocked namesake stored nothing: the first loaded file keeps its name"
+    assert (second.source_file, second.superseded) == ("a.csv#22222222", ["1" * 64])
+    assert (third.source_file, third.superseded) == ("a.csv#33333333", ["2" * 64]), "only the current version"
+    assert (again.source_file, again.superseded) == ("a.csv#33333333", [])
+    assert stored == [("a.csv", 2), ("a.csv#22222222", 2), ("a.csv#33333333", 3)], "no row twice"
+    assert superseded_by == {"b" * 64: None, "1" * 64: "2" * 64, "2" * 64: "3" * 64, "3" * 64: None}

@@ -58,6 +58,30 @@ def known_hashes(con: Handle) -> set[str]:
     return set(known_files(con))
 
 
+@dataclass(frozen=True)
+class _History:
+    """What ``ingested_file`` holds of one incoming file: an earlier attempt of the same bytes, and the loaded
+    versions of the same name in the same feed (step ``core/load.history``: one query, where three were one each)."""
+
+    attempted: bool
+    namesakes_loaded: bool  # another version of this name has rows stored
+    earlier: list[str]  # those versions not yet superseded
+
+    @classmethod
+    def of(cls, wh: Runner, feed: str, file_name: str, file_hash: str) -> _History:
+        rows = wh.rows("core/load.history", feed=feed, file_name=file_name, file_hash=file_hash)
+        others = [(h, superseded_by) for h, status, superseded_by in rows if h != file_hash and status == "loaded"]
+        return cls(
+            attempted=any(h == file_hash for h, _, _ in rows),
+            namesakes_loaded=bool(others),
+            earlier=sorted(h for h, superseded_by in others if superseded_by is None),
+        )
+
+
+def _stored_name(file_name: str, file_hash: str, history: _History) -> str:
+    return f"{file_name}#{file_hash[:8]}" if history.namesakes_loaded else file_name
+
+
 def stored_file_name(con: Handle, feed: str, file_name: str, file_hash: str) -> str:
     """The ``source_file`` this file's rows are stored under.
 
@@ -66,13 +90,12 @@ def stored_file_name(con: Handle, feed: str, file_name: str, file_hash: str) -> 
     rows share that key, so the second and later versions of a name carry the start of their content hash:
     ``医保结算数据.csv#1a2b3c4d``. A file whose earlier namesake was blocked or quarantined (no rows stored) keeps its name.
     """
-    taken = _wh(con).scalar("core/load.loaded_namesakes", feed=feed, file_name=file_name, file_hash=file_hash)
-    return f"{file_name}#{file_hash[:8]}" if taken else file_name
+    return _stored_name(file_name, file_hash, _History.of(_wh(con), feed, file_name, file_hash))
 
 
-def _forget(wh: Runner, file_hash: str) -> None:
+def _forget(wh: Runner, file_hash: str, history: _History) -> None:
     """Remove what an earlier attempt stored for this file; nothing to do (and nothing scanned) for a new file."""
-    if wh.scalar("core/load.attempted", file_hash=file_hash):
+    if history.attempted:
         wh.run("core/load.forget", file_hash=file_hash)
 
 
@@ -104,18 +127,17 @@ def load_file(
     dup = pl.DataFrame(schema={"source_row": pl.Int64, "event_key": pl.String})
     superseded: list[str] = []
     with wh.transaction():
-        stored = stored_file_name(wh, feed, file_name, file_hash)
+        history = _History.of(wh, feed, file_name, file_hash)
+        stored = _stored_name(file_name, file_hash, history)
         if stored != file_name:
             if "source_file" in rows.columns:
                 rows = rows.with_columns(pl.lit(stored, dtype=pl.String).alias("source_file"))
             if "source_file" in rejected.columns:
                 rejected = rejected.with_columns(pl.lit(stored, dtype=pl.String).alias("source_file"))
-        _forget(wh, file_hash)
+        _forget(wh, file_hash, history)
         loaded = 0
         if status == "loaded":
-            superseded = [
-                h for (h,) in wh.rows("core/load.earlier_versions", feed=feed, file_name=file_name, file_hash=file_hash)
-            ]
+            superseded = history.earlier
             if superseded:
                 wh.run("core/load.supersede", hashes=superseded, file_hash=file_hash)
         if status == "loaded" and rows.height:
@@ -175,7 +197,7 @@ def record_unreadable(
     """A file that could not be read at all: one ``rejected_row`` with a null row number, and its ``ingested_file`` entry."""
     wh = _wh(con)
     with wh.transaction():
-        _forget(wh, file_hash)
+        _forget(wh, file_hash, _History.of(wh, feed, file_name, file_hash))
         wh.run(
             "core/load.record_unreadable",
             feed=feed,

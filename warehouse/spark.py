@@ -631,13 +631,16 @@ class SparkRunner(Runner):
         cat = self.catalog
         t = cat.tables[name]
         have = {c.split(" ", 1)[0].strip("`") for c in t.schema.split(", ")}
+        added = False
         for action in stmt.args.get("actions") or []:
             if not isinstance(action, exp.ColumnDef):
                 raise steps.StepError(f"the Spark runner cannot ALTER: {stmt.sql()[:200]}")
             if action.name not in have:
                 t.schema += f", {action.name} {action.args['kind'].sql(dialect='spark')}"
-        self._publish()
-        self._register(name)
+                added = True
+        if added:  # the schema's ADD COLUMN IF NOT EXISTS runs at every session: nothing to write when it is there
+            self._publish()
+            self._register(name)
 
     def _drop(self, name: str, kind: str, if_exists: bool) -> None:
         if kind in ("MACRO", "FUNCTION"):

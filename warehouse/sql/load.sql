@@ -4,21 +4,14 @@
 -- step: known_files
 SELECT file_hash, file_name, status, reason_code, dropped_at FROM ingested_file;
 
--- step: earlier_versions
--- Loaded versions of the same file name (a department re-sending a corrected extract), not yet superseded.
-SELECT file_hash FROM ingested_file
-WHERE feed = ${feed} AND file_name = ${file_name} AND file_hash <> ${file_hash} AND status = 'loaded'
-  AND superseded_by IS NULL;
-
--- step: loaded_namesakes
-SELECT count(*) FROM ingested_file
-WHERE feed = ${feed} AND file_name = ${file_name} AND file_hash <> ${file_hash} AND status = 'loaded';
-
--- step: attempted
--- Whether an earlier attempt recorded this file (a quarantined reader failure read again, a half-done test). Loads are
--- one transaction each, so a file ingested_file does not know has no rows anywhere: ``forget`` is skipped for it (five
--- table scans per file, and on Spark five rewrites of whole tables).
-SELECT count(*) FROM ingested_file WHERE file_hash = ${file_hash};
+-- step: history
+-- What the warehouse knows of this file and of its namesakes, in one look (on Spark every query is a job): an earlier
+-- attempt of the same bytes (a quarantined reader failure read again, a half-done test) and the versions of the same
+-- name a department sent before (a corrected extract re-sent). Loads are one transaction each, so a file
+-- ingested_file does not know has no rows anywhere: ``forget`` is skipped for it (five table scans per file, and on
+-- Spark five rewrites of whole tables).
+SELECT file_hash, status, superseded_by FROM ingested_file
+WHERE file_hash = ${file_hash} OR (feed = ${feed} AND file_name = ${file_name});
 
 -- step: forget
 -- Whatever an earlier, interrupted attempt left for this file.
