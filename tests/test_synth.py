@@ -381,9 +381,17 @@ def test_large_cities_are_generated_in_parts(tmp_path, monkeypatch):
     assert p["id_number"].n_unique() == len(p)
     assert h["household_id"].n_unique() == len(h)
     assert r.filter(~pl.col("is_duplicate"))["event_id"].is_unique().all()
-    # namesakes are counted over the whole city, not per part (parts share townships)
+    # namesakes are counted over the whole city, not per part
     counted = p.with_columns(n=pl.len().over("township_code", "name"))
     assert (counted["namesakes_in_township"] == counted["n"] - 1).all()
+    # the second part has townships of its own (a province is prefectures of a city's size, not one crowded city):
+    # new codes and names in the same counties, one name per code, every village in one township
+    towns = p.select("county_code", "township_code", "township").unique()
+    second = towns.filter(pl.col("township_code").str.slice(6).cast(pl.Int32) >= 700)
+    assert second.height and towns.height > second.height
+    assert towns["township_code"].is_unique().all() and towns["township"].is_unique().all()
+    assert (second["township_code"].str.slice(0, 6) == second["county_code"]).all()
+    assert p.select("village_code", "township_code").unique()["village_code"].is_unique().all()
     names = {f["file"] for f in m["files"]}
     assert any("（第2部分）" in n for n in names)
     on_disk = {q.name for q in (tmp_path / "landing").rglob("*") if q.is_file()}

@@ -2,8 +2,9 @@
 
 Stages draw from independent random streams (``numpy.random.SeedSequence(seed).spawn``), so the same seed and size
 give byte-identical files (CSV and XLSX) and identical truth. Nothing is read from the clock except the elapsed
-times in manifest.json. Cities above ``PART_MAX_HOUSEHOLDS`` (province) are generated in parts with disjoint village
-codes, ID sequence ranges and event ids; their files carry a "（第N部分）" suffix and the truth parts are streamed
+times in manifest.json. Cities above ``PART_MAX_HOUSEHOLDS`` (province) are generated in parts, each with townships
+of its own in the city's counties (``population.part_townships``: a province is prefectures of a city's size), and
+disjoint ID sequence ranges and event ids; their files carry a "（第N部分）" suffix and the truth parts are streamed
 together at the end (names are counted per township over all parts).
 
 Names (``names``): given names by birth cohort and sex, village clan surnames, and the namesake knob
