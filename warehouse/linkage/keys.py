@@ -88,6 +88,7 @@ def ensure_id_columns(wh: Runner) -> None:
         wh.run("linkage/00_sources.dept_view")
     else:
         wh.run("linkage/00_sources.dept_view_plain")
+    wh.run("linkage/00_sources.registry_files")
     df = wh.frame("linkage/00_sources.unclassified_registry_ids").with_columns(pl.col("id_raw").cast(pl.String))
     if df.height:
         wh.put("lk_idfix_r", add_id_columns(df, "id_raw").select("id_raw", "id_status", "id_number"))

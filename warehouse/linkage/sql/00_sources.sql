@@ -65,17 +65,30 @@ CREATE OR REPLACE TEMP VIEW lk_dept_src AS
 SELECT o._rowid, d.*
 FROM dept_record d JOIN lk_dept_order o USING (source, source_file, file_hash, source_row);
 
+-- step: registry_files
+-- ``_rowid``: files by name, versions in the order they arrived, rows in file order (as for the department records),
+-- numbered over the rows themselves (the registry's key columns may be empty: rows not loaded from a file). The files
+-- are ranked first (a few hundred rows) and the window sorts the rows on
+-- (file rank, row) — two integers where it sorted two strings and a time along with the wide rows: the province's
+-- persons step 37.0 → 22.4–24.8 s (its WINDOW 25.8 → 6.1–6.7 s), the same numbering. (The department side keeps its key-only
+-- window: ranking its files the same way made the records step spill four times as much.)
+CREATE OR REPLACE TEMP VIEW lk_registry_files AS
+SELECT source_file, file_hash, row_number() OVER (ORDER BY source_file, ingested_at, file_hash) AS file_rank
+FROM (SELECT DISTINCT p.source_file, p.file_hash, i.ingested_at
+      FROM registry_person p LEFT JOIN ingested_file i ON i.file_hash = p.file_hash);
+
 -- step: registry_view
--- ``_rowid``: as for the department records, numbered over the rows themselves: the registry's key columns may be
--- empty (rows not loaded from a file), and the window reads only the columns linkage uses
 CREATE OR REPLACE TEMP VIEW lk_registry_src AS
-SELECT row_number() OVER (ORDER BY p.source_file, i.ingested_at, p.file_hash, p.source_row) - 1 AS _rowid,
+SELECT row_number() OVER (ORDER BY r.file_rank, p.source_row) - 1 AS _rowid,
     p.* EXCLUDE (id_number), coalesce(p.id_number, f.id_number) AS id_number
 FROM registry_person p
-LEFT JOIN ingested_file i ON i.file_hash = p.file_hash
+LEFT JOIN lk_registry_files r
+    ON r.source_file IS NOT DISTINCT FROM p.source_file AND r.file_hash IS NOT DISTINCT FROM p.file_hash
 LEFT JOIN lk_idfix_r f ON p.id_number IS NULL AND f.id_raw = p.id_raw;
 
 -- step: registry_view_plain
 CREATE OR REPLACE TEMP VIEW lk_registry_src AS
-SELECT row_number() OVER (ORDER BY p.source_file, i.ingested_at, p.file_hash, p.source_row) - 1 AS _rowid, p.*
-FROM registry_person p LEFT JOIN ingested_file i ON i.file_hash = p.file_hash;
+SELECT row_number() OVER (ORDER BY r.file_rank, p.source_row) - 1 AS _rowid, p.*
+FROM registry_person p
+LEFT JOIN lk_registry_files r
+    ON r.source_file IS NOT DISTINCT FROM p.source_file AND r.file_hash IS NOT DISTINCT FROM p.file_hash;
