@@ -8,7 +8,7 @@ Versions: a department that re-sends a corrected extract under the same file nam
 version loads, every earlier loaded version of that name is superseded (``ingested_file.superseded_by``): their
 department rows stay, marked ``superseded`` (the evidence never counts them, so an event in both versions counts
 once), their registry persons are replaced. The new version's rows carry ``<name>#<hash8>`` as ``source_file`` so that
-no two rows share a record key (:func:`stored_file_name`).
+no two rows share a record key (:meth:`FileHistory.stored_name`).
 
 The frames come in as Polars frames (zero-copy views of the reader processes' Arrow files) and go into DuckDB in bulk
 through the step runner: attached as relations (read in place, no staging copy) for one ``INSERT … SELECT``.
@@ -30,7 +30,7 @@ class LoadOutcome:
     rows_loaded: int
     rows_duplicate_event: int
     duplicate_rows: pl.DataFrame  # source_row, event_key of events already received in another file
-    source_file: str = ""  # the name the file's rows carry (see stored_file_name)
+    source_file: str = ""  # the name the file's rows carry (see FileHistory.stored_name)
     superseded: list[str] | None = None  # hashes of the earlier versions this file superseded
 
 
@@ -59,7 +59,7 @@ def known_hashes(con: Handle) -> set[str]:
 
 
 @dataclass(frozen=True)
-class _History:
+class FileHistory:
     """What ``ingested_file`` holds of one incoming file: an earlier attempt of the same bytes, and the loaded
     versions of the same name in the same feed (step ``core/load.history``: one query, where three were one each)."""
 
@@ -68,7 +68,7 @@ class _History:
     earlier: list[str]  # those versions not yet superseded
 
     @classmethod
-    def of(cls, wh: Runner, feed: str, file_name: str, file_hash: str) -> _History:
+    def of(cls, wh: Runner, feed: str, file_name: str, file_hash: str) -> FileHistory:
         rows = wh.rows("core/load.history", feed=feed, file_name=file_name, file_hash=file_hash)
         others = [(h, superseded_by) for h, status, superseded_by in rows if h != file_hash and status == "loaded"]
         return cls(
@@ -77,23 +77,19 @@ class _History:
             earlier=sorted(h for h, superseded_by in others if superseded_by is None),
         )
 
+    def stored_name(self, file_name: str, file_hash: str) -> str:
+        """The ``source_file`` this file's rows are stored under.
 
-def _stored_name(file_name: str, file_hash: str, history: _History) -> str:
-    return f"{file_name}#{file_hash[:8]}" if history.namesakes_loaded else file_name
-
-
-def stored_file_name(con: Handle, feed: str, file_name: str, file_hash: str) -> str:
-    """The ``source_file`` this file's rows are stored under.
-
-    A record is identified by (source, source_file, source_row) everywhere downstream (``link``, review lists,
-    evidence). A department that re-sends a corrected extract under the same file name would make two different
-    rows share that key, so the second and later versions of a name carry the start of their content hash:
-    ``医保结算数据.csv#1a2b3c4d``. A file whose earlier namesake was blocked or quarantined (no rows stored) keeps its name.
-    """
-    return _stored_name(file_name, file_hash, _History.of(_wh(con), feed, file_name, file_hash))
+        A record is identified by (source, source_file, source_row) everywhere downstream (``link``, review lists,
+        evidence). A department that re-sends a corrected extract under the same file name would make two different
+        rows share that key, so the second and later versions of a name carry the start of their content hash:
+        ``医保结算数据.csv#1a2b3c4d``. A file whose earlier namesake was blocked or quarantined (no rows stored) keeps
+        its name.
+        """
+        return f"{file_name}#{file_hash[:8]}" if self.namesakes_loaded else file_name
 
 
-def _forget(wh: Runner, file_hash: str, history: _History) -> None:
+def _forget(wh: Runner, file_hash: str, history: FileHistory) -> None:
     """Remove what an earlier attempt stored for this file; nothing to do (and nothing scanned) for a new file."""
     if history.attempted:
         wh.run("core/load.forget", file_hash=file_hash)
@@ -127,8 +123,8 @@ def load_file(
     dup = pl.DataFrame(schema={"source_row": pl.Int64, "event_key": pl.String})
     superseded: list[str] = []
     with wh.transaction():
-        history = _History.of(wh, feed, file_name, file_hash)
-        stored = _stored_name(file_name, file_hash, history)
+        history = FileHistory.of(wh, feed, file_name, file_hash)
+        stored = history.stored_name(file_name, file_hash)
         if stored != file_name:
             if "source_file" in rows.columns:
                 rows = rows.with_columns(pl.lit(stored, dtype=pl.String).alias("source_file"))
@@ -197,7 +193,7 @@ def record_unreadable(
     """A file that could not be read at all: one ``rejected_row`` with a null row number, and its ``ingested_file`` entry."""
     wh = _wh(con)
     with wh.transaction():
-        _forget(wh, file_hash, _History.of(wh, feed, file_name, file_hash))
+        _forget(wh, file_hash, FileHistory.of(wh, feed, file_name, file_hash))
         wh.run(
             "core/load.record_unreadable",
             feed=feed,

@@ -68,10 +68,10 @@ FROM dept_record d JOIN lk_dept_order o USING (source, source_file, file_hash, s
 -- step: registry_files
 -- ``_rowid``: files by name, versions in the order they arrived, rows in file order (as for the department records),
 -- numbered over the rows themselves (the registry's key columns may be empty: rows not loaded from a file). The files
--- are ranked first (a few hundred rows) and the window sorts the rows on
--- (file rank, row) — two integers where it sorted two strings and a time along with the wide rows: the province's
--- persons step 37.0 → 22.4–24.8 s (its WINDOW 25.8 → 6.1–6.7 s), the same numbering. (The department side keeps its key-only
--- window: ranking its files the same way made the records step spill four times as much.)
+-- are ranked first (a few hundred rows) and the window sorts the rows on (file rank, row) — two integers where it
+-- sorted two strings and a time along with the wide rows: the province's persons step 37.0 → 22.4–24.8 s (its WINDOW
+-- 25.8 → 6.1–6.7 s), the same numbering. (The department side keeps its key-only window: ranking its files the same
+-- way made the records step spill four times as much.)
 CREATE OR REPLACE TEMP VIEW lk_registry_files AS
 SELECT source_file, file_hash, row_number() OVER (ORDER BY source_file, ingested_at, file_hash) AS file_rank
 FROM (SELECT DISTINCT p.source_file, p.file_hash, i.ingested_at
