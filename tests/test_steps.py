@@ -100,3 +100,14 @@ def test_runner_for_wraps_a_connection_once(tmp_path):
     wh = runner_for(con)
     assert isinstance(wh, DuckDBRunner) and runner_for(wh) is wh
     con.close()
+
+
+def test_drop_takes_temp_tables_and_temp_views_alike(tmp_path):
+    """A round's working relations are dropped by name at its end, whether a step made them tables or views (the
+    rules' ``_linked`` is a view): nothing of either kind is left, and a name never created is no error."""
+    with engine.session(tmp_path / "w.duckdb") as wh:
+        wh.put("_t", pl.DataFrame({"x": [1, 2]}))
+        wh.con.execute("CREATE TEMP VIEW _v AS SELECT x * 2 AS y FROM _t")
+        assert wh.count("_v") == 2
+        wh.drop("_t", "_v", "_never")
+        assert wh.temporary("_") == []

@@ -176,7 +176,11 @@ class DuckDBRunner(Runner):
 
     def drop(self, *names: str) -> None:
         for name in names:
-            self.con.execute(f"DROP TABLE IF EXISTS {steps.identifier(name)}")
+            name = steps.identifier(name)
+            try:
+                self.con.execute(f"DROP TABLE IF EXISTS {name}")
+            except duckdb.CatalogException:  # the name is a view's (DuckDB's DROP TABLE refuses those)
+                self.con.execute(f"DROP VIEW {name}")
 
     @contextlib.contextmanager
     def attached(self, name: str, data: Data) -> Iterator[None]:

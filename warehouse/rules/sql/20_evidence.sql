@@ -5,7 +5,9 @@
 -- with a link relation that attaches one ambiguous record to one candidate (and 'review' among the methods).
 
 -- step: linked
-CREATE OR REPLACE TEMP TABLE _linked AS
+-- A view, not a table: `signals` reads it twice (a few columns, then the kept records' all) and a province's 13 M
+-- wide rows held as a temp table only pushed the round's other working tables to disk.
+CREATE OR REPLACE TEMP VIEW _linked AS
 SELECT d.source, d.source_file, d.source_row, d.file_hash, d.event_key,
        d.name AS rec_name, d.name_key AS rec_name_key,
        l.household_id, l.id_number AS person_id, l.match_method, l.match_score,
@@ -28,11 +30,18 @@ WHERE l.match_method IN (${evidence_methods}) AND l.household_id IS NOT NULL
 -- Window: event date in [reference date − window months, reference date). Property hits are a state, not an event:
 -- they count whatever their date. De-duplication: the loader already keeps one row per (source, event_key); here the
 -- same event is also recognised by its content (person, date, place, amount), whichever file or key it came with.
+-- _ev holds the rows that count, narrow: which record, for which household, its keys, and what the household and the
+-- member bring to its flags. A window sorts every column it carries and the evidence rows are wide (a province's
+-- 10 M of them took 42 s sorted whole); _sig then takes the records' own columns from _linked, where a record
+-- appears once per household.
 CREATE OR REPLACE TEMP TABLE _ev AS
 WITH w AS (
     SELECT x.*, h.county_key,
            coalesce(x.person_id, x.household_id || ':' || coalesce(x.rec_name_key, x.rec_name, '')) AS pkey,
-           (nf.file_hash IS NOT NULL) AS is_new
+           (nf.file_hash IS NOT NULL) AS is_new,
+           h.is_tuopin OR h.monitored_any AS strict_thresholds,   -- 脱贫户 / monitored: the lower medical thresholds
+           h.monitored_active, h.dibao_any, h.tekun_any,
+           r.med_stay_mon, r.med_stay_other, r.disaster_loss_threshold, r.lost_wage_months
     FROM _linked x
     JOIN _hh h ON h.household_id = x.household_id
     JOIN _r r ON r.county_key = h.county_key
@@ -41,7 +50,7 @@ WITH w AS (
     WHERE x.source = 'property' OR (x.ev_date >= r.window_start AND x.ev_date < p.reference_date)
 ),
 k AS (
-    SELECT *,
+    SELECT household_id, source, source_file, source_row, person_id, county_key, pkey, is_new,
            CASE source
                WHEN 'medical'       THEN hash(source, pkey, ev_date, institution, visit_type, round(oop, 2), round(total_cost, 2))
                WHEN 'disaster'      THEN hash(source, household_id, ev_date, disaster_type, house_damage, round(direct_loss, 2))
@@ -49,30 +58,34 @@ k AS (
                WHEN 'employment'    THEN hash(source, pkey, ev_date, event)
                WHEN 'property'      THEN hash(source, pkey, property_type, ev_date)
                ELSE hash(source, source_file, source_row)
-           END AS content_key
+           END AS content_key,
+           strict_thresholds, monitored_active, dibao_any, tekun_any,
+           med_stay_mon, med_stay_other, disaster_loss_threshold, lost_wage_months
     FROM w
-)
+),
 -- one row per event: the same content (any file, any event_key) counts once
-SELECT * FROM k
-QUALIFY row_number() OVER (PARTITION BY household_id, content_key ORDER BY is_new, source_file, source_row) = 1;
+firsts AS (
+    SELECT * FROM k
+    QUALIFY row_number() OVER (PARTITION BY household_id, content_key ORDER BY is_new, source_file, source_row) = 1
+)
+SELECT f.*, pr.labour AS person_labour, pr.name AS person_name
+FROM firsts f
+LEFT JOIN _person pr ON pr.household_id = f.household_id AND pr.id_number = f.person_id;
 
 -- Per-record signal flags.
 CREATE OR REPLACE TEMP TABLE _sig AS
 WITH e AS (
-    SELECT e.*,
-           h.is_tuopin OR h.monitored_any AS strict_thresholds,   -- 脱贫户 / monitored: the lower medical thresholds
-           h.monitored_active, h.dibao_any, h.tekun_any,
-           pr.labour AS person_labour,
-           coalesce(pr.name, e.rec_name) AS member_name,
-           r.med_stay_mon, r.med_stay_other, r.disaster_loss_threshold, r.lost_wage_months,
-           CASE WHEN e.aid_type LIKE '%临时救助%' THEN '临时救助'
-                WHEN e.aid_type LIKE '%特困%' AND e.aid_type NOT LIKE '%城市%' THEN '农村特困'
-                WHEN e.aid_type LIKE '%低保%' AND e.aid_type NOT LIKE '%边缘%' AND e.aid_type NOT LIKE '%城市%' THEN '农村低保'
+    SELECT x.*, f.county_key, f.pkey, f.is_new, f.content_key,
+           f.strict_thresholds, f.monitored_active, f.dibao_any, f.tekun_any, f.person_labour,
+           coalesce(f.person_name, x.rec_name) AS member_name,
+           f.med_stay_mon, f.med_stay_other, f.disaster_loss_threshold, f.lost_wage_months,
+           CASE WHEN x.aid_type LIKE '%临时救助%' THEN '临时救助'
+                WHEN x.aid_type LIKE '%特困%' AND x.aid_type NOT LIKE '%城市%' THEN '农村特困'
+                WHEN x.aid_type LIKE '%低保%' AND x.aid_type NOT LIKE '%边缘%' AND x.aid_type NOT LIKE '%城市%' THEN '农村低保'
            END AS aid_kind
-    FROM _ev e
-    JOIN _hh h ON h.household_id = e.household_id
-    JOIN _r r ON r.county_key = h.county_key
-    LEFT JOIN _person pr ON pr.household_id = e.household_id AND pr.id_number = e.person_id
+    FROM _ev f
+    JOIN _linked x ON x.household_id = f.household_id AND x.source = f.source AND x.source_file = f.source_file
+                  AND x.source_row = f.source_row
 )
 SELECT e.*,
        -- medical: one stay (not an outpatient settlement) over the single-stay threshold
