@@ -4,10 +4,11 @@ DuckDB allows a single writer process; keep connections short (open, work, close
 unfetched (STACK.md). :func:`session` hands out a :class:`warehouse.runner.DuckDBRunner` — what the Dagster
 ``Warehouse`` resource (``assets/resources.py``) gives the assets when ``FANGPIN_ENGINE`` is ``duckdb`` (the default).
 
-Memory: DuckDB's own default limit is 80% of the machine's RAM, which leaves too little for the Python side of a
-province-size round (Polars frames, rapidfuzz, Great Expectations) on a 24 GB machine. Unless a limit is given
-(``memory_limit=``, the ``Warehouse`` resource's ``memory_limit``, or ``FANGPIN_MEMORY_LIMIT``) the engine uses
-:data:`DEFAULT_MEMORY_SHARE` of physical RAM; beyond it DuckDB spills to ``<warehouse>/spill`` (BENCHMARKS.md).
+Memory: DuckDB's own default limit is 80% of the machine's RAM, which leaves too little for the rest of a
+province-size round (the round's Python side, the reader and workbook processes) on a 24 GB machine. Unless a limit
+is given (``memory_limit=``, the ``Warehouse`` resource's ``memory_limit``, or ``FANGPIN_MEMORY_LIMIT``) the engine
+uses :data:`DEFAULT_MEMORY_SHARE` of physical RAM; beyond it DuckDB spills to ``<warehouse>/spill`` (BENCHMARKS.md,
+"The flag stage at province size": the province's peak is about the limit plus 1.2 GB).
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ import duckdb
 
 from warehouse.runner import DuckDBRunner
 
-#: share of physical RAM DuckDB may use when no limit is configured (40%: 9.4 GB of 24 GB)
-DEFAULT_MEMORY_SHARE = 0.4
+#: share of physical RAM DuckDB may use when no limit is configured (50%: 11.8 GB of 23.5 GB). At 40% the province's
+#: linkage and rules spilled gigabytes to disk; a city round never reaches either
+DEFAULT_MEMORY_SHARE = 0.5
 
 
 def default_memory_limit() -> str | None:
