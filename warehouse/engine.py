@@ -24,7 +24,7 @@ import duckdb
 from warehouse.runner import DuckDBRunner
 
 #: share of physical RAM DuckDB may use when no limit is configured (50%: 11.8 GB of 23.5 GB). At 40% the province's
-#: linkage and rules spilled gigabytes to disk; a city round never reaches either
+#: linkage and rules spilled gigabytes to disk; a city round never reaches the limit
 DEFAULT_MEMORY_SHARE = 0.5
 
 

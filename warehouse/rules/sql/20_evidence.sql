@@ -33,7 +33,8 @@ WHERE l.match_method IN (${evidence_methods}) AND l.household_id IS NOT NULL
 -- _ev holds the rows that count, narrow: which record, for which household, its keys, and what the household and the
 -- member bring to its flags. A window sorts every column it carries and the evidence rows are wide (a province's
 -- 10 M of them took 42 s sorted whole); _sig then takes the records' own columns from _linked, where a record
--- appears once per household.
+-- appears once per household (link: one row per department record, 11_write_link.sql; a counterfactual scenario
+-- attaches a record to its scenario household once).
 CREATE OR REPLACE TEMP TABLE _ev AS
 WITH w AS (
     SELECT x.*, h.county_key,
