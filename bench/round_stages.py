@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         from warehouse import engine, rounds, rules, systemic
         from warehouse.linkage import link_records
     home = DataHome.at(args.home).ensure()
+    os.environ["FANGPIN_HOME"] = str(home.root)  # as the command line: the home's divisions table applies
     info = parse_round(args.round)
     kind = info.default_kind
     pushed_on = dt.date.fromisoformat(args.pushed_on)

@@ -63,11 +63,13 @@ def _prepare_dagster(home: DataHome) -> None:
 def _check_configuration(home: DataHome) -> None:
     """Every configuration file in force, checked against its schema before a run starts: a bad value stops the
     command with one line (file, key, what is expected; exit code 2) instead of a run that fails, or publishes, on it."""
+    from fangpin.domain import divisions
     from fangpin.settings import check_all
 
     try:
         check_all(home.root)
-    except ConfigError as exc:
+        divisions.check(home.root)
+    except (ConfigError, divisions.DivisionsError) as exc:
         raise CliError(str(exc)) from None
 
 
@@ -775,6 +777,8 @@ def main(argv: list[str] | None = None) -> int:
         command = f"fangpin {args.command}"
         apply_umask()  # before anything is written: personal data is never world-readable (fangpin.home)
         home = _home(args)  # every command has --home
+        # the command's home is this process's (and its workers'): the divisions table and Dagster read it from here
+        os.environ["FANGPIN_HOME"] = str(home.root)
         if args.command in ("screen", "ingest", "followup"):
             _check_configuration(home)  # before a word of progress: a bad value is the only line printed
         with _python_logs(home, getattr(args, "verbose", False)), _writer_lease(args, argv):

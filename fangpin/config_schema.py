@@ -318,7 +318,7 @@ WEIGHT = Num(ge=0, le=1)
 
 
 def _code_key(k: Any) -> bool:
-    return re.fullmatch(r"\d{4}|\d{6}", str(k)) is not None
+    return re.fullmatch(r"\d{2}|\d{4}|\d{6}", str(k)) is not None
 
 
 def _year_key(k: Any) -> bool:
@@ -363,7 +363,7 @@ RULES = Schema(
             "regions": MapOf(
                 MapOf(Struct(RULE_FIELDS), key=_year_key, key_expected="年份（如 2026）"),
                 key=_code_key,
-                key_expected="4 位市代码或 6 位县代码（如 4502、450225）",
+                key_expected="2 位省代码、4 位市代码或 6 位县代码（如 45、4502、450225）",
             ),
             "deadlines": Struct(
                 {

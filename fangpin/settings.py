@@ -86,7 +86,8 @@ def check_all(home: Path | None = None) -> list[Path]:
 def rules_for(region: str, year: int, home: Path | None = None) -> dict[str, Any]:
     """Thresholds for a region (city code like '4502' or county code like '450225') and a year.
 
-    Lookup order: the county's own entry, then its city's, each merged over the file's ``defaults``.
+    Lookup order: the county's own entry, then its city's, then its province's (2-digit code: one line for a
+    province's prefectures), each merged over the file's ``defaults``.
     A missing monitoring line is an error that names the missing key: never a silent default (SPEC §6).
     """
     cfg = load("rules", home)
@@ -96,6 +97,8 @@ def rules_for(region: str, year: int, home: Path | None = None) -> dict[str, Any
     candidates = [str(region)]
     if len(str(region)) == 6:
         candidates.append(str(region)[:4])
+    if len(str(region)) >= 4:
+        candidates.append(str(region)[:2])
     for code in candidates:
         years = regions.get(code)
         if years is None and code.isdigit():

@@ -13,7 +13,8 @@ import fastexcel
 import polars as pl
 import pytest
 
-from fangpin.domain import idnumber
+from fangpin import settings
+from fangpin.domain import divisions, idnumber
 from fangpin.home import DataHome
 from fangpin.synth import clear_generated, generate, parse_round, vocab
 from fangpin.synth import events as E
@@ -384,19 +385,49 @@ def test_large_cities_are_generated_in_parts(tmp_path, monkeypatch):
     # namesakes are counted over the whole city, not per part
     counted = p.with_columns(n=pl.len().over("township_code", "name"))
     assert (counted["namesakes_in_township"] == counted["n"] - 1).all()
-    # the second part has townships of its own (a province is prefectures of a city's size, not one crowded city):
-    # new codes and names in the same counties, one name per code, every village in one township
-    towns = p.select("county_code", "township_code", "township").unique()
-    second = towns.filter(pl.col("township_code").str.slice(6).cast(pl.Int32) >= 700)
+    # the second part is a prefecture of its own (a province is prefectures of a city's size, not one crowded city):
+    # its own county codes and names, townships, villages, and ID address codes
+    towns = p.select("county_code", "county", "township_code", "township").unique()
+    second = towns.filter(pl.col("county_code").str.starts_with("4504"))
     assert second.height and towns.height > second.height
+    assert towns.filter(~pl.col("county_code").str.starts_with("4504"))["county_code"].str.starts_with("4502").all()
     assert towns["township_code"].is_unique().all() and towns["township"].is_unique().all()
-    assert (second["township_code"].str.slice(0, 6) == second["county_code"]).all()
+    assert (towns["township_code"].str.slice(0, 6) == towns["county_code"]).all()
+    assert not set(second["county"]) & {t.county_name for t in divisions.reference_townships()}
     assert p.select("village_code", "township_code").unique()["village_code"].is_unique().all()
+    in_second = p.filter(pl.col("county_code").str.starts_with("4504"))
+    assert (
+        in_second["id_number"].str.starts_with("4504").all() and in_second["household_id"].str.starts_with("4504").all()
+    )
+    # … and the home is configured for it: its divisions, the province's monitoring line, the prefecture-scoped rule
+    config = tmp_path / "config"
+    table = pl.read_csv(config / "divisions.csv", infer_schema=False)
+    assert set(towns["township_code"]) <= set(table["township_code"])
+    assert set(table["county_code"].str.slice(0, 4)) == {"4502", "4504"}
+    assert '"45":' in (config / "rules.yaml").read_text(encoding="utf-8")
+    assert "keys: [prefecture_code, birth_date, surname_py]" in (config / "linkage.yaml").read_text(encoding="utf-8")
+    assert settings.rules_for("450425", 2026, tmp_path)["region"] == "45"
     names = {f["file"] for f in m["files"]}
     assert any("（第2部分）" in n for n in names)
     on_disk = {q.name for q in (tmp_path / "landing").rglob("*") if q.is_file()}
     assert names == on_disk
     assert set(r["source_file"]) <= names
+    # a single city generated into the same home later takes the province's configuration away again
+    clear_generated(tmp_path)
+    monkeypatch.setattr(generator, "PART_MAX_HOUSEHOLDS", 400_000)
+    assert generate(tmp_path, size="tiny", seed=5)["parts"] == 1
+    assert not any((tmp_path / "config").iterdir())
+
+
+def test_the_generator_never_replaces_configuration_it_did_not_write(tmp_path, monkeypatch):
+    from fangpin.synth import generator
+
+    monkeypatch.setattr(generator, "PART_MAX_HOUSEHOLDS", 60)
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "rules.yaml").write_text("# the bureau's own\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="rules.yaml not written by the generator"):
+        generate(tmp_path, size="tiny", seed=5)
+    assert (tmp_path / "config" / "rules.yaml").read_text(encoding="utf-8") == "# the bureau's own\n"
 
 
 # ---------------------------------------------------------------------------------------------- names at scale

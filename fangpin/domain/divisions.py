@@ -1,14 +1,26 @@
-"""Liuzhou's real divisions (reference/liuzhou_townships.csv, 2023 统计用区划代码) and name matching helpers."""
+"""The divisions the pipeline serves — its counties and townships — and name matching helpers.
+
+By default they are Liuzhou's real divisions (reference/liuzhou_townships.csv, 2023 统计用区划代码). A data home
+serving other or more divisions — another prefecture, or a province of several — puts a table of the same columns
+(county_code, county_name, township_code, township_name) in ``<home>/config/divisions.csv``: it replaces the packaged
+table for every process whose ``FANGPIN_HOME`` is that home (the command line and the Dagster resources set it).
+The prefecture (地级市) of a county is the first four digits of its code.
+"""
 
 from __future__ import annotations
 
 import csv
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 REFERENCE = Path(__file__).resolve().parent.parent / "reference" / "liuzhou_townships.csv"
+#: a data home's own divisions table (see the module docstring)
+HOME_TABLE = Path("config") / "divisions.csv"
+COLUMNS = ("county_code", "county_name", "township_code", "township_name")
+#: the packaged reference's prefecture; a home's table may name others (:func:`city_codes`)
 CITY_CODE = "4502"
 CITY_NAME = "柳州市"
 PROVINCE_NAME = "广西壮族自治区"
@@ -26,24 +38,89 @@ class Township:
     name: str
 
 
-@lru_cache(maxsize=1)
+class DivisionsError(RuntimeError):
+    """A home's divisions table is unreadable or malformed; the message names the file, the row and the fix."""
+
+
+def table_path(home: str | os.PathLike | None = None) -> Path:
+    """The divisions table in force for ``home`` (default ``$FANGPIN_HOME``): its ``config/divisions.csv`` when that
+    file exists, else the packaged reference."""
+    home = home or os.environ.get("FANGPIN_HOME")
+    if home:
+        own = Path(home).expanduser() / HOME_TABLE
+        if own.is_file():
+            return own.resolve()
+    return REFERENCE
+
+
 def townships() -> tuple[Township, ...]:
-    with open(REFERENCE, encoding="utf-8") as fh:
-        return tuple(
-            Township(r["county_code"], r["county_name"], r["township_code"], r["township_name"])
-            for r in csv.DictReader(fh)
-        )
+    """Every township of the divisions in force (:func:`table_path`)."""
+    path = table_path()
+    return _read(str(path), path.stat().st_mtime)
 
 
-@lru_cache(maxsize=1)
+def check(home: str | os.PathLike | None = None) -> Path:
+    """Read the divisions table in force for ``home`` (DivisionsError when it is malformed); returns its path."""
+    path = table_path(home)
+    _read(str(path), path.stat().st_mtime)
+    return path
+
+
+def reference_townships() -> tuple[Township, ...]:
+    """Liuzhou's real townships (the packaged reference), whatever the home: what the synthetic city is made of."""
+    return _read(str(REFERENCE), REFERENCE.stat().st_mtime)
+
+
+@lru_cache(maxsize=8)
+def _read(path: str, mtime: float) -> tuple[Township, ...]:
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            missing = [c for c in COLUMNS if c not in (reader.fieldnames or ())]
+            if missing:
+                raise DivisionsError(f"区划表 {path}: 缺少列 {', '.join(missing)}（需要 {', '.join(COLUMNS)}）")
+            rows = [tuple((r[c] or "").strip() for c in COLUMNS) for r in reader]
+    except UnicodeDecodeError:
+        raise DivisionsError(f"区划表 {path}: 文件不是 UTF-8 编码，请以 UTF-8 保存") from None
+    out = []
+    for line, (county, county_name, town, town_name) in enumerate(rows, start=2):
+        if not (re.fullmatch(r"\d{6}", county) and re.fullmatch(r"\d{9}", town) and town.startswith(county)):
+            raise DivisionsError(
+                f"区划表 {path} 第 {line} 行: 县级代码须为 6 位数字、乡镇代码须为以县级代码开头的 9 位数字"
+                f"（{county!r}, {town!r}）"
+            )
+        if not (county_name and town_name):
+            raise DivisionsError(f"区划表 {path} 第 {line} 行: 县名和乡镇名不能为空")
+        out.append(Township(county, county_name, town, town_name))
+    if not out:
+        raise DivisionsError(f"区划表 {path}: 没有任何乡镇")
+    return tuple(out)
+
+
 def counties() -> dict[str, str]:
     """county code → name, current codes only."""
-    return {t.county_code: t.county_name for t in townships()}
+    return _counties(townships())
+
+
+@lru_cache(maxsize=8)
+def _counties(towns: tuple[Township, ...]) -> dict[str, str]:
+    return {t.county_code: t.county_name for t in towns}
+
+
+def city_codes() -> tuple[str, ...]:
+    """The prefectures (4-digit codes) of the divisions in force: ('4502',) for Liuzhou, several for a province."""
+    return tuple(sorted({code[:4] for code in counties()}))
+
+
+def city_name(code: str) -> str:
+    """The name of a prefecture of Guangxi by its 4-digit code (the code itself when unknown)."""
+    return GUANGXI_CITY_NAMES.get(code[:4], code[:4])
 
 
 def valid_address_codes() -> set[str]:
-    """Every 6-digit code a Liuzhou resident's ID may legitimately start with (current and historic)."""
-    return set(counties()) | set(HISTORIC_COUNTY_CODES) | {"450201", "450200"}
+    """Every 6-digit code a resident's ID may legitimately start with (current and historic)."""
+    own = {c + suffix for c in city_codes() for suffix in ("00", "01")}
+    return set(counties()) | set(HISTORIC_COUNTY_CODES) | own
 
 
 def current_county_code(address6: str) -> str | None:
@@ -105,11 +182,13 @@ GUANGXI_CITY_NAMES = {
 
 def region_names() -> dict[str, str]:
     """Address-code prefixes → the place an ID number was issued in, as a person reads it: a province (2 digits),
-    a Guangxi city (4 digits, 广西南宁市), a county of this city (6 digits, 柳州市融水苗族自治县; historic
+    a Guangxi city (4 digits, 广西南宁市), a county served (6 digits, 柳州市融水苗族自治县; historic
     codes under their current name)."""
     out = dict(PROVINCE_NAMES)
     out |= {code: "广西" + name for code, name in GUANGXI_CITY_NAMES.items()}
     county_names = counties()
-    out |= {code: CITY_NAME + name for code, name in county_names.items()}
-    out |= {old: CITY_NAME + county_names[new] for old, new in HISTORIC_COUNTY_CODES.items() if new in county_names}
+    out |= {code: city_name(code) + name for code, name in county_names.items()}
+    out |= {
+        old: city_name(new) + county_names[new] for old, new in HISTORIC_COUNTY_CODES.items() if new in county_names
+    }
     return out

@@ -22,7 +22,7 @@ import polars as pl
 
 from fangpin.synth import names, render, vocab
 from fangpin.synth.events import EPOCH, Window
-from fangpin.synth.population import City
+from fangpin.synth.population import City, county_short_names
 from fangpin.synth.writer import Col, ext, write_table
 
 #: Header text per canonical field, per feed (the first variant is the most common). Linkage/ingest must map them all.
@@ -421,7 +421,7 @@ def build_records(
         cols["town_short"] = short
     vname = V["village"].gather(vi)
     vcounty = V["county"].gather(vi)
-    vshort = V["county_code"].gather(vi).replace_strict(vocab.SHORT_COUNTY, default="")
+    vshort = V["county_code"].gather(vi).replace_strict(county_short_names(), default="")
     if feed == "disaster":
         cols["county"] = pl.select(pl.when(pl.Series(u < 0.15)).then(vshort).otherwise(vcounty)).to_series()
         cols["township"] = V["township"].gather(vi)

@@ -62,7 +62,7 @@ from fangpin.home import DataHome
 from fangpin.settings import rules_for
 from fangpin.synth import events as E
 from fangpin.synth import feeds as F
-from fangpin.synth import names, render, vocab
+from fangpin.synth import names, province, render, vocab
 from fangpin.synth import population as P
 from fangpin.synth import registry as R
 from fangpin.synth import surges as S
@@ -193,10 +193,15 @@ def generate(
     if surges is not None:
         spec["surges"] = bool(surges)
     n_households = max(10, int(round(spec["households"] * scale)))
+    n_parts = max(1, math.ceil(n_households / PART_MAX_HOUSEHOLDS))
+    # a city in parts is a province of prefectures: the pipeline needs its divisions and their configuration
+    if n_parts > 1:
+        province.write_config(dh.root, n_parts)
+    else:
+        province.clear_config(dh.root)
     rules_cfg = rules_for("4502", ref.year, dh.root)
     rules = E.Rules.from_config(rules_cfg)
     win = E.Window.for_ref(ref)
-    n_parts = max(1, math.ceil(n_households / PART_MAX_HOUSEHOLDS))
     part_seeds = (
         np.random.SeedSequence(int(seed)).spawn(n_parts) if n_parts > 1 else [np.random.SeedSequence(int(seed))]
     )

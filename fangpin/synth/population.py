@@ -91,9 +91,10 @@ def part_townships(part: int) -> tuple[divisions.Township, ...]:
     A province is about ten prefectures, each with townships of a city's size. Parts that shared the city's
     townships made every township ten times as crowded: ten times the villages to tell apart by a place text and ten
     times the namesakes (64 % of persons shared their exact name within their township against the city's 20 %), so
-    linkage grew with the square of the scale. With townships of their own, each part is a city of its own (the
-    counties stay the city's: county-level work and files are ten times the city's)."""
-    real = divisions.townships()
+    linkage grew with the square of the scale. With townships of their own, each part is a city of its own. The codes
+    returned are still the city's counties' (the generator's tables of county shares are keyed by them):
+    :func:`relocate` then moves the part into a prefecture of its own."""
+    real = divisions.reference_townships()
     if part == 0:
         return real
     taken = set("".join(t.name + t.county_name for t in real))
@@ -115,6 +116,102 @@ def part_townships(part: int) -> tuple[divisions.Township, ...]:
     return tuple(out)
 
 
+#: prefectures of a province's later parts: Guangxi codes that no outsider's ID carries (vocab.OUTSIDER_AREAS), so
+#: an outsider never holds an ID of a county the province serves
+PART_CITY_CODES = ("4504", "4505", "4506", "4507", "4509", "4510", "4511", "4514")
+#: characters of the later parts' county names: none occurs in the city's real names, in the generated village
+#: names or in the later parts' township names, so no place text names two counties
+PART_COUNTY_CHARS = "岚峤峪嵘崧岷峥嶂峦岱嵩巍峨屹岗崖嵋崆"
+
+
+@cache
+def part_counties(part: int) -> dict[str, tuple[str, str, str]]:
+    """For a later part of a province: the city's county code → (the part's county code, its name, its short name as
+    people write it: 融水县). The part's prefecture is ``PART_CITY_CODES[part - 1]``; each county keeps the last two
+    digits of the city's and gets a name of its own with the same kind (区, 县, 苗族自治县 …)."""
+    if part < 1 or part > len(PART_CITY_CODES):
+        raise ValueError(f"a synthetic province has at most {len(PART_CITY_CODES) + 1} parts (part {part + 1} asked)")
+    real = {t.county_code: t.county_name for t in divisions.reference_townships()}
+    taken = set("".join(real.values()) + "".join(t.name for t in divisions.reference_townships()))
+    taken |= set(vocab.VILLAGE_FIRST + vocab.VILLAGE_SECOND + "".join(vocab.RESETTLEMENT_NAMES) + PART_TOWN_CHARS)
+    chars = [c for c in dict.fromkeys(PART_COUNTY_CHARS) if c not in taken]
+    pairs = [a + b for a in chars for b in chars if a != b]
+    # shuffled once, the same way every time: a prefecture's counties should not all share their first character
+    pairs = [pairs[i] for i in np.random.default_rng(len(pairs)).permutation(len(pairs))]
+    out = {}
+    for k, (code, name) in enumerate(sorted(real.items())):
+        n = (part - 1) * len(real) + k
+        if n >= len(pairs):
+            raise ValueError(f"no county names left for part {part + 1}")
+        kind = name[2:]
+        short = pairs[n] + ("区" if kind.endswith("区") else "县")
+        out[code] = (PART_CITY_CODES[part - 1] + code[4:], pairs[n] + kind, short)
+    return out
+
+
+def province_townships(n_parts: int) -> list[divisions.Township]:
+    """Every township of a province generated in ``n_parts`` parts, under the codes and names the parts are written
+    with: the city's own, then each later part's (:func:`part_townships` moved by :func:`part_counties`)."""
+    out = list(divisions.reference_townships())
+    for part in range(1, n_parts):
+        moved = part_counties(part)
+        for t in part_townships(part):
+            code, name, _ = moved[t.county_code]
+            out.append(divisions.Township(code, name, code + t.code[6:], t.name))
+    return out
+
+
+def county_short_names() -> dict[str, str]:
+    """County code → the short name people write (融水县), for the city's counties and every later part's."""
+    out = dict(vocab.SHORT_COUNTY)
+    for part in range(1, len(PART_CITY_CODES) + 1):
+        out |= {code: short for code, _, short in part_counties(part).values()}
+    return out
+
+
+#: columns of the city's frames that hold a division code (or an ID made from one: household_id) as a text prefix
+_CODE_COLUMNS = (
+    "household_id",
+    "county_code",
+    "township_code",
+    "village_code",
+    "origin_village_code",
+    "resettlement_village_code",
+    "hukou_county_code",
+    "hukou_township_code",
+    "town_code",
+)
+
+
+def relocate(frame: pl.DataFrame, part: int) -> pl.DataFrame:
+    """The frame of a later part with its divisions moved into the part's prefecture (:func:`part_counties`): code
+    columns re-prefixed, county names replaced, ID address codes (``area``) of the city's counties mapped to the
+    part's (the old 柳江县 code to the part's county of 柳江区: the part's prefecture has no historic codes)."""
+    moved = part_counties(part)
+    new_code = {old: new for old, (new, _, _) in moved.items()}
+    new_name = {moved[old][0]: name for old, (_, name, _) in moved.items()}
+    cols = []
+    for col in _CODE_COLUMNS:
+        if col in frame.columns:
+            head = pl.col(col).str.slice(0, 6)
+            cols.append(
+                pl.when(head.is_in(list(new_code)))
+                .then(head.replace_strict(new_code, default=None) + pl.col(col).str.slice(6))
+                .otherwise(pl.col(col))
+                .alias(col)
+            )
+    frame = frame.with_columns(cols)
+    if "county" in frame.columns and "county_code" in frame.columns:
+        frame = frame.with_columns(
+            pl.col("county_code").replace_strict(new_name, default=pl.col("county")).alias("county")
+        )
+    if "area" in frame.columns:
+        areas = {int(old): int(new) for old, new in new_code.items()}
+        areas |= {int(h): areas[int(c)] for h, c in divisions.HISTORIC_COUNTY_CODES.items() if int(c) in areas}
+        frame = frame.with_columns(pl.col("area").replace(areas))
+    return frame
+
+
 def build_villages(
     rng: np.random.Generator, spec: dict, n_households: int, part: int = 0, n_parts: int = 1
 ) -> tuple[pl.DataFrame, np.ndarray]:
@@ -123,7 +220,9 @@ def build_villages(
     A city generated in parts gives each part its own townships (:func:`part_townships`); their villages are drawn
     as a city's are."""
     all_towns = part_townships(part)
-    real_towns = dict(zip((t.code for t in all_towns), divisions.townships(), strict=True))  # what kind each one is
+    real_towns = dict(
+        zip((t.code for t in all_towns), divisions.reference_townships(), strict=True)
+    )  # what kind each one is
     counties = spec.get("counties") or list(vocab.COUNTY_WEIGHTS)
     weights = np.array([vocab.COUNTY_WEIGHTS[c] for c in counties])
     if spec.get("county_shares"):
@@ -729,6 +828,11 @@ def build_city(
     hh = build_households(rng, villages, counts, ref_date, line, spec.get("min_relocated", 0))
     persons = build_persons(rng, hh, ref_date, spec)
     outsiders = build_outsiders(rng, n_outsiders, ref_date, persons, hh)
+    if part > 0:  # a province's later part: a prefecture of its own
+        villages, hh, persons = (relocate(f, part) for f in (villages, hh, persons))
+        outsiders = relocate(outsiders.drop("area"), part).insert_column(
+            outsiders.columns.index("area"), outsiders["area"]
+        )
     # disjoint sequence ranges: registry persons 1..440, outsiders 441..499, each split between the parts
     rw, ow = 440 // n_parts, 59 // n_parts
     ids = assign_ids(

@@ -41,7 +41,7 @@ def _weighted(rng, pairs, n):
 
 def build(persons: int = 20000, records: int = 24000, seed: int = 1) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     rng = np.random.default_rng(seed)
-    towns = [t for t in divisions.townships() if not t.name.endswith("街道") or t.county_code == "450202"]
+    towns = [t for t in divisions.reference_townships() if not t.name.endswith("街道") or t.county_code == "450202"]
     # villages: ~ persons / 900 spread over the townships
     n_vil = max(len(towns) * 2, persons // 900)
     t_idx = np.arange(n_vil) % len(towns)

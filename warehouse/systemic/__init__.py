@@ -96,9 +96,10 @@ def _lines(wh, reference_date: dt.date, region: str, home: Path | None) -> tuple
     window in quarters."""
     codes = [r[0] for r in wh.rows("systemic/10_base.county_codes")]
     region_cfg = rules.thresholds(region, reference_date.year, home)
+    served = set(divisions.city_codes())
     rows = []
     for code in codes:
-        cfg = rules.thresholds(code, reference_date.year, home) if code and code.startswith(region[:4]) else region_cfg
+        cfg = rules.thresholds(code, reference_date.year, home) if code and code[:4] in served else region_cfg
         rows.append(
             {
                 "county_code": code,

@@ -132,7 +132,7 @@ expected AS (   -- the check character the first 17 characters give (GB 11643: w
 ),
 region AS (
     SELECT r.source, r.source_file, r.source_row,
-           coalesce(c.name, g.name, p.name) AS region_name, left(r.id_number, 4) = ${city_code} AS in_city
+           coalesce(c.name, g.name, p.name) AS region_name, left(r.id_number, 4) IN (${city_codes}) AS in_city
     FROM rec r
     LEFT JOIN pub_region c ON c.code = left(r.id_number, 6)
     LEFT JOIN pub_region g ON g.code = left(r.id_number, 4)

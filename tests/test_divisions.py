@@ -1,0 +1,99 @@
+"""The divisions a home serves: Liuzhou's by default, a home's own table (another prefecture, a province) when it
+has one, and a malformed table refused before a round starts."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from fangpin import settings
+from fangpin.cli import main
+from fangpin.domain import divisions
+from warehouse import rules
+
+#: Liuzhou's 融水 plus one county of a second prefecture (梧州's code, a made-up county)
+TABLE = """county_code,county_name,township_code,township_name
+450225,融水苗族自治县,450225100,融水镇
+450425,峤峥苗族自治县,450425100,盛嘉镇
+450425,峤峥苗族自治县,450425201,祥瑞乡
+"""
+
+
+@pytest.fixture
+def province_home(tmp_path, monkeypatch):
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "divisions.csv").write_text(TABLE, encoding="utf-8")
+    monkeypatch.setenv("FANGPIN_HOME", str(tmp_path))
+    return tmp_path
+
+
+def test_without_a_table_of_its_own_a_home_serves_liuzhou(tmp_path, monkeypatch):
+    monkeypatch.setenv("FANGPIN_HOME", str(tmp_path))
+    assert divisions.table_path() == divisions.REFERENCE
+    assert divisions.city_codes() == ("4502",)
+    assert len(divisions.counties()) == 10 and divisions.counties()["450225"] == "融水苗族自治县"
+
+
+def test_a_homes_table_replaces_the_packaged_divisions(province_home):
+    assert divisions.counties() == {"450225": "融水苗族自治县", "450425": "峤峥苗族自治县"}
+    assert divisions.city_codes() == ("4502", "4504")
+    # an ID issued in the second prefecture's county is one of ours, read with its city's name
+    assert {"450425", "450400", "450401"} <= divisions.valid_address_codes()
+    assert divisions.region_names()["450425"] == "梧州市峤峥苗族自治县"
+    assert divisions.region_names()["450225"] == "柳州市融水苗族自治县"
+    # the rules take the county as one of the round's (a county re-run is possible), an unknown one is refused
+    assert rules.county_scope(["450425"]) == ["450425"]
+    with pytest.raises(ValueError, match="450223"):
+        rules.county_scope(["450223"])
+    # the synthetic city is still made of Liuzhou's real townships, whatever the home
+    assert len(divisions.reference_townships()) == 118
+
+
+def test_a_changed_table_is_read_again(province_home):
+    assert "450426" not in divisions.counties()
+    path = province_home / "config" / "divisions.csv"
+    path.write_text(TABLE + "450426,嵘崖侗族自治县,450426100,嵘崖镇\n", encoding="utf-8")
+
+    os.utime(path, (path.stat().st_atime, path.stat().st_mtime + 5))
+    assert divisions.counties()["450426"] == "嵘崖侗族自治县"
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("450425,峤峥苗族自治县,450426300,某乡", "第 5 行: 县级代码须为 6 位数字、乡镇代码须为以县级代码开头"),
+        ("4504,峤峥苗族自治县,450400300,某乡", "第 5 行"),
+        ("450425,,450425300,某乡", "第 5 行: 县名和乡镇名不能为空"),
+    ],
+)
+def test_a_malformed_table_stops_the_round_before_it_starts_naming_the_row(
+    tmp_path, monkeypatch, capsys, line, expected
+):
+    monkeypatch.setenv("FANGPIN_HOME", str(tmp_path))  # the command sets it: undone after the test
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "divisions.csv").write_text(TABLE + line + "\n", encoding="utf-8")
+    assert main(["screen", "--round", "2026Q4", "--home", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "区划表" in err and "divisions.csv" in err and expected in err
+    assert not (tmp_path / "warehouse" / "fangpin.duckdb").exists()
+
+
+def test_a_table_without_its_columns_is_refused(tmp_path, monkeypatch):
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "divisions.csv").write_text("code,name\n450425,某县\n", encoding="utf-8")
+    monkeypatch.setenv("FANGPIN_HOME", str(tmp_path))
+    with pytest.raises(divisions.DivisionsError, match="缺少列 county_code, county_name, township_code"):
+        divisions.counties()
+
+
+def test_a_province_line_serves_every_city_without_one_of_its_own(tmp_path):
+    (tmp_path / "config").mkdir()
+    packaged = (settings.PACKAGED / "rules.yaml").read_text(encoding="utf-8")
+    (tmp_path / "config" / "rules.yaml").write_text(packaged.replace('\n  "4502":\n', '\n  "45":\n'), "utf-8")
+    assert settings.rules_for("450425", 2026, tmp_path)["region"] == "45"
+    assert settings.rules_for("4502", 2026, tmp_path)["monitoring_line"] == 9000
+    # the packaged file keeps 柳州's own line, and a code of another province finds none
+    assert settings.rules_for("450225", 2026)["region"] == "4502"
+    with pytest.raises(settings.ConfigError, match="regions.520101/5201/52.2026"):
+        settings.rules_for("520101", 2026, tmp_path)
