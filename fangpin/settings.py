@@ -116,8 +116,9 @@ def rules_for(region: str, year: int, home: Path | None = None) -> dict[str, Any
         merged["region"] = code
         merged["year"] = year
         return merged
+    wanted = next((c for c in candidates if len(c) == 4), candidates[0])  # the city's entry, as a bureau keeps it
     raise ConfigError(
         f"{path}: no monitoring line for region {region} in {year} "
-        f"(looked for regions.{'/'.join(candidates)}.{year}.monitoring_line); "
-        f"add the year's values for this region to the rules configuration"
+        f"(looked for {', '.join(f'regions.{c}.{year}' for c in candidates)}); "
+        f"add regions.{wanted}.{year}.monitoring_line and the year's other values for this region"
     )

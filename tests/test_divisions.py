@@ -95,5 +95,8 @@ def test_a_province_line_serves_every_city_without_one_of_its_own(tmp_path):
     assert settings.rules_for("4502", 2026, tmp_path)["monitoring_line"] == 9000
     # the packaged file keeps 柳州's own line, and a code of another province finds none
     assert settings.rules_for("450225", 2026)["region"] == "4502"
-    with pytest.raises(settings.ConfigError, match="regions.520101/5201/52.2026"):
+    with pytest.raises(
+        settings.ConfigError,
+        match=r"regions\.520101\.2026, regions\.5201\.2026, regions\.52\.2026\); add regions\.5201\.2026\.monitoring_line",
+    ):
         settings.rules_for("520101", 2026, tmp_path)
