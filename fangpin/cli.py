@@ -376,7 +376,7 @@ def cmd_screen(args) -> int:
 def _county_name(code: str | None) -> str:
     from fangpin.domain import divisions
 
-    return divisions.counties().get(code or "", code or "县别不详")
+    return divisions.county_name(code)
 
 
 def _print_round_summary(

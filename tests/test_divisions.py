@@ -20,12 +20,17 @@ TABLE = """county_code,county_name,township_code,township_name
 """
 
 
-@pytest.fixture
-def province_home(tmp_path, monkeypatch):
+def _home_with(table: str, tmp_path, monkeypatch):
+    """A data home with ``table`` as its divisions, made the home in force."""
     (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "divisions.csv").write_text(TABLE, encoding="utf-8")
+    (tmp_path / "config" / "divisions.csv").write_text(table, encoding="utf-8")
     monkeypatch.setenv("FANGPIN_HOME", str(tmp_path))
     return tmp_path
+
+
+@pytest.fixture
+def province_home(tmp_path, monkeypatch):
+    return _home_with(TABLE, tmp_path, monkeypatch)
 
 
 def test_without_a_table_of_its_own_a_home_serves_liuzhou(tmp_path, monkeypatch):
@@ -100,3 +105,46 @@ def test_a_province_line_serves_every_city_without_one_of_its_own(tmp_path):
         match=r"regions\.520101\.2026, regions\.5201\.2026, regions\.52\.2026\); add regions\.5201\.2026\.monitoring_line",
     ):
         settings.rules_for("520101", 2026, tmp_path)
+
+
+#: two counties of two prefectures with one name (as 山西's several 城区), and one with a name of its own
+SHARED = """county_code,county_name,township_code,township_name
+450231,城区,450231001,东街街道
+450431,城区,450431001,西街街道
+450225,融水苗族自治县,450225100,融水镇
+"""
+
+
+@pytest.fixture
+def shared_name_home(tmp_path, monkeypatch):
+    return _home_with(SHARED, tmp_path, monkeypatch)
+
+
+def test_counties_sharing_a_name_are_told_apart_in_file_names_and_read_back(shared_name_home):
+    # the published files of the two 城区 never replace each other; a county with a name of its own keeps it
+    assert divisions.county_file_label("450231") == "城区_450231"
+    assert divisions.county_file_label("450431") == "城区_450431"
+    assert divisions.county_file_label("450225") == "融水苗族自治县"
+    # a code outside the divisions carrying a served county's name gets its code too
+    assert divisions.county_file_label("450299", "城区") == "城区_450299"
+    assert divisions.county_name("450299") == "县别代码450299" and divisions.county_name(None) == "县别不详"
+    # a returned file says which county it is from by its code; by the shared name alone it cannot
+    assert divisions.county_in_file_name("疑似风险户清单_城区_450431（已核实）.xlsx") == "450431"
+    assert divisions.county_in_file_name("疑似风险户清单_城区.xlsx") is None
+    assert divisions.county_in_file_name("疑似风险户清单_融水苗族自治县.xlsx") == "450225"
+    assert divisions.county_in_file_name("融水反馈.xlsx") == "450225"
+
+
+def test_a_row_naming_a_shared_county_is_taken_as_the_files_county(shared_name_home):
+    from warehouse.followup import feedback
+
+    lookup = feedback._county_lookup()
+    assert feedback._row_county(lookup, "城区", "450431") == "450431"
+    assert feedback._row_county(lookup, "城 区", None) is None  # which 城区 is not known: not held against the row
+    assert feedback._row_county(lookup, "融水县", "450431") == "450225"
+
+
+def test_the_total_row_is_the_citys_or_the_provinces(province_home, tmp_path, monkeypatch):
+    assert divisions.whole_area() == ("全省合计", "450000")
+    monkeypatch.setenv("FANGPIN_HOME", str(tmp_path / "elsewhere"))
+    assert divisions.whole_area() == ("全市合计", "450200")

@@ -264,6 +264,40 @@ def test_a_county_rerun_rewrites_only_its_workbook(watched, tmp_path):
     assert other.stat().st_mtime_ns == before
 
 
+def test_counties_sharing_a_name_each_get_their_own_workbook(watched, tmp_path, monkeypatch):
+    from openpyxl import load_workbook
+
+    from fangpin.reports.systemic import write_systemic
+
+    # a province home where the two counties of the watched town share a name (as 山西's several 城区)
+    home = tmp_path / "home"
+    (home / "config").mkdir(parents=True)
+    (home / "config" / "divisions.csv").write_text(
+        "county_code,county_name,township_code,township_name\n"
+        "450225,城区,450225100,融水镇\n450226,城区,450226100,古宜镇\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("FANGPIN_HOME", str(home))
+    _, _, _, frames, _, _ = watched
+    out_dir = tmp_path / "out"
+    names = {"450225": "城区", "450226": "城区"}
+    out = write_systemic(frames, out_dir, ROUND, "2026Q3", names)
+    assert out["workbooks"] == {
+        "450225": "规模性风险预警_城区_450225.xlsx",
+        "450226": "规模性风险预警_城区_450226.xlsx",
+    }
+    book = load_workbook(out_dir / "规模性风险预警_城区_450225.xlsx", read_only=True)
+    rows = list(book["预警区域"].iter_rows(values_only=True))
+    header = next(i for i, r in enumerate(rows) if r[0] == "序号")
+    codes = {r[4] for r in rows[header + 1 :]}
+    assert codes and all(c.startswith("450225") for c in codes)
+    # a rerun of one county writes the same file name and leaves the other's alone
+    other = out_dir / "规模性风险预警_城区_450226.xlsx"
+    before = other.stat().st_mtime_ns
+    again = write_systemic(frames, out_dir, ROUND, "2026Q3", names, counties=["450225"])
+    assert again["workbooks"] == {"450225": "规模性风险预警_城区_450225.xlsx"} and other.stat().st_mtime_ns == before
+
+
 def test_summary_section_charts_each_flag_against_its_history_offline(watched):
     from fangpin.reports.summary import systemic_section
 

@@ -107,9 +107,51 @@ def _counties(towns: tuple[Township, ...]) -> dict[str, str]:
     return {t.county_code: t.county_name for t in towns}
 
 
+def county_name(code: str | None, fallback: str | None = None) -> str:
+    """A county's name as people read it: from the divisions in force, else ``fallback`` (the name the data carried),
+    else 县别代码<code> / 县别不详."""
+    served = counties()
+    if code and code in served:
+        return served[code]
+    return fallback or (f"县别代码{code}" if code else "县别不详")
+
+
+def county_file_label(code: str | None, fallback: str | None = None) -> str:
+    """How a county is named in the file and folder names published for it: its name, or ``<name>_<code>`` when the
+    name is also another county's (a province may have several 城区). Decided from the divisions alone, so a full
+    round and a one-county rerun name a county's files alike and one county's list never replaces another's."""
+    name = county_name(code, fallback)
+    others = [c for c, n in counties().items() if n == name and c != code]
+    return f"{name}_{code or '县别不详'}" if others else name
+
+
+def county_in_file_name(file_name: str) -> str | None:
+    """The county a file name names, when it names exactly one: by its 6-digit code (``…_城区_140302.xlsx``), else
+    by a name — full or short — that no other county shares (疑似风险户清单_融水苗族自治县.xlsx)."""
+    served = counties()
+    codes = {c for c in re.findall(r"(?<!\d)(\d{6})(?!\d)", file_name) if c in served}
+    if len(codes) == 1:
+        return codes.pop()
+    found = set()
+    for code, name in served.items():
+        short = short_name(name)
+        if name in file_name or (len(short) >= 2 and short in file_name):
+            found.add(code)
+    return found.pop() if len(found) == 1 else None
+
+
 def city_codes() -> tuple[str, ...]:
     """The prefectures (4-digit codes) of the divisions in force: ('4502',) for Liuzhou, several for a province."""
     return tuple(sorted({code[:4] for code in counties()}))
+
+
+def whole_area() -> tuple[str, str]:
+    """The row that totals every county served, as (label, code): 全市合计 and the prefecture's code (450200) for
+    one prefecture, 全省合计 and the province's (450000) for several."""
+    cities = city_codes()
+    if len(cities) == 1:
+        return "全市合计", cities[0] + "00"
+    return "全省合计", cities[0][:2] + "0000"
 
 
 def city_name(code: str) -> str:

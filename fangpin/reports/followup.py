@@ -156,18 +156,8 @@ def _numbered(rows: list[dict]) -> list[dict]:
     return rows
 
 
-def _county_name(code: str | None) -> str:
-    if code and code in divisions.counties():
-        return divisions.counties()[code]
-    return f"县别代码{code}" if code else "县别不详"
-
-
-def _file_for(prefix: str, code: str, used: dict[str, str]) -> str:
-    name = safe_filename(f"{prefix}_{_county_name(code)}.xlsx")
-    if name in used and used[name] != code:
-        name = safe_filename(f"{prefix}_{_county_name(code)}_{code}.xlsx")
-    used[name] = code
-    return name
+def _file_for(prefix: str, code: str) -> str:
+    return safe_filename(f"{prefix}_{divisions.county_file_label(code)}.xlsx")
 
 
 def write_followup(tables: dict, home: Path, as_of: dt.date) -> dict:
@@ -199,7 +189,6 @@ def write_followup(tables: dict, home: Path, as_of: dt.date) -> dict:
         written.append(name)
 
     # ---------------------------------------------------------------- per county: overdue list + approval batch
-    used: dict[str, str] = {}
     soon_limit = as_of + dt.timedelta(days=7)
     overdue_counts, candidate_counts = {}, {}
     for code in counties:
@@ -214,8 +203,8 @@ def write_followup(tables: dict, home: Path, as_of: dt.date) -> dict:
         rows = _numbered(od.to_dicts())
         soon_rows = _numbered(soon.to_dicts())
         bt_rows = _numbered(bt.to_dicts())
-        cname = _county_name(code)
-        name = _file_for("逾期事项", code, used)
+        cname = divisions.county_name(code)
+        name = _file_for("逾期事项", code)
         with Book(child_path(scratch, name)) as book:
             book.table(
                 "逾期事项",
@@ -243,10 +232,9 @@ def write_followup(tables: dict, home: Path, as_of: dt.date) -> dict:
                 empty="本县目前没有等待县级审定的拟纳入监测对象。",
             )
         written.append(name)
-        overdue_counts[cname] = len(rows)
+        overdue_counts[divisions.county_file_label(code)] = len(rows)
 
     # ---------------------------------------------------------------- per county: elimination candidates
-    used_e: dict[str, str] = {}
     source_zh = {"registry": "原有监测对象", "feedback": "本系统推送纳入"}
     for code in counties:
         mine = review.filter(pl.col("county_code") == code).with_columns(
@@ -256,8 +244,8 @@ def write_followup(tables: dict, home: Path, as_of: dt.date) -> dict:
         )
         cand = _numbered(mine.filter(pl.col("candidate")).to_dicts())
         notyet = _numbered(mine.filter(~pl.col("candidate")).to_dicts())
-        cname = _county_name(code)
-        name = _file_for("风险消除候选", code, used_e)
+        cname = divisions.county_name(code)
+        name = _file_for("风险消除候选", code)
         with Book(child_path(scratch, name)) as book:
             book.table(
                 "风险消除候选",
@@ -279,14 +267,14 @@ def write_followup(tables: dict, home: Path, as_of: dt.date) -> dict:
                 empty="本县没有风险未消除、暂不符合风险消除条件的监测户。",
             )
         written.append(name)
-        candidate_counts[cname] = len(cand)
+        candidate_counts[divisions.county_file_label(code)] = len(cand)
 
     # ---------------------------------------------------------------- compliance table (all counties)
     wide: list[dict] = []
     detail: list[dict] = []
     for code in counties + ["__city__"]:
         part = comp if code == "__city__" else comp.filter(pl.col("county_code") == code)
-        row = {"county": "全市合计" if code == "__city__" else _county_name(code)}
+        row = {"county": divisions.whole_area()[0] if code == "__city__" else divisions.county_name(code)}
         due_total = on_time_total = overdue_total = 0
         for k in RATE_KEYS:
             sub = part.filter(pl.col("item_type") == k)
@@ -337,8 +325,8 @@ def write_followup(tables: dict, home: Path, as_of: dt.date) -> dict:
     total_hh, total_p = int(funds["households"].sum() or 0), int(funds["persons"].sum() or 0)
     fund_rows.append(
         {
-            "county": "全市合计",
-            "county_code": divisions.CITY_CODE + "00",
+            "county": divisions.whole_area()[0],
+            "county_code": divisions.whole_area()[1],
             "households": total_hh,
             "persons": total_p,
             "share_pct": 100.0 if total_p else None,
@@ -410,13 +398,12 @@ def write_approval_batch(batch: pl.DataFrame, home: Path, month: str, as_of: dt.
     written = ["approval_batch.parquet"]
     batch.write_parquet(scratch / "approval_batch.parquet")
     counts = {}
-    used: dict[str, str] = {}
     for code in sorted(batch["county_code"].drop_nulls().unique().to_list()):
         rows = _numbered(
             batch.filter(pl.col("county_code") == code).sort("township", "village", "household_id").to_dicts()
         )
-        cname = _county_name(code)
-        name = _file_for(f"县级审定批次_{month}", code, used)
+        cname = divisions.county_name(code)
+        name = _file_for(f"县级审定批次_{month}", code)
         with Book(child_path(scratch, name)) as book:
             book.table(
                 "县级审定批次",
@@ -430,7 +417,7 @@ def write_approval_batch(batch: pl.DataFrame, home: Path, month: str, as_of: dt.
                 empty=f"本县{first:%Y年%m月}没有核实为纳入监测的户。",
             )
         written.append(name)
-        counts[cname] = len(rows)
+        counts[divisions.county_file_label(code)] = len(rows)
     folder.mkdir(parents=True, exist_ok=True)
     for n in written:
         os.replace(scratch / n, folder / n)

@@ -252,12 +252,6 @@ def _premask(rows: list[dict], keys: tuple[str, ...]) -> int:
 # ---------------------------------------------------------------------------------------------- helpers
 
 
-def _county_name(code: str | None, fallback: str | None = None) -> str:
-    if code and code in divisions.counties():
-        return divisions.counties()[code]
-    return fallback or (f"县别代码{code}" if code else "县别不详")
-
-
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\'\x00-\x1f]")
 
 
@@ -352,10 +346,12 @@ def _write_all(tables: dict, folder: Path, as_of: dt.date) -> tuple[list[Path], 
     wall_by_county = _group(wall, "county_code")
     archive_by_county = _group(archive, "county_code")
     archive_v_by_county = _group(archive_v, "county_code")
-    for code in sorted(roster_by_county):
+    for code in sorted(roster_by_county):  # keys of _group: (county_code,)
         rows = roster_by_county[code]
-        cname = _county_name(code, next((r["county"] for r in rows if r.get("county")), None))
-        cdir = child_path(folder, safe_filename(cname))
+        carried = next((r["county"] for r in rows if r.get("county")), None)
+        cname = divisions.county_name(code[0], carried)
+        # one folder per county is what is handed to that county: never two counties in one
+        cdir = child_path(folder, safe_filename(divisions.county_file_label(code[0], carried)))
         cdir.mkdir(exist_ok=True)
         counts["counties"] += 1
         files.append(_write_roster(cdir, cname, rows, members_by_county.get(code, []), as_of))

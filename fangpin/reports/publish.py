@@ -275,18 +275,12 @@ class _Stage:
 # ---------------------------------------------------------------------------------------------- helpers
 
 
-def county_name(code: str | None, fallback: str | None = None) -> str:
-    if code and code in divisions.counties():
-        return divisions.counties()[code]
-    return fallback or (f"县别代码{code}" if code else "县别不详")
-
-
 def _names(codes: pl.Series, fallback: pl.Series | None = None, missing: str | None = None) -> pl.Series:
     """County names for a column of county codes (``missing`` for a null code, when given)."""
     fb = fallback.to_list() if fallback is not None else [None] * len(codes)
     return pl.Series(
         [
-            (missing if (missing is not None and not c) else county_name(c, f))
+            (missing if (missing is not None and not c) else divisions.county_name(c, f))
             for c, f in zip(codes.to_list(), fb, strict=True)
         ],
         dtype=pl.String,
@@ -441,13 +435,13 @@ def write_round(tables: dict, home: Path, round_id: str, *, workers: int | None 
         len(jobs) - len(summary_jobs),
     )
     county_results = files_of(0, n1)
-    for (code, cname, kind), (name, n) in zip(county_meta, county_results, strict=True):
+    for (code, label, kind), (name, n) in zip(county_meta, county_results, strict=True):
         written.append(name)
         if kind == "county":
-            counts.setdefault("county_workbooks", {})[cname] = n
+            counts.setdefault("county_workbooks", {})[label] = n
             counts.setdefault("workbook_files", {})[code] = name
         else:
-            counts.setdefault("priority_workbooks", {})[cname] = n
+            counts.setdefault("priority_workbooks", {})[label] = n
     counts.setdefault("county_workbooks", {})
     counts.setdefault("workbook_files", {})
     counts["task_lists"] = {}
@@ -540,30 +534,23 @@ def _county_jobs(tables: dict, folder: Path, round_id: str, legend: str, priorit
     followups: pl.DataFrame = tables["followups"]
     helpers: pl.DataFrame = tables["helpers"]
     jobs, meta = [], []
-    names_seen: dict[str, str] = {}
     for code in sorted(codes):
-        cname = county_name(code or None, registry.get(code))
-        file_name = safe_filename(f"疑似风险户清单_{cname}.xlsx")
-        if file_name in names_seen and names_seen[file_name] != code:
-            file_name = safe_filename(f"疑似风险户清单_{cname}_{code}.xlsx")
-        names_seen[file_name] = code
+        cname = divisions.county_name(code or None, registry.get(code))
+        label = divisions.county_file_label(code or None, registry.get(code))
+        file_name = safe_filename(f"疑似风险户清单_{label}.xlsx")
         rows = routed.filter(pl.col("recipient") == code)
         reloc_helpers = helpers.filter(pl.col("household_id").is_in(rows["household_id"].implode()))
         fol = followups.filter((pl.col("live_county_code") == code) | (pl.col("hukou_county_code") == code))
         jobs.append((_write_county_book, (folder, file_name, cname, round_id, rows, reloc_helpers, fol, legend)))
-        meta.append((code, cname, "county"))
+        meta.append((code, label, "county"))
         if priority:
             targets = tables["targets"].filter(pl.col("county_code") == code)
             phh = tables["priority_households"].filter(
                 (pl.col("county_code") == code) | (pl.col("target_county_code") == code)
             )
-            p_name = safe_filename(
-                f"重点区域排查_{cname}.xlsx"
-                if file_name == safe_filename(f"疑似风险户清单_{cname}.xlsx")
-                else f"重点区域排查_{cname}_{code}.xlsx"
-            )
+            p_name = safe_filename(f"重点区域排查_{label}.xlsx")
             jobs.append((_write_priority_book, (folder, p_name, cname, round_id, targets, phh)))
-            meta.append((code, cname, "priority"))
+            meta.append((code, label, "priority"))
     return jobs, meta
 
 
@@ -822,7 +809,7 @@ def summary_data(tables: dict, round_id: str) -> dict:
     by_type = [(str(c), int(n)) for c, n in s["by_risk_type"].iter_rows()]
     county_rows = [
         (
-            county_name(r["county_code"], r["county"]),
+            divisions.county_name(r["county_code"], r["county"]),
             r["households"],
             r["monitored_new_risk"],
             r["reflagged"],

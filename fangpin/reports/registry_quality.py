@@ -69,12 +69,6 @@ SUMMARY_BASE = [
 ]
 
 
-def _county_name(code: str | None, fallback: str | None = None) -> str:
-    if code and code in divisions.counties():
-        return divisions.counties()[code]
-    return fallback or (f"县别代码{code}" if code else "县别不详")
-
-
 def write_registry_quality(result, home: Path) -> dict:
     """Write the Parquet file and the county workbooks of ``result`` (a ``warehouse.registry_checks.CheckResult``)."""
     home = Path(home)
@@ -128,8 +122,8 @@ def _write_county(folder: Path, code: str, result) -> tuple[str, int]:
     fallback = next((v for v in villages["county"].to_list() if v), None) or next(
         (v for v in findings["county"].to_list() if v), None
     )
-    cname = _county_name(code, fallback)
-    file_name = safe_filename(f"{TITLE}_{cname}.xlsx")
+    cname = divisions.county_name(code, fallback)
+    file_name = safe_filename(f"{TITLE}_{divisions.county_file_label(code, fallback)}.xlsx")
     ran = result.rules.filter(pl.col("ran"))
     per_rule = (
         findings.group_by("code").agg(county_findings=pl.len(), county_households=pl.col("household_id").n_unique())

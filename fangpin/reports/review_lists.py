@@ -71,13 +71,13 @@ def prepare(df: pl.DataFrame, labels: dict[str, str] | None = None) -> pl.DataFr
 def review_jobs(df: pl.DataFrame, folder: Path, round_id: str | None, labels: dict[str, str] | None = None) -> list:
     """One job per county with review rows (see :mod:`fangpin.reports.parallel`); each returns its file name."""
     df = prepare(df, labels)
-    names = divisions.counties()
     jobs = []
     for (code,), part in sorted(
         df.partition_by("county_code", as_dict=True, maintain_order=True).items(), key=lambda kv: kv[0][0] or ""
     ):
-        county = names.get(code or "", code or "未知县区")
-        jobs.append((_write_review_list, (Path(folder), county, round_id, part)))
+        county = divisions.county_name(code, code or "未知县区")
+        label = divisions.county_file_label(code, code or "未知县区")
+        jobs.append((_write_review_list, (Path(folder), county, label, round_id, part)))
     return jobs
 
 
@@ -87,8 +87,8 @@ def write_review_lists(df: pl.DataFrame, folder: Path, round_id: str | None = No
     return [fn(*args) for fn, args in review_jobs(df, folder, round_id, labels)]
 
 
-def _write_review_list(folder: Path, county: str, round_id: str | None, part: pl.DataFrame) -> str:
-    name = safe_filename(f"待核实匹配清单_{county}.xlsx")
+def _write_review_list(folder: Path, county: str, label: str, round_id: str | None, part: pl.DataFrame) -> str:
+    name = safe_filename(f"待核实匹配清单_{label}.xlsx")
     title = f"{county} 待核实匹配清单" + (f"（第 {round_id} 轮）" if round_id else "")
     max_rank = int(part["rank"].max() or 1) if part.height else 1
     with Book(child_path(folder, name), rows=part.height) as book:

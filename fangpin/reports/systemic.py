@@ -19,6 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
+from fangpin.domain import divisions
 from fangpin.reports import fills
 from fangpin.reports.safe import child_path, safe_filename
 from fangpin.reports.xlsx import Book, Col
@@ -191,7 +192,7 @@ def write_systemic(
     workbooks = {}
     for code in chosen:
         name = county_names.get(code, code)
-        final = child_path(out_dir, workbook_name(name))
+        final = child_path(out_dir, workbook_name(divisions.county_file_label(code, name)))
         tmp = final.with_name(f".{final.name}.tmp")
         write_county_workbook(
             tmp,

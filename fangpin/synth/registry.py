@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
+from fangpin.domain import divisions
 from fangpin.synth.population import City
 from fangpin.synth.writer import Col, ext, write_table
 
@@ -138,8 +139,10 @@ def write_village_table(folder: Path, villages: pl.DataFrame, formats: str) -> d
         res=pl.when("resettlement_community").then(pl.lit("是")).otherwise(pl.lit("否")),
     ).sort("village_code")
     fmt = "csv_utf8" if formats == "csv" else "xlsx"
-    name = f"（自定义）行政村信息_柳州市.{ext(fmt)}"
+    cities = sorted(set(v["village_code"].str.slice(0, 4).to_list()))
+    area = divisions.city_name(cities[0]) if len(cities) == 1 else divisions.PROVINCE_NAME  # whose villages
+    name = f"（自定义）行政村信息_{area}.{ext(fmt)}"
     cols = [Col(h, v[f].cast(pl.String)) for h, f in VILLAGE_HEADERS]
-    info = write_table(folder / name, fmt, ["行政村信息（柳州市）"] if fmt == "xlsx" else [], cols, None)
+    info = write_table(folder / name, fmt, [f"行政村信息（{area}）"] if fmt == "xlsx" else [], cols, None)
     info.update(feed="registry", village_table=True)
     return info

@@ -79,30 +79,36 @@ class FeedbackOutcome:
 # ------------------------------------------------------------------------------------------------ county names
 
 
-def _county_lookup() -> dict[str, str]:
-    """County name variants (full, short, code) → current county code."""
-    out: dict[str, str] = {}
-    for code, name in divisions.counties().items():
-        out[code] = code
-        out[name] = code
+def _county_lookup() -> dict[str, set[str]]:
+    """County name variants (full, short, code) → the current county codes they may name (several where counties
+    share a name: a province's 城区)."""
+    out: dict[str, set[str]] = {}
+    served = divisions.counties()
+    for code, name in served.items():
         short = divisions.short_name(name)
-        out[short] = code
-        out[short + "县"] = code
-        out[short + "区"] = code
+        for variant in (code, name, short, short + "县", short + "区"):
+            out.setdefault(variant, set()).add(code)
     for old, new in divisions.HISTORIC_COUNTY_CODES.items():
-        out[old] = new
-    out["柳江县"] = "450206"
+        if new in served:
+            out[old] = {new}
+    if "450206" in served:
+        out["柳江县"] = {"450206"}
     return out
 
 
+def _row_county(lookup: dict[str, set[str]], name: str, file_county: str | None) -> str | None:
+    """The county a row's 县(市、区) names; for a name several counties share, the file's county when it is one of
+    them, else none (the row's county is then not checked; the file's county still is)."""
+    codes = lookup.get("".join(name.split()), set())
+    if len(codes) == 1:
+        return next(iter(codes))
+    return file_county if file_county in codes else None
+
+
 def county_of_file(file_name: str) -> str | None:
-    """The county a returned file comes from, when its name names exactly one (疑似风险户清单_融水苗族自治县.xlsx)."""
-    found = set()
-    for code, name in divisions.counties().items():
-        short = divisions.short_name(name)
-        if name in file_name or (len(short) >= 2 and short in file_name):
-            found.add(code)
-    return found.pop() if len(found) == 1 else None
+    """The county a returned file comes from, when its name names exactly one (疑似风险户清单_融水苗族自治县.xlsx,
+    or 疑似风险户清单_城区_140302.xlsx where two counties share a name)."""
+    return divisions.county_in_file_name(file_name)
 
 
 # ------------------------------------------------------------------------------------------------ validation
@@ -113,12 +119,12 @@ def validate_against_pushes(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(accepted rows + county_code, reporting_county_code, round_id, matched_pushed_on; rejected rows)."""
     lookup = _county_lookup()
+    file_county = county_of_file(file_name)
     names = sorted({c for c in rows["county"].drop_nulls().unique().to_list()}) if rows.height else []
     county_map = pl.DataFrame(
-        {"county": names, "row_county_code": [lookup.get("".join(n.split())) for n in names]},
+        {"county": names, "row_county_code": [_row_county(lookup, n, file_county) for n in names]},
         schema={"county": pl.String, "row_county_code": pl.String},
     )
-    file_county = county_of_file(file_name)
     data = rows.with_columns(pl.int_range(0, rows.height, dtype=pl.Int64).alias("_i"))
     wh = runner_for(wh)
     with wh.attached("_fb_in", data), wh.attached("_fb_cmap", county_map):
