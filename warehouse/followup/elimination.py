@@ -37,16 +37,16 @@ CONDITIONS = ("c_months", "c_measure", "c_income", "c_stable", "c_housing", "c_w
 
 
 def _lines(wh, year: int, home: Path | None) -> pl.DataFrame:
-    """Monitoring line per county present in the roster (county entry, else the city's); missing → ConfigError."""
+    """Monitoring line per county present in the roster (county entry, else its city's or province's, else the
+    area served's); missing → ConfigError naming the entry to add."""
     counties = [r[0] for r in wh.rows("followup/elimination.counties")]
     rows = []
     for code in sorted(counties):
         try:
             cfg = rules_for(code, year, home)
         except ConfigError:
-            cfg = rules_for(
-                divisions.CITY_CODE, year, home
-            )  # raises, naming the missing key, when the city lacks it too
+            # a county code outside the divisions: the area served's line (raises, naming the entry, when missing)
+            cfg = rules_for(divisions.whole_area()[1], year, home)
         rows.append({"county_code": code, "monitoring_line": float(cfg["monitoring_line"])})
     return pl.DataFrame(rows, schema={"county_code": pl.String, "monitoring_line": pl.Float64})
 

@@ -118,9 +118,11 @@ def analyse(
     reference_date: dt.date,
     *,
     home: Path | None = None,
-    region: str = divisions.CITY_CODE,
+    region: str | None = None,
 ) -> SystemicStats:
-    """Run the watch for the round's quarter and write the round's systemic tables (replacing an earlier run's)."""
+    """Run the watch for the round's quarter and write the round's systemic tables (replacing an earlier run's).
+    ``region``: whose thresholds apply to counties outside the divisions (default: the area served — the city, or
+    the province of several prefectures)."""
     wh = runner_for(wh)
     cfg = load("systemic", home)
     signals = cfg.get("signals") or {}  # names checked against config_schema.SYSTEMIC_SIGNALS on load
@@ -155,7 +157,7 @@ def analyse(
     try:
         for step in ("households", "areas", "records", "coverage"):
             wh.run(f"systemic/10_base.{step}")
-        lines, window_quarters = _lines(wh, reference_date, region, home)
+        lines, window_quarters = _lines(wh, reference_date, region or divisions.whole_area()[1], home)
         wh.put("sys_line", lines)
         wh.put("sys_offset", pl.DataFrame({"k": list(range(window_quarters))}, schema={"k": pl.Int32}))
 
