@@ -523,6 +523,33 @@ def test_table_body_cells_keep_their_types_formats_and_stay_inert(tmp_path):
     assert ws.freeze_panes == "A4" and ws.auto_filter.ref == "A3:E7"
 
 
+def test_a_table_longer_than_a_sheet_continues_on_further_sheets_with_every_row_once(tmp_path, monkeypatch):
+    """Excel's sheets hold 1,048,576 rows; a province's 未匹配记录 of one department can come near that. Past the limit
+    the sheet's XML would not open, so the table continues on sheets of the same title, notes and header."""
+    from fangpin.reports import xlsx
+    from fangpin.reports.xlsx import Book, Col
+
+    monkeypatch.setattr(xlsx, "SHEET_ROWS", 12)  # title + note + continuation note + header + 8 rows a sheet
+    cols = [Col("序号", "seq", 6, "int"), Col("姓名", "name", 10)]
+    frame = pl.DataFrame({"seq": list(range(1, 21)), "name": [f"人{i}" for i in range(1, 21)]})
+    path = tmp_path / "long.xlsx"
+    with Book(path) as book:
+        book.table("未匹配记录", cols, frame, title="标题", notes=["说明"])
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["未匹配记录", "未匹配记录（续2）", "未匹配记录（续3）"]
+    seen = []
+    for ws in wb.worksheets:
+        assert ws.max_row <= 12 and [c.value for c in ws[4]] == ["序号", "姓名"]
+        assert "分 3 张工作表" in ws["A3"].value
+        seen += [r[0] for r in ws.iter_rows(min_row=5, values_only=True)]
+    assert seen == list(range(1, 21))
+    # a body written past the limit by any other way is refused, never a workbook that does not open
+    monkeypatch.setattr(xlsx, "SHEET_ROWS", 3)
+    with pytest.raises(ValueError, match="exceeds"), Book(tmp_path / "x.xlsx") as book:
+        sheet = book.wb.add_worksheet("x", worksheet_class=xlsx._TableSheet)
+        sheet.add_rows(0, cols, [book.fmt["int"], book.fmt["text"]], frame)
+
+
 # ------------------------------------------------------------------------------------------ 未匹配记录: ours or not
 
 

@@ -119,6 +119,8 @@ def row_height(lines: int) -> float:
 #: a workbook with up to this many table rows is assembled in memory (xlsxwriter otherwise writes every part to a
 #: temporary file and deletes it: ≈ 3 ms a part on the overlay file systems of containers, 11 parts a workbook)
 IN_MEMORY_ROWS = 100_000
+#: rows a worksheet can hold (Excel's limit): a longer table continues on further sheets (:meth:`Book.table`)
+SHEET_ROWS = 1_048_576
 
 
 class Book:
@@ -186,6 +188,10 @@ class Book:
         as a frame: it becomes Python values a slice at a time). ``empty`` says why the table has no rows (shown
         above the header when it has none). Columns with a ``fill`` (or named in ``fill_keys``) are shaded and get
         their validation. Returns the worksheet (for extra settings above the header)."""
+        n_rows = rows.height if isinstance(rows, pl.DataFrame) else len(rows)
+        room = SHEET_ROWS - (1 if title else 0) - len(notes) - 1  # below the title, the notes and the header
+        if n_rows > room:  # each part gets one more note, saying which rows it holds
+            return self._continued(sheet_name, cols, rows, n_rows, room - 1, title, notes, fill_keys)
         ws = self.wb.add_worksheet(sheet_name[:31], worksheet_class=_TableSheet)
         fills = {c.key: (c.fill or FREE_TEXT) for c in cols if c.fill or c.key in fill_keys}
         printed = [c for c in cols if not c.screen_only]
@@ -193,7 +199,6 @@ class Book:
             raise ValueError(f"{sheet_name}: screen-only columns must come after every printed column")
         span = len(printed) - 1
         span_width = sum(c.width for c in printed)
-        n_rows = rows.height if isinstance(rows, pl.DataFrame) else len(rows)
 
         r = 0
         lines = []
@@ -226,6 +231,26 @@ class Book:
         if len(printed) < len(cols):
             ws.print_area(0, 0, last, span)
         return ws
+
+    def _continued(self, sheet_name, cols, rows, n_rows, room, title, notes, fill_keys) -> Worksheet:
+        """A table longer than a sheet holds: the same title, notes and header on each of several sheets
+        (``名称``, ``名称（续2）``, …), each saying which rows it holds. Returns the first sheet."""
+        parts = math.ceil(n_rows / room)
+        first = None
+        for i in range(parts):
+            lo, hi = i * room, min(n_rows, (i + 1) * room)
+            suffix = "" if i == 0 else f"（续{i + 1}）"
+            note = f"本表共 {n_rows:,} 行，超出一张工作表能容纳的行数，分 {parts} 张工作表：本张为第 {i + 1} 张（第 {lo + 1:,}–{hi:,} 行）。"
+            ws = self.table(
+                sheet_name[: 31 - len(suffix)] + suffix,
+                cols,
+                rows[lo:hi],
+                title=title,
+                notes=[*notes, note],
+                fill_keys=fill_keys,
+            )
+            first = first or ws
+        return first
 
     def _body_format(self, col: Col, fill: bool):
         if fill:
@@ -407,6 +432,10 @@ class _TableSheet(Worksheet):
                     )
                 self._body.write("".join(lines))
         count = n - first_row
+        if n > SHEET_ROWS:  # Book.table splits long tables first: past Excel's limit the file would not open
+            raise ValueError(
+                f"a table body of {count} rows from row {first_row + 1} exceeds a sheet's {SHEET_ROWS} rows"
+            )
         if count:
             self._body_first = first_row
             self._check_dimensions(first_row + count - 1, len(cols) - 1)
