@@ -49,8 +49,9 @@ def quarter_keys(today: dt.date | None = None) -> list[str]:
 
 
 def county_key(code: str) -> str:
-    """A county code → its partition key, the official name ('450225' → '融水苗族自治县')."""
-    return divisions.counties()[code]
+    """A county code → its partition key, the official name ('450225' → '融水苗族自治县'; a name several counties
+    share gets the code: '城区_140302', see ``divisions.county_label``)."""
+    return divisions.county_label(code)
 
 
 def county_code(key: str) -> str:
@@ -58,7 +59,7 @@ def county_code(key: str) -> str:
     return _CODE_BY_NAME[key]
 
 
-_CODE_BY_NAME = {name: code for code, name in divisions.counties().items()}
+_CODE_BY_NAME = {county_key(code): code for code in COUNTY_CODES}
 
 quarter_partitions = dg.StaticPartitionsDefinition(quarter_keys())
 county_partitions = dg.StaticPartitionsDefinition([county_key(c) for c in COUNTY_CODES])
@@ -94,9 +95,15 @@ def resolve_county(value: str) -> str:
         return v
     if v in divisions.HISTORIC_COUNTY_CODES:
         return divisions.HISTORIC_COUNTY_CODES[v]
-    for code, name in current.items():
-        if v and (v == name or v == divisions.short_name(name)):
-            return code
+    labels = {divisions.county_label(c): c for c in current}  # 城区_140302, as partition keys name it
+    if v in labels:
+        return labels[v]
+    named = sorted(code for code, name in current.items() if v and (v == name or v == divisions.short_name(name)))
+    if len(named) == 1:
+        return named[0]
+    if named:
+        options = "、".join(f"{c}（{divisions.city_name(c)}{current[c]}）" for c in named)
+        raise ValueError(f"有 {len(named)} 个县区名为 {value!r}：请写县区代码（{options}）")
     valid = "、".join(divisions.short_name(n) for _, n in sorted(current.items()))
     raise ValueError(f"没有名为 {value!r} 的县区：请写县区代码或名称（{valid}）")
 

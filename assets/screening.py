@@ -278,10 +278,6 @@ def _counties_without_workbook(wh, published: list[tuple[RoundScope, dict]]) -> 
 # ------------------------------------------------------------------------------------------------ metadata
 
 
-def _name(code: str) -> str:
-    return divisions.counties().get(code, code or "县别不详")
-
-
 def _suspects_metadata(results: list[tuple[RoundScope, rules.ScreenStats, dict]], seconds: float) -> dict:
     one = len(results) == 1
     meta = {
@@ -296,7 +292,7 @@ def _suspects_metadata(results: list[tuple[RoundScope, rules.ScreenStats, dict]]
     rows = []
     for scope, _stats, by_county in results:
         for code, n in by_county.items():
-            rows.append([scope.round_id, code, _name(code), n])
+            rows.append([scope.round_id, code, divisions.county_name(code), n])
     meta["suspects_by_county"] = dg.MetadataValue.md(_table(["round", "county code", "county", "suspects"], rows))
     meta["partitions"] = dg.MetadataValue.int(sum(len(s.partition_keys) for s, _, _ in results))
     if one:  # the round as a whole (all counties' rows, whichever this run rewrote)
@@ -304,7 +300,9 @@ def _suspects_metadata(results: list[tuple[RoundScope, rules.ScreenStats, dict]]
         meta["reference_date"] = str(scope.info.reference_date)
         meta["pushed_on"] = str(scope.pushed_on)
         meta["verify_by"] = str(stats.verify_by)
-        meta["suspects_by_county_json"] = dg.MetadataValue.json({_name(c): n for c, n in by_county.items()})
+        meta["suspects_by_county_json"] = dg.MetadataValue.json(
+            {divisions.county_label(c): n for c, n in by_county.items()}
+        )
         meta["round_suspects"] = dg.MetadataValue.int(stats.suspects)
         meta["round_by_category"] = dg.MetadataValue.json(stats.by_category)
         meta["round_by_risk_type"] = dg.MetadataValue.json(stats.by_risk_type)
@@ -336,7 +334,7 @@ def _outputs_metadata(published: list[tuple[RoundScope, dict]]) -> dict:
                 [
                     scope.round_id,
                     code,
-                    _name(code),
+                    divisions.county_name(code),
                     counts.get("county_workbooks", {}).get(_cname(code, fname), ""),
                     fname,
                 ]

@@ -98,7 +98,7 @@ def _metadata(results) -> dict:
             rows.append(f"| {scope.round_id} | {signal} | {n} |")
         meta[f"{scope.round_id}_flags_by_level"] = dg.MetadataValue.json(st.flags_by_level)
         meta[f"{scope.round_id}_flags_by_county"] = dg.MetadataValue.json(
-            {divisions.counties().get(c, c): n for c, n in st.flags_by_county.items()}
+            {divisions.county_label(c): n for c, n in st.flags_by_county.items()}
         )
         meta[f"{scope.round_id}_history_quarters"] = dg.MetadataValue.json(st.history_quarters)
         meta[f"{scope.round_id}_dispersion"] = dg.MetadataValue.json(st.dispersion)

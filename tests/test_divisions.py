@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from assets.rounds import county_key, resolve_county  # imported here: its partitions are read at import
 from fangpin import settings
 from fangpin.cli import main
 from fangpin.domain import divisions
@@ -122,11 +123,11 @@ def shared_name_home(tmp_path, monkeypatch):
 
 def test_counties_sharing_a_name_are_told_apart_in_file_names_and_read_back(shared_name_home):
     # the published files of the two 城区 never replace each other; a county with a name of its own keeps it
-    assert divisions.county_file_label("450231") == "城区_450231"
-    assert divisions.county_file_label("450431") == "城区_450431"
-    assert divisions.county_file_label("450225") == "融水苗族自治县"
+    assert divisions.county_label("450231") == "城区_450231"
+    assert divisions.county_label("450431") == "城区_450431"
+    assert divisions.county_label("450225") == "融水苗族自治县"
     # a code outside the divisions carrying a served county's name gets its code too
-    assert divisions.county_file_label("450299", "城区") == "城区_450299"
+    assert divisions.county_label("450299", "城区") == "城区_450299"
     assert divisions.county_name("450299") == "县别代码450299" and divisions.county_name(None) == "县别不详"
     # a returned file says which county it is from by its code; by the shared name alone it cannot
     assert divisions.county_in_file_name("疑似风险户清单_城区_450431（已核实）.xlsx") == "450431"
@@ -148,3 +149,13 @@ def test_the_total_row_is_the_citys_or_the_provinces(province_home, tmp_path, mo
     assert divisions.whole_area() == ("全省合计", "450000")
     monkeypatch.setenv("FANGPIN_HOME", str(tmp_path / "elsewhere"))
     assert divisions.whole_area() == ("全市合计", "450200")
+
+
+def test_a_county_named_by_a_shared_name_is_asked_for_by_its_code(shared_name_home):
+    # `fangpin screen --county 城区` cannot know which: it says so and names both, never picks one
+    with pytest.raises(ValueError, match="450231.*450431"):
+        resolve_county("城区")
+    assert resolve_county("城区_450431") == "450431" and resolve_county("450231") == "450231"
+    assert resolve_county("融水") == "450225"
+    # partition keys are one per county
+    assert county_key("450231") != county_key("450431") and county_key("450225") == "融水苗族自治县"

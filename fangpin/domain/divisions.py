@@ -116,10 +116,11 @@ def county_name(code: str | None, fallback: str | None = None) -> str:
     return fallback or (f"县别代码{code}" if code else "县别不详")
 
 
-def county_file_label(code: str | None, fallback: str | None = None) -> str:
-    """How a county is named in the file and folder names published for it: its name, or ``<name>_<code>`` when the
-    name is also another county's (a province may have several 城区). Decided from the divisions alone, so a full
-    round and a one-county rerun name a county's files alike and one county's list never replaces another's."""
+def county_label(code: str | None, fallback: str | None = None) -> str:
+    """How a county is named where a name must stand for one county — the file and folder names published for it,
+    its Dagster partition key: its name, or ``<name>_<code>`` when the name is also another county's (a province may
+    have several 城区). Decided from the divisions alone, so a full round and a one-county rerun name a county's
+    files alike and one county's list never replaces another's."""
     name = county_name(code, fallback)
     others = [c for c, n in counties().items() if n == name and c != code]
     return f"{name}_{code or '县别不详'}" if others else name

@@ -157,7 +157,7 @@ def _numbered(rows: list[dict]) -> list[dict]:
 
 
 def _file_for(prefix: str, code: str) -> str:
-    return safe_filename(f"{prefix}_{divisions.county_file_label(code)}.xlsx")
+    return safe_filename(f"{prefix}_{divisions.county_label(code)}.xlsx")
 
 
 def write_followup(tables: dict, home: Path, as_of: dt.date) -> dict:
@@ -232,7 +232,7 @@ def write_followup(tables: dict, home: Path, as_of: dt.date) -> dict:
                 empty="本县目前没有等待县级审定的拟纳入监测对象。",
             )
         written.append(name)
-        overdue_counts[divisions.county_file_label(code)] = len(rows)
+        overdue_counts[divisions.county_label(code)] = len(rows)
 
     # ---------------------------------------------------------------- per county: elimination candidates
     source_zh = {"registry": "原有监测对象", "feedback": "本系统推送纳入"}
@@ -267,7 +267,7 @@ def write_followup(tables: dict, home: Path, as_of: dt.date) -> dict:
                 empty="本县没有风险未消除、暂不符合风险消除条件的监测户。",
             )
         written.append(name)
-        candidate_counts[divisions.county_file_label(code)] = len(cand)
+        candidate_counts[divisions.county_label(code)] = len(cand)
 
     # ---------------------------------------------------------------- compliance table (all counties)
     wide: list[dict] = []
@@ -417,7 +417,7 @@ def write_approval_batch(batch: pl.DataFrame, home: Path, month: str, as_of: dt.
                 empty=f"本县{first:%Y年%m月}没有核实为纳入监测的户。",
             )
         written.append(name)
-        counts[divisions.county_file_label(code)] = len(rows)
+        counts[divisions.county_label(code)] = len(rows)
     folder.mkdir(parents=True, exist_ok=True)
     for n in written:
         os.replace(scratch / n, folder / n)

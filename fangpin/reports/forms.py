@@ -351,7 +351,7 @@ def _write_all(tables: dict, folder: Path, as_of: dt.date) -> tuple[list[Path], 
         carried = next((r["county"] for r in rows if r.get("county")), None)
         cname = divisions.county_name(code[0], carried)
         # one folder per county is what is handed to that county: never two counties in one
-        cdir = child_path(folder, safe_filename(divisions.county_file_label(code[0], carried)))
+        cdir = child_path(folder, safe_filename(divisions.county_label(code[0], carried)))
         cdir.mkdir(exist_ok=True)
         counts["counties"] += 1
         files.append(_write_roster(cdir, cname, rows, members_by_county.get(code, []), as_of))

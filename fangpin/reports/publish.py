@@ -536,7 +536,7 @@ def _county_jobs(tables: dict, folder: Path, round_id: str, legend: str, priorit
     jobs, meta = [], []
     for code in sorted(codes):
         cname = divisions.county_name(code or None, registry.get(code))
-        label = divisions.county_file_label(code or None, registry.get(code))
+        label = divisions.county_label(code or None, registry.get(code))
         file_name = safe_filename(f"疑似风险户清单_{label}.xlsx")
         rows = routed.filter(pl.col("recipient") == code)
         reloc_helpers = helpers.filter(pl.col("household_id").is_in(rows["household_id"].implode()))

@@ -123,7 +123,7 @@ def _write_county(folder: Path, code: str, result) -> tuple[str, int]:
         (v for v in findings["county"].to_list() if v), None
     )
     cname = divisions.county_name(code, fallback)
-    file_name = safe_filename(f"{TITLE}_{divisions.county_file_label(code, fallback)}.xlsx")
+    file_name = safe_filename(f"{TITLE}_{divisions.county_label(code, fallback)}.xlsx")
     ran = result.rules.filter(pl.col("ran"))
     per_rule = (
         findings.group_by("code").agg(county_findings=pl.len(), county_households=pl.col("household_id").n_unique())

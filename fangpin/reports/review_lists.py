@@ -76,7 +76,7 @@ def review_jobs(df: pl.DataFrame, folder: Path, round_id: str | None, labels: di
         df.partition_by("county_code", as_dict=True, maintain_order=True).items(), key=lambda kv: kv[0][0] or ""
     ):
         county = divisions.county_name(code, code or "未知县区")
-        label = divisions.county_file_label(code, code or "未知县区")
+        label = divisions.county_label(code, code or "未知县区")
         jobs.append((_write_review_list, (Path(folder), county, label, round_id, part)))
     return jobs
 

@@ -192,7 +192,7 @@ def write_systemic(
     workbooks = {}
     for code in chosen:
         name = county_names.get(code, code)
-        final = child_path(out_dir, workbook_name(divisions.county_file_label(code, name)))
+        final = child_path(out_dir, workbook_name(divisions.county_label(code, name)))
         tmp = final.with_name(f".{final.name}.tmp")
         write_county_workbook(
             tmp,
