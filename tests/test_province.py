@@ -39,3 +39,10 @@ def test_every_prefecture_of_a_province_gets_its_households_flagged_and_listed(t
     # … and in the round's Parquet output that other programs read
     suspects = pl.read_parquet(out / "suspects.parquet")
     assert suspects.filter(pl.col("household_id").str.starts_with("4504")).height >= second.height
+    # the round's summary starts with the prefectures' totals, from the same suspects
+    html = (out / f"汇总_{ROUND}.html").read_text(encoding="utf-8")
+    chart = html[html.index("各市疑似风险户数") : html.index("各县（市、区）疑似风险户数")]
+    by_city = suspects.group_by(pl.col("county_code").str.slice(0, 4)).len()
+    for code, name in (("4502", "柳州市"), ("4504", "梧州市")):
+        n = by_city.filter(pl.col("county_code") == code)["len"].item()
+        assert name in chart and f"{n:,}户" in chart, (name, n)

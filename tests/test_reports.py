@@ -261,6 +261,7 @@ def test_summary_opens_offline_with_charts(published):
     for bad in ("<script", "<link", "src=", "href=", "url(", "http://", "https://", "@import"):
         assert bad not in lowered, bad
     assert "融水苗族自治县" in html and "监测户新增风险" in html
+    assert "各市疑似风险户数" not in html, "one prefecture: no chart of prefectures"
     with zipfile.ZipFile(out / "汇总_2026Q4.xlsx") as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
     assert len(charts) >= 4

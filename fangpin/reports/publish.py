@@ -817,6 +817,15 @@ def summary_data(tables: dict, round_id: str) -> dict:
         )
         for r in s["by_county"].iter_rows(named=True)
     ]
+    by_city: dict[str, int] = {}  # a province: the prefectures' totals too (the first four digits of a county)
+    for r in s["by_county"].iter_rows(named=True):
+        city = (r["county_code"] or "")[:4]
+        by_city[city] = by_city.get(city, 0) + int(r["households"])
+    city_rows = (
+        [(divisions.city_name(c) if c else "县别不详", n) for c, n in sorted(by_city.items())]
+        if len(divisions.city_codes()) > 1
+        else []
+    )
     label = lambda src: labels.get(src, departments.FEED_LABELS.get(src, src))  # noqa: E731
     match_rows, match_rate = [], []
     for r in s["matching"].iter_rows(named=True):
@@ -874,6 +883,7 @@ def summary_data(tables: dict, round_id: str) -> dict:
         "notes": notes,
         "kpis": kpis,
         "by_county": [(c[0], c[1]) for c in county_rows],
+        "by_city": city_rows,
         "by_category": by_cat,
         "by_risk_type": by_type,
         "match_rate": match_rate,

@@ -91,13 +91,19 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:left} th{background:#DDEB
 """
 
 
+#: the chart a summary of several prefectures (a province) starts with
+CITY_CHART = "各市疑似风险户数"
+
+
 def write_html(path: Path, data: dict) -> None:
     """``data``: the dict built by :func:`fangpin.reports.publish.summary_data` (``systemic``, when present: see
     :func:`systemic_section`)."""
     k = data["kpis"]
     kpis = "".join(f'<div class="kpi">{_e(label)}<b>{_e(value)}</b></div>' for label, value in k)
     notes = "".join(f'<p class="note">{_e(n)}</p>' for n in data.get("notes", []))
-    charts = [
+    by_city = data.get("by_city") or []  # several prefectures: their totals first
+    charts = [svg_bars(CITY_CHART, by_city, unit="户", color=PALETTE[0])] if by_city else []
+    charts += [
         svg_bars("各县（市、区）疑似风险户数", data["by_county"], unit="户", color=PALETTE[0]),
         svg_bars("疑似类别", data["by_category"], unit="户", color=PALETTE[1]),
         svg_bars("风险类型（一户可有多项）", data["by_risk_type"], unit="户", color=PALETTE[2]),
@@ -157,7 +163,9 @@ def write_xlsx(path: Path, data: dict) -> None:
         charts.set_paper(9)
         charts.fit_to_pages(1, 0)
         charts.set_footer("&C第 &P 页，共 &N 页")
-        blocks = [
+        by_city = data.get("by_city") or []
+        blocks = [(CITY_CHART, by_city, "0")] if by_city else []
+        blocks += [
             ("各县（市、区）疑似风险户数", data["by_county"], "0"),
             ("疑似类别", data["by_category"], "0"),
             ("风险类型", data["by_risk_type"], "0"),
