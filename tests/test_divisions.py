@@ -71,6 +71,9 @@ def test_a_changed_table_is_read_again(province_home):
         ("450425,峤峥苗族自治县,450426300,某乡", "第 5 行: 县级代码须为 6 位数字、乡镇代码须为以县级代码开头"),
         ("4504,峤峥苗族自治县,450400300,某乡", "第 5 行"),
         ("450425,,450425300,某乡", "第 5 行: 县名和乡镇名不能为空"),
+        # a township twice, or a county under two names: which one the lists would carry is not for us to guess
+        ("450425,峤峥苗族自治县,450425100,另一镇", "第 5 行: 乡镇代码 450425100 与第 3 行重复"),
+        ("450425,峤峥县,450425300,某乡", "第 5 行: 县级代码 450425 的县名“峤峥县”与第 3 行的“峤峥苗族自治县”不一致"),
     ],
 )
 def test_a_malformed_table_stops_the_round_before_it_starts_naming_the_row(

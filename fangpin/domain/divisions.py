@@ -83,6 +83,8 @@ def _read(path: str, mtime: float) -> tuple[Township, ...]:
     except UnicodeDecodeError:
         raise DivisionsError(f"区划表 {path}: 文件不是 UTF-8 编码，请以 UTF-8 保存") from None
     out = []
+    town_line: dict[str, int] = {}
+    county_first: dict[str, tuple[str, int]] = {}
     for line, (county, county_name, town, town_name) in enumerate(rows, start=2):
         if not (re.fullmatch(r"\d{6}", county) and re.fullmatch(r"\d{9}", town) and town.startswith(county)):
             raise DivisionsError(
@@ -91,6 +93,14 @@ def _read(path: str, mtime: float) -> tuple[Township, ...]:
             )
         if not (county_name and town_name):
             raise DivisionsError(f"区划表 {path} 第 {line} 行: 县名和乡镇名不能为空")
+        if town in town_line:
+            raise DivisionsError(f"区划表 {path} 第 {line} 行: 乡镇代码 {town} 与第 {town_line[town]} 行重复")
+        name, first = county_first.setdefault(county, (county_name, line))
+        if name != county_name:
+            raise DivisionsError(
+                f"区划表 {path} 第 {line} 行: 县级代码 {county} 的县名“{county_name}”与第 {first} 行的“{name}”不一致"
+            )
+        town_line[town] = line
         out.append(Township(county, county_name, town, town_name))
     if not out:
         raise DivisionsError(f"区划表 {path}: 没有任何乡镇")
