@@ -56,10 +56,10 @@ def county_key(code: str) -> str:
 
 def county_code(key: str) -> str:
     """A county partition key (name) → its code."""
-    return _CODE_BY_NAME[key]
+    return _CODE_BY_KEY[key]
 
 
-_CODE_BY_NAME = {county_key(code): code for code in COUNTY_CODES}
+_CODE_BY_KEY = {county_key(code): code for code in COUNTY_CODES}
 
 quarter_partitions = dg.StaticPartitionsDefinition(quarter_keys())
 county_partitions = dg.StaticPartitionsDefinition([county_key(c) for c in COUNTY_CODES])

@@ -346,25 +346,26 @@ def _write_all(tables: dict, folder: Path, as_of: dt.date) -> tuple[list[Path], 
     wall_by_county = _group(wall, "county_code")
     archive_by_county = _group(archive, "county_code")
     archive_v_by_county = _group(archive_v, "county_code")
-    for code in sorted(roster_by_county):  # keys of _group: (county_code,)
-        rows = roster_by_county[code]
+    for key in sorted(roster_by_county):  # _group's keys are tuples: (county_code,)
+        rows = roster_by_county[key]
+        (code,) = key
         carried = next((r["county"] for r in rows if r.get("county")), None)
-        cname = divisions.county_name(code[0], carried)
+        cname = divisions.county_name(code, carried)
         # one folder per county is what is handed to that county: never two counties in one
-        cdir = child_path(folder, safe_filename(divisions.county_label(code[0], carried)))
+        cdir = child_path(folder, safe_filename(divisions.county_label(code, carried)))
         cdir.mkdir(exist_ok=True)
         counts["counties"] += 1
-        files.append(_write_roster(cdir, cname, rows, members_by_county.get(code, []), as_of))
+        files.append(_write_roster(cdir, cname, rows, members_by_county.get(key, []), as_of))
         for (_tcode,), trows in sorted(
-            _group(wall_by_county.get(code, []), "township_code").items(), key=lambda kv: kv[0][0] or ""
+            _group(wall_by_county.get(key, []), "township_code").items(), key=lambda kv: kv[0][0] or ""
         ):
             path = _write_wall(cdir, cname, trows, as_of, counts)
             files.append(path)
             public.append(path)
             counts["wall_villages"] += len({r["village_code"] for r in trows})
-        village_docs = _group(archive_v_by_county.get(code, []), "township_code")
+        village_docs = _group(archive_v_by_county.get(key, []), "township_code")
         for (tcode,), trows in sorted(
-            _group(archive_by_county.get(code, []), "township_code").items(), key=lambda kv: kv[0][0] or ""
+            _group(archive_by_county.get(key, []), "township_code").items(), key=lambda kv: kv[0][0] or ""
         ):
             files.append(_write_archive(cdir, cname, trows, village_docs.get((tcode,), []), as_of))
             counts["archive_villages"] += len({r["village_code"] for r in trows})
