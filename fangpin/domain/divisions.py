@@ -165,6 +165,11 @@ def whole_area() -> tuple[str, str]:
     return "全省合计", cities[0][:2] + "0000"
 
 
+def area_word() -> str:
+    """How texts for people name the area served: 本市 for one prefecture, 本省 for several (a province)."""
+    return "本市" if len(city_codes()) == 1 else "本省"
+
+
 def city_name(code: str) -> str:
     """The name of a prefecture of Guangxi by its 4-digit code (the code itself when unknown)."""
     return GUANGXI_CITY_NAMES.get(code[:4], code[:4])

@@ -231,6 +231,7 @@ FIX_COLS = _record_cols(18, 30) + [
 #: one line a row where the texts allow: a department may print hundreds of people outside the registry
 REFERENCE_COLS = _record_cols(16, 48) + [Col("判断依据", "basis", 40, "wrap")]
 FIX_SHEET = "需核对更正"
+#: a city's name of the sheet; a province's says 本省 (``divisions.area_word``)
 REFERENCE_SHEET = "仅供参考（非本市农村人员）"
 
 REJECT_COLS = [
@@ -751,6 +752,7 @@ def _write_returns(
             .then(pl.lit("整个文件"))
             .otherwise(pl.format("第{}行", pl.col("source_row")))
         )
+        here = divisions.area_word()  # 本市, or 本省 for a province
         with Book(child_path(folder, name), rows=unmatched.height + rejects.height) as book:
             book.table(
                 FIX_SHEET,
@@ -758,18 +760,18 @@ def _write_returns(
                 fix,
                 title=f"{dname} 未匹配记录：需核对更正（第 {round_id} 轮）",
                 notes=[
-                    f"共 {fix.height} 条。这些记录很可能是户籍系统（本市农村人口）中的人员，但证件号码或姓名有误，"
+                    f"共 {fix.height} 条。这些记录很可能是户籍系统（{here}农村人口）中的人员，但证件号码或姓名有误，"
                     "系统无法对上；请按“更正方法”核对，在下次报送时更正。来源文件和行号为电子表格中看到的位置。"
                 ],
-                empty="本部门的未匹配记录中，没有看起来是本市农村人员、需要更正的记录。",
+                empty=f"本部门的未匹配记录中，没有看起来是{here}农村人员、需要更正的记录。",
             )
             book.table(
-                REFERENCE_SHEET,
+                REFERENCE_SHEET.replace("本市", here),
                 REFERENCE_COLS,
                 ref,
                 title=f"{dname} 未匹配记录：仅供参考（第 {round_id} 轮）",
                 notes=[
-                    f"共 {ref.height} 条。这些人员不在本市农村人口户籍系统中（证件号码有效但属外地或城区，或未填证件号码"
+                    f"共 {ref.height} 条。这些人员不在{here}农村人口户籍系统中（证件号码有效但属外地或城区，或未填证件号码"
                     "且所在乡镇没有同名或同音的人员），一般无需处理，仅供了解。"
                 ],
                 empty="本部门报送的记录中，没有户籍系统以外的人员。",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fangpin.domain import divisions
 from warehouse.runner import Runner
 from warehouse.steps import Sql
 
@@ -48,6 +49,7 @@ def decide_fuzzy(wh: Runner, cfg: dict[str, Any]) -> None:
         review=float(d["review"]),
         namesake_ratio=float(d["namesake_ratio"]),
         min_name_rank=NAME_RANK[min_level],
+        here=divisions.area_word(),
     )
 
 

@@ -126,7 +126,7 @@ def department_returns(wh, feeds: Iterable[str]) -> tuple[pl.DataFrame, pl.DataF
     try:
         wh.run("publish/returns.unmatched_records", feeds=feeds)
         wh.put("pub_homophone", homophones(wh.frame("publish/returns.name_pairs")))
-        unmatched = wh.frame("publish/returns.unmatched", city_codes=divisions.city_codes())
+        unmatched = wh.frame("publish/returns.unmatched", city_codes=divisions.city_codes(), here=divisions.area_word())
     finally:
         wh.run("publish/returns.unmatched_drop")
         wh.drop("pub_region")

@@ -97,9 +97,9 @@ SELECT rid,
          ELSE 'unmatched' END,
     coalesce(round(post, 4), 0.0),
     CASE
-        WHEN pid IS NULL AND unknown_valid_id THEN '证件号码有效，但登记库中没有此人，不是本市农村户籍人员，请部门核实'
-        WHEN pid IS NULL AND outside_address THEN '户籍地址在本市以外，不是本市农村户籍人员，请部门核实'
-        WHEN pid IS NULL AND area_class = 'outside' THEN '证件号码地址码不属于本市，登记库中无此人，请部门核实'
+        WHEN pid IS NULL AND unknown_valid_id THEN '证件号码有效，但登记库中没有此人，不是' || ${here} || '农村户籍人员，请部门核实'
+        WHEN pid IS NULL AND outside_address THEN '户籍地址在' || ${here} || '以外，不是' || ${here} || '农村户籍人员，请部门核实'
+        WHEN pid IS NULL AND area_class = 'outside' THEN '证件号码地址码不属于' || ${here} || '，登记库中无此人，请部门核实'
         WHEN pid IS NULL AND loc_class = 'none' AND area_class IS NULL AND no_birth
             THEN '仅有姓名，无证件号码、出生日期和住址可核对，无法确认为登记人员'
         WHEN pid IS NULL THEN '未找到匹配人员'
@@ -122,9 +122,9 @@ SELECT rid,
             || CASE WHEN head_only THEN '（按户匹配）' ELSE '' END
         WHEN unknown_valid_id AND name_rank >= 3 AND birth_level = 'exact' AND loc_agree IN ('village', 'township')
             THEN '证件号码有效但登记库中无此号码，同村（乡镇）有姓名和出生日期相同的人员，需核实登记库证件号码'
-        WHEN unknown_valid_id THEN '证件号码有效，但登记库中没有此人，不是本市农村户籍人员，请部门核实'
-        WHEN outside_address THEN '户籍地址在本市以外，与登记库同名人员不是同一人，请部门核实'
-        WHEN outside_area THEN '证件号码地址码不属于本市，与登记库同名人员的证件号码不符，请部门核实'
+        WHEN unknown_valid_id THEN '证件号码有效，但登记库中没有此人，不是' || ${here} || '农村户籍人员，请部门核实'
+        WHEN outside_address THEN '户籍地址在' || ${here} || '以外，与登记库同名人员不是同一人，请部门核实'
+        WHEN outside_area THEN '证件号码地址码不属于' || ${here} || '，与登记库同名人员的证件号码不符，请部门核实'
         WHEN id_contradicts THEN '证件号码（无法使用）残存的数字与同名登记人员的证件号码不符，请部门核实'
         WHEN NOT some_evidence AND name_rank >= 1 THEN '仅姓名相同或相近，无证件号码、出生日期和住址可核对'
         WHEN ambiguous AND key2 = p_key AND village2 = p_village THEN

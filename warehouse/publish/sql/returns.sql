@@ -163,10 +163,10 @@ SELECT r.source, r.source_file, r.source_row, r.name, r.id_raw, r.id_status,
             WHEN ci.source IS NOT NULL THEN '户籍系统中没有此证件号码，但有前15位数相同的同姓人员：可能被Excel存成数字后末几位已变'
             WHEN r.id_number IS NOT NULL THEN
                 '证件号码归属' || coalesce(g.region_name, '地区码' || left(r.id_number, 6))
-                || CASE WHEN g.in_city THEN '，不在本市农村人口户籍系统中' ELSE '（非本市）' END
+                || CASE WHEN g.in_city THEN '，不在' || ${here} || '农村人口户籍系统中' ELSE '（非' || ${here} || '）' END
             WHEN r.place IS NULL THEN '未填证件号码和地址；户籍系统中无法对应'
             WHEN pl.source IS NOT NULL THEN '未填证件号码；地址“' || r.place || '”的户籍人员中没有同名或同音的'
-            ELSE '未填证件号码；地址“' || r.place || '”不在本市农村地区'
+            ELSE '未填证件号码；地址“' || r.place || '”不在' || ${here} || '农村地区'
        END AS basis,
        CASE WHEN NOT r.has_record THEN '请核对此行的姓名和证件号码'
             WHEN r.id_status = 'mangled' THEN '在原系统中把证件号码一列设为文本格式，重新导出本行（应为18位完整号码）'
