@@ -46,11 +46,12 @@ def test_every_prefecture_of_a_province_gets_its_households_flagged_and_listed(t
     for code, name in (("4502", "柳州市"), ("4504", "梧州市")):
         n = by_city.filter(pl.col("county_code") == code)["len"].item()
         assert name in chart and f"{n:,}户" in chart, (name, n)
-    # texts for people name the area served: a province's people outside its registry are 非本省, not 非本市
+    # texts for people name the area served: with several prefectures, people outside the registry are 非本地区,
+    # not 非本市 (nor 非本省: 广西南宁市 is in the province, not among the prefectures served)
     links = pl.read_parquet(out / "links.parquet")
-    reasons = links.filter(pl.col("reason").str.contains("本省|本市"))["reason"]
-    assert reasons.len() and not reasons.str.contains("本市").any(), reasons.unique().to_list()
+    reasons = links.filter(pl.col("reason").str.contains("本地区|本市|本省"))["reason"]
+    assert reasons.len() and reasons.str.contains("本地区").all(), reasons.unique().to_list()
     unmatched = sorted(out.glob("未匹配记录_*.xlsx"))
     assert unmatched
     for book in unmatched:
-        assert "仅供参考（非本省农村人员）" in fastexcel.read_excel(book).sheet_names, book.name
+        assert "仅供参考（非本地区农村人员）" in fastexcel.read_excel(book).sheet_names, book.name

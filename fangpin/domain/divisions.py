@@ -166,8 +166,10 @@ def whole_area() -> tuple[str, str]:
 
 
 def area_word() -> str:
-    """How texts for people name the area served: 本市 for one prefecture, 本省 for several (a province)."""
-    return "本市" if len(city_codes()) == 1 else "本省"
+    """How texts for people name the area served: 本市 for one prefecture, 本地区 for several. Not 本省: the
+    prefectures served need not be all of the province (a pilot of a few cities), and Guangxi is a region (区), so a
+    Nanning ID in a home serving Liuzhou and Wuzhou would read 广西南宁市（非本省）."""
+    return "本市" if len(city_codes()) == 1 else "本地区"
 
 
 def city_name(code: str) -> str:

@@ -18,7 +18,7 @@ caller joins the two, e.g. :func:`assets.publishing.publish_round`) — this mod
 - ``行业部门任务清单_<部门>.xlsx`` per department in routing.yaml: monitored households with a new risk
   (监测户新增风险) whose risk types concern the department, with the deadline (落实截止日期) and a priority legend;
 - ``未匹配记录_<部门>.xlsx`` per department sending a feed: sheet 需核对更正 (records that are probably people of the
-  registry, each with what to correct), sheet 仅供参考（非本市农村人员） (people outside the city's rural registry),
+  registry, each with what to correct), sheet 仅供参考（非本市农村人员） (people outside the city's rural registry; 非本地区 with several prefectures),
   sheet 拒收记录 (rows intake rejected) — file and row on every line so the clerk can find it;
 - ``待核实匹配清单_<县>.xlsx`` per county with material review records (confirming one would change a household's
   screening result) and ``同名待定记录_<部门>.xlsx`` per department with its other undecided records
@@ -231,7 +231,7 @@ FIX_COLS = _record_cols(18, 30) + [
 #: one line a row where the texts allow: a department may print hundreds of people outside the registry
 REFERENCE_COLS = _record_cols(16, 48) + [Col("判断依据", "basis", 40, "wrap")]
 FIX_SHEET = "需核对更正"
-#: a city's name of the sheet; a province's says 本省 (``divisions.area_word``)
+#: a city's name of the sheet; with several prefectures it says 本地区 (``divisions.area_word``)
 REFERENCE_SHEET = "仅供参考（非本市农村人员）"
 
 REJECT_COLS = [
@@ -752,7 +752,7 @@ def _write_returns(
             .then(pl.lit("整个文件"))
             .otherwise(pl.format("第{}行", pl.col("source_row")))
         )
-        here = divisions.area_word()  # 本市, or 本省 for a province
+        here = divisions.area_word()  # 本市, or 本地区 for several prefectures
         with Book(child_path(folder, name), rows=unmatched.height + rejects.height) as book:
             book.table(
                 FIX_SHEET,
