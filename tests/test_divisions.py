@@ -149,7 +149,7 @@ def test_a_row_naming_a_shared_county_is_taken_as_the_files_county(shared_name_h
 
 
 def test_the_total_row_is_the_citys_or_the_provinces(province_home, tmp_path, monkeypatch):
-    assert divisions.whole_area() == ("全省合计", "450000")
+    assert divisions.whole_area() == ("合计", "450000")
     monkeypatch.setenv("FANGPIN_HOME", str(tmp_path / "elsewhere"))
     assert divisions.whole_area() == ("全市合计", "450200")
 

@@ -158,11 +158,12 @@ def city_codes() -> tuple[str, ...]:
 
 def whole_area() -> tuple[str, str]:
     """The row that totals every county served, as (label, code): 全市合计 and the prefecture's code (450200) for
-    one prefecture, 全省合计 and the province's (450000) for several."""
+    one prefecture; 合计 and the province's code (450000) for several — not 全省合计, for the reasons of
+    :func:`area_word`."""
     cities = city_codes()
     if len(cities) == 1:
         return "全市合计", cities[0] + "00"
-    return "全省合计", cities[0][:2] + "0000"
+    return "合计", cities[0][:2] + "0000"
 
 
 def area_word() -> str:
