@@ -162,3 +162,16 @@ def test_a_county_named_by_a_shared_name_is_asked_for_by_its_code(shared_name_ho
     assert resolve_county("融水") == "450225"
     # partition keys are one per county
     assert county_key("450231") != county_key("450431") and county_key("450225") == "融水苗族自治县"
+
+
+def test_a_homes_texts_name_the_area_it_serves(province_home, tmp_path, monkeypatch):
+    from fangpin.reports import followup, systemic
+
+    # several prefectures: neither 本市/全市 (it is more than a city) nor 本省 (not necessarily the whole province)
+    assert divisions.area_word() == "本地区"
+    assert followup.funds_cols()[-1].header == "占合计监测人数比例(%)"  # of the 合计 row under it
+    assert "（所有地区和信号合并控制错误发现率）" in systemic.method_text()
+    monkeypatch.setenv("FANGPIN_HOME", str(tmp_path / "elsewhere"))  # a city's texts are as they were
+    assert divisions.area_word() == "本市"
+    assert followup.funds_cols()[-1].header == "占全市监测人数比例(%)"
+    assert "（全市所有地区和信号合并控制错误发现率）" in systemic.method_text()

@@ -26,6 +26,7 @@ files of an earlier run for the same day that this run no longer writes are remo
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import re
@@ -148,6 +149,13 @@ FUNDS_COLS = [
     Col("监测人数", "persons", 10, "int"),
     Col("占全市监测人数比例(%)", "share_pct", 12, "number"),
 ]
+
+
+def funds_cols() -> list[Col]:
+    """:data:`FUNDS_COLS` for the area served: the share is of 全市 for a city, of the 合计 row for several prefectures
+    (``divisions.whole_area``)."""
+    share = "全市" if divisions.area_word() == "本市" else "合计"
+    return [dataclasses.replace(c, header=c.header.replace("全市", share)) for c in FUNDS_COLS]
 
 
 def _numbered(rows: list[dict]) -> list[dict]:
@@ -336,7 +344,7 @@ def write_followup(tables: dict, home: Path, as_of: dt.date) -> dict:
     with Book(child_path(scratch, name)) as book:
         book.table(
             "监测对象人数",
-            FUNDS_COLS,
+            funds_cols(),
             fund_rows,
             title=f"防贫资金分配因素：监测对象人数（截至{as_of:%Y年%m月%d日}）",
             notes=[

@@ -140,16 +140,23 @@ def _survey_rows(survey: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def method_text() -> str:
+    """How the watch decides, for the workbook's notes; a home serving several prefectures controls the false discovery
+    rate over all their areas together (no 全市)."""
+    whole = "全市" if divisions.area_word() == "本市" else ""
+    return (
+        "研判方法：按行政村、乡镇统计本季度各类风险信号（医疗自付、受灾、失业返乡、新增救助、新跌破监测线）每千名户籍人口的"
+        f"发生率，与本地区历史（近若干季度及上年同季度）和本县其他地区本季度相比；显著高于两者（{whole}所有地区和信号合并控制"
+        "错误发现率）、至少为基线的 2 倍且达到最少人（户）数的，列为预警区域。"
+    )
+
+
 def write_county_workbook(
     path: Path, county_name: str, quarter: str, round_id: str, flags: pl.DataFrame, survey: pl.DataFrame
 ) -> None:
     """One county's 规模性风险预警 workbook (its flagged areas and their survey list)."""
     title = f"{county_name} 规模性、系统性风险预警（{quarter}，{round_id} 轮）"
-    method = (
-        "研判方法：按行政村、乡镇统计本季度各类风险信号（医疗自付、受灾、失业返乡、新增救助、新跌破监测线）每千名户籍人口的"
-        "发生率，与本地区历史（近若干季度及上年同季度）和本县其他地区本季度相比；显著高于两者（全市所有地区和信号合并控制"
-        "错误发现率）、至少为基线的 2 倍且达到最少人（户）数的，列为预警区域。"
-    )
+    method = method_text()
     with Book(path) as book:
         if flags.is_empty():
             notes = [method, f"本季度（{quarter}）本县未发现规模性、系统性风险预警区域，无需开展专项调查。"]
