@@ -156,21 +156,24 @@ def city_codes() -> tuple[str, ...]:
     return tuple(sorted({code[:4] for code in counties()}))
 
 
+def one_prefecture() -> bool:
+    """Whether the divisions in force are one prefecture's (a city's home) rather than several (a province's)."""
+    return len(city_codes()) == 1
+
+
 def whole_area() -> tuple[str, str]:
     """The row that totals every county served, as (label, code): 全市合计 and the prefecture's code (450200) for
     one prefecture; 合计 and the province's code (450000) for several — not 全省合计, for the reasons of
     :func:`area_word`."""
-    cities = city_codes()
-    if len(cities) == 1:
-        return "全市合计", cities[0] + "00"
-    return "合计", cities[0][:2] + "0000"
+    first = city_codes()[0]
+    return ("全市合计", first + "00") if one_prefecture() else ("合计", first[:2] + "0000")
 
 
 def area_word() -> str:
     """How texts for people name the area served: 本市 for one prefecture, 本地区 for several. Not 本省: the
     prefectures served need not be all of the province (a pilot of a few cities), and Guangxi is a region (区), so a
     Nanning ID in a home serving Liuzhou and Wuzhou would read 广西南宁市（非本省）."""
-    return "本市" if len(city_codes()) == 1 else "本地区"
+    return "本市" if one_prefecture() else "本地区"
 
 
 def city_name(code: str) -> str:

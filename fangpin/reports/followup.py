@@ -154,7 +154,7 @@ FUNDS_COLS = [
 def funds_cols() -> list[Col]:
     """:data:`FUNDS_COLS` for the area served: the share is of 全市 for a city, of the 合计 row for several prefectures
     (``divisions.whole_area``)."""
-    share = "全市" if divisions.area_word() == "本市" else "合计"
+    share = "全市" if divisions.one_prefecture() else "合计"
     return [dataclasses.replace(c, header=c.header.replace("全市", share)) for c in FUNDS_COLS]
 
 

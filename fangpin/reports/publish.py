@@ -18,8 +18,8 @@ caller joins the two, e.g. :func:`assets.publishing.publish_round`) — this mod
 - ``行业部门任务清单_<部门>.xlsx`` per department in routing.yaml: monitored households with a new risk
   (监测户新增风险) whose risk types concern the department, with the deadline (落实截止日期) and a priority legend;
 - ``未匹配记录_<部门>.xlsx`` per department sending a feed: sheet 需核对更正 (records that are probably people of the
-  registry, each with what to correct), sheet 仅供参考（非本市农村人员） (people outside the city's rural registry; 非本地区 with several prefectures),
-  sheet 拒收记录 (rows intake rejected) — file and row on every line so the clerk can find it;
+  registry, each with what to correct), sheet 仅供参考（非本市农村人员） (people outside the city's rural registry;
+  非本地区 for several prefectures), sheet 拒收记录 (rows intake rejected) — file and row on every line so the clerk can find it;
 - ``待核实匹配清单_<县>.xlsx`` per county with material review records (confirming one would change a household's
   screening result) and ``同名待定记录_<部门>.xlsx`` per department with its other undecided records
   (:mod:`fangpin.reports.review_lists`);
@@ -825,7 +825,7 @@ def summary_data(tables: dict, round_id: str) -> dict:
         by_city[city] = by_city.get(city, 0) + int(r["households"])
     city_rows = (
         [(divisions.city_name(c) if c else "县别不详", n) for c, n in sorted(by_city.items())]
-        if len(divisions.city_codes()) > 1
+        if not divisions.one_prefecture()
         else []
     )
     label = lambda src: labels.get(src, departments.FEED_LABELS.get(src, src))  # noqa: E731

@@ -143,7 +143,7 @@ def _survey_rows(survey: pl.DataFrame) -> pl.DataFrame:
 def method_text() -> str:
     """How the watch decides, for the workbook's notes; a home serving several prefectures controls the false discovery
     rate over all their areas together (no 全市)."""
-    whole = "全市" if divisions.area_word() == "本市" else ""
+    whole = "全市" if divisions.one_prefecture() else ""
     return (
         "研判方法：按行政村、乡镇统计本季度各类风险信号（医疗自付、受灾、失业返乡、新增救助、新跌破监测线）每千名户籍人口的"
         f"发生率，与本地区历史（近若干季度及上年同季度）和本县其他地区本季度相比；显著高于两者（{whole}所有地区和信号合并控制"
