@@ -25,7 +25,8 @@ from warehouse import review
 from warehouse.followup import apply_followup, ingest_feedback
 from warehouse.publish import review_rows
 from warehouse.review import lists
-from warehouse.rules import screen
+from warehouse.rules import screen, thresholds
+from warehouse.rules.evaluate import material_under, scenarios
 
 V_A, V_B = "450225101201", "450225101202"  # 融水 和睦镇
 V_C = "450226100201"  # 三江 古宜镇
@@ -104,8 +105,14 @@ def test_a_candidate_linkage_could_never_link_is_not_at_stake(tmp_path, c1_candi
         screen(con, "2026Q4", "full", REF, PUSHED)
         s = suspects(con, "2026Q4")
         impact = con.sql("SELECT changed, material FROM review_impact WHERE household_id = 'C1'").fetchall()
+        # the replay of other thresholds (evaluate --replay) decides every scenario as the round did, for each reason
+        cfg = thresholds("4502", REF.year)
+        replayed = scenarios(con, "2026Q4").with_columns(
+            again=material_under(cfg["review_min_candidate_posterior"], cfg["review_min_candidate_ratio"])
+        )
     assert "C1" not in s and s["A1"]["pending_namesake"]
     assert impact == [(True, False)]  # the bill would flag C1, but C1 is most probably not the person
+    assert replayed.height == 5 and replayed["again"].to_list() == replayed["material"].to_list()
 
 
 def test_county_review_lists_hold_only_material_records_most_urgent_first_own_candidates_only(screened):

@@ -1,6 +1,6 @@
 """Screening figures of a published round against a synthetic city's ground truth (issue 12, "Done when").
 
-    python -m warehouse.rules.evaluate --home DIR [--round 2026Q4] [--level realistic|stress] [--json out.json]
+    python -m warehouse.rules.evaluate --home DIR [--round 2026Q4] [--level realistic|stress] [--json out.json] [--replay [P:R,…]]
 
 Reads ``<home>/out/<round>/suspects.parquet`` (the contract), ``<home>/truth/households.parquet`` (``at_risk``,
 ``expected_category``) and ``<home>/truth/records.parquet`` (each record's true household), and — read-only — the
@@ -15,6 +15,7 @@ warehouse's ``link`` and ``review_impact`` for the review figures. Reports:
 
 ``--level`` checks issue 12's targets (realistic: recall ≥ 0.995, precision ≥ 0.98, county lists ≤ 1,500 records;
 stress: ≥ 0.99, ≥ 0.95, ≤ 5,000) and exits 1 when one is missed; precision is checked on the whole list.
+``--replay`` adds what other review thresholds would have given (:func:`replay_thresholds`).
 """
 
 from __future__ import annotations
@@ -94,6 +95,56 @@ def _review(home: Path, round_id: str) -> dict:
     return out
 
 
+#: (review_min_candidate_posterior, review_min_candidate_ratio) pairs replayed by ``--replay`` when none are given
+REPLAY_GRID = ((0.1, 0.5), (0.1, 0.3), (0.05, 0.5), (0.05, 0.3), (0.03, 0.2), (0.01, 0.1))
+
+
+def scenarios(wh, round_id: str) -> pl.DataFrame:
+    """Every scenario of the round (``review_impact``: a review record attached to one of its candidates) with what
+    its materiality depends on: ``changed``, ``score`` (the candidate's posterior), ``best`` (the record's best
+    candidate's), ``linkable`` (evidence beyond the name), ``flags`` (it flags a household the round did not), and
+    the round's own ``material``."""
+    return runner_for(wh).frame("rules/evaluate.scenarios", round_id=round_id)
+
+
+def material_under(min_posterior: float, min_ratio: float) -> pl.Expr:
+    """Materiality as the round decides it (rules/sql/36_impact.sql), under other thresholds."""
+    score = pl.col("score")
+    return pl.col("changed") & (score >= min_posterior) & (score >= min_ratio * pl.col("best")) & pl.col("linkable")
+
+
+def replay_thresholds(home: Path, round_id: str, grid=REPLAY_GRID) -> pl.DataFrame:
+    """What other review thresholds would have given in this round, without running it again: ``review_impact``
+    keeps every scenario of every candidate, so materiality can be decided again (:func:`material_under`). A
+    household is 同名待确认 when a material scenario flags it and it is not a firm suspect. Per pair: records on the
+    county lists, 同名待确认 households, and against the ground truth the at-risk households missed, recall and
+    precision of the whole list. Each record is judged alone, as in the round."""
+    truth = pl.read_parquet(home / "truth" / "households.parquet")
+    out = pl.read_parquet(home / "out" / round_id / "suspects.parquet")
+    at_risk = set(truth.filter(pl.col("at_risk"))["household_id"])
+    firm = set(out.filter(~pl.col("pending_namesake").fill_null(False))["household_id"])
+    with engine.connect(home / "warehouse" / "fangpin.duckdb", read_only=True) as con:
+        sc = scenarios(con, round_id)
+    rows = []
+    for p, r in grid:
+        m = sc.filter(material_under(p, r))
+        pending = set(m.filter("flags")["household_id"]) - firm
+        flagged = firm | pending
+        hits = len(flagged & at_risk)
+        rows.append(
+            {
+                "min_posterior": p,
+                "min_ratio": r,
+                "county_list_records": m.select("source", "source_file", "source_row").unique().height,
+                "pending_namesake": len(pending),
+                "missed": len(at_risk) - hits,
+                "recall": _ratio(hits, len(at_risk)),
+                "precision": _ratio(hits, len(flagged)),
+            }
+        )
+    return pl.DataFrame(rows)
+
+
 def check(res: dict, level: str) -> list[str]:
     """The targets of ``level`` that ``res`` misses (empty: all met)."""
     t = TARGETS[level]
@@ -133,6 +184,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--round", default="2026Q4")
     ap.add_argument("--level", choices=sorted(TARGETS), help="check issue 12's targets for this level")
     ap.add_argument("--json", type=Path, help="also write the figures as JSON")
+    ap.add_argument(
+        "--replay",
+        nargs="?",
+        const=",".join(f"{p}:{r}" for p, r in REPLAY_GRID),
+        metavar="P:R,…",
+        help="also replay the round's review with other (review_min_candidate_posterior:review_min_candidate_ratio)"
+        " thresholds; without a value, " + " ".join(f"{p}:{r}" for p, r in REPLAY_GRID),
+    )
     args = ap.parse_args(argv)
     for p in (
         args.home / "truth" / "households.parquet",
@@ -148,6 +207,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.level:
         res["level"], res["targets_missed"] = args.level, missed
         print(f"  targets ({args.level}): " + ("all met" if not missed else "MISSED: " + "; ".join(missed)))
+    if args.replay:
+        grid = [tuple(float(x) for x in pair.split(":")) for pair in args.replay.split(",")]
+        table = replay_thresholds(args.home, args.round, grid)
+        with pl.Config(tbl_rows=-1, tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):
+            print("review thresholds replayed (posterior:ratio):")
+            print(table)
+        res["replay"] = table.to_dicts()
     if args.json:
         args.json.write_text(json.dumps(res, ensure_ascii=False, indent=2), encoding="utf-8")
     return 1 if missed else 0
