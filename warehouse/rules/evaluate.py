@@ -178,6 +178,14 @@ def format_report(res: dict) -> str:
     return "\n".join(lines)
 
 
+def _grid(text: str) -> list[tuple[float, float]]:
+    try:
+        grid = [(float(p), float(r)) for p, r in (pair.split(":") for pair in text.split(","))]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected posterior:ratio pairs separated by commas, got {text!r}") from None
+    return grid
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m warehouse.rules.evaluate", description=__doc__.split("\n\n")[0])
     ap.add_argument("--home", required=True, type=Path)
@@ -187,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--replay",
         nargs="?",
-        const=",".join(f"{p}:{r}" for p, r in REPLAY_GRID),
+        type=_grid,
+        const=list(REPLAY_GRID),
         metavar="P:R,…",
         help="also replay the round's review with other (review_min_candidate_posterior:review_min_candidate_ratio)"
         " thresholds; without a value, " + " ".join(f"{p}:{r}" for p, r in REPLAY_GRID),
@@ -208,8 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         res["level"], res["targets_missed"] = args.level, missed
         print(f"  targets ({args.level}): " + ("all met" if not missed else "MISSED: " + "; ".join(missed)))
     if args.replay:
-        grid = [tuple(float(x) for x in pair.split(":")) for pair in args.replay.split(",")]
-        table = replay_thresholds(args.home, args.round, grid)
+        table = replay_thresholds(args.home, args.round, args.replay)
         with pl.Config(tbl_rows=-1, tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):
             print("review thresholds replayed (posterior:ratio):")
             print(table)
