@@ -70,13 +70,25 @@ def spark_warehouse(tmp_path_factory):
 
     if importlib.util.find_spec("pyspark") is None or shutil.which("java") is None:
         pytest.fail("the Spark engine is not installed: run `make spark-deps` (pip install -e '.[spark]'; Java 17)")
+    from dagster_pyspark import LazyPySparkResource
+
     from assets.resources import SparkWarehouse
+    from warehouse.spark import LOCAL_CONF, spark_config
 
     scratch = tmp_path_factory.mktemp("spark")
     conf = {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2", "spark.driver.memory": "1g"}
+    # The tests' JVM is started here, whichever Spark test comes first (a round run by the command line would
+    # otherwise start it without this): its JIT compiles after 10× the usual calls. The tests' jobs are tiny and
+    # each statement's generated code runs a few times only, so compiling it was ≈ 40 % of the JVM's CPU; a city's
+    # round is slower with it (BENCHMARKS.md, "The Spark JVM's compilers"), so the product's LOCAL_CONF has not.
+    java = LOCAL_CONF["spark.driver.extraJavaOptions"] + " -XX:CompileThresholdScaling=10"
+    conf["spark.driver.extraJavaOptions"] = java
+    conf["spark.local.dir"] = str(scratch)
+    spark = LazyPySparkResource(spark_config={**spark_config("local[2]", scratch), **conf}).spark_session
+    assert java in spark.sparkContext.getConf().get("spark.driver.extraJavaOptions"), "a JVM was started before"
 
     def make(home) -> SparkWarehouse:
-        return SparkWarehouse(home=str(home), master="local[2]", spark_config={**conf, "spark.local.dir": str(scratch)})
+        return SparkWarehouse(home=str(home), master="local[2]", spark_config=conf)
 
     return make
 

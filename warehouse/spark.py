@@ -59,9 +59,7 @@ LOCAL_CONF = {
     "spark.sql.timestampType": "TIMESTAMP_NTZ",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.parquet.compression.codec": "zstd",
-    # the JIT compiles a method after 10× the usual calls: a small job's JVM otherwise spends ≈ 40 % of its CPU
-    # compiling the code each statement generates once (BENCHMARKS.md, "The Spark JVM's compilers")
-    "spark.driver.extraJavaOptions": "-XX:+UseParallelGC -XX:CompileThresholdScaling=10",
+    "spark.driver.extraJavaOptions": "-XX:+UseParallelGC",
 }
 
 
