@@ -70,7 +70,7 @@ def test_a_yaml_syntax_error_gives_file_line_and_column(tmp_path):
         ("rules", "decision_days: 15 ", "decision_days: fifteen ", "deadlines.decision_days", "整数"),
         ("rules", '  "4502":\n', '  "45O2":\n', "regions.45O2", "4 位市代码或 6 位县代码"),
         ("routing", "因学: [education]", "因学: [educaton]", "risk_types.因学[0]", "departments"),
-        ("linkage", "accept: 0.80 ", "accept: 0.20 ", "decide.review", "decide.accept"),
+        ("linkage", "accept: 0.80 ", "accept: 0.05 ", "decide.review", "decide.accept"),
         ("linkage", "m_exact: 0.88", "m_exact: 1.0", "name.m_exact", "小于 1"),
         (
             "quality",
