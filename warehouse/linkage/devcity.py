@@ -246,7 +246,7 @@ def build(persons: int = 20000, records: int = 24000, seed: int = 1) -> tuple[pl
     D = D.with_columns(
         source_file=pl.col("source") + pl.lit(".xlsx"),
         source_row=(pl.int_range(pl.len()).over("source") + 3).cast(pl.Int64),
-        file_hash=pl.lit("dev"),
+        file_hash=pl.lit("dev:") + pl.col("source"),  # one file per feed, and a file's rows share its hash
     )
     D = add_id_columns(D, "id_raw").drop("id_clean").rename({"id_birth_date": "birth_date", "id_sex": "sex"})
     T = D.select("source", "source_file", "source_row").with_columns(
