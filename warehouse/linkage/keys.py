@@ -48,6 +48,8 @@ def build_locality_forms(wh: Runner) -> None:
         if not code or not name:
             return
         full = "".join(str(name).split())
+        if len(full) < 2:  # no division is named by one character; 02_locality finds names by their first two
+            return
         rows.append((level, code, parent, county, full, "full"))
         short = divisions.short_name(full)
         if short and short != full and len(short) >= 2:

@@ -12,10 +12,19 @@ SELECT DISTINCT t FROM (
     SELECT nullif(institution, '') FROM dept_record
 ) WHERE t IS NOT NULL;
 
+-- Counties and townships are found from the first two characters of their names (every division name is at least two
+-- characters long: keys.build_locality_forms): each text is cut into the two-character pieces it holds and joined on
+-- them by equality, then the whole name is compared where the piece starts. Testing every name against every text
+-- (a province: 1.5 M texts × 181 county names) took the county step 8.9 s, this 2.6 s, the same rows.
 CREATE OR REPLACE TEMP TABLE lk_loc_county AS
-WITH hits AS (
-    SELECT x.t, f.code, f.flen, instr(x.t, f.form) AS pos
-    FROM lk_loctext x JOIN lk_locform f ON f.level = 'county' AND contains(x.t, f.form)
+WITH grams AS (
+    SELECT t, i, substr(t, i, 2) AS g FROM (SELECT t, unnest(range(1, length(t))) AS i FROM lk_loctext)
+),
+hits AS (   -- pos: where the name first occurs (instr)
+    SELECT x.t, f.code, f.flen, min(x.i) AS pos
+    FROM grams x JOIN lk_locform f ON f.level = 'county' AND left(f.form, 2) = x.g
+    WHERE substr(x.t, x.i, f.flen) = f.form
+    GROUP BY x.t, f.code, f.flen, f.form
 ),
 best AS (SELECT t, max(flen) AS flen FROM hits GROUP BY t)
 SELECT x.t,
@@ -28,13 +37,21 @@ GROUP BY x.t;
 CREATE OR REPLACE TEMP TABLE lk_loc_township AS
 WITH cand AS (   -- equality joins only (an OR / CASE in the join condition would compare every text with every form)
     SELECT x.t, x.cend, f.* FROM lk_loc_county x JOIN lk_locform f ON f.level = 'township' AND f.county_code = x.county_code
-    UNION ALL
-    SELECT x.t, x.cend, f.* FROM lk_loc_county x JOIN lk_locform f ON f.level = 'township' AND x.county_code IS NULL
+),
+grams AS (       -- no county found: every township, by the two-character pieces (above), a short form only after cend
+    SELECT t, cend, i, substr(t, i, 2) AS g
+    FROM (SELECT t, cend, unnest(range(1, length(t))) AS i FROM lk_loc_county WHERE county_code IS NULL)
 ),
 hits AS (
     SELECT t, code, county_code, flen + CASE WHEN kind = 'full' THEN 0.5 ELSE 0 END AS score, instr(t, form) + flen AS tend
     FROM cand
     WHERE (kind = 'full' AND contains(t, form)) OR (kind = 'short' AND contains(substr(t, coalesce(cend, 1)), form))
+    UNION ALL
+    SELECT x.t, f.code, f.county_code, f.flen + CASE WHEN f.kind = 'full' THEN 0.5 ELSE 0 END, min(x.i) + f.flen
+    FROM grams x JOIN lk_locform f ON f.level = 'township' AND left(f.form, 2) = x.g
+    WHERE substr(x.t, x.i, f.flen) = f.form
+    GROUP BY x.t, x.cend, f.code, f.county_code, f.flen, f.kind, f.form
+    HAVING f.kind = 'full' OR max(x.i) >= coalesce(x.cend, 1)
 ),
 best AS (SELECT t, max(score) AS score FROM hits GROUP BY t)
 SELECT x.t, x.county_code, x.cend,
