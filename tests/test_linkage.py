@@ -412,6 +412,27 @@ def test_employment_hukou_address_is_parsed(tmp_path):
     assert (r["match_method"], r["id_number"]) == ("fuzzy", p[3])
 
 
+def test_a_short_township_name_counts_only_after_the_counties_a_text_names(tmp_path):
+    """Two counties named alike (柳江区, 柳北区: the county is left open) and a township's short name (三防 for 三防镇):
+    found after them, the township (and through it the county) is the person's place; written before them, a short
+    name is not taken for a place (it could be part of any other word). Names are looked up by the two-character
+    pieces of the text (02_locality): a name's position must come out as before."""
+    out = run_linkage(
+        tmp_path,
+        [
+            dict(name="覃建华", county="柳江区", township="柳北区三防"),
+            dict(name="覃建华", county="三防", township="柳江区柳北区"),
+            dict(name="覃建华", address="广西柳州市三防镇甲寨村"),
+        ],
+    )
+    assert [(r["match_method"], r["reason"]) for r in out] == [
+        ("fuzzy", "姓名一致，乡镇一致"),
+        ("unmatched", "仅有姓名，无证件号码、出生日期和住址可核对，无法确认为登记人员"),
+        ("fuzzy", "姓名一致，村一致"),
+    ]
+    assert out[0]["id_number"] == out[2]["id_number"] == person("覃建华")[3]
+
+
 def test_person_not_in_registry_is_unmatched(tmp_path):
     out = run_linkage(
         tmp_path,
