@@ -468,7 +468,7 @@ TEMPS = (
     "_hh",
     "_reloc",
     "_linked",
-    "_ev",
+    "_ev_labour",
     "_sig",
     "_med_person",
     "_job_person",
@@ -487,6 +487,7 @@ TEMPS = (
     "_reloc_followup",
     "_reloc_followup_w",
     "_rec_types",
+    "_rec_text",
     "_round_hh",
     "_evid",
 )

@@ -3,6 +3,10 @@
 -- Kinds: full = every household; priority = households of the target villages (_phh);
 -- incremental = households whose flag is supported by evidence from files loaded since the last published round.
 
+-- _sig is narrow (20_evidence.sql): the text of a suspect's records comes from dept_record here, and the member's
+-- name as the registry spells it from _person (the record's own spelling when the member is not in the registry).
+-- The suspects' records first, on their own: joined in one statement, the planner built its hash table on the
+-- whole of dept_record.
 CREATE OR REPLACE TEMP TABLE _rec_types AS
 SELECT s.*,
        list_filter([
@@ -17,6 +21,15 @@ FROM _sig s
 JOIN _scr sc ON sc.household_id = s.household_id
 LEFT JOIN _med_person mp ON mp.household_id = s.household_id AND mp.pkey = s.pkey AND s.source = 'medical'
 WHERE sc.suspect_category IS NOT NULL;
+
+CREATE OR REPLACE TEMP TABLE _rec_text AS
+SELECT t.source, t.source_file, t.source_row, t.household_id,
+       d.institution, d.visit_type, d.total_cost, d.disaster_type, d.house_damage, d.aid_type, d.status, d.event,
+       d.previous_workplace, d.property_type, coalesce(pr.name, d.name) AS member_name
+FROM _rec_types t
+JOIN dept_record d ON d.source = t.source AND d.source_file = t.source_file AND d.source_row = t.source_row
+                  AND NOT coalesce(d.superseded, false)
+LEFT JOIN _person pr ON pr.household_id = t.household_id AND pr.id_number = t.person_id;
 
 -- a county rerun keeps only the households of its counties (registry county; the evidence follows)
 CREATE OR REPLACE TEMP TABLE _round_hh AS
@@ -34,8 +47,12 @@ WHERE sc.suspect_category IS NOT NULL
 
 CREATE OR REPLACE TEMP TABLE _evid AS
 WITH rec AS (
-    SELECT t.*, unnest(CASE WHEN array_length(t.rec_types) = 0 THEN [NULL::VARCHAR] ELSE t.rec_types END) AS risk_type
+    SELECT t.*, x.institution, x.visit_type, x.total_cost, x.disaster_type, x.house_damage, x.aid_type, x.status,
+           x.event, x.previous_workplace, x.property_type, x.member_name,
+           unnest(CASE WHEN array_length(t.rec_types) = 0 THEN [NULL::VARCHAR] ELSE t.rec_types END) AS risk_type
     FROM _rec_types t
+    JOIN _rec_text x ON x.source = t.source AND x.source_file = t.source_file AND x.source_row = t.source_row
+                    AND x.household_id = t.household_id
     WHERE t.household_id IN (SELECT household_id FROM _round_hh)
       AND (array_length(t.rec_types) > 0 OR t.source = 'property'
            OR (t.source = 'medical' AND coalesce(t.oop, 0) > 0)

@@ -9,7 +9,7 @@ SELECT DISTINCT coalesce(county_code, left(village_code, 6), '') AS county_key F
 -- one row; every column is a ScreenStats field of the same name
 SELECT
     (SELECT count(*) FROM _hh) AS households,
-    (SELECT count(DISTINCT household_id) FROM _ev) AS households_with_evidence,
+    (SELECT count(DISTINCT household_id) FROM _sig) AS households_with_evidence,
     (SELECT count(*) FROM suspect WHERE round_id = ${round_id}) AS suspects,
     (SELECT count(*) FROM suspect_evidence WHERE round_id = ${round_id}) AS evidence_rows,
     (SELECT count(*) FROM suspect WHERE round_id = ${round_id} AND reflagged_eliminated) AS reflagged_eliminated,
