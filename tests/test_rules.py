@@ -340,6 +340,26 @@ def test_the_same_event_twice_counts_once(tmp_path):
     assert len([e for e in ev["DU"] if e["source"] == "medical"]) == 2
 
 
+def test_identical_records_of_two_households_count_in_each_and_name_the_member_as_the_registry_does(tmp_path):
+    # the de-duplication is per household: two households hit by the same flood with the same assessed loss are two
+    # events (and within one household the same assessment from two files is one)
+    city = City()
+    for hid in ("FA", "FB"):
+        city.household(hid, income=8000)
+        city.disaster(hid, D(2026, 6, 1), 6000.0, source_file="灾情6月.xlsx")
+    city.disaster("FA", D(2026, 6, 1), 6000.0, source_file="灾情6月补报.xlsx")
+    # a clerk's spelling of the member's name (traditional characters): the county list names the member as the
+    # registry does
+    m = city.household("NM", names=["韦秀兰", "韦志强", "韦小明"], household_type="脱贫户", income=9500)
+    city.medical(m[0], D(2026, 3, 5), 12000.0, name="韋秀蘭")
+    _, s, ev = run(tmp_path, city)
+    assert s["FA"]["disaster_loss"] == 6000 and s["FB"]["disaster_loss"] == 6000
+    assert s["FA"]["risk_types"] == s["FB"]["risk_types"] == ["因自然灾害"]
+    assert [e["source_file"] for e in ev["FA"] if e["source"] == "disaster"] == ["灾情6月.xlsx"]
+    med = next(e for e in ev["NM"] if e["source"] == "medical")
+    assert med["member_name"] == "韦秀兰" and med["summary"].startswith("韦秀兰：2026年3月5日 柳州市工人医院 住院")
+
+
 def test_review_and_unmatched_links_are_not_evidence(tmp_path):
     city = City()
     m = city.household("RV", income=5000)
