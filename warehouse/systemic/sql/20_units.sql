@@ -63,31 +63,30 @@ GROUP BY household_id, q_index;
 -- count it: medical out-of-pocket + disaster loss + lost wages = previous monthly income × months, once per member
 -- able to work with a job-loss event): a record of quarter j falls in the windows ending with quarters j, j-1, …
 -- (sys_offset holds 0 … window quarters - 1). sys_spend(household_id, q_index, spending).
+-- The two parts expand their own rows over the windows: one expansion shared by both was materialised whole (every
+-- column of every record, once per window: half of the step at province size).
 CREATE OR REPLACE TEMP TABLE sys_spend AS
-WITH win AS (
-    SELECT r.*, r.q_index - o.k AS w_index
+WITH money AS (
+    SELECT r.household_id, r.q_index - o.k AS w_index,
+           sum(CASE WHEN r.source = 'medical' THEN coalesce(r.oop, 0)
+                    WHEN r.source = 'disaster' THEN coalesce(r.direct_loss, 0) ELSE 0 END) AS spending
     FROM sys_record r
     CROSS JOIN sys_offset o
-    WHERE r.q_index - o.k >= 0
-),
-money AS (
-    SELECT household_id, w_index,
-           sum(CASE WHEN source = 'medical' THEN coalesce(oop, 0)
-                    WHEN source = 'disaster' THEN coalesce(direct_loss, 0) ELSE 0 END) AS spending
-    FROM win
-    WHERE source IN ('medical', 'disaster')
-    GROUP BY household_id, w_index
+    WHERE r.q_index - o.k >= 0 AND r.source IN ('medical', 'disaster')
+    GROUP BY r.household_id, r.q_index - o.k
 ),
 wages AS (
-    SELECT w.household_id, w.w_index, w.person_key,
+    SELECT w.household_id, w.q_index - o.k AS w_index, w.person_key,
            max(coalesce(w.previous_monthly_income, 0)) * min(ln.lost_wage_months) AS lost
-    FROM win w
+    FROM sys_record w
+    CROSS JOIN sys_offset o
     JOIN sys_household h ON h.household_id = w.household_id
     JOIN sys_line ln ON ln.county_code = h.county_code
     LEFT JOIN registry_person p ON p.household_id = w.household_id AND p.id_number = w.id_number
-    WHERE w.source = 'employment' AND regexp_matches(coalesce(w.event, ''), ${event_pattern})
+    WHERE w.q_index - o.k >= 0
+      AND w.source = 'employment' AND regexp_matches(coalesce(w.event, ''), ${event_pattern})
       AND NOT coalesce(trim(p.labour) IN ('丧失劳动力', '无劳动力'), false)
-    GROUP BY w.household_id, w.w_index, w.person_key
+    GROUP BY w.household_id, w.q_index - o.k, w.person_key
 ),
 parts AS (
     SELECT household_id, w_index, spending FROM money
