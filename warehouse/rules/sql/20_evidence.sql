@@ -31,9 +31,9 @@ WHERE l.match_method IN (${evidence_methods}) AND l.household_id IS NOT NULL
 -- they count whatever their date. De-duplication: the loader already keeps one row per (source, event_key); here the
 -- same event is also recognised by its content (person, date, place, amount), whichever file or key it came with.
 -- One pass over _linked: each record's flags are computed where its text columns are, and only the narrow result
--- (keys, amounts, flags: what 30_screen and 60_round read) is kept and de-duplicated — a window sorts every column it carries, and joining the kept
--- rows back to their wide columns cost a province 34 of its 56 s here. The text of the records that reach a county
--- list is taken from dept_record by 60_round.sql, for the suspects' records only.
+-- (keys, amounts, flags: what 30_screen and 60_round read) is kept and de-duplicated — a window sorts every column
+-- it carries, and joining the kept rows back to their wide columns cost a province 34 of its 56 s here. The text of
+-- the records that reach a county list is taken from dept_record by 60_round.sql, for the suspects' records only.
 
 -- the labour status of members with an employment record (a job-loss signal needs a member who can work):
 -- looked up for those few rows instead of for every record
