@@ -37,8 +37,8 @@ WHERE l.match_method IN (${evidence_methods}) AND l.household_id IS NOT NULL
 
 -- the labour status of members with an employment record (a job-loss signal needs a member who can work):
 -- looked up for those few rows instead of for every record
-CREATE OR REPLACE TEMP TABLE _ev_labour AS
-SELECT DISTINCT pr.household_id, pr.id_number, pr.labour
+CREATE OR REPLACE TEMP TABLE _ev_labour AS   -- one row per member: _person has one, x is distinct
+SELECT pr.household_id, pr.id_number, pr.labour
 FROM _person pr
 JOIN (SELECT DISTINCT household_id, person_id FROM _linked WHERE source = 'employment') x
   ON x.household_id = pr.household_id AND x.person_id = pr.id_number;
