@@ -22,7 +22,7 @@ demo: $(BIN)/.installed
 	$(BIN)/fangpin screen --round $(ROUND) --home $(HOME_DIR)
 
 test: $(BIN)/.installed browser-deps spark-deps render-deps lint
-	$(BIN)/python -m pytest -q -n auto
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup
 
 # Lint and format check (ruff, pinned in the test extra): part of `make test`, so CI fails on either.
 lint: $(BIN)/.installed

@@ -8,6 +8,7 @@ translation diverges fails here, naming the table and the first differing rows.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
 import sys
@@ -114,9 +115,9 @@ def screened(tmp_path_factory):
     return home
 
 
-@pytest.fixture
-def engines(screened, tmp_path, spark_warehouse):
-    """(DuckDB runner, Spark runner) over the same tables: a copy of the screened warehouse each."""
+@contextlib.contextmanager
+def both_engines(screened, tmp_path, spark_warehouse, tables: list[str]):
+    """(DuckDB runner, Spark runner): a copy of the screened warehouse, and ``tables`` of it written into Spark."""
     import shutil
 
     from warehouse import engine
@@ -127,8 +128,15 @@ def engines(screened, tmp_path, spark_warehouse):
         from warehouse.followup import ensure_tables
 
         ensure_tables(spark)
-        copy_tables(duck, spark, INPUTS)
+        copy_tables(duck, spark, tables)
         yield duck, spark
+
+
+@pytest.fixture
+def engines(screened, tmp_path, spark_warehouse):
+    """(DuckDB runner, Spark runner) over the same tables: the follow-up steps' inputs."""
+    with both_engines(screened, tmp_path, spark_warehouse, INPUTS) as pair:
+        yield pair
 
 
 def test_follow_up_steps_same_on_both_engines(engines):
@@ -180,12 +188,16 @@ def _name_keys(batch):
     )
 
 
-def test_map_arrow_same_on_both_engines(engines):
+def test_map_arrow_same_on_both_engines(screened, tmp_path, spark_warehouse):
     """map_arrow: DuckDB over its Arrow reader, Spark through mapInArrow on the executors; the same rows."""
     from pyspark import cloudpickle
 
     cloudpickle.register_pickle_by_value(sys.modules[__name__])  # Spark's workers cannot import a test module
-    duck, spark = engines
+    with both_engines(screened, tmp_path, spark_warehouse, ["registry_person"]) as (duck, spark):
+        _same_name_keys(duck, spark)
+
+
+def _same_name_keys(duck: Runner, spark: Runner) -> None:
     for wh in (duck, spark):
         wh.map_arrow("registry_person", _name_keys, "_keys")
     d, s = (sorted(wh.frame("core/queries.all", table="_keys").rows()) for wh in (duck, spark))
