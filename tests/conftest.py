@@ -63,8 +63,6 @@ def copy_home(src: Path, dst: Path) -> Path:
 def pytest_collection_modifyitems(config, items):
     """Every test of the Spark engine runs in one xdist worker (``--dist loadgroup``, what ``make test`` runs): one
     JVM for the whole run instead of one per worker, each paying its start and the JIT's compiling of Spark itself."""
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
     for item in items:
         if "spark_warehouse" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group("spark"))

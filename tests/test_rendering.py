@@ -20,6 +20,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+#: one worker renders (``make test`` runs ``--dist loadgroup``): the module's fixture writes the shared artifacts
+#: folder, and two workers each rendering removed each other's page images mid-write
+pytestmark = pytest.mark.xdist_group("rendering")
+
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts" / "rendering"
 CONVERT_TIMEOUT = 300  # s: LibreOffice start plus three workbooks on 2 busy cores
