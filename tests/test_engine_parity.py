@@ -194,14 +194,10 @@ def test_map_arrow_same_on_both_engines(screened, tmp_path, spark_warehouse):
 
     cloudpickle.register_pickle_by_value(sys.modules[__name__])  # Spark's workers cannot import a test module
     with both_engines(screened, tmp_path, spark_warehouse, ["registry_person"]) as (duck, spark):
-        _same_name_keys(duck, spark)
-
-
-def _same_name_keys(duck: Runner, spark: Runner) -> None:
-    for wh in (duck, spark):
-        wh.map_arrow("registry_person", _name_keys, "_keys")
-    d, s = (sorted(wh.frame("core/queries.all", table="_keys").rows()) for wh in (duck, spark))
-    assert d == s and len(d) == duck.count("registry_person") and all(k for _, _, k in d)
+        for wh in (duck, spark):
+            wh.map_arrow("registry_person", _name_keys, "_keys")
+        d, s = (sorted(wh.frame("core/queries.all", table="_keys").rows()) for wh in (duck, spark))
+        assert d == s and len(d) == duck.count("registry_person") and all(k for _, _, k in d)
 
 
 def test_county_feedback_same_on_both_engines(tmp_path, spark_warehouse):
